@@ -1,0 +1,175 @@
+//! Deserializers for the fields that Sentry SDKs send in more than one shape.
+//!
+//! Sentry's schema is forgiving: a list may come bare or wrapped in `{"values": [...]}`,
+//! headers and tags as an object or as a list of pairs, ids as strings or numbers. These
+//! helpers accept every shape and normalise to one, so the rest of the code sees one type.
+
+use serde::de::{self, Deserializer};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Renders a scalar JSON value as the string Sentry would display for it.
+pub(crate) fn scalar_to_string(value: Value) -> Option<String> {
+    match value {
+        Value::Null => None,
+        Value::String(s) => Some(s),
+        Value::Bool(b) => Some(b.to_string()),
+        Value::Number(n) => Some(n.to_string()),
+        other => Some(other.to_string()),
+    }
+}
+
+/// Deserializes an optional string that may also arrive as a number or a boolean.
+pub(crate) fn opt_string_or_number<'de, D>(deserializer: D) -> Result<Option<String>, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    let value = Option::<Value>::deserialize(deserializer)?;
+    Ok(value.and_then(scalar_to_string))
+}
+
+/// Deserializes an optional unsigned number that may also arrive as a numeric string.
+pub(crate) fn opt_u64_lenient<'de, D>(deserializer: D) -> Result<Option<u64>, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    match Option::<Value>::deserialize(deserializer)? {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => n
+            .as_u64()
+            .or_else(|| n.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64))
+            .map(Some)
+            .ok_or_else(|| de::Error::custom(format!("expected a non-negative number, got {n}"))),
+        Some(Value::String(s)) => s
+            .trim()
+            .parse::<u64>()
+            .map(Some)
+            .map_err(|_| de::Error::custom(format!("expected a number, got {s:?}"))),
+        Some(other) => Err(de::Error::custom(format!(
+            "expected a number, got {other}"
+        ))),
+    }
+}
+
+/// Key/value pairs that arrive either as a JSON object or as a list of `[key, value]` pairs.
+///
+/// Order and duplicates are kept (HTTP headers may repeat). Serialized as a list of pairs,
+/// which every Sentry-compatible server accepts.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Pairs(pub Vec<(String, String)>);
+
+impl Pairs {
+    /// The first value stored under `name`, compared case-insensitively.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Iterates over the pairs in order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    /// Whether there are no pairs.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for Pairs {
+    fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
+        Pairs(iter.into_iter().map(|(k, v)| (k.into(), v.into())).collect())
+    }
+}
+
+impl<'de> Deserialize<'de> for Pairs {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match Value::deserialize(deserializer)? {
+            Value::Null => Ok(Pairs::default()),
+            Value::Object(map) => Ok(Pairs(
+                map.into_iter()
+                    .filter_map(|(k, v)| scalar_to_string(v).map(|v| (k, v)))
+                    .collect(),
+            )),
+            Value::Array(items) => {
+                let mut pairs = Vec::with_capacity(items.len());
+                for item in items {
+                    match item {
+                        Value::Array(mut kv) if kv.len() == 2 => {
+                            let v = kv.pop().and_then(scalar_to_string);
+                            let k = kv.pop().and_then(scalar_to_string);
+                            if let (Some(k), Some(v)) = (k, v) {
+                                pairs.push((k, v));
+                            }
+                        }
+                        Value::Null => {}
+                        other => {
+                            return Err(de::Error::custom(format!(
+                                "expected a [key, value] pair, got {other}"
+                            )));
+                        }
+                    }
+                }
+                Ok(Pairs(pairs))
+            }
+            other => Err(de::Error::custom(format!(
+                "expected an object or a list of pairs, got {other}"
+            ))),
+        }
+    }
+}
+
+/// A list that arrives either bare (`[...]`) or wrapped (`{"values": [...]}`).
+///
+/// Serialized wrapped, as Sentry's schema documents it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Values<T> {
+    /// The items, in the order the sender gave them.
+    pub values: Vec<T>,
+}
+
+impl<T> Default for Values<T> {
+    fn default() -> Self {
+        Values { values: Vec::new() }
+    }
+}
+
+impl<T> From<Vec<T>> for Values<T> {
+    fn from(values: Vec<T>) -> Self {
+        Values { values }
+    }
+}
+
+impl<T: Serialize> Serialize for Values<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Wrapped<'a, T> {
+            values: &'a [T],
+        }
+        Wrapped {
+            values: &self.values,
+        }
+        .serialize(serializer)
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Values<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let values = match Value::deserialize(deserializer)? {
+            Value::Null => Vec::new(),
+            value @ Value::Array(_) => Vec::<T>::deserialize(value).map_err(de::Error::custom)?,
+            Value::Object(mut map) => match map.remove("values") {
+                None | Some(Value::Null) => Vec::new(),
+                Some(inner) => Vec::<T>::deserialize(inner).map_err(de::Error::custom)?,
+            },
+            other => {
+                return Err(de::Error::custom(format!(
+                    "expected a list or {{\"values\": [...]}}, got {other}"
+                )));
+            }
+        };
+        Ok(Values { values })
+    }
+}
