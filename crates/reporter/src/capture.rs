@@ -1,0 +1,326 @@
+//! What the request path hands to the worker: a failure, the request, the scope's data.
+//!
+//! Everything here is cheap to build: backtraces are captured unresolved and symbols are
+//! resolved later in the worker. The panic hook lives here too: it records the backtrace
+//! of the panic site, which is gone by the time `catch_unwind` returns.
+
+use std::cell::{Cell, RefCell};
+use std::error::Error as StdError;
+use std::panic::PanicHookInfo;
+use std::sync::{Arc, Once};
+
+use backtrace::Backtrace;
+use http::{HeaderMap, Method, Request, StatusCode, Uri};
+use mayday_protocol::{Level, Timestamp};
+
+use crate::scope::{ScopeData, ScopeInner};
+
+/// A panic as the hook saw it.
+#[derive(Debug, Clone)]
+pub(crate) struct PanicCapture {
+    pub(crate) message: String,
+    pub(crate) location: Option<String>,
+    pub(crate) backtrace: Option<Backtrace>,
+    pub(crate) thread: Option<String>,
+}
+
+impl PanicCapture {
+    /// A panic the hook did not see (another hook replaced ours): message only.
+    pub(crate) fn from_payload(payload: &(dyn std::any::Any + Send)) -> Self {
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "Box<dyn Any>".to_owned());
+        PanicCapture {
+            message,
+            location: None,
+            backtrace: None,
+            thread: std::thread::current().name().map(str::to_owned),
+        }
+    }
+}
+
+/// One link of an error's `source()` chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ErrorLink {
+    pub(crate) ty: String,
+    pub(crate) module: Option<String>,
+    pub(crate) value: String,
+}
+
+/// An error and its source chain, outermost first, with where it was captured.
+#[derive(Debug, Clone)]
+pub(crate) struct CapturedError {
+    pub(crate) chain: Vec<ErrorLink>,
+    pub(crate) backtrace: Option<Backtrace>,
+}
+
+/// Longest `source()` chain followed; a cycle or a very deep chain stops here.
+const MAX_CHAIN: usize = 32;
+
+impl CapturedError {
+    pub(crate) fn from_error<E>(error: &E) -> Self
+    where
+        E: StdError + ?Sized + 'static,
+    {
+        let type_name = std::any::type_name::<E>();
+        let first = if type_name.starts_with("dyn ") {
+            link_from_debug(error)
+        } else {
+            let (ty, module) = split_type_name(type_name);
+            ErrorLink {
+                ty,
+                module,
+                value: error.to_string(),
+            }
+        };
+        let mut chain = vec![first];
+        let mut source = error.source();
+        while let Some(cause) = source {
+            if chain.len() >= MAX_CHAIN {
+                break;
+            }
+            chain.push(link_from_debug(cause));
+            source = cause.source();
+        }
+        CapturedError {
+            chain,
+            backtrace: Some(Backtrace::new_unresolved()),
+        }
+    }
+}
+
+/// `shop::errors::PaymentError<u8>` gives (`PaymentError`, `shop::errors`).
+fn split_type_name(type_name: &str) -> (String, Option<String>) {
+    let base = type_name.split('<').next().unwrap_or(type_name);
+    match base.rsplit_once("::") {
+        Some((module, ty)) => (ty.to_owned(), Some(module.to_owned())),
+        None => (base.to_owned(), None),
+    }
+}
+
+/// A source's concrete type is erased; its `Debug` output starts with the type's name
+/// for derived impls, which is what Sentry's own SDK reads too.
+fn link_from_debug(error: &(impl StdError + ?Sized)) -> ErrorLink {
+    let debug = format!("{error:?}");
+    let ty: String = debug
+        .chars()
+        .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':')
+        .collect();
+    let (ty, module) = if ty.is_empty() {
+        ("Error".to_owned(), None)
+    } else {
+        split_type_name(&ty)
+    };
+    ErrorLink {
+        ty,
+        module,
+        value: error.to_string(),
+    }
+}
+
+/// The request as it arrived, kept for the error path.
+#[derive(Debug, Clone)]
+pub(crate) struct RequestSnapshot {
+    pub(crate) method: Method,
+    pub(crate) uri: Uri,
+    pub(crate) headers: HeaderMap,
+    /// The matched route, such as `/orders/{id}`.
+    pub(crate) route: Option<String>,
+    /// The client's address, only when the app opted in to sending IPs.
+    pub(crate) client_ip: Option<String>,
+}
+
+impl RequestSnapshot {
+    pub(crate) fn of<B>(request: &Request<B>, with_ip: bool) -> Self {
+        RequestSnapshot {
+            method: request.method().clone(),
+            uri: request.uri().clone(),
+            headers: request.headers().clone(),
+            route: matched_route(request),
+            client_ip: if with_ip { client_ip(request) } else { None },
+        }
+    }
+
+    /// `GET /orders/{id}`: the matched route, else the path.
+    pub(crate) fn transaction(&self) -> String {
+        let route = self.route.as_deref().unwrap_or_else(|| self.uri.path());
+        format!("{} {}", self.method, route)
+    }
+}
+
+#[cfg(feature = "axum")]
+fn matched_route<B>(request: &Request<B>) -> Option<String> {
+    request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+}
+
+#[cfg(not(feature = "axum"))]
+fn matched_route<B>(_request: &Request<B>) -> Option<String> {
+    None
+}
+
+fn client_ip<B>(request: &Request<B>) -> Option<String> {
+    let forwarded = request
+        .headers()
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty());
+    #[cfg(feature = "axum")]
+    let forwarded = forwarded.or_else(|| {
+        request
+            .extensions()
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|info| info.0.ip().to_string())
+    });
+    forwarded
+}
+
+/// What went wrong.
+#[derive(Debug, Clone)]
+pub(crate) enum Failure {
+    /// A panic, in a request or anywhere else.
+    Panic(PanicCapture),
+    /// An error captured explicitly.
+    Error(CapturedError),
+    /// A response whose status the layer reports, with the handler's error if handed over.
+    Status {
+        status: StatusCode,
+        error: Option<Arc<CapturedError>>,
+    },
+    /// A message captured explicitly.
+    Message { text: String, level: Level },
+}
+
+/// One queued report.
+#[derive(Debug)]
+pub(crate) struct Capture {
+    pub(crate) failure: Failure,
+    pub(crate) timestamp: Timestamp,
+    pub(crate) scope: Option<Arc<ScopeInner>>,
+    pub(crate) data: ScopeData,
+}
+
+thread_local! {
+    /// How many reporter futures this thread is polling right now (they may nest).
+    static CATCH_DEPTH: Cell<u32> = const { Cell::new(0) };
+    /// The last panic seen while inside a reporter future, for it to pick up.
+    static LAST_PANIC: RefCell<Option<PanicCapture>> = const { RefCell::new(None) };
+}
+
+/// Marks the current thread as inside a reporter's `catch_unwind` while alive.
+pub(crate) struct CatchGuard(());
+
+impl CatchGuard {
+    pub(crate) fn enter() -> Self {
+        CATCH_DEPTH.with(|d| d.set(d.get() + 1));
+        CatchGuard(())
+    }
+}
+
+impl Drop for CatchGuard {
+    fn drop(&mut self) {
+        CATCH_DEPTH.with(|d| d.set(d.get().saturating_sub(1)));
+    }
+}
+
+/// Takes the panic the hook recorded on this thread, if any.
+pub(crate) fn take_last_panic() -> Option<PanicCapture> {
+    LAST_PANIC.try_with(|slot| slot.borrow_mut().take()).ok().flatten()
+}
+
+/// Installs the panic hook once per process; the previous hook still runs after ours.
+pub(crate) fn install_panic_hook() {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            on_panic(info);
+            previous(info);
+        }));
+    });
+}
+
+fn on_panic(info: &PanicHookInfo<'_>) {
+    let capture = PanicCapture {
+        message: info
+            .payload_as_str()
+            .unwrap_or("Box<dyn Any>")
+            .to_owned(),
+        location: info
+            .location()
+            .map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column())),
+        backtrace: Some(Backtrace::new_unresolved()),
+        thread: std::thread::current().name().map(str::to_owned),
+    };
+    let inside_layer = CATCH_DEPTH.try_with(|d| d.get() > 0).unwrap_or(false);
+    if inside_layer {
+        // The layer's future catches this unwind and reports it with its request.
+        let _ = LAST_PANIC.try_with(|slot| *slot.borrow_mut() = Some(capture));
+    } else {
+        crate::reporter::report_detached_panic(capture);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug)]
+    struct Inner;
+    impl std::fmt::Display for Inner {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("connection reset")
+        }
+    }
+    impl StdError for Inner {}
+
+    #[derive(Debug)]
+    struct Outer(Inner);
+    impl std::fmt::Display for Outer {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("could not load order")
+        }
+    }
+    impl StdError for Outer {
+        fn source(&self) -> Option<&(dyn StdError + 'static)> {
+            Some(&self.0)
+        }
+    }
+
+    #[test]
+    fn chain_names_types_and_texts() {
+        let captured = CapturedError::from_error(&Outer(Inner));
+        assert_eq!(
+            captured.chain,
+            vec![
+                ErrorLink {
+                    ty: "Outer".into(),
+                    module: Some("mayday_reporter::capture::tests".into()),
+                    value: "could not load order".into()
+                },
+                ErrorLink {
+                    ty: "Inner".into(),
+                    module: None,
+                    value: "connection reset".into()
+                },
+            ]
+        );
+        let boxed: Box<dyn StdError> = Box::new(Inner);
+        let captured = CapturedError::from_error(boxed.as_ref());
+        assert_eq!(captured.chain[0].ty, "Inner");
+    }
+
+    #[test]
+    fn io_errors_have_a_type_name() {
+        let io = std::io::Error::other("boom");
+        let link = link_from_debug(&io);
+        assert_eq!(link.value, "boom");
+        assert!(!link.ty.is_empty());
+    }
+}

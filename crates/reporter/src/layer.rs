@@ -1,0 +1,124 @@
+//! The tower [`Layer`]: configuration only; it builds a [`ReporterService`] per service.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::{Extensions, HeaderMap, Response, StatusCode};
+use mayday_protocol::User;
+use tower_layer::Layer;
+
+use crate::reporter::Reporter;
+use crate::service::ReporterService;
+
+pub(crate) type UserResolver = Arc<dyn Fn(&Extensions, &HeaderMap) -> Option<User> + Send + Sync>;
+pub(crate) type StatusPredicate = Arc<dyn Fn(StatusCode) -> bool + Send + Sync>;
+pub(crate) type PanicResponder = Arc<dyn Fn() -> Response<Bytes> + Send + Sync>;
+
+#[derive(Clone)]
+pub(crate) struct Settings {
+    pub(crate) user: Option<UserResolver>,
+    pub(crate) report_status: StatusPredicate,
+    pub(crate) panic_response: PanicResponder,
+}
+
+/// Reports panics and failing responses of the service it wraps.
+///
+/// Add it with axum's `Router::layer` (it then sees the matched route) or any tower
+/// `ServiceBuilder`. Layers added after it run before it: put it before the auth
+/// middleware in the code if its user resolver needs what that middleware sets.
+///
+/// ```
+/// use axum::{Router, routing::get};
+///
+/// let reporter = mayday_reporter::Reporter::from_env(mayday_reporter::build_info!())?;
+/// let app: Router = Router::new()
+///     .route("/", get(|| async { "hello" }))
+///     .layer(reporter.layer());
+/// # Ok::<(), mayday_reporter::ReporterError>(())
+/// ```
+#[derive(Clone)]
+pub struct ReporterLayer {
+    reporter: Reporter,
+    settings: Arc<Settings>,
+}
+
+impl std::fmt::Debug for ReporterLayer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReporterLayer")
+            .field("enabled", &self.reporter.is_enabled())
+            .field("user_resolver", &self.settings.user.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl ReporterLayer {
+    pub(crate) fn new(reporter: Reporter) -> Self {
+        ReporterLayer {
+            reporter,
+            settings: Arc::new(Settings {
+                user: None,
+                report_status: Arc::new(|status| status.is_server_error()),
+                panic_response: Arc::new(default_panic_response),
+            }),
+        }
+    }
+
+    /// Finds the signed-in user of each request, from the extensions your auth middleware
+    /// set or from the headers. Runs once per request, so keep it cheap; handlers can also
+    /// set the user later through the [`Scope`](crate::Scope).
+    ///
+    /// ```
+    /// # #[derive(Clone)] struct CurrentUser { id: u64, email: String }
+    /// let reporter = mayday_reporter::Reporter::disabled();
+    /// let layer = reporter.layer().user(|extensions, _headers| {
+    ///     extensions.get::<CurrentUser>().map(|u| mayday_reporter::User {
+    ///         id: Some(u.id.to_string()),
+    ///         email: Some(u.email.clone()),
+    ///         ..Default::default()
+    ///     })
+    /// });
+    /// ```
+    pub fn user<F>(mut self, resolver: F) -> Self
+    where
+        F: Fn(&Extensions, &HeaderMap) -> Option<User> + Send + Sync + 'static,
+    {
+        Arc::make_mut(&mut self.settings).user = Some(Arc::new(resolver));
+        self
+    }
+
+    /// Which response statuses are reported (default: every 5xx).
+    pub fn report_status<F>(mut self, predicate: F) -> Self
+    where
+        F: Fn(StatusCode) -> bool + Send + Sync + 'static,
+    {
+        Arc::make_mut(&mut self.settings).report_status = Arc::new(predicate);
+        self
+    }
+
+    /// The response sent when a handler panics (default: 500, `Internal Server Error`).
+    pub fn panic_response<F>(mut self, respond: F) -> Self
+    where
+        F: Fn() -> Response<Bytes> + Send + Sync + 'static,
+    {
+        Arc::make_mut(&mut self.settings).panic_response = Arc::new(respond);
+        self
+    }
+}
+
+fn default_panic_response() -> Response<Bytes> {
+    let mut response = Response::new(Bytes::from_static(b"Internal Server Error"));
+    *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
+}
+
+impl<S> Layer<S> for ReporterLayer {
+    type Service = ReporterService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        ReporterService::new(inner, self.reporter.clone(), self.settings.clone())
+    }
+}

@@ -1,0 +1,276 @@
+//! Turning a queued capture into a Sentry event, in the worker: symbols, in-app frames,
+//! scrubbing, build info and contexts.
+
+use std::sync::OnceLock;
+
+use mayday_protocol::{
+    AppContext, ClientSdk, Contexts, DeviceContext, Event, Exception, Frame, Level, Mechanism,
+    OsContext, Pairs, Request, RuntimeContext, Stacktrace, User, Values,
+};
+use serde_json::{Map, Value, json};
+
+use crate::build_info;
+use crate::capture::{Capture, CapturedError, Failure, PanicCapture, RequestSnapshot};
+use crate::frames::frames_from_backtrace;
+use crate::reporter::Config;
+
+/// The SDK name events carry.
+pub const SDK_NAME: &str = "mayday.rust";
+
+/// Builds the event for `capture`. Resolves symbols: call off the request path.
+pub(crate) fn build_event(capture: Capture, config: &Config) -> Event {
+    let mut event = Event::new();
+    event.timestamp = Some(capture.timestamp);
+    let request = capture.scope.as_ref().and_then(|s| s.request.as_ref());
+    match capture.failure {
+        Failure::Panic(panic) => {
+            event.level = Some(Level::Fatal);
+            event.exception = Some(Values::from(vec![panic_exception(panic, config)]));
+        }
+        Failure::Error(error) => {
+            event.level = Some(Level::Error);
+            event.exception = Some(Values::from(error_exceptions(error, "generic", true, config)));
+        }
+        Failure::Status {
+            status,
+            error: Some(error),
+        } => {
+            event.level = Some(Level::Error);
+            let mut exceptions =
+                error_exceptions(CapturedError::clone(&error), "http", true, config);
+            if let Some(mechanism) = exceptions.last_mut().and_then(|e| e.mechanism.as_mut()) {
+                mechanism
+                    .data
+                    .get_or_insert_with(Map::new)
+                    .insert("status_code".into(), json!(status.as_u16()));
+            }
+            event.exception = Some(Values::from(exceptions));
+        }
+        Failure::Status {
+            status,
+            error: None,
+        } => {
+            event.level = Some(Level::Error);
+            let on = request.map_or_else(|| "request".to_owned(), RequestSnapshot::transaction);
+            event.message = Some(format!("HTTP {} on {on}", status.as_u16()).into());
+        }
+        Failure::Message { text, level } => {
+            event.level = Some(level);
+            event.message = Some(text.into());
+        }
+    }
+    if let Some(request) = request {
+        event.transaction = Some(request.transaction());
+        event.request = Some(request_interface(request, config));
+    }
+    let mut user = capture.data.user;
+    if let Some(ip) = request.and_then(|r| r.client_ip.clone()) {
+        user.get_or_insert_with(User::default)
+            .ip_address
+            .get_or_insert(ip);
+    }
+    event.user = user;
+    if !capture.data.tags.is_empty() {
+        event.tags = Some(capture.data.tags);
+    }
+    if !capture.data.breadcrumbs.is_empty() {
+        event.breadcrumbs = Some(Values::from(capture.data.breadcrumbs));
+    }
+    event.release = Some(config.release.clone());
+    event.environment = Some(config.environment.clone());
+    event.server_name = config.server_name.clone();
+    event.contexts = Some(contexts(config));
+    event.sdk = Some(ClientSdk {
+        name: Some(SDK_NAME.into()),
+        version: Some(env!("CARGO_PKG_VERSION").into()),
+        integrations: Some(vec!["tower".into(), "panic".into()]),
+        ..Default::default()
+    });
+    event
+}
+
+fn panic_exception(panic: PanicCapture, config: &Config) -> Exception {
+    let mut data = Map::new();
+    if let Some(location) = &panic.location {
+        data.insert("location".into(), json!(location));
+    }
+    if let Some(thread) = &panic.thread {
+        data.insert("thread".into(), json!(thread));
+    }
+    Exception {
+        ty: Some("panic".into()),
+        value: Some(panic.message),
+        mechanism: Some(Mechanism {
+            ty: Some("panic".into()),
+            handled: Some(false),
+            data: (!data.is_empty()).then_some(data),
+            ..Default::default()
+        }),
+        stacktrace: panic.backtrace.map(|mut bt| stacktrace(frames_from_backtrace(
+            &mut bt,
+            &config.in_app,
+            config.build.manifest_dir,
+        ))),
+        ..Default::default()
+    }
+}
+
+/// The chain as Sentry orders it: innermost cause first, the outermost error last (with
+/// the mechanism and the stack trace).
+fn error_exceptions(
+    error: CapturedError,
+    mechanism: &str,
+    handled: bool,
+    config: &Config,
+) -> Vec<Exception> {
+    let mut exceptions: Vec<Exception> = error
+        .chain
+        .into_iter()
+        .rev()
+        .map(|link| Exception {
+            ty: Some(link.ty),
+            value: Some(link.value),
+            module: link.module,
+            ..Default::default()
+        })
+        .collect();
+    if let Some(outer) = exceptions.last_mut() {
+        outer.mechanism = Some(Mechanism {
+            ty: Some(mechanism.into()),
+            handled: Some(handled),
+            ..Default::default()
+        });
+        outer.stacktrace = error.backtrace.map(|mut bt| {
+            stacktrace(frames_from_backtrace(
+                &mut bt,
+                &config.in_app,
+                config.build.manifest_dir,
+            ))
+        });
+    }
+    exceptions
+}
+
+fn stacktrace(frames: Vec<Frame>) -> Stacktrace {
+    Stacktrace {
+        frames,
+        ..Default::default()
+    }
+}
+
+fn request_interface(request: &RequestSnapshot, config: &Config) -> Request {
+    let uri = &request.uri;
+    let host = uri
+        .authority()
+        .map(|a| a.as_str().to_owned())
+        .or_else(|| {
+            request
+                .headers
+                .get(http::header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .map(str::to_owned)
+        })
+        .unwrap_or_else(|| "localhost".into());
+    let scheme = uri.scheme_str().unwrap_or_else(|| {
+        request
+            .headers
+            .get("x-forwarded-proto")
+            .and_then(|h| h.to_str().ok())
+            .filter(|p| *p == "https")
+            .unwrap_or("http")
+    });
+    let mut headers: Pairs = request
+        .headers
+        .iter()
+        .map(|(name, value)| {
+            (
+                name.as_str().to_owned(),
+                String::from_utf8_lossy(value.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    config.scrubber.scrub_headers(&mut headers);
+    let env = request.client_ip.as_ref().map(|ip| {
+        let mut env = Map::new();
+        env.insert("REMOTE_ADDR".into(), Value::String(ip.clone()));
+        env
+    });
+    Request {
+        method: Some(request.method.to_string()),
+        url: Some(format!("{scheme}://{host}{}", uri.path())),
+        query_string: uri
+            .query()
+            .filter(|q| !q.is_empty())
+            .map(|q| config.scrubber.scrub_query(q)),
+        headers,
+        env,
+        ..Default::default()
+    }
+}
+
+fn contexts(config: &Config) -> Contexts {
+    let mut other = Map::new();
+    other.insert(
+        "framework".into(),
+        json!({"type": "framework", "name": "axum", "version": build_info::AXUM_VERSION}),
+    );
+    Contexts {
+        os: Some(os_context().clone()),
+        runtime: Some(RuntimeContext {
+            ty: Some("runtime".into()),
+            name: Some("rustc".into()),
+            version: Some(build_info::rustc_semver().into()),
+            other: [
+                ("raw_description".to_owned(), json!(build_info::RUSTC_VERSION)),
+                ("target".to_owned(), json!(build_info::TARGET)),
+                ("profile".to_owned(), json!(build_info::PROFILE)),
+            ]
+            .into_iter()
+            .collect(),
+        }),
+        device: Some(DeviceContext {
+            ty: Some("device".into()),
+            arch: Some(std::env::consts::ARCH.into()),
+            ..Default::default()
+        }),
+        app: Some(AppContext {
+            ty: Some("app".into()),
+            app_name: Some(config.build.name.into()),
+            app_version: Some(config.build.version.into()),
+            app_build: config.build.commit.map(Into::into),
+            ..Default::default()
+        }),
+        trace: None,
+        other,
+    }
+}
+
+/// The OS, read once per process.
+fn os_context() -> &'static OsContext {
+    static OS: OnceLock<OsContext> = OnceLock::new();
+    OS.get_or_init(|| {
+        let name = match std::env::consts::OS {
+            "linux" => "Linux",
+            "macos" => "macOS",
+            "windows" => "Windows",
+            other => other,
+        };
+        let read = |path: &str| {
+            std::fs::read_to_string(path)
+                .ok()
+                .map(|s| s.trim().to_owned())
+        };
+        let version = read("/etc/os-release").and_then(|text| {
+            text.lines()
+                .find_map(|l| l.strip_prefix("PRETTY_NAME="))
+                .map(|v| v.trim_matches('"').to_owned())
+        });
+        OsContext {
+            ty: Some("os".into()),
+            name: Some(name.into()),
+            version,
+            kernel_version: read("/proc/sys/kernel/osrelease"),
+            ..Default::default()
+        }
+    })
+}

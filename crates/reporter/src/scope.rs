@@ -1,0 +1,175 @@
+//! The per-request scope: the user, tags and breadcrumbs that an event will carry.
+//!
+//! The layer creates one [`Scope`] per request and puts it in the request's extensions,
+//! where middleware and handlers find it (in axum, as an extractor). Setting the user or a
+//! tag costs a lock on a mutex no one else holds; nothing is sent until something fails.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use mayday_protocol::{Breadcrumb, Level, Timestamp, User};
+
+use crate::capture::{Failure, RequestSnapshot};
+use crate::reporter::Reporter;
+
+/// Breadcrumbs kept per scope; older ones are dropped first.
+pub const DEFAULT_MAX_BREADCRUMBS: usize = 100;
+
+/// What the scope holds, copied into each event captured under it.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ScopeData {
+    pub(crate) user: Option<User>,
+    pub(crate) tags: BTreeMap<String, String>,
+    pub(crate) breadcrumbs: Vec<Breadcrumb>,
+}
+
+#[derive(Debug)]
+pub(crate) struct ScopeInner {
+    pub(crate) request: Option<RequestSnapshot>,
+    pub(crate) data: Mutex<ScopeData>,
+}
+
+/// A handle to the current request's scope.
+///
+/// Cheap to clone; all clones share one scope. In axum handlers take it as an extractor:
+///
+/// ```
+/// use mayday_reporter::{Scope, User};
+///
+/// async fn checkout(scope: Scope) -> &'static str {
+///     scope.set_user(User {
+///         id: Some("42".into()),
+///         email: Some("jane@example.com".into()),
+///         ..Default::default()
+///     });
+///     scope.set_tag("cart", "team");
+///     scope.add_breadcrumb("checkout", "coupon applied");
+///     "ok"
+/// }
+/// # let _ = axum::Router::<()>::new().route("/checkout", axum::routing::post(checkout));
+/// ```
+#[derive(Debug, Clone)]
+pub struct Scope {
+    pub(crate) inner: Arc<ScopeInner>,
+    reporter: Reporter,
+}
+
+impl Scope {
+    pub(crate) fn new(reporter: Reporter, request: Option<RequestSnapshot>, user: Option<User>) -> Self {
+        Scope {
+            inner: Arc::new(ScopeInner {
+                request,
+                data: Mutex::new(ScopeData {
+                    user,
+                    ..Default::default()
+                }),
+            }),
+            reporter,
+        }
+    }
+
+    /// A scope outside any request (for background jobs), reporting to `reporter`.
+    pub fn detached(reporter: &Reporter) -> Self {
+        Scope::new(reporter.clone(), None, None)
+    }
+
+    fn data(&self) -> MutexGuard<'_, ScopeData> {
+        // A panic while holding this lock cannot leave the data half-written in a way
+        // that matters for reporting, so a poisoned lock is still used.
+        self.inner.data.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Sets the user the next events are about.
+    pub fn set_user(&self, user: User) {
+        self.data().user = Some(user);
+    }
+
+    /// The user currently set, if any.
+    pub fn user(&self) -> Option<User> {
+        self.data().user.clone()
+    }
+
+    /// Sets a tag.
+    pub fn set_tag(&self, key: impl Into<String>, value: impl Into<String>) {
+        self.data().tags.insert(key.into(), value.into());
+    }
+
+    /// Records a breadcrumb now, with a category and a message.
+    pub fn add_breadcrumb(&self, category: impl Into<String>, message: impl Into<String>) {
+        self.push_breadcrumb(Breadcrumb {
+            timestamp: Some(Timestamp::now()),
+            category: Some(category.into()),
+            message: Some(message.into()),
+            level: Some(Level::Info),
+            ..Default::default()
+        });
+    }
+
+    /// Records a breadcrumb as given; the oldest is dropped past the configured maximum.
+    pub fn push_breadcrumb(&self, breadcrumb: Breadcrumb) {
+        let max = self.reporter.max_breadcrumbs();
+        let mut data = self.data();
+        let len = data.breadcrumbs.len();
+        if len >= max {
+            data.breadcrumbs.drain(..(len + 1 - max).min(len));
+        }
+        if max > 0 {
+            data.breadcrumbs.push(breadcrumb);
+        }
+    }
+
+    /// Reports an error with this scope's request, user, tags and breadcrumbs.
+    ///
+    /// Returns whether the event was queued (false when disabled or the queue is full).
+    pub fn capture_error<E>(&self, error: &E) -> bool
+    where
+        E: std::error::Error + ?Sized + 'static,
+    {
+        let failure = Failure::Error(crate::capture::CapturedError::from_error(error));
+        self.capture(failure)
+    }
+
+    /// Reports a message with this scope's context.
+    pub fn capture_message(&self, message: impl Into<String>, level: Level) -> bool {
+        self.capture(Failure::Message {
+            text: message.into(),
+            level,
+        })
+    }
+
+    pub(crate) fn capture(&self, failure: Failure) -> bool {
+        let data = self.data().clone();
+        self.reporter
+            .enqueue(failure, Some(self.inner.clone()), data)
+    }
+
+    /// The reporter this scope reports to.
+    pub fn reporter(&self) -> &Reporter {
+        &self.reporter
+    }
+}
+
+#[cfg(feature = "axum")]
+mod extract {
+    use axum::extract::FromRequestParts;
+    use http::StatusCode;
+    use http::request::Parts;
+
+    use super::Scope;
+
+    /// Takes the request's scope, which the reporter layer put there.
+    ///
+    /// Without the layer (or with the reporter disabled) handlers still get a scope; it
+    /// reports nowhere, so handler code never has to care whether reporting is on.
+    impl<S: Send + Sync> FromRequestParts<S> for Scope {
+        type Rejection = StatusCode;
+
+        async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+            Ok(parts
+                .extensions
+                .get::<Scope>()
+                .cloned()
+                .unwrap_or_else(|| Scope::detached(&crate::Reporter::disabled())))
+        }
+    }
+}

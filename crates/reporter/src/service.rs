@@ -1,0 +1,78 @@
+//! The service the layer builds: snapshots the request, catches panics in `call`.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http::{Request, Response};
+use tower_service::Service;
+
+use crate::capture::{CatchGuard, RequestSnapshot};
+use crate::future::ResponseFuture;
+use crate::layer::Settings;
+use crate::reporter::Reporter;
+use crate::scope::Scope;
+
+/// Wraps a service: reports its panics and failing responses. Built by
+/// [`ReporterLayer`](crate::ReporterLayer).
+#[derive(Clone)]
+pub struct ReporterService<S> {
+    inner: S,
+    reporter: Reporter,
+    settings: Arc<Settings>,
+}
+
+impl<S> std::fmt::Debug for ReporterService<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReporterService")
+            .field("enabled", &self.reporter.is_enabled())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S> ReporterService<S> {
+    pub(crate) fn new(inner: S, reporter: Reporter, settings: Arc<Settings>) -> Self {
+        ReporterService {
+            inner,
+            reporter,
+            settings,
+        }
+    }
+}
+
+impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for ReporterService<S>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+    ResBody: From<Bytes>,
+{
+    type Response = Response<ResBody>;
+    type Error = S::Error;
+    type Future = ResponseFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
+        if !self.reporter.is_enabled() {
+            return ResponseFuture::passthrough(self.inner.call(request));
+        }
+        let snapshot = RequestSnapshot::of(&request, self.reporter.send_ip());
+        let user = self
+            .settings
+            .user
+            .as_ref()
+            .and_then(|resolve| resolve(request.extensions(), request.headers()));
+        let scope = Scope::new(self.reporter.clone(), Some(snapshot), user);
+        request.extensions_mut().insert(scope.clone());
+        let called = {
+            let _inside = CatchGuard::enter();
+            catch_unwind(AssertUnwindSafe(|| self.inner.call(request)))
+        };
+        match called {
+            Ok(future) => ResponseFuture::watching(future, scope, self.settings.clone()),
+            Err(payload) => ResponseFuture::panicked(&scope, &self.settings, payload),
+        }
+    }
+}
