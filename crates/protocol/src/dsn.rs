@@ -156,7 +156,9 @@ mod tests {
 
     #[test]
     fn parses_a_full_dsn() {
-        let dsn: Dsn = "https://abc:def@sentry.example.com:9000/sub/42".parse().unwrap();
+        let dsn: Dsn = "https://abc:def@sentry.example.com:9000/sub/42"
+            .parse()
+            .unwrap();
         assert_eq!(dsn.public_key(), "abc");
         assert_eq!(dsn.secret_key(), Some("def"));
         assert_eq!(dsn.host(), "sentry.example.com");
@@ -166,7 +168,10 @@ mod tests {
             dsn.envelope_url().as_str(),
             "https://sentry.example.com:9000/sub/api/42/envelope/"
         );
-        assert_eq!(dsn.to_string(), "https://abc:def@sentry.example.com:9000/sub/42");
+        assert_eq!(
+            dsn.to_string(),
+            "https://abc:def@sentry.example.com:9000/sub/42"
+        );
     }
 
     #[test]

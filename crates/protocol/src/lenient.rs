@@ -45,9 +45,7 @@ where
             .parse::<u64>()
             .map(Some)
             .map_err(|_| de::Error::custom(format!("expected a number, got {s:?}"))),
-        Some(other) => Err(de::Error::custom(format!(
-            "expected a number, got {other}"
-        ))),
+        Some(other) => Err(de::Error::custom(format!("expected a number, got {other}"))),
     }
 }
 
@@ -80,7 +78,11 @@ impl Pairs {
 
 impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for Pairs {
     fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
-        Pairs(iter.into_iter().map(|(k, v)| (k.into(), v.into())).collect())
+        Pairs(
+            iter.into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        )
     }
 }
 

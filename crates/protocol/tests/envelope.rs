@@ -37,7 +37,10 @@ fn writer_output_reads_back() {
     event.message = Some("multi\nline".into());
     let envelope = Envelope::from_event(&event, Some(&dsn)).unwrap();
     let back = Envelope::parse(&envelope.to_bytes()).unwrap();
-    assert_eq!(back.header.dsn.as_deref(), Some("http://public@127.0.0.1:8300/3"));
+    assert_eq!(
+        back.header.dsn.as_deref(),
+        Some("http://public@127.0.0.1:8300/3")
+    );
     assert_eq!(back.events().unwrap(), vec![event]);
 }
 
@@ -74,8 +77,14 @@ fn errors_name_the_problem() {
     let cases: [(&[u8], &str); 4] = [
         (b"", "empty"),
         (b"not json\n", "envelope header"),
-        (b"{}\n{\"type\":\"event\",\"length\":100}\n{}", "length 100 exceeds"),
-        (b"{}\n{\"type\":\"event\"}\n{\"level\":5}", "item 0: event payload"),
+        (
+            b"{}\n{\"type\":\"event\",\"length\":100}\n{}",
+            "length 100 exceeds",
+        ),
+        (
+            b"{}\n{\"type\":\"event\"}\n{\"level\":5}",
+            "item 0: event payload",
+        ),
     ];
     for (body, expected) in cases {
         let result = Envelope::parse(body).and_then(|e| e.events().map(|_| ()));

@@ -16,7 +16,9 @@ fn envelopes_from_sdk(f: impl FnOnce()) -> Vec<Vec<u8>> {
         .into_iter()
         .map(|envelope| {
             let mut bytes = Vec::new();
-            envelope.to_writer(&mut bytes).expect("sentry writes envelopes");
+            envelope
+                .to_writer(&mut bytes)
+                .expect("sentry writes envelopes");
             bytes
         })
         .collect()
@@ -99,16 +101,20 @@ fn panic_event_from_the_sdk() {
     let (_, event) = single_event(&envelopes[0]);
     assert_eq!(event.level, Some(Level::Fatal));
     let exception = event.exceptions().last().expect("one exception");
-    assert_eq!(exception.value.as_deref(), Some("index out of range at step 3"));
+    assert_eq!(
+        exception.value.as_deref(),
+        Some("index out of range at step 3")
+    );
     let mechanism = exception.mechanism.as_ref().expect("mechanism");
     assert_eq!(mechanism.ty.as_deref(), Some("panic"));
     assert_eq!(mechanism.handled, Some(false));
     let frames = &exception.stacktrace.as_ref().expect("stacktrace").frames;
     assert!(!frames.is_empty());
     assert!(
-        frames
-            .iter()
-            .any(|f| f.function.as_deref().is_some_and(|n| n.contains("panic_event_from_the_sdk"))),
+        frames.iter().any(|f| f
+            .function
+            .as_deref()
+            .is_some_and(|n| n.contains("panic_event_from_the_sdk"))),
         "the test function is among the frames"
     );
 }
@@ -129,7 +135,9 @@ fn rich_event_round_trips_without_loss() {
             scope.set_context(
                 "order",
                 sentry::protocol::Context::Other(
-                    [("id".to_owned(), serde_json::json!("o-1"))].into_iter().collect(),
+                    [("id".to_owned(), serde_json::json!("o-1"))]
+                        .into_iter()
+                        .collect(),
                 ),
             );
         });
@@ -145,7 +153,11 @@ fn rich_event_round_trips_without_loss() {
     assert_eq!(user.id.as_deref(), Some("42"));
     assert_eq!(user.email.as_deref(), Some("jane@example.com"));
     assert_eq!(
-        event.tags.as_ref().and_then(|t| t.get("region")).map(String::as_str),
+        event
+            .tags
+            .as_ref()
+            .and_then(|t| t.get("region"))
+            .map(String::as_str),
         Some("eu")
     );
     assert_eq!(

@@ -70,7 +70,10 @@ macro_rules! build_info {
 
 /// The short compiler version, such as `1.85.0`, from [`RUSTC_VERSION`].
 pub(crate) fn rustc_semver() -> &'static str {
-    RUSTC_VERSION.split_whitespace().nth(1).unwrap_or(RUSTC_VERSION)
+    RUSTC_VERSION
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or(RUSTC_VERSION)
 }
 
 #[cfg(test)]
@@ -91,7 +94,12 @@ mod tests {
     #[test]
     fn compiler_facts_are_known() {
         assert!(RUSTC_VERSION.starts_with("rustc "));
-        assert!(rustc_semver().chars().next().is_some_and(|c| c.is_ascii_digit()));
+        assert!(
+            rustc_semver()
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_digit())
+        );
         assert!(!TARGET.is_empty() && TARGET != "unknown");
     }
 }

@@ -27,18 +27,22 @@ pub(crate) struct PanicCapture {
 impl PanicCapture {
     /// A panic the hook did not see (another hook replaced ours): message only.
     pub(crate) fn from_payload(payload: &(dyn std::any::Any + Send)) -> Self {
-        let message = payload
-            .downcast_ref::<&str>()
-            .map(|s| (*s).to_owned())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "Box<dyn Any>".to_owned());
         PanicCapture {
-            message,
+            message: payload_text(payload),
             location: None,
             backtrace: None,
             thread: std::thread::current().name().map(str::to_owned),
         }
     }
+}
+
+/// The panic message: `panic!` payloads are a `&str` or a `String`.
+fn payload_text(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "Box<dyn Any>".to_owned())
 }
 
 /// One link of an error's `source()` chain.
@@ -231,7 +235,10 @@ impl Drop for CatchGuard {
 
 /// Takes the panic the hook recorded on this thread, if any.
 pub(crate) fn take_last_panic() -> Option<PanicCapture> {
-    LAST_PANIC.try_with(|slot| slot.borrow_mut().take()).ok().flatten()
+    LAST_PANIC
+        .try_with(|slot| slot.borrow_mut().take())
+        .ok()
+        .flatten()
 }
 
 /// Installs the panic hook once per process; the previous hook still runs after ours.
@@ -248,10 +255,7 @@ pub(crate) fn install_panic_hook() {
 
 fn on_panic(info: &PanicHookInfo<'_>) {
     let capture = PanicCapture {
-        message: info
-            .payload_as_str()
-            .unwrap_or("Box<dyn Any>")
-            .to_owned(),
+        message: payload_text(info.payload()),
         location: info
             .location()
             .map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column())),

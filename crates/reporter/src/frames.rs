@@ -53,8 +53,7 @@ impl InAppRules {
             if self.include.iter().any(|c| c == package) {
                 return true;
             }
-            if DEFAULT_NOT_IN_APP.contains(&package) || self.exclude.iter().any(|c| c == package)
-            {
+            if DEFAULT_NOT_IN_APP.contains(&package) || self.exclude.iter().any(|c| c == package) {
                 return false;
             }
         }
@@ -124,7 +123,9 @@ fn make_frame(
     let (module, package) = function.as_deref().map(split_path).unwrap_or_default();
     let in_app = rules.is_in_app(package.as_deref(), path.as_deref());
     let (filename, abs_path) = match path {
-        Some(path) if path.starts_with('/') => (Some(short_filename(&path, manifest_dir)), Some(path)),
+        Some(path) if path.starts_with('/') => {
+            (Some(short_filename(&path, manifest_dir)), Some(path))
+        }
         Some(path) => (Some(path), None),
         None => (None, None),
     };
@@ -159,8 +160,13 @@ pub fn split_path(function: &str) -> (Option<String>, Option<String>) {
     let subject = match function.strip_prefix('<') {
         // For `<T as Trait>::f` the frame belongs to the crate of `T`.
         Some(rest) => {
-            let end = rest.find(" as ").or_else(|| rest.find('>')).unwrap_or(rest.len());
-            let ty = rest[..end].trim_start_matches(['&', '*']).trim_start_matches("mut ");
+            let end = rest
+                .find(" as ")
+                .or_else(|| rest.find('>'))
+                .unwrap_or(rest.len());
+            let ty = rest[..end]
+                .trim_start_matches(['&', '*'])
+                .trim_start_matches("mut ");
             let ty = ty.trim_start_matches("dyn ").trim_start_matches("const ");
             ty.split('<').next().unwrap_or(ty)
         }
@@ -218,15 +224,18 @@ fn is_machinery(function: &str) -> bool {
         "std::sys_common::backtrace::__rust_end_short_backtrace",
         "backtrace::",
         "mayday_reporter::",
+        "<mayday_reporter::",
         "<alloc::boxed::Box<F,A> as core::ops::function::Fn<Args>>::call",
     ];
     PREFIXES.iter().any(|p| function.starts_with(p))
 }
 
 fn is_std(function: &str) -> bool {
-    ["std::", "core::", "alloc::", "<core::", "<std::", "<alloc::"]
-        .iter()
-        .any(|p| function.starts_with(p))
+    [
+        "std::", "core::", "alloc::", "<core::", "<std::", "<alloc::",
+    ]
+    .iter()
+    .any(|p| function.starts_with(p))
 }
 
 /// Drops the frames above the panic site (innermost first, before reversing): the
@@ -261,10 +270,26 @@ mod tests {
     #[test]
     fn splits_paths() {
         let cases: &[(&str, Option<&str>, Option<&str>)] = &[
-            ("shop::checkout::apply_coupon", Some("shop::checkout"), Some("shop")),
-            ("shop::checkout::apply_coupon::{{closure}}", Some("shop::checkout"), Some("shop")),
-            ("<shop::Cart as core::fmt::Debug>::fmt", Some("shop"), Some("shop")),
-            ("<&shop::model::Cart as core::fmt::Debug>::fmt", Some("shop::model"), Some("shop")),
+            (
+                "shop::checkout::apply_coupon",
+                Some("shop::checkout"),
+                Some("shop"),
+            ),
+            (
+                "shop::checkout::apply_coupon::{{closure}}",
+                Some("shop::checkout"),
+                Some("shop"),
+            ),
+            (
+                "<shop::Cart as core::fmt::Debug>::fmt",
+                Some("shop"),
+                Some("shop"),
+            ),
+            (
+                "<&shop::model::Cart as core::fmt::Debug>::fmt",
+                Some("shop::model"),
+                Some("shop"),
+            ),
             ("main", Some("main"), Some("main")),
         ];
         for (input, module, package) in cases {
@@ -290,15 +315,27 @@ mod tests {
         let cases = [
             (Some("shop"), registry, true),
             (Some("tokio"), Some("src/main.rs"), false),
-            (Some("mayday_reporter"), Some("crates/reporter/src/lib.rs"), false),
+            (
+                Some("mayday_reporter"),
+                Some("crates/reporter/src/lib.rs"),
+                false,
+            ),
             (Some("sqlx"), Some("src/db.rs"), false),
             (Some("serde"), registry, false),
             (Some("shop_core"), Some("/work/shop/core/src/lib.rs"), true),
-            (Some("std"), Some("/rustc/abc/library/std/src/panicking.rs"), false),
+            (
+                Some("std"),
+                Some("/rustc/abc/library/std/src/panicking.rs"),
+                false,
+            ),
             (None, None, false),
         ];
         for (package, path, expected) in cases {
-            assert_eq!(rules.is_in_app(package, path), expected, "{package:?} {path:?}");
+            assert_eq!(
+                rules.is_in_app(package, path),
+                expected,
+                "{package:?} {path:?}"
+            );
         }
     }
 
@@ -315,7 +352,10 @@ mod tests {
             ),
             "tokio-1.48.0/src/lib.rs"
         );
-        assert_eq!(short_filename("/work/shop/src/main.rs", "/work/shop"), "src/main.rs");
+        assert_eq!(
+            short_filename("/work/shop/src/main.rs", "/work/shop"),
+            "src/main.rs"
+        );
     }
 
     #[test]
@@ -341,7 +381,10 @@ mod tests {
             })
             .collect();
         trim_machinery(&mut frames);
-        let left: Vec<_> = frames.iter().filter_map(|f| f.function.as_deref()).collect();
+        let left: Vec<_> = frames
+            .iter()
+            .filter_map(|f| f.function.as_deref())
+            .collect();
         assert_eq!(
             left,
             [
@@ -353,20 +396,35 @@ mod tests {
     }
 
     #[test]
-    fn real_backtrace_marks_this_crate_out_of_app_and_keeps_lines() {
+    fn real_backtrace_trims_capture_frames_and_keeps_callers() {
         let mut bt = Backtrace::new_unresolved();
         let rules = InAppRules::default();
         let frames = frames_from_backtrace(&mut bt, &rules, env!("CARGO_MANIFEST_DIR"));
-        let this = frames
+        // Frames of this crate above the capture point are the capture itself: trimmed.
+        let top = frames
+            .last()
+            .and_then(|f| f.function.as_deref())
+            .unwrap_or_default();
+        assert!(!top.starts_with("mayday_reporter::"), "top frame {top}");
+        // The callers (the test harness, std) remain, resolved, and are not in-app.
+        let harness = frames
             .iter()
             .find(|f| {
                 f.function
                     .as_deref()
-                    .is_some_and(|n| n.ends_with("real_backtrace_marks_this_crate_out_of_app_and_keeps_lines"))
+                    .is_some_and(|n| n.starts_with("test::"))
             })
-            .expect("the test's own frame");
-        assert_eq!(this.in_app, Some(false), "mayday_reporter is never in-app");
-        assert!(this.lineno.is_some());
-        assert_eq!(this.filename.as_deref(), Some("src/frames.rs"));
+            .expect("a test harness frame");
+        assert_eq!(harness.in_app, Some(false));
+        assert_eq!(harness.package.as_deref(), Some("test"));
+        assert!(harness.lineno.is_some(), "line numbers kept");
+        assert!(
+            harness
+                .filename
+                .as_deref()
+                .is_some_and(|f| f.starts_with("library/")),
+            "{:?}",
+            harness.filename
+        );
     }
 }

@@ -102,7 +102,10 @@ where
                     Ok(Poll::Pending) => Poll::Pending,
                     Ok(Poll::Ready(Ok(response))) => {
                         if (settings.report_status)(response.status()) {
-                            let error = response.extensions().get::<ErrorReport>().map(|r| r.0.clone());
+                            let error = response
+                                .extensions()
+                                .get::<ErrorReport>()
+                                .map(|r| r.0.clone());
                             scope.capture(Failure::Status {
                                 status: response.status(),
                                 error,

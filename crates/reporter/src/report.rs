@@ -29,7 +29,9 @@ pub(crate) fn build_event(capture: Capture, config: &Config) -> Event {
         }
         Failure::Error(error) => {
             event.level = Some(Level::Error);
-            event.exception = Some(Values::from(error_exceptions(error, "generic", true, config)));
+            event.exception = Some(Values::from(error_exceptions(
+                error, "generic", true, config,
+            )));
         }
         Failure::Status {
             status,
@@ -106,11 +108,13 @@ fn panic_exception(panic: PanicCapture, config: &Config) -> Exception {
             data: (!data.is_empty()).then_some(data),
             ..Default::default()
         }),
-        stacktrace: panic.backtrace.map(|mut bt| stacktrace(frames_from_backtrace(
-            &mut bt,
-            &config.in_app,
-            config.build.manifest_dir,
-        ))),
+        stacktrace: panic.backtrace.map(|mut bt| {
+            stacktrace(frames_from_backtrace(
+                &mut bt,
+                &config.in_app,
+                config.build.manifest_dir,
+            ))
+        }),
         ..Default::default()
     }
 }
@@ -221,7 +225,10 @@ fn contexts(config: &Config) -> Contexts {
             name: Some("rustc".into()),
             version: Some(build_info::rustc_semver().into()),
             other: [
-                ("raw_description".to_owned(), json!(build_info::RUSTC_VERSION)),
+                (
+                    "raw_description".to_owned(),
+                    json!(build_info::RUSTC_VERSION),
+                ),
                 ("target".to_owned(), json!(build_info::TARGET)),
                 ("profile".to_owned(), json!(build_info::PROFILE)),
             ]

@@ -76,10 +76,7 @@ fn live_reporters() -> Vec<Arc<Inner>> {
 
 /// Reports a panic that happened outside any reporter layer (a thread, a detached task).
 pub(crate) fn report_detached_panic(panic: PanicCapture) {
-    for inner in live_reporters() {
-        let reporter = Reporter { inner: Some(inner) };
-        reporter.enqueue(Failure::Panic(panic.clone()), None, ScopeData::default());
-    }
+    broadcast(&Failure::Panic(panic));
 }
 
 /// Reports an error to every live reporter, from anywhere in the app.
@@ -90,19 +87,28 @@ where
     E: std::error::Error + ?Sized + 'static,
 {
     let failure = Failure::Error(CapturedError::from_error(error));
-    live_reporters().into_iter().fold(false, |queued, inner| {
-        Reporter { inner: Some(inner) }.enqueue(failure.clone(), None, ScopeData::default()) || queued
-    })
+    broadcast(&failure)
+}
+
+/// Queues `failure` on every live reporter (not stopping at the first).
+fn broadcast(failure: &Failure) -> bool {
+    let queued = live_reporters()
+        .into_iter()
+        .filter(|inner| {
+            Reporter {
+                inner: Some(inner.clone()),
+            }
+            .enqueue(failure.clone(), None, ScopeData::default())
+        })
+        .count();
+    queued > 0
 }
 
 /// Reports a message to every live reporter, from anywhere in the app.
 pub fn capture_message(message: &str, level: Level) -> bool {
-    live_reporters().into_iter().fold(false, |queued, inner| {
-        let failure = Failure::Message {
-            text: message.to_owned(),
-            level,
-        };
-        Reporter { inner: Some(inner) }.enqueue(failure, None, ScopeData::default()) || queued
+    broadcast(&Failure::Message {
+        text: message.to_owned(),
+        level,
     })
 }
 
@@ -129,7 +135,10 @@ impl Reporter {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
         let mut builder = ReporterBuilder::new(build);
         if let Some(dsns) = var("MAYDAY_DSN").or_else(|| var("SENTRY_DSN")) {
-            for dsn in dsns.split([',', ' ', '\n']).filter(|d| !d.trim().is_empty()) {
+            for dsn in dsns
+                .split([',', ' ', '\n'])
+                .filter(|d| !d.trim().is_empty())
+            {
                 builder = builder.dsn(dsn.trim());
             }
         }
@@ -359,10 +368,11 @@ impl ReporterBuilder {
             .dsns
             .iter()
             .map(|dsn| {
-                dsn.parse::<Dsn>().map_err(|source| ReporterError::InvalidDsn {
-                    dsn: dsn.clone(),
-                    source,
-                })
+                dsn.parse::<Dsn>()
+                    .map_err(|source| ReporterError::InvalidDsn {
+                        dsn: dsn.clone(),
+                        source,
+                    })
             })
             .collect::<Result<Vec<_>, _>>()?;
         if dsns.is_empty() {

@@ -55,7 +55,11 @@ pub struct Scope {
 }
 
 impl Scope {
-    pub(crate) fn new(reporter: Reporter, request: Option<RequestSnapshot>, user: Option<User>) -> Self {
+    pub(crate) fn new(
+        reporter: Reporter,
+        request: Option<RequestSnapshot>,
+        user: Option<User>,
+    ) -> Self {
         Scope {
             inner: Arc::new(ScopeInner {
                 request,
@@ -76,7 +80,10 @@ impl Scope {
     fn data(&self) -> MutexGuard<'_, ScopeData> {
         // A panic while holding this lock cannot leave the data half-written in a way
         // that matters for reporting, so a poisoned lock is still used.
-        self.inner.data.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.inner
+            .data
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Sets the user the next events are about.
@@ -164,7 +171,10 @@ mod extract {
     impl<S: Send + Sync> FromRequestParts<S> for Scope {
         type Rejection = StatusCode;
 
-        async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        async fn from_request_parts(
+            parts: &mut Parts,
+            _state: &S,
+        ) -> Result<Self, Self::Rejection> {
             Ok(parts
                 .extensions
                 .get::<Scope>()

@@ -123,7 +123,11 @@ mod tests {
             ("X-XSRF-TOKEN", "x", FILTERED),
             ("X-Credentials", "c", FILTERED),
             ("Set-Cookie", "sid=1", FILTERED),
-            ("Cookie", "sid=abc; theme=dark", "sid=[Filtered]; theme=[Filtered]"),
+            (
+                "Cookie",
+                "sid=abc; theme=dark",
+                "sid=[Filtered]; theme=[Filtered]",
+            ),
             ("Cookie", "lonely", FILTERED),
             ("User-Agent", "Firefox/86.0", "Firefox/86.0"),
             ("Accept", "text/html", "text/html"),
@@ -142,7 +146,10 @@ mod tests {
         let cases = [
             ("bundle=team", "bundle=team"),
             ("token=abc&page=2", "token=%5BFiltered%5D&page=2"),
-            ("api_key=1&password=2&q=x", "api_key=%5BFiltered%5D&password=%5BFiltered%5D&q=x"),
+            (
+                "api_key=1&password=2&q=x",
+                "api_key=%5BFiltered%5D&password=%5BFiltered%5D&q=x",
+            ),
             ("sessionid=9", "sessionid=%5BFiltered%5D"),
             ("", ""),
         ];
@@ -155,10 +162,15 @@ mod tests {
     #[test]
     fn extra_names_are_filtered_too() {
         let scrubber = Scrubber::default().with_extra(["X-Tenant"]);
-        let mut headers: Pairs = [("x-tenant", "acme"), ("x-other", "ok")].into_iter().collect();
+        let mut headers: Pairs = [("x-tenant", "acme"), ("x-other", "ok")]
+            .into_iter()
+            .collect();
         scrubber.scrub_headers(&mut headers);
         assert_eq!(headers.get("x-tenant"), Some(FILTERED));
         assert_eq!(headers.get("x-other"), Some("ok"));
-        assert_eq!(scrubber.scrub_query("x-tenant=a"), "x-tenant=%5BFiltered%5D");
+        assert_eq!(
+            scrubber.scrub_query("x-tenant=a"),
+            "x-tenant=%5BFiltered%5D"
+        );
     }
 }

@@ -167,15 +167,16 @@ async fn run_worker(
     while let Some(capture) = receiver.recv().await {
         let build_config = config.clone();
         // Symbol resolution can take milliseconds; keep deliveries in flight meanwhile.
-        let event = match tokio::task::spawn_blocking(move || build_event(capture, &build_config)).await {
-            Ok(event) => event,
-            Err(error) => {
-                tracing::warn!(%error, "mayday: building an event failed");
-                Counters::add(&counters.failed);
-                finished.send_modify(|done| *done += 1);
-                continue;
-            }
-        };
+        let event =
+            match tokio::task::spawn_blocking(move || build_event(capture, &build_config)).await {
+                Ok(event) => event,
+                Err(error) => {
+                    tracing::warn!(%error, "mayday: building an event failed");
+                    Counters::add(&counters.failed);
+                    finished.send_modify(|done| *done += 1);
+                    continue;
+                }
+            };
         let remaining = Arc::new(AtomicUsize::new(targets.len()));
         for target in &targets {
             let body = match encode(&event, &target.dsn) {

@@ -23,7 +23,10 @@ impl RateLimits {
     /// Whether `category` (such as `error`) is paused at `now`.
     pub(crate) fn is_limited(&self, category: &str, now: Instant) -> bool {
         self.all.is_some_and(|until| until > now)
-            || self.categories.get(category).is_some_and(|until| *until > now)
+            || self
+                .categories
+                .get(category)
+                .is_some_and(|until| *until > now)
     }
 
     /// Records the limits a response asks for.
@@ -93,7 +96,11 @@ mod tests {
     fn retry_after_pauses_everything() {
         let now = Instant::now();
         let mut limits = RateLimits::default();
-        limits.update(StatusCode::TOO_MANY_REQUESTS, &headers(&[("retry-after", "30")]), now);
+        limits.update(
+            StatusCode::TOO_MANY_REQUESTS,
+            &headers(&[("retry-after", "30")]),
+            now,
+        );
         assert!(limits.is_limited("error", now + Duration::from_secs(29)));
         assert!(!limits.is_limited("error", now + Duration::from_secs(31)));
     }
@@ -103,13 +110,21 @@ mod tests {
         let now = Instant::now();
         let mut limits = RateLimits::default();
         let value = "60:error;transaction:key, 10:error:key, 5:session:org";
-        limits.update(StatusCode::TOO_MANY_REQUESTS, &headers(&[("x-sentry-rate-limits", value)]), now);
+        limits.update(
+            StatusCode::TOO_MANY_REQUESTS,
+            &headers(&[("x-sentry-rate-limits", value)]),
+            now,
+        );
         assert!(limits.is_limited("error", now + Duration::from_secs(59)));
         assert!(limits.is_limited("transaction", now + Duration::from_secs(59)));
         assert!(!limits.is_limited("session", now + Duration::from_secs(6)));
         assert!(!limits.is_limited("attachment", now));
         // A shorter limit later does not shorten the longer one.
-        limits.update(StatusCode::OK, &headers(&[("x-sentry-rate-limits", "1:error")]), now);
+        limits.update(
+            StatusCode::OK,
+            &headers(&[("x-sentry-rate-limits", "1:error")]),
+            now,
+        );
         assert!(limits.is_limited("error", now + Duration::from_secs(59)));
     }
 
@@ -117,7 +132,11 @@ mod tests {
     fn empty_categories_mean_all() {
         let now = Instant::now();
         let mut limits = RateLimits::default();
-        limits.update(StatusCode::TOO_MANY_REQUESTS, &headers(&[("x-sentry-rate-limits", "20::organization")]), now);
+        limits.update(
+            StatusCode::TOO_MANY_REQUESTS,
+            &headers(&[("x-sentry-rate-limits", "20::organization")]),
+            now,
+        );
         assert!(limits.is_limited("anything", now + Duration::from_secs(19)));
     }
 
