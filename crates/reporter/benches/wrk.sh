@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Loopback throughput of an axum app: bare, with the mayday layer, with sentry-tower.
+# Each variant runs ROUNDS times, interleaved, for DURATION each; prints requests/s and
+# the ratio to bare. Needs wrk (Debian: apt-get install wrk). Bounded: about
+# 3 x ROUNDS x DURATION seconds, loopback only.
+set -euo pipefail
+cd "$(dirname "$0")/../../.."
+ROUNDS="${ROUNDS:-3}"
+DURATION="${DURATION:-10s}"
+CONNECTIONS="${CONNECTIONS:-32}"
+PORT="${PORT:-39917}"
+
+cargo build --release -q -p mayday-reporter --example throughput_server
+server="${CARGO_TARGET_DIR:-target}/release/examples/throughput_server"
+declare -A total
+for round in $(seq "$ROUNDS"); do
+    for variant in bare mayday sentry-tower; do
+        "$server" "$variant" "$PORT" &
+        pid=$!
+        for _ in $(seq 50); do
+            curl -fs "http://127.0.0.1:$PORT/orders/1" >/dev/null 2>&1 && break
+            sleep 0.1
+        done
+        rps=$(wrk -t1 -c"$CONNECTIONS" -d"$DURATION" -H 'User-Agent: Mozilla/5.0 (Windows NT 10.0; rv:86.0) Firefox/86.0' \
+            -H 'Cookie: session=abc123; theme=dark' -H 'Authorization: Bearer abc.def' \
+            "http://127.0.0.1:$PORT/orders/7" | awk '/Requests\/sec/ {print $2}')
+        kill "$pid"
+        wait "$pid" 2>/dev/null || true
+        echo "round $round $variant: $rps req/s"
+        total[$variant]=$(echo "${total[$variant]:-0} + $rps" | bc -l)
+    done
+done
+bare=${total[bare]}
+for variant in bare mayday sentry-tower; do
+    mean=$(echo "${total[$variant]} / $ROUNDS" | bc -l)
+    ratio=$(echo "${total[$variant]} / $bare" | bc -l)
+    printf '%-13s %10.0f req/s  %.4f x bare\n' "$variant" "$mean" "$ratio"
+done
