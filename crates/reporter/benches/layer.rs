@@ -1,7 +1,7 @@
 //! Cost of the reporter layer, as ratios against baselines measured in the same run.
 //!
-//! - `happy_path`: one request through an axum router that answers 200: bare, with the
-//!   mayday layer, and with the official `sentry-tower` layers
+//! - `happy_path`: one request through an axum router that answers 200: bare, with a
+//!   layer that does nothing (what `Router::layer` itself costs), with the mayday layer, and with the official `sentry-tower` layers
 //!   (`NewSentryLayer` + `SentryHttpLayer`), each with a live client.
 //! - `panic_path`: one request whose handler panics: tower-http's `CatchPanicLayer`
 //!   against the mayday layer (which also records the panic site's backtrace and queues a
@@ -50,6 +50,10 @@ async fn panicking() -> &'static str {
 /// A reporter with a DSN nothing listens on: enabled, so every layer does its full
 /// work; the few reports the panic bench queues are dropped when delivery fails.
 fn reporter() -> Reporter {
+    // The default hook prints every panic. Both panic variants run with a silent one,
+    // installed before the reporter's hook so that the reporter's hook chains to it.
+    static SILENCE: std::sync::Once = std::sync::Once::new();
+    SILENCE.call_once(|| std::panic::set_hook(Box::new(|_| {})));
     Reporter::builder(mayday_reporter::build_info!())
         .dsn("http://public@127.0.0.1:9/1")
         .queue_capacity(64)
@@ -74,6 +78,8 @@ fn happy_path(c: &mut Criterion) {
     let _sentry = sentry_client();
 
     let bare = routes();
+    // Any `Router::layer` re-boxes each route: this is the cost of layering as such.
+    let noop = routes().layer(tower::layer::layer_fn(|service| service));
     let mayday = routes().layer(reporter.layer());
     let sentry = routes().layer(
         ServiceBuilder::new()
@@ -82,7 +88,12 @@ fn happy_path(c: &mut Criterion) {
     );
 
     let mut group = c.benchmark_group("happy_path");
-    for (name, router) in [("bare", bare), ("mayday", mayday), ("sentry-tower", sentry)] {
+    for (name, router) in [
+        ("bare", bare),
+        ("noop-layer", noop),
+        ("mayday", mayday),
+        ("sentry-tower", sentry),
+    ] {
         group.bench_function(name, |b| {
             b.to_async(&runtime).iter(|| {
                 let router = router.clone();
@@ -105,8 +116,6 @@ fn panic_path(c: &mut Criterion) {
         .enable_all()
         .build()
         .expect("runtime");
-    // The default hook prints every panic; both variants run with a silent one instead.
-    std::panic::set_hook(Box::new(|_| {}));
     let reporter = reporter();
 
     let catch_panic = routes().layer(tower_http::catch_panic::CatchPanicLayer::new());

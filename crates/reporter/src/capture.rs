@@ -13,7 +13,7 @@ use backtrace::Backtrace;
 use http::{HeaderMap, Method, Request, StatusCode, Uri};
 use mayday_protocol::{Level, Timestamp};
 
-use crate::scope::{ScopeData, ScopeInner};
+use crate::scope::{LazyScope, ScopeData};
 
 /// A panic as the hook saw it.
 #[derive(Debug, Clone)]
@@ -131,7 +131,7 @@ pub(crate) struct RequestSnapshot {
     pub(crate) uri: Uri,
     pub(crate) headers: HeaderMap,
     /// The matched route, such as `/orders/{id}`.
-    pub(crate) route: Option<String>,
+    pub(crate) route: Option<RouteName>,
     /// The client's address, only when the app opted in to sending IPs.
     pub(crate) client_ip: Option<String>,
 }
@@ -149,21 +149,31 @@ impl RequestSnapshot {
 
     /// `GET /orders/{id}`: the matched route, else the path.
     pub(crate) fn transaction(&self) -> String {
-        let route = self.route.as_deref().unwrap_or_else(|| self.uri.path());
+        let route = self
+            .route
+            .as_ref()
+            .map_or_else(|| self.uri.path(), |r| r.as_str());
         format!("{} {}", self.method, route)
     }
 }
 
+/// axum's matched route: a shared string, so keeping it costs no allocation.
 #[cfg(feature = "axum")]
-fn matched_route<B>(request: &Request<B>) -> Option<String> {
+pub(crate) type RouteName = axum::extract::MatchedPath;
+/// Without axum there is no matched route.
+#[cfg(not(feature = "axum"))]
+pub(crate) type RouteName = String;
+
+#[cfg(feature = "axum")]
+fn matched_route<B>(request: &Request<B>) -> Option<RouteName> {
     request
         .extensions()
         .get::<axum::extract::MatchedPath>()
-        .map(|p| p.as_str().to_owned())
+        .cloned()
 }
 
 #[cfg(not(feature = "axum"))]
-fn matched_route<B>(_request: &Request<B>) -> Option<String> {
+fn matched_route<B>(_request: &Request<B>) -> Option<RouteName> {
     None
 }
 
@@ -206,31 +216,54 @@ pub(crate) enum Failure {
 pub(crate) struct Capture {
     pub(crate) failure: Failure,
     pub(crate) timestamp: Timestamp,
-    pub(crate) scope: Option<Arc<ScopeInner>>,
+    pub(crate) request: Option<Arc<RequestSnapshot>>,
     pub(crate) data: ScopeData,
 }
 
 thread_local! {
     /// How many reporter futures this thread is polling right now (they may nest).
     static CATCH_DEPTH: Cell<u32> = const { Cell::new(0) };
+    /// The scope of the request whose future this thread is polling, if any.
+    static CURRENT_SCOPE: Cell<*const LazyScope> = const { Cell::new(std::ptr::null()) };
     /// The last panic seen while inside a reporter future, for it to pick up.
     static LAST_PANIC: RefCell<Option<PanicCapture>> = const { RefCell::new(None) };
 }
 
-/// Marks the current thread as inside a reporter's `catch_unwind` while alive.
-pub(crate) struct CatchGuard(());
+/// Marks the current thread as inside a reporter's `catch_unwind` while alive, and makes
+/// `scope` the current scope for [`with_current_scope`] (restoring the previous one).
+pub(crate) struct CatchGuard<'a> {
+    previous: *const LazyScope,
+    _scope: std::marker::PhantomData<&'a LazyScope>,
+}
 
-impl CatchGuard {
-    pub(crate) fn enter() -> Self {
+impl<'a> CatchGuard<'a> {
+    pub(crate) fn enter(scope: Option<&'a LazyScope>) -> Self {
         CATCH_DEPTH.with(|d| d.set(d.get() + 1));
-        CatchGuard(())
+        let pointer = scope.map_or(std::ptr::null(), std::ptr::from_ref);
+        let previous = CURRENT_SCOPE.with(|current| current.replace(pointer));
+        CatchGuard {
+            previous,
+            _scope: std::marker::PhantomData,
+        }
     }
 }
 
-impl Drop for CatchGuard {
+impl Drop for CatchGuard<'_> {
     fn drop(&mut self) {
         CATCH_DEPTH.with(|d| d.set(d.get().saturating_sub(1)));
+        CURRENT_SCOPE.with(|current| current.set(self.previous));
     }
+}
+
+/// Runs `f` with the scope of the request being polled on this thread, if any.
+pub(crate) fn with_current_scope<R>(f: impl FnOnce(&LazyScope) -> R) -> Option<R> {
+    let pointer = CURRENT_SCOPE.try_with(Cell::get).ok()?;
+    // SAFETY: a non-null pointer was set by a `CatchGuard` that borrows the `LazyScope`
+    // for its whole life and restores the previous value when dropped (also on unwind),
+    // so the scope is alive and, being only shared-borrowed meanwhile, not mutated
+    // except through its own interior mutability. The pointer never leaves this thread.
+    let scope = unsafe { pointer.as_ref() }?;
+    Some(f(scope))
 }
 
 /// Takes the panic the hook recorded on this thread, if any.

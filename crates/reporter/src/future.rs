@@ -15,7 +15,7 @@ use pin_project_lite::pin_project;
 use crate::capture::{CatchGuard, Failure, PanicCapture, take_last_panic};
 use crate::error::ErrorReport;
 use crate::layer::Settings;
-use crate::scope::Scope;
+use crate::scope::LazyScope;
 
 pin_project! {
     /// The future of [`ReporterService`](crate::ReporterService).
@@ -34,7 +34,7 @@ pin_project! {
         Watching {
             #[pin]
             future: F,
-            scope: Scope,
+            scope: LazyScope,
             settings: Arc<Settings>,
         },
         // `call` panicked; the response is ready.
@@ -49,7 +49,7 @@ impl<F> ResponseFuture<F> {
         }
     }
 
-    pub(crate) fn watching(future: F, scope: Scope, settings: Arc<Settings>) -> Self {
+    pub(crate) fn watching(future: F, scope: LazyScope, settings: Arc<Settings>) -> Self {
         ResponseFuture {
             state: State::Watching {
                 future,
@@ -60,7 +60,7 @@ impl<F> ResponseFuture<F> {
     }
 
     pub(crate) fn panicked(
-        scope: &Scope,
+        scope: &LazyScope,
         settings: &Settings,
         payload: Box<dyn Any + Send>,
     ) -> Self {
@@ -73,7 +73,7 @@ impl<F> ResponseFuture<F> {
     }
 }
 
-fn report_panic(scope: &Scope, payload: &(dyn Any + Send)) {
+fn report_panic(scope: &LazyScope, payload: &(dyn Any + Send)) {
     let panic = take_last_panic().unwrap_or_else(|| PanicCapture::from_payload(payload));
     scope.capture(Failure::Panic(panic));
 }
@@ -94,8 +94,9 @@ where
                 scope,
                 settings,
             } => {
+                let scope: &LazyScope = scope;
                 let polled = {
-                    let _inside = CatchGuard::enter();
+                    let _inside = CatchGuard::enter(Some(scope));
                     catch_unwind(AssertUnwindSafe(|| future.poll(cx)))
                 };
                 match polled {

@@ -21,7 +21,7 @@ pub const SDK_NAME: &str = "mayday.rust";
 pub(crate) fn build_event(capture: Capture, config: &Config) -> Event {
     let mut event = Event::new();
     event.timestamp = Some(capture.timestamp);
-    let request = capture.scope.as_ref().and_then(|s| s.request.as_ref());
+    let request = capture.request.as_deref();
     match capture.failure {
         Failure::Panic(panic) => {
             event.level = Some(Level::Fatal);

@@ -7,10 +7,11 @@ use std::time::Duration;
 use mayday_protocol::{Dsn, DsnError, Level, Timestamp};
 
 use crate::build_info::BuildInfo;
+use crate::capture::RequestSnapshot;
 use crate::capture::{self, Capture, CapturedError, Failure, PanicCapture};
 use crate::frames::InAppRules;
 use crate::layer::ReporterLayer;
-use crate::scope::{DEFAULT_MAX_BREADCRUMBS, ScopeData, ScopeInner};
+use crate::scope::{DEFAULT_MAX_BREADCRUMBS, ScopeData};
 use crate::scrub::Scrubber;
 use crate::transport::{Stats, Transport};
 
@@ -226,7 +227,7 @@ impl Reporter {
     pub(crate) fn enqueue(
         &self,
         failure: Failure,
-        scope: Option<Arc<ScopeInner>>,
+        request: Option<Arc<RequestSnapshot>>,
         data: ScopeData,
     ) -> bool {
         let Some(inner) = &self.inner else {
@@ -235,7 +236,7 @@ impl Reporter {
         inner.transport.try_send(Capture {
             failure,
             timestamp: Timestamp::now(),
-            scope,
+            request,
             data,
         })
     }

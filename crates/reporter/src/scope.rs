@@ -1,15 +1,17 @@
 //! The per-request scope: the user, tags and breadcrumbs that an event will carry.
 //!
-//! The layer creates one [`Scope`] per request and puts it in the request's extensions,
-//! where middleware and handlers find it (in axum, as an extractor). Setting the user or a
-//! tag costs a lock on a mutex no one else holds; nothing is sent until something fails.
+//! A request's scope is made only when something asks for it: [`Scope::current`], or the
+//! axum extractor, called from code that the reporter layer is polling. Requests that
+//! never touch it pay nothing for it. Setting the user or a tag then costs a lock on a
+//! mutex no one else holds; nothing is sent until something fails.
 
+use std::cell::OnceCell;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use mayday_protocol::{Breadcrumb, Level, Timestamp, User};
 
-use crate::capture::{Failure, RequestSnapshot};
+use crate::capture::{Failure, RequestSnapshot, with_current_scope};
 use crate::reporter::Reporter;
 
 /// Breadcrumbs kept per scope; older ones are dropped first.
@@ -25,13 +27,15 @@ pub(crate) struct ScopeData {
 
 #[derive(Debug)]
 pub(crate) struct ScopeInner {
-    pub(crate) request: Option<RequestSnapshot>,
+    pub(crate) request: Option<Arc<RequestSnapshot>>,
     pub(crate) data: Mutex<ScopeData>,
 }
 
 /// A handle to the current request's scope.
 ///
-/// Cheap to clone; all clones share one scope. In axum handlers take it as an extractor:
+/// Cheap to clone; all clones share one scope. Get it with [`Scope::current`] anywhere in
+/// the code a reporter layer is running (handlers, middleware inside the layer, the
+/// functions they call), or in axum handlers as an extractor:
 ///
 /// ```
 /// use mayday_reporter::{Scope, User};
@@ -57,16 +61,13 @@ pub struct Scope {
 impl Scope {
     pub(crate) fn new(
         reporter: Reporter,
-        request: Option<RequestSnapshot>,
-        user: Option<User>,
+        request: Option<Arc<RequestSnapshot>>,
+        data: ScopeData,
     ) -> Self {
         Scope {
             inner: Arc::new(ScopeInner {
                 request,
-                data: Mutex::new(ScopeData {
-                    user,
-                    ..Default::default()
-                }),
+                data: Mutex::new(data),
             }),
             reporter,
         }
@@ -74,7 +75,19 @@ impl Scope {
 
     /// A scope outside any request (for background jobs), reporting to `reporter`.
     pub fn detached(reporter: &Reporter) -> Self {
-        Scope::new(reporter.clone(), None, None)
+        Scope::new(reporter.clone(), None, ScopeData::default())
+    }
+
+    /// The scope of the request this code runs for: `Some` inside a handler (or
+    /// middleware) that a reporter layer is running, `None` elsewhere, such as in a task
+    /// spawned onto the runtime.
+    ///
+    /// ```
+    /// // Outside any request there is no current scope.
+    /// assert!(mayday_reporter::Scope::current().is_none());
+    /// ```
+    pub fn current() -> Option<Scope> {
+        with_current_scope(LazyScope::scope)
     }
 
     fn data(&self) -> MutexGuard<'_, ScopeData> {
@@ -147,7 +160,7 @@ impl Scope {
     pub(crate) fn capture(&self, failure: Failure) -> bool {
         let data = self.data().clone();
         self.reporter
-            .enqueue(failure, Some(self.inner.clone()), data)
+            .enqueue(failure, self.inner.request.clone(), data)
     }
 
     /// The reporter this scope reports to.
@@ -156,30 +169,81 @@ impl Scope {
     }
 }
 
+/// One request's scope, made on first use.
+///
+/// Lives inline in the layer's response future, so a request that never asks for its
+/// scope allocates nothing for it.
+#[derive(Debug)]
+pub(crate) struct LazyScope {
+    reporter: Reporter,
+    request: RequestSnapshot,
+    user: Option<User>,
+    scope: OnceCell<Scope>,
+}
+
+impl LazyScope {
+    pub(crate) fn new(reporter: Reporter, request: RequestSnapshot, user: Option<User>) -> Self {
+        LazyScope {
+            reporter,
+            request,
+            user,
+            scope: OnceCell::new(),
+        }
+    }
+
+    /// The request's scope, made now if this is the first ask.
+    pub(crate) fn scope(&self) -> Scope {
+        self.scope
+            .get_or_init(|| {
+                Scope::new(
+                    self.reporter.clone(),
+                    Some(Arc::new(self.request.clone())),
+                    ScopeData {
+                        user: self.user.clone(),
+                        ..Default::default()
+                    },
+                )
+            })
+            .clone()
+    }
+
+    /// Reports `failure` with the request, and with the scope's data if it was made.
+    pub(crate) fn capture(&self, failure: Failure) -> bool {
+        match self.scope.get() {
+            Some(scope) => scope.capture(failure),
+            None => self.reporter.enqueue(
+                failure,
+                Some(Arc::new(self.request.clone())),
+                ScopeData {
+                    user: self.user.clone(),
+                    ..Default::default()
+                },
+            ),
+        }
+    }
+}
+
 #[cfg(feature = "axum")]
 mod extract {
+    use std::convert::Infallible;
+
     use axum::extract::FromRequestParts;
-    use http::StatusCode;
     use http::request::Parts;
 
     use super::Scope;
 
-    /// Takes the request's scope, which the reporter layer put there.
+    /// Takes the current request's scope ([`Scope::current`]).
     ///
     /// Without the layer (or with the reporter disabled) handlers still get a scope; it
     /// reports nowhere, so handler code never has to care whether reporting is on.
     impl<S: Send + Sync> FromRequestParts<S> for Scope {
-        type Rejection = StatusCode;
+        type Rejection = Infallible;
 
         async fn from_request_parts(
-            parts: &mut Parts,
+            _parts: &mut Parts,
             _state: &S,
         ) -> Result<Self, Self::Rejection> {
-            Ok(parts
-                .extensions
-                .get::<Scope>()
-                .cloned()
-                .unwrap_or_else(|| Scope::detached(&crate::Reporter::disabled())))
+            Ok(Scope::current().unwrap_or_else(|| Scope::detached(&crate::Reporter::disabled())))
         }
     }
 }

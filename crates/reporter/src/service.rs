@@ -12,7 +12,7 @@ use crate::capture::{CatchGuard, RequestSnapshot};
 use crate::future::ResponseFuture;
 use crate::layer::Settings;
 use crate::reporter::Reporter;
-use crate::scope::Scope;
+use crate::scope::LazyScope;
 
 /// Wraps a service: reports its panics and failing responses. Built by
 /// [`ReporterLayer`](crate::ReporterLayer).
@@ -54,7 +54,7 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
+    fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
         if !self.reporter.is_enabled() {
             return ResponseFuture::passthrough(self.inner.call(request));
         }
@@ -64,10 +64,9 @@ where
             .user
             .as_ref()
             .and_then(|resolve| resolve(request.extensions(), request.headers()));
-        let scope = Scope::new(self.reporter.clone(), Some(snapshot), user);
-        request.extensions_mut().insert(scope.clone());
+        let scope = LazyScope::new(self.reporter.clone(), snapshot, user);
         let called = {
-            let _inside = CatchGuard::enter();
+            let _inside = CatchGuard::enter(Some(&scope));
             catch_unwind(AssertUnwindSafe(|| self.inner.call(request)))
         };
         match called {
