@@ -55,7 +55,7 @@ done
 report "in-process (Router::oneshot)" inproc
 
 declare -A srv
-for variant in bare mayday sentry-tower; do
+for variant in bare noop-layer mayday sentry-tower; do
     small=$(server "$variant" "$N")
     large=$(server "$variant" $((3 * N)))
     srv[$variant]=$(( (large - small) / (2 * N) ))

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Loopback throughput of an axum app: bare, with the mayday layer, with sentry-tower.
+# Loopback throughput of an axum app: bare, with a no-op layer, with the mayday layer,
+# with sentry-tower.
 # Each variant runs ROUNDS times, interleaved, for DURATION each; prints requests/s and
 # the ratio to bare. Needs wrk (Debian: apt-get install wrk). Bounded: about
-# 3 x ROUNDS x DURATION seconds, loopback only. On machines with two or more cores the
+# 4 x ROUNDS x DURATION seconds, loopback only. On machines with two or more cores the
 # server is pinned to CPU 0 and wrk to CPU 1, so they do not compete for one core.
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
@@ -21,7 +22,7 @@ if [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
 fi
 declare -A total
 for round in $(seq "$ROUNDS"); do
-    for variant in bare mayday sentry-tower; do
+    for variant in bare noop-layer mayday sentry-tower; do
         "${pin_server[@]}" "$server" "$variant" "$PORT" &
         pid=$!
         for _ in $(seq 50); do
@@ -38,7 +39,7 @@ for round in $(seq "$ROUNDS"); do
     done
 done
 bare=${total[bare]}
-for variant in bare mayday sentry-tower; do
+for variant in bare noop-layer mayday sentry-tower; do
     mean=$(echo "${total[$variant]} / $ROUNDS" | bc -l)
     ratio=$(echo "${total[$variant]} / $bare" | bc -l)
     printf '%-13s %10.0f req/s  %.4f x bare\n' "$variant" "$mean" "$ratio"

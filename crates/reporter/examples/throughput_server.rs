@@ -1,6 +1,6 @@
 //! A minimal axum server for the loopback throughput benchmark (`benches/wrk.sh`).
 //!
-//! `throughput_server <bare|mayday|sentry-tower> <port>` serves `GET /orders/{id}` on
+//! `throughput_server <bare|noop-layer|mayday|sentry-tower> <port>` serves `GET /orders/{id}` on
 //! 127.0.0.1:<port> with one runtime worker thread, bare or behind a reporting layer.
 
 use std::sync::Arc;
@@ -31,6 +31,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let app = match variant.as_str() {
         "bare" => routes,
+        "noop-layer" => routes.layer(tower::layer::layer_fn(|service| service)),
         "mayday" => routes.layer(reporter.layer()),
         "sentry-tower" => routes.layer(
             ServiceBuilder::new()

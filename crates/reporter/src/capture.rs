@@ -10,7 +10,7 @@ use std::panic::PanicHookInfo;
 use std::sync::{Arc, Once};
 
 use backtrace::Backtrace;
-use http::{HeaderMap, Method, Request, StatusCode, Uri};
+use http::{HeaderName, HeaderValue, Method, Request, StatusCode, Uri};
 use mayday_protocol::{Level, Timestamp};
 
 use crate::scope::{LazyScope, ScopeData};
@@ -129,7 +129,9 @@ fn link_from_debug(error: &(impl StdError + ?Sized)) -> ErrorLink {
 pub(crate) struct RequestSnapshot {
     pub(crate) method: Method,
     pub(crate) uri: Uri,
-    pub(crate) headers: HeaderMap,
+    /// The headers as a flat list: one allocation to copy, where a `HeaderMap` needs two
+    /// and an index; values are shared with the request, not copied.
+    pub(crate) headers: Vec<(HeaderName, HeaderValue)>,
     /// The matched route, such as `/orders/{id}`.
     pub(crate) route: Option<RouteName>,
     /// The client's address, only when the app opted in to sending IPs.
@@ -141,10 +143,22 @@ impl RequestSnapshot {
         RequestSnapshot {
             method: request.method().clone(),
             uri: request.uri().clone(),
-            headers: request.headers().clone(),
+            headers: request
+                .headers()
+                .iter()
+                .map(|(name, value)| (name.clone(), value.clone()))
+                .collect(),
             route: matched_route(request),
             client_ip: if with_ip { client_ip(request) } else { None },
         }
+    }
+
+    /// The first value of header `name`, if it is text.
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.as_str().eq_ignore_ascii_case(name))
+            .and_then(|(_, v)| v.to_str().ok())
     }
 
     /// `GET /orders/{id}`: the matched route, else the path.

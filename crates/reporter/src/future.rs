@@ -5,7 +5,6 @@ use std::any::Any;
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
@@ -14,7 +13,6 @@ use pin_project_lite::pin_project;
 
 use crate::capture::{CatchGuard, Failure, PanicCapture, take_last_panic};
 use crate::error::ErrorReport;
-use crate::layer::Settings;
 use crate::scope::LazyScope;
 
 pin_project! {
@@ -35,7 +33,6 @@ pin_project! {
             #[pin]
             future: F,
             scope: LazyScope,
-            settings: Arc<Settings>,
         },
         // `call` panicked; the response is ready.
         Panicked { response: Option<Response<Bytes>> },
@@ -49,25 +46,17 @@ impl<F> ResponseFuture<F> {
         }
     }
 
-    pub(crate) fn watching(future: F, scope: LazyScope, settings: Arc<Settings>) -> Self {
+    pub(crate) fn watching(future: F, scope: LazyScope) -> Self {
         ResponseFuture {
-            state: State::Watching {
-                future,
-                scope,
-                settings,
-            },
+            state: State::Watching { future, scope },
         }
     }
 
-    pub(crate) fn panicked(
-        scope: &LazyScope,
-        settings: &Settings,
-        payload: Box<dyn Any + Send>,
-    ) -> Self {
+    pub(crate) fn panicked(scope: &LazyScope, payload: Box<dyn Any + Send>) -> Self {
         report_panic(scope, payload.as_ref());
         ResponseFuture {
             state: State::Panicked {
-                response: Some((settings.panic_response)()),
+                response: Some((scope.settings.panic_response)()),
             },
         }
     }
@@ -89,12 +78,9 @@ where
         let mut state = self.project().state;
         match state.as_mut().project() {
             StateProj::Passthrough { future } => future.poll(cx),
-            StateProj::Watching {
-                future,
-                scope,
-                settings,
-            } => {
+            StateProj::Watching { future, scope } => {
                 let scope: &LazyScope = scope;
+                let settings = &scope.settings;
                 let polled = {
                     let _inside = CatchGuard::enter(Some(scope));
                     catch_unwind(AssertUnwindSafe(|| future.poll(cx)))

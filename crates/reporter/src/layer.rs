@@ -14,11 +14,23 @@ pub(crate) type UserResolver = Arc<dyn Fn(&Extensions, &HeaderMap) -> Option<Use
 pub(crate) type StatusPredicate = Arc<dyn Fn(StatusCode) -> bool + Send + Sync>;
 pub(crate) type PanicResponder = Arc<dyn Fn() -> Response<Bytes> + Send + Sync>;
 
+/// Everything a request needs from its layer, behind one `Arc` so that each request
+/// costs one reference count.
 #[derive(Clone)]
 pub(crate) struct Settings {
+    pub(crate) reporter: Reporter,
     pub(crate) user: Option<UserResolver>,
     pub(crate) report_status: StatusPredicate,
     pub(crate) panic_response: PanicResponder,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("reporter", &self.reporter)
+            .field("user_resolver", &self.user.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 /// Reports panics and failing responses of the service it wraps.
@@ -38,14 +50,13 @@ pub(crate) struct Settings {
 /// ```
 #[derive(Clone)]
 pub struct ReporterLayer {
-    reporter: Reporter,
     settings: Arc<Settings>,
 }
 
 impl std::fmt::Debug for ReporterLayer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ReporterLayer")
-            .field("enabled", &self.reporter.is_enabled())
+            .field("enabled", &self.settings.reporter.is_enabled())
             .field("user_resolver", &self.settings.user.is_some())
             .finish_non_exhaustive()
     }
@@ -54,8 +65,8 @@ impl std::fmt::Debug for ReporterLayer {
 impl ReporterLayer {
     pub(crate) fn new(reporter: Reporter) -> Self {
         ReporterLayer {
-            reporter,
             settings: Arc::new(Settings {
+                reporter,
                 user: None,
                 report_status: Arc::new(|status| status.is_server_error()),
                 panic_response: Arc::new(default_panic_response),
@@ -119,6 +130,6 @@ impl<S> Layer<S> for ReporterLayer {
     type Service = ReporterService<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        ReporterService::new(inner, self.reporter.clone(), self.settings.clone())
+        ReporterService::new(inner, self.settings.clone())
     }
 }

@@ -167,19 +167,11 @@ fn request_interface(request: &RequestSnapshot, config: &Config) -> Request {
     let host = uri
         .authority()
         .map(|a| a.as_str().to_owned())
-        .or_else(|| {
-            request
-                .headers
-                .get(http::header::HOST)
-                .and_then(|h| h.to_str().ok())
-                .map(str::to_owned)
-        })
+        .or_else(|| request.header("host").map(str::to_owned))
         .unwrap_or_else(|| "localhost".into());
     let scheme = uri.scheme_str().unwrap_or_else(|| {
         request
-            .headers
-            .get("x-forwarded-proto")
-            .and_then(|h| h.to_str().ok())
+            .header("x-forwarded-proto")
             .filter(|p| *p == "https")
             .unwrap_or("http")
     });

@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use mayday_protocol::{Breadcrumb, Level, Timestamp, User};
 
 use crate::capture::{Failure, RequestSnapshot, with_current_scope};
+use crate::layer::Settings;
 use crate::reporter::Reporter;
 
 /// Breadcrumbs kept per scope; older ones are dropped first.
@@ -175,16 +176,20 @@ impl Scope {
 /// scope allocates nothing for it.
 #[derive(Debug)]
 pub(crate) struct LazyScope {
-    reporter: Reporter,
+    pub(crate) settings: Arc<Settings>,
     request: RequestSnapshot,
     user: Option<User>,
     scope: OnceCell<Scope>,
 }
 
 impl LazyScope {
-    pub(crate) fn new(reporter: Reporter, request: RequestSnapshot, user: Option<User>) -> Self {
+    pub(crate) fn new(
+        settings: Arc<Settings>,
+        request: RequestSnapshot,
+        user: Option<User>,
+    ) -> Self {
         LazyScope {
-            reporter,
+            settings,
             request,
             user,
             scope: OnceCell::new(),
@@ -196,7 +201,7 @@ impl LazyScope {
         self.scope
             .get_or_init(|| {
                 Scope::new(
-                    self.reporter.clone(),
+                    self.settings.reporter.clone(),
                     Some(Arc::new(self.request.clone())),
                     ScopeData {
                         user: self.user.clone(),
@@ -211,7 +216,7 @@ impl LazyScope {
     pub(crate) fn capture(&self, failure: Failure) -> bool {
         match self.scope.get() {
             Some(scope) => scope.capture(failure),
-            None => self.reporter.enqueue(
+            None => self.settings.reporter.enqueue(
                 failure,
                 Some(Arc::new(self.request.clone())),
                 ScopeData {

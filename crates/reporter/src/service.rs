@@ -11,7 +11,6 @@ use tower_service::Service;
 use crate::capture::{CatchGuard, RequestSnapshot};
 use crate::future::ResponseFuture;
 use crate::layer::Settings;
-use crate::reporter::Reporter;
 use crate::scope::LazyScope;
 
 /// Wraps a service: reports its panics and failing responses. Built by
@@ -19,25 +18,20 @@ use crate::scope::LazyScope;
 #[derive(Clone)]
 pub struct ReporterService<S> {
     inner: S,
-    reporter: Reporter,
     settings: Arc<Settings>,
 }
 
 impl<S> std::fmt::Debug for ReporterService<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ReporterService")
-            .field("enabled", &self.reporter.is_enabled())
+            .field("enabled", &self.settings.reporter.is_enabled())
             .finish_non_exhaustive()
     }
 }
 
 impl<S> ReporterService<S> {
-    pub(crate) fn new(inner: S, reporter: Reporter, settings: Arc<Settings>) -> Self {
-        ReporterService {
-            inner,
-            reporter,
-            settings,
-        }
+    pub(crate) fn new(inner: S, settings: Arc<Settings>) -> Self {
+        ReporterService { inner, settings }
     }
 }
 
@@ -55,23 +49,24 @@ where
     }
 
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
-        if !self.reporter.is_enabled() {
+        let reporter = &self.settings.reporter;
+        if !reporter.is_enabled() {
             return ResponseFuture::passthrough(self.inner.call(request));
         }
-        let snapshot = RequestSnapshot::of(&request, self.reporter.send_ip());
+        let snapshot = RequestSnapshot::of(&request, reporter.send_ip());
         let user = self
             .settings
             .user
             .as_ref()
             .and_then(|resolve| resolve(request.extensions(), request.headers()));
-        let scope = LazyScope::new(self.reporter.clone(), snapshot, user);
+        let scope = LazyScope::new(self.settings.clone(), snapshot, user);
         let called = {
             let _inside = CatchGuard::enter(Some(&scope));
             catch_unwind(AssertUnwindSafe(|| self.inner.call(request)))
         };
         match called {
-            Ok(future) => ResponseFuture::watching(future, scope, self.settings.clone()),
-            Err(payload) => ResponseFuture::panicked(&scope, &self.settings, payload),
+            Ok(future) => ResponseFuture::watching(future, scope),
+            Err(payload) => ResponseFuture::panicked(&scope, payload),
         }
     }
 }

@@ -1,0 +1,267 @@
+//! The reporter layer's options and edge cases, on small routers served over loopback.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::http::{Response, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use mayday_protocol::{Event, Level};
+use mayday_reporter::{ErrorReport, Reporter, Scope};
+use mayday_tests::Receiver;
+use tower::Layer;
+
+async fn serve(app: Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}")
+}
+
+async fn reporter_and_receiver() -> (Reporter, Receiver) {
+    let receiver = Receiver::start().await;
+    let reporter = Reporter::builder(mayday_reporter::build_info!())
+        .dsn(receiver.dsn())
+        .build()
+        .unwrap();
+    (reporter, receiver)
+}
+
+async fn events(reporter: &Reporter, receiver: &Receiver) -> Vec<Event> {
+    assert!(reporter.flush(Duration::from_secs(10)).await);
+    receiver.received().iter().map(|r| r.event()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panic_in_call_itself_is_caught_and_answered() {
+    let (reporter, receiver) = reporter_and_receiver().await;
+    // `call` panics before it returns a future.
+    let service = reporter.layer().layer(tower::service_fn(
+        |_request: axum::extract::Request| -> std::future::Ready<Result<Response<Body>, Infallible>> {
+            panic!("routing table corrupt")
+        },
+    ));
+    let base = serve(Router::new().route_service("/call", service)).await;
+    let response = reqwest::get(format!("{base}/call")).await.unwrap();
+    assert_eq!(response.status(), 500);
+    let events = events(&reporter, &receiver).await;
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].level, Some(Level::Fatal));
+    assert_eq!(
+        events[0].exceptions()[0].value.as_deref(),
+        Some("routing table corrupt")
+    );
+}
+
+async fn boom() -> &'static str {
+    panic!("boom")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_panic_response_is_configurable() {
+    let (reporter, receiver) = reporter_and_receiver().await;
+    let layer = reporter.layer().panic_response(|| {
+        let mut response = Response::new(Bytes::from_static(br#"{"error":"internal"}"#));
+        *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+        response
+            .headers_mut()
+            .insert("content-type", "application/json".parse().unwrap());
+        response
+    });
+    let app = Router::new().route("/boom", get(boom)).layer(layer);
+    let base = serve(app).await;
+    let response = reqwest::get(format!("{base}/boom")).await.unwrap();
+    assert_eq!(response.status(), 503);
+    assert_eq!(response.text().await.unwrap(), r#"{"error":"internal"}"#);
+    assert_eq!(events(&reporter, &receiver).await.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_status_predicate_decides_what_is_reported() {
+    let (reporter, receiver) = reporter_and_receiver().await;
+    let app = Router::new()
+        .route("/gone", get(|| async { StatusCode::GONE }))
+        .route("/down", get(|| async { StatusCode::SERVICE_UNAVAILABLE }))
+        .layer(
+            reporter
+                .layer()
+                .report_status(|status| status == StatusCode::GONE),
+        );
+    let base = serve(app).await;
+    assert_eq!(
+        reqwest::get(format!("{base}/gone")).await.unwrap().status(),
+        410
+    );
+    assert_eq!(
+        reqwest::get(format!("{base}/down")).await.unwrap().status(),
+        503
+    );
+    let events = events(&reporter, &receiver).await;
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].message_text(), Some("HTTP 410 on GET /gone"));
+}
+
+#[derive(Debug)]
+struct Upstream;
+impl std::fmt::Display for Upstream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("inventory service timed out")
+    }
+}
+impl std::error::Error for Upstream {}
+
+/// An app's own error type that hands itself to the layer with `ErrorReport`.
+struct AppError(Upstream);
+impl IntoResponse for AppError {
+    fn into_response(self) -> axum::response::Response {
+        let mut response = (StatusCode::BAD_GATEWAY, "try again later").into_response();
+        ErrorReport::new(&self.0).attach(&mut response);
+        response
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_error_report_extension_carries_the_error() {
+    let (reporter, receiver) = reporter_and_receiver().await;
+    let app = Router::new()
+        .route("/stock", get(|| async { Err::<(), _>(AppError(Upstream)) }))
+        .layer(reporter.layer());
+    let base = serve(app).await;
+    let response = reqwest::get(format!("{base}/stock")).await.unwrap();
+    assert_eq!(response.status(), 502);
+    let events = events(&reporter, &receiver).await;
+    let exception = &events[0].exceptions()[0];
+    assert_eq!(exception.ty.as_deref(), Some("Upstream"));
+    assert_eq!(
+        exception.value.as_deref(),
+        Some("inventory service timed out")
+    );
+    let data = exception.mechanism.as_ref().unwrap().data.as_ref().unwrap();
+    assert_eq!(data["status_code"], 502);
+}
+
+/// Deep in the app, far from the handler's arguments.
+fn record_cart(size: usize) {
+    let scope = Scope::current().expect("inside a request");
+    scope.set_tag("cart.size", size.to_string());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scope_current_reaches_deep_code_and_captures_keep_the_request() {
+    let (reporter, receiver) = reporter_and_receiver().await;
+    let app = Router::new()
+        .route(
+            "/cart",
+            get(|scope: Scope| async move {
+                record_cart(3);
+                scope.capture_message("cart looked odd", Level::Warning);
+                "ok"
+            }),
+        )
+        .layer(reporter.layer());
+    let base = serve(app).await;
+    let response = reqwest::get(format!("{base}/cart?coupon=X")).await.unwrap();
+    assert_eq!(response.status(), 200);
+    let events = events(&reporter, &receiver).await;
+    assert_eq!(events.len(), 1);
+    let event = &events[0];
+    assert_eq!(event.level, Some(Level::Warning));
+    assert_eq!(event.tags.as_ref().unwrap()["cart.size"], "3");
+    assert_eq!(event.transaction.as_deref(), Some("GET /cart"));
+    assert_eq!(
+        event.request.as_ref().unwrap().query_string.as_deref(),
+        Some("coupon=X")
+    );
+    assert!(Scope::current().is_none(), "no scope outside requests");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_requests_keep_their_own_scope() {
+    let (reporter, receiver) = reporter_and_receiver().await;
+    let app = Router::new()
+        .route(
+            "/work/{n}",
+            get(
+                |axum::extract::Path(n): axum::extract::Path<u32>, scope: Scope| async move {
+                    scope.add_breadcrumb("work", format!("start {n}"));
+                    tokio::time::sleep(Duration::from_millis(u64::from(n % 7))).await;
+                    scope.set_tag("n", n.to_string());
+                    tokio::task::yield_now().await;
+                    scope.add_breadcrumb("work", format!("end {n}"));
+                    StatusCode::INTERNAL_SERVER_ERROR
+                },
+            ),
+        )
+        .layer(reporter.layer());
+    let base = serve(app).await;
+    let client = reqwest::Client::new();
+    let requests = (0..40).map(|n| {
+        let client = client.clone();
+        let url = format!("{base}/work/{n}");
+        tokio::spawn(async move { client.get(url).send().await.unwrap().status() })
+    });
+    for request in requests {
+        assert_eq!(request.await.unwrap(), 500);
+    }
+    let events = events(&reporter, &receiver).await;
+    assert_eq!(events.len(), 40);
+    for event in events {
+        let n = &event.tags.as_ref().unwrap()["n"];
+        let crumbs: Vec<_> = event
+            .breadcrumbs
+            .as_ref()
+            .unwrap()
+            .values
+            .iter()
+            .map(|b| b.message.clone().unwrap())
+            .collect();
+        assert_eq!(crumbs, [format!("start {n}"), format!("end {n}")]);
+        assert!(
+            event
+                .request
+                .as_ref()
+                .unwrap()
+                .url
+                .as_deref()
+                .unwrap()
+                .ends_with(&format!("/work/{n}"))
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_user_resolver_and_send_ip() {
+    let receiver = Receiver::start().await;
+    let reporter = Reporter::builder(mayday_reporter::build_info!())
+        .dsn(receiver.dsn())
+        .send_ip(true)
+        .build()
+        .unwrap();
+    let layer = reporter.layer().user(|_extensions, headers| {
+        headers
+            .get("x-user")
+            .and_then(|v| v.to_str().ok())
+            .map(|id| mayday_reporter::User {
+                id: Some(id.to_owned()),
+                ..Default::default()
+            })
+    });
+    let app = Router::new()
+        .route("/fail", get(|| async { StatusCode::INTERNAL_SERVER_ERROR }))
+        .layer(layer);
+    let base = serve(app).await;
+    let response = reqwest::Client::new()
+        .get(format!("{base}/fail"))
+        .header("x-user", "u-9")
+        .header("x-forwarded-for", "203.0.113.7, 10.0.0.1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 500);
+    let events = events(&reporter, &receiver).await;
+    let user = events[0].user.as_ref().unwrap();
+    assert_eq!(user.id.as_deref(), Some("u-9"));
+    assert_eq!(user.ip_address.as_deref(), Some("203.0.113.7"));
+}
