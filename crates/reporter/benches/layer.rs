@@ -4,8 +4,8 @@
 //!   layer that does nothing (what `Router::layer` itself costs), with the mayday layer, and with the official `sentry-tower` layers
 //!   (`NewSentryLayer` + `SentryHttpLayer`), each with a live client.
 //! - `panic_path`: one request whose handler panics: tower-http's `CatchPanicLayer`
-//!   against the mayday layer (which also records the panic site's backtrace and queues a
-//!   report).
+//!   against the mayday layer (which also records the panic site's backtrace in its
+//!   panic hook and queues a report). Runs first, since the hook is process-wide.
 //!
 //! Run: `cargo bench -p mayday-reporter --bench layer`
 
@@ -49,11 +49,15 @@ async fn panicking() -> &'static str {
 
 /// A reporter with a DSN nothing listens on: enabled, so every layer does its full
 /// work; the few reports the panic bench queues are dropped when delivery fails.
-fn reporter() -> Reporter {
-    // The default hook prints every panic. Both panic variants run with a silent one,
-    // installed before the reporter's hook so that the reporter's hook chains to it.
+/// The default hook prints every panic. Both panic variants run with a silent one,
+/// installed before the reporter's hook so that the reporter's hook chains to it.
+fn silence_panics() {
     static SILENCE: std::sync::Once = std::sync::Once::new();
     SILENCE.call_once(|| std::panic::set_hook(Box::new(|_| {})));
+}
+
+fn reporter() -> Reporter {
+    silence_panics();
     Reporter::builder(mayday_reporter::build_info!())
         .dsn("http://public@127.0.0.1:9/1")
         .queue_capacity(64)
@@ -116,26 +120,38 @@ fn panic_path(c: &mut Criterion) {
         .enable_all()
         .build()
         .expect("runtime");
-    let reporter = reporter();
-
-    let catch_panic = routes().layer(tower_http::catch_panic::CatchPanicLayer::new());
-    let mayday = routes().layer(reporter.layer());
-
     let mut group = c.benchmark_group("panic_path");
-    for (name, router) in [("catch-panic", catch_panic), ("mayday", mayday)] {
-        group.bench_function(name, |b| {
-            b.to_async(&runtime).iter(|| {
-                let router = router.clone();
-                async move {
-                    let response = router.oneshot(request("/panic")).await.expect("infallible");
-                    assert_eq!(response.status(), 500);
-                    black_box(response)
-                }
-            });
+
+    // The panic hook is process-wide: measure the baseline before any reporter exists,
+    // so that it runs with the silent hook alone.
+    silence_panics();
+    let catch_panic = routes().layer(tower_http::catch_panic::CatchPanicLayer::new());
+    group.bench_function("catch-panic", |b| {
+        b.to_async(&runtime).iter(|| {
+            let router = catch_panic.clone();
+            async move {
+                let response = router.oneshot(request("/panic")).await.expect("infallible");
+                assert_eq!(response.status(), 500);
+                black_box(response)
+            }
         });
-    }
+    });
+
+    let reporter = reporter();
+    let mayday = routes().layer(reporter.layer());
+    group.bench_function("mayday", |b| {
+        b.to_async(&runtime).iter(|| {
+            let router = mayday.clone();
+            async move {
+                let response = router.oneshot(request("/panic")).await.expect("infallible");
+                assert_eq!(response.status(), 500);
+                black_box(response)
+            }
+        });
+    });
     group.finish();
 }
 
-criterion_group!(benches, happy_path, panic_path);
+// The panic group runs first: its baseline needs a process without the reporter's hook.
+criterion_group!(benches, panic_path, happy_path);
 criterion_main!(benches);
