@@ -1,0 +1,130 @@
+//! The Mayday collector: receives events over Sentry's protocol, groups them into issues,
+//! stores them in SQLite or PostgreSQL, and serves them over a JSON API.
+//!
+//! Modules, by what they do: [`config`] (settings), [`ingest`] (the endpoints SDKs post
+//! to), [`grouping`] (fingerprints), [`store`] (all SQL), [`api`] (the JSON API),
+//! [`cli`] (commands), [`metrics`].
+
+pub mod api;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod grouping;
+pub mod ingest;
+pub mod metrics;
+pub mod store;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+
+use config::Config;
+use ingest::rate_limit::RateLimiter;
+use ingest::writer::IngestWriter;
+use metrics::Metrics;
+use store::Store;
+
+/// Everything a request handler needs.
+#[derive(Debug)]
+pub struct AppInner {
+    /// Settings.
+    pub config: Config,
+    /// The database.
+    pub store: Store,
+    /// The group-commit writer.
+    pub writer: IngestWriter,
+    /// Per-key rate limits.
+    pub limiter: RateLimiter,
+    /// Metrics.
+    pub metrics: Arc<Metrics>,
+}
+
+/// Shared state of the HTTP server.
+pub type AppState = Arc<AppInner>;
+
+impl AppInner {
+    /// State over `store`, starting the writer task (call inside a tokio runtime).
+    pub fn new(config: Config, store: Store) -> AppState {
+        let metrics = Arc::new(Metrics::default());
+        let writer = IngestWriter::start(store.clone(), metrics.clone(), config.batch_max);
+        Arc::new(AppInner {
+            config,
+            store,
+            writer,
+            limiter: RateLimiter::default(),
+            metrics,
+        })
+    }
+}
+
+/// All routes.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(ingest::routes())
+        .merge(api::routes())
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics_text))
+        .fallback(not_found)
+        .with_state(state)
+}
+
+async fn healthz(State(state): State<AppState>) -> Response {
+    match state.store.ping().await {
+        Ok(()) => Json(serde_json::json!({"status": "ok", "database": state.store.backend_name()}))
+            .into_response(),
+        Err(error) => {
+            state.metrics.database_errors.inc();
+            tracing::error!(%error, "health check failed");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(serde_json::json!({"status": "unavailable", "detail": "database does not answer"})),
+            )
+                .into_response()
+        }
+    }
+}
+
+async fn metrics_text(State(state): State<AppState>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        state.metrics.render(),
+    )
+        .into_response()
+}
+
+async fn not_found() -> error::ApiError {
+    error::ApiError::not_found("no such endpoint")
+}
+
+/// Deletes old events now and then, keeping counts.
+pub fn spawn_retention(state: AppState, every: Duration) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        loop {
+            tick.tick().await;
+            let max_age = i64::try_from(state.config.retention_days)
+                .unwrap_or(i64::MAX / 86_400_000)
+                .saturating_mul(86_400_000);
+            match state
+                .store
+                .apply_retention(state.config.retention_events_per_issue, max_age)
+                .await
+            {
+                Ok(0) => {}
+                Ok(deleted) => tracing::info!(deleted, "retention removed old events"),
+                Err(error) => {
+                    state.metrics.database_errors.inc();
+                    tracing::warn!(%error, "retention failed");
+                }
+            }
+        }
+    });
+}

@@ -1,0 +1,93 @@
+//! `mayday-collector`: see `--help`.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Parser;
+use mayday_collector::cli::{self, Cli, Command};
+use mayday_collector::config::Config;
+use mayday_collector::store::Store;
+use mayday_collector::{AppInner, router, spawn_retention};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("MAYDAY_LOG")
+                .unwrap_or_else(|_| "info,sqlx=warn,sea_orm=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    cli.config.validate()?;
+    let store = Store::connect(&cli.config.database_url)
+        .await
+        .with_context(|| format!("opening the database {}", redact(&cli.config.database_url)))?;
+    match cli.command {
+        None | Some(Command::Serve) => serve(cli.config, store).await,
+        Some(command) => cli::run(&cli.config, &store, command).await,
+    }
+}
+
+/// Hides a password in a database URL before printing it.
+fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("****"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+async fn serve(config: Config, store: Store) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    bootstrap(&config, &store).await?;
+    let base = config.base_url();
+    let state = AppInner::new(config, store);
+    spawn_retention(state.clone(), Duration::from_secs(600));
+    eprintln!("mayday-collector listening on {base}");
+    eprintln!("  health:  {base}/healthz");
+    eprintln!("  metrics: {base}/metrics");
+    eprintln!("  API:     {base}/api/v1/projects (Authorization: Bearer <token>)");
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}
+
+/// On first start: a `default` project whose DSN is printed, and how to create the
+/// first admin.
+async fn bootstrap(config: &Config, store: &Store) -> anyhow::Result<()> {
+    let projects = store.list_projects().await?;
+    if projects.is_empty() {
+        let created = store.create_project("default").await?;
+        let dsn = config.dsn(&created.keys[0].public_key, created.project.id);
+        eprintln!("created project \"default\"; report to it with:");
+        eprintln!("  MAYDAY_DSN={dsn}");
+    } else {
+        for p in &projects {
+            if let Some(key) = p.keys.iter().find(|k| k.active) {
+                eprintln!(
+                    "project {:?}: {}",
+                    p.project.name,
+                    config.dsn(&key.public_key, p.project.id)
+                );
+            }
+        }
+    }
+    if store.count_accounts().await? == 0 {
+        eprintln!("no accounts yet; create the first admin with:");
+        eprintln!(
+            "  printf '%s' 'a-long-password' | cargo run --release -p mayday-collector -- user create --email you@example.com --admin"
+        );
+        eprintln!(
+            "then an API token with: cargo run --release -p mayday-collector -- token create --email you@example.com"
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,271 @@
+//! Table definitions (sea-orm entities). Times are Unix milliseconds (`i64`), which both
+//! SQLite and PostgreSQL store and sort the same way.
+
+/// A project: one app or service, with its keys and issues.
+pub mod project {
+    use sea_orm::entity::prelude::*;
+
+    /// A row of `project`.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "project")]
+    pub struct Model {
+        /// Id, also the DSN's project id.
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        /// Unique name, such as `shop`.
+        #[sea_orm(unique)]
+        pub name: String,
+        /// Events per minute per key; 0 means the collector's default.
+        pub rate_limit_per_minute: i64,
+        /// Creation time.
+        pub created_at: i64,
+    }
+
+    /// No navigable relations; queries join explicitly.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// A DSN key of a project.
+pub mod project_key {
+    use sea_orm::entity::prelude::*;
+
+    /// A row of `project_key`.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "project_key")]
+    pub struct Model {
+        /// Id.
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        /// The project.
+        pub project_id: i64,
+        /// The public key in the DSN.
+        #[sea_orm(unique)]
+        pub public_key: String,
+        /// Disabled keys are refused.
+        pub active: bool,
+        /// Creation time.
+        pub created_at: i64,
+    }
+
+    /// No navigable relations.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// A person who signs in to the UI or uses the API.
+pub mod account {
+    use sea_orm::entity::prelude::*;
+
+    /// A row of `account`.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "account")]
+    pub struct Model {
+        /// Id.
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        /// Unique email address.
+        #[sea_orm(unique)]
+        pub email: String,
+        /// Display name.
+        pub name: Option<String>,
+        /// Argon2id PHC string.
+        pub password_hash: String,
+        /// Admins see and manage every project.
+        pub is_admin: bool,
+        /// Creation time.
+        pub created_at: i64,
+    }
+
+    /// No navigable relations.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// Which accounts belong to which projects.
+pub mod membership {
+    use sea_orm::entity::prelude::*;
+
+    /// A row of `membership`.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "membership")]
+    pub struct Model {
+        /// The project.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub project_id: i64,
+        /// The account.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub account_id: i64,
+    }
+
+    /// No navigable relations.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// API tokens; only their SHA-256 is stored.
+pub mod api_token {
+    use sea_orm::entity::prelude::*;
+
+    /// A row of `api_token`.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "api_token")]
+    pub struct Model {
+        /// Id.
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        /// The account it acts for.
+        pub account_id: i64,
+        /// Hex SHA-256 of the token.
+        #[sea_orm(unique)]
+        pub token_hash: String,
+        /// Creation time.
+        pub created_at: i64,
+    }
+
+    /// No navigable relations.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// Issues: groups of events with one fingerprint.
+pub mod issue {
+    use sea_orm::entity::prelude::*;
+
+    /// A row of `issue`.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "issue")]
+    pub struct Model {
+        /// Id.
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        /// The project.
+        pub project_id: i64,
+        /// Grouping fingerprint, unique per project.
+        pub fingerprint: String,
+        /// `Type: value` or the message.
+        pub title: String,
+        /// Top in-app frame, or the route.
+        pub culprit: Option<String>,
+        /// Level of the latest event.
+        pub level: String,
+        /// `unresolved`, `resolved` or `ignored`.
+        pub status: String,
+        /// First event's time.
+        pub first_seen: i64,
+        /// Latest event's time.
+        pub last_seen: i64,
+        /// Events seen, including those retention removed.
+        pub event_count: i64,
+        /// Distinct affected users.
+        pub user_count: i64,
+        /// Release of the first event.
+        pub first_release: Option<String>,
+        /// Release of the latest event.
+        pub last_release: Option<String>,
+        /// Environment of the latest event.
+        pub last_environment: Option<String>,
+        /// Times a resolved issue was seen again.
+        pub regression_count: i64,
+        /// When it last regressed.
+        pub last_regressed_at: Option<i64>,
+        /// When it was resolved, while resolved.
+        pub resolved_at: Option<i64>,
+    }
+
+    /// No navigable relations.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// Events, with their full payload compressed.
+pub mod event {
+    use sea_orm::entity::prelude::*;
+
+    /// A row of `event`.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "event")]
+    pub struct Model {
+        /// Id (storage order).
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        /// The project.
+        pub project_id: i64,
+        /// The issue.
+        pub issue_id: i64,
+        /// The sender's event id, 32 hex digits.
+        pub event_id: String,
+        /// When the collector received it.
+        pub received_at: i64,
+        /// When it happened, per the sender.
+        pub timestamp: i64,
+        /// Level.
+        pub level: String,
+        /// Environment.
+        pub environment: Option<String>,
+        /// Release.
+        pub release: Option<String>,
+        /// Affected user's key (`id:…`, `email:…`, `username:…`, `ip:…`).
+        pub user_key: Option<String>,
+        /// The event's JSON, zstd-compressed.
+        pub payload: Vec<u8>,
+    }
+
+    /// No navigable relations.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// The people an issue affected, with what the events said about them.
+pub mod affected_user {
+    use sea_orm::entity::prelude::*;
+
+    /// A row of `affected_user`.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "affected_user")]
+    pub struct Model {
+        /// Id.
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        /// The issue.
+        pub issue_id: i64,
+        /// Identity used to count distinct users.
+        pub user_key: String,
+        /// The app's user id.
+        pub user_id: Option<String>,
+        /// Email address.
+        pub email: Option<String>,
+        /// Username.
+        pub username: Option<String>,
+        /// Full name.
+        pub name: Option<String>,
+        /// IP address, when the app sent one.
+        pub ip_address: Option<String>,
+        /// Events of this issue this user hit.
+        pub event_count: i64,
+        /// First time.
+        pub first_seen: i64,
+        /// Latest time.
+        pub last_seen: i64,
+    }
+
+    /// No navigable relations.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

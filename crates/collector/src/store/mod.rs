@@ -1,0 +1,126 @@
+//! Storage: sea-orm entities, migrations and every query. SQL lives here only.
+
+pub mod entities;
+mod migration;
+mod queries;
+
+use std::path::Path;
+use std::time::Duration;
+
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};
+use sea_orm_migration::MigratorTrait;
+
+pub use queries::*;
+
+/// Why a storage operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database reported an error.
+    #[error("database error: {0}")]
+    Db(#[from] DbErr),
+    /// The SQLite file's folder could not be created.
+    #[error("cannot create {path}: {source}")]
+    CreateDir {
+        /// The folder.
+        path: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A named thing does not exist.
+    #[error("{0} not found")]
+    NotFound(String),
+    /// A unique value is taken.
+    #[error("{0} already exists")]
+    Conflict(String),
+    /// Stored payload could not be read back.
+    #[error("stored payload is unreadable: {0}")]
+    Payload(String),
+}
+
+/// The database, migrated and ready.
+#[derive(Debug, Clone)]
+pub struct Store {
+    db: DatabaseConnection,
+}
+
+impl Store {
+    /// Connects to `url` (`sqlite://path?mode=rwc` or `postgres://...`), creating an
+    /// SQLite file's folder if needed, and runs pending migrations.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        if let Some(path) = sqlite_path(url) {
+            if let Some(parent) = Path::new(&path)
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+            {
+                std::fs::create_dir_all(parent).map_err(|source| StoreError::CreateDir {
+                    path: parent.display().to_string(),
+                    source,
+                })?;
+            }
+        }
+        let mut options = ConnectOptions::new(url.to_owned());
+        options
+            .max_connections(if url.starts_with("sqlite") { 4 } else { 16 })
+            .connect_timeout(Duration::from_secs(10))
+            .sqlx_logging(false);
+        let db = Database::connect(options).await?;
+        if db.get_database_backend() == DbBackend::Sqlite {
+            // WAL lets readers (the UI, the API) run while the writer commits.
+            db.execute_unprepared("PRAGMA journal_mode=WAL").await?;
+            db.execute_unprepared("PRAGMA synchronous=NORMAL").await?;
+            db.execute_unprepared("PRAGMA busy_timeout=5000").await?;
+        }
+        migration::Migrator::up(&db, None).await?;
+        Ok(Store { db })
+    }
+
+    /// The connection, for this module's queries.
+    pub(crate) fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// Whether the database answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.db.ping().await?;
+        Ok(())
+    }
+
+    /// `sqlite` or `postgres`.
+    pub fn backend_name(&self) -> &'static str {
+        match self.db.get_database_backend() {
+            DbBackend::Sqlite => "sqlite",
+            DbBackend::Postgres => "postgres",
+            DbBackend::MySql => "mysql",
+        }
+    }
+}
+
+/// The file path of an SQLite URL, if it is one (and not in-memory).
+fn sqlite_path(url: &str) -> Option<String> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or(rest);
+    (!path.is_empty() && path != ":memory:").then(|| path.to_owned())
+}
+
+/// Milliseconds since the Unix epoch, now.
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_paths() {
+        assert_eq!(
+            sqlite_path("sqlite://./mayday-data/mayday.db?mode=rwc").as_deref(),
+            Some("./mayday-data/mayday.db")
+        );
+        assert_eq!(sqlite_path("sqlite::memory:"), None);
+        assert_eq!(sqlite_path("postgres://x@y/z"), None);
+    }
+}
