@@ -1,0 +1,178 @@
+//! Test support: real databases (an SQLite file; PostgreSQL when
+//! `MAYDAY_TEST_POSTGRES_URL` is set) and a real server on an ephemeral port.
+
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+
+use clap::Parser;
+use mayday_collector::cli::Cli;
+use mayday_collector::config::Config;
+use mayday_collector::store::Store;
+use mayday_collector::{AppInner, AppState, router};
+use sea_orm::{ConnectionTrait, Database};
+
+/// A database for one test, removed afterwards.
+pub struct TestDb {
+    /// Connection URL.
+    pub url: String,
+    /// `sqlite` or `postgres`.
+    pub kind: &'static str,
+    _dir: Option<tempfile::TempDir>,
+}
+
+/// An SQLite file in a fresh temporary folder.
+pub fn sqlite() -> TestDb {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}/mayday.db?mode=rwc", dir.path().display());
+    TestDb {
+        url,
+        kind: "sqlite",
+        _dir: Some(dir),
+    }
+}
+
+/// A fresh PostgreSQL database, when `MAYDAY_TEST_POSTGRES_URL` names a server.
+pub async fn postgres() -> Option<TestDb> {
+    let admin_url = std::env::var("MAYDAY_TEST_POSTGRES_URL").ok()?;
+    let name = format!("mayday_test_{}", uuid::Uuid::new_v4().simple());
+    let admin = Database::connect(&admin_url)
+        .await
+        .expect("connect to PostgreSQL");
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE {name}"))
+        .await
+        .expect("create a test database");
+    let mut url = url::Url::parse(&admin_url).expect("MAYDAY_TEST_POSTGRES_URL is a URL");
+    url.set_path(&format!("/{name}"));
+    Some(TestDb {
+        url: url.to_string(),
+        kind: "postgres",
+        _dir: None,
+    })
+}
+
+/// SQLite always, and PostgreSQL when configured: store tests run on each.
+pub async fn databases() -> Vec<TestDb> {
+    let mut dbs = vec![sqlite()];
+    if let Some(pg) = postgres().await {
+        dbs.push(pg);
+    }
+    dbs
+}
+
+/// The collector's configuration with `args` on top of the defaults.
+pub fn config(db: &TestDb, args: &[&str]) -> Config {
+    let mut all = vec!["mayday-collector", "--database-url", &db.url];
+    all.extend_from_slice(args);
+    Cli::try_parse_from(all).expect("valid arguments").config
+}
+
+/// A running collector.
+pub struct TestServer {
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    /// Its state (store, metrics).
+    pub state: AppState,
+    /// The default project's id.
+    pub project_id: i64,
+    /// The default project's key.
+    pub key: String,
+    /// The default project's DSN.
+    pub dsn: String,
+}
+
+impl TestServer {
+    /// Starts a collector on `db` with `args`, and a project named `default`.
+    pub async fn start(db: &TestDb, args: &[&str]) -> TestServer {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr: SocketAddr = listener.local_addr().expect("addr");
+        let listen = addr.to_string();
+        let mut all = vec!["--listen", listen.as_str()];
+        all.extend_from_slice(args);
+        let config = config(db, &all);
+        let store = Store::connect(&db.url).await.expect("store");
+        let project = store.create_project("default").await.expect("project");
+        let key = project.keys[0].public_key.clone();
+        let dsn = config.dsn(&key, project.project.id);
+        let state = AppInner::new(config, store);
+        let app = router(state.clone());
+        tokio::spawn(async move {
+            axum::serve(listener, app).await.expect("serve");
+        });
+        TestServer {
+            base: format!("http://{addr}"),
+            state,
+            project_id: project.project.id,
+            key,
+            dsn,
+        }
+    }
+
+    /// The envelope endpoint of the default project.
+    pub fn envelope_url(&self) -> String {
+        format!("{}/api/{}/envelope/", self.base, self.project_id)
+    }
+
+    /// The `X-Sentry-Auth` value for the default key.
+    pub fn auth(&self) -> String {
+        format!(
+            "Sentry sentry_version=7, sentry_key={}, sentry_client=test/1.0",
+            self.key
+        )
+    }
+
+    /// Creates an account and returns an API token for it.
+    pub async fn token(&self, email: &str, admin: bool) -> String {
+        let hash = mayday_collector::cli::hash_password("correct horse battery").expect("hash");
+        let account = self
+            .state
+            .store
+            .create_account(email, Some("Test User"), &hash, admin)
+            .await
+            .expect("account");
+        let token = mayday_collector::store::random_hex(2);
+        self.state
+            .store
+            .create_token(account.id, &mayday_collector::api::token_hash(&token))
+            .await
+            .expect("token");
+        token
+    }
+}
+
+/// An envelope with one event item.
+pub fn envelope(event: &serde_json::Value) -> Vec<u8> {
+    let payload = serde_json::to_vec(event).expect("json");
+    let mut out = b"{}\n".to_vec();
+    out.extend_from_slice(
+        format!("{{\"type\":\"event\",\"length\":{}}}\n", payload.len()).as_bytes(),
+    );
+    out.extend_from_slice(&payload);
+    out.push(b'\n');
+    out
+}
+
+/// A panic event from `function`, as mayday-reporter would send it.
+pub fn panic_event(function: &str, user_id: Option<&str>) -> serde_json::Value {
+    let mut event = serde_json::json!({
+        "event_id": uuid::Uuid::new_v4().simple().to_string(),
+        "level": "fatal",
+        "release": "shop@1.0.0",
+        "environment": "production",
+        "exception": {"values": [{
+            "type": "panic",
+            "value": format!("boom in {function}"),
+            "stacktrace": {"frames": [
+                {"function": "tokio::runtime::poll", "in_app": false},
+                {"function": function, "module": "shop::checkout", "in_app": true, "lineno": 10}
+            ]}
+        }]}
+    });
+    if let Some(id) = user_id {
+        event["user"] = serde_json::json!({"id": id, "email": format!("{id}@example.com")});
+    }
+    event
+}

@@ -1,0 +1,292 @@
+//! The store against a real SQLite file and, when configured, a real PostgreSQL.
+
+mod common;
+
+use mayday_collector::store::{
+    EventUser, IssueFilter, IssueSort, IssueStatus, NewEvent, Store, encode_payload, now_ms,
+};
+
+fn new_event(
+    project_id: i64,
+    fingerprint: &str,
+    user: Option<&str>,
+    at: i64,
+    release: &str,
+) -> NewEvent {
+    NewEvent {
+        project_id,
+        event_id: uuid::Uuid::new_v4().simple().to_string(),
+        received_at: at,
+        timestamp: at,
+        level: "error".into(),
+        environment: Some("production".into()),
+        release: Some(release.into()),
+        user: user.map(|id| EventUser {
+            key: format!("id:{id}"),
+            id: Some(id.into()),
+            email: Some(format!("{id}@example.com")),
+            ..Default::default()
+        }),
+        fingerprint: fingerprint.into(),
+        title: format!("Error: {fingerprint}"),
+        culprit: Some("shop::checkout".into()),
+        payload: encode_payload(br#"{"message":"x"}"#).unwrap(),
+    }
+}
+
+#[tokio::test]
+async fn batches_group_count_users_and_reopen_regressions() {
+    for db in common::databases().await {
+        let store = Store::connect(&db.url).await.unwrap();
+        let project = store.create_project("shop").await.unwrap().project;
+        let now = now_ms();
+        let batch = vec![
+            new_event(project.id, "a", Some("1"), now, "shop@1.0.0"),
+            new_event(project.id, "a", Some("2"), now + 1, "shop@1.0.1"),
+            new_event(project.id, "a", Some("1"), now + 2, "shop@1.0.1"),
+            new_event(project.id, "b", None, now + 3, "shop@1.0.1"),
+        ];
+        let results = store.ingest_batch(&batch).await;
+        let stored: Vec<_> = results.into_iter().map(Result::unwrap).collect();
+        assert!(
+            stored[0].new_issue && !stored[1].new_issue && stored[3].new_issue,
+            "{}",
+            db.kind
+        );
+        assert_eq!(stored[0].issue_id, stored[2].issue_id);
+
+        let a = store.issue(stored[0].issue_id).await.unwrap().unwrap();
+        assert_eq!((a.event_count, a.user_count), (3, 2), "{}", db.kind);
+        assert_eq!(a.first_release.as_deref(), Some("shop@1.0.0"));
+        assert_eq!(a.last_release.as_deref(), Some("shop@1.0.1"));
+        assert_eq!(a.status, "unresolved");
+        let users = store.issue_users(a.id).await.unwrap();
+        assert_eq!(users.len(), 2);
+        assert_eq!(
+            users
+                .iter()
+                .find(|u| u.user_id.as_deref() == Some("1"))
+                .unwrap()
+                .event_count,
+            2
+        );
+
+        // The same event id again changes nothing.
+        let again = store.ingest_batch(&batch[..1]).await.remove(0).unwrap();
+        assert!(again.duplicate);
+        assert_eq!(store.issue(a.id).await.unwrap().unwrap().event_count, 3);
+
+        // Resolved, then seen again: reopened, regression recorded.
+        store
+            .set_issue_status(a.id, IssueStatus::Resolved)
+            .await
+            .unwrap();
+        let back = store
+            .ingest_batch(&[new_event(
+                project.id,
+                "a",
+                Some("3"),
+                now + 10,
+                "shop@1.0.2",
+            )])
+            .await
+            .remove(0)
+            .unwrap();
+        assert!(back.regression, "{}", db.kind);
+        let a = store.issue(a.id).await.unwrap().unwrap();
+        assert_eq!(a.status, "unresolved");
+        assert_eq!(a.regression_count, 1);
+        assert!(a.last_regressed_at.is_some());
+
+        // Ignored issues stay ignored.
+        store
+            .set_issue_status(a.id, IssueStatus::Ignored)
+            .await
+            .unwrap();
+        store
+            .ingest_batch(&[new_event(project.id, "a", None, now + 11, "r")])
+            .await
+            .remove(0)
+            .unwrap();
+        assert_eq!(store.issue(a.id).await.unwrap().unwrap().status, "ignored");
+    }
+}
+
+#[tokio::test]
+async fn issue_list_filters_sorts_and_pages() {
+    for db in common::databases().await {
+        let store = Store::connect(&db.url).await.unwrap();
+        let project = store.create_project("shop").await.unwrap().project;
+        let now = now_ms();
+        let mut batch = Vec::new();
+        for i in 0..5 {
+            for _ in 0..=i {
+                let mut e = new_event(project.id, &format!("f{i}"), None, now + i, "shop@1.0.0");
+                if i == 4 {
+                    e.environment = Some("staging".into());
+                    e.release = Some("shop@2.0.0".into());
+                }
+                batch.push(e);
+            }
+        }
+        for result in store.ingest_batch(&batch).await {
+            result.unwrap();
+        }
+        let list = |filter: IssueFilter| {
+            let store = store.clone();
+            async move {
+                store
+                    .list_issues(
+                        project.id,
+                        &IssueFilter {
+                            limit: 50,
+                            ..filter
+                        },
+                    )
+                    .await
+                    .unwrap()
+            }
+        };
+        let by_events = list(IssueFilter {
+            sort: IssueSort::Events,
+            ..Default::default()
+        })
+        .await;
+        let counts: Vec<i64> = by_events.iter().map(|i| i.event_count).collect();
+        assert_eq!(counts, [5, 4, 3, 2, 1], "{}", db.kind);
+        let staging = list(IssueFilter {
+            environment: Some("staging".into()),
+            ..Default::default()
+        })
+        .await;
+        assert_eq!(staging.len(), 1);
+        assert_eq!(staging[0].title, "Error: f4");
+        let release = list(IssueFilter {
+            release: Some("shop@1.0.0".into()),
+            ..Default::default()
+        })
+        .await;
+        assert_eq!(release.len(), 4);
+        let searched = list(IssueFilter {
+            query: Some("f3".into()),
+            ..Default::default()
+        })
+        .await;
+        assert_eq!(searched.len(), 1);
+        let wildcard = list(IssueFilter {
+            query: Some("%".into()),
+            ..Default::default()
+        })
+        .await;
+        assert!(
+            wildcard.is_empty(),
+            "LIKE wildcards in the query are literal"
+        );
+        let page = store
+            .list_issues(
+                project.id,
+                &IssueFilter {
+                    limit: 2,
+                    offset: 2,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(page.len(), 2);
+        store
+            .set_issue_status(by_events[0].id, IssueStatus::Resolved)
+            .await
+            .unwrap();
+        let resolved = list(IssueFilter {
+            status: Some(IssueStatus::Resolved),
+            ..Default::default()
+        })
+        .await;
+        assert_eq!(resolved.len(), 1);
+    }
+}
+
+#[tokio::test]
+async fn retention_keeps_the_newest_events_and_the_counts() {
+    for db in common::databases().await {
+        let store = Store::connect(&db.url).await.unwrap();
+        let project = store.create_project("shop").await.unwrap().project;
+        let now = now_ms();
+        let mut batch: Vec<_> = (0..12)
+            .map(|i| new_event(project.id, "a", None, now + i, "r"))
+            .collect();
+        let mut old = new_event(project.id, "old", None, now, "r");
+        old.received_at = now - 100 * 86_400_000;
+        batch.push(old);
+        let stored: Vec<_> = store
+            .ingest_batch(&batch)
+            .await
+            .into_iter()
+            .map(Result::unwrap)
+            .collect();
+        let deleted = store.apply_retention(5, 90 * 86_400_000).await.unwrap();
+        assert_eq!(deleted, 7 + 1, "{}", db.kind);
+        assert_eq!(
+            store.stored_event_count(stored[0].issue_id).await.unwrap(),
+            5
+        );
+        let events = store.issue_events(stored[0].issue_id, 0, 50).await.unwrap();
+        assert_eq!(events[0].0.timestamp, now + 11, "the newest are kept");
+        assert_eq!(
+            store
+                .issue(stored[0].issue_id)
+                .await
+                .unwrap()
+                .unwrap()
+                .event_count,
+            12,
+            "count kept"
+        );
+        assert_eq!(
+            store.stored_event_count(stored[12].issue_id).await.unwrap(),
+            0
+        );
+    }
+}
+
+#[tokio::test]
+async fn accounts_tokens_and_visibility() {
+    for db in common::databases().await {
+        let store = Store::connect(&db.url).await.unwrap();
+        let shop = store.create_project("shop").await.unwrap().project;
+        let blog = store.create_project("blog").await.unwrap().project;
+        assert!(matches!(
+            store.create_project("shop").await,
+            Err(mayday_collector::store::StoreError::Conflict(_))
+        ));
+        let admin = store
+            .create_account("Admin@Example.com", None, "h", true)
+            .await
+            .unwrap();
+        let dev = store
+            .create_account("dev@example.com", Some("Dev"), "h", false)
+            .await
+            .unwrap();
+        assert_eq!(admin.email, "admin@example.com");
+        store.add_member("shop", "dev@example.com").await.unwrap();
+        store.add_member("shop", "dev@example.com").await.unwrap();
+        assert_eq!(store.visible_projects(&admin).await.unwrap().len(), 2);
+        let seen: Vec<_> = store
+            .visible_projects(&dev)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|p| p.id)
+            .collect();
+        assert_eq!(seen, [shop.id], "{}", db.kind);
+        assert!(store.can_see(&dev, shop.id).await.unwrap());
+        assert!(!store.can_see(&dev, blog.id).await.unwrap());
+        store.create_token(dev.id, "hash-1").await.unwrap();
+        assert_eq!(
+            store.account_by_token("hash-1").await.unwrap().unwrap().id,
+            dev.id
+        );
+        assert!(store.account_by_token("nope").await.unwrap().is_none());
+    }
+}
