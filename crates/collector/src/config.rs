@@ -63,6 +63,48 @@ pub struct Config {
     /// Most events committed in one transaction.
     #[arg(long, env = "MAYDAY_BATCH_MAX", default_value_t = 256, global = true)]
     pub batch_max: usize,
+
+    /// SMTP server for notification emails: `smtp://user:pass@host:587` (STARTTLS),
+    /// `smtps://user:pass@host:465` (TLS) or `smtp://host:25?tls=none` (local relay).
+    #[arg(long, env = "MAYDAY_SMTP_URL", global = true)]
+    pub smtp_url: Option<String>,
+
+    /// Sender of notification emails.
+    #[arg(
+        long,
+        env = "MAYDAY_EMAIL_FROM",
+        default_value = "Mayday <mayday@localhost>",
+        global = true
+    )]
+    pub email_from: String,
+
+    /// At most one spike notification per issue in this many minutes (new issues and
+    /// regressions always notify).
+    #[arg(
+        long,
+        env = "MAYDAY_NOTIFY_WINDOW_MINUTES",
+        default_value_t = 60,
+        global = true
+    )]
+    pub notify_window_minutes: u64,
+
+    /// First retry delay of a failed notification, in milliseconds (doubles each time).
+    #[arg(
+        long,
+        env = "MAYDAY_NOTIFY_RETRY_BASE_MS",
+        default_value_t = 5000,
+        global = true
+    )]
+    pub notify_retry_base_ms: u64,
+
+    /// How often the notification worker looks for work, in milliseconds.
+    #[arg(
+        long,
+        env = "MAYDAY_NOTIFY_POLL_MS",
+        default_value_t = 1000,
+        global = true
+    )]
+    pub notify_poll_ms: u64,
 }
 
 /// A setting that cannot work.
@@ -74,6 +116,9 @@ pub enum ConfigError {
     /// A limit is zero.
     #[error("{0} must be greater than zero")]
     Zero(&'static str),
+    /// The SMTP settings are not usable.
+    #[error(transparent)]
+    Email(#[from] crate::notify::email::EmailError),
 }
 
 impl Config {
@@ -100,6 +145,9 @@ impl Config {
             if value == 0 {
                 return Err(ConfigError::Zero(name));
             }
+        }
+        if let Some(url) = &self.smtp_url {
+            crate::notify::email::Mailer::new(url, &self.email_from)?;
         }
         Ok(())
     }

@@ -12,6 +12,7 @@ pub mod error;
 pub mod grouping;
 pub mod ingest;
 pub mod metrics;
+pub mod notify;
 pub mod store;
 
 use std::sync::Arc;
@@ -42,23 +43,35 @@ pub struct AppInner {
     pub limiter: RateLimiter,
     /// Metrics.
     pub metrics: Arc<Metrics>,
+    /// Wakes the notification worker when ingest queued notifications.
+    pub notify_wake: Arc<tokio::sync::Notify>,
 }
 
 /// Shared state of the HTTP server.
 pub type AppState = Arc<AppInner>;
 
 impl AppInner {
-    /// State over `store`, starting the writer task (call inside a tokio runtime).
-    pub fn new(config: Config, store: Store) -> AppState {
+    /// State over `store`, starting the writer and the notification worker (call inside
+    /// a tokio runtime). Fails when the SMTP settings are unusable.
+    pub fn new(config: Config, store: Store) -> Result<AppState, notify::email::EmailError> {
         let metrics = Arc::new(Metrics::default());
-        let writer = IngestWriter::start(store.clone(), metrics.clone(), config.batch_max);
-        Arc::new(AppInner {
+        let notify_wake = Arc::new(tokio::sync::Notify::new());
+        let worker = notify::OutboxWorker::new(&config, store.clone(), notify_wake.clone())?;
+        tokio::spawn(worker.run());
+        let writer = IngestWriter::start(
+            store.clone(),
+            metrics.clone(),
+            config.batch_max,
+            notify_wake.clone(),
+        );
+        Ok(Arc::new(AppInner {
             config,
             store,
             writer,
             limiter: RateLimiter::default(),
             metrics,
-        })
+            notify_wake,
+        }))
     }
 }
 

@@ -46,7 +46,7 @@ async fn serve(config: Config, store: Store) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     bootstrap(&config, &store).await?;
     let base = config.base_url();
-    let state = AppInner::new(config, store);
+    let state = AppInner::new(config, store)?;
     spawn_retention(state.clone(), Duration::from_secs(600));
     eprintln!("mayday-collector listening on {base}");
     eprintln!("  health:  {base}/healthz");

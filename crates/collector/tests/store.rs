@@ -3,7 +3,8 @@
 mod common;
 
 use mayday_collector::store::{
-    EventUser, IssueFilter, IssueSort, IssueStatus, NewEvent, Store, encode_payload, now_ms,
+    EventUser, IssueFilter, IssueSort, IssueStatus, NewEvent, NotifyPolicy, Store, encode_payload,
+    now_ms,
 };
 
 fn new_event(
@@ -31,6 +32,7 @@ fn new_event(
         title: format!("Error: {fingerprint}"),
         culprit: Some("shop::checkout".into()),
         payload: encode_payload(br#"{"message":"x"}"#).unwrap(),
+        notify: NotifyPolicy::default(),
     }
 }
 

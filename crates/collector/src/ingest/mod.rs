@@ -24,7 +24,8 @@ use tower_http::cors::{Any, CorsLayer};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::grouping;
-use crate::store::{EventUser, KeyInfo, NewEvent, encode_payload, now_ms};
+use crate::store::entities::project;
+use crate::store::{EventUser, KeyInfo, NewEvent, NotifyPolicy, encode_payload, now_ms};
 use rate_limit::Admission;
 
 /// The ingest routes, with CORS open for browser SDKs.
@@ -254,7 +255,7 @@ async fn store_events(
         };
         event.event_id = Some(id);
         first.get_or_insert(id);
-        pending.push(prepare(state, key.project.id, event, now)?);
+        pending.push(prepare(state, &key.project, event, now)?);
     }
     for new in pending {
         state.writer.write(new).await.map_err(|error| {
@@ -273,10 +274,18 @@ async fn store_events(
 /// Normalizes, groups and compresses one event.
 fn prepare(
     state: &AppState,
-    project_id: i64,
+    project: &project::Model,
     mut event: Event,
     now: i64,
 ) -> Result<NewEvent, ApiError> {
+    let project_id = project.id;
+    let policy = NotifyPolicy {
+        spike_threshold: project.spike_threshold,
+        spike_window_ms: project.spike_window_minutes.saturating_mul(60_000),
+        window_ms: i64::try_from(state.config.notify_window_minutes)
+            .unwrap_or(60)
+            .saturating_mul(60_000),
+    };
     let received = Timestamp::from_datetime(chrono::Utc::now());
     let timestamp = event.timestamp.unwrap_or(received);
     event.timestamp = Some(timestamp);
@@ -313,6 +322,7 @@ fn prepare(
         title: grouping.title,
         culprit: grouping.culprit,
         payload,
+        notify: policy,
     })
 }
 

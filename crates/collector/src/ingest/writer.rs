@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Notify, mpsc, oneshot};
 
 use crate::metrics::Metrics;
 use crate::store::{NewEvent, Store, StoreError, Stored};
@@ -32,9 +32,9 @@ pub struct IngestWriter {
 
 impl IngestWriter {
     /// Starts the writer task. Batches hold at most `batch_max` events.
-    pub fn start(store: Store, metrics: Arc<Metrics>, batch_max: usize) -> Self {
+    pub fn start(store: Store, metrics: Arc<Metrics>, batch_max: usize, wake: Arc<Notify>) -> Self {
         let (sender, receiver) = mpsc::channel(batch_max.saturating_mul(16).max(64));
-        tokio::spawn(run(receiver, store, metrics, batch_max.max(1)));
+        tokio::spawn(run(receiver, store, metrics, batch_max.max(1), wake));
         IngestWriter { sender }
     }
 
@@ -54,6 +54,7 @@ async fn run(
     store: Store,
     metrics: Arc<Metrics>,
     batch_max: usize,
+    wake: Arc<Notify>,
 ) {
     let mut jobs = Vec::with_capacity(batch_max);
     loop {
@@ -66,6 +67,12 @@ async fn run(
             jobs.drain(..).map(|job| (job.event, job.reply)).unzip();
         let results = store.ingest_batch(&events).await;
         metrics.batch_size.observe(events.len() as f64);
+        if results
+            .iter()
+            .any(|r| r.as_ref().is_ok_and(|s| s.notifications > 0))
+        {
+            wake.notify_one();
+        }
         for (reply, result) in replies.into_iter().zip(results) {
             if result.is_err() {
                 metrics.database_errors.inc();

@@ -17,6 +17,10 @@ pub mod project {
         pub name: String,
         /// Events per minute per key; 0 means the collector's default.
         pub rate_limit_per_minute: i64,
+        /// Notify when an issue gets more than this many events in the spike window (0: off).
+        pub spike_threshold: i64,
+        /// The spike window, in minutes.
+        pub spike_window_minutes: i64,
         /// Creation time.
         pub created_at: i64,
     }
@@ -181,6 +185,8 @@ pub mod issue {
         pub last_regressed_at: Option<i64>,
         /// When it was resolved, while resolved.
         pub resolved_at: Option<i64>,
+        /// When a notification about it was last queued.
+        pub last_notified_at: Option<i64>,
     }
 
     /// No navigable relations.
@@ -261,6 +267,104 @@ pub mod affected_user {
         pub first_seen: i64,
         /// Latest time.
         pub last_seen: i64,
+    }
+
+    /// No navigable relations.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// Who gets a project's notification emails.
+pub mod recipient {
+    use sea_orm::entity::prelude::*;
+
+    /// A row of `recipient`.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "recipient")]
+    pub struct Model {
+        /// Id.
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        /// The project.
+        pub project_id: i64,
+        /// Email address.
+        pub email: String,
+    }
+
+    /// No navigable relations.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// URLs a project's notifications are posted to.
+pub mod webhook {
+    use sea_orm::entity::prelude::*;
+
+    /// A row of `webhook`.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "webhook")]
+    pub struct Model {
+        /// Id.
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        /// The project.
+        pub project_id: i64,
+        /// Where to POST.
+        pub url: String,
+        /// HMAC-SHA256 key for the signature header.
+        pub secret: String,
+        /// Creation time.
+        pub created_at: i64,
+    }
+
+    /// No navigable relations.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// The notification outbox: written with the event, delivered by a worker.
+pub mod outbox {
+    use sea_orm::entity::prelude::*;
+
+    /// A row of `outbox`.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "outbox")]
+    pub struct Model {
+        /// Id.
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        /// The project.
+        pub project_id: i64,
+        /// The issue.
+        pub issue_id: i64,
+        /// The event row (`event.id`) that triggered it.
+        pub event_row_id: i64,
+        /// `new_issue`, `regression` or `spike`.
+        pub kind: String,
+        /// `email` or `webhook`.
+        pub channel: String,
+        /// The webhook, for channel `webhook`.
+        pub webhook_id: Option<i64>,
+        /// `pending`, `sent` or `failed`.
+        pub status: String,
+        /// Delivery attempts so far.
+        pub attempts: i64,
+        /// Not before this time.
+        pub next_attempt_at: i64,
+        /// A worker holds it until this time.
+        pub claimed_until: Option<i64>,
+        /// The last delivery error.
+        pub last_error: Option<String>,
+        /// Creation time.
+        pub created_at: i64,
+        /// Delivery time.
+        pub sent_at: Option<i64>,
     }
 
     /// No navigable relations.

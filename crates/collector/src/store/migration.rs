@@ -8,7 +8,7 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(Initial)]
+        vec![Box::new(Initial), Box::new(Notifications)]
     }
 }
 
@@ -329,6 +329,165 @@ impl MigrationTrait for Initial {
                 .col(AffectedUser::IssueId)
                 .col(AffectedUser::UserKey)
                 .unique()
+                .if_not_exists()
+                .to_owned(),
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+struct Notifications;
+
+impl MigrationName for Notifications {
+    fn name(&self) -> &str {
+        "m0002_notifications"
+    }
+}
+
+#[derive(DeriveIden)]
+enum ProjectNotify {
+    #[sea_orm(iden = "project")]
+    Table,
+    SpikeThreshold,
+    SpikeWindowMinutes,
+}
+
+#[derive(DeriveIden)]
+enum IssueNotify {
+    #[sea_orm(iden = "issue")]
+    Table,
+    LastNotifiedAt,
+}
+
+#[derive(DeriveIden)]
+enum Recipient {
+    Table,
+    Id,
+    ProjectId,
+    Email,
+}
+
+#[derive(DeriveIden)]
+enum Webhook {
+    Table,
+    Id,
+    ProjectId,
+    Url,
+    Secret,
+    CreatedAt,
+}
+
+#[derive(DeriveIden)]
+enum Outbox {
+    Table,
+    Id,
+    ProjectId,
+    IssueId,
+    EventRowId,
+    Kind,
+    Channel,
+    WebhookId,
+    Status,
+    Attempts,
+    NextAttemptAt,
+    ClaimedUntil,
+    LastError,
+    CreatedAt,
+    SentAt,
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Notifications {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        // SQLite takes one ADD COLUMN per statement.
+        for column in [
+            ColumnDef::new(ProjectNotify::SpikeThreshold)
+                .big_integer()
+                .not_null()
+                .default(0)
+                .to_owned(),
+            ColumnDef::new(ProjectNotify::SpikeWindowMinutes)
+                .big_integer()
+                .not_null()
+                .default(10)
+                .to_owned(),
+        ] {
+            m.alter_table(
+                Table::alter()
+                    .table(ProjectNotify::Table)
+                    .add_column(column)
+                    .to_owned(),
+            )
+            .await?;
+        }
+        m.alter_table(
+            Table::alter()
+                .table(IssueNotify::Table)
+                .add_column(big_null(IssueNotify::LastNotifiedAt))
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table(Recipient::Table)
+                .if_not_exists()
+                .col(id(Recipient::Id))
+                .col(big(Recipient::ProjectId))
+                .col(text(Recipient::Email))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            Index::create()
+                .name("recipient_project_email")
+                .table(Recipient::Table)
+                .col(Recipient::ProjectId)
+                .col(Recipient::Email)
+                .unique()
+                .if_not_exists()
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table(Webhook::Table)
+                .if_not_exists()
+                .col(id(Webhook::Id))
+                .col(big(Webhook::ProjectId))
+                .col(text(Webhook::Url))
+                .col(text(Webhook::Secret))
+                .col(big(Webhook::CreatedAt))
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table(Outbox::Table)
+                .if_not_exists()
+                .col(id(Outbox::Id))
+                .col(big(Outbox::ProjectId))
+                .col(big(Outbox::IssueId))
+                .col(big(Outbox::EventRowId))
+                .col(text(Outbox::Kind))
+                .col(text(Outbox::Channel))
+                .col(big_null(Outbox::WebhookId))
+                .col(text(Outbox::Status))
+                .col(big(Outbox::Attempts))
+                .col(big(Outbox::NextAttemptAt))
+                .col(big_null(Outbox::ClaimedUntil))
+                .col(text_null(Outbox::LastError))
+                .col(big(Outbox::CreatedAt))
+                .col(big_null(Outbox::SentAt))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            Index::create()
+                .name("outbox_status_next")
+                .table(Outbox::Table)
+                .col(Outbox::Status)
+                .col(Outbox::NextAttemptAt)
                 .if_not_exists()
                 .to_owned(),
         )

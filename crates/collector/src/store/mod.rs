@@ -2,6 +2,7 @@
 
 pub mod entities;
 mod migration;
+mod notifications;
 mod queries;
 
 use std::path::Path;
@@ -10,6 +11,7 @@ use std::time::Duration;
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};
 use sea_orm_migration::MigratorTrait;
 
+pub use notifications::*;
 pub use queries::*;
 
 /// Why a storage operation failed.

@@ -10,7 +10,8 @@ use sea_orm::{
 };
 
 use super::entities::{
-    account, affected_user, api_token, event, issue, membership, project, project_key,
+    account, affected_user, api_token, event, issue, membership, outbox, project, project_key,
+    recipient, webhook,
 };
 use super::{Store, StoreError, now_ms};
 
@@ -119,6 +120,21 @@ pub struct NewEvent {
     pub culprit: Option<String>,
     /// zstd-compressed JSON.
     pub payload: Vec<u8>,
+    /// When and how to queue notifications.
+    pub notify: NotifyPolicy,
+}
+
+/// When an event queues a notification: a new issue and a regression always do; a spike
+/// (more than `spike_threshold` events in `spike_window_ms`) does at most once per
+/// `window_ms` per issue.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NotifyPolicy {
+    /// Spike threshold; 0 turns spike notifications off.
+    pub spike_threshold: i64,
+    /// Spike window.
+    pub spike_window_ms: i64,
+    /// Quiet time per issue after a spike notification.
+    pub window_ms: i64,
 }
 
 /// What storing an event did.
@@ -132,6 +148,8 @@ pub struct Stored {
     pub regression: bool,
     /// The event id was already stored: nothing changed.
     pub duplicate: bool,
+    /// Notifications queued in the outbox by this event.
+    pub notifications: usize,
 }
 
 /// Sort orders of the issue list.
@@ -196,6 +214,8 @@ impl Store {
             id: NotSet,
             name: Set(name.to_owned()),
             rate_limit_per_minute: Set(0),
+            spike_threshold: Set(0),
+            spike_window_minutes: Set(10),
             created_at: Set(now_ms()),
         }
         .insert(&txn)
@@ -621,6 +641,7 @@ async fn ingest_one(txn: &DatabaseTransaction, new: &NewEvent) -> Result<Stored,
             new_issue: false,
             regression: false,
             duplicate: true,
+            notifications: 0,
         });
     }
     let found = issue::Entity::find()
@@ -628,6 +649,7 @@ async fn ingest_one(txn: &DatabaseTransaction, new: &NewEvent) -> Result<Stored,
         .filter(issue::Column::Fingerprint.eq(new.fingerprint.as_str()))
         .one(txn)
         .await?;
+    let last_notified_at = found.as_ref().and_then(|f| f.last_notified_at);
     let (issue_id, new_issue, regression) = match found {
         None => {
             let created = issue::ActiveModel {
@@ -648,6 +670,7 @@ async fn ingest_one(txn: &DatabaseTransaction, new: &NewEvent) -> Result<Stored,
                 regression_count: Set(0),
                 last_regressed_at: Set(None),
                 resolved_at: Set(None),
+                last_notified_at: Set(None),
             }
             .insert(txn)
             .await?;
@@ -687,7 +710,7 @@ async fn ingest_one(txn: &DatabaseTransaction, new: &NewEvent) -> Result<Stored,
     if let Some(user) = &new.user {
         record_user(txn, issue_id, user, new.timestamp).await?;
     }
-    event::ActiveModel {
+    let row = event::ActiveModel {
         id: NotSet,
         project_id: Set(new.project_id),
         issue_id: Set(issue_id),
@@ -702,12 +725,98 @@ async fn ingest_one(txn: &DatabaseTransaction, new: &NewEvent) -> Result<Stored,
     }
     .insert(txn)
     .await?;
+    let kind = if new_issue {
+        Some("new_issue")
+    } else if regression {
+        Some("regression")
+    } else if is_spike(txn, new, issue_id, last_notified_at).await? {
+        Some("spike")
+    } else {
+        None
+    };
+    let notifications = match kind {
+        Some(kind) => queue_notifications(txn, new, issue_id, row.id, kind).await?,
+        None => 0,
+    };
     Ok(Stored {
         issue_id,
         new_issue,
         regression,
         duplicate: false,
+        notifications,
     })
+}
+
+async fn is_spike(
+    txn: &DatabaseTransaction,
+    new: &NewEvent,
+    issue_id: i64,
+    last_notified_at: Option<i64>,
+) -> Result<bool, DbErr> {
+    let policy = new.notify;
+    if policy.spike_threshold <= 0 {
+        return Ok(false);
+    }
+    if last_notified_at.is_some_and(|at| new.received_at - at < policy.window_ms) {
+        return Ok(false);
+    }
+    let recent = event::Entity::find()
+        .filter(event::Column::IssueId.eq(issue_id))
+        .filter(event::Column::ReceivedAt.gte(new.received_at - policy.spike_window_ms))
+        .count(txn)
+        .await?;
+    Ok(i64::try_from(recent).unwrap_or(i64::MAX) > policy.spike_threshold)
+}
+
+/// Writes the outbox rows for a notification: one email (when the project has
+/// recipients) and one per webhook. Same transaction as the event.
+async fn queue_notifications(
+    txn: &DatabaseTransaction,
+    new: &NewEvent,
+    issue_id: i64,
+    event_row_id: i64,
+    kind: &str,
+) -> Result<usize, DbErr> {
+    let has_recipients = recipient::Entity::find()
+        .filter(recipient::Column::ProjectId.eq(new.project_id))
+        .count(txn)
+        .await?
+        > 0;
+    let webhooks = webhook::Entity::find()
+        .filter(webhook::Column::ProjectId.eq(new.project_id))
+        .all(txn)
+        .await?;
+    let mut channels: Vec<(&str, Option<i64>)> = Vec::new();
+    if has_recipients {
+        channels.push(("email", None));
+    }
+    channels.extend(webhooks.iter().map(|w| ("webhook", Some(w.id))));
+    for (channel, webhook_id) in &channels {
+        outbox::ActiveModel {
+            id: NotSet,
+            project_id: Set(new.project_id),
+            issue_id: Set(issue_id),
+            event_row_id: Set(event_row_id),
+            kind: Set(kind.to_owned()),
+            channel: Set((*channel).to_owned()),
+            webhook_id: Set(*webhook_id),
+            status: Set("pending".into()),
+            attempts: Set(0),
+            next_attempt_at: Set(new.received_at),
+            claimed_until: Set(None),
+            last_error: Set(None),
+            created_at: Set(new.received_at),
+            sent_at: Set(None),
+        }
+        .insert(txn)
+        .await?;
+    }
+    issue::Entity::update_many()
+        .col_expr(issue::Column::LastNotifiedAt, Expr::value(new.received_at))
+        .filter(issue::Column::Id.eq(issue_id))
+        .exec(txn)
+        .await?;
+    Ok(channels.len())
 }
 
 async fn record_user(

@@ -97,7 +97,7 @@ impl TestServer {
         let project = store.create_project("default").await.expect("project");
         let key = project.keys[0].public_key.clone();
         let dsn = config.dsn(&key, project.project.id);
-        let state = AppInner::new(config, store);
+        let state = AppInner::new(config, store).expect("valid settings");
         let app = router(state.clone());
         tokio::spawn(async move {
             axum::serve(listener, app).await.expect("serve");

@@ -1,0 +1,141 @@
+//! Notifications: a worker delivers the outbox rows that ingest wrote in the same
+//! transaction as the event: emails over SMTP and signed webhooks, retried with backoff.
+//! Rows are claimed with a lease (`FOR UPDATE SKIP LOCKED` on PostgreSQL), so with
+//! several collector processes each notification goes out once.
+
+pub mod email;
+pub mod facts;
+pub mod webhook;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Notify;
+
+use crate::config::Config;
+use crate::store::{NotificationContext, Store, now_ms};
+use email::Mailer;
+use facts::Facts;
+
+/// Attempts before a notification is marked failed.
+pub const MAX_ATTEMPTS: i64 = 12;
+/// How long a claim holds a row.
+const LEASE_MS: i64 = 120_000;
+
+/// Delivers the outbox.
+#[derive(Debug, Clone)]
+pub struct OutboxWorker {
+    store: Store,
+    mailer: Option<Mailer>,
+    http: reqwest::Client,
+    wake: Arc<Notify>,
+    base_url: String,
+    poll: Duration,
+    retry_base_ms: i64,
+}
+
+impl OutboxWorker {
+    /// A worker for `config`; `wake` is notified when ingest queues notifications.
+    pub fn new(
+        config: &Config,
+        store: Store,
+        wake: Arc<Notify>,
+    ) -> Result<Self, email::EmailError> {
+        let mailer = match &config.smtp_url {
+            Some(url) => Some(Mailer::new(url, &config.email_from)?),
+            None => None,
+        };
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .user_agent(concat!("mayday-collector/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .unwrap_or_default();
+        Ok(OutboxWorker {
+            store,
+            mailer,
+            http,
+            wake,
+            base_url: config.base_url(),
+            poll: Duration::from_millis(config.notify_poll_ms.max(10)),
+            retry_base_ms: i64::try_from(config.notify_retry_base_ms)
+                .unwrap_or(5000)
+                .max(1),
+        })
+    }
+
+    /// Runs forever: claims due rows, delivers them, sleeps until woken or the poll
+    /// interval passes.
+    pub async fn run(self) {
+        loop {
+            let delivered = match self.run_once().await {
+                Ok(count) => count,
+                Err(error) => {
+                    tracing::warn!(%error, "notification worker: storage error");
+                    0
+                }
+            };
+            if delivered == 0 {
+                tokio::select! {
+                    _ = self.wake.notified() => {}
+                    _ = tokio::time::sleep(self.poll) => {}
+                }
+            }
+        }
+    }
+
+    /// Claims and handles one batch; returns how many rows it handled.
+    pub async fn run_once(&self) -> Result<usize, crate::store::StoreError> {
+        let rows = self.store.claim_notifications(10, LEASE_MS).await?;
+        let count = rows.len();
+        for row in rows {
+            let id = row.id;
+            let attempts = row.attempts;
+            let result = match self.store.notification_context(row).await {
+                Ok(context) => self.deliver(&context).await,
+                Err(error) => Err(error.to_string()),
+            };
+            match result {
+                Ok(()) => self.store.mark_sent(id).await?,
+                Err(error) => {
+                    let retry_at =
+                        (attempts < MAX_ATTEMPTS).then(|| now_ms() + self.backoff_ms(attempts));
+                    tracing::warn!(id, attempts, %error, "notification not delivered");
+                    self.store.mark_attempt_failed(id, &error, retry_at).await?;
+                }
+            }
+        }
+        Ok(count)
+    }
+
+    fn backoff_ms(&self, attempts: i64) -> i64 {
+        let exponent = u32::try_from(attempts.clamp(1, 12) - 1).unwrap_or(0);
+        (self.retry_base_ms.saturating_mul(1 << exponent)).min(600_000)
+    }
+
+    async fn deliver(&self, context: &NotificationContext) -> Result<(), String> {
+        let facts = Facts::gather(context, &self.base_url);
+        match context.row.channel.as_str() {
+            "email" => {
+                let mailer = self
+                    .mailer
+                    .as_ref()
+                    .ok_or_else(|| "MAYDAY_SMTP_URL is not set".to_owned())?;
+                if context.recipients.is_empty() {
+                    return Err("the project has no recipients".into());
+                }
+                mailer
+                    .send(&facts, &context.recipients)
+                    .await
+                    .map_err(|e| e.to_string())
+            }
+            "webhook" => {
+                let hook = context
+                    .webhook
+                    .as_ref()
+                    .ok_or_else(|| "the webhook was removed".to_owned())?;
+                webhook::post(&self.http, &hook.url, &hook.secret, &facts).await
+            }
+            other => Err(format!("unknown channel {other}")),
+        }
+    }
+}
