@@ -62,6 +62,70 @@ pub enum ProjectCommand {
         /// Events per minute.
         per_minute: i64,
     },
+    /// Manage who gets a project's notification emails.
+    Recipients {
+        /// The project's name.
+        name: String,
+        /// What to do.
+        #[command(subcommand)]
+        action: RecipientAction,
+    },
+    /// Manage a project's webhooks.
+    Webhook {
+        /// The project's name.
+        name: String,
+        /// What to do.
+        #[command(subcommand)]
+        action: WebhookAction,
+    },
+    /// Notify when an issue gets more than EVENTS events within MINUTES (0 events: off).
+    Spike {
+        /// The project's name.
+        name: String,
+        /// Events.
+        #[arg(long)]
+        events: i64,
+        /// Minutes.
+        #[arg(long, default_value_t = 10)]
+        minutes: i64,
+    },
+}
+
+/// Recipient actions.
+#[derive(Debug, Subcommand)]
+pub enum RecipientAction {
+    /// Add an email address.
+    Add {
+        /// The address.
+        email: String,
+    },
+    /// Remove an email address.
+    Remove {
+        /// The address.
+        email: String,
+    },
+    /// List the addresses.
+    List,
+}
+
+/// Webhook actions.
+#[derive(Debug, Subcommand)]
+pub enum WebhookAction {
+    /// Add a URL; prints the webhook's id and its signing secret.
+    Add {
+        /// Where to POST.
+        url: String,
+        /// The HMAC secret (default: a random one).
+        #[arg(long)]
+        secret: Option<String>,
+    },
+    /// Remove a webhook by id.
+    Remove {
+        /// The webhook's id.
+        id: i64,
+    },
+    /// List the webhooks.
+    List,
 }
 
 /// Account commands.
@@ -127,10 +191,56 @@ pub async fn run(config: &Config, store: &Store, command: Command) -> anyhow::Re
         Command::Project(ProjectCommand::RateLimit { name, per_minute }) => {
             store.set_rate_limit(&name, per_minute).await?;
         }
-        Command::User(UserCommand::Create { email, name, admin }) => {
-            if !email.contains('@') {
-                bail!("{email:?} is not an email address");
+        Command::Project(ProjectCommand::Recipients { name, action }) => {
+            let project = store.project_by_name(&name).await?;
+            match action {
+                RecipientAction::Add { email } => {
+                    check_email(&email)?;
+                    store.add_recipient(project.id, &email).await?;
+                }
+                RecipientAction::Remove { email } => {
+                    if !store.remove_recipient(project.id, &email).await? {
+                        bail!("{email} is not a recipient of {name}");
+                    }
+                }
+                RecipientAction::List => {
+                    for email in store.recipients(project.id).await? {
+                        println!("{email}");
+                    }
+                }
             }
+        }
+        Command::Project(ProjectCommand::Webhook { name, action }) => {
+            let project = store.project_by_name(&name).await?;
+            match action {
+                WebhookAction::Add { url, secret } => {
+                    check_webhook_url(&url)?;
+                    let secret = secret.unwrap_or_else(|| random_hex(1));
+                    let hook = store.add_webhook(project.id, &url, &secret).await?;
+                    println!("{}\t{}", hook.id, hook.secret);
+                }
+                WebhookAction::Remove { id } => {
+                    if !store.remove_webhook(project.id, id).await? {
+                        bail!("{name} has no webhook {id}");
+                    }
+                }
+                WebhookAction::List => {
+                    for hook in store.webhooks(project.id).await? {
+                        println!("{}\t{}", hook.id, hook.url);
+                    }
+                }
+            }
+        }
+        Command::Project(ProjectCommand::Spike {
+            name,
+            events,
+            minutes,
+        }) => {
+            let project = store.project_by_name(&name).await?;
+            store.set_spike(project.id, events, minutes).await?;
+        }
+        Command::User(UserCommand::Create { email, name, admin }) => {
+            check_email(&email)?;
             let mut password = String::new();
             std::io::stdin()
                 .read_to_string(&mut password)
@@ -159,6 +269,26 @@ pub async fn run(config: &Config, store: &Store, command: Command) -> anyhow::Re
         }
     }
     Ok(())
+}
+
+/// Refuses what is plainly not an email address.
+pub fn check_email(email: &str) -> anyhow::Result<()> {
+    if email.parse::<lettre::Address>().is_err() {
+        bail!("{email:?} is not an email address");
+    }
+    Ok(())
+}
+
+/// Webhooks must be absolute http(s) URLs.
+pub fn check_webhook_url(url: &str) -> anyhow::Result<()> {
+    match url::Url::parse(url) {
+        Ok(parsed)
+            if matches!(parsed.scheme(), "http" | "https") && parsed.host_str().is_some() =>
+        {
+            Ok(())
+        }
+        _ => bail!("{url:?} is not an http:// or https:// URL"),
+    }
 }
 
 fn unreachable_serve() {

@@ -30,6 +30,180 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/v1/issues/{issue_id}/events", get(issue_events))
         .route("/api/v1/issues/{issue_id}/users", get(issue_users))
+        .route(
+            "/api/v1/projects/{project_id}/recipients",
+            get(list_recipients)
+                .post(add_recipient)
+                .delete(remove_recipient),
+        )
+        .route(
+            "/api/v1/projects/{project_id}/webhooks",
+            get(list_webhooks).post(add_webhook),
+        )
+        .route(
+            "/api/v1/projects/{project_id}/webhooks/{webhook_id}",
+            axum::routing::delete(remove_webhook),
+        )
+        .route(
+            "/api/v1/projects/{project_id}/notifications",
+            get(notifications),
+        )
+}
+
+async fn visible_project(
+    state: &AppState,
+    account: &account::Model,
+    project_id: i64,
+) -> Result<(), ApiError> {
+    if state.store.can_see(account, project_id).await? {
+        Ok(())
+    } else {
+        Err(ApiError::not_found(format!(
+            "project {project_id} not found"
+        )))
+    }
+}
+
+#[derive(Deserialize)]
+struct RecipientBody {
+    email: String,
+}
+
+async fn list_recipients(
+    State(state): State<AppState>,
+    ApiAccount(account): ApiAccount,
+    Path(project_id): Path<i64>,
+) -> Result<Json<Value>, ApiError> {
+    visible_project(&state, &account, project_id).await?;
+    Ok(Json(
+        json!({ "recipients": state.store.recipients(project_id).await? }),
+    ))
+}
+
+async fn add_recipient(
+    State(state): State<AppState>,
+    ApiAccount(account): ApiAccount,
+    Path(project_id): Path<i64>,
+    body: Result<Json<RecipientBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    visible_project(&state, &account, project_id).await?;
+    let Json(body) =
+        body.map_err(|e| ApiError::bad_request(format!("expected {{\"email\": ...}}: {e}")))?;
+    crate::cli::check_email(&body.email).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    state.store.add_recipient(project_id, &body.email).await?;
+    Ok(Json(
+        json!({ "recipients": state.store.recipients(project_id).await? }),
+    ))
+}
+
+async fn remove_recipient(
+    State(state): State<AppState>,
+    ApiAccount(account): ApiAccount,
+    Path(project_id): Path<i64>,
+    body: Result<Json<RecipientBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    visible_project(&state, &account, project_id).await?;
+    let Json(body) =
+        body.map_err(|e| ApiError::bad_request(format!("expected {{\"email\": ...}}: {e}")))?;
+    if !state
+        .store
+        .remove_recipient(project_id, &body.email)
+        .await?
+    {
+        return Err(ApiError::not_found(format!(
+            "{} is not a recipient",
+            body.email
+        )));
+    }
+    Ok(Json(
+        json!({ "recipients": state.store.recipients(project_id).await? }),
+    ))
+}
+
+#[derive(Deserialize)]
+struct WebhookBody {
+    url: String,
+    secret: Option<String>,
+}
+
+async fn list_webhooks(
+    State(state): State<AppState>,
+    ApiAccount(account): ApiAccount,
+    Path(project_id): Path<i64>,
+) -> Result<Json<Value>, ApiError> {
+    visible_project(&state, &account, project_id).await?;
+    let hooks: Vec<Value> = state
+        .store
+        .webhooks(project_id)
+        .await?
+        .into_iter()
+        .map(|h| json!({"id": h.id, "url": h.url}))
+        .collect();
+    Ok(Json(json!({ "webhooks": hooks })))
+}
+
+async fn add_webhook(
+    State(state): State<AppState>,
+    ApiAccount(account): ApiAccount,
+    Path(project_id): Path<i64>,
+    body: Result<Json<WebhookBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    visible_project(&state, &account, project_id).await?;
+    let Json(body) =
+        body.map_err(|e| ApiError::bad_request(format!("expected {{\"url\": ...}}: {e}")))?;
+    crate::cli::check_webhook_url(&body.url).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let secret = body.secret.unwrap_or_else(|| crate::store::random_hex(1));
+    let hook = state
+        .store
+        .add_webhook(project_id, &body.url, &secret)
+        .await?;
+    // The secret is shown once, here.
+    Ok(Json(
+        json!({"id": hook.id, "url": hook.url, "secret": hook.secret}),
+    ))
+}
+
+async fn remove_webhook(
+    State(state): State<AppState>,
+    ApiAccount(account): ApiAccount,
+    Path((project_id, webhook_id)): Path<(i64, i64)>,
+) -> Result<Json<Value>, ApiError> {
+    visible_project(&state, &account, project_id).await?;
+    if !state.store.remove_webhook(project_id, webhook_id).await? {
+        return Err(ApiError::not_found(format!(
+            "webhook {webhook_id} not found"
+        )));
+    }
+    Ok(Json(json!({"removed": webhook_id})))
+}
+
+async fn notifications(
+    State(state): State<AppState>,
+    ApiAccount(account): ApiAccount,
+    Path(project_id): Path<i64>,
+) -> Result<Json<Value>, ApiError> {
+    visible_project(&state, &account, project_id).await?;
+    let rows: Vec<Value> = state
+        .store
+        .notifications(project_id, 100)
+        .await?
+        .into_iter()
+        .map(|n| {
+            json!({
+                "id": n.id,
+                "issue_id": n.issue_id,
+                "kind": n.kind,
+                "channel": n.channel,
+                "webhook_id": n.webhook_id,
+                "status": n.status,
+                "attempts": n.attempts,
+                "last_error": n.last_error,
+                "created_at": ms_to_rfc3339(n.created_at),
+                "sent_at": n.sent_at.map(ms_to_rfc3339),
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "notifications": rows })))
 }
 
 /// The hex SHA-256 under which a token is stored.

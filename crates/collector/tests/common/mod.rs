@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod smtp;
+
 use std::net::SocketAddr;
 
 use clap::Parser;
@@ -83,6 +85,32 @@ pub struct TestServer {
 }
 
 impl TestServer {
+    /// Starts a second collector process's worth of state on the same database as
+    /// `other` (its own writer, notification worker and HTTP listener).
+    pub async fn join(db: &TestDb, args: &[&str], other: &TestServer) -> TestServer {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr: SocketAddr = listener.local_addr().expect("addr");
+        let listen = addr.to_string();
+        let mut all = vec!["--listen", listen.as_str()];
+        all.extend_from_slice(args);
+        let config = config(db, &all);
+        let store = Store::connect(&db.url).await.expect("store");
+        let state = AppInner::new(config, store).expect("valid settings");
+        let app = router(state.clone());
+        tokio::spawn(async move {
+            axum::serve(listener, app).await.expect("serve");
+        });
+        TestServer {
+            base: format!("http://{addr}"),
+            state,
+            project_id: other.project_id,
+            key: other.key.clone(),
+            dsn: other.dsn.clone(),
+        }
+    }
+
     /// Starts a collector on `db` with `args`, and a project named `default`.
     pub async fn start(db: &TestDb, args: &[&str]) -> TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -175,4 +203,43 @@ pub fn panic_event(function: &str, user_id: Option<&str>) -> serde_json::Value {
         event["user"] = serde_json::json!({"id": id, "email": format!("{id}@example.com")});
     }
     event
+}
+
+/// Posts one event to `server`'s default project and checks it was accepted.
+pub async fn ingest(server: &TestServer, event: &serde_json::Value) {
+    let response = reqwest::Client::new()
+        .post(server.envelope_url())
+        .header("x-sentry-auth", server.auth())
+        .body(envelope(event))
+        .send()
+        .await
+        .expect("collector answers");
+    assert_eq!(response.status(), 200);
+}
+
+/// A folder of Python packages from PyPI, installed under the target directory on first
+/// use, so that tests need no manual setup.
+pub async fn python_packages(name: &str, requirement: &str, module: &str) -> std::path::PathBuf {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    if !dir.join(module).is_dir() {
+        let status = tokio::process::Command::new("python3")
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "--target",
+            ])
+            .arg(&dir)
+            .arg(requirement)
+            .status()
+            .await
+            .expect("python3 with pip runs");
+        assert!(
+            status.success(),
+            "installing {requirement} from PyPI failed"
+        );
+    }
+    dir
 }
