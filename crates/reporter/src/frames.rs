@@ -65,7 +65,10 @@ impl InAppRules {
 }
 
 fn is_third_party_path(path: &str) -> bool {
-    path.starts_with("/rustc/")
+    // C sources of libc and friends are compiled with paths like `./nptl/x.c`.
+    path.starts_with("./")
+        || path.starts_with("../")
+        || path.starts_with("/rustc/")
         || path.contains("/.cargo/registry/")
         || path.contains("/.cargo/git/")
         || path.contains("/rustlib/src/")
@@ -121,7 +124,10 @@ fn make_frame(
     manifest_dir: &str,
 ) -> Frame {
     let (module, package) = function.as_deref().map(split_path).unwrap_or_default();
-    let in_app = rules.is_in_app(package.as_deref(), path.as_deref());
+    // Symbols without a Rust path (`start_thread`, `clone3`) are C code: libc, the
+    // loader; never the app's.
+    let rust_symbol = function.as_deref().is_some_and(|f| f.contains("::"));
+    let in_app = rust_symbol && rules.is_in_app(package.as_deref(), path.as_deref());
     let (filename, abs_path) = match path {
         Some(path) if path.starts_with('/') => {
             (Some(short_filename(&path, manifest_dir)), Some(path))
