@@ -20,6 +20,8 @@ fn main() {
     }
     let axum = locked_version("axum").unwrap_or_else(|| "0.8".into());
     println!("cargo:rustc-env=MAYDAY_AXUM_VERSION={axum}");
+    let actix = locked_version("actix-web").unwrap_or_else(|| "4".into());
+    println!("cargo:rustc-env=MAYDAY_ACTIX_VERSION={actix}");
     println!("cargo:rerun-if-env-changed=RUSTC");
 }
 

@@ -42,6 +42,8 @@ pub const TARGET: &str = env!("MAYDAY_TARGET");
 pub const PROFILE: &str = env!("MAYDAY_PROFILE");
 /// The axum version the build resolved (or the required series when unknown).
 pub const AXUM_VERSION: &str = env!("MAYDAY_AXUM_VERSION");
+/// The actix-web version the build resolved (or the required series when unknown).
+pub const ACTIX_VERSION: &str = env!("MAYDAY_ACTIX_VERSION");
 
 /// Captures the calling crate's [`BuildInfo`].
 ///

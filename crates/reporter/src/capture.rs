@@ -13,7 +13,7 @@ use backtrace::Backtrace;
 use http::{HeaderName, HeaderValue, Method, Request, StatusCode, Uri};
 use mayday_protocol::{Level, Timestamp};
 
-use crate::scope::{LazyScope, ScopeData};
+use crate::scope::{LazyScope, Scope, ScopeData};
 
 /// A panic as the hook saw it.
 #[derive(Debug, Clone)]
@@ -63,6 +63,31 @@ pub(crate) struct CapturedError {
 /// Longest `source()` chain followed; a cycle or a very deep chain stops here.
 const MAX_CHAIN: usize = 32;
 
+impl ErrorLink {
+    /// A link from something that is only `Debug + Display` (such as actix-web's
+    /// `ResponseError`): the type name is read from the `Debug` output.
+    pub(crate) fn from_debug_display<T>(error: &T) -> Self
+    where
+        T: std::fmt::Debug + std::fmt::Display + ?Sized,
+    {
+        let debug = format!("{error:?}");
+        let ty: String = debug
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':')
+            .collect();
+        let (ty, module) = if ty.is_empty() {
+            ("Error".to_owned(), None)
+        } else {
+            split_type_name(&ty)
+        };
+        ErrorLink {
+            ty,
+            module,
+            value: error.to_string(),
+        }
+    }
+}
+
 impl CapturedError {
     pub(crate) fn from_error<E>(error: &E) -> Self
     where
@@ -107,21 +132,7 @@ fn split_type_name(type_name: &str) -> (String, Option<String>) {
 /// A source's concrete type is erased; its `Debug` output starts with the type's name
 /// for derived impls, which is what Sentry's own SDK reads too.
 fn link_from_debug(error: &(impl StdError + ?Sized)) -> ErrorLink {
-    let debug = format!("{error:?}");
-    let ty: String = debug
-        .chars()
-        .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':')
-        .collect();
-    let (ty, module) = if ty.is_empty() {
-        ("Error".to_owned(), None)
-    } else {
-        split_type_name(&ty)
-    };
-    ErrorLink {
-        ty,
-        module,
-        value: error.to_string(),
-    }
+    ErrorLink::from_debug_display(error)
 }
 
 /// The request as it arrived, kept for the error path.
@@ -133,9 +144,32 @@ pub(crate) struct RequestSnapshot {
     /// and an index; values are shared with the request, not copied.
     pub(crate) headers: Vec<(HeaderName, HeaderValue)>,
     /// The matched route, such as `/orders/{id}`.
-    pub(crate) route: Option<RouteName>,
+    pub(crate) route: Option<Route>,
     /// The client's address, only when the app opted in to sending IPs.
     pub(crate) client_ip: Option<String>,
+    /// The web framework and its version, such as (`axum`, `0.8.9`).
+    pub(crate) framework: (&'static str, &'static str),
+}
+
+/// A matched route, such as `/orders/{id}`.
+#[derive(Debug, Clone)]
+pub(crate) enum Route {
+    /// axum's matched path: a shared string, so keeping it costs no allocation.
+    #[cfg(feature = "axum")]
+    Axum(axum::extract::MatchedPath),
+    /// A route pattern as text.
+    #[allow(dead_code)] // Built by framework integrations behind features.
+    Text(String),
+}
+
+impl Route {
+    pub(crate) fn as_str(&self) -> &str {
+        match self {
+            #[cfg(feature = "axum")]
+            Route::Axum(path) => path.as_str(),
+            Route::Text(text) => text,
+        }
+    }
 }
 
 impl RequestSnapshot {
@@ -150,6 +184,7 @@ impl RequestSnapshot {
                 .collect(),
             route: matched_route(request),
             client_ip: if with_ip { client_ip(request) } else { None },
+            framework: ("axum", crate::build_info::AXUM_VERSION),
         }
     }
 
@@ -171,23 +206,17 @@ impl RequestSnapshot {
     }
 }
 
-/// axum's matched route: a shared string, so keeping it costs no allocation.
 #[cfg(feature = "axum")]
-pub(crate) type RouteName = axum::extract::MatchedPath;
-/// Without axum there is no matched route.
-#[cfg(not(feature = "axum"))]
-pub(crate) type RouteName = String;
-
-#[cfg(feature = "axum")]
-fn matched_route<B>(request: &Request<B>) -> Option<RouteName> {
+fn matched_route<B>(request: &Request<B>) -> Option<Route> {
     request
         .extensions()
         .get::<axum::extract::MatchedPath>()
         .cloned()
+        .map(Route::Axum)
 }
 
 #[cfg(not(feature = "axum"))]
-fn matched_route<B>(_request: &Request<B>) -> Option<RouteName> {
+fn matched_route<B>(_request: &Request<B>) -> Option<Route> {
     None
 }
 
@@ -239,6 +268,8 @@ thread_local! {
     static CATCH_DEPTH: Cell<u32> = const { Cell::new(0) };
     /// The scope of the request whose future this thread is polling, if any.
     static CURRENT_SCOPE: Cell<*const LazyScope> = const { Cell::new(std::ptr::null()) };
+    /// The scope a spawned task carries, while this thread polls that task.
+    static BOUND_SCOPE: RefCell<Option<Scope>> = const { RefCell::new(None) };
     /// The last panic seen while inside a reporter future, for it to pick up.
     static LAST_PANIC: RefCell<Option<PanicCapture>> = const { RefCell::new(None) };
 }
@@ -267,6 +298,36 @@ impl Drop for CatchGuard<'_> {
         CATCH_DEPTH.with(|d| d.set(d.get().saturating_sub(1)));
         CURRENT_SCOPE.with(|current| current.set(self.previous));
     }
+}
+
+/// Makes `scope` the current scope of this thread while alive (for spawned tasks).
+pub(crate) struct BoundGuard {
+    previous: Option<Scope>,
+}
+
+impl BoundGuard {
+    pub(crate) fn enter(scope: Scope) -> Self {
+        let previous = BOUND_SCOPE
+            .try_with(|bound| bound.borrow_mut().replace(scope))
+            .ok()
+            .flatten();
+        BoundGuard { previous }
+    }
+}
+
+impl Drop for BoundGuard {
+    fn drop(&mut self) {
+        let previous = self.previous.take();
+        let _ = BOUND_SCOPE.try_with(|bound| *bound.borrow_mut() = previous);
+    }
+}
+
+/// The scope a spawned task bound to this thread, if any.
+pub(crate) fn bound_scope() -> Option<Scope> {
+    BOUND_SCOPE
+        .try_with(|bound| bound.try_borrow().ok().and_then(|b| b.clone()))
+        .ok()
+        .flatten()
 }
 
 /// Runs `f` with the scope of the request being polled on this thread, if any.
@@ -313,6 +374,9 @@ fn on_panic(info: &PanicHookInfo<'_>) {
     if inside_layer {
         // The layer's future catches this unwind and reports it with its request.
         let _ = LAST_PANIC.try_with(|slot| *slot.borrow_mut() = Some(capture));
+    } else if let Some(scope) = bound_scope() {
+        // A task spawned for a request: report it with that request's context.
+        scope.capture(Failure::Panic(capture));
     } else {
         crate::reporter::report_detached_panic(capture);
     }

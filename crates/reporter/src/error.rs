@@ -58,6 +58,12 @@ pub struct Reported<E> {
     pub status: StatusCode,
 }
 
+impl<E: std::fmt::Display> std::fmt::Display for Reported<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.error.fmt(f)
+    }
+}
+
 impl<E> Reported<E> {
     /// Answers with `status` instead of 500 (it is reported if the layer's predicate says so).
     pub fn with_status(mut self, status: StatusCode) -> Self {

@@ -13,7 +13,7 @@ use pin_project_lite::pin_project;
 
 use crate::capture::{CatchGuard, Failure, PanicCapture, take_last_panic};
 use crate::error::ErrorReport;
-use crate::scope::LazyScope;
+use crate::scope::{LazyScope, ScopeOwner};
 
 pin_project! {
     /// The future of [`ReporterService`](crate::ReporterService).
@@ -56,9 +56,21 @@ impl<F> ResponseFuture<F> {
         report_panic(scope, payload.as_ref());
         ResponseFuture {
             state: State::Panicked {
-                response: Some((scope.settings.panic_response)()),
+                response: Some(
+                    tower_settings(scope).map_or_else(crate::layer::default_panic_response, |s| {
+                        (s.panic_response)()
+                    }),
+                ),
             },
         }
+    }
+}
+
+fn tower_settings(scope: &LazyScope) -> Option<&std::sync::Arc<crate::layer::Settings>> {
+    match &scope.owner {
+        ScopeOwner::Tower(settings) => Some(settings),
+        #[cfg(feature = "actix")]
+        ScopeOwner::Actix(_) => None,
     }
 }
 
@@ -80,7 +92,9 @@ where
             StateProj::Passthrough { future } => future.poll(cx),
             StateProj::Watching { future, scope } => {
                 let scope: &LazyScope = scope;
-                let settings = &scope.settings;
+                let Some(settings) = tower_settings(scope) else {
+                    return future.poll(cx);
+                };
                 let polled = {
                     let _inside = CatchGuard::enter(Some(scope));
                     catch_unwind(AssertUnwindSafe(|| future.poll(cx)))

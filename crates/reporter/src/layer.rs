@@ -116,7 +116,7 @@ impl ReporterLayer {
     }
 }
 
-fn default_panic_response() -> Response<Bytes> {
+pub(crate) fn default_panic_response() -> Response<Bytes> {
     let mut response = Response::new(Bytes::from_static(b"Internal Server Error"));
     *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
     response.headers_mut().insert(

@@ -26,6 +26,8 @@
 //! backtrace (`try_send`; a full queue drops and counts). A worker thread resolves
 //! symbols, marks in-app frames, scrubs, compresses and delivers.
 
+#[cfg(feature = "actix")]
+pub mod actix;
 mod build_info;
 mod capture;
 mod error;
@@ -37,6 +39,7 @@ mod reporter;
 mod scope;
 pub mod scrub;
 mod service;
+mod spawn;
 mod transport;
 
 pub use build_info::{AXUM_VERSION, BuildInfo, PROFILE, RUSTC_VERSION, TARGET};
@@ -48,4 +51,5 @@ pub use report::SDK_NAME;
 pub use reporter::{Reporter, ReporterBuilder, ReporterError, capture_error, capture_message};
 pub use scope::{DEFAULT_MAX_BREADCRUMBS, Scope};
 pub use service::ReporterService;
+pub use spawn::{ScopeExt, WithScope, spawn};
 pub use transport::Stats;

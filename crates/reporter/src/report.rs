@@ -81,7 +81,7 @@ pub(crate) fn build_event(capture: Capture, config: &Config) -> Event {
     event.release = Some(config.release.clone());
     event.environment = Some(config.environment.clone());
     event.server_name = config.server_name.clone();
-    event.contexts = Some(contexts(config));
+    event.contexts = Some(contexts(config, request));
     event.sdk = Some(ClientSdk {
         name: Some(SDK_NAME.into()),
         version: Some(env!("CARGO_PKG_VERSION").into()),
@@ -204,12 +204,14 @@ fn request_interface(request: &RequestSnapshot, config: &Config) -> Request {
     }
 }
 
-fn contexts(config: &Config) -> Contexts {
+fn contexts(config: &Config, request: Option<&RequestSnapshot>) -> Contexts {
     let mut other = Map::new();
-    other.insert(
-        "framework".into(),
-        json!({"type": "framework", "name": "axum", "version": build_info::AXUM_VERSION}),
-    );
+    if let Some((name, version)) = request.map(|r| r.framework) {
+        other.insert(
+            "framework".into(),
+            json!({"type": "framework", "name": name, "version": version}),
+        );
+    }
     Contexts {
         os: Some(os_context().clone()),
         runtime: Some(RuntimeContext {

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use mayday_protocol::{Breadcrumb, Level, Timestamp, User};
 
-use crate::capture::{Failure, RequestSnapshot, with_current_scope};
+use crate::capture::{Failure, RequestSnapshot, bound_scope, with_current_scope};
 use crate::layer::Settings;
 use crate::reporter::Reporter;
 
@@ -88,7 +88,7 @@ impl Scope {
     /// assert!(mayday_reporter::Scope::current().is_none());
     /// ```
     pub fn current() -> Option<Scope> {
-        with_current_scope(LazyScope::scope)
+        with_current_scope(LazyScope::scope).or_else(bound_scope)
     }
 
     fn data(&self) -> MutexGuard<'_, ScopeData> {
@@ -170,26 +170,42 @@ impl Scope {
     }
 }
 
+/// The layer or middleware a request's scope belongs to.
+#[derive(Debug, Clone)]
+pub(crate) enum ScopeOwner {
+    /// The tower layer.
+    Tower(Arc<Settings>),
+    /// The actix-web middleware.
+    #[cfg(feature = "actix")]
+    Actix(Arc<crate::actix::ActixSettings>),
+}
+
+impl ScopeOwner {
+    pub(crate) fn reporter(&self) -> &Reporter {
+        match self {
+            ScopeOwner::Tower(settings) => &settings.reporter,
+            #[cfg(feature = "actix")]
+            ScopeOwner::Actix(settings) => &settings.reporter,
+        }
+    }
+}
+
 /// One request's scope, made on first use.
 ///
 /// Lives inline in the layer's response future, so a request that never asks for its
 /// scope allocates nothing for it.
 #[derive(Debug)]
 pub(crate) struct LazyScope {
-    pub(crate) settings: Arc<Settings>,
+    pub(crate) owner: ScopeOwner,
     request: RequestSnapshot,
     user: Option<User>,
     scope: OnceCell<Scope>,
 }
 
 impl LazyScope {
-    pub(crate) fn new(
-        settings: Arc<Settings>,
-        request: RequestSnapshot,
-        user: Option<User>,
-    ) -> Self {
+    pub(crate) fn new(owner: ScopeOwner, request: RequestSnapshot, user: Option<User>) -> Self {
         LazyScope {
-            settings,
+            owner,
             request,
             user,
             scope: OnceCell::new(),
@@ -201,7 +217,7 @@ impl LazyScope {
         self.scope
             .get_or_init(|| {
                 Scope::new(
-                    self.settings.reporter.clone(),
+                    self.owner.reporter().clone(),
                     Some(Arc::new(self.request.clone())),
                     ScopeData {
                         user: self.user.clone(),
@@ -216,7 +232,7 @@ impl LazyScope {
     pub(crate) fn capture(&self, failure: Failure) -> bool {
         match self.scope.get() {
             Some(scope) => scope.capture(failure),
-            None => self.settings.reporter.enqueue(
+            None => self.owner.reporter().enqueue(
                 failure,
                 Some(Arc::new(self.request.clone())),
                 ScopeData {

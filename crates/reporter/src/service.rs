@@ -11,7 +11,7 @@ use tower_service::Service;
 use crate::capture::{CatchGuard, RequestSnapshot};
 use crate::future::ResponseFuture;
 use crate::layer::Settings;
-use crate::scope::LazyScope;
+use crate::scope::{LazyScope, ScopeOwner};
 
 /// Wraps a service: reports its panics and failing responses. Built by
 /// [`ReporterLayer`](crate::ReporterLayer).
@@ -59,7 +59,7 @@ where
             .user
             .as_ref()
             .and_then(|resolve| resolve(request.extensions(), request.headers()));
-        let scope = LazyScope::new(self.settings.clone(), snapshot, user);
+        let scope = LazyScope::new(ScopeOwner::Tower(self.settings.clone()), snapshot, user);
         let called = {
             let _inside = CatchGuard::enter(Some(&scope));
             catch_unwind(AssertUnwindSafe(|| self.inner.call(request)))
