@@ -24,7 +24,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use actix_web::body::{EitherBody, MessageBody};
+use actix_web::body::MessageBody;
 use actix_web::dev::{Payload, Service, ServiceRequest, ServiceResponse, Transform};
 use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError};
 use pin_project_lite::pin_project;
@@ -108,7 +108,7 @@ where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error> + 'static,
     B: MessageBody + 'static,
 {
-    type Response = ServiceResponse<EitherBody<B>>;
+    type Response = ServiceResponse<B>;
     type Error = actix_web::Error;
     type Transform = ActixReporterService<S>;
     type InitError = ();
@@ -170,7 +170,7 @@ where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error> + 'static,
     B: MessageBody + 'static,
 {
-    type Response = ServiceResponse<EitherBody<B>>;
+    type Response = ServiceResponse<B>;
     type Error = actix_web::Error;
     type Future = ActixFuture<S::Future>;
 
@@ -187,7 +187,6 @@ where
         }
         let snapshot = snapshot(&request, settings.reporter.send_ip());
         let user = settings.user.as_ref().and_then(|resolve| resolve(&request));
-        let http_request = request.request().clone();
         let scope = LazyScope::new(ScopeOwner::Actix(settings.clone()), snapshot, user);
         let called = {
             let _inside = CatchGuard::enter(Some(&scope));
@@ -195,18 +194,12 @@ where
         };
         match called {
             Ok(future) => ActixFuture {
-                state: ActixState::Watching {
-                    future,
-                    scope,
-                    http_request,
-                },
+                state: ActixState::Watching { future, scope },
             },
             Err(payload) => {
                 report_panic(&scope, payload.as_ref());
                 ActixFuture {
-                    state: ActixState::Panicked {
-                        response: Some(panic_response(http_request)),
-                    },
+                    state: ActixState::Panicked { answered: false },
                 }
             }
         }
@@ -218,11 +211,14 @@ fn report_panic(scope: &LazyScope, payload: &(dyn Any + Send)) {
     scope.capture(Failure::Panic(panic));
 }
 
-fn panic_response(request: HttpRequest) -> ServiceResponse<actix_web::body::BoxBody> {
-    ServiceResponse::new(
-        request,
-        HttpResponse::InternalServerError().body("Internal Server Error"),
+/// The answer to a panic: an error that actix-web turns into `500 Internal Server Error`.
+/// (A response would need the request, which the panicked service consumed.)
+fn panic_error() -> actix_web::Error {
+    actix_web::error::InternalError::new(
+        "Internal Server Error",
+        actix_web::http::StatusCode::INTERNAL_SERVER_ERROR,
     )
+    .into()
 }
 
 pin_project! {
@@ -241,9 +237,8 @@ pin_project! {
             #[pin]
             future: F,
             scope: LazyScope,
-            http_request: HttpRequest,
         },
-        Panicked { response: Option<ServiceResponse<actix_web::body::BoxBody>> },
+        Panicked { answered: bool },
     }
 }
 
@@ -252,19 +247,13 @@ where
     F: Future<Output = Result<ServiceResponse<B>, actix_web::Error>>,
     B: MessageBody,
 {
-    type Output = Result<ServiceResponse<EitherBody<B>>, actix_web::Error>;
+    type Output = Result<ServiceResponse<B>, actix_web::Error>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut state = self.project().state;
         match state.as_mut().project() {
-            ActixStateProj::Passthrough { future } => future
-                .poll(cx)
-                .map(|result| result.map(ServiceResponse::map_into_left_body)),
-            ActixStateProj::Watching {
-                future,
-                scope,
-                http_request,
-            } => {
+            ActixStateProj::Passthrough { future } => future.poll(cx),
+            ActixStateProj::Watching { future, scope } => {
                 let scope: &LazyScope = scope;
                 let polled = {
                     let _inside = CatchGuard::enter(Some(scope));
@@ -274,7 +263,7 @@ where
                     Ok(Poll::Pending) => Poll::Pending,
                     Ok(Poll::Ready(Ok(response))) => {
                         report_status(scope, &response);
-                        Poll::Ready(Ok(response.map_into_left_body()))
+                        Poll::Ready(Ok(response))
                     }
                     Ok(Poll::Ready(Err(error))) => {
                         // The error becomes a response further out; report it as one.
@@ -288,16 +277,19 @@ where
                     }
                     Err(payload) => {
                         report_panic(scope, payload.as_ref());
-                        let response = panic_response(http_request.clone());
-                        state.set(ActixState::Panicked { response: None });
-                        Poll::Ready(Ok(response.map_into_right_body()))
+                        // The inner future is poisoned; never poll it again.
+                        state.set(ActixState::Panicked { answered: true });
+                        Poll::Ready(Err(panic_error()))
                     }
                 }
             }
-            ActixStateProj::Panicked { response } => match response.take() {
-                Some(response) => Poll::Ready(Ok(response.map_into_right_body())),
-                None => panic!("ActixFuture polled after completion"),
-            },
+            ActixStateProj::Panicked { answered } => {
+                if *answered {
+                    panic!("ActixFuture polled after completion");
+                }
+                *answered = true;
+                Poll::Ready(Err(panic_error()))
+            }
         }
     }
 }

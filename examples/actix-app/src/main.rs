@@ -1,0 +1,29 @@
+//! `cargo run -p actix-app`: the demo shop on 127.0.0.1:$PORT (default 3000), reporting to
+//! `$MAYDAY_DSN`.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use mayday_reporter::Reporter;
+
+#[actix_web::main]
+async fn main() -> anyhow::Result<()> {
+    let reporter = Reporter::from_env(actix_app::build_info()).context("MAYDAY_DSN")?;
+    if !reporter.is_enabled() {
+        eprintln!("MAYDAY_DSN is not set: crashes are not reported");
+    }
+    let port: u16 = match std::env::var("PORT") {
+        Ok(port) => port.parse().context("PORT must be a port number")?,
+        Err(_) => 3000,
+    };
+    let listener = std::net::TcpListener::bind(("127.0.0.1", port))
+        .with_context(|| format!("cannot listen on 127.0.0.1:{port}"))?;
+    eprintln!("demo shop (actix-web) on http://{}", listener.local_addr()?);
+    eprintln!(
+        "try: curl -H 'X-Demo-User: 42:jane@example.com:Jane Doe' http://127.0.0.1:{port}/panic"
+    );
+    actix_app::server(listener, reporter.clone())?.await?;
+    // Deliver what is still queued before exiting.
+    reporter.flush(Duration::from_secs(5)).await;
+    Ok(())
+}
