@@ -265,3 +265,59 @@ async fn the_user_resolver_and_send_ip() {
     assert_eq!(user.id.as_deref(), Some("u-9"));
     assert_eq!(user.ip_address.as_deref(), Some("203.0.113.7"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spawned_tasks_carry_the_request_scope() {
+    let (reporter, receiver) = reporter_and_receiver().await;
+    let layer = reporter.layer().user(|_extensions, headers| {
+        headers
+            .get("x-user")
+            .and_then(|v| v.to_str().ok())
+            .map(|id| mayday_reporter::User {
+                id: Some(id.to_owned()),
+                ..Default::default()
+            })
+    });
+    let app = Router::new()
+        .route(
+            "/async-work",
+            get(|scope: Scope| async move {
+                scope.add_breadcrumb("work", "queued the receipt");
+                // A detached task: the request is answered before it runs.
+                mayday_reporter::spawn(async {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    Scope::current()
+                        .expect("the request's scope, carried into the task")
+                        .capture_message("receipt printer offline", Level::Warning);
+                    panic!("receipt task crashed");
+                });
+                "accepted"
+            }),
+        )
+        .layer(layer);
+    let base = serve(app).await;
+    let response = reqwest::Client::new()
+        .get(format!("{base}/async-work"))
+        .header("x-user", "u-77")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let received = receiver.wait_for(2, Duration::from_secs(10)).await;
+    assert_eq!(received.len(), 2, "the message and the panic");
+    for event in received.iter().map(|r| r.event()) {
+        assert_eq!(event.user.as_ref().unwrap().id.as_deref(), Some("u-77"));
+        assert_eq!(event.transaction.as_deref(), Some("GET /async-work"));
+        let crumbs = &event.breadcrumbs.as_ref().unwrap().values;
+        assert_eq!(crumbs[0].message.as_deref(), Some("queued the receipt"));
+    }
+    let panic = received
+        .iter()
+        .map(|r| r.event())
+        .find(|e| e.level == Some(Level::Fatal))
+        .expect("the task's panic");
+    assert_eq!(
+        panic.exceptions()[0].value.as_deref(),
+        Some("receipt task crashed")
+    );
+}

@@ -252,6 +252,14 @@ pub(crate) enum Failure {
     },
     /// A message captured explicitly.
     Message { text: String, level: Level },
+    /// A log event (from `tracing`) with its fields.
+    #[allow(dead_code)] // Built by the tracing integration, behind a feature.
+    Log {
+        text: String,
+        level: Level,
+        logger: String,
+        fields: serde_json::Map<String, serde_json::Value>,
+    },
 }
 
 /// One queued report.

@@ -40,6 +40,8 @@ mod scope;
 pub mod scrub;
 mod service;
 mod spawn;
+#[cfg(feature = "tracing")]
+mod tracing_layer;
 mod transport;
 
 pub use build_info::{AXUM_VERSION, BuildInfo, PROFILE, RUSTC_VERSION, TARGET};
@@ -52,4 +54,6 @@ pub use reporter::{Reporter, ReporterBuilder, ReporterError, capture_error, capt
 pub use scope::{DEFAULT_MAX_BREADCRUMBS, Scope};
 pub use service::ReporterService;
 pub use spawn::{ScopeExt, WithScope, spawn};
+#[cfg(feature = "tracing")]
+pub use tracing_layer::TracingLayer;
 pub use transport::Stats;

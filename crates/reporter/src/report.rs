@@ -60,6 +60,19 @@ pub(crate) fn build_event(capture: Capture, config: &Config) -> Event {
             event.level = Some(level);
             event.message = Some(text.into());
         }
+        Failure::Log {
+            text,
+            level,
+            logger,
+            fields,
+        } => {
+            event.level = Some(level);
+            event.message = Some(text.into());
+            event.logger = Some(logger);
+            if !fields.is_empty() {
+                event.extra = Some(fields);
+            }
+        }
     }
     if let Some(request) = request {
         event.transaction = Some(request.transaction());
