@@ -36,3 +36,26 @@ async fn panics_in_threads_outside_requests_are_reported() {
     let mechanism = event.exceptions()[0].mechanism.as_ref().unwrap();
     assert_eq!(mechanism.data.as_ref().unwrap()["thread"], "nightly-report");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn panics_in_detached_tasks_are_reported() {
+    let receiver = Receiver::start().await;
+    let _reporter = Reporter::builder(axum_app::build_info())
+        .dsn(receiver.dsn())
+        .build()
+        .unwrap();
+    let task = tokio::spawn(async { panic!("background sync exploded") });
+    assert!(task.await.is_err());
+    let received = receiver.wait_for(1, Duration::from_secs(10)).await;
+    let event = received
+        .iter()
+        .map(|r| r.event())
+        .find(|e| {
+            e.exceptions()
+                .iter()
+                .any(|x| x.value.as_deref() == Some("background sync exploded"))
+        })
+        .expect("the task's panic was reported");
+    assert_eq!(event.level, Some(Level::Fatal));
+    assert!(event.request.is_none());
+}

@@ -15,7 +15,7 @@ N="${N:-1000}"
 PORT="${PORT:-39931}"
 here=crates/reporter/benches
 
-cargo build --release -q -p mayday-reporter --example request_cost --example throughput_server
+cargo build --release -q -p mayday-reporter --features actix,tracing --example request_cost --example throughput_server
 bin="${CARGO_TARGET_DIR:-target}/release/examples"
 log=$(mktemp)
 trap 'rm -f "$log" callgrind.out.mayday.*' EXIT
@@ -55,9 +55,19 @@ done
 report "in-process (Router::oneshot)" inproc
 
 declare -A srv
-for variant in bare noop-layer mayday sentry-tower; do
+for variant in bare noop-layer mayday sentry-tower tracing-bare tracing-mayday actix-bare actix-mayday actix-sentry; do
     small=$(server "$variant" "$N")
     large=$(server "$variant" $((3 * N)))
     srv[$variant]=$(( (large - small) / (2 * N) ))
 done
 report "HTTP/1.1 server over loopback (user space)" srv
+echo "tracing (one info! per request), against tracing-bare:"
+for variant in tracing-bare tracing-mayday; do
+    printf '  %-13s %8d instructions/request  %+7d  %.3f x\n' "$variant" "${srv[$variant]}" \
+        $(( srv[$variant] - srv[tracing-bare] )) "$(echo "${srv[$variant]} / ${srv[tracing-bare]}" | bc -l)"
+done
+echo "actix-web, against actix-bare:"
+for variant in actix-bare actix-mayday actix-sentry; do
+    printf '  %-13s %8d instructions/request  %+7d  %.3f x\n' "$variant" "${srv[$variant]}" \
+        $(( srv[$variant] - srv[actix-bare] )) "$(echo "${srv[$variant]} / ${srv[actix-bare]}" | bc -l)"
+done

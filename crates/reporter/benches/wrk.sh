@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
-# Loopback throughput of an axum app: bare, with a no-op layer, with the mayday layer,
-# with sentry-tower.
+# Loopback throughput: axum bare, with a no-op layer, with the mayday layer, with
+# sentry-tower; axum logging one info! per request without and with the mayday tracing
+# layer; actix-web bare, with the mayday middleware, with sentry-actix.
 # Each variant runs ROUNDS times, interleaved, for DURATION each; prints requests/s and
 # the ratio to bare. Needs wrk (Debian: apt-get install wrk). Bounded: about
-# 4 x ROUNDS x DURATION seconds, loopback only. On machines with two or more cores the
+# 9 x ROUNDS x DURATION seconds, loopback only. On machines with two or more cores the
 # server is pinned to CPU 0 and wrk to CPU 1, so they do not compete for one core.
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
-ROUNDS="${ROUNDS:-5}"
+ROUNDS="${ROUNDS:-3}"
+VARIANTS="${VARIANTS:-bare noop-layer mayday sentry-tower tracing-bare tracing-mayday actix-bare actix-mayday actix-sentry}"
 DURATION="${DURATION:-10s}"
 CONNECTIONS="${CONNECTIONS:-32}"
 PORT="${PORT:-39917}"
 
-cargo build --release -q -p mayday-reporter --example throughput_server
+cargo build --release -q -p mayday-reporter --features actix,tracing --example throughput_server
 server="${CARGO_TARGET_DIR:-target}/release/examples/throughput_server"
 pin_server=()
 pin_client=()
@@ -22,7 +24,7 @@ if [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
 fi
 declare -A total
 for round in $(seq "$ROUNDS"); do
-    for variant in bare noop-layer mayday sentry-tower; do
+    for variant in $VARIANTS; do
         "${pin_server[@]}" "$server" "$variant" "$PORT" &
         pid=$!
         for _ in $(seq 50); do
@@ -38,9 +40,18 @@ for round in $(seq "$ROUNDS"); do
         total[$variant]=$(echo "${total[$variant]:-0} + $rps" | bc -l)
     done
 done
-bare=${total[bare]}
-for variant in bare noop-layer mayday sentry-tower; do
+# Each variant against its own baseline: axum rows against `bare`, tracing rows against
+# `tracing-bare`, actix rows against `actix-bare`.
+baseline() {
+    case "$1" in
+        tracing-*) echo tracing-bare ;;
+        actix-*) echo actix-bare ;;
+        *) echo bare ;;
+    esac
+}
+for variant in $VARIANTS; do
+    base=$(baseline "$variant")
     mean=$(echo "${total[$variant]} / $ROUNDS" | bc -l)
-    ratio=$(echo "${total[$variant]} / $bare" | bc -l)
-    printf '%-13s %10.0f req/s  %.4f x bare\n' "$variant" "$mean" "$ratio"
+    ratio=$(echo "${total[$variant]} / ${total[$base]}" | bc -l)
+    printf '%-15s %10.0f req/s  %.4f x %s\n' "$variant" "$mean" "$ratio" "$base"
 done

@@ -30,7 +30,7 @@ use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError};
 use pin_project_lite::pin_project;
 
 use crate::capture::{
-    CapturedError, CatchGuard, ErrorLink, Failure, PanicCapture, RequestSnapshot, Route,
+    CapturedError, CatchGuard, ErrorLink, Failure, Headers, PanicCapture, RequestSnapshot, Route,
     take_last_panic,
 };
 use crate::error::{ErrorReport, Reported};
@@ -128,20 +128,18 @@ pub struct ActixReporterService<S> {
     settings: Arc<ActixSettings>,
 }
 
-/// Converts the request head to the reporter's types (actix-web uses `http` 0.2).
+/// Keeps the request head for the error path. actix-web uses `http` 0.2 types: the
+/// method and URI are converted (cheap for standard methods and origin-form URIs), the
+/// headers are kept in actix's own map and converted only if something is reported. The
+/// matched route is looked up only when a response is reported (the lookup costs about
+/// as much as routing itself).
 fn snapshot(request: &ServiceRequest, with_ip: bool) -> RequestSnapshot {
     let method = http::Method::from_bytes(request.method().as_str().as_bytes()).unwrap_or_default();
-    let uri = request.uri().to_string().parse().unwrap_or_default();
-    let headers = request
-        .headers()
-        .iter()
-        .filter_map(|(name, value)| {
-            Some((
-                http::HeaderName::from_bytes(name.as_str().as_bytes()).ok()?,
-                http::HeaderValue::from_bytes(value.as_bytes()).ok()?,
-            ))
-        })
-        .collect();
+    let uri = request
+        .uri()
+        .path_and_query()
+        .and_then(|p| http::Uri::try_from(p.as_str()).ok())
+        .unwrap_or_default();
     let client_ip = with_ip
         .then(|| {
             request
@@ -158,8 +156,8 @@ fn snapshot(request: &ServiceRequest, with_ip: bool) -> RequestSnapshot {
     RequestSnapshot {
         method,
         uri,
-        headers,
-        route: request.match_pattern().map(Route::Text),
+        headers: Headers::Actix(request.headers().clone()),
+        route: None,
         client_ip,
         framework: ("actix-web", crate::build_info::ACTIX_VERSION),
     }
@@ -254,9 +252,8 @@ where
         match state.as_mut().project() {
             ActixStateProj::Passthrough { future } => future.poll(cx),
             ActixStateProj::Watching { future, scope } => {
-                let scope: &LazyScope = scope;
                 let polled = {
-                    let _inside = CatchGuard::enter(Some(scope));
+                    let _inside = CatchGuard::enter(Some(&*scope));
                     catch_unwind(AssertUnwindSafe(|| future.poll(cx)))
                 };
                 match polled {
@@ -302,16 +299,16 @@ fn report_status<B>(scope: &LazyScope, response: &ServiceResponse<B>) {
     if !(settings.report_status)(status) {
         return;
     }
+    let route = response.request().match_pattern().map(Route::Text);
     let handed_over = response
         .response()
         .extensions()
         .get::<ErrorReport>()
         .cloned();
-    scope.capture(status_failure(
-        status,
-        handed_over,
-        response.response().error(),
-    ));
+    scope.capture_routed(
+        status_failure(status, handed_over, response.response().error()),
+        route,
+    );
 }
 
 /// The failure for a reported status: the handed-over error, else the `ResponseError`

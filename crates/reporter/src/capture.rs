@@ -140,15 +140,46 @@ fn link_from_debug(error: &(impl StdError + ?Sized)) -> ErrorLink {
 pub(crate) struct RequestSnapshot {
     pub(crate) method: Method,
     pub(crate) uri: Uri,
-    /// The headers as a flat list: one allocation to copy, where a `HeaderMap` needs two
-    /// and an index; values are shared with the request, not copied.
-    pub(crate) headers: Vec<(HeaderName, HeaderValue)>,
+    /// The headers, kept in the framework's own types; converted only when reported.
+    pub(crate) headers: Headers,
     /// The matched route, such as `/orders/{id}`.
     pub(crate) route: Option<Route>,
     /// The client's address, only when the app opted in to sending IPs.
     pub(crate) client_ip: Option<String>,
     /// The web framework and its version, such as (`axum`, `0.8.9`).
     pub(crate) framework: (&'static str, &'static str),
+}
+
+/// Request headers, as the framework gave them.
+#[derive(Debug, Clone)]
+pub(crate) enum Headers {
+    /// `http` 1.x (tower, axum): a flat list, one allocation to copy; values are shared
+    /// with the request, not copied.
+    Http(Vec<(HeaderName, HeaderValue)>),
+    /// actix-web's own map (it uses `http` 0.2), cloned as is.
+    #[cfg(feature = "actix")]
+    Actix(actix_web::http::header::HeaderMap),
+}
+
+impl Headers {
+    /// Names and values as text, in order (values that are not UTF-8 are converted
+    /// lossily).
+    pub(crate) fn pairs(&self) -> Vec<(String, String)> {
+        fn text(name: &str, value: &[u8]) -> (String, String) {
+            (name.to_owned(), String::from_utf8_lossy(value).into_owned())
+        }
+        match self {
+            Headers::Http(list) => list
+                .iter()
+                .map(|(name, value)| text(name.as_str(), value.as_bytes()))
+                .collect(),
+            #[cfg(feature = "actix")]
+            Headers::Actix(map) => map
+                .iter()
+                .map(|(name, value)| text(name.as_str(), value.as_bytes()))
+                .collect(),
+        }
+    }
 }
 
 /// A matched route, such as `/orders/{id}`.
@@ -177,11 +208,13 @@ impl RequestSnapshot {
         RequestSnapshot {
             method: request.method().clone(),
             uri: request.uri().clone(),
-            headers: request
-                .headers()
-                .iter()
-                .map(|(name, value)| (name.clone(), value.clone()))
-                .collect(),
+            headers: Headers::Http(
+                request
+                    .headers()
+                    .iter()
+                    .map(|(name, value)| (name.clone(), value.clone()))
+                    .collect(),
+            ),
             route: matched_route(request),
             client_ip: if with_ip { client_ip(request) } else { None },
             framework: ("axum", crate::build_info::AXUM_VERSION),
@@ -189,11 +222,12 @@ impl RequestSnapshot {
     }
 
     /// The first value of header `name`, if it is text.
-    pub(crate) fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<String> {
         self.headers
-            .iter()
-            .find(|(n, _)| n.as_str().eq_ignore_ascii_case(name))
-            .and_then(|(_, v)| v.to_str().ok())
+            .pairs()
+            .into_iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v)
     }
 
     /// `GET /orders/{id}`: the matched route, else the path.

@@ -180,24 +180,13 @@ fn request_interface(request: &RequestSnapshot, config: &Config) -> Request {
     let host = uri
         .authority()
         .map(|a| a.as_str().to_owned())
-        .or_else(|| request.header("host").map(str::to_owned))
+        .or_else(|| request.header("host"))
         .unwrap_or_else(|| "localhost".into());
-    let scheme = uri.scheme_str().unwrap_or_else(|| {
-        request
-            .header("x-forwarded-proto")
-            .filter(|p| *p == "https")
-            .unwrap_or("http")
-    });
-    let mut headers: Pairs = request
-        .headers
-        .iter()
-        .map(|(name, value)| {
-            (
-                name.as_str().to_owned(),
-                String::from_utf8_lossy(value.as_bytes()).into_owned(),
-            )
-        })
-        .collect();
+    let forwarded_https = request.header("x-forwarded-proto").as_deref() == Some("https");
+    let scheme = uri
+        .scheme_str()
+        .unwrap_or(if forwarded_https { "https" } else { "http" });
+    let mut headers = Pairs(request.headers.pairs());
     config.scrubber.scrub_headers(&mut headers);
     let env = request.client_ip.as_ref().map(|ip| {
         let mut env = Map::new();

@@ -212,6 +212,30 @@ impl LazyScope {
         }
     }
 
+    /// Reports `failure` with the request and the matched `route`, when the route is only
+    /// known late (actix-web looks it up only for reported responses).
+    #[cfg(feature = "actix")]
+    pub(crate) fn capture_routed(
+        &self,
+        failure: Failure,
+        route: Option<crate::capture::Route>,
+    ) -> bool {
+        let mut request = self.request.clone();
+        if route.is_some() {
+            request.route = route;
+        }
+        let data = match self.scope.get() {
+            Some(scope) => scope.data().clone(),
+            None => ScopeData {
+                user: self.user.clone(),
+                ..Default::default()
+            },
+        };
+        self.owner
+            .reporter()
+            .enqueue(failure, Some(Arc::new(request)), data)
+    }
+
     /// The request's scope, made now if this is the first ask.
     pub(crate) fn scope(&self) -> Scope {
         self.scope

@@ -1,0 +1,107 @@
+//! The actix-web middleware on small apps: routes named in status events, `ResponseError`s
+//! reported, the user resolver.
+
+use std::time::Duration;
+
+use actix_web::http::StatusCode;
+use actix_web::{App, HttpResponse, HttpServer, ResponseError, web};
+use mayday_reporter::Reporter;
+use mayday_tests::Receiver;
+
+#[derive(Debug)]
+struct InventoryDown;
+
+impl std::fmt::Display for InventoryDown {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("inventory service is down")
+    }
+}
+
+impl ResponseError for InventoryDown {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::SERVICE_UNAVAILABLE
+    }
+}
+
+fn serve(reporter: Reporter) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        actix_web::rt::System::new()
+            .block_on(async move {
+                HttpServer::new(move || {
+                    App::new()
+                        .route(
+                            "/orders/{id}",
+                            web::get().to(|| async { HttpResponse::BadGateway().body("upstream") }),
+                        )
+                        .route(
+                            "/stock/{sku}",
+                            web::get().to(|| async { Err::<String, _>(InventoryDown) }),
+                        )
+                        .route("/ok", web::get().to(|| async { "ok" }))
+                        .wrap(reporter.actix().user(|request| {
+                            request
+                                .headers()
+                                .get("x-user")
+                                .and_then(|v| v.to_str().ok())
+                                .map(|id| mayday_reporter::User {
+                                    id: Some(id.to_owned()),
+                                    ..Default::default()
+                                })
+                        }))
+                })
+                .workers(1)
+                .listen(listener)?
+                .run()
+                .await
+            })
+            .unwrap();
+    });
+    format!("http://{addr}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_events_name_the_route_and_response_errors_are_reported() {
+    let receiver = Receiver::start().await;
+    let reporter = Reporter::builder(mayday_reporter::build_info!())
+        .dsn(receiver.dsn())
+        .build()
+        .unwrap();
+    let base = serve(reporter.clone());
+    let client = reqwest::Client::new();
+    for (path, status) in [("/orders/9", 502), ("/stock/abc", 503), ("/ok", 200)] {
+        let response = client
+            .get(format!("{base}{path}"))
+            .header("x-user", "u-5")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), status, "{path}");
+    }
+    assert!(reporter.flush(Duration::from_secs(10)).await);
+    let events: Vec<_> = receiver.received().iter().map(|r| r.event()).collect();
+    assert_eq!(events.len(), 2, "the 200 is not reported");
+    let gateway = events
+        .iter()
+        .find(|e| e.message_text().is_some())
+        .expect("the 502");
+    assert_eq!(gateway.message_text(), Some("HTTP 502 on GET /orders/{id}"));
+    assert_eq!(gateway.transaction.as_deref(), Some("GET /orders/{id}"));
+    assert_eq!(gateway.user.as_ref().unwrap().id.as_deref(), Some("u-5"));
+    let stock = events
+        .iter()
+        .find(|e| !e.exceptions().is_empty())
+        .expect("the 503");
+    let exception = &stock.exceptions()[0];
+    assert_eq!(exception.ty.as_deref(), Some("InventoryDown"));
+    assert_eq!(
+        exception.value.as_deref(),
+        Some("inventory service is down")
+    );
+    assert_eq!(stock.transaction.as_deref(), Some("GET /stock/{sku}"));
+    assert_eq!(
+        stock.contexts.as_ref().unwrap().other["framework"]["name"],
+        "actix-web"
+    );
+}
