@@ -9,6 +9,24 @@ use mayday_protocol::Level;
 use mayday_reporter::Reporter;
 use mayday_tests::Receiver;
 
+/// Waits for the event whose exception value is `value` (other tests' detached panics
+/// reach this receiver too, since a detached panic goes to every live reporter).
+async fn event_with_value(receiver: &Receiver, value: &str) -> mayday_protocol::Event {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let found = receiver.received().iter().map(|r| r.event()).find(|e| {
+            e.exceptions()
+                .iter()
+                .any(|x| x.value.as_deref() == Some(value))
+        });
+        if let Some(event) = found {
+            return event;
+        }
+        assert!(std::time::Instant::now() < deadline, "no event {value:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn panics_in_threads_outside_requests_are_reported() {
     let receiver = Receiver::start().await;
@@ -21,16 +39,7 @@ async fn panics_in_threads_outside_requests_are_reported() {
         .spawn(|| panic!("report job exploded"))
         .unwrap();
     assert!(thread.join().is_err());
-    let received = receiver.wait_for(1, Duration::from_secs(10)).await;
-    let event = received
-        .iter()
-        .map(|r| r.event())
-        .find(|e| {
-            e.exceptions()
-                .iter()
-                .any(|x| x.value.as_deref() == Some("report job exploded"))
-        })
-        .expect("the thread's panic was reported");
+    let event = event_with_value(&receiver, "report job exploded").await;
     assert_eq!(event.level, Some(Level::Fatal));
     assert!(event.request.is_none());
     let mechanism = event.exceptions()[0].mechanism.as_ref().unwrap();
@@ -46,16 +55,7 @@ async fn panics_in_detached_tasks_are_reported() {
         .unwrap();
     let task = tokio::spawn(async { panic!("background sync exploded") });
     assert!(task.await.is_err());
-    let received = receiver.wait_for(1, Duration::from_secs(10)).await;
-    let event = received
-        .iter()
-        .map(|r| r.event())
-        .find(|e| {
-            e.exceptions()
-                .iter()
-                .any(|x| x.value.as_deref() == Some("background sync exploded"))
-        })
-        .expect("the task's panic was reported");
+    let event = event_with_value(&receiver, "background sync exploded").await;
     assert_eq!(event.level, Some(Level::Fatal));
     assert!(event.request.is_none());
 }
