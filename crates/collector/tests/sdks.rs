@@ -58,28 +58,9 @@ sentry_sdk.capture_message("python says hello")
 sentry_sdk.flush(10)
 "#;
 
-/// A folder holding the official Python SDK, installed from PyPI on first use (into the
-/// target directory, not the system), so that `cargo test` needs no manual setup.
+/// The official Python SDK, installed from PyPI under the target directory on first use.
 async fn python_sdk() -> std::path::PathBuf {
-    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("python-sentry-sdk");
-    if !dir.join("sentry_sdk").is_dir() {
-        let status = tokio::process::Command::new("python3")
-            .args([
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-                "--target",
-            ])
-            .arg(&dir)
-            .arg("sentry-sdk>=2,<3")
-            .status()
-            .await
-            .expect("python3 with pip runs");
-        assert!(status.success(), "installing sentry-sdk from PyPI failed");
-    }
-    dir
+    common::python_packages("python-sentry-sdk", "sentry-sdk>=2,<3", "sentry_sdk").await
 }
 
 #[tokio::test]

@@ -44,7 +44,7 @@ mod spawn;
 mod tracing_layer;
 mod transport;
 
-pub use build_info::{AXUM_VERSION, BuildInfo, PROFILE, RUSTC_VERSION, TARGET};
+pub use build_info::{ACTIX_VERSION, AXUM_VERSION, BuildInfo, PROFILE, RUSTC_VERSION, TARGET};
 pub use error::{ErrorReport, Reported};
 pub use future::ResponseFuture;
 pub use layer::ReporterLayer;

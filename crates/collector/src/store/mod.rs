@@ -6,6 +6,7 @@ mod notifications;
 mod queries;
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};
@@ -44,6 +45,10 @@ pub enum StoreError {
 #[derive(Debug, Clone)]
 pub struct Store {
     db: DatabaseConnection,
+    /// SQLite has one writer at a time, and a transaction that reads before it writes
+    /// fails at once (not after `busy_timeout`) when another write committed meanwhile.
+    /// Writers in this process take turns here instead; PostgreSQL needs no such lock.
+    sqlite_writes: Option<Arc<tokio::sync::Mutex<()>>>,
 }
 
 impl Store {
@@ -74,7 +79,17 @@ impl Store {
             db.execute_unprepared("PRAGMA busy_timeout=5000").await?;
         }
         migration::Migrator::up(&db, None).await?;
-        Ok(Store { db })
+        let sqlite_writes = (db.get_database_backend() == DbBackend::Sqlite)
+            .then(|| Arc::new(tokio::sync::Mutex::new(())));
+        Ok(Store { db, sqlite_writes })
+    }
+
+    /// Waits for this process's turn to write, on SQLite; a no-op on PostgreSQL.
+    pub(crate) async fn write_turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match &self.sqlite_writes {
+            Some(lock) => Some(lock.lock().await),
+            None => None,
+        }
     }
 
     /// The connection, for this module's queries.

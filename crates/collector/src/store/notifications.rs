@@ -150,6 +150,7 @@ impl Store {
         limit: u64,
         lease_ms: i64,
     ) -> Result<Vec<outbox::Model>, StoreError> {
+        let _turn = self.write_turn().await;
         let now = now_ms();
         let backend = self.db().get_database_backend();
         let sql = match backend {
@@ -218,6 +219,7 @@ impl Store {
         id: i64,
         change: impl FnOnce(&mut outbox::ActiveModel),
     ) -> Result<(), StoreError> {
+        let _turn = self.write_turn().await;
         let row = outbox::Entity::find_by_id(id)
             .one(self.db())
             .await?

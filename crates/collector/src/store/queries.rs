@@ -437,6 +437,7 @@ impl Store {
     }
 
     async fn ingest_together(&self, batch: &[NewEvent]) -> Result<Vec<Stored>, StoreError> {
+        let _turn = self.write_turn().await;
         let txn = self.db().begin().await?;
         let mut stored = Vec::with_capacity(batch.len());
         for event in batch {
@@ -514,6 +515,7 @@ impl Store {
         issue_id: i64,
         status: IssueStatus,
     ) -> Result<issue::Model, StoreError> {
+        let _turn = self.write_turn().await;
         let issue = self
             .issue(issue_id)
             .await?
@@ -573,6 +575,7 @@ impl Store {
         max_per_issue: u64,
         max_age_ms: i64,
     ) -> Result<u64, StoreError> {
+        let _turn = self.write_turn().await;
         let cutoff = now_ms() - max_age_ms;
         let mut deleted = event::Entity::delete_many()
             .filter(event::Column::ReceivedAt.lt(cutoff))

@@ -85,9 +85,9 @@ pub struct TestServer {
 }
 
 impl TestServer {
-    /// Starts a second collector process's worth of state on the same database as
-    /// `other` (its own writer, notification worker and HTTP listener).
-    pub async fn join(db: &TestDb, args: &[&str], other: &TestServer) -> TestServer {
+    /// Starts a collector's state (writer, notification worker) and HTTP listener on
+    /// `db` with `args`; returns its base URL and state.
+    async fn launch(db: &TestDb, args: &[&str]) -> (String, AppState) {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -102,8 +102,15 @@ impl TestServer {
         tokio::spawn(async move {
             axum::serve(listener, app).await.expect("serve");
         });
+        (format!("http://{addr}"), state)
+    }
+
+    /// Starts a second collector process's worth of state on the same database as
+    /// `other` (its own writer, notification worker and HTTP listener).
+    pub async fn join(db: &TestDb, args: &[&str], other: &TestServer) -> TestServer {
+        let (base, state) = Self::launch(db, args).await;
         TestServer {
-            base: format!("http://{addr}"),
+            base,
             state,
             project_id: other.project_id,
             key: other.key.clone(),
@@ -113,25 +120,16 @@ impl TestServer {
 
     /// Starts a collector on `db` with `args`, and a project named `default`.
     pub async fn start(db: &TestDb, args: &[&str]) -> TestServer {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        let (base, state) = Self::launch(db, args).await;
+        let project = state
+            .store
+            .create_project("default")
             .await
-            .expect("bind");
-        let addr: SocketAddr = listener.local_addr().expect("addr");
-        let listen = addr.to_string();
-        let mut all = vec!["--listen", listen.as_str()];
-        all.extend_from_slice(args);
-        let config = config(db, &all);
-        let store = Store::connect(&db.url).await.expect("store");
-        let project = store.create_project("default").await.expect("project");
+            .expect("project");
         let key = project.keys[0].public_key.clone();
-        let dsn = config.dsn(&key, project.project.id);
-        let state = AppInner::new(config, store).expect("valid settings");
-        let app = router(state.clone());
-        tokio::spawn(async move {
-            axum::serve(listener, app).await.expect("serve");
-        });
+        let dsn = state.config.dsn(&key, project.project.id);
         TestServer {
-            base: format!("http://{addr}"),
+            base,
             state,
             project_id: project.project.id,
             key,
