@@ -8,7 +8,11 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(Initial), Box::new(Notifications)]
+        vec![
+            Box::new(Initial),
+            Box::new(Notifications),
+            Box::new(WebSessions),
+        ]
     }
 }
 
@@ -493,5 +497,43 @@ impl MigrationTrait for Notifications {
         )
         .await?;
         Ok(())
+    }
+}
+
+struct WebSessions;
+
+impl MigrationName for WebSessions {
+    fn name(&self) -> &str {
+        "m0003_web_sessions"
+    }
+}
+
+#[derive(DeriveIden)]
+enum WebSession {
+    Table,
+    Id,
+    TokenHash,
+    AccountId,
+    CsrfToken,
+    CreatedAt,
+    ExpiresAt,
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for WebSessions {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            Table::create()
+                .table(WebSession::Table)
+                .if_not_exists()
+                .col(id(WebSession::Id))
+                .col(text(WebSession::TokenHash).unique_key().to_owned())
+                .col(big(WebSession::AccountId))
+                .col(text(WebSession::CsrfToken))
+                .col(big(WebSession::CreatedAt))
+                .col(big(WebSession::ExpiresAt))
+                .to_owned(),
+        )
+        .await
     }
 }

@@ -4,6 +4,7 @@ pub mod entities;
 mod migration;
 mod notifications;
 mod queries;
+mod web;
 
 use std::path::Path;
 use std::sync::Arc;

@@ -216,10 +216,16 @@ pub async fn ingest(server: &TestServer, event: &serde_json::Value) {
 }
 
 /// A folder of Python packages from PyPI, installed under the target directory on first
-/// use, so that tests need no manual setup.
+/// use, so that tests need no manual setup. Installs go to a temporary folder that is
+/// renamed into place, and tests of one binary take turns, so concurrent tests never see
+/// a half-installed folder.
 pub async fn python_packages(name: &str, requirement: &str, module: &str) -> std::path::PathBuf {
+    static INSTALLING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    let _turn = INSTALLING.lock().await;
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
     if !dir.join(module).is_dir() {
+        let staging = dir.with_extension(format!("tmp-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&staging);
         let status = tokio::process::Command::new("python3")
             .args([
                 "-m",
@@ -229,7 +235,7 @@ pub async fn python_packages(name: &str, requirement: &str, module: &str) -> std
                 "--disable-pip-version-check",
                 "--target",
             ])
-            .arg(&dir)
+            .arg(&staging)
             .arg(requirement)
             .status()
             .await
@@ -238,6 +244,10 @@ pub async fn python_packages(name: &str, requirement: &str, module: &str) -> std
             status.success(),
             "installing {requirement} from PyPI failed"
         );
+        if std::fs::rename(&staging, &dir).is_err() {
+            // Another process put it in place first.
+            let _ = std::fs::remove_dir_all(&staging);
+        }
     }
     dir
 }
