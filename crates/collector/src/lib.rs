@@ -14,6 +14,7 @@ pub mod ingest;
 pub mod metrics;
 pub mod notify;
 pub mod store;
+pub mod web;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -45,6 +46,8 @@ pub struct AppInner {
     pub metrics: Arc<Metrics>,
     /// Wakes the notification worker when ingest queued notifications.
     pub notify_wake: Arc<tokio::sync::Notify>,
+    /// Slows down repeated failed sign-ins.
+    pub sign_in_throttle: web::session::SignInThrottle,
 }
 
 /// Shared state of the HTTP server.
@@ -71,6 +74,7 @@ impl AppInner {
             limiter: RateLimiter::default(),
             metrics,
             notify_wake,
+            sign_in_throttle: web::session::SignInThrottle::default(),
         }))
     }
 }
@@ -80,6 +84,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(ingest::routes())
         .merge(api::routes())
+        .merge(web::routes())
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics_text))
         .fallback(not_found)

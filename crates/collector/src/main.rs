@@ -49,14 +49,18 @@ async fn serve(config: Config, store: Store) -> anyhow::Result<()> {
     let state = AppInner::new(config, store)?;
     spawn_retention(state.clone(), Duration::from_secs(600));
     eprintln!("mayday-collector listening on {base}");
+    eprintln!("  web UI:  {base}/");
     eprintln!("  health:  {base}/healthz");
     eprintln!("  metrics: {base}/metrics");
     eprintln!("  API:     {base}/api/v1/projects (Authorization: Bearer <token>)");
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
     Ok(())
 }
 
@@ -81,7 +85,10 @@ async fn bootstrap(config: &Config, store: &Store) -> anyhow::Result<()> {
         }
     }
     if store.count_accounts().await? == 0 {
-        eprintln!("no accounts yet; create the first admin with:");
+        eprintln!(
+            "no accounts yet; open {}/setup to create the first admin, or run:",
+            config.base_url()
+        );
         eprintln!(
             "  printf '%s' 'a-long-password' | cargo run --release -p mayday-collector -- user create --email you@example.com --admin"
         );

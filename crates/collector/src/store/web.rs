@@ -1,11 +1,40 @@
 //! Browser sessions and the lookups the web UI needs.
 
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, NotSet, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, NotSet, PaginatorTrait, QueryFilter, Set,
+};
 
-use super::entities::{account, event, project, web_session};
+use super::entities::{account, event, issue, project, web_session};
 use super::{Store, StoreError, decode_payload, now_ms};
 
+/// A project's numbers for the projects page.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ProjectSummary {
+    /// Unresolved issues.
+    pub unresolved_issues: u64,
+    /// Events received in the last 24 hours.
+    pub events_last_day: u64,
+}
+
 impl Store {
+    /// Unresolved issues and events of the last day of a project.
+    pub async fn project_summary(&self, project_id: i64) -> Result<ProjectSummary, StoreError> {
+        let unresolved_issues = issue::Entity::find()
+            .filter(issue::Column::ProjectId.eq(project_id))
+            .filter(issue::Column::Status.eq("unresolved"))
+            .count(self.db())
+            .await?;
+        let events_last_day = event::Entity::find()
+            .filter(event::Column::ProjectId.eq(project_id))
+            .filter(event::Column::ReceivedAt.gte(now_ms() - 86_400_000))
+            .count(self.db())
+            .await?;
+        Ok(ProjectSummary {
+            unresolved_issues,
+            events_last_day,
+        })
+    }
+
     /// Starts a session for `account_id`, stored by `token_hash`, valid for `ttl_ms`.
     pub async fn create_session(
         &self,

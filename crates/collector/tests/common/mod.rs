@@ -98,7 +98,7 @@ impl TestServer {
         let config = config(db, &all);
         let store = Store::connect(&db.url).await.expect("store");
         let state = AppInner::new(config, store).expect("valid settings");
-        let app = router(state.clone());
+        let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
         tokio::spawn(async move {
             axum::serve(listener, app).await.expect("serve");
         });

@@ -1,0 +1,414 @@
+//! Page templates. maud escapes every interpolated value, so event data is always text.
+
+use axum::http::StatusCode;
+use maud::{DOCTYPE, Markup, html};
+use mayday_protocol::{Event, Exception, Frame};
+
+use super::ListQuery;
+use super::session::SignedIn;
+use crate::notify::facts::describe_user_agent;
+use crate::store::entities::{affected_user, event, issue, project};
+use crate::store::{IssueStatus, ProjectSummary, now_ms};
+
+/// The stylesheet, served from the binary.
+pub const STYLESHEET: &str = r#"
+:root { --fg: #1f2328; --muted: #59636e; --line: #d1d9e0; --accent: #0969da; --bad: #cf222e; --bg2: #f6f8fa; }
+* { box-sizing: border-box; }
+body { margin: 0; font: 15px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: var(--fg); }
+header { display: flex; gap: 1rem; align-items: center; padding: .6rem 1rem; background: #24292f; color: #fff; flex-wrap: wrap; }
+header a { color: #fff; text-decoration: none; font-weight: 600; }
+header form { margin-left: auto; }
+main { max-width: 1100px; margin: 0 auto; padding: 1rem; }
+a { color: var(--accent); }
+table { border-collapse: collapse; width: 100%; }
+th, td { text-align: left; padding: .4rem .5rem; border-bottom: 1px solid var(--line); vertical-align: top; }
+th { font-size: .85rem; color: var(--muted); font-weight: 600; }
+.num { text-align: right; font-variant-numeric: tabular-nums; }
+.muted { color: var(--muted); }
+.level { display: inline-block; padding: 0 .4rem; border-radius: 3px; font-size: .8rem; background: var(--bg2); }
+.level-fatal, .level-error { background: #ffebe9; color: var(--bad); }
+.tabs a { margin-right: 1rem; }
+.tabs a.current { font-weight: 700; text-decoration: none; color: var(--fg); }
+form.filters { display: flex; gap: .5rem; flex-wrap: wrap; margin: .8rem 0; }
+input, select, button { font: inherit; padding: .3rem .5rem; }
+button { cursor: pointer; }
+pre, code { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: .85rem; }
+pre { background: var(--bg2); padding: .6rem; overflow-x: auto; white-space: pre-wrap; word-break: break-word; }
+.frame { padding: .2rem .4rem; border-left: 3px solid var(--line); margin: .1rem 0; }
+.frame.in-app { border-left-color: var(--accent); background: #f1f8ff; }
+section { margin: 1.4rem 0; }
+.actions form { display: inline; }
+.login { max-width: 22rem; margin: 4rem auto; }
+.login label { display: block; margin: .6rem 0 .2rem; }
+.login input { width: 100%; }
+.error { color: var(--bad); }
+@media (max-width: 700px) { .wide { display: none; } main { padding: .5rem; } }
+"#;
+
+fn layout(title: &str, signed_in: Option<&SignedIn>, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · Mayday" }
+                link rel="stylesheet" href="/static/mayday.css";
+            }
+            body {
+                header {
+                    a href="/" { "Mayday" }
+                    @if let Some(signed_in) = signed_in {
+                        form method="post" action="/logout" {
+                            input type="hidden" name="csrf" value=(signed_in.csrf);
+                            span class="muted" { (signed_in.account.email) " " }
+                            button type="submit" { "Sign out" }
+                        }
+                    }
+                }
+                main { (body) }
+            }
+        }
+    }
+}
+
+/// A page that only says something.
+pub fn message_page(status: StatusCode, message: &str) -> Markup {
+    layout(
+        status.canonical_reason().unwrap_or("Error"),
+        None,
+        html! { h1 { (status.as_u16()) } p { (message) } p { a href="/" { "Back to projects" } } },
+    )
+}
+
+/// Sign in.
+pub fn login_page(error: Option<&str>) -> Markup {
+    layout(
+        "Sign in",
+        None,
+        html! {
+            form.login method="post" action="/login" {
+                h1 { "Sign in" }
+                @if let Some(error) = error { p.error { (error) } }
+                label for="email" { "Email" }
+                input #email type="email" name="email" autocomplete="username" required;
+                label for="password" { "Password" }
+                input #password type="password" name="password" autocomplete="current-password" required;
+                p { button type="submit" { "Sign in" } }
+            }
+        },
+    )
+}
+
+/// First run: create the admin account.
+pub fn setup_page(error: Option<&str>) -> Markup {
+    layout(
+        "Set up",
+        None,
+        html! {
+            form.login method="post" action="/setup" {
+                h1 { "Create the admin account" }
+                p.muted { "No one can sign in yet. The first account is an admin." }
+                @if let Some(error) = error { p.error { (error) } }
+                label for="email" { "Email" }
+                input #email type="email" name="email" required;
+                label for="name" { "Name" }
+                input #name type="text" name="name";
+                label for="password" { "Password (8 characters or more)" }
+                input #password type="password" name="password" minlength="8" required;
+                p { button type="submit" { "Create and sign in" } }
+            }
+        },
+    )
+}
+
+/// `3 minutes ago`, from milliseconds.
+fn relative(ms: i64) -> String {
+    let seconds = (now_ms() - ms).max(0) / 1000;
+    match seconds {
+        0..=59 => "just now".into(),
+        60..=3599 => format!("{} min ago", seconds / 60),
+        3600..=86_399 => format!("{} h ago", seconds / 3600),
+        _ => format!("{} days ago", seconds / 86_400),
+    }
+}
+
+fn exact(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .format("%Y-%m-%d %H:%M:%S UTC")
+        .to_string()
+}
+
+fn when(ms: i64) -> Markup {
+    html! { time datetime=(exact(ms)) title=(exact(ms)) { (relative(ms)) } }
+}
+
+fn level(level: &str) -> Markup {
+    html! { span class={ "level level-" (level) } { (level) } }
+}
+
+/// Projects with their unresolved issues and recent events.
+pub fn projects_page(signed_in: &SignedIn, rows: &[(project::Model, ProjectSummary)]) -> Markup {
+    layout(
+        "Projects",
+        Some(signed_in),
+        html! {
+            h1 { "Projects" }
+            @if rows.is_empty() {
+                p.muted { "You are not a member of any project yet." }
+            } @else {
+                table {
+                    thead { tr { th { "Project" } th.num { "Unresolved issues" } th.num { "Events, last 24 h" } } }
+                    tbody {
+                        @for (project, summary) in rows {
+                            tr {
+                                td { a href={ "/projects/" (project.id) "/issues" } { (project.name) } }
+                                td.num { (summary.unresolved_issues) }
+                                td.num { (summary.events_last_day) }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    )
+}
+
+/// The issue list of a project.
+pub fn issue_list_page(
+    signed_in: &SignedIn,
+    project: &project::Model,
+    status: IssueStatus,
+    query: &ListQuery,
+    issues: &[issue::Model],
+    more: bool,
+) -> Markup {
+    let base = format!("/projects/{}/issues", project.id);
+    let text = |v: &Option<String>| v.clone().unwrap_or_default();
+    let next = query.cursor.unwrap_or(0) + super::PAGE;
+    let next_link = {
+        let mut url = url::form_urlencoded::Serializer::new(String::new());
+        url.append_pair("status", status.as_str());
+        for (name, value) in [
+            ("environment", &query.environment),
+            ("release", &query.release),
+            ("query", &query.query),
+            ("sort", &query.sort),
+        ] {
+            if let Some(value) = value {
+                url.append_pair(name, value);
+            }
+        }
+        url.append_pair("cursor", &next.to_string());
+        format!("{base}?{}", url.finish())
+    };
+    layout(
+        &project.name,
+        Some(signed_in),
+        html! {
+            h1 { (project.name) }
+            nav.tabs {
+                @for tab in [IssueStatus::Unresolved, IssueStatus::Resolved, IssueStatus::Ignored] {
+                    a class=[(tab == status).then_some("current")] href={ (base) "?status=" (tab.as_str()) } { (tab.as_str()) }
+                }
+            }
+            form.filters method="get" action=(base) {
+                input type="hidden" name="status" value=(status.as_str());
+                input type="search" name="query" placeholder="Search title or culprit" value=(text(&query.query));
+                input type="text" name="environment" placeholder="Environment" value=(text(&query.environment));
+                input type="text" name="release" placeholder="Release" value=(text(&query.release));
+                select name="sort" {
+                    @for (value, label) in [("last_seen", "Last seen"), ("first_seen", "First seen"), ("events", "Events"), ("users", "Users")] {
+                        option value=(value) selected[query.sort.as_deref().unwrap_or("last_seen") == value] { (label) }
+                    }
+                }
+                button type="submit" { "Filter" }
+            }
+            @if issues.is_empty() {
+                p.muted { "No " (status.as_str()) " issues." }
+            } @else {
+                table {
+                    thead { tr {
+                        th { "Issue" } th.wide { "Level" } th.num { "Events" } th.num { "Users" }
+                        th.wide { "First seen" } th { "Last seen" }
+                    } }
+                    tbody {
+                        @for issue in issues {
+                            tr {
+                                td {
+                                    a href={ (base) "/" (issue.id) } { (issue.title) }
+                                    @if let Some(culprit) = &issue.culprit { br; code.muted { (culprit) } }
+                                }
+                                td.wide { (level(&issue.level)) }
+                                td.num { (issue.event_count) }
+                                td.num { (issue.user_count) }
+                                td.wide { (when(issue.first_seen)) }
+                                td { (when(issue.last_seen)) }
+                            }
+                        }
+                    }
+                }
+                @if more { p { a href=(next_link) { "Older issues →" } } }
+            }
+        },
+    )
+}
+
+/// An issue with its users and one event.
+pub fn issue_page(
+    signed_in: &SignedIn,
+    project: &project::Model,
+    issue: &issue::Model,
+    users: &[affected_user::Model],
+    event: Option<&(event::Model, serde_json::Value)>,
+) -> Markup {
+    let base = format!("/projects/{}/issues/{}", project.id, issue.id);
+    let actions: &[(&str, &str)] = match issue.status.as_str() {
+        "resolved" => &[("unresolved", "Reopen")],
+        "ignored" => &[("unresolved", "Reopen")],
+        _ => &[("resolved", "Resolve"), ("ignored", "Ignore")],
+    };
+    layout(
+        &issue.title,
+        Some(signed_in),
+        html! {
+            p { a href={ "/projects/" (project.id) "/issues" } { "← " (project.name) } }
+            h1 { (issue.title) }
+            @if let Some(culprit) = &issue.culprit { p { code { (culprit) } } }
+            p {
+                (level(&issue.level)) " "
+                strong { (issue.status) } " · "
+                (issue.event_count) " events · " (issue.user_count) " users · first seen " (when(issue.first_seen))
+                @if let Some(release) = &issue.first_release { " in " code { (release) } }
+                " · last seen " (when(issue.last_seen))
+                @if let Some(release) = &issue.last_release { " in " code { (release) } }
+            }
+            div.actions {
+                @for (status, label) in actions {
+                    form method="post" action={ (base) "/status" } {
+                        input type="hidden" name="csrf" value=(signed_in.csrf);
+                        input type="hidden" name="status" value=(status);
+                        button type="submit" { (label) }
+                    }
+                    " "
+                }
+            }
+            section {
+                h2 { "Affected users" }
+                @if users.is_empty() { p.muted { "No user information in these events." } } @else {
+                    table {
+                        thead { tr { th { "Id" } th { "Name" } th { "Email" } th.num { "Events" } th { "Last seen" } } }
+                        tbody {
+                            @for user in users {
+                                tr {
+                                    td { (user.user_id.clone().unwrap_or_default()) }
+                                    td { (user.name.clone().unwrap_or_default()) }
+                                    td { @if let Some(email) = &user.email { a href={ "mailto:" (email) } { (email) } } }
+                                    td.num { (user.event_count) }
+                                    td { (when(user.last_seen)) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            @if let Some((row, payload)) = event {
+                (event_view(row, payload))
+            }
+        },
+    )
+}
+
+fn frames(exception: &Exception) -> &[Frame] {
+    exception
+        .stacktrace
+        .as_ref()
+        .map_or(&[], |s| s.frames.as_slice())
+}
+
+fn frame_line(frame: &Frame) -> Markup {
+    html! {
+        div class=(if frame.in_app == Some(true) { "frame in-app" } else { "frame" }) {
+            code { (frame.function.clone().unwrap_or_else(|| "?".into())) }
+            @if let Some(file) = frame.filename.as_ref().or(frame.abs_path.as_ref()) {
+                " " span.muted { (file) @if let Some(line) = frame.lineno { ":" (line) } }
+            }
+        }
+    }
+}
+
+/// One event: exceptions with frames, request, user, context, breadcrumbs, raw JSON.
+fn event_view(row: &event::Model, payload: &serde_json::Value) -> Markup {
+    let event: Event = serde_json::from_value(payload.clone()).unwrap_or_default();
+    let request = event.request.as_ref();
+    let browser = request
+        .and_then(|r| r.headers.get("user-agent"))
+        .and_then(describe_user_agent);
+    let raw = serde_json::to_string_pretty(payload).unwrap_or_default();
+    html! {
+        section {
+            h2 { "Event " code { (row.event_id) } }
+            p.muted { (exact(row.timestamp)) }
+            @for exception in event.exceptions().iter().rev() {
+                h3 { (exception.ty.clone().unwrap_or_else(|| "Error".into())) ": " (exception.value.clone().unwrap_or_default()) }
+                @let all = frames(exception);
+                @for frame in all.iter().rev().filter(|f| f.in_app == Some(true)) { (frame_line(frame)) }
+                @if all.iter().any(|f| f.in_app != Some(true)) {
+                    details {
+                        summary { "All " (all.len()) " frames" }
+                        @for frame in all.iter().rev() { (frame_line(frame)) }
+                    }
+                }
+            }
+            @if let Some(message) = event.message_text() { @if event.exceptions().is_empty() { pre { (message) } } }
+        }
+        @if let Some(request) = request {
+            section {
+                h2 { "Request" }
+                p { code { (request.method.clone().unwrap_or_default()) " " (request.url.clone().unwrap_or_default())
+                    @if let Some(q) = &request.query_string { "?" (q) } } }
+                @if let Some(browser) = &browser { p { (browser) } }
+                table { tbody { @for (name, value) in request.headers.iter() { tr { th { (name) } td { code { (value) } } } } } }
+            }
+        }
+        @if let Some(user) = &event.user {
+            section {
+                h2 { "User" }
+                table { tbody {
+                    @for (label, value) in [("Id", &user.id), ("Name", &user.name), ("Email", &user.email), ("Username", &user.username), ("IP address", &user.ip_address)] {
+                        @if let Some(value) = value { tr { th { (label) } td { (value) } } }
+                    }
+                } }
+            }
+        }
+        section {
+            h2 { "Context" }
+            table { tbody {
+                @for (label, value) in [("Release", &event.release), ("Environment", &event.environment), ("Server", &event.server_name), ("Transaction", &event.transaction)] {
+                    @if let Some(value) = value { tr { th { (label) } td { (value) } } }
+                }
+                @if let Some(contexts) = &event.contexts {
+                    @if let Some(runtime) = &contexts.runtime { tr { th { "Runtime" } td { (runtime.name.clone().unwrap_or_default()) " " (runtime.version.clone().unwrap_or_default()) } } }
+                    @if let Some(os) = &contexts.os { tr { th { "OS" } td { (os.name.clone().unwrap_or_default()) " " (os.version.clone().unwrap_or_default()) } } }
+                }
+                @if let Some(tags) = &event.tags { @for (key, value) in tags { tr { th { "tag: " (key) } td { (value) } } } }
+            } }
+        }
+        @if let Some(breadcrumbs) = &event.breadcrumbs {
+            section {
+                h2 { "Breadcrumbs" }
+                table { tbody { @for crumb in &breadcrumbs.values {
+                    tr {
+                        td.muted { (crumb.timestamp.and_then(|t| t.to_datetime()).map(|t| t.format("%H:%M:%S%.3f").to_string()).unwrap_or_default()) }
+                        td { (crumb.category.clone().unwrap_or_default()) }
+                        td { (crumb.message.clone().unwrap_or_default()) }
+                    }
+                } } }
+            }
+        }
+        section {
+            details { summary { "Raw JSON" } pre { (raw) } }
+        }
+    }
+}

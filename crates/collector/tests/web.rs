@@ -1,0 +1,287 @@
+//! The web UI over real HTTP: first-run setup, sign-in and its throttle, sessions, CSRF,
+//! the pages, permissions, and escaping of hostile event data.
+
+mod common;
+
+use common::{TestServer, ingest};
+use reqwest::StatusCode;
+use reqwest::header::{CONTENT_SECURITY_POLICY, COOKIE, LOCATION, SET_COOKIE};
+use serde_json::json;
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// Signs in; returns the `Cookie` header value.
+async fn sign_in(server: &TestServer, email: &str, password: &str) -> String {
+    let response = client()
+        .post(format!("{}/login", server.base))
+        .form(&[("email", email), ("password", password)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let cookie = response.headers()[SET_COOKIE].to_str().unwrap().to_owned();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    cookie.split(';').next().unwrap().to_owned()
+}
+
+async fn page(server: &TestServer, cookie: &str, path: &str) -> (StatusCode, String) {
+    let response = client()
+        .get(format!("{}{path}", server.base))
+        .header(COOKIE, cookie)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    (status, response.text().await.unwrap())
+}
+
+/// The CSRF token in a page's forms.
+fn csrf(html: &str) -> String {
+    let at = html
+        .find("name=\"csrf\" value=\"")
+        .expect("a form with a CSRF token")
+        + 19;
+    html[at..].split('"').next().unwrap().to_owned()
+}
+
+async fn admin(server: &TestServer) -> String {
+    let hash = mayday_collector::cli::hash_password("correct horse battery").unwrap();
+    server
+        .state
+        .store
+        .create_account("admin@example.com", Some("Admin"), &hash, true)
+        .await
+        .unwrap();
+    sign_in(server, "admin@example.com", "correct horse battery").await
+}
+
+#[tokio::test]
+async fn first_run_setup_creates_the_admin_once() {
+    let db = common::sqlite();
+    let server = TestServer::start(&db, &[]).await;
+    let response = client()
+        .get(format!("{}/login", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()[LOCATION], "/setup");
+    let response = client()
+        .post(format!("{}/setup", server.base))
+        .form(&[
+            ("email", "me@example.com"),
+            ("name", "Me"),
+            ("password", "long enough"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert!(
+        response.headers()[SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .starts_with("mayday_session=")
+    );
+    let again = client()
+        .post(format!("{}/setup", server.base))
+        .form(&[("email", "evil@example.com"), ("password", "long enough")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::FORBIDDEN);
+    assert_eq!(server.state.store.count_accounts().await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn sign_in_sessions_and_the_throttle() {
+    let db = common::sqlite();
+    let server = TestServer::start(&db, &[]).await;
+    let cookie = admin(&server).await;
+
+    let anonymous = client()
+        .get(format!("{}/", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        anonymous.headers()[LOCATION],
+        "/login",
+        "every page needs a session"
+    );
+    let (status, html) = page(&server, &cookie, "/").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("default"));
+
+    for _ in 0..5 {
+        let wrong = client()
+            .post(format!("{}/login", server.base))
+            .form(&[("email", "admin@example.com"), ("password", "nope")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    }
+    let slowed = client()
+        .post(format!("{}/login", server.base))
+        .form(&[
+            ("email", "admin@example.com"),
+            ("password", "correct horse battery"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        slowed.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "failed sign-ins slow down"
+    );
+
+    // Signing out needs the CSRF token and ends the session.
+    let (_, html) = page(&server, &cookie, "/").await;
+    let token = csrf(&html);
+    let forged = client()
+        .post(format!("{}/logout", server.base))
+        .header(COOKIE, &cookie)
+        .form(&[("csrf", "forged")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    let out = client()
+        .post(format!("{}/logout", server.base))
+        .header(COOKIE, &cookie)
+        .form(&[("csrf", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), StatusCode::SEE_OTHER);
+    let (status, _) = page(&server, &cookie, "/").await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "the session is gone");
+}
+
+#[tokio::test]
+async fn issue_pages_show_the_crash_and_resolve_it() {
+    let db = common::sqlite();
+    let server = TestServer::start(&db, &[]).await;
+    let cookie = admin(&server).await;
+    let event = common::panic_event("shop::checkout::apply_coupon", Some("42"));
+    let event_id = event["event_id"].as_str().unwrap().to_owned();
+    ingest(&server, &event).await;
+
+    let list = format!("/projects/{}/issues", server.project_id);
+    let (status, html) = page(&server, &cookie, &list).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("panic: boom in shop::checkout::apply_coupon"));
+    let (_, filtered) = page(&server, &cookie, &format!("{list}?environment=staging")).await;
+    assert!(!filtered.contains("boom in"), "filters apply");
+
+    let issue = format!("{list}/1");
+    let (status, html) = page(&server, &cookie, &issue).await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("href=\"mailto:42@example.com\""),
+        "the user to write to"
+    );
+    assert!(
+        html.contains("shop::checkout::apply_coupon"),
+        "the panicking function"
+    );
+    let (status, _) = page(&server, &cookie, &format!("{issue}/events/{event_id}")).await;
+    assert_eq!(status, 200, "the email's event link");
+
+    let token = csrf(&html);
+    let no_token = client()
+        .post(format!("{}{issue}/status", server.base))
+        .header(COOKIE, &cookie)
+        .form(&[("status", "resolved")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no_token.status(), StatusCode::FORBIDDEN);
+    let resolve = client()
+        .post(format!("{}{issue}/status", server.base))
+        .header(COOKIE, &cookie)
+        .form(&[("csrf", token.as_str()), ("status", "resolved")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resolve.status(), StatusCode::SEE_OTHER);
+    let (_, unresolved) = page(&server, &cookie, &list).await;
+    assert!(
+        !unresolved.contains("boom in"),
+        "it left the unresolved tab"
+    );
+    let (_, resolved) = page(&server, &cookie, &format!("{list}?status=resolved")).await;
+    assert!(resolved.contains("boom in"));
+}
+
+#[tokio::test]
+async fn other_projects_are_not_found() {
+    let db = common::sqlite();
+    let server = TestServer::start(&db, &[]).await;
+    ingest(&server, &common::panic_event("shop::a", None)).await;
+    let hash = mayday_collector::cli::hash_password("correct horse battery").unwrap();
+    server
+        .state
+        .store
+        .create_account("outsider@example.com", None, &hash, false)
+        .await
+        .unwrap();
+    let cookie = sign_in(&server, "outsider@example.com", "correct horse battery").await;
+    let list = format!("/projects/{}/issues", server.project_id);
+    assert_eq!(page(&server, &cookie, &list).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(
+        page(&server, &cookie, &format!("{list}/1")).await.0,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn hostile_event_data_is_shown_as_text() {
+    let db = common::sqlite();
+    let server = TestServer::start(&db, &[]).await;
+    let cookie = admin(&server).await;
+    let script = "<script>alert('x')</script>";
+    let image = "<img src=x onerror=alert(1)>";
+    let event = json!({
+        "event_id": uuid::Uuid::new_v4().simple().to_string(),
+        "message": format!("{script}{image}"),
+        "user": {"id": script, "email": format!("javascript:alert(1)//{image}"), "name": image},
+        "tags": {"t": script},
+        "request": {"url": "javascript:alert(1)", "headers": {"X-Evil": image}},
+        "exception": {"values": [{"type": script, "value": image, "stacktrace": {"frames": [
+            {"function": script, "filename": image, "in_app": true}
+        ]}}]}
+    });
+    ingest(&server, &event).await;
+    let response = client()
+        .get(format!(
+            "{}/projects/{}/issues/1",
+            server.base, server.project_id
+        ))
+        .header(COOKIE, &cookie)
+        .send()
+        .await
+        .unwrap();
+    let policy = response.headers()[CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        policy.contains("script-src 'self'") && !policy.contains("unsafe-inline"),
+        "{policy}"
+    );
+    let html = response.text().await.unwrap();
+    assert!(!html.contains("<script>alert"), "no live script");
+    assert!(!html.contains("<img src=x"), "no live image");
+    assert!(html.contains("&lt;script&gt;alert"), "shown as text");
+    assert!(!html.contains("href=\"javascript:"), "no javascript: links");
+}
