@@ -144,6 +144,14 @@ fn when(ms: i64) -> Markup {
     html! { time datetime=(exact(ms)) title=(exact(ms)) { (relative(ms)) } }
 }
 
+fn plural(count: i64, noun: &str) -> String {
+    if count == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{count} {noun}s")
+    }
+}
+
 fn level(level: &str) -> Markup {
     html! { span class={ "level level-" (level) } { (level) } }
 }
@@ -279,7 +287,7 @@ pub fn issue_page(
             p {
                 (level(&issue.level)) " "
                 strong { (issue.status) } " · "
-                (issue.event_count) " events · " (issue.user_count) " users · first seen " (when(issue.first_seen))
+                (plural(issue.event_count, "event")) " · " (plural(issue.user_count, "user")) " · first seen " (when(issue.first_seen))
                 @if let Some(release) = &issue.first_release { " in " code { (release) } }
                 " · last seen " (when(issue.last_seen))
                 @if let Some(release) = &issue.last_release { " in " code { (release) } }

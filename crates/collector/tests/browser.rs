@@ -1,0 +1,255 @@
+//! The UI in a real headless Chromium (Debian's `chromium` and `chromium-driver`, driven
+//! over WebDriver): the newcomer's path from first crash to resolved, and hostile event
+//! data that must run nothing. Screenshots go to `target/screenshots/`.
+
+mod common;
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use common::{TestServer, ingest};
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+
+/// A chromedriver process on a free port; killed when dropped.
+struct Driver {
+    child: tokio::process::Child,
+    _profile: tempfile::TempDir,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.start_kill();
+    }
+}
+
+async fn browser() -> (Driver, Client) {
+    let port = common::smtp::SmtpServer::free_port();
+    let child = tokio::process::Command::new("chromedriver")
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("chromedriver runs (apt-get install chromium chromium-driver)");
+    let profile = tempfile::tempdir().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "chromedriver did not start");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": "/usr/bin/chromium",
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--window-size=1280,900",
+                format!("--user-data-dir={}", profile.path().display()),
+            ]
+        }),
+    );
+    let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(capabilities)
+        .connect(&format!("http://127.0.0.1:{port}"))
+        .await
+        .expect("a Chromium session");
+    (
+        Driver {
+            child,
+            _profile: profile,
+        },
+        client,
+    )
+}
+
+async fn screenshot(client: &Client, name: &str) {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .expect("the target directory")
+        .join("screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    let png = client.screenshot().await.unwrap();
+    assert!(png.starts_with(b"\x89PNG"));
+    std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+}
+
+async fn fill(client: &Client, name: &str, value: &str) {
+    client
+        .find(Locator::Css(&format!("input[name={name}]")))
+        .await
+        .unwrap()
+        .send_keys(value)
+        .await
+        .unwrap();
+}
+
+async fn submit(client: &Client, label: &str) {
+    client
+        .find(Locator::XPath(&format!(
+            "//button[normalize-space()='{label}']"
+        )))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_newcomer_signs_in_sees_the_crash_and_resolves_it() {
+    let db = common::sqlite();
+    let server = TestServer::start(&db, &[]).await;
+    // The demo app's /panic, through mayday-reporter, signed in as Jane.
+    let reporter = mayday_reporter::Reporter::builder(axum_app::build_info())
+        .dsn(server.dsn.clone())
+        .environment("production")
+        .build()
+        .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let app_url = format!("http://{}", listener.local_addr().unwrap());
+    let app = axum_app::app(&reporter);
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let response = reqwest::Client::new()
+        .get(format!("{app_url}/panic?bundle=team"))
+        .header("x-demo-user", "42:jane@example.com:Jane Doe")
+        .header(
+            "user-agent",
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:86.0) Gecko/20100101 Firefox/86.0",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 500);
+    assert!(reporter.flush(Duration::from_secs(10)).await);
+
+    let (_driver, client) = browser().await;
+    client
+        .goto(&format!("{}/login", server.base))
+        .await
+        .unwrap();
+    assert!(
+        client
+            .current_url()
+            .await
+            .unwrap()
+            .as_str()
+            .ends_with("/setup"),
+        "first run"
+    );
+    fill(&client, "email", "admin@example.com").await;
+    fill(&client, "name", "Admin").await;
+    fill(&client, "password", "correct horse battery").await;
+    submit(&client, "Create and sign in").await;
+
+    client
+        .find(Locator::LinkText("default"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let title = "panic: coupon BLACKFRIDAY is not in the discount table";
+    client
+        .find(Locator::LinkText(title))
+        .await
+        .expect("the issue is listed");
+    screenshot(&client, "issue-list").await;
+    client
+        .find(Locator::LinkText(title))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+
+    let page = client.source().await.unwrap();
+    assert!(page.contains("jane@example.com"), "the user's email");
+    assert!(
+        page.contains("axum_app::checkout::apply_coupon"),
+        "the panicking function"
+    );
+    assert!(page.contains("Firefox 86 on Windows 10"));
+    let mailto = client
+        .find(Locator::Css("a[href^='mailto:']"))
+        .await
+        .unwrap()
+        .attr("href")
+        .await
+        .unwrap();
+    assert_eq!(mailto.as_deref(), Some("mailto:jane@example.com"));
+    screenshot(&client, "issue-page").await;
+
+    submit(&client, "Resolve").await;
+    let page = client.source().await.unwrap();
+    assert!(page.contains("resolved"));
+    client
+        .goto(&format!(
+            "{}/projects/{}/issues",
+            server.base, server.project_id
+        ))
+        .await
+        .unwrap();
+    let page = client.source().await.unwrap();
+    assert!(!page.contains(title), "it left the unresolved tab");
+    client.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_event_data_runs_nothing_in_the_browser() {
+    let db = common::sqlite();
+    let server = TestServer::start(&db, &[]).await;
+    let payload = "<img src=x onerror=\"window.xssFired=1\"><script>window.xssFired=2</script>";
+    ingest(
+        &server,
+        &json!({
+            "message": payload,
+            "user": {"id": payload, "email": format!("a@b.c\"><script>window.xssFired=3</script>"), "name": payload},
+            "tags": {"t": payload},
+            "request": {"url": "javascript:window.xssFired=4", "headers": {"X-Evil": payload}},
+            "exception": {"values": [{"type": payload, "value": payload, "stacktrace": {"frames": [
+                {"function": payload, "filename": payload, "in_app": true}
+            ]}}]}
+        }),
+    )
+    .await;
+    let (_driver, client) = browser().await;
+    client
+        .goto(&format!("{}/setup", server.base))
+        .await
+        .unwrap();
+    fill(&client, "email", "admin@example.com").await;
+    fill(&client, "password", "correct horse battery").await;
+    submit(&client, "Create and sign in").await;
+    client
+        .goto(&format!(
+            "{}/projects/{}/issues/1",
+            server.base, server.project_id
+        ))
+        .await
+        .unwrap();
+    let fired = client
+        .execute("return window.xssFired === undefined", vec![])
+        .await
+        .unwrap();
+    assert_eq!(fired, json!(true), "no injected script or handler ran");
+    let injected = client
+        .execute(
+            "return document.querySelectorAll('script, img').length",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(injected, json!(0), "the payloads are text, not elements");
+    let text = client
+        .find(Locator::Css("h1"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(text.contains("<script>"), "shown as text: {text}");
+    client.close().await.unwrap();
+}
