@@ -292,3 +292,46 @@ async fn accounts_tokens_and_visibility() {
         assert!(store.account_by_token("nope").await.unwrap().is_none());
     }
 }
+
+#[tokio::test]
+async fn ui_queries_on_both_databases() {
+    for db in common::databases().await {
+        let store = Store::connect(&db.url).await.unwrap();
+        let project = store.create_project("shop").await.unwrap().project;
+        let now = now_ms();
+        let batch = vec![
+            new_event(project.id, "a", None, now - 86_400_000, "shop@1.0"),
+            new_event(project.id, "a", None, now, "shop@1.1"),
+            new_event(project.id, "a", None, now, "shop@1.1"),
+        ];
+        let mut batch = batch;
+        batch[0].received_at = now - 86_400_000;
+        let stored: Vec<_> = store
+            .ingest_batch(&batch)
+            .await
+            .into_iter()
+            .map(Result::unwrap)
+            .collect();
+        let issue_id = stored[0].issue_id;
+        let counts = store.daily_counts(&[issue_id], 14).await.unwrap();
+        let bars = &counts[&issue_id];
+        assert_eq!(bars.len(), 14, "{}", db.kind);
+        assert_eq!(
+            (bars[12], bars[13]),
+            (1, 2),
+            "{}: yesterday and today",
+            db.kind
+        );
+        let (releases, environments) = store.breakdown(issue_id).await.unwrap();
+        assert_eq!(releases[0], (Some("shop@1.1".to_owned()), 2), "{}", db.kind);
+        assert_eq!(environments, vec![(Some("production".to_owned()), 3)]);
+        let events = store.issue_events(issue_id, 0, 10).await.unwrap();
+        let middle = &events[1].0;
+        let links = store.event_links(issue_id, middle.id).await.unwrap();
+        assert_eq!(links.newer.as_deref(), Some(events[0].0.event_id.as_str()));
+        assert_eq!(links.older.as_deref(), Some(events[2].0.event_id.as_str()));
+        let summary = store.project_summary(project.id).await.unwrap();
+        assert_eq!(summary.unresolved_issues, 1);
+        assert_eq!(summary.events_last_day, 2, "{}", db.kind);
+    }
+}

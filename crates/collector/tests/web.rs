@@ -285,3 +285,46 @@ async fn hostile_event_data_is_shown_as_text() {
     assert!(html.contains("&lt;script&gt;alert"), "shown as text");
     assert!(!html.contains("href=\"javascript:"), "no javascript: links");
 }
+
+#[tokio::test]
+async fn charts_breakdowns_and_links_between_events() {
+    let db = common::sqlite();
+    let server = TestServer::start(&db, &[]).await;
+    let cookie = admin(&server).await;
+    let mut ids = Vec::new();
+    for (release, environment) in [
+        ("shop@1.0", "production"),
+        ("shop@1.1", "production"),
+        ("shop@1.1", "staging"),
+    ] {
+        let mut event = common::panic_event("shop::checkout::apply_coupon", None);
+        event["release"] = json!(release);
+        event["environment"] = json!(environment);
+        ids.push(event["event_id"].as_str().unwrap().to_owned());
+        ingest(&server, &event).await;
+    }
+    let list = format!("/projects/{}/issues", server.project_id);
+    let (_, html) = page(&server, &cookie, &list).await;
+    assert!(
+        html.contains("<svg class=\"chart\""),
+        "a 14-day chart per row"
+    );
+    assert!(html.contains("3 events, one bar a day"));
+
+    let issue = format!("{list}/1");
+    let (_, html) = page(&server, &cookie, &issue).await;
+    assert!(html.contains("By release") && html.contains("By environment"));
+    let release_row = "<td>shop@1.1</td><td class=\"num\">2</td>";
+    assert!(
+        html.contains(release_row),
+        "breakdown by release: {release_row}"
+    );
+    assert!(html.contains("<td>staging</td><td class=\"num\">1</td>"));
+    // The latest event is shown; it links to the older one and the first.
+    assert!(html.contains(&ids[2]));
+    assert!(html.contains(&format!("href=\"{issue}/events/{}\">Older", ids[1])));
+    assert!(html.contains(&format!("href=\"{issue}/events/{}\">First", ids[0])));
+    let (_, first) = page(&server, &cookie, &format!("{issue}/events/{}", ids[0])).await;
+    assert!(first.contains(&format!("href=\"{issue}/events/{}\">Newer", ids[1])));
+    assert!(first.contains(&format!("href=\"{issue}/events/{}\">Latest", ids[2])));
+}

@@ -15,7 +15,7 @@ use sea_orm_migration::MigratorTrait;
 
 pub use notifications::*;
 pub use queries::*;
-pub use web::ProjectSummary;
+pub use web::{EventLinks, ProjectSummary};
 
 /// Why a storage operation failed.
 #[derive(Debug, thiserror::Error)]

@@ -110,3 +110,123 @@ impl Store {
         Ok(Some((row, payload)))
     }
 }
+
+/// The UTC day number of an event's receive time.
+const DAY: &str = "received_at / 86400000";
+
+/// Links from one event to its neighbours in the same issue.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EventLinks {
+    /// The next newer event's id.
+    pub newer: Option<String>,
+    /// The next older event's id.
+    pub older: Option<String>,
+    /// The oldest stored event's id.
+    pub first: Option<String>,
+    /// The newest stored event's id.
+    pub latest: Option<String>,
+}
+
+impl Store {
+    /// The neighbours of event row `event_row_id` in issue `issue_id`.
+    pub async fn event_links(
+        &self,
+        issue_id: i64,
+        event_row_id: i64,
+    ) -> Result<EventLinks, StoreError> {
+        use sea_orm::{QueryOrder, QuerySelect};
+        let id_of = |query: sea_orm::Select<event::Entity>| async move {
+            query
+                .select_only()
+                .column(event::Column::EventId)
+                .limit(1)
+                .into_tuple::<String>()
+                .one(self.db())
+                .await
+        };
+        let of_issue = || event::Entity::find().filter(event::Column::IssueId.eq(issue_id));
+        Ok(EventLinks {
+            newer: id_of(
+                of_issue()
+                    .filter(event::Column::Id.gt(event_row_id))
+                    .order_by_asc(event::Column::Id),
+            )
+            .await?,
+            older: id_of(
+                of_issue()
+                    .filter(event::Column::Id.lt(event_row_id))
+                    .order_by_desc(event::Column::Id),
+            )
+            .await?,
+            first: id_of(of_issue().order_by_asc(event::Column::Id)).await?,
+            latest: id_of(of_issue().order_by_desc(event::Column::Id)).await?,
+        })
+    }
+
+    /// Events per day (UTC) of each issue over the last `days` days, oldest day first.
+    pub async fn daily_counts(
+        &self,
+        issue_ids: &[i64],
+        days: i64,
+    ) -> Result<std::collections::HashMap<i64, Vec<u64>>, StoreError> {
+        use sea_orm::QuerySelect;
+        use sea_orm::sea_query::Expr;
+        let today = now_ms().div_euclid(86_400_000);
+        let start = today - days + 1;
+        let rows: Vec<(i64, i64, i64)> = event::Entity::find()
+            .select_only()
+            .column(event::Column::IssueId)
+            // A literal (not a bound parameter), so that PostgreSQL sees the same
+            // expression in SELECT and GROUP BY.
+            .column_as(Expr::cust(DAY), "day")
+            .column_as(Expr::col(event::Column::Id).count(), "events")
+            .filter(event::Column::IssueId.is_in(issue_ids.iter().copied()))
+            .filter(event::Column::ReceivedAt.gte(start * 86_400_000))
+            .group_by(event::Column::IssueId)
+            .group_by(Expr::cust(DAY))
+            .into_tuple()
+            .all(self.db())
+            .await?;
+        let mut counts: std::collections::HashMap<i64, Vec<u64>> = issue_ids
+            .iter()
+            .map(|id| (*id, vec![0; usize::try_from(days).unwrap_or(0)]))
+            .collect();
+        for (issue_id, day, events) in rows {
+            if let (Some(bars), Ok(slot)) =
+                (counts.get_mut(&issue_id), usize::try_from(day - start))
+            {
+                if let Some(bar) = bars.get_mut(slot) {
+                    *bar = u64::try_from(events).unwrap_or(0);
+                }
+            }
+        }
+        Ok(counts)
+    }
+
+    /// Stored events of an issue by release and by environment, most first.
+    #[allow(clippy::type_complexity)]
+    pub async fn breakdown(
+        &self,
+        issue_id: i64,
+    ) -> Result<(Vec<(Option<String>, i64)>, Vec<(Option<String>, i64)>), StoreError> {
+        use sea_orm::QuerySelect;
+        use sea_orm::sea_query::Expr;
+        let mut out = Vec::new();
+        for column in [event::Column::Release, event::Column::Environment] {
+            let mut rows: Vec<(Option<String>, i64)> = event::Entity::find()
+                .select_only()
+                .column(column)
+                .column_as(Expr::col(event::Column::Id).count(), "events")
+                .filter(event::Column::IssueId.eq(issue_id))
+                .group_by(column)
+                .into_tuple()
+                .all(self.db())
+                .await?;
+            rows.sort_by(|a, b| b.1.cmp(&a.1));
+            out.push(rows);
+        }
+        let environments = out.pop().unwrap_or_default();
+        let releases = out.pop().unwrap_or_default();
+        Ok((releases, environments))
+    }
+}

@@ -354,8 +354,13 @@ async fn issue_list(
     };
     let more = issues.len() as u64 > PAGE;
     issues.truncate(PAGE as usize);
+    let ids: Vec<i64> = issues.iter().map(|i| i.id).collect();
+    let bars = match state.store.daily_counts(&ids, 14).await {
+        Ok(bars) => bars,
+        Err(error) => return storage(error),
+    };
     html(pages::issue_list_page(
-        &signed_in, &project, status, &query, &issues, more,
+        &signed_in, &project, status, &query, &issues, &bars, more,
     ))
 }
 
@@ -392,17 +397,7 @@ async fn issue_page(
         Ok(mut events) => events.pop(),
         Err(error) => return storage(error),
     };
-    let users = match state.store.issue_users(issue_id).await {
-        Ok(users) => users,
-        Err(error) => return storage(error),
-    };
-    html(pages::issue_page(
-        &signed_in,
-        &project,
-        &issue,
-        &users,
-        latest.as_ref(),
-    ))
+    render_issue(&state, &signed_in, &project, &issue, latest).await
 }
 
 async fn event_page(
@@ -419,17 +414,47 @@ async fn event_page(
         Ok(None) => return not_found(),
         Err(error) => return storage(error),
     };
-    let users = match state.store.issue_users(issue_id).await {
+    render_issue(&state, &signed_in, &project, &issue, Some(event)).await
+}
+
+/// The issue page around `event` (the latest, or the one asked for).
+async fn render_issue(
+    state: &AppState,
+    signed_in: &SignedIn,
+    project: &crate::store::entities::project::Model,
+    issue: &crate::store::entities::issue::Model,
+    event: Option<(crate::store::entities::event::Model, serde_json::Value)>,
+) -> Response {
+    let users = match state.store.issue_users(issue.id).await {
         Ok(users) => users,
         Err(error) => return storage(error),
     };
-    html(pages::issue_page(
-        &signed_in,
-        &project,
-        &issue,
-        &users,
-        Some(&event),
-    ))
+    let chart = match state.store.daily_counts(&[issue.id], 30).await {
+        Ok(mut counts) => counts.remove(&issue.id).unwrap_or_default(),
+        Err(error) => return storage(error),
+    };
+    let (releases, environments) = match state.store.breakdown(issue.id).await {
+        Ok(breakdown) => breakdown,
+        Err(error) => return storage(error),
+    };
+    let links = match &event {
+        Some((row, _)) => match state.store.event_links(issue.id, row.id).await {
+            Ok(links) => links,
+            Err(error) => return storage(error),
+        },
+        None => crate::store::EventLinks::default(),
+    };
+    html(pages::issue_page(&pages::IssueView {
+        signed_in,
+        project,
+        issue,
+        users: &users,
+        event: event.as_ref(),
+        chart: &chart,
+        releases: &releases,
+        environments: &environments,
+        links: &links,
+    }))
 }
 
 #[derive(Deserialize)]

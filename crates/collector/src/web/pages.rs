@@ -8,7 +8,7 @@ use super::ListQuery;
 use super::session::SignedIn;
 use crate::notify::facts::describe_user_agent;
 use crate::store::entities::{affected_user, event, issue, project};
-use crate::store::{IssueStatus, ProjectSummary, now_ms};
+use crate::store::{EventLinks, IssueStatus, ProjectSummary, now_ms};
 
 /// The stylesheet, served from the binary.
 pub const STYLESHEET: &str = r#"
@@ -42,6 +42,10 @@ section { margin: 1.4rem 0; }
 .login label { display: block; margin: .6rem 0 .2rem; }
 .login input { width: 100%; }
 .error { color: var(--bad); }
+svg.chart rect { fill: var(--accent); }
+.breakdown { display: flex; gap: 2rem; flex-wrap: wrap; }
+.breakdown > div { min-width: 16rem; }
+nav.events { margin: 1rem 0 0; }
 @media (max-width: 700px) { .wide { display: none; } main { padding: .5rem; } }
 "#;
 
@@ -190,6 +194,7 @@ pub fn issue_list_page(
     status: IssueStatus,
     query: &ListQuery,
     issues: &[issue::Model],
+    bars: &std::collections::HashMap<i64, Vec<u64>>,
     more: bool,
 ) -> Markup {
     let base = format!("/projects/{}/issues", project.id);
@@ -239,7 +244,7 @@ pub fn issue_list_page(
                 table {
                     thead { tr {
                         th { "Issue" } th.wide { "Level" } th.num { "Events" } th.num { "Users" }
-                        th.wide { "First seen" } th { "Last seen" }
+                        th.wide { "First seen" } th { "Last seen" } th.wide { "14 days" }
                     } }
                     tbody {
                         @for issue in issues {
@@ -253,6 +258,7 @@ pub fn issue_list_page(
                                 td.num { (issue.user_count) }
                                 td.wide { (when(issue.first_seen)) }
                                 td { (when(issue.last_seen)) }
+                                td.wide { (bar_chart(bars.get(&issue.id).map_or(&[][..], Vec::as_slice), 84, 24)) }
                             }
                         }
                     }
@@ -263,14 +269,68 @@ pub fn issue_list_page(
     )
 }
 
+/// Events per day as an inline SVG bar chart (no script, no external resources).
+fn bar_chart(counts: &[u64], width: u32, height: u32) -> Markup {
+    let max = counts.iter().copied().max().unwrap_or(0).max(1);
+    let n = u32::try_from(counts.len()).unwrap_or(1).max(1);
+    let step = (width / n).max(1);
+    let total: u64 = counts.iter().sum();
+    html! {
+        svg.chart width=(width) height=(height) viewBox={ "0 0 " (width) " " (height) } role="img" {
+            title { (total) " events, one bar a day" }
+            @for (i, count) in counts.iter().enumerate() {
+                @let h = u32::try_from(count * u64::from(height) / max).unwrap_or(height).max(u32::from(*count > 0));
+                rect x=(u32::try_from(i).unwrap_or(0) * step) y=(height - h) width=(step.saturating_sub(1).max(1)) height=(h) {
+                    title { (count) }
+                }
+            }
+        }
+    }
+}
+
+/// What the issue page shows.
+pub struct IssueView<'a> {
+    /// Who is looking.
+    pub signed_in: &'a SignedIn,
+    /// The project.
+    pub project: &'a project::Model,
+    /// The issue.
+    pub issue: &'a issue::Model,
+    /// Its affected users.
+    pub users: &'a [affected_user::Model],
+    /// The event shown.
+    pub event: Option<&'a (event::Model, serde_json::Value)>,
+    /// Events per day, last 30 days.
+    pub chart: &'a [u64],
+    /// Stored events by release.
+    pub releases: &'a [(Option<String>, i64)],
+    /// Stored events by environment.
+    pub environments: &'a [(Option<String>, i64)],
+    /// Links to other events.
+    pub links: &'a EventLinks,
+}
+
+fn breakdown(title: &str, rows: &[(Option<String>, i64)]) -> Markup {
+    html! {
+        div {
+            h3 { (title) }
+            table { tbody { @for (value, count) in rows {
+                tr { td { (value.clone().unwrap_or_else(|| "(none)".into())) } td.num { (count) } }
+            } } }
+        }
+    }
+}
+
 /// An issue with its users and one event.
-pub fn issue_page(
-    signed_in: &SignedIn,
-    project: &project::Model,
-    issue: &issue::Model,
-    users: &[affected_user::Model],
-    event: Option<&(event::Model, serde_json::Value)>,
-) -> Markup {
+pub fn issue_page(view: &IssueView<'_>) -> Markup {
+    let IssueView {
+        signed_in,
+        project,
+        issue,
+        users,
+        event,
+        ..
+    } = *view;
     let base = format!("/projects/{}/issues/{}", project.id, issue.id);
     let actions: &[(&str, &str)] = match issue.status.as_str() {
         "resolved" => &[("unresolved", "Reopen")],
@@ -303,6 +363,14 @@ pub fn issue_page(
                 }
             }
             section {
+                h2 { "Events, last 30 days" }
+                (bar_chart(view.chart, 600, 60))
+                div.breakdown {
+                    (breakdown("By release", view.releases))
+                    (breakdown("By environment", view.environments))
+                }
+            }
+            section {
                 h2 { "Affected users" }
                 @if users.is_empty() { p.muted { "No user information in these events." } } @else {
                     table {
@@ -322,6 +390,15 @@ pub fn issue_page(
                 }
             }
             @if let Some((row, payload)) = event {
+                nav.events {
+                    @for (label, target) in [("Latest", &view.links.latest), ("Newer", &view.links.newer), ("Older", &view.links.older), ("First", &view.links.first)] {
+                        @match target {
+                            Some(id) if id != &row.event_id => { a href={ (base) "/events/" (id) } { (label) } }
+                            _ => { span.muted { (label) } }
+                        }
+                        " "
+                    }
+                }
                 (event_view(row, payload))
             }
         },
