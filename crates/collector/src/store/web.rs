@@ -222,7 +222,7 @@ impl Store {
                 .into_tuple()
                 .all(self.db())
                 .await?;
-            rows.sort_by(|a, b| b.1.cmp(&a.1));
+            rows.sort_by_key(|row| std::cmp::Reverse(row.1));
             out.push(rows);
         }
         let environments = out.pop().unwrap_or_default();
