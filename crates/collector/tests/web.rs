@@ -328,3 +328,184 @@ async fn charts_breakdowns_and_links_between_events() {
     assert!(first.contains(&format!("href=\"{issue}/events/{}\">Newer", ids[1])));
     assert!(first.contains(&format!("href=\"{issue}/events/{}\">Latest", ids[2])));
 }
+
+async fn post_form(
+    server: &TestServer,
+    cookie: &str,
+    path: &str,
+    fields: &[(&str, &str)],
+) -> StatusCode {
+    client()
+        .post(format!("{}{path}", server.base))
+        .header(COOKIE, cookie)
+        .form(fields)
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+#[tokio::test]
+async fn project_settings_keys_recipients_and_limits() {
+    let db = common::sqlite();
+    let server = TestServer::start(&db, &[]).await;
+    let cookie = admin(&server).await;
+    let settings = format!("/projects/{}/settings", server.project_id);
+    let (status, html) = page(&server, &cookie, &settings).await;
+    assert_eq!(status, 200);
+    assert!(html.contains(&server.dsn), "the DSN");
+    assert!(
+        html.contains(&format!("data-copy=\"{}\"", server.dsn)),
+        "with a copy button"
+    );
+    let token = csrf(&html);
+
+    assert_eq!(
+        post_form(&server, &cookie, &settings, &[("action", "create_key")]).await,
+        StatusCode::FORBIDDEN,
+        "CSRF"
+    );
+    assert_eq!(
+        post_form(
+            &server,
+            &cookie,
+            &settings,
+            &[("csrf", &token), ("action", "create_key")]
+        )
+        .await,
+        StatusCode::SEE_OTHER
+    );
+    let keys = server
+        .state
+        .store
+        .project_keys(server.project_id)
+        .await
+        .unwrap();
+    assert_eq!(keys.len(), 2);
+    let first = keys[0].id.to_string();
+    post_form(
+        &server,
+        &cookie,
+        &settings,
+        &[
+            ("csrf", &token),
+            ("action", "disable_key"),
+            ("key_id", &first),
+        ],
+    )
+    .await;
+    let refused = reqwest::Client::new()
+        .post(server.envelope_url())
+        .header("x-sentry-auth", server.auth())
+        .body(common::envelope(&json!({"message": "m"})))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        refused.status(),
+        StatusCode::FORBIDDEN,
+        "a disabled key is refused"
+    );
+
+    post_form(
+        &server,
+        &cookie,
+        &settings,
+        &[
+            ("csrf", &token),
+            ("action", "add_recipient"),
+            ("email", "team@shop.example"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        server
+            .state
+            .store
+            .recipients(server.project_id)
+            .await
+            .unwrap(),
+        ["team@shop.example"]
+    );
+    post_form(
+        &server,
+        &cookie,
+        &settings,
+        &[
+            ("csrf", &token),
+            ("action", "limits"),
+            ("rate_limit", "120"),
+            ("spike_events", "50"),
+            ("spike_minutes", "5"),
+        ],
+    )
+    .await;
+    let project = server
+        .state
+        .store
+        .project(server.project_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (
+            project.rate_limit_per_minute,
+            project.spike_threshold,
+            project.spike_window_minutes
+        ),
+        (120, 50, 5)
+    );
+}
+
+#[tokio::test]
+async fn admins_create_users_and_add_them_to_projects() {
+    let db = common::sqlite();
+    let server = TestServer::start(&db, &[]).await;
+    let cookie = admin(&server).await;
+    let (status, html) = page(&server, &cookie, "/admin/users").await;
+    assert_eq!(status, 200);
+    let token = csrf(&html);
+    let created = post_form(
+        &server,
+        &cookie,
+        "/admin/users",
+        &[
+            ("csrf", &token),
+            ("action", "create"),
+            ("email", "dev@example.com"),
+            ("name", "Dev"),
+            ("password", "long enough"),
+        ],
+    )
+    .await;
+    assert_eq!(created, StatusCode::SEE_OTHER);
+    let dev = sign_in(&server, "dev@example.com", "long enough").await;
+    let list = format!("/projects/{}/issues", server.project_id);
+    assert_eq!(
+        page(&server, &dev, &list).await.0,
+        StatusCode::NOT_FOUND,
+        "not a member yet"
+    );
+    assert_eq!(
+        page(&server, &dev, "/admin/users").await.0,
+        StatusCode::NOT_FOUND,
+        "not an admin"
+    );
+    post_form(
+        &server,
+        &cookie,
+        "/admin/users",
+        &[
+            ("csrf", &token),
+            ("action", "add_member"),
+            ("email", "dev@example.com"),
+            ("project", "default"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        page(&server, &dev, &list).await.0,
+        StatusCode::OK,
+        "a member now"
+    );
+}

@@ -230,3 +230,78 @@ impl Store {
         Ok((releases, environments))
     }
 }
+
+impl Store {
+    /// A project's keys, oldest first.
+    pub async fn project_keys(
+        &self,
+        project_id: i64,
+    ) -> Result<Vec<super::entities::project_key::Model>, StoreError> {
+        use super::entities::project_key;
+        use sea_orm::QueryOrder;
+        Ok(project_key::Entity::find()
+            .filter(project_key::Column::ProjectId.eq(project_id))
+            .order_by_asc(project_key::Column::Id)
+            .all(self.db())
+            .await?)
+    }
+
+    /// Adds a key to a project.
+    pub async fn create_key(&self, project_id: i64) -> Result<(), StoreError> {
+        use super::entities::project_key;
+        project_key::ActiveModel {
+            id: NotSet,
+            project_id: Set(project_id),
+            public_key: Set(super::random_hex(1)),
+            active: Set(true),
+            created_at: Set(now_ms()),
+        }
+        .insert(self.db())
+        .await?;
+        Ok(())
+    }
+
+    /// Enables or disables a key of a project.
+    pub async fn set_key_active(
+        &self,
+        project_id: i64,
+        key_id: i64,
+        active: bool,
+    ) -> Result<(), StoreError> {
+        use super::entities::project_key;
+        let key = project_key::Entity::find_by_id(key_id)
+            .filter(project_key::Column::ProjectId.eq(project_id))
+            .one(self.db())
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("key {key_id}")))?;
+        let mut key: project_key::ActiveModel = key.into();
+        key.active = Set(active);
+        key.update(self.db()).await?;
+        Ok(())
+    }
+
+    /// Sets a project's events-per-minute limit per key, by id (0: the default).
+    pub async fn set_rate_limit_of(
+        &self,
+        project_id: i64,
+        per_minute: i64,
+    ) -> Result<(), StoreError> {
+        let project = self
+            .project(project_id)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("project {project_id}")))?;
+        let mut project: project::ActiveModel = project.into();
+        project.rate_limit_per_minute = Set(per_minute.max(0));
+        project.update(self.db()).await?;
+        Ok(())
+    }
+
+    /// Every account, by email.
+    pub async fn accounts(&self) -> Result<Vec<account::Model>, StoreError> {
+        use sea_orm::QueryOrder;
+        Ok(account::Entity::find()
+            .order_by_asc(account::Column::Email)
+            .all(self.db())
+            .await?)
+    }
+}

@@ -8,6 +8,7 @@
 // it on every error path would only move the cost around.
 #![allow(clippy::result_large_err)]
 
+mod admin;
 mod pages;
 pub mod session;
 
@@ -43,7 +44,16 @@ pub fn routes() -> Router<AppState> {
             "/projects/{project_id}/issues/{issue_id}/status",
             post(change_status),
         )
+        .route(
+            "/projects/{project_id}/settings",
+            get(admin::settings_page).post(admin::change_settings),
+        )
+        .route(
+            "/admin/users",
+            get(admin::users_page).post(admin::change_users),
+        )
         .route("/static/mayday.css", get(stylesheet))
+        .route("/static/copy.js", get(copy_script))
         .layer(middleware::map_response(security_headers))
 }
 
@@ -67,6 +77,14 @@ async fn security_headers(mut response: Response) -> Response {
         HeaderValue::from_static("same-origin"),
     );
     response
+}
+
+/// The one script: copy buttons (`data-copy`). Served from here, as the CSP allows.
+async fn copy_script() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        "document.querySelectorAll('[data-copy]').forEach(function (button) {\n  button.addEventListener('click', function () {\n    navigator.clipboard.writeText(button.dataset.copy).then(function () { button.textContent = 'Copied'; });\n  });\n});\n",
+    )
 }
 
 async fn stylesheet() -> impl IntoResponse {

@@ -42,6 +42,7 @@ section { margin: 1.4rem 0; }
 .login label { display: block; margin: .6rem 0 .2rem; }
 .login input { width: 100%; }
 .error { color: var(--bad); }
+form.inline { display: inline; }
 svg.chart rect { fill: var(--accent); }
 .breakdown { display: flex; gap: 2rem; flex-wrap: wrap; }
 .breakdown > div { min-width: 16rem; }
@@ -58,11 +59,13 @@ fn layout(title: &str, signed_in: Option<&SignedIn>, body: Markup) -> Markup {
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · Mayday" }
                 link rel="stylesheet" href="/static/mayday.css";
+                script src="/static/copy.js" defer {}
             }
             body {
                 header {
                     a href="/" { "Mayday" }
                     @if let Some(signed_in) = signed_in {
+                        @if signed_in.account.is_admin { a href="/admin/users" { "Users" } }
                         form method="post" action="/logout" {
                             input type="hidden" name="csrf" value=(signed_in.csrf);
                             span class="muted" { (signed_in.account.email) " " }
@@ -220,7 +223,7 @@ pub fn issue_list_page(
         &project.name,
         Some(signed_in),
         html! {
-            h1 { (project.name) }
+            h1 { (project.name) " " small { a href={ "/projects/" (project.id) "/settings" } { "settings" } } }
             nav.tabs {
                 @for tab in [IssueStatus::Unresolved, IssueStatus::Resolved, IssueStatus::Ignored] {
                     a class=[(tab == status).then_some("current")] href={ (base) "?status=" (tab.as_str()) } { (tab.as_str()) }
@@ -496,4 +499,148 @@ fn event_view(row: &event::Model, payload: &serde_json::Value) -> Markup {
             details { summary { "Raw JSON" } pre { (raw) } }
         }
     }
+}
+
+/// What the settings page shows.
+pub struct SettingsView<'a> {
+    /// Who is looking.
+    pub signed_in: &'a SignedIn,
+    /// The project.
+    pub project: &'a project::Model,
+    /// Keys with their DSNs.
+    pub keys: &'a [(crate::store::entities::project_key::Model, String)],
+    /// Notification recipients.
+    pub recipients: &'a [String],
+    /// The collector's default rate limit.
+    pub default_rate_limit: u64,
+    /// Events kept per issue.
+    pub retention_events: u64,
+    /// Days events are kept.
+    pub retention_days: u64,
+}
+
+fn action_form(
+    csrf: &str,
+    action: &str,
+    fields: &[(&str, String)],
+    label: &str,
+    target: &str,
+) -> Markup {
+    html! {
+        form.inline method="post" action=(target) {
+            input type="hidden" name="csrf" value=(csrf);
+            input type="hidden" name="action" value=(action);
+            @for (name, value) in fields { input type="hidden" name=(name) value=(value); }
+            button type="submit" { (label) }
+        }
+    }
+}
+
+/// Project settings: DSNs and keys, recipients, limits, retention.
+pub fn settings_page(view: &SettingsView<'_>) -> Markup {
+    let project = view.project;
+    let csrf = &view.signed_in.csrf;
+    let target = format!("/projects/{}/settings", project.id);
+    layout(
+        &format!("{} settings", project.name),
+        Some(view.signed_in),
+        html! {
+            p { a href={ "/projects/" (project.id) "/issues" } { "← " (project.name) } }
+            h1 { (project.name) " settings" }
+            section {
+                h2 { "Keys" }
+                table { tbody { @for (key, dsn) in view.keys {
+                    tr {
+                        td { code { (dsn) } }
+                        td { @if key.active { "active" } @else { span.muted { "disabled" } } }
+                        td {
+                            button type="button" data-copy=(dsn) { "Copy DSN" } " "
+                            @if key.active {
+                                (action_form(csrf, "disable_key", &[("key_id", key.id.to_string())], "Disable", &target))
+                            } @else {
+                                (action_form(csrf, "enable_key", &[("key_id", key.id.to_string())], "Enable", &target))
+                            }
+                        }
+                    }
+                } } }
+                p { (action_form(csrf, "create_key", &[], "Create a key", &target)) }
+            }
+            section {
+                h2 { "Notification recipients" }
+                table { tbody { @for email in view.recipients {
+                    tr { td { (email) } td { (action_form(csrf, "remove_recipient", &[("email", email.clone())], "Remove", &target)) } }
+                } } }
+                form method="post" action=(target) {
+                    input type="hidden" name="csrf" value=(csrf);
+                    input type="hidden" name="action" value="add_recipient";
+                    input type="email" name="email" placeholder="team@example.com" required;
+                    " " button type="submit" { "Add" }
+                }
+            }
+            section {
+                h2 { "Limits" }
+                form method="post" action=(target) {
+                    input type="hidden" name="csrf" value=(csrf);
+                    input type="hidden" name="action" value="limits";
+                    p { label { "Events per minute per key (0: the default, " (view.default_rate_limit) ") "
+                        input type="number" min="0" name="rate_limit" value=(project.rate_limit_per_minute); } }
+                    p { label { "Spike notification: more than " input type="number" min="0" name="spike_events" value=(project.spike_threshold);
+                        " events in " input type="number" min="1" name="spike_minutes" value=(project.spike_window_minutes); " minutes (0 events: off)" } }
+                    button type="submit" { "Save" }
+                }
+            }
+            section {
+                h2 { "Retention" }
+                p { "At most " (view.retention_events) " events per issue are kept, none older than "
+                    (view.retention_days) " days; counts include the deleted ones. Set by "
+                    code { "MAYDAY_RETENTION_EVENTS_PER_ISSUE" } " and " code { "MAYDAY_RETENTION_DAYS" } "." }
+            }
+        },
+    )
+}
+
+/// Accounts, for admins: create, add to projects.
+pub fn users_page(
+    signed_in: &SignedIn,
+    accounts: &[crate::store::entities::account::Model],
+    projects: &[project::Model],
+    error: Option<&str>,
+) -> Markup {
+    layout(
+        "Users",
+        Some(signed_in),
+        html! {
+            h1 { "Users" }
+            @if let Some(error) = error { p.error { (error) } }
+            table {
+                thead { tr { th { "Email" } th { "Name" } th { "Role" } } }
+                tbody { @for account in accounts {
+                    tr { td { (account.email) } td { (account.name.clone().unwrap_or_default()) }
+                        td { @if account.is_admin { "admin" } @else { "member" } } }
+                } }
+            }
+            section {
+                h2 { "Create a user" }
+                form method="post" action="/admin/users" {
+                    input type="hidden" name="csrf" value=(signed_in.csrf);
+                    input type="hidden" name="action" value="create";
+                    input type="email" name="email" placeholder="Email" required; " "
+                    input type="text" name="name" placeholder="Name"; " "
+                    input type="password" name="password" placeholder="Password (8+)" minlength="8" required; " "
+                    label { input type="checkbox" name="admin" value="1"; " admin" } " "
+                    button type="submit" { "Create" }
+                }
+            }
+            section {
+                h2 { "Add a user to a project" }
+                form method="post" action="/admin/users" {
+                    input type="hidden" name="csrf" value=(signed_in.csrf);
+                    input type="hidden" name="action" value="add_member";
+                    input type="email" name="email" placeholder="Email" required; " "
+                    select name="project" { @for project in projects { option value=(project.name) { (project.name) } } } " "
+                    button type="submit" { "Add" }
+                }
+            }
+        },
+    )
 }
