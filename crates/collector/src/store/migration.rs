@@ -12,6 +12,7 @@ impl MigratorTrait for Migrator {
             Box::new(Initial),
             Box::new(Notifications),
             Box::new(WebSessions),
+            Box::new(FilterIndexes),
         ]
     }
 }
@@ -535,5 +536,54 @@ impl MigrationTrait for WebSessions {
                 .to_owned(),
         )
         .await
+    }
+}
+
+/// Indexes for the issue list: its environment and release filters (does an issue have
+/// events in this environment?) and its sort orders.
+struct FilterIndexes;
+
+impl MigrationName for FilterIndexes {
+    fn name(&self) -> &str {
+        "m0004_issue_list_indexes"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for FilterIndexes {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        for (name, column) in [
+            ("event_issue_environment", Event::Environment),
+            ("event_issue_release", Event::Release),
+        ] {
+            m.create_index(
+                Index::create()
+                    .name(name)
+                    .table(Event::Table)
+                    .col(Event::IssueId)
+                    .col(column)
+                    .if_not_exists()
+                    .to_owned(),
+            )
+            .await?;
+        }
+        for (name, column) in [
+            ("issue_project_status_first_seen", Issue::FirstSeen),
+            ("issue_project_status_events", Issue::EventCount),
+            ("issue_project_status_users", Issue::UserCount),
+        ] {
+            m.create_index(
+                Index::create()
+                    .name(name)
+                    .table(Issue::Table)
+                    .col(Issue::ProjectId)
+                    .col(Issue::Status)
+                    .col(column)
+                    .if_not_exists()
+                    .to_owned(),
+            )
+            .await?;
+        }
+        Ok(())
     }
 }

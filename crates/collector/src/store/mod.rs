@@ -99,6 +99,11 @@ impl Store {
         &self.db
     }
 
+    /// The raw connection, for tools such as the benchmark's seeding.
+    pub fn connection(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
     /// Whether the database answers.
     pub async fn ping(&self) -> Result<(), StoreError> {
         self.db.ping().await?;

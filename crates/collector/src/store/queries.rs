@@ -462,17 +462,19 @@ impl Store {
             (event::Column::Release, &filter.release),
         ] {
             if let Some(value) = value {
-                condition = condition.add(
-                    issue::Column::Id.in_subquery(
-                        Query::select()
-                            .distinct()
-                            .column(event::Column::IssueId)
-                            .from(event::Entity)
-                            .and_where(event::Column::ProjectId.eq(project_id))
-                            .and_where(column.eq(value.as_str()))
-                            .to_owned(),
-                    ),
-                );
+                // Correlated EXISTS: walking issues in list order and probing each one's
+                // events (index on issue_id, environment/release) stops after a page.
+                condition = condition.add(Expr::exists(
+                    Query::select()
+                        .expr(Expr::val(1))
+                        .from(event::Entity)
+                        .and_where(
+                            Expr::col((event::Entity, event::Column::IssueId))
+                                .equals((issue::Entity, issue::Column::Id)),
+                        )
+                        .and_where(Expr::col((event::Entity, column)).eq(value.as_str()))
+                        .to_owned(),
+                ));
             }
         }
         if let Some(query) = filter.query.as_deref().filter(|q| !q.trim().is_empty()) {
