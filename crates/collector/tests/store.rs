@@ -335,3 +335,41 @@ async fn ui_queries_on_both_databases() {
         assert_eq!(summary.events_last_day, 2, "{}", db.kind);
     }
 }
+
+#[tokio::test]
+async fn a_project_can_keep_fewer_events_than_the_default() {
+    for db in common::databases().await {
+        let store = Store::connect(&db.url).await.unwrap();
+        let strict = store.create_project("strict").await.unwrap().project;
+        let relaxed = store.create_project("relaxed").await.unwrap().project;
+        store.set_retention(strict.id, 2, 0).await.unwrap();
+        let now = now_ms();
+        let batch: Vec<_> = (0..5)
+            .flat_map(|i| {
+                [
+                    new_event(strict.id, "a", None, now + i, "r"),
+                    new_event(relaxed.id, "a", None, now + i, "r"),
+                ]
+            })
+            .collect();
+        let stored: Vec<_> = store
+            .ingest_batch(&batch)
+            .await
+            .into_iter()
+            .map(Result::unwrap)
+            .collect();
+        store.apply_retention(4, 90 * 86_400_000).await.unwrap();
+        assert_eq!(
+            store.stored_event_count(stored[0].issue_id).await.unwrap(),
+            2,
+            "{}: its own limit",
+            db.kind
+        );
+        assert_eq!(
+            store.stored_event_count(stored[1].issue_id).await.unwrap(),
+            4,
+            "{}: the default",
+            db.kind
+        );
+    }
+}

@@ -21,6 +21,10 @@ pub mod project {
         pub spike_threshold: i64,
         /// The spike window, in minutes.
         pub spike_window_minutes: i64,
+        /// Events kept per issue; 0 means the collector's default.
+        pub retention_events_per_issue: i64,
+        /// Days events are kept; 0 means the collector's default.
+        pub retention_days: i64,
         /// Creation time.
         pub created_at: i64,
     }

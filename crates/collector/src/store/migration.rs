@@ -13,6 +13,7 @@ impl MigratorTrait for Migrator {
             Box::new(Notifications),
             Box::new(WebSessions),
             Box::new(FilterIndexes),
+            Box::new(ProjectRetention),
         ]
     }
 }
@@ -580,6 +581,42 @@ impl MigrationTrait for FilterIndexes {
                     .col(Issue::Status)
                     .col(column)
                     .if_not_exists()
+                    .to_owned(),
+            )
+            .await?;
+        }
+        Ok(())
+    }
+}
+
+/// Retention per project (0: the collector's defaults).
+struct ProjectRetention;
+
+impl MigrationName for ProjectRetention {
+    fn name(&self) -> &str {
+        "m0005_project_retention"
+    }
+}
+
+#[derive(DeriveIden)]
+enum ProjectRetentionColumns {
+    #[sea_orm(iden = "project")]
+    Table,
+    RetentionEventsPerIssue,
+    RetentionDays,
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for ProjectRetention {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        for column in [
+            ProjectRetentionColumns::RetentionEventsPerIssue,
+            ProjectRetentionColumns::RetentionDays,
+        ] {
+            m.alter_table(
+                Table::alter()
+                    .table(ProjectRetentionColumns::Table)
+                    .add_column(ColumnDef::new(column).big_integer().not_null().default(0))
                     .to_owned(),
             )
             .await?;

@@ -216,6 +216,8 @@ impl Store {
             rate_limit_per_minute: Set(0),
             spike_threshold: Set(0),
             spike_window_minutes: Set(10),
+            retention_events_per_issue: Set(0),
+            retention_days: Set(0),
             created_at: Set(now_ms()),
         }
         .insert(&txn)
@@ -570,50 +572,81 @@ impl Store {
             .await?)
     }
 
-    /// Deletes events older than `max_age_ms` and, per issue, all but the newest
-    /// `max_per_issue`. Issue counts are kept. Returns how many rows were deleted.
+    /// Deletes, per project, events older than its retention and, per issue, all but
+    /// the newest events it keeps. A project's own settings (non-zero) override the
+    /// defaults given here. Issue counts are kept. Returns how many rows were deleted.
     pub async fn apply_retention(
         &self,
-        max_per_issue: u64,
-        max_age_ms: i64,
+        default_per_issue: u64,
+        default_age_ms: i64,
     ) -> Result<u64, StoreError> {
+        let projects = project::Entity::find().all(self.db()).await?;
         let _turn = self.write_turn().await;
-        let cutoff = now_ms() - max_age_ms;
-        let mut deleted = event::Entity::delete_many()
-            .filter(event::Column::ReceivedAt.lt(cutoff))
-            .exec(self.db())
-            .await?
-            .rows_affected;
-        let crowded: Vec<i64> = event::Entity::find()
-            .select_only()
-            .column(event::Column::IssueId)
-            .group_by(event::Column::IssueId)
-            .having(Expr::expr(Expr::col(event::Column::Id).count()).gt(max_per_issue))
-            .into_tuple()
-            .all(self.db())
-            .await?;
-        for issue_id in crowded {
-            // The id of the oldest event to keep; everything older goes.
-            let keep_from: Option<i64> = event::Entity::find()
+        let mut deleted = 0;
+        for project in projects {
+            let per_issue = u64::try_from(project.retention_events_per_issue)
+                .ok()
+                .filter(|n| *n > 0)
+                .unwrap_or(default_per_issue);
+            let age_ms = Some(project.retention_days)
+                .filter(|d| *d > 0)
+                .map_or(default_age_ms, |d| d.saturating_mul(86_400_000));
+            deleted += event::Entity::delete_many()
+                .filter(event::Column::ProjectId.eq(project.id))
+                .filter(event::Column::ReceivedAt.lt(now_ms() - age_ms))
+                .exec(self.db())
+                .await?
+                .rows_affected;
+            let crowded: Vec<i64> = event::Entity::find()
                 .select_only()
-                .column(event::Column::Id)
-                .filter(event::Column::IssueId.eq(issue_id))
-                .order_by_desc(event::Column::Id)
-                .offset(max_per_issue.saturating_sub(1))
-                .limit(1)
+                .column(event::Column::IssueId)
+                .filter(event::Column::ProjectId.eq(project.id))
+                .group_by(event::Column::IssueId)
+                .having(Expr::expr(Expr::col(event::Column::Id).count()).gt(per_issue))
                 .into_tuple()
-                .one(self.db())
+                .all(self.db())
                 .await?;
-            if let Some(keep_from) = keep_from {
-                deleted += event::Entity::delete_many()
+            for issue_id in crowded {
+                // The id of the oldest event to keep; everything older goes.
+                let keep_from: Option<i64> = event::Entity::find()
+                    .select_only()
+                    .column(event::Column::Id)
                     .filter(event::Column::IssueId.eq(issue_id))
-                    .filter(event::Column::Id.lt(keep_from))
-                    .exec(self.db())
-                    .await?
-                    .rows_affected;
+                    .order_by_desc(event::Column::Id)
+                    .offset(per_issue.saturating_sub(1))
+                    .limit(1)
+                    .into_tuple()
+                    .one(self.db())
+                    .await?;
+                if let Some(keep_from) = keep_from {
+                    deleted += event::Entity::delete_many()
+                        .filter(event::Column::IssueId.eq(issue_id))
+                        .filter(event::Column::Id.lt(keep_from))
+                        .exec(self.db())
+                        .await?
+                        .rows_affected;
+                }
             }
         }
         Ok(deleted)
+    }
+
+    /// Sets a project's retention: events kept per issue and days (0: the defaults).
+    pub async fn set_retention(
+        &self,
+        project_id: i64,
+        per_issue: i64,
+        days: i64,
+    ) -> Result<(), StoreError> {
+        let project = project::Entity::find_by_id(project_id)
+            .one(self.db())
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("project {project_id}")))?;
+        let mut project: project::ActiveModel = project.into();
+        project.retention_events_per_issue = Set(per_issue.max(0));
+        project.retention_days = Set(days.max(0));
+        project.update(self.db()).await?;
+        Ok(())
     }
 }
 

@@ -59,6 +59,10 @@ pub(super) struct SettingsForm {
     spike_events: Option<i64>,
     #[serde(default)]
     spike_minutes: Option<i64>,
+    #[serde(default)]
+    retention_events: Option<i64>,
+    #[serde(default)]
+    retention_days: Option<i64>,
 }
 
 pub(super) async fn change_settings(
@@ -103,6 +107,15 @@ pub(super) async fn change_settings(
                 }
                 Err(error) => Err(error),
             }
+        }
+        ("retention", _, _) => {
+            store
+                .set_retention(
+                    project_id,
+                    form.retention_events.unwrap_or(0),
+                    form.retention_days.unwrap_or(0),
+                )
+                .await
         }
         _ => return error_page(StatusCode::BAD_REQUEST, "Unknown change."),
     };

@@ -591,9 +591,16 @@ pub fn settings_page(view: &SettingsView<'_>) -> Markup {
             }
             section {
                 h2 { "Retention" }
-                p { "At most " (view.retention_events) " events per issue are kept, none older than "
-                    (view.retention_days) " days; counts include the deleted ones. Set by "
-                    code { "MAYDAY_RETENTION_EVENTS_PER_ISSUE" } " and " code { "MAYDAY_RETENTION_DAYS" } "." }
+                form method="post" action=(target) {
+                    input type="hidden" name="csrf" value=(csrf);
+                    input type="hidden" name="action" value="retention";
+                    p { label { "Events kept per issue (0: the default, " (view.retention_events) ") "
+                        input type="number" min="0" name="retention_events" value=(project.retention_events_per_issue); } }
+                    p { label { "Days events are kept (0: the default, " (view.retention_days) ") "
+                        input type="number" min="0" name="retention_days" value=(project.retention_days); } }
+                    p.muted { "Issue counts include deleted events." }
+                    button type="submit" { "Save" }
+                }
             }
         },
     )
