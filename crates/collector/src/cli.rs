@@ -168,7 +168,8 @@ pub fn hash_password(password: &str) -> anyhow::Result<String> {
 /// Runs a command other than `serve`.
 pub async fn run(config: &Config, store: &Store, command: Command) -> anyhow::Result<()> {
     match command {
-        Command::Serve => unreachable_serve(),
+        // `main` runs the server itself.
+        Command::Serve => {}
         Command::Project(ProjectCommand::Create { name }) => {
             let created = store.create_project(&name).await?;
             let key = &created.keys[0];
@@ -289,8 +290,4 @@ pub fn check_webhook_url(url: &str) -> anyhow::Result<()> {
         }
         _ => bail!("{url:?} is not an http:// or https:// URL"),
     }
-}
-
-fn unreachable_serve() {
-    // `main` runs `serve` itself; nothing to do here.
 }

@@ -21,6 +21,31 @@ pub struct TestDb {
     /// `sqlite` or `postgres`.
     pub kind: &'static str,
     _dir: Option<tempfile::TempDir>,
+    /// For PostgreSQL: the server's admin URL and the database to drop.
+    postgres: Option<(String, String)>,
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some((admin_url, name)) = self.postgres.take() else {
+            return;
+        };
+        // Drop may run inside a runtime; use a thread with its own to drop the database.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            runtime.block_on(async {
+                if let Ok(admin) = Database::connect(&admin_url).await {
+                    let _ = admin
+                        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .await;
+                }
+            });
+        })
+        .join();
+    }
 }
 
 /// An SQLite file in a fresh temporary folder.
@@ -31,6 +56,7 @@ pub fn sqlite() -> TestDb {
         url,
         kind: "sqlite",
         _dir: Some(dir),
+        postgres: None,
     }
 }
 
@@ -51,6 +77,7 @@ pub async fn postgres() -> Option<TestDb> {
         url: url.to_string(),
         kind: "postgres",
         _dir: None,
+        postgres: Some((admin_url, name)),
     })
 }
 
