@@ -103,15 +103,7 @@ async fn a_newcomer_signs_in_sees_the_crash_and_resolves_it() {
     let db = common::sqlite();
     let server = TestServer::start(&db, &[]).await;
     // The demo app's /panic, through mayday-reporter, signed in as Jane.
-    let reporter = mayday_reporter::Reporter::builder(axum_app::build_info())
-        .dsn(server.dsn.clone())
-        .environment("production")
-        .build()
-        .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let app_url = format!("http://{}", listener.local_addr().unwrap());
-    let app = axum_app::app(&reporter);
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let (reporter, app_url) = common::demo_app(&server, "production").await;
     let response = reqwest::Client::new()
         .get(format!("{app_url}/panic?bundle=team"))
         .header("x-demo-user", "42:jane@example.com:Jane Doe")

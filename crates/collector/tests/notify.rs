@@ -451,15 +451,7 @@ async fn the_demo_apps_panic_emails_the_team_naming_the_user() {
         .add_recipient(server.project_id, "team@shop.example")
         .await
         .unwrap();
-    let reporter = mayday_reporter::Reporter::builder(axum_app::build_info())
-        .dsn(server.dsn.clone())
-        .environment("production")
-        .build()
-        .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let app_url = format!("http://{}", listener.local_addr().unwrap());
-    let app = axum_app::app(&reporter);
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let (reporter, app_url) = common::demo_app(&server, "production").await;
     let response = reqwest::Client::new()
         .get(format!("{app_url}/panic?bundle=team"))
         .header("x-demo-user", "42:jane@example.com:Jane Doe")

@@ -165,15 +165,7 @@ async fn envelopes_of_the_official_rust_sdk_are_stored() {
 async fn the_demo_app_panic_reaches_the_collector_with_its_user() {
     let db = common::sqlite();
     let server = TestServer::start(&db, &[]).await;
-    let reporter = mayday_reporter::Reporter::builder(axum_app::build_info())
-        .dsn(server.dsn.clone())
-        .environment("test")
-        .build()
-        .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let app_url = format!("http://{}", listener.local_addr().unwrap());
-    let app = axum_app::app(&reporter);
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let (reporter, app_url) = common::demo_app(&server, "test").await;
 
     let response = reqwest::Client::new()
         .get(format!("{app_url}/panic"))

@@ -50,6 +50,14 @@ pub fn routes() -> Router<AppState> {
         )
 }
 
+/// A JSON body, or 400 naming the `expected` shape and what was wrong.
+fn json_body<T>(
+    body: Result<Json<T>, axum::extract::rejection::JsonRejection>,
+    expected: &str,
+) -> Result<Json<T>, ApiError> {
+    body.map_err(|e| ApiError::bad_request(format!("expected {expected}: {e}")))
+}
+
 async fn visible_project(
     state: &AppState,
     account: &account::Model,
@@ -87,8 +95,7 @@ async fn add_recipient(
     body: Result<Json<RecipientBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
     visible_project(&state, &account, project_id).await?;
-    let Json(body) =
-        body.map_err(|e| ApiError::bad_request(format!("expected {{\"email\": ...}}: {e}")))?;
+    let Json(body) = json_body(body, "{\"email\": ...}")?;
     crate::cli::check_email(&body.email).map_err(|e| ApiError::bad_request(e.to_string()))?;
     state.store.add_recipient(project_id, &body.email).await?;
     Ok(Json(
@@ -103,8 +110,7 @@ async fn remove_recipient(
     body: Result<Json<RecipientBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
     visible_project(&state, &account, project_id).await?;
-    let Json(body) =
-        body.map_err(|e| ApiError::bad_request(format!("expected {{\"email\": ...}}: {e}")))?;
+    let Json(body) = json_body(body, "{\"email\": ...}")?;
     if !state
         .store
         .remove_recipient(project_id, &body.email)
@@ -149,8 +155,7 @@ async fn add_webhook(
     body: Result<Json<WebhookBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
     visible_project(&state, &account, project_id).await?;
-    let Json(body) =
-        body.map_err(|e| ApiError::bad_request(format!("expected {{\"url\": ...}}: {e}")))?;
+    let Json(body) = json_body(body, "{\"url\": ...}")?;
     crate::cli::check_webhook_url(&body.url).map_err(|e| ApiError::bad_request(e.to_string()))?;
     let secret = body.secret.unwrap_or_else(|| crate::store::random_hex(1));
     let hook = state
@@ -411,8 +416,7 @@ async fn update_issue(
     Path(issue_id): Path<i64>,
     body: Result<Json<StatusChange>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<IssueJson>, ApiError> {
-    let Json(change) =
-        body.map_err(|e| ApiError::bad_request(format!("expected {{\"status\": ...}}: {e}")))?;
+    let Json(change) = json_body(body, "{\"status\": ...}")?;
     let status: IssueStatus = change.status.parse().map_err(ApiError::bad_request)?;
     visible_issue(&state, &account, issue_id).await?;
     Ok(Json(

@@ -49,7 +49,8 @@ pub struct Store {
     db: DatabaseConnection,
     /// SQLite has one writer at a time, and a transaction that reads before it writes
     /// fails at once (not after `busy_timeout`) when another write committed meanwhile.
-    /// Writers in this process take turns here instead; PostgreSQL needs no such lock.
+    /// Writers in this process take turns here instead (one turn per database file, shared
+    /// by every `Store` on it); PostgreSQL needs no such lock.
     sqlite_writes: Option<Arc<tokio::sync::Mutex<()>>>,
 }
 
@@ -81,8 +82,8 @@ impl Store {
             db.execute_unprepared("PRAGMA busy_timeout=5000").await?;
         }
         migration::Migrator::up(&db, None).await?;
-        let sqlite_writes = (db.get_database_backend() == DbBackend::Sqlite)
-            .then(|| Arc::new(tokio::sync::Mutex::new(())));
+        let sqlite_writes =
+            (db.get_database_backend() == DbBackend::Sqlite).then(|| sqlite_write_lock(url));
         Ok(Store { db, sqlite_writes })
     }
 
@@ -118,6 +119,22 @@ impl Store {
             DbBackend::MySql => "mysql",
         }
     }
+}
+
+/// The write turn shared by every `Store` of this process on the same SQLite file.
+fn sqlite_write_lock(url: &str) -> Arc<tokio::sync::Mutex<()>> {
+    static LOCKS: std::sync::Mutex<Vec<(String, Arc<tokio::sync::Mutex<()>>)>> =
+        std::sync::Mutex::new(Vec::new());
+    let key = sqlite_path(url)
+        .and_then(|path| std::fs::canonicalize(path).ok())
+        .map_or_else(|| url.to_owned(), |path| path.display().to_string());
+    let mut locks = LOCKS.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some((_, lock)) = locks.iter().find(|(k, _)| *k == key) {
+        return lock.clone();
+    }
+    let lock = Arc::new(tokio::sync::Mutex::new(()));
+    locks.push((key, lock.clone()));
+    lock
 }
 
 /// The file path of an SQLite URL, if it is one (and not in-memory).

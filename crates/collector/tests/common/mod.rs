@@ -278,3 +278,23 @@ pub async fn python_packages(name: &str, requirement: &str, module: &str) -> std
     }
     dir
 }
+
+/// Serves `examples/axum-app` on loopback, reporting to `server` in `environment`;
+/// returns the reporter and the app's base URL.
+pub async fn demo_app(
+    server: &TestServer,
+    environment: &str,
+) -> (mayday_reporter::Reporter, String) {
+    let reporter = mayday_reporter::Reporter::builder(axum_app::build_info())
+        .dsn(server.dsn.clone())
+        .environment(environment)
+        .build()
+        .expect("reporter");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let app_url = format!("http://{}", listener.local_addr().expect("addr"));
+    let app = axum_app::app(&reporter);
+    tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
+    (reporter, app_url)
+}
