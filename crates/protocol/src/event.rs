@@ -400,6 +400,10 @@ pub struct Stacktrace {
     /// The frames, caller before callee.
     #[serde(default)]
     pub frames: Vec<Frame>,
+    /// Frames left out to keep the trace short: the start (inclusive) and end (exclusive)
+    /// indices, oldest first, of the range cut from the full trace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frames_omitted: Option<[u64; 2]>,
     /// Fields this model does not know, kept verbatim.
     #[serde(flatten)]
     pub other: Other,

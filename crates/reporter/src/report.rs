@@ -4,14 +4,14 @@
 use std::sync::OnceLock;
 
 use mayday_protocol::{
-    AppContext, ClientSdk, Contexts, DeviceContext, Event, Exception, Frame, Level, Mechanism,
-    OsContext, Pairs, Request, RuntimeContext, Stacktrace, User, Values,
+    AppContext, ClientSdk, Contexts, DeviceContext, Event, Exception, Level, Mechanism, OsContext,
+    Pairs, Request, RuntimeContext, Stacktrace, User, Values,
 };
 use serde_json::{Map, Value, json};
 
 use crate::build_info;
 use crate::capture::{Capture, CapturedError, Failure, PanicCapture, RequestSnapshot};
-use crate::frames::frames_from_backtrace;
+use crate::frames::{self, AppSource, REPORTER_DIR};
 use crate::reporter::Config;
 
 /// The SDK name events carry.
@@ -121,13 +121,7 @@ fn panic_exception(panic: PanicCapture, config: &Config) -> Exception {
             data: (!data.is_empty()).then_some(data),
             ..Default::default()
         }),
-        stacktrace: panic.backtrace.map(|mut bt| {
-            stacktrace(frames_from_backtrace(
-                &mut bt,
-                &config.in_app,
-                config.build.manifest_dir,
-            ))
-        }),
+        stacktrace: panic.backtrace.map(|mut bt| stacktrace(&mut bt, config)),
         ..Default::default()
     }
 }
@@ -157,22 +151,19 @@ fn error_exceptions(
             handled: Some(handled),
             ..Default::default()
         });
-        outer.stacktrace = error.backtrace.map(|mut bt| {
-            stacktrace(frames_from_backtrace(
-                &mut bt,
-                &config.in_app,
-                config.build.manifest_dir,
-            ))
-        });
+        outer.stacktrace = error.backtrace.map(|mut bt| stacktrace(&mut bt, config));
     }
     exceptions
 }
 
-fn stacktrace(frames: Vec<Frame>) -> Stacktrace {
-    Stacktrace {
-        frames,
-        ..Default::default()
-    }
+/// Resolves and processes a backtrace of the app described by `config`.
+fn stacktrace(backtrace: &mut backtrace::Backtrace, config: &Config) -> Stacktrace {
+    let app = AppSource {
+        krate: &config.app_crate,
+        manifest_dir: config.build.manifest_dir,
+        reporter_dir: REPORTER_DIR,
+    };
+    frames::stacktrace(backtrace, &app, &config.in_app)
 }
 
 fn request_interface(request: &RequestSnapshot, config: &Config) -> Request {

@@ -37,6 +37,8 @@ pub enum ReporterError {
 pub(crate) struct Config {
     pub(crate) dsns: Vec<Dsn>,
     pub(crate) build: BuildInfo,
+    /// The app crate's name as paths spell it (`axum_app`).
+    pub(crate) app_crate: String,
     pub(crate) release: String,
     pub(crate) environment: String,
     pub(crate) server_name: Option<String>,
@@ -313,13 +315,14 @@ impl ReporterBuilder {
         self
     }
 
-    /// A crate whose frames are in-app, besides the app's own crate and its workspace.
+    /// A crate whose frames are in-app wherever its code is, besides the app's
+    /// workspace (a crate of your own from a registry, say).
     pub fn in_app_include(mut self, krate: impl Into<String>) -> Self {
         self.in_app.include.push(krate.into());
         self
     }
 
-    /// A crate whose frames are never in-app, besides std, tokio, axum and the like.
+    /// A crate whose frames are never in-app, even when its code is in your workspace.
     pub fn in_app_exclude(mut self, krate: impl Into<String>) -> Self {
         self.in_app.exclude.push(krate.into());
         self
@@ -379,8 +382,6 @@ impl ReporterBuilder {
         if dsns.is_empty() {
             return Ok(Reporter::disabled());
         }
-        let mut in_app = self.in_app;
-        in_app.include.push(self.build.crate_ident());
         let config = Arc::new(Config {
             dsns,
             release: self.release.unwrap_or_else(|| self.build.release()),
@@ -394,9 +395,10 @@ impl ReporterBuilder {
             server_name: self
                 .server_name
                 .or_else(|| gethostname::gethostname().into_string().ok()),
+            app_crate: self.build.crate_ident(),
             build: self.build,
             scrubber: Scrubber::default().with_extra(self.scrub_extra),
-            in_app,
+            in_app: self.in_app,
             send_ip: self.send_ip,
             max_breadcrumbs: self.max_breadcrumbs,
             queue_capacity: self.queue_capacity,
