@@ -16,7 +16,6 @@
 //! # }
 //! ```
 
-use std::any::Any;
 use std::future::{Future, Ready, ready};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
@@ -26,26 +25,28 @@ use std::task::{Context, Poll};
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{Payload, Service, ServiceRequest, ServiceResponse, Transform};
-use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::{FromRequest, HttpRequest, HttpResponse};
+use mayday_protocol::{EventId, User};
 use pin_project_lite::pin_project;
 
-use crate::capture::{
-    CapturedError, CatchGuard, ErrorLink, Failure, Headers, PanicCapture, RequestSnapshot, Route,
-    take_last_panic,
-};
-use crate::error::{ErrorReport, Reported};
+use crate::error::{BoxError, ErrorReport, Reported};
+use crate::failure::{CapturedError, ErrorLink, Failure};
+use crate::layer::EVENT_ID_HEADER;
 use crate::reporter::Reporter;
-use crate::scope::{LazyScope, Scope, ScopeOwner};
-use mayday_protocol::User;
+use crate::request::{Headers, RequestSnapshot, Route};
+use crate::scope::{LazyScope, PollGuard, Scope};
 
 type UserResolver = Arc<dyn Fn(&ServiceRequest) -> Option<User> + Send + Sync>;
 type StatusPredicate = Arc<dyn Fn(u16) -> bool + Send + Sync>;
 
 /// What the middleware needs per request.
+#[derive(Clone)]
 pub(crate) struct ActixSettings {
     pub(crate) reporter: Reporter,
     user: Option<UserResolver>,
     report_status: StatusPredicate,
+    event_id_header: Option<HeaderName>,
 }
 
 impl std::fmt::Debug for ActixSettings {
@@ -54,6 +55,19 @@ impl std::fmt::Debug for ActixSettings {
             .field("reporter", &self.reporter)
             .field("user_resolver", &self.user.is_some())
             .finish_non_exhaustive()
+    }
+}
+
+impl ActixSettings {
+    /// Marks a reported response: the event id as an extension (so that an outer
+    /// middleware does not report it again) and, unless turned off, as a header.
+    fn mark<B>(&self, response: &mut HttpResponse<B>, event_id: EventId) {
+        response.extensions_mut().insert(event_id);
+        if let Some(name) = &self.event_id_header {
+            if let Ok(value) = HeaderValue::from_str(&event_id.to_string()) {
+                response.headers_mut().insert(name.clone(), value);
+            }
+        }
     }
 }
 
@@ -72,24 +86,20 @@ impl Reporter {
                 reporter: self.clone(),
                 user: None,
                 report_status: Arc::new(|status| status >= 500),
+                event_id_header: Some(HeaderName::from_static(EVENT_ID_HEADER)),
             }),
         }
     }
 }
 
 impl ActixReporter {
-    fn settings_mut(&mut self) -> &mut ActixSettings {
-        // Settings are only changed while building, before any clone is shared.
-        Arc::get_mut(&mut self.settings).expect("configure the middleware before cloning it")
-    }
-
     /// Finds the signed-in user of each request (from its extensions or headers). Runs
     /// once per request; handlers can also set the user through the [`Scope`].
     pub fn user<F>(mut self, resolver: F) -> Self
     where
         F: Fn(&ServiceRequest) -> Option<User> + Send + Sync + 'static,
     {
-        self.settings_mut().user = Some(Arc::new(resolver));
+        Arc::make_mut(&mut self.settings).user = Some(Arc::new(resolver));
         self
     }
 
@@ -98,7 +108,14 @@ impl ActixReporter {
     where
         F: Fn(u16) -> bool + Send + Sync + 'static,
     {
-        self.settings_mut().report_status = Arc::new(predicate);
+        Arc::make_mut(&mut self.settings).report_status = Arc::new(predicate);
+        self
+    }
+
+    /// The header that tells the client the id of the event a failing response was
+    /// reported as (default `X-Mayday-Event-Id`; `None` sends none).
+    pub fn event_id_header(mut self, name: Option<HeaderName>) -> Self {
+        Arc::make_mut(&mut self.settings).event_id_header = name;
         self
     }
 }
@@ -177,46 +194,47 @@ where
     fn call(&self, request: ServiceRequest) -> Self::Future {
         let settings = &self.settings;
         if !settings.reporter.is_enabled() {
+            // Not reporting, but a panic still answers 500, as it would in production.
+            let state = match catch_unwind(AssertUnwindSafe(|| self.service.call(request))) {
+                Ok(future) => ActixState::Unreported { future },
+                Err(_) => ActixState::Panicked { event_id: None },
+            };
             return ActixFuture {
-                state: ActixState::Passthrough {
-                    future: self.service.call(request),
-                },
+                state,
+                settings: settings.clone(),
             };
         }
         let snapshot = snapshot(&request, settings.reporter.send_ip());
         let user = settings.user.as_ref().and_then(|resolve| resolve(&request));
-        let scope = LazyScope::new(ScopeOwner::Actix(settings.clone()), snapshot, user);
+        let scope = LazyScope::new(settings.reporter.clone(), snapshot, user);
         let called = {
-            let _inside = CatchGuard::enter(Some(&scope));
+            let _polling = PollGuard::enter(&scope);
             catch_unwind(AssertUnwindSafe(|| self.service.call(request)))
         };
-        match called {
-            Ok(future) => ActixFuture {
-                state: ActixState::Watching { future, scope },
+        let state = match called {
+            Ok(future) => ActixState::Watching { future, scope },
+            Err(payload) => ActixState::Panicked {
+                event_id: scope.report_panic(payload.as_ref()),
             },
-            Err(payload) => {
-                report_panic(&scope, payload.as_ref());
-                ActixFuture {
-                    state: ActixState::Panicked { answered: false },
-                }
-            }
+        };
+        ActixFuture {
+            state,
+            settings: settings.clone(),
         }
     }
 }
 
-fn report_panic(scope: &LazyScope, payload: &(dyn Any + Send)) {
-    let panic = take_last_panic().unwrap_or_else(|| PanicCapture::from_payload(payload));
-    scope.capture(Failure::Panic(panic));
-}
-
-/// The answer to a panic: an error that actix-web turns into `500 Internal Server Error`.
-/// (A response would need the request, which the panicked service consumed.)
-fn panic_error() -> actix_web::Error {
-    actix_web::error::InternalError::new(
-        "Internal Server Error",
-        actix_web::http::StatusCode::INTERNAL_SERVER_ERROR,
-    )
-    .into()
+/// The answer to a panic: an error that actix-web renders as `500 Internal Server
+/// Error`, with the event id header. (A response would need the request, which the
+/// panicked service consumed.)
+fn panic_error(settings: &ActixSettings, event_id: Option<EventId>) -> actix_web::Error {
+    let mut response = HttpResponse::InternalServerError()
+        .content_type("text/plain; charset=utf-8")
+        .body("Internal Server Error");
+    if let Some(event_id) = event_id {
+        settings.mark(&mut response, event_id);
+    }
+    actix_web::error::InternalError::from_response("Internal Server Error", response).into()
 }
 
 pin_project! {
@@ -224,19 +242,21 @@ pin_project! {
     pub struct ActixFuture<F> {
         #[pin]
         state: ActixState<F>,
+        settings: Arc<ActixSettings>,
     }
 }
 
 pin_project! {
     #[project = ActixStateProj]
     enum ActixState<F> {
-        Passthrough { #[pin] future: F },
+        Unreported { #[pin] future: F },
         Watching {
             #[pin]
             future: F,
             scope: LazyScope,
         },
-        Panicked { answered: bool },
+        Panicked { event_id: Option<EventId> },
+        Done,
     }
 }
 
@@ -248,67 +268,85 @@ where
     type Output = Result<ServiceResponse<B>, actix_web::Error>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut state = self.project().state;
-        match state.as_mut().project() {
-            ActixStateProj::Passthrough { future } => future.poll(cx),
+        let this = self.project();
+        let settings: &ActixSettings = this.settings;
+        let mut state = this.state;
+        let (polled, scope) = match state.as_mut().project() {
+            ActixStateProj::Unreported { future } => {
+                (catch_unwind(AssertUnwindSafe(|| future.poll(cx))), None)
+            }
             ActixStateProj::Watching { future, scope } => {
+                let scope: &LazyScope = scope;
                 let polled = {
-                    let _inside = CatchGuard::enter(Some(&*scope));
+                    let _polling = PollGuard::enter(scope);
                     catch_unwind(AssertUnwindSafe(|| future.poll(cx)))
                 };
-                match polled {
-                    Ok(Poll::Pending) => Poll::Pending,
-                    Ok(Poll::Ready(Ok(response))) => {
-                        report_status(scope, &response);
-                        Poll::Ready(Ok(response))
-                    }
-                    Ok(Poll::Ready(Err(error))) => {
-                        // The error becomes a response further out; report it as one.
-                        let status = error.as_response_error().status_code().as_u16();
-                        if let ScopeOwner::Actix(settings) = &scope.owner {
-                            if (settings.report_status)(status) {
-                                scope.capture(status_failure(status, None, Some(&error)));
-                            }
-                        }
-                        Poll::Ready(Err(error))
-                    }
-                    Err(payload) => {
-                        report_panic(scope, payload.as_ref());
-                        // The inner future is poisoned; never poll it again.
-                        state.set(ActixState::Panicked { answered: true });
-                        Poll::Ready(Err(panic_error()))
-                    }
-                }
+                (polled, Some(scope))
             }
-            ActixStateProj::Panicked { answered } => {
-                if *answered {
-                    panic!("ActixFuture polled after completion");
+            ActixStateProj::Panicked { event_id } => {
+                let error = panic_error(settings, *event_id);
+                state.set(ActixState::Done);
+                return Poll::Ready(Err(error));
+            }
+            ActixStateProj::Done => panic!("ActixFuture polled after completion"),
+        };
+        match polled {
+            Ok(Poll::Pending) => Poll::Pending,
+            Ok(Poll::Ready(Ok(mut response))) => {
+                if let Some(scope) = scope {
+                    report_response(scope, settings, &mut response);
                 }
-                *answered = true;
-                Poll::Ready(Err(panic_error()))
+                Poll::Ready(Ok(response))
+            }
+            Ok(Poll::Ready(Err(error))) => {
+                // The error becomes a response further out; report it as one.
+                if let Some(scope) = scope {
+                    let status = error.as_response_error().status_code().as_u16();
+                    if (settings.report_status)(status) && scope.take_panic().is_none() {
+                        scope.capture(status_failure(status, None, Some(&error)));
+                    }
+                }
+                Poll::Ready(Err(error))
+            }
+            Err(payload) => {
+                let event_id = scope.and_then(|scope| scope.report_panic(payload.as_ref()));
+                let error = panic_error(settings, event_id);
+                // The inner future is poisoned; never poll it again.
+                state.set(ActixState::Done);
+                Poll::Ready(Err(error))
             }
         }
     }
 }
 
-fn report_status<B>(scope: &LazyScope, response: &ServiceResponse<B>) {
-    let ScopeOwner::Actix(settings) = &scope.owner else {
-        return;
-    };
+/// Reports a response the predicate picks: as a panic that code inside caught and
+/// turned into it, else as the handed-over error or `ResponseError`, else the status.
+fn report_response<B>(
+    scope: &LazyScope,
+    settings: &ActixSettings,
+    response: &mut ServiceResponse<B>,
+) {
     let status = response.status().as_u16();
-    if !(settings.report_status)(status) {
+    if response.response().extensions().get::<EventId>().is_some()
+        || !(settings.report_status)(status)
+    {
         return;
     }
     let route = response.request().match_pattern().map(Route::Text);
-    let handed_over = response
-        .response()
-        .extensions()
-        .get::<ErrorReport>()
-        .cloned();
-    scope.capture_routed(
-        status_failure(status, handed_over, response.response().error()),
-        route,
-    );
+    let failure = match scope.take_panic() {
+        Some(panic) => Failure::Panic(panic),
+        None => {
+            let handed_over = response
+                .response()
+                .extensions()
+                .get::<ErrorReport>()
+                .cloned();
+            status_failure(status, handed_over, response.response().error())
+        }
+    };
+    if let Some(event_id) = scope.capture_routed(failure, route) {
+        settings.mark(response.response_mut(), event_id);
+    }
 }
 
 /// The failure for a reported status: the handed-over error, else the `ResponseError`
@@ -325,30 +363,30 @@ fn status_failure(
             let inner = error.as_response_error();
             Arc::new(CapturedError {
                 chain: vec![ErrorLink::from_debug_display(inner)],
-                backtrace: None,
+                trace: None,
             })
         })
     });
     Failure::Status { status, error }
 }
 
-/// Answers with the error's status and reports its chain (through the middleware).
-impl<E> ResponseError for Reported<E>
+/// `Result<T, Reported<E>>` handlers: the error answers with its status (a body of the
+/// status's reason) and carries its chain and the backtrace of the `?` to the
+/// middleware.
+impl<E> From<Reported<E>> for actix_web::Error
 where
-    E: std::error::Error + 'static,
+    E: Into<BoxError> + 'static,
 {
-    fn status_code(&self) -> actix_web::http::StatusCode {
-        actix_web::http::StatusCode::from_u16(self.status.as_u16())
-            .unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR)
-    }
-
-    fn error_response(&self) -> HttpResponse {
-        let reason = self.status.canonical_reason().unwrap_or("Error");
-        let mut response = HttpResponse::build(self.status_code()).body(reason);
-        response
-            .extensions_mut()
-            .insert(ErrorReport::new(&self.error));
-        response
+    fn from(reported: Reported<E>) -> Self {
+        let (status, report) = reported.into_report();
+        let status = actix_web::http::StatusCode::from_u16(status.as_u16())
+            .unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR);
+        let reason = status.canonical_reason().unwrap_or("Error");
+        let mut response = HttpResponse::build(status)
+            .content_type("text/plain; charset=utf-8")
+            .body(reason);
+        response.extensions_mut().insert(report);
+        actix_web::error::InternalError::from_response(reason, response).into()
     }
 }
 

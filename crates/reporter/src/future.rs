@@ -5,15 +5,18 @@ use std::any::Any;
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use http::Response;
+use mayday_protocol::EventId;
 use pin_project_lite::pin_project;
 
-use crate::capture::{CatchGuard, Failure, PanicCapture, take_last_panic};
 use crate::error::ErrorReport;
-use crate::scope::{LazyScope, ScopeOwner};
+use crate::failure::{CapturedError, ErrorLink, Failure};
+use crate::layer::Settings;
+use crate::scope::{LazyScope, PollGuard};
 
 pin_project! {
     /// The future of [`ReporterService`](crate::ReporterService).
@@ -26,108 +29,178 @@ pin_project! {
 pin_project! {
     #[project = StateProj]
     enum State<F> {
-        // Reporting is off: the inner future, untouched.
-        Passthrough { #[pin] future: F },
+        // Reporting is off: the inner future, a panic still answered with 500.
+        Unreported {
+            #[pin]
+            future: F,
+            settings: Arc<Settings>,
+        },
         // The inner future, watched for panics and failing statuses.
         Watching {
             #[pin]
             future: F,
             scope: LazyScope,
+            settings: Arc<Settings>,
         },
-        // `call` panicked; the response is ready.
+        // A panic was answered; the response is ready (taken once).
         Panicked { response: Option<Response<Bytes>> },
     }
 }
 
 impl<F> ResponseFuture<F> {
-    pub(crate) fn passthrough(future: F) -> Self {
+    pub(crate) fn unreported(future: F, settings: Arc<Settings>) -> Self {
         ResponseFuture {
-            state: State::Passthrough { future },
+            state: State::Unreported { future, settings },
         }
     }
 
-    pub(crate) fn watching(future: F, scope: LazyScope) -> Self {
+    pub(crate) fn watching(future: F, scope: LazyScope, settings: Arc<Settings>) -> Self {
         ResponseFuture {
-            state: State::Watching { future, scope },
+            state: State::Watching {
+                future,
+                scope,
+                settings,
+            },
         }
     }
 
-    pub(crate) fn panicked(scope: &LazyScope, payload: Box<dyn Any + Send>) -> Self {
-        report_panic(scope, payload.as_ref());
+    /// `call` panicked: the panic response, marked with `event_id` if it was reported.
+    pub(crate) fn panicked(settings: &Settings, event_id: Option<EventId>) -> Self {
         ResponseFuture {
             state: State::Panicked {
-                response: Some(
-                    tower_settings(scope).map_or_else(crate::layer::default_panic_response, |s| {
-                        (s.panic_response)()
-                    }),
-                ),
+                response: Some(panic_response(settings, event_id)),
             },
         }
     }
 }
 
-fn tower_settings(scope: &LazyScope) -> Option<&std::sync::Arc<crate::layer::Settings>> {
-    match &scope.owner {
-        ScopeOwner::Tower(settings) => Some(settings),
-        #[cfg(feature = "actix")]
-        ScopeOwner::Actix(_) => None,
+fn panic_response(settings: &Settings, event_id: Option<EventId>) -> Response<Bytes> {
+    let mut response = (settings.panic_response)();
+    if let Some(event_id) = event_id {
+        settings.mark(&mut response, event_id);
     }
-}
-
-fn report_panic(scope: &LazyScope, payload: &(dyn Any + Send)) {
-    let panic = take_last_panic().unwrap_or_else(|| PanicCapture::from_payload(payload));
-    scope.capture(Failure::Panic(panic));
+    response
 }
 
 impl<F, B, E> Future for ResponseFuture<F>
 where
     F: Future<Output = Result<Response<B>, E>>,
-    B: From<Bytes>,
+    E: std::fmt::Display + std::fmt::Debug,
+    B: Default + 'static,
 {
     type Output = Result<Response<B>, E>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut state = self.project().state;
-        match state.as_mut().project() {
-            StateProj::Passthrough { future } => future.poll(cx),
-            StateProj::Watching { future, scope } => {
+        let (polled, settings, scope) = match state.as_mut().project() {
+            StateProj::Unreported { future, settings } => (
+                catch_unwind(AssertUnwindSafe(|| future.poll(cx))),
+                &**settings,
+                None,
+            ),
+            StateProj::Watching {
+                future,
+                scope,
+                settings,
+            } => {
                 let scope: &LazyScope = scope;
-                let Some(settings) = tower_settings(scope) else {
-                    return future.poll(cx);
-                };
                 let polled = {
-                    let _inside = CatchGuard::enter(Some(scope));
+                    let _polling = PollGuard::enter(scope);
                     catch_unwind(AssertUnwindSafe(|| future.poll(cx)))
                 };
-                match polled {
-                    Ok(Poll::Pending) => Poll::Pending,
-                    Ok(Poll::Ready(Ok(response))) => {
-                        if (settings.report_status)(response.status()) {
-                            let error = response
-                                .extensions()
-                                .get::<ErrorReport>()
-                                .map(|r| r.0.clone());
-                            scope.capture(Failure::Status {
-                                status: response.status(),
-                                error,
-                            });
-                        }
-                        Poll::Ready(Ok(response))
-                    }
-                    Ok(Poll::Ready(Err(error))) => Poll::Ready(Err(error)),
-                    Err(payload) => {
-                        report_panic(scope, payload.as_ref());
-                        let response = (settings.panic_response)();
-                        // The inner future is poisoned; never poll it again.
-                        state.set(State::Panicked { response: None });
-                        Poll::Ready(Ok(response.map(B::from)))
-                    }
-                }
+                (polled, &**settings, Some(scope))
             }
-            StateProj::Panicked { response } => match response.take() {
-                Some(response) => Poll::Ready(Ok(response.map(B::from))),
-                None => panic!("ResponseFuture polled after completion"),
-            },
+            StateProj::Panicked { response } => {
+                return match response.take() {
+                    Some(response) => Poll::Ready(Ok(with_body(response))),
+                    None => panic!("ResponseFuture polled after completion"),
+                };
+            }
+        };
+        match polled {
+            Ok(Poll::Pending) => Poll::Pending,
+            Ok(Poll::Ready(Ok(mut response))) => {
+                if let Some(scope) = scope {
+                    report_response(scope, settings, &mut response);
+                }
+                Poll::Ready(Ok(response))
+            }
+            Ok(Poll::Ready(Err(error))) => {
+                if let Some(scope) = scope {
+                    report_service_error(scope, settings, &error);
+                }
+                Poll::Ready(Err(error))
+            }
+            Err(payload) => {
+                let event_id = scope.and_then(|scope| scope.report_panic(payload.as_ref()));
+                let response = panic_response(settings, event_id);
+                // The inner future is poisoned; never poll it again.
+                state.set(State::Panicked { response: None });
+                Poll::Ready(Ok(with_body(response)))
+            }
         }
     }
+}
+
+/// Reports a response the layer's predicate picks (5xx by default): as the panic that
+/// code inside the layer caught and turned into it, else as the handed-over error, else
+/// as the status. Responses a nested layer already reported are left alone.
+fn report_response<B>(scope: &LazyScope, settings: &Settings, response: &mut Response<B>) {
+    if response.extensions().get::<EventId>().is_some()
+        || !(settings.report_status)(response.status())
+    {
+        return;
+    }
+    let failure = match scope.take_panic() {
+        Some(panic) => Failure::Panic(panic),
+        None => Failure::Status {
+            status: response.status(),
+            error: response
+                .extensions()
+                .get::<ErrorReport>()
+                .map(|r| r.0.clone()),
+        },
+    };
+    if let Some(event_id) = scope.capture(failure) {
+        settings.mark(response, event_id);
+    }
+}
+
+/// An `Err` from the inner service: the server turns it into a failed request; report it
+/// as a 500 with the error (as the actix-web middleware does).
+fn report_service_error<E>(scope: &LazyScope, settings: &Settings, error: &E)
+where
+    E: std::fmt::Display + std::fmt::Debug,
+{
+    let status = http::StatusCode::INTERNAL_SERVER_ERROR;
+    if !(settings.report_status)(status) {
+        return;
+    }
+    scope.capture(Failure::Status {
+        status,
+        error: Some(Arc::new(CapturedError {
+            chain: vec![ErrorLink::from_debug_display(error)],
+            trace: None,
+        })),
+    });
+}
+
+/// Puts a panic response's text into the service's body type: axum's `Body`, `Bytes`,
+/// `String` and `Vec<u8>` get the text; any other body type (tonic's) is left empty.
+fn with_body<B: Default + 'static>(response: Response<Bytes>) -> Response<B> {
+    let (parts, text) = response.into_parts();
+    let mut body: Option<B> = None;
+    let slot = &mut body as &mut dyn Any;
+    #[cfg(feature = "axum")]
+    if let Some(slot) = slot.downcast_mut::<Option<axum::body::Body>>() {
+        *slot = Some(axum::body::Body::from(text.clone()));
+    }
+    if let Some(slot) = slot.downcast_mut::<Option<Bytes>>() {
+        *slot = Some(text.clone());
+    } else if let Some(slot) = slot.downcast_mut::<Option<String>>() {
+        *slot = Some(String::from_utf8_lossy(&text).into_owned());
+    } else if let Some(slot) = slot.downcast_mut::<Option<Vec<u8>>>() {
+        *slot = Some(text.to_vec());
+    }
+    Response::from_parts(parts, body.unwrap_or_default())
 }

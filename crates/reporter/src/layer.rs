@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use http::{Extensions, HeaderMap, Response, StatusCode};
-use mayday_protocol::User;
+use http::{Extensions, HeaderMap, HeaderName, HeaderValue, Response, StatusCode};
+use mayday_protocol::{EventId, User};
 use tower_layer::Layer;
 
 use crate::reporter::Reporter;
@@ -22,6 +22,24 @@ pub(crate) struct Settings {
     pub(crate) user: Option<UserResolver>,
     pub(crate) report_status: StatusPredicate,
     pub(crate) panic_response: PanicResponder,
+    pub(crate) event_id_header: Option<HeaderName>,
+}
+
+/// The header that carries a reported response's event id, unless configured otherwise.
+pub const EVENT_ID_HEADER: &str = "x-mayday-event-id";
+
+impl Settings {
+    /// Marks `response` as reported as `event_id`: an extension (so that an outer layer
+    /// does not report it again) and, unless turned off, a header a support person can
+    /// read off a screenshot of the error page.
+    pub(crate) fn mark<B>(&self, response: &mut Response<B>, event_id: EventId) {
+        response.extensions_mut().insert(event_id);
+        if let Some(name) = &self.event_id_header {
+            if let Ok(value) = HeaderValue::from_str(&event_id.to_string()) {
+                response.headers_mut().insert(name.clone(), value);
+            }
+        }
+    }
 }
 
 impl std::fmt::Debug for Settings {
@@ -70,6 +88,7 @@ impl ReporterLayer {
                 user: None,
                 report_status: Arc::new(|status| status.is_server_error()),
                 panic_response: Arc::new(default_panic_response),
+                event_id_header: Some(HeaderName::from_static(EVENT_ID_HEADER)),
             }),
         }
     }
@@ -103,6 +122,20 @@ impl ReporterLayer {
         F: Fn(StatusCode) -> bool + Send + Sync + 'static,
     {
         Arc::make_mut(&mut self.settings).report_status = Arc::new(predicate);
+        self
+    }
+
+    /// The header that tells the client the id of the event a failing response was
+    /// reported as (default `X-Mayday-Event-Id`; `None` sends none). Show it on your
+    /// error page, and a user's screenshot leads straight to their crash.
+    ///
+    /// ```
+    /// let reporter = mayday_reporter::Reporter::disabled();
+    /// let layer = reporter.layer().event_id_header(Some(http::HeaderName::from_static("x-error-id")));
+    /// let quiet = reporter.layer().event_id_header(None);
+    /// ```
+    pub fn event_id_header(mut self, name: Option<HeaderName>) -> Self {
+        Arc::make_mut(&mut self.settings).event_id_header = name;
         self
     }
 

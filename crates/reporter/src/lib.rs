@@ -29,13 +29,15 @@
 #[cfg(feature = "actix")]
 pub mod actix;
 mod build_info;
-mod capture;
 mod error;
+mod failure;
 pub mod frames;
 mod future;
+mod hook;
 mod layer;
 mod report;
 mod reporter;
+mod request;
 mod scope;
 pub mod scrub;
 mod service;
@@ -45,12 +47,15 @@ mod tracing_layer;
 mod transport;
 
 pub use build_info::{ACTIX_VERSION, AXUM_VERSION, BuildInfo, PROFILE, RUSTC_VERSION, TARGET};
-pub use error::{ErrorReport, Reported};
+pub use error::{BoxError, ErrorReport, Reported};
 pub use future::ResponseFuture;
-pub use layer::ReporterLayer;
-pub use mayday_protocol::{Breadcrumb, Level, User};
+pub use hook::{capture_error, capture_message};
+pub use layer::{EVENT_ID_HEADER, ReporterLayer};
+pub use mayday_protocol::{Breadcrumb, EventId, Level, User};
 pub use report::SDK_NAME;
-pub use reporter::{Reporter, ReporterBuilder, ReporterError, capture_error, capture_message};
+pub use reporter::{
+    BeforeSend, DEFAULT_STORM_LIMIT, FlushGuard, Reporter, ReporterBuilder, ReporterError,
+};
 pub use scope::{DEFAULT_MAX_BREADCRUMBS, Scope};
 pub use service::ReporterService;
 pub use spawn::{ScopeExt, WithScope, spawn};

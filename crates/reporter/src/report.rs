@@ -10,9 +10,12 @@ use mayday_protocol::{
 use serde_json::{Map, Value, json};
 
 use crate::build_info;
-use crate::capture::{Capture, CapturedError, Failure, PanicCapture, RequestSnapshot};
+use crate::failure::{CapturedError, Failure, PanicCapture, Trace};
 use crate::frames::{self, AppSource, REPORTER_DIR};
 use crate::reporter::Config;
+use crate::request::RequestSnapshot;
+use crate::scrub::IP_HEADERS;
+use crate::transport::Capture;
 
 /// The SDK name events carry.
 pub const SDK_NAME: &str = "mayday.rust";
@@ -20,8 +23,10 @@ pub const SDK_NAME: &str = "mayday.rust";
 /// Builds the event for `capture`. Resolves symbols: call off the request path.
 pub(crate) fn build_event(capture: Capture, config: &Config) -> Event {
     let mut event = Event::new();
+    event.event_id = Some(capture.event_id);
     event.timestamp = Some(capture.timestamp);
     let request = capture.request.as_deref();
+    let mut extra = Map::new();
     match capture.failure {
         Failure::Panic(panic) => {
             event.level = Some(Level::Fatal);
@@ -64,21 +69,38 @@ pub(crate) fn build_event(capture: Capture, config: &Config) -> Event {
             text,
             level,
             logger,
-            fields,
+            mut fields,
+            error,
         } => {
             event.level = Some(level);
             event.message = Some(text.into());
             event.logger = Some(logger);
-            if !fields.is_empty() {
-                event.extra = Some(fields);
+            if let Some(error) = error {
+                event.exception = Some(Values::from(error_exceptions(
+                    error, "tracing", true, config,
+                )));
             }
+            config.scrubber.scrub_fields(&mut fields);
+            extra.extend(fields);
         }
+    }
+    if capture.repeats > 0 {
+        // Storm control held back this many more of the same failure in its window.
+        extra.insert("mayday.repeated".into(), json!(capture.repeats));
+    }
+    if !extra.is_empty() {
+        event.extra = Some(extra);
     }
     if let Some(request) = request {
         event.transaction = Some(request.transaction());
         event.request = Some(request_interface(request, config));
     }
     let mut user = capture.data.user;
+    if let Some(user) = &mut user {
+        if !config.send_ip {
+            user.ip_address = None;
+        }
+    }
     if let Some(ip) = request.and_then(|r| r.client_ip.clone()) {
         user.get_or_insert_with(User::default)
             .ip_address
@@ -88,8 +110,14 @@ pub(crate) fn build_event(capture: Capture, config: &Config) -> Event {
     if !capture.data.tags.is_empty() {
         event.tags = Some(capture.data.tags);
     }
-    if !capture.data.breadcrumbs.is_empty() {
-        event.breadcrumbs = Some(Values::from(capture.data.breadcrumbs));
+    let mut breadcrumbs = capture.data.breadcrumbs;
+    for breadcrumb in &mut breadcrumbs {
+        if let Some(data) = &mut breadcrumb.data {
+            config.scrubber.scrub_fields(data);
+        }
+    }
+    if !breadcrumbs.is_empty() {
+        event.breadcrumbs = Some(Values::from(breadcrumbs));
     }
     event.release = Some(config.release.clone());
     event.environment = Some(config.environment.clone());
@@ -121,7 +149,9 @@ fn panic_exception(panic: PanicCapture, config: &Config) -> Exception {
             data: (!data.is_empty()).then_some(data),
             ..Default::default()
         }),
-        stacktrace: panic.backtrace.map(|mut bt| stacktrace(&mut bt, config)),
+        stacktrace: panic
+            .backtrace
+            .map(|bt| stacktrace(Trace::Unresolved(bt), config)),
         ..Default::default()
     }
 }
@@ -151,19 +181,24 @@ fn error_exceptions(
             handled: Some(handled),
             ..Default::default()
         });
-        outer.stacktrace = error.backtrace.map(|mut bt| stacktrace(&mut bt, config));
+        outer.stacktrace = error.trace.map(|trace| stacktrace(trace, config));
     }
     exceptions
 }
 
-/// Resolves and processes a backtrace of the app described by `config`.
-fn stacktrace(backtrace: &mut backtrace::Backtrace, config: &Config) -> Stacktrace {
+/// Resolves and processes where a failure came from, for the app described by `config`.
+fn stacktrace(trace: Trace, config: &Config) -> Stacktrace {
     let app = AppSource {
         krate: &config.app_crate,
         manifest_dir: config.build.manifest_dir,
         reporter_dir: REPORTER_DIR,
     };
-    frames::stacktrace(backtrace, &app, &config.in_app)
+    let raw = match trace {
+        Trace::Unresolved(mut backtrace) => frames::resolve(&mut backtrace),
+        #[cfg(feature = "anyhow")]
+        Trace::Anyhow(error) => frames::parse_rendered(&error.backtrace().to_string()),
+    };
+    frames::process(&raw, &app, &config.in_app)
 }
 
 fn request_interface(request: &RequestSnapshot, config: &Config) -> Request {
@@ -177,7 +212,12 @@ fn request_interface(request: &RequestSnapshot, config: &Config) -> Request {
     let scheme = uri
         .scheme_str()
         .unwrap_or(if forwarded_https { "https" } else { "http" });
-    let mut headers = Pairs(request.headers.pairs());
+    let mut pairs = request.headers.pairs();
+    if !config.send_ip {
+        // Proxies put the client's address in these; it is personal data.
+        pairs.retain(|(name, _)| !IP_HEADERS.iter().any(|h| name.eq_ignore_ascii_case(h)));
+    }
+    let mut headers = Pairs(pairs);
     config.scrubber.scrub_headers(&mut headers);
     let env = request.client_ip.as_ref().map(|ip| {
         let mut env = Map::new();

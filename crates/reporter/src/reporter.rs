@@ -1,19 +1,23 @@
 //! The reporter: configuration, the queue into the background worker, and the handle the
 //! app keeps.
 
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::Arc;
 use std::time::Duration;
 
-use mayday_protocol::{Dsn, DsnError, Level, Timestamp};
+use mayday_protocol::{Dsn, DsnError, Event, EventId, Level, Timestamp};
 
 use crate::build_info::BuildInfo;
-use crate::capture::RequestSnapshot;
-use crate::capture::{self, Capture, CapturedError, Failure, PanicCapture};
+use crate::failure::{CapturedError, Failure};
 use crate::frames::InAppRules;
+use crate::hook;
 use crate::layer::ReporterLayer;
+use crate::request::RequestSnapshot;
 use crate::scope::{DEFAULT_MAX_BREADCRUMBS, ScopeData};
 use crate::scrub::Scrubber;
-use crate::transport::{Stats, Transport};
+use crate::transport::{Capture, Stats, Transport};
+
+/// Changes or drops an event before it is sent; see [`ReporterBuilder::before_send`].
+pub type BeforeSend = Arc<dyn Fn(Event) -> Option<Event> + Send + Sync>;
 
 /// Why a reporter could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -33,7 +37,6 @@ pub enum ReporterError {
 }
 
 /// Settings shared by the layer, the scopes and the worker.
-#[derive(Debug)]
 pub(crate) struct Config {
     pub(crate) dsns: Vec<Dsn>,
     pub(crate) build: BuildInfo,
@@ -50,12 +53,37 @@ pub(crate) struct Config {
     pub(crate) max_in_flight: usize,
     pub(crate) retry_for: Duration,
     pub(crate) request_timeout: Duration,
+    pub(crate) before_send: Option<BeforeSend>,
+    pub(crate) sample_rate: f64,
+    pub(crate) ignore_errors: Vec<String>,
+    pub(crate) ignore_panics: Vec<String>,
+    pub(crate) storm_limit: u32,
+    pub(crate) abort_deadline: Duration,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("dsns", &self.dsns)
+            .field("release", &self.release)
+            .field("environment", &self.environment)
+            .field("sample_rate", &self.sample_rate)
+            .field("storm_limit", &self.storm_limit)
+            .field("before_send", &self.before_send.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Debug)]
 pub(crate) struct Inner {
     pub(crate) config: Arc<Config>,
     transport: Transport,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        hook::unregister();
+    }
 }
 
 /// The handle an app keeps: cheap to clone, shared by every layer and scope.
@@ -65,54 +93,6 @@ pub(crate) struct Inner {
 #[derive(Debug, Clone, Default)]
 pub struct Reporter {
     pub(crate) inner: Option<Arc<Inner>>,
-}
-
-/// Live reporters, for panics outside any request and for the free capture functions.
-/// The one process-wide registry, alongside the panic hook that reads it.
-static REGISTRY: Mutex<Vec<Weak<Inner>>> = Mutex::new(Vec::new());
-
-fn live_reporters() -> Vec<Arc<Inner>> {
-    let mut registry = REGISTRY.lock().unwrap_or_else(|p| p.into_inner());
-    registry.retain(|weak| weak.strong_count() > 0);
-    registry.iter().filter_map(Weak::upgrade).collect()
-}
-
-/// Reports a panic that happened outside any reporter layer (a thread, a detached task).
-pub(crate) fn report_detached_panic(panic: PanicCapture) {
-    broadcast(&Failure::Panic(panic));
-}
-
-/// Reports an error to every live reporter, from anywhere in the app.
-///
-/// Returns whether at least one reporter queued it.
-pub fn capture_error<E>(error: &E) -> bool
-where
-    E: std::error::Error + ?Sized + 'static,
-{
-    let failure = Failure::Error(CapturedError::from_error(error));
-    broadcast(&failure)
-}
-
-/// Queues `failure` on every live reporter (not stopping at the first).
-fn broadcast(failure: &Failure) -> bool {
-    let queued = live_reporters()
-        .into_iter()
-        .filter(|inner| {
-            Reporter {
-                inner: Some(inner.clone()),
-            }
-            .enqueue(failure.clone(), None, ScopeData::default())
-        })
-        .count();
-    queued > 0
-}
-
-/// Reports a message to every live reporter, from anywhere in the app.
-pub fn capture_message(message: &str, level: Level) -> bool {
-    broadcast(&Failure::Message {
-        text: message.to_owned(),
-        level,
-    })
 }
 
 impl Reporter {
@@ -172,8 +152,9 @@ impl Reporter {
         ReporterLayer::new(self.clone())
     }
 
-    /// Reports an error, with no request context.
-    pub fn capture_error<E>(&self, error: &E) -> bool
+    /// Reports an error, with no request context. Returns the event's id when it was
+    /// queued (`None` when reporting is off or the queue is full).
+    pub fn capture_error<E>(&self, error: &E) -> Option<EventId>
     where
         E: std::error::Error + ?Sized + 'static,
     {
@@ -184,8 +165,8 @@ impl Reporter {
         )
     }
 
-    /// Reports a message, with no request context.
-    pub fn capture_message(&self, message: impl Into<String>, level: Level) -> bool {
+    /// Reports a message, with no request context; returns the event's id when queued.
+    pub fn capture_message(&self, message: impl Into<String>, level: Level) -> Option<EventId> {
         self.enqueue(
             Failure::Message {
                 text: message.into(),
@@ -199,12 +180,54 @@ impl Reporter {
     /// Waits until everything queued so far is delivered (or given up), or `timeout`
     /// passes. Returns whether everything was done in time.
     ///
-    /// Call it before the process exits, so the last events are not lost.
+    /// Call it before the process exits, so the last events are not lost. Failures held
+    /// back by storm control are sent (as one summary each) first.
     pub async fn flush(&self, timeout: Duration) -> bool {
         match &self.inner {
             Some(inner) => inner.transport.flush(timeout).await,
             None => true,
         }
+    }
+
+    /// [`flush`](Self::flush) for code that is not async: blocks the calling thread
+    /// until everything queued is delivered or `timeout` passes.
+    ///
+    /// ```
+    /// let reporter = mayday_reporter::Reporter::disabled();
+    /// // ... at the end of `main`, or before `std::process::exit`:
+    /// assert!(reporter.flush_blocking(std::time::Duration::from_secs(2)));
+    /// ```
+    pub fn flush_blocking(&self, timeout: Duration) -> bool {
+        match &self.inner {
+            Some(inner) => inner.transport.flush_blocking(timeout),
+            None => true,
+        }
+    }
+
+    /// A guard that flushes (blocking, for at most `timeout`) when dropped: keep it alive
+    /// for the whole of `main` so that the last events are delivered on every way out,
+    /// including an error returned from `main`.
+    ///
+    /// ```no_run
+    /// fn main() -> Result<(), Box<dyn std::error::Error>> {
+    ///     let reporter = mayday_reporter::Reporter::from_env(mayday_reporter::build_info!())?;
+    ///     let _guard = reporter.guard(std::time::Duration::from_secs(2));
+    ///     // ... run the app ...
+    ///     Ok(())
+    /// }
+    /// ```
+    pub fn guard(&self, timeout: Duration) -> FlushGuard {
+        FlushGuard {
+            reporter: self.clone(),
+            timeout,
+        }
+    }
+
+    /// How long the panic hook waits for delivery when the build aborts on panic.
+    pub(crate) fn abort_deadline(&self) -> Duration {
+        self.inner
+            .as_ref()
+            .map_or(Duration::ZERO, |i| i.config.abort_deadline)
     }
 
     /// Counters: queued, sent, dropped, failed, rate-limited.
@@ -225,27 +248,45 @@ impl Reporter {
         self.inner.as_ref().is_some_and(|i| i.config.send_ip)
     }
 
-    /// Queues a report; never waits. Returns false when disabled or the queue is full.
+    /// Queues a report; never waits. Returns the event's id, or `None` when disabled or
+    /// the queue is full.
     pub(crate) fn enqueue(
         &self,
         failure: Failure,
         request: Option<Arc<RequestSnapshot>>,
         data: ScopeData,
-    ) -> bool {
-        let Some(inner) = &self.inner else {
-            return false;
-        };
-        inner.transport.try_send(Capture {
-            failure,
-            timestamp: Timestamp::now(),
-            request,
-            data,
-        })
+    ) -> Option<EventId> {
+        let inner = self.inner.as_ref()?;
+        let event_id = EventId::new();
+        inner
+            .transport
+            .try_send(Capture {
+                event_id,
+                failure,
+                timestamp: Timestamp::now(),
+                request,
+                data,
+                repeats: 0,
+            })
+            .then_some(event_id)
+    }
+}
+
+/// Flushes its reporter when dropped; made by [`Reporter::guard`].
+#[derive(Debug)]
+#[must_use = "the guard flushes when it is dropped: keep it in a variable such as `_guard`"]
+pub struct FlushGuard {
+    reporter: Reporter,
+    timeout: Duration,
+}
+
+impl Drop for FlushGuard {
+    fn drop(&mut self) {
+        self.reporter.flush_blocking(self.timeout);
     }
 }
 
 /// Builds a [`Reporter`]; every setting has a default that suits most apps.
-#[derive(Debug)]
 pub struct ReporterBuilder {
     dsns: Vec<String>,
     build: BuildInfo,
@@ -260,7 +301,27 @@ pub struct ReporterBuilder {
     max_in_flight: usize,
     retry_for: Duration,
     request_timeout: Duration,
+    before_send: Option<BeforeSend>,
+    sample_rate: f64,
+    ignore_errors: Vec<String>,
+    ignore_panics: Vec<String>,
+    storm_limit: u32,
+    abort_deadline: Duration,
 }
+
+impl std::fmt::Debug for ReporterBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReporterBuilder")
+            .field("dsns", &self.dsns)
+            .field("build", &self.build)
+            .field("sample_rate", &self.sample_rate)
+            .field("storm_limit", &self.storm_limit)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Default of [`ReporterBuilder::storm_limit`].
+pub const DEFAULT_STORM_LIMIT: u32 = 60;
 
 impl ReporterBuilder {
     fn new(build: BuildInfo) -> Self {
@@ -278,6 +339,12 @@ impl ReporterBuilder {
             max_in_flight: 4,
             retry_for: Duration::from_secs(30),
             request_timeout: Duration::from_secs(10),
+            before_send: None,
+            sample_rate: 1.0,
+            ignore_errors: Vec::new(),
+            ignore_panics: Vec::new(),
+            storm_limit: DEFAULT_STORM_LIMIT,
+            abort_deadline: Duration::from_secs(2),
         }
     }
 
@@ -366,6 +433,66 @@ impl ReporterBuilder {
         self
     }
 
+    /// Changes or drops each event just before it is sent (in the worker thread, after
+    /// scrubbing): return `None` to drop it.
+    ///
+    /// ```
+    /// let builder = mayday_reporter::Reporter::builder(mayday_reporter::build_info!())
+    ///     .before_send(|mut event| {
+    ///         // Nothing from the health checks.
+    ///         if event.transaction.as_deref() == Some("GET /healthz") {
+    ///             return None;
+    ///         }
+    ///         event.tags.get_or_insert_with(Default::default).insert("team".into(), "shop".into());
+    ///         Some(event)
+    ///     });
+    /// ```
+    pub fn before_send<F>(mut self, hook: F) -> Self
+    where
+        F: Fn(Event) -> Option<Event> + Send + Sync + 'static,
+    {
+        self.before_send = Some(Arc::new(hook));
+        self
+    }
+
+    /// The share of failures reported, from 0.0 (none) to 1.0 (all, the default).
+    pub fn sample_rate(mut self, rate: f64) -> Self {
+        self.sample_rate = if rate.is_nan() {
+            1.0
+        } else {
+            rate.clamp(0.0, 1.0)
+        };
+        self
+    }
+
+    /// Never reports errors of this type, anywhere in their `source()` chain: by name
+    /// (`Elapsed`) or by path (`tokio::time::error::Elapsed`).
+    pub fn ignore_error(mut self, type_name: impl Into<String>) -> Self {
+        self.ignore_errors.push(type_name.into());
+        self
+    }
+
+    /// Never reports panics whose message contains `text`.
+    pub fn ignore_panic(mut self, text: impl Into<String>) -> Self {
+        self.ignore_panics.push(text.into());
+        self
+    }
+
+    /// Storm control: the same failure (same place, same kind) more than `per_minute`
+    /// times in a minute is sent as one more event carrying the count (in
+    /// `extra["mayday.repeated"]`) instead of one event each. Default 60; 0 turns it off.
+    pub fn storm_limit(mut self, per_minute: u32) -> Self {
+        self.storm_limit = per_minute;
+        self
+    }
+
+    /// With `panic = "abort"`, how long the panic hook waits for the panic's event to be
+    /// delivered before the process aborts (default 2 s).
+    pub fn abort_deadline(mut self, deadline: Duration) -> Self {
+        self.abort_deadline = deadline;
+        self
+    }
+
     /// Builds the reporter and starts its worker; disabled when no DSN was given.
     pub fn build(self) -> Result<Reporter, ReporterError> {
         let dsns = self
@@ -405,14 +532,16 @@ impl ReporterBuilder {
             max_in_flight: self.max_in_flight,
             retry_for: self.retry_for,
             request_timeout: self.request_timeout,
+            before_send: self.before_send,
+            sample_rate: self.sample_rate,
+            ignore_errors: self.ignore_errors,
+            ignore_panics: self.ignore_panics,
+            storm_limit: self.storm_limit,
+            abort_deadline: self.abort_deadline,
         });
         let transport = Transport::start(config.clone())?;
         let inner = Arc::new(Inner { config, transport });
-        REGISTRY
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(Arc::downgrade(&inner));
-        capture::install_panic_hook();
+        hook::register(&inner);
         Ok(Reporter { inner: Some(inner) })
     }
 }

@@ -5,15 +5,15 @@
 //! never touch it pay nothing for it. Setting the user or a tag then costs a lock on a
 //! mutex no one else holds; nothing is sent until something fails.
 
-use std::cell::OnceCell;
+use std::cell::{Cell, OnceCell, RefCell};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use mayday_protocol::{Breadcrumb, Level, Timestamp, User};
+use mayday_protocol::{Breadcrumb, EventId, Level, Timestamp, User};
 
-use crate::capture::{Failure, RequestSnapshot, bound_scope, with_current_scope};
-use crate::layer::Settings;
+use crate::failure::{CapturedError, Failure, PanicCapture};
 use crate::reporter::Reporter;
+use crate::request::RequestSnapshot;
 
 /// Breadcrumbs kept per scope; older ones are dropped first.
 pub const DEFAULT_MAX_BREADCRUMBS: usize = 100;
@@ -141,24 +141,24 @@ impl Scope {
 
     /// Reports an error with this scope's request, user, tags and breadcrumbs.
     ///
-    /// Returns whether the event was queued (false when disabled or the queue is full).
-    pub fn capture_error<E>(&self, error: &E) -> bool
+    /// Returns the event's id when it was queued (`None` when reporting is off or the
+    /// queue is full).
+    pub fn capture_error<E>(&self, error: &E) -> Option<EventId>
     where
         E: std::error::Error + ?Sized + 'static,
     {
-        let failure = Failure::Error(crate::capture::CapturedError::from_error(error));
-        self.capture(failure)
+        self.capture(Failure::Error(CapturedError::from_error(error)))
     }
 
-    /// Reports a message with this scope's context.
-    pub fn capture_message(&self, message: impl Into<String>, level: Level) -> bool {
+    /// Reports a message with this scope's context; returns the event's id when queued.
+    pub fn capture_message(&self, message: impl Into<String>, level: Level) -> Option<EventId> {
         self.capture(Failure::Message {
             text: message.into(),
             level,
         })
     }
 
-    pub(crate) fn capture(&self, failure: Failure) -> bool {
+    pub(crate) fn capture(&self, failure: Failure) -> Option<EventId> {
         let data = self.data().clone();
         self.reporter
             .enqueue(failure, self.inner.request.clone(), data)
@@ -170,46 +170,62 @@ impl Scope {
     }
 }
 
-/// The layer or middleware a request's scope belongs to.
-#[derive(Debug, Clone)]
-pub(crate) enum ScopeOwner {
-    /// The tower layer.
-    Tower(Arc<Settings>),
-    /// The actix-web middleware.
-    #[cfg(feature = "actix")]
-    Actix(Arc<crate::actix::ActixSettings>),
-}
-
-impl ScopeOwner {
-    pub(crate) fn reporter(&self) -> &Reporter {
-        match self {
-            ScopeOwner::Tower(settings) => &settings.reporter,
-            #[cfg(feature = "actix")]
-            ScopeOwner::Actix(settings) => &settings.reporter,
-        }
-    }
-}
-
 /// One request's scope, made on first use.
 ///
 /// Lives inline in the layer's response future, so a request that never asks for its
 /// scope allocates nothing for it.
-#[derive(Debug)]
 pub(crate) struct LazyScope {
-    pub(crate) owner: ScopeOwner,
+    reporter: Reporter,
     request: RequestSnapshot,
     user: Option<User>,
     scope: OnceCell<Scope>,
+    /// A panic the hook saw while this request was being polled; the layer reports it
+    /// when it catches the unwind, or when code inside it turned the panic into a 5xx.
+    panic: Cell<Option<PanicCapture>>,
+}
+
+impl std::fmt::Debug for LazyScope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LazyScope")
+            .field("request", &self.request)
+            .field("user", &self.user)
+            .finish_non_exhaustive()
+    }
 }
 
 impl LazyScope {
-    pub(crate) fn new(owner: ScopeOwner, request: RequestSnapshot, user: Option<User>) -> Self {
+    pub(crate) fn new(reporter: Reporter, request: RequestSnapshot, user: Option<User>) -> Self {
         LazyScope {
-            owner,
+            reporter,
             request,
             user,
             scope: OnceCell::new(),
+            panic: Cell::new(None),
         }
+    }
+
+    /// The reporter this request reports to.
+    pub(crate) fn reporter(&self) -> &Reporter {
+        &self.reporter
+    }
+
+    /// Keeps the panic the hook saw (the latest one wins).
+    pub(crate) fn record_panic(&self, panic: PanicCapture) {
+        self.panic.set(Some(panic));
+    }
+
+    /// The panic the hook saw during this request, if any.
+    pub(crate) fn take_panic(&self) -> Option<PanicCapture> {
+        self.panic.take()
+    }
+
+    /// Reports the panic of this request: the one the hook saw, else one made of the
+    /// unwind's payload (when another hook replaced ours).
+    pub(crate) fn report_panic(&self, payload: &(dyn std::any::Any + Send)) -> Option<EventId> {
+        let panic = self
+            .take_panic()
+            .unwrap_or_else(|| PanicCapture::from_payload(payload));
+        self.capture(Failure::Panic(panic))
     }
 
     /// Reports `failure` with the request and the matched `route`, when the route is only
@@ -218,8 +234,8 @@ impl LazyScope {
     pub(crate) fn capture_routed(
         &self,
         failure: Failure,
-        route: Option<crate::capture::Route>,
-    ) -> bool {
+        route: Option<crate::request::Route>,
+    ) -> Option<EventId> {
         let mut request = self.request.clone();
         if route.is_some() {
             request.route = route;
@@ -231,8 +247,7 @@ impl LazyScope {
                 ..Default::default()
             },
         };
-        self.owner
-            .reporter()
+        self.reporter
             .enqueue(failure, Some(Arc::new(request)), data)
     }
 
@@ -241,7 +256,7 @@ impl LazyScope {
         self.scope
             .get_or_init(|| {
                 Scope::new(
-                    self.owner.reporter().clone(),
+                    self.reporter.clone(),
                     Some(Arc::new(self.request.clone())),
                     ScopeData {
                         user: self.user.clone(),
@@ -253,10 +268,10 @@ impl LazyScope {
     }
 
     /// Reports `failure` with the request, and with the scope's data if it was made.
-    pub(crate) fn capture(&self, failure: Failure) -> bool {
+    pub(crate) fn capture(&self, failure: Failure) -> Option<EventId> {
         match self.scope.get() {
             Some(scope) => scope.capture(failure),
-            None => self.owner.reporter().enqueue(
+            None => self.reporter.enqueue(
                 failure,
                 Some(Arc::new(self.request.clone())),
                 ScopeData {
@@ -266,6 +281,78 @@ impl LazyScope {
             ),
         }
     }
+}
+
+thread_local! {
+    /// The scope of the request whose future this thread is polling, if any.
+    static CURRENT_SCOPE: Cell<*const LazyScope> = const { Cell::new(std::ptr::null()) };
+    /// The scope a spawned task carries, while this thread polls that task.
+    static BOUND_SCOPE: RefCell<Option<Scope>> = const { RefCell::new(None) };
+}
+
+/// Makes `scope` the current scope of this thread while alive, restoring the previous
+/// one when dropped (also on unwind): the layer holds one while it polls the request.
+pub(crate) struct PollGuard<'a> {
+    previous: *const LazyScope,
+    _scope: std::marker::PhantomData<&'a LazyScope>,
+}
+
+impl<'a> PollGuard<'a> {
+    pub(crate) fn enter(scope: &'a LazyScope) -> Self {
+        let pointer = std::ptr::from_ref(scope);
+        let previous = CURRENT_SCOPE.with(|current| current.replace(pointer));
+        PollGuard {
+            previous,
+            _scope: std::marker::PhantomData,
+        }
+    }
+}
+
+impl Drop for PollGuard<'_> {
+    fn drop(&mut self) {
+        CURRENT_SCOPE.with(|current| current.set(self.previous));
+    }
+}
+
+/// Makes `scope` the current scope of this thread while alive (for spawned tasks).
+pub(crate) struct BoundGuard {
+    previous: Option<Scope>,
+}
+
+impl BoundGuard {
+    pub(crate) fn enter(scope: Scope) -> Self {
+        let previous = BOUND_SCOPE
+            .try_with(|bound| bound.borrow_mut().replace(scope))
+            .ok()
+            .flatten();
+        BoundGuard { previous }
+    }
+}
+
+impl Drop for BoundGuard {
+    fn drop(&mut self) {
+        let previous = self.previous.take();
+        let _ = BOUND_SCOPE.try_with(|bound| *bound.borrow_mut() = previous);
+    }
+}
+
+/// The scope a spawned task bound to this thread, if any.
+pub(crate) fn bound_scope() -> Option<Scope> {
+    BOUND_SCOPE
+        .try_with(|bound| bound.try_borrow().ok().and_then(|b| b.clone()))
+        .ok()
+        .flatten()
+}
+
+/// Runs `f` with the scope of the request being polled on this thread, if any.
+pub(crate) fn with_current_scope<R>(f: impl FnOnce(&LazyScope) -> R) -> Option<R> {
+    let pointer = CURRENT_SCOPE.try_with(Cell::get).ok()?;
+    // SAFETY: a non-null pointer was set by a `PollGuard` that borrows the `LazyScope`
+    // for its whole life and restores the previous value when dropped (also on unwind),
+    // so the scope is alive and, being only shared-borrowed meanwhile, not mutated
+    // except through its own interior mutability. The pointer never leaves this thread.
+    let scope = unsafe { pointer.as_ref() }?;
+    Some(f(scope))
 }
 
 #[cfg(feature = "axum")]

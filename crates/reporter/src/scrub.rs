@@ -27,6 +27,17 @@ pub const DEFAULT_SENSITIVE: &[&str] = &[
     "cookie",
 ];
 
+/// Headers in which proxies and CDNs pass on the client's IP address; removed unless the
+/// app opted in to sending IP addresses.
+pub const IP_HEADERS: &[&str] = &[
+    "x-forwarded-for",
+    "x-real-ip",
+    "forwarded",
+    "cf-connecting-ip",
+    "true-client-ip",
+    "x-client-ip",
+];
+
 /// Decides which names are secret and filters their values.
 #[derive(Debug, Clone)]
 pub struct Scrubber {
@@ -66,6 +77,18 @@ impl Scrubber {
                 *value = scrub_cookie(value);
             } else if self.is_sensitive(name) {
                 *value = FILTERED.to_owned();
+            }
+        }
+    }
+
+    /// Filters the values of fields with sensitive names (tracing fields, breadcrumb
+    /// data), at any depth of nested objects.
+    pub fn scrub_fields(&self, fields: &mut serde_json::Map<String, serde_json::Value>) {
+        for (name, value) in fields.iter_mut() {
+            if self.is_sensitive(name) {
+                *value = serde_json::Value::String(FILTERED.to_owned());
+            } else if let serde_json::Value::Object(inner) = value {
+                self.scrub_fields(inner);
             }
         }
     }

@@ -4,14 +4,13 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use bytes::Bytes;
 use http::{Request, Response};
 use tower_service::Service;
 
-use crate::capture::{CatchGuard, RequestSnapshot};
 use crate::future::ResponseFuture;
 use crate::layer::Settings;
-use crate::scope::{LazyScope, ScopeOwner};
+use crate::request::RequestSnapshot;
+use crate::scope::{LazyScope, PollGuard};
 
 /// Wraps a service: reports its panics and failing responses. Built by
 /// [`ReporterLayer`](crate::ReporterLayer).
@@ -35,10 +34,14 @@ impl<S> ReporterService<S> {
     }
 }
 
+/// The response body must have a `Default` (the body of a panic response when it is not
+/// a type the layer can put text into: axum's `Body`, `Bytes`, `String`, `Vec<u8>`), so
+/// that any tower service works, gRPC (tonic) included.
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for ReporterService<S>
 where
     S: Service<Request<ReqBody>, Response = Response<ResBody>>,
-    ResBody: From<Bytes>,
+    S::Error: std::fmt::Display + std::fmt::Debug,
+    ResBody: Default + 'static,
 {
     type Response = Response<ResBody>;
     type Error = S::Error;
@@ -51,7 +54,11 @@ where
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
         let reporter = &self.settings.reporter;
         if !reporter.is_enabled() {
-            return ResponseFuture::passthrough(self.inner.call(request));
+            // Not reporting, but a panic still answers 500, as it would in production.
+            return match catch_unwind(AssertUnwindSafe(|| self.inner.call(request))) {
+                Ok(future) => ResponseFuture::unreported(future, self.settings.clone()),
+                Err(_) => ResponseFuture::panicked(&self.settings, None),
+            };
         }
         let snapshot = RequestSnapshot::of(&request, reporter.send_ip());
         let user = self
@@ -59,14 +66,17 @@ where
             .user
             .as_ref()
             .and_then(|resolve| resolve(request.extensions(), request.headers()));
-        let scope = LazyScope::new(ScopeOwner::Tower(self.settings.clone()), snapshot, user);
+        let scope = LazyScope::new(reporter.clone(), snapshot, user);
         let called = {
-            let _inside = CatchGuard::enter(Some(&scope));
+            let _polling = PollGuard::enter(&scope);
             catch_unwind(AssertUnwindSafe(|| self.inner.call(request)))
         };
         match called {
-            Ok(future) => ResponseFuture::watching(future, scope),
-            Err(payload) => ResponseFuture::panicked(&scope, payload),
+            Ok(future) => ResponseFuture::watching(future, scope, self.settings.clone()),
+            Err(payload) => {
+                let event_id = scope.report_panic(payload.as_ref());
+                ResponseFuture::panicked(&self.settings, event_id)
+            }
         }
     }
 }

@@ -12,8 +12,7 @@ use std::task::{Context, Poll};
 
 use pin_project_lite::pin_project;
 
-use crate::capture::BoundGuard;
-use crate::scope::Scope;
+use crate::scope::{BoundGuard, Scope};
 
 pin_project! {
     /// A future that runs with a scope bound. Made by [`ScopeExt`].

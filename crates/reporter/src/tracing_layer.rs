@@ -27,7 +27,7 @@ use tracing::{Event, Subscriber};
 use tracing_subscriber::layer::Context;
 use tracing_subscriber::registry::LookupSpan;
 
-use crate::capture::Failure;
+use crate::failure::{CapturedError, Failure};
 use crate::reporter::Reporter;
 use crate::scope::{Scope, ScopeData};
 
@@ -78,11 +78,13 @@ impl TracingLayer {
 #[derive(Debug, Default)]
 struct SpanTags(BTreeMap<String, String>);
 
-/// Collects an event's or span's fields as JSON.
+/// Collects an event's or span's fields as JSON, and the first error recorded as an
+/// error (`error = &err as &dyn Error`).
 #[derive(Default)]
 struct Fields {
     message: Option<String>,
     values: Map<String, Value>,
+    error: Option<CapturedError>,
 }
 
 impl Visit for Fields {
@@ -108,6 +110,15 @@ impl Visit for Fields {
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
         self.put(field, Value::String(format!("{value:?}")));
+    }
+
+    fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
+        self.put(field, Value::String(value.to_string()));
+        if self.error.is_none() {
+            // Where the event was logged; resolved later, by the worker.
+            let trace = backtrace::Backtrace::new_unresolved();
+            self.error = Some(CapturedError::from_boxed("dyn Error", value, Some(trace)));
+        }
     }
 }
 
@@ -217,6 +228,7 @@ where
                 level: level(metadata.level()),
                 logger: metadata.target().to_owned(),
                 fields: fields.values,
+                error: fields.error,
             };
             match scope {
                 Some(scope) => {

@@ -102,6 +102,50 @@ pub fn resolve(backtrace: &mut Backtrace) -> Vec<RawSymbol> {
     raw
 }
 
+/// Reads a backtrace as the standard library renders it (`std::backtrace::Backtrace`'s
+/// `Display`, which is all it offers on stable Rust; `anyhow` captures those):
+///
+/// ```text
+///    0: shop::checkout::apply_coupon
+///              at ./src/checkout.rs:12:5
+/// ```
+///
+/// There are no addresses, so no symbol table names: short names are completed from
+/// their files.
+pub fn parse_rendered(text: &str) -> Vec<RawSymbol> {
+    let mut raw: Vec<RawSymbol> = Vec::new();
+    for line in text.lines() {
+        let trimmed = line.trim();
+        if let Some(location) = trimmed.strip_prefix("at ") {
+            let Some(last) = raw.last_mut() else { continue };
+            // `path:line:column`, where the path may itself contain colons.
+            let mut parts = location.rsplitn(3, ':');
+            let column = parts.next().and_then(|c| c.parse().ok());
+            let line_no = parts.next().and_then(|l| l.parse().ok());
+            match (parts.next(), line_no) {
+                (Some(file), Some(line_no)) => {
+                    last.file = Some(file.to_owned());
+                    last.line = Some(line_no);
+                    last.column = column;
+                }
+                _ => last.file = Some(location.to_owned()),
+            }
+            continue;
+        }
+        let Some((number, name)) = trimmed.split_once(": ") else {
+            continue;
+        };
+        if number.is_empty() || !number.bytes().all(|b| b.is_ascii_digit()) {
+            continue;
+        }
+        raw.push(RawSymbol {
+            name: Some(name.to_owned()),
+            ..Default::default()
+        });
+    }
+    raw
+}
+
 /// Makes frames of `raw` (innermost first, as [`resolve`] gives them): full names,
 /// in-app by origin, machinery trimmed, at most [`MAX_FRAMES`].
 pub fn process(raw: &[RawSymbol], app: &AppSource<'_>, rules: &InAppRules) -> Stacktrace {
@@ -166,7 +210,7 @@ fn frame_of(
         lineno: symbol.line.map(u64::from),
         colno: symbol.column.map(u64::from),
         in_app: Some(in_app),
-        instruction_addr: Some(format!("{:#x}", symbol.ip)),
+        instruction_addr: (symbol.ip != 0).then(|| format!("{:#x}", symbol.ip)),
         ..Default::default()
     };
     (frame, role)

@@ -43,12 +43,9 @@ pub fn strip_generics(name: &str) -> String {
                     out.push(c);
                 }
             }
-            '>' if previous == Some('-') => {
-                // `->` inside a `fn(A) -> B` argument, not a bracket.
-                if !dropping(&open) {
-                    out.push(c);
-                }
-            }
+            // `->` inside a `fn(A) -> B` argument, not a bracket.
+            '>' if previous == Some('-') && !dropping(&open) => out.push(c),
+            '>' if previous == Some('-') => {}
             '>' => match open.pop() {
                 Some(true) => out.push(c),
                 Some(false) => {}

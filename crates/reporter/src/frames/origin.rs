@@ -242,10 +242,19 @@ mod tests {
         reporter_dir: "/work/shop/vendor-local/mayday/crates/reporter",
     };
 
-    /// One row per kind of path: path, origin, crate, module, short file name.
+    /// Path, origin, crate, module, short file name.
+    type Case = (
+        &'static str,
+        Origin,
+        Option<&'static str>,
+        Option<&'static str>,
+        Option<&'static str>,
+    );
+
+    /// One row per kind of path.
     #[test]
     fn classifies_paths() {
-        let cases: &[(&str, Origin, Option<&str>, Option<&str>, Option<&str>)] = &[
+        let cases: &[Case] = &[
             (
                 "/work/shop/web/src/checkout.rs",
                 Origin::App,

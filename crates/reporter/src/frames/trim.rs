@@ -36,7 +36,11 @@ impl Role {
         if function.ends_with("__rust_begin_short_backtrace") {
             return Role::Entry;
         }
-        if capture || function.starts_with("backtrace::") {
+        if capture
+            || function.starts_with("backtrace::")
+            || function.starts_with("std::backtrace::")
+            || matches!(package, Some("anyhow" | "backtrace"))
+        {
             return Role::Capture;
         }
         const PANICKING: &[&str] = &[

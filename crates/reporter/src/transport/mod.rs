@@ -6,22 +6,46 @@
 //! app's request tasks for a runtime worker.
 
 mod rate_limits;
+mod storm;
 
 use std::io::Write;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use flate2::Compression;
 use flate2::write::GzEncoder;
-use mayday_protocol::{Dsn, Envelope, Event, SentryAuth};
+use mayday_protocol::{Dsn, Envelope, Event, EventId, SentryAuth, Timestamp};
 use tokio::sync::{Semaphore, mpsc, watch};
 
-use crate::capture::Capture;
+use crate::failure::Failure;
 use crate::report::{SDK_NAME, build_event};
 use crate::reporter::Config;
+use crate::request::RequestSnapshot;
+use crate::scope::ScopeData;
 use rate_limits::RateLimits;
+use storm::{Storms, Verdict};
+
+/// One queued report, as the request path hands it over.
+#[derive(Debug)]
+pub(crate) struct Capture {
+    pub(crate) event_id: EventId,
+    pub(crate) failure: Failure,
+    pub(crate) timestamp: Timestamp,
+    pub(crate) request: Option<Arc<RequestSnapshot>>,
+    pub(crate) data: ScopeData,
+    /// How many more times this failure happened and was held back by storm control.
+    pub(crate) repeats: u32,
+}
+
+/// What the worker is asked to do.
+#[allow(clippy::large_enum_variant)] // Reports are nearly all the jobs; flushes are rare.
+enum Job {
+    Report(Capture),
+    /// Send the storm summaries now, then tell how many reports are queued in all.
+    Flush(Box<dyn FnOnce(u64) + Send>),
+}
 
 /// Counters of what happened to reports, readable by the app.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -36,6 +60,10 @@ pub struct Stats {
     pub failed: u64,
     /// Deliveries skipped or refused because the collector asked us to slow down.
     pub rate_limited: u64,
+    /// Reports left out on purpose: ignored types, sampling, `before_send`.
+    pub filtered: u64,
+    /// Reports held back by storm control (each window's summary counts them).
+    pub suppressed: u64,
 }
 
 #[derive(Debug, Default)]
@@ -45,6 +73,8 @@ struct Counters {
     dropped: AtomicU64,
     failed: AtomicU64,
     rate_limited: AtomicU64,
+    filtered: AtomicU64,
+    suppressed: AtomicU64,
 }
 
 impl Counters {
@@ -53,41 +83,104 @@ impl Counters {
     }
 }
 
-/// The app's side of the queue.
+/// How many queued reports are finished (delivered to every DSN or given up), for
+/// async and blocking waiters alike.
 #[derive(Debug)]
+struct Progress {
+    watch: watch::Sender<u64>,
+    done: Mutex<u64>,
+    changed: Condvar,
+}
+
+impl Progress {
+    fn new() -> Self {
+        Progress {
+            watch: watch::Sender::new(0),
+            done: Mutex::new(0),
+            changed: Condvar::new(),
+        }
+    }
+
+    fn finish_one(&self) {
+        let mut done = self.done.lock().unwrap_or_else(|p| p.into_inner());
+        *done += 1;
+        self.watch.send_replace(*done);
+        self.changed.notify_all();
+    }
+
+    /// Blocks until `target` reports are finished or `deadline` passes.
+    fn wait_blocking(&self, target: u64, deadline: Instant) -> bool {
+        let mut done = self.done.lock().unwrap_or_else(|p| p.into_inner());
+        while *done < target {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            done = self
+                .changed
+                .wait_timeout(done, left)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+        true
+    }
+}
+
+/// The app's side of the queue.
 pub(crate) struct Transport {
-    sender: mpsc::Sender<Capture>,
+    sender: mpsc::Sender<Job>,
     counters: Arc<Counters>,
-    /// How many queued reports are finished (delivered to every DSN or given up).
-    finished: watch::Receiver<u64>,
+    progress: Arc<Progress>,
+}
+
+impl std::fmt::Debug for Transport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Transport")
+            .field("stats", &self.stats())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Transport {
     pub(crate) fn start(config: Arc<Config>) -> std::io::Result<Self> {
-        let (sender, receiver) = mpsc::channel(config.queue_capacity);
-        let (finished_tx, finished) = watch::channel(0u64);
+        // One more slot than asked for, so that a flush request finds room.
+        let (sender, receiver) = mpsc::channel(config.queue_capacity + 1);
         let counters = Arc::new(Counters::default());
+        let progress = Arc::new(Progress::new());
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
+            .on_thread_start(crate::hook::mark_reporter_thread)
+            .thread_name("mayday-transport")
             .build()?;
-        let worker_counters = counters.clone();
+        let worker = Worker {
+            config,
+            counters: counters.clone(),
+            progress: progress.clone(),
+        };
         std::thread::Builder::new()
             .name("mayday-transport".into())
             .spawn(move || {
-                runtime.block_on(run_worker(receiver, config, worker_counters, finished_tx));
+                crate::hook::mark_reporter_thread();
+                runtime.block_on(worker.run(receiver));
             })?;
         Ok(Transport {
             sender,
             counters,
-            finished,
+            progress,
         })
     }
 
     /// Queues a report without waiting; counts a drop when the queue is full.
     pub(crate) fn try_send(&self, capture: Capture) -> bool {
-        // Counted before sending so `finished` can never overtake `queued`.
+        // Counted before sending so that `finished` never overtakes `queued`.
         self.counters.queued.fetch_add(1, Ordering::Relaxed);
-        match self.sender.try_send(capture) {
+        // Leave the last slot to flush requests.
+        if self.sender.capacity() <= 1 {
+            self.counters.queued.fetch_sub(1, Ordering::Relaxed);
+            Counters::add(&self.counters.dropped);
+            return false;
+        }
+        match self.sender.try_send(Job::Report(capture)) {
             Ok(()) => true,
             Err(_) => {
                 self.counters.queued.fetch_sub(1, Ordering::Relaxed);
@@ -97,12 +190,45 @@ impl Transport {
         }
     }
 
+    /// Asks the worker to send storm summaries now; `reply` gets how many reports are
+    /// queued once they are. Returns false (and drops `reply`) when the queue is full.
+    fn request_flush(&self, reply: Box<dyn FnOnce(u64) + Send>) -> bool {
+        self.sender.try_send(Job::Flush(reply)).is_ok()
+    }
+
     pub(crate) async fn flush(&self, timeout: Duration) -> bool {
-        let target = self.counters.queued.load(Ordering::Relaxed);
-        let mut finished = self.finished.clone();
-        tokio::time::timeout(timeout, finished.wait_for(|done| *done >= target))
+        let deadline = tokio::time::Instant::now() + timeout;
+        let (reply, target) = tokio::sync::oneshot::channel();
+        let target = if self.request_flush(Box::new(move |queued| {
+            let _ = reply.send(queued);
+        })) {
+            match tokio::time::timeout_at(deadline, target).await {
+                Ok(Ok(queued)) => queued,
+                _ => return false,
+            }
+        } else {
+            self.counters.queued.load(Ordering::Relaxed)
+        };
+        let mut finished = self.progress.watch.subscribe();
+        tokio::time::timeout_at(deadline, finished.wait_for(|done| *done >= target))
             .await
             .is_ok_and(|result| result.is_ok())
+    }
+
+    pub(crate) fn flush_blocking(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        let (reply, target) = std::sync::mpsc::sync_channel(1);
+        let target = if self.request_flush(Box::new(move |queued| {
+            let _ = reply.send(queued);
+        })) {
+            match target.recv_timeout(timeout) {
+                Ok(queued) => queued,
+                Err(_) => return false,
+            }
+        } else {
+            self.counters.queued.load(Ordering::Relaxed)
+        };
+        self.progress.wait_blocking(target, deadline)
     }
 
     pub(crate) fn stats(&self) -> Stats {
@@ -113,6 +239,8 @@ impl Transport {
             dropped: c.dropped.load(Ordering::Relaxed),
             failed: c.failed.load(Ordering::Relaxed),
             rate_limited: c.rate_limited.load(Ordering::Relaxed),
+            filtered: c.filtered.load(Ordering::Relaxed),
+            suppressed: c.suppressed.load(Ordering::Relaxed),
         }
     }
 }
@@ -125,66 +253,170 @@ struct Target {
     limits: Mutex<RateLimits>,
 }
 
-async fn run_worker(
-    mut receiver: mpsc::Receiver<Capture>,
+/// The worker thread's side: builds events and delivers them.
+struct Worker {
     config: Arc<Config>,
     counters: Arc<Counters>,
-    finished: watch::Sender<u64>,
-) {
-    let client = match reqwest::Client::builder()
-        .timeout(config.request_timeout)
-        .user_agent(format!("{SDK_NAME}/{}", env!("CARGO_PKG_VERSION")))
-        .build()
-    {
-        Ok(client) => client,
-        Err(error) => {
-            tracing::error!(%error, "mayday: cannot build an HTTP client; reports are dropped");
-            while receiver.recv().await.is_some() {
-                Counters::add(&counters.failed);
-                finished.send_modify(|done| *done += 1);
-            }
-            return;
-        }
-    };
-    let client_name = format!("{SDK_NAME}/{}", env!("CARGO_PKG_VERSION"));
-    let targets: Vec<Arc<Target>> = config
-        .dsns
-        .iter()
-        .map(|dsn| {
-            let mut auth = SentryAuth::new(dsn.public_key(), client_name.clone());
-            auth.secret = dsn.secret_key().map(str::to_owned);
-            Arc::new(Target {
-                dsn: dsn.clone(),
-                url: dsn.envelope_url().to_string(),
-                auth: auth.to_string(),
-                limits: Mutex::new(RateLimits::default()),
-            })
-        })
-        .collect();
-    let permits = Arc::new(Semaphore::new(config.max_in_flight));
-    let finished = Arc::new(finished);
+    progress: Arc<Progress>,
+}
 
-    while let Some(capture) = receiver.recv().await {
-        let build_config = config.clone();
-        // Symbol resolution can take milliseconds; keep deliveries in flight meanwhile.
-        let event =
-            match tokio::task::spawn_blocking(move || build_event(capture, &build_config)).await {
-                Ok(event) => event,
-                Err(error) => {
-                    tracing::warn!(%error, "mayday: building an event failed");
-                    Counters::add(&counters.failed);
-                    finished.send_modify(|done| *done += 1);
+/// How often storm windows are checked for summaries that are due.
+const STORM_TICK: Duration = Duration::from_secs(1);
+
+impl Worker {
+    async fn run(self, mut receiver: mpsc::Receiver<Job>) {
+        let client = match reqwest::Client::builder()
+            .timeout(self.config.request_timeout)
+            .user_agent(format!("{SDK_NAME}/{}", env!("CARGO_PKG_VERSION")))
+            .build()
+        {
+            Ok(client) => client,
+            Err(error) => {
+                tracing::error!(%error, "mayday: cannot build an HTTP client; reports are dropped");
+                while let Some(job) = receiver.recv().await {
+                    match job {
+                        Job::Report(_) => {
+                            Counters::add(&self.counters.failed);
+                            self.progress.finish_one();
+                        }
+                        Job::Flush(reply) => reply(self.counters.queued.load(Ordering::Relaxed)),
+                    }
+                }
+                return;
+            }
+        };
+        let client_name = format!("{SDK_NAME}/{}", env!("CARGO_PKG_VERSION"));
+        let targets: Vec<Arc<Target>> = self
+            .config
+            .dsns
+            .iter()
+            .map(|dsn| {
+                let mut auth = SentryAuth::new(dsn.public_key(), client_name.clone());
+                auth.secret = dsn.secret_key().map(str::to_owned);
+                Arc::new(Target {
+                    dsn: dsn.clone(),
+                    url: dsn.envelope_url().to_string(),
+                    auth: auth.to_string(),
+                    limits: Mutex::new(RateLimits::default()),
+                })
+            })
+            .collect();
+        let permits = Arc::new(Semaphore::new(self.config.max_in_flight));
+        let mut storms = Storms::new(self.config.storm_limit);
+        let mut tick = tokio::time::interval(STORM_TICK);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            let job = tokio::select! {
+                job = receiver.recv() => match job {
+                    Some(job) => job,
+                    None => break,
+                },
+                _ = tick.tick() => {
+                    for summary in storms.due(Instant::now(), false) {
+                        self.counters.queued.fetch_add(1, Ordering::Relaxed);
+                        self.deliver(summary, &client, &targets, &permits).await;
+                    }
                     continue;
                 }
             };
+            match job {
+                Job::Report(capture) => {
+                    let Some(capture) = self.screen(capture, &targets) else {
+                        self.progress.finish_one();
+                        continue;
+                    };
+                    match storms.admit(capture, Instant::now()) {
+                        Verdict::Send(capture) => {
+                            self.deliver(capture, &client, &targets, &permits).await;
+                        }
+                        Verdict::Suppressed => {
+                            Counters::add(&self.counters.suppressed);
+                            self.progress.finish_one();
+                        }
+                    }
+                }
+                Job::Flush(reply) => {
+                    for summary in storms.due(Instant::now(), true) {
+                        self.counters.queued.fetch_add(1, Ordering::Relaxed);
+                        self.deliver(summary, &client, &targets, &permits).await;
+                    }
+                    reply(self.counters.queued.load(Ordering::Relaxed));
+                }
+            }
+        }
+        // The app dropped every handle: let deliveries in flight complete.
+        let all = u32::try_from(self.config.max_in_flight).unwrap_or(u32::MAX);
+        let _ = permits.acquire_many(all).await;
+    }
+
+    /// The cheap checks, before any symbol is resolved or byte compressed: every
+    /// destination rate-limited, an ignored type or message, sampling.
+    fn screen(&self, capture: Capture, targets: &[Arc<Target>]) -> Option<Capture> {
+        let now = Instant::now();
+        let open = targets.iter().any(|target| {
+            !target
+                .limits
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .is_limited("error", now)
+        });
+        if !open {
+            Counters::add(&self.counters.rate_limited);
+            return None;
+        }
+        let config = &self.config;
+        let ignored = capture
+            .failure
+            .is_ignored(&config.ignore_errors, &config.ignore_panics);
+        let sampled_out = config.sample_rate < 1.0 && fastrand::f64() >= config.sample_rate;
+        if ignored || sampled_out {
+            Counters::add(&self.counters.filtered);
+            return None;
+        }
+        Some(capture)
+    }
+
+    /// Builds the event (resolving symbols), runs `before_send`, and starts a delivery
+    /// to each destination; the capture counts as finished when all are done.
+    async fn deliver(
+        &self,
+        capture: Capture,
+        client: &reqwest::Client,
+        targets: &[Arc<Target>],
+        permits: &Arc<Semaphore>,
+    ) {
+        let config = self.config.clone();
+        // Symbol resolution can take milliseconds; keep deliveries in flight meanwhile.
+        let built = tokio::task::spawn_blocking(move || {
+            let event = build_event(capture, &config);
+            match &config.before_send {
+                Some(hook) => hook(event),
+                None => Some(event),
+            }
+        })
+        .await;
+        let event = match built {
+            Ok(Some(event)) => event,
+            Ok(None) => {
+                Counters::add(&self.counters.filtered);
+                self.progress.finish_one();
+                return;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "mayday: building an event failed");
+                Counters::add(&self.counters.failed);
+                self.progress.finish_one();
+                return;
+            }
+        };
         let remaining = Arc::new(AtomicUsize::new(targets.len()));
-        for target in &targets {
+        for target in targets {
             let body = match encode(&event, &target.dsn) {
                 Ok(body) => body,
                 Err(error) => {
                     tracing::warn!(%error, "mayday: could not serialize an event");
-                    Counters::add(&counters.failed);
-                    finish_one(&remaining, &finished);
+                    Counters::add(&self.counters.failed);
+                    finish_one(&remaining, &self.progress);
                     continue;
                 }
             };
@@ -194,26 +426,23 @@ async fn run_worker(
             let job = Delivery {
                 client: client.clone(),
                 target: target.clone(),
-                counters: counters.clone(),
-                retry_for: config.retry_for,
+                counters: self.counters.clone(),
+                retry_for: self.config.retry_for,
             };
             let remaining = remaining.clone();
-            let finished = finished.clone();
+            let progress = self.progress.clone();
             tokio::spawn(async move {
                 job.run(body).await;
                 drop(permit);
-                finish_one(&remaining, &finished);
+                finish_one(&remaining, &progress);
             });
         }
     }
-    // The app dropped every handle: let deliveries in flight complete.
-    let all = u32::try_from(config.max_in_flight).unwrap_or(u32::MAX);
-    let _ = permits.acquire_many(all).await;
 }
 
-fn finish_one(remaining: &AtomicUsize, finished: &watch::Sender<u64>) {
+fn finish_one(remaining: &AtomicUsize, progress: &Progress) {
     if remaining.fetch_sub(1, Ordering::AcqRel) == 1 {
-        finished.send_modify(|done| *done += 1);
+        progress.finish_one();
     }
 }
 

@@ -1,0 +1,182 @@
+//! The process-wide parts: the panic hook and the registry of live reporters it reports
+//! to.
+//!
+//! The hook records the backtrace of the panic site, which is gone by the time any
+//! `catch_unwind` returns. Where the panic goes:
+//!
+//! - inside a reporter layer: to the request's scope, which the layer reports when it
+//!   catches the unwind or when code inside it turned the panic into a 5xx;
+//! - inside a task spawned with the request's scope: reported with that scope;
+//! - anywhere else (a thread, a detached task): to every live reporter.
+//!
+//! With `panic = "abort"` nothing will catch the unwind: the hook reports at once and
+//! waits (a short, configurable deadline) for the event to be delivered before the
+//! process aborts.
+
+use std::cell::Cell;
+use std::panic::PanicHookInfo;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, Once, Weak};
+
+use backtrace::Backtrace;
+use mayday_protocol::{EventId, Level};
+
+use crate::failure::{CapturedError, Failure, PanicCapture, payload_text};
+use crate::reporter::{Inner, Reporter};
+use crate::scope::{ScopeData, bound_scope, with_current_scope};
+
+/// Live reporters, for panics outside any request and for the free capture functions.
+static REGISTRY: Mutex<Vec<Weak<Inner>>> = Mutex::new(Vec::new());
+/// How many reporters are live: a cheap check before capturing anything.
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    /// Set on the reporter's own threads: a panic there is never reported (it could
+    /// repeat for every event) and never waits for delivery (it would wait on itself).
+    static REPORTER_THREAD: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Adds a reporter to the registry and installs the hook (once per process).
+pub(crate) fn register(inner: &Arc<Inner>) {
+    REGISTRY
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .push(Arc::downgrade(inner));
+    LIVE.fetch_add(1, Ordering::Relaxed);
+    install_panic_hook();
+}
+
+/// Called when a reporter's last handle is dropped.
+pub(crate) fn unregister() {
+    LIVE.fetch_sub(1, Ordering::Relaxed);
+}
+
+/// Whether any reporter is live (and capturing a backtrace can be worth it).
+pub(crate) fn any_live() -> bool {
+    LIVE.load(Ordering::Relaxed) > 0
+}
+
+/// Marks the current thread as one of the reporter's own.
+pub(crate) fn mark_reporter_thread() {
+    let _ = REPORTER_THREAD.try_with(|flag| flag.set(true));
+}
+
+fn on_reporter_thread() -> bool {
+    REPORTER_THREAD.try_with(Cell::get).unwrap_or(false)
+}
+
+fn live_reporters() -> Vec<Reporter> {
+    let mut registry = REGISTRY.lock().unwrap_or_else(|p| p.into_inner());
+    registry.retain(|weak| weak.strong_count() > 0);
+    registry
+        .iter()
+        .filter_map(Weak::upgrade)
+        .map(|inner| Reporter { inner: Some(inner) })
+        .collect()
+}
+
+/// Queues `failure` on every live reporter (not stopping at the first); returns those
+/// that queued it.
+fn broadcast(failure: &Failure) -> Vec<Reporter> {
+    live_reporters()
+        .into_iter()
+        .filter(|reporter| {
+            reporter
+                .enqueue(failure.clone(), None, ScopeData::default())
+                .is_some()
+        })
+        .collect()
+}
+
+/// Reports an error to every live reporter, from anywhere in the app.
+///
+/// Returns whether at least one reporter queued it.
+pub fn capture_error<E>(error: &E) -> bool
+where
+    E: std::error::Error + ?Sized + 'static,
+{
+    !broadcast(&Failure::Error(CapturedError::from_error(error))).is_empty()
+}
+
+/// Reports a message to every live reporter, from anywhere in the app.
+///
+/// Returns whether at least one reporter queued it.
+pub fn capture_message(message: &str, level: Level) -> bool {
+    !broadcast(&Failure::Message {
+        text: message.to_owned(),
+        level,
+    })
+    .is_empty()
+}
+
+/// Installs the panic hook once per process; the previous hook still runs after ours.
+fn install_panic_hook() {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            on_panic(info);
+            previous(info);
+        }));
+    });
+}
+
+fn on_panic(info: &PanicHookInfo<'_>) {
+    if on_reporter_thread() || !any_live() {
+        return;
+    }
+    let capture = PanicCapture {
+        message: payload_text(info.payload()),
+        location: info
+            .location()
+            .map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column())),
+        backtrace: Some(Backtrace::new_unresolved()),
+        thread: std::thread::current().name().map(str::to_owned),
+    };
+    if cfg!(panic = "abort") {
+        // Nothing will catch this: report now, and give delivery a moment.
+        for reporter in report_now(capture) {
+            reporter.flush_blocking(reporter.abort_deadline());
+        }
+        return;
+    }
+    let mut slot = Some(capture);
+    // Inside a layer: the request's scope keeps it for the layer to report.
+    with_current_scope(|scope| {
+        if let Some(capture) = slot.take() {
+            scope.record_panic(capture);
+        }
+    });
+    if let Some(capture) = slot {
+        report_now(capture);
+    }
+}
+
+/// Reports a panic at once, with the request it happened in if any; returns the
+/// reporters that queued it.
+fn report_now(capture: PanicCapture) -> Vec<Reporter> {
+    let mut slot = Some(capture);
+    let in_request: Option<(Reporter, Option<EventId>)> = with_current_scope(|scope| {
+        let capture = slot.take()?;
+        Some((
+            scope.reporter().clone(),
+            scope.capture(Failure::Panic(capture)),
+        ))
+    })
+    .flatten();
+    if let Some((reporter, Some(_))) = in_request {
+        return vec![reporter];
+    }
+    let Some(capture) = slot else {
+        return Vec::new();
+    };
+    if let Some(scope) = bound_scope() {
+        // A task spawned for a request: report it with that request's context.
+        let reporter = scope.reporter().clone();
+        return match scope.capture(Failure::Panic(capture)) {
+            Some(_) => vec![reporter],
+            None => Vec::new(),
+        };
+    }
+    broadcast(&Failure::Panic(capture))
+}
