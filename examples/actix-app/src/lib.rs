@@ -2,18 +2,25 @@
 //!
 //! - `GET /` answers 200;
 //! - `GET /panic` panics deep inside the app (`checkout::apply_coupon`);
+//! - `GET /cart/{line}` panics for lines past the third (`cart::line_price`, an index
+//!   out of bounds): another bug, another issue, however many lines people ask for;
 //! - `GET /error` answers 500 with a typed error that has a source chain;
 //! - `GET /orders/{id}` answers 200.
+//!
+//! Failures answer with a small error page that shows the event id (the reporter puts it
+//! in the `X-Mayday-Event-Id` header), so a user's screenshot leads to their crash.
 //!
 //! Sign in by sending `X-Demo-User: <id>:<email>:<full name>`.
 
 use std::fmt;
 
-use actix_web::body::MessageBody;
+use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
+use actix_web::error::InternalError;
+use actix_web::http::header::{HeaderMap, HeaderName};
 use actix_web::middleware::{self, Next};
-use actix_web::{App, Error, HttpMessage, HttpServer, web};
-use mayday_reporter::{Reported, Reporter, Scope, User};
+use actix_web::{App, Error, HttpMessage, HttpResponse, HttpServer, web};
+use mayday_reporter::{EVENT_ID_HEADER, Reported, Reporter, Scope, User};
 
 /// The signed-in user, as the auth middleware leaves it in the request's extensions.
 #[derive(Debug, Clone)]
@@ -40,6 +47,7 @@ pub fn server(listener: std::net::TcpListener, reporter: Reporter) -> std::io::R
                 web::get().to(|| async { "Welcome to the demo shop\n" }),
             )
             .route("/panic", web::get().to(checkout::handler))
+            .route("/cart/{line}", web::get().to(cart::show_line))
             .route("/error", web::get().to(orders::failing))
             .route("/orders/{id}", web::get().to(orders::show))
             // The reporter's user resolver reads what the auth middleware set; in
@@ -53,10 +61,49 @@ pub fn server(listener: std::net::TcpListener, reporter: Reporter) -> std::io::R
                 })
             }))
             .wrap(middleware::from_fn(demo_auth))
+            // Outermost (the last `wrap`): the page users see when something failed.
+            .wrap(middleware::from_fn(error_page))
     })
     .workers(1)
     .listen(listener)?
     .run())
+}
+
+/// Replaces the body of failed responses with a page that names the event: the
+/// reporter sets `X-Mayday-Event-Id` on every response it reported. A panic arrives
+/// as an error (actix-web renders it later), so both are handled.
+async fn error_page(
+    request: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    match next.call(request).await {
+        Ok(response) if response.status().is_server_error() => {
+            let page = page_for(response.response().headers());
+            Ok(response.map_body(|_, _| page))
+        }
+        Ok(response) => Ok(response.map_body(|_, body| body.boxed())),
+        Err(error) => {
+            let rendered = error.error_response();
+            let mut answer = HttpResponse::build(rendered.status())
+                .content_type("text/plain; charset=utf-8")
+                .body(page_for(rendered.headers()));
+            if let Some(id) = rendered.headers().get(EVENT_ID_HEADER) {
+                answer
+                    .headers_mut()
+                    .insert(HeaderName::from_static(EVENT_ID_HEADER), id.clone());
+            }
+            Err(InternalError::from_response(error.to_string(), answer).into())
+        }
+    }
+}
+
+fn page_for(headers: &HeaderMap) -> BoxBody {
+    let reference = headers
+        .get(EVENT_ID_HEADER)
+        .and_then(|value| value.to_str().ok())
+        .map(|id| format!("\nReference: {id}"))
+        .unwrap_or_default();
+    format!("Sorry, something went wrong on our side.{reference}\n").boxed()
 }
 
 /// Signs in whoever `X-Demo-User: <id>:<email>:<full name>` names. A real app checks a
@@ -93,7 +140,6 @@ mod checkout {
     }
 
     /// The bug of the day: the coupon table has no entry for this code.
-    #[inline(never)]
     pub(crate) fn apply_coupon(code: &str, total: u32) -> u32 {
         let discounts: [(&str, u32); 1] = [("WELCOME", 10)];
         let discount = discounts
@@ -104,6 +150,21 @@ mod checkout {
             Some(percent) => total - total * percent / 100,
             None => panic!("coupon {code} is not in the discount table"),
         }
+    }
+}
+
+mod cart {
+    use super::*;
+
+    pub(crate) async fn show_line(line: web::Path<usize>) -> String {
+        let line = line.into_inner();
+        format!("line {line}: {} cents\n", line_price(line))
+    }
+
+    /// Another bug: the cart has three lines, and nobody checks the index.
+    pub(crate) fn line_price(line: usize) -> u32 {
+        let prices = [1200, 450, 3100];
+        prices[line]
     }
 }
 

@@ -1,9 +1,14 @@
-//! The demo shop: four routes and a pretend sign-in, wired to mayday-reporter.
+//! The demo shop: five routes and a pretend sign-in, wired to mayday-reporter.
 //!
 //! - `GET /` answers 200;
 //! - `GET /panic` panics deep inside the app (`checkout::apply_coupon`);
+//! - `GET /cart/{line}` panics for lines past the third (`cart::line_price`, an index
+//!   out of bounds): another bug, another issue, however many lines people ask for;
 //! - `GET /error` answers 500 with a typed error that has a source chain;
 //! - `GET /orders/{id}` answers 200.
+//!
+//! Failures answer with a small error page that shows the event id (the reporter puts it
+//! in the `X-Mayday-Event-Id` header), so a user's screenshot leads to their crash.
 //!
 //! Sign in by sending `X-Demo-User: <id>:<email>:<full name>`.
 
@@ -11,10 +16,12 @@ use std::fmt;
 
 use axum::Router;
 use axum::extract::{Path, Request};
+use axum::http::HeaderValue;
+use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::get;
-use mayday_reporter::{Reported, Reporter, Scope, User};
+use mayday_reporter::{EVENT_ID_HEADER, Reported, Reporter, Scope, User};
 
 /// The signed-in user, as the auth middleware leaves it in the request's extensions.
 #[derive(Debug, Clone)]
@@ -37,6 +44,7 @@ pub fn app(reporter: &Reporter) -> Router {
     Router::new()
         .route("/", get(|| async { "Welcome to the demo shop\n" }))
         .route("/panic", get(checkout::handler))
+        .route("/cart/{line}", get(cart::show_line))
         .route("/error", get(orders::failing))
         .route("/orders/{id}", get(orders::show))
         // The reporter's user resolver reads what the auth middleware set; layers added
@@ -50,6 +58,31 @@ pub fn app(reporter: &Reporter) -> Router {
             })
         }))
         .layer(middleware::from_fn(demo_auth))
+        // Outermost: the page users see when something failed.
+        .layer(middleware::map_response(error_page))
+}
+
+/// Replaces the body of failed responses with a page that names the event: the
+/// reporter sets `X-Mayday-Event-Id` on every response it reported.
+async fn error_page(mut response: Response) -> Response {
+    if !response.status().is_server_error() {
+        return response;
+    }
+    let reference = response
+        .headers()
+        .get(EVENT_ID_HEADER)
+        .and_then(|value| value.to_str().ok())
+        .map(|id| format!("\nReference: {id}"))
+        .unwrap_or_default();
+    let page = format!("Sorry, something went wrong on our side.{reference}\n");
+    let headers = response.headers_mut();
+    headers.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    headers.remove(CONTENT_LENGTH);
+    *response.body_mut() = page.into();
+    response
 }
 
 /// Signs in whoever `X-Demo-User: <id>:<email>:<full name>` names. A real app checks a
@@ -83,7 +116,6 @@ mod checkout {
     }
 
     /// The bug of the day: the coupon table has no entry for this code.
-    #[inline(never)]
     pub(crate) fn apply_coupon(code: &str, total: u32) -> u32 {
         let discounts: [(&str, u32); 1] = [("WELCOME", 10)];
         let discount = discounts
@@ -94,6 +126,20 @@ mod checkout {
             Some(percent) => total - total * percent / 100,
             None => panic!("coupon {code} is not in the discount table"),
         }
+    }
+}
+
+mod cart {
+    use super::*;
+
+    pub(crate) async fn show_line(Path(line): Path<usize>) -> String {
+        format!("line {line}: {} cents\n", line_price(line))
+    }
+
+    /// Another bug: the cart has three lines, and nobody checks the index.
+    pub(crate) fn line_price(line: usize) -> u32 {
+        let prices = [1200, 450, 3100];
+        prices[line]
     }
 }
 

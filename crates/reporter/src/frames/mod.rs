@@ -219,7 +219,10 @@ fn frame_of(
 /// The frame's function with its full path, from the best source there is: the name
 /// itself when it has a path; else the symbol table's name of the frame's function;
 /// else, for a closure or an async body, the function whose environment its callers
-/// name; else the module its file defines (which is then returned as the module too).
+/// name; else, for a function inlined into a caller in the same file, the caller's
+/// module (helpers usually live next to their callers, and inline `mod`s leave no trace
+/// in the file name); else the module its file defines. The module is returned too when
+/// it was inferred.
 fn function_name(
     raw: &[RawSymbol],
     index: usize,
@@ -242,6 +245,21 @@ fn function_name(
             .filter_map(|s| s.name.as_deref());
         if let Some(owner) = names::closure_owner(short, krate, context) {
             return Some((format!("{owner}::{short}"), None));
+        }
+    }
+    let caller = raw
+        .get(index + 1)
+        .filter(|caller| symbol.inlined && caller.ip == symbol.ip && caller.file == symbol.file);
+    if let Some((caller_name, _)) = caller.and_then(|c| function_name(raw, index + 1, c, location))
+    {
+        let (caller_module, _) = split_path(&names::clean(&caller_name));
+        if let Some(module) = caller_module.filter(|m| {
+            location
+                .module
+                .as_ref()
+                .is_none_or(|file_module| m.starts_with(file_module.as_str()))
+        }) {
+            return Some((format!("{module}::{short}"), Some(module)));
         }
     }
     match &location.module {

@@ -196,11 +196,13 @@ fn crate_of_folder(folder: &str) -> String {
 
 /// The module a file defines: `src/runtime/task/core.rs` in `tokio` gives
 /// `tokio::runtime::task::core`; `src/lib.rs`, `src/main.rs` and `mod.rs` name their
-/// folder.
+/// folder. A path without `src/` is taken from the crate's root (examples, binaries
+/// with their own folder).
 fn module_of(krate: &str, in_crate: &str) -> Option<String> {
     let in_src = in_crate
         .strip_prefix("src/")
-        .or_else(|| in_crate.split_once("/src/").map(|(_, r)| r))?;
+        .or_else(|| in_crate.split_once("/src/").map(|(_, r)| r))
+        .unwrap_or(in_crate);
     let without_ext = in_src.strip_suffix(".rs")?;
     let mut parts: Vec<&str> = without_ext.split('/').collect();
     if matches!(parts.last(), Some(&"lib" | &"main" | &"mod")) {
