@@ -102,3 +102,130 @@ fn reads_rendered_std_backtraces() {
         ]
     );
 }
+
+/// A fixture: the raw symbols `examples/raw_frames` printed under one build setting, and
+/// the app it describes (from the file's header line).
+struct Fixture {
+    raw: Vec<RawSymbol>,
+    manifest_dir: String,
+    reporter_dir: String,
+}
+
+fn fixture(text: &str) -> Fixture {
+    let mut lines = text.lines();
+    let header = lines.next().expect("a header line");
+    let field = |name: &str| {
+        header
+            .split_whitespace()
+            .find_map(|part| part.strip_prefix(&format!("{name}=")))
+            .expect("header field")
+            .to_owned()
+    };
+    Fixture {
+        manifest_dir: field("manifest_dir"),
+        reporter_dir: field("reporter_dir"),
+        raw: lines
+            .map(|line| line.parse().expect("a raw symbol line"))
+            .collect(),
+    }
+}
+
+/// The same panic (an index out of bounds in `shop::cart::line_price`, reached through
+/// `shop::checkout::total` and an iterator closure from `main`) as each build setting
+/// resolves it: names, in-app frames and trimming must come out the same way.
+#[test]
+fn every_build_setting_gives_the_panic_site_and_the_app_frames() {
+    let cases = [
+        (
+            "release, debug = \"line-tables-only\"",
+            include_str!("fixtures/release-debug-line-tables-only.tsv"),
+            true,
+        ),
+        (
+            "release, debug = 1",
+            include_str!("fixtures/release-debug-1.tsv"),
+            true,
+        ),
+        (
+            "release, debug = true",
+            include_str!("fixtures/release-debug-true.tsv"),
+            true,
+        ),
+        ("debug build", include_str!("fixtures/debug.tsv"), true),
+        (
+            "release without debug info",
+            include_str!("fixtures/release-debug-false.tsv"),
+            false,
+        ),
+    ];
+    for (setting, text, has_lines) in cases {
+        let fixture = fixture(text);
+        let app = AppSource {
+            krate: "raw_frames",
+            manifest_dir: &fixture.manifest_dir,
+            reporter_dir: &fixture.reporter_dir,
+        };
+        let stacktrace = process(&fixture.raw, &app, &InAppRules::default());
+        let frames = &stacktrace.frames;
+        let in_app: Vec<&str> = frames
+            .iter()
+            .rev()
+            .filter(|f| f.in_app == Some(true))
+            .filter_map(|f| f.function.as_deref())
+            .collect();
+        let innermost = frames.last().expect("frames");
+        let names: Vec<&str> = frames
+            .iter()
+            .filter_map(|f| f.function.as_deref())
+            .collect();
+        for name in &names {
+            for trimmed in [
+                "backtrace::",
+                "std::panicking::",
+                "core::panicking::",
+                "lang_start",
+            ] {
+                assert!(!name.contains(trimmed), "{setting}: {name} is trimmed");
+            }
+            assert!(
+                !name.contains('<') || name.starts_with('<'),
+                "{setting}: no generic arguments in {name}"
+            );
+        }
+        for frame in frames {
+            if matches!(frame.package.as_deref(), Some("std" | "core" | "alloc")) {
+                assert_eq!(frame.in_app, Some(false), "{setting}: {frame:?}");
+            }
+        }
+        if has_lines {
+            // The panic site, with its full path, file and line.
+            assert_eq!(innermost.in_app, Some(true), "{setting}: {innermost:?}");
+            let function = innermost.function.as_deref().unwrap_or_default();
+            assert!(
+                function.starts_with("raw_frames::shop") && function.ends_with("::line_price"),
+                "{setting}: panic site {function}"
+            );
+            assert_eq!(innermost.filename.as_deref(), Some("shop.rs"), "{setting}");
+            assert_eq!(innermost.lineno, Some(14), "{setting}");
+            assert!(
+                in_app.iter().any(|f| f.ends_with("::total")),
+                "{setting}: the caller is there: {in_app:?}"
+            );
+        } else {
+            // Inlined functions leave no trace without debug info; the innermost frame
+            // is the function that contains the panic site, named from the symbol table.
+            assert_eq!(innermost.lineno, None, "{setting}");
+            assert!(
+                in_app
+                    .first()
+                    .is_some_and(|f| f.starts_with("raw_frames::")),
+                "{setting}: {in_app:?}"
+            );
+            assert_eq!(innermost.in_app, Some(true), "{setting}: {innermost:?}");
+        }
+        assert!(
+            in_app.contains(&"raw_frames::main"),
+            "{setting}: main is in-app: {in_app:?}"
+        );
+    }
+}

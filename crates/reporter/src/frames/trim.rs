@@ -69,26 +69,25 @@ impl Role {
 /// with the range cut for the budget, as Sentry's `frames_omitted`: start (inclusive) and
 /// end (exclusive) indices into the list before the cut, oldest first.
 pub(crate) fn trim(mut frames: Vec<(Frame, Role)>) -> (Vec<Frame>, Option<[u64; 2]>) {
-    // The inner end: the capture and the panic machinery, then the standard library
-    // frames that only passed the panic on (`Option::unwrap`, `slice::index`).
+    // The inner end: the capture and the panic machinery, with the standard library
+    // frames around them (calling the hook; `Option::unwrap` or `slice::index` passing
+    // the panic on).
     let machinery = |role: Role| matches!(role, Role::Unresolved | Role::Capture | Role::Panicking);
-    let mut cut = 0;
-    for (_, role) in &frames {
-        if machinery(*role) || (cut > 0 && *role == Role::Std) {
-            cut += 1;
-        } else {
-            break;
-        }
-    }
-    if cut == frames.len() {
+    let leading = frames
+        .iter()
+        .take_while(|(_, role)| machinery(*role) || *role == Role::Std)
+        .count();
+    let last_machinery = frames[..leading]
+        .iter()
+        .rposition(|(_, role)| machinery(*role));
+    let mut cut = match last_machinery {
+        Some(_) if leading < frames.len() => leading,
         // Nothing of the app's: keep the standard library's part.
-        cut = frames
-            .iter()
-            .take_while(|(_, role)| machinery(*role))
-            .count();
-        if cut == frames.len() {
-            cut = 0;
-        }
+        Some(last) => last + 1,
+        None => 0,
+    };
+    if cut == frames.len() {
+        cut = 0;
     }
     frames.drain(..cut);
     // The outer end: thread start-up below the entry point.
