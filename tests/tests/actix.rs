@@ -105,3 +105,16 @@ async fn status_events_name_the_route_and_response_errors_are_reported() {
         "actix-web"
     );
 }
+
+#[test]
+fn the_middleware_can_be_configured_after_it_was_cloned() {
+    let reporter = Reporter::disabled();
+    let middleware = reporter.actix();
+    let shared = middleware.clone();
+    // Each copy is configured on its own; none panics.
+    let with_user = middleware
+        .user(|_| None)
+        .report_status(|status| status >= 500);
+    let quiet = shared.clone().event_id_header(None);
+    drop((with_user, quiet, shared));
+}

@@ -321,3 +321,205 @@ async fn spawned_tasks_carry_the_request_scope() {
         Some("receipt task crashed")
     );
 }
+
+async fn caught_inside() -> Response<Body> {
+    // Code inside the layer catches a panic and answers 500 itself.
+    let outcome = std::panic::catch_unwind(|| -> u32 { panic!("ledger out of balance") });
+    match outcome {
+        Ok(_) => Response::new(Body::from("fine")),
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panic_caught_inside_the_layer_is_reported_as_the_panic() {
+    let (reporter, receiver) = reporter_and_receiver().await;
+    let app = Router::new()
+        .route("/caught", get(caught_inside))
+        // tower-http's CatchPanicLayer inside ours answers the panic with its own 500.
+        .route(
+            "/inner-layer",
+            get(boom).layer(tower_http::catch_panic::CatchPanicLayer::new()),
+        )
+        .layer(reporter.layer());
+    let base = serve(app).await;
+    for path in ["caught", "inner-layer"] {
+        let response = reqwest::get(format!("{base}/{path}")).await.unwrap();
+        assert_eq!(response.status(), 500, "{path}");
+        assert!(response.headers().contains_key("x-mayday-event-id"));
+    }
+    let mut events = events(&reporter, &receiver).await;
+    events.sort_by_key(|e| e.transaction.clone());
+    assert_eq!(events.len(), 2);
+    for (event, value) in events.iter().zip(["ledger out of balance", "boom"]) {
+        assert_eq!(event.level, Some(Level::Fatal), "{event:?}");
+        let exception = &event.exceptions()[0];
+        assert_eq!(exception.ty.as_deref(), Some("panic"));
+        assert_eq!(exception.value.as_deref(), Some(value));
+        assert!(exception.stacktrace.is_some(), "the panic site's backtrace");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_disabled_reporter_still_answers_a_panic_with_500() {
+    let reporter = Reporter::disabled();
+    let base = serve(
+        Router::new()
+            .route("/boom", get(boom))
+            .layer(reporter.layer()),
+    )
+    .await;
+    let response = reqwest::get(format!("{base}/boom"))
+        .await
+        .expect("an answer, not a dropped connection");
+    assert_eq!(response.status(), 500);
+    assert!(!response.headers().contains_key("x-mayday-event-id"));
+    assert_eq!(response.text().await.unwrap(), "Internal Server Error");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_event_id_header_names_the_reported_event() {
+    let (reporter, receiver) = reporter_and_receiver().await;
+    let app = Router::new()
+        .route("/boom", get(boom))
+        .route("/down", get(|| async { StatusCode::SERVICE_UNAVAILABLE }))
+        .route("/ok", get(|| async { "fine" }))
+        .layer(reporter.layer());
+    let renamed = Router::new().route("/boom", get(boom)).layer(
+        reporter
+            .layer()
+            .event_id_header(Some(http::HeaderName::from_static("x-error-ref"))),
+    );
+    let quiet = Router::new()
+        .route("/boom", get(boom))
+        .layer(reporter.layer().event_id_header(None));
+    let (base, renamed, quiet) = (serve(app).await, serve(renamed).await, serve(quiet).await);
+
+    let mut ids = Vec::new();
+    for path in ["boom", "down"] {
+        let response = reqwest::get(format!("{base}/{path}")).await.unwrap();
+        ids.push(
+            response.headers()["x-mayday-event-id"]
+                .to_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    let ok = reqwest::get(format!("{base}/ok")).await.unwrap();
+    assert!(!ok.headers().contains_key("x-mayday-event-id"));
+    let response = reqwest::get(format!("{renamed}/boom")).await.unwrap();
+    ids.push(
+        response.headers()["x-error-ref"]
+            .to_str()
+            .unwrap()
+            .to_owned(),
+    );
+    let response = reqwest::get(format!("{quiet}/boom")).await.unwrap();
+    assert_eq!(response.status(), 500);
+    assert!(!response.headers().contains_key("x-mayday-event-id"));
+
+    let events = events(&reporter, &receiver).await;
+    assert_eq!(events.len(), 4);
+    let stored: Vec<String> = events
+        .iter()
+        .filter_map(|e| e.event_id.map(|id| id.to_string()))
+        .collect();
+    for id in &ids {
+        assert!(stored.contains(id), "{id} in {stored:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nested_layers_report_a_failure_once() {
+    let (reporter, receiver) = reporter_and_receiver().await;
+    let app = Router::new()
+        .route("/boom", get(boom).layer(reporter.layer()))
+        .route(
+            "/down",
+            get(|| async { StatusCode::BAD_GATEWAY }).layer(reporter.layer()),
+        )
+        .layer(reporter.layer());
+    let base = serve(app).await;
+    for path in ["boom", "down"] {
+        assert!(
+            reqwest::get(format!("{base}/{path}"))
+                .await
+                .unwrap()
+                .status()
+                .is_server_error()
+        );
+    }
+    assert_eq!(events(&reporter, &receiver).await.len(), 2);
+}
+
+#[derive(Debug)]
+struct BackendDown;
+impl std::fmt::Display for BackendDown {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("backend connection refused")
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_err_from_the_inner_service_is_reported() {
+    use tower::ServiceExt;
+    let (reporter, receiver) = reporter_and_receiver().await;
+    let service = reporter
+        .layer()
+        .layer(tower::service_fn(|_request: http::Request<()>| async {
+            Err::<Response<Body>, _>(BackendDown)
+        }));
+    let request = http::Request::get("/proxy/orders").body(()).unwrap();
+    let result = service.oneshot(request).await;
+    assert!(result.is_err(), "the error goes on to the server");
+    let events = events(&reporter, &receiver).await;
+    assert_eq!(events.len(), 1);
+    let exception = &events[0].exceptions()[0];
+    assert_eq!(exception.ty.as_deref(), Some("BackendDown"));
+    assert_eq!(
+        exception.value.as_deref(),
+        Some("backend connection refused")
+    );
+    assert_eq!(events[0].transaction.as_deref(), Some("GET /proxy/orders"));
+}
+
+/// A body type of its own (as gRPC servers have): only `Default`, no `From<Bytes>`.
+#[derive(Debug, Default, PartialEq)]
+struct GrpcBody(Vec<u8>);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn services_with_their_own_body_type_are_wrapped_and_panics_answered() {
+    use tower::ServiceExt;
+    let (reporter, receiver) = reporter_and_receiver().await;
+    let service =
+        reporter
+            .layer()
+            .layer(tower::service_fn(|request: http::Request<()>| async move {
+                if request.uri().path() == "/shop.Cart/Checkout" {
+                    panic!("cart service crashed");
+                }
+                Ok::<_, Infallible>(Response::new(GrpcBody(b"ok".to_vec())))
+            }));
+    let ok = service
+        .clone()
+        .oneshot(http::Request::post("/shop.Cart/List").body(()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(ok.into_body(), GrpcBody(b"ok".to_vec()));
+    let crashed = service
+        .oneshot(http::Request::post("/shop.Cart/Checkout").body(()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(crashed.status(), 500);
+    assert_eq!(
+        crashed.body(),
+        &GrpcBody::default(),
+        "an empty body of its type"
+    );
+    let events = events(&reporter, &receiver).await;
+    assert_eq!(events.len(), 1);
+    assert_eq!(
+        events[0].exceptions()[0].value.as_deref(),
+        Some("cart service crashed")
+    );
+}

@@ -1,5 +1,5 @@
 //! The tracing integration: breadcrumbs per request under concurrency, `error!` events
-//! reported with their fields, span fields as tags.
+//! reported with their fields (scrubbed) and errors (as exceptions), span fields as tags.
 //!
 //! One test binary with one global subscriber, since handlers log on runtime threads.
 
@@ -62,8 +62,15 @@ async fn tracing_events_become_breadcrumbs_events_and_tags() {
     for request in requests {
         assert_eq!(request.await.unwrap(), 200);
     }
-    // And one outside any request.
-    tracing::error!(job = "nightly", "report job failed");
+    // And one outside any request, with an error recorded as an error and a secret.
+    let cause = std::io::Error::other("connection reset by peer");
+    let error = JobError(cause);
+    tracing::error!(
+        job = "nightly",
+        api_token = "tok-123",
+        error = &error as &dyn std::error::Error,
+        "report job failed"
+    );
 
     assert!(reporter.flush(Duration::from_secs(10)).await);
     let events: Vec<_> = receiver.received().iter().map(|r| r.event()).collect();
@@ -111,5 +118,36 @@ async fn tracing_events_become_breadcrumbs_events_and_tags() {
         .find(|e| e.request.is_none())
         .expect("the job's event");
     assert_eq!(outside.message_text(), Some("report job failed"));
-    assert_eq!(outside.extra.as_ref().unwrap()["job"], "nightly");
+    let extra = outside.extra.as_ref().unwrap();
+    assert_eq!(extra["job"], "nightly");
+    assert_eq!(
+        extra["api_token"], "[Filtered]",
+        "fields are scrubbed by name"
+    );
+    // The error field is an exception with its chain, innermost cause first.
+    let chain: Vec<(&str, &str)> = outside
+        .exceptions()
+        .iter()
+        .map(|e| (e.ty.as_deref().unwrap(), e.value.as_deref().unwrap()))
+        .collect();
+    assert_eq!(
+        chain,
+        [
+            ("Custom", "connection reset by peer"),
+            ("JobError", "the nightly report could not be sent")
+        ]
+    );
+}
+
+#[derive(Debug)]
+struct JobError(std::io::Error);
+impl std::fmt::Display for JobError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the nightly report could not be sent")
+    }
+}
+impl std::error::Error for JobError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
+    }
 }

@@ -35,7 +35,7 @@ use crate::failure::{CapturedError, ErrorLink, Failure};
 use crate::layer::EVENT_ID_HEADER;
 use crate::reporter::Reporter;
 use crate::request::{Headers, RequestSnapshot, Route};
-use crate::scope::{LazyScope, PollGuard, Scope};
+use crate::scope::{LazyScope, PollGuard, Scope, UnreportedGuard};
 
 type UserResolver = Arc<dyn Fn(&ServiceRequest) -> Option<User> + Send + Sync>;
 type StatusPredicate = Arc<dyn Fn(u16) -> bool + Send + Sync>;
@@ -195,7 +195,11 @@ where
         let settings = &self.settings;
         if !settings.reporter.is_enabled() {
             // Not reporting, but a panic still answers 500, as it would in production.
-            let state = match catch_unwind(AssertUnwindSafe(|| self.service.call(request))) {
+            let called = {
+                let _unreported = UnreportedGuard::enter();
+                catch_unwind(AssertUnwindSafe(|| self.service.call(request)))
+            };
+            let state = match called {
                 Ok(future) => ActixState::Unreported { future },
                 Err(_) => ActixState::Panicked { event_id: None },
             };
@@ -273,6 +277,7 @@ where
         let mut state = this.state;
         let (polled, scope) = match state.as_mut().project() {
             ActixStateProj::Unreported { future } => {
+                let _unreported = UnreportedGuard::enter();
                 (catch_unwind(AssertUnwindSafe(|| future.poll(cx))), None)
             }
             ActixStateProj::Watching { future, scope } => {

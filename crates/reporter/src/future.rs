@@ -16,7 +16,7 @@ use pin_project_lite::pin_project;
 use crate::error::ErrorReport;
 use crate::failure::{CapturedError, ErrorLink, Failure};
 use crate::layer::Settings;
-use crate::scope::{LazyScope, PollGuard};
+use crate::scope::{LazyScope, PollGuard, UnreportedGuard};
 
 pin_project! {
     /// The future of [`ReporterService`](crate::ReporterService).
@@ -93,11 +93,13 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut state = self.project().state;
         let (polled, settings, scope) = match state.as_mut().project() {
-            StateProj::Unreported { future, settings } => (
-                catch_unwind(AssertUnwindSafe(|| future.poll(cx))),
-                &**settings,
-                None,
-            ),
+            StateProj::Unreported { future, settings } => {
+                let polled = {
+                    let _unreported = UnreportedGuard::enter();
+                    catch_unwind(AssertUnwindSafe(|| future.poll(cx)))
+                };
+                (polled, &**settings, None)
+            }
             StateProj::Watching {
                 future,
                 scope,

@@ -23,7 +23,7 @@ use mayday_protocol::{EventId, Level};
 
 use crate::failure::{CapturedError, Failure, PanicCapture, payload_text};
 use crate::reporter::{Inner, Reporter};
-use crate::scope::{ScopeData, bound_scope, with_current_scope};
+use crate::scope::{ScopeData, bound_scope, in_unreported_layer, with_current_scope};
 
 /// Live reporters, for panics outside any request and for the free capture functions.
 static REGISTRY: Mutex<Vec<Weak<Inner>>> = Mutex::new(Vec::new());
@@ -134,6 +134,9 @@ fn on_panic(info: &PanicHookInfo<'_>) {
         thread: std::thread::current().name().map(str::to_owned),
     };
     if cfg!(panic = "abort") {
+        if in_unreported_layer() && with_current_scope(|_| ()).is_none() {
+            return;
+        }
         // Nothing will catch this: report now, and give delivery a moment.
         for reporter in report_now(capture) {
             reporter.flush_blocking(reporter.abort_deadline());
@@ -148,7 +151,9 @@ fn on_panic(info: &PanicHookInfo<'_>) {
         }
     });
     if let Some(capture) = slot {
-        report_now(capture);
+        if !in_unreported_layer() {
+            report_now(capture);
+        }
     }
 }
 

@@ -308,3 +308,141 @@ fn os_context() -> &'static OsContext {
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use http::{HeaderName, HeaderValue, Method, Uri};
+    use mayday_protocol::{EventId, Level, Timestamp, User};
+    use serde_json::json;
+
+    use super::*;
+    use crate::request::{Headers, RequestSnapshot};
+    use crate::scope::ScopeData;
+    use crate::{Reporter, build_info};
+
+    fn config(send_ip: bool) -> Arc<Config> {
+        let reporter = Reporter::builder(crate::build_info!())
+            .dsn("http://public@127.0.0.1:9/1")
+            .send_ip(send_ip)
+            .build()
+            .expect("a reporter");
+        reporter.inner.expect("enabled").config.clone()
+    }
+
+    fn request() -> RequestSnapshot {
+        let headers = [
+            ("x-forwarded-for", "203.0.113.7, 10.0.0.1"),
+            ("x-real-ip", "203.0.113.7"),
+            ("forwarded", "for=203.0.113.7;proto=https"),
+            ("cf-connecting-ip", "203.0.113.7"),
+            ("true-client-ip", "203.0.113.7"),
+            ("x-client-ip", "203.0.113.7"),
+            ("user-agent", "Firefox/86.0"),
+            ("authorization", "Bearer abc"),
+        ]
+        .into_iter()
+        .map(|(n, v)| (HeaderName::from_static(n), HeaderValue::from_static(v)))
+        .collect();
+        RequestSnapshot {
+            method: Method::GET,
+            uri: Uri::from_static("/checkout?bundle=team"),
+            headers: Headers::Http(headers),
+            route: None,
+            client_ip: None,
+            framework: ("axum", build_info::AXUM_VERSION),
+        }
+    }
+
+    fn capture(failure: Failure, request: Option<RequestSnapshot>) -> Capture {
+        Capture {
+            event_id: EventId::new(),
+            failure,
+            timestamp: Timestamp::now(),
+            request: request.map(Arc::new),
+            data: ScopeData {
+                user: Some(User {
+                    id: Some("42".into()),
+                    ip_address: Some("203.0.113.7".into()),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+            repeats: 0,
+        }
+    }
+
+    /// Golden: with `send_ip` off, no header that carries the client's address and no
+    /// address in the user; with it on, both stay.
+    #[test]
+    fn client_addresses_leave_only_when_the_app_opted_in() {
+        let message = || Failure::Message {
+            text: "x".into(),
+            level: Level::Error,
+        };
+        let off = build_event(capture(message(), Some(request())), &config(false));
+        let headers: Vec<(&str, &str)> = off
+            .request
+            .as_ref()
+            .unwrap()
+            .headers
+            .0
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        assert_eq!(
+            headers,
+            [
+                ("user-agent", "Firefox/86.0"),
+                ("authorization", "[Filtered]")
+            ]
+        );
+        assert_eq!(off.user.as_ref().unwrap().ip_address, None);
+        assert_eq!(off.user.as_ref().unwrap().id.as_deref(), Some("42"));
+
+        let mut with_ip = request();
+        with_ip.client_ip = Some("203.0.113.7".into());
+        let on = build_event(capture(message(), Some(with_ip)), &config(true));
+        let request = on.request.as_ref().unwrap();
+        assert_eq!(request.headers.0.len(), 8, "every header kept");
+        assert_eq!(
+            request.headers.get("forwarded"),
+            Some("for=203.0.113.7;proto=https")
+        );
+        assert_eq!(request.env.as_ref().unwrap()["REMOTE_ADDR"], "203.0.113.7");
+        assert_eq!(
+            on.user.as_ref().unwrap().ip_address.as_deref(),
+            Some("203.0.113.7")
+        );
+    }
+
+    /// Golden: tracing fields and breadcrumb data pass the same name rules as headers,
+    /// at any depth.
+    #[test]
+    fn log_fields_are_scrubbed_by_name() {
+        let fields = json!({
+            "password": "hunter2",
+            "user_id": 7,
+            "card": {"token": "tok_visa", "last4": "4242"},
+            "session_cookie": "abc",
+        });
+        let failure = Failure::Log {
+            text: "payment failed".into(),
+            level: Level::Error,
+            logger: "shop".into(),
+            fields: fields.as_object().unwrap().clone(),
+            error: None,
+        };
+        let event = build_event(capture(failure, None), &config(false));
+        assert_eq!(
+            Value::Object(event.extra.unwrap()),
+            json!({
+                "password": "[Filtered]",
+                "user_id": 7,
+                "card": {"token": "[Filtered]", "last4": "4242"},
+                "session_cookie": "[Filtered]",
+            })
+        );
+    }
+}

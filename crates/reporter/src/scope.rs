@@ -288,6 +288,33 @@ thread_local! {
     static CURRENT_SCOPE: Cell<*const LazyScope> = const { Cell::new(std::ptr::null()) };
     /// The scope a spawned task carries, while this thread polls that task.
     static BOUND_SCOPE: RefCell<Option<Scope>> = const { RefCell::new(None) };
+    /// How many layers with reporting off this thread is polling: their panics are
+    /// answered with 500 and reported nowhere.
+    static UNREPORTED: Cell<u32> = const { Cell::new(0) };
+}
+
+/// Marks the thread as inside a layer whose reporting is off, while alive.
+pub(crate) struct UnreportedGuard(());
+
+impl UnreportedGuard {
+    pub(crate) fn enter() -> Self {
+        let _ = UNREPORTED.try_with(|depth| depth.set(depth.get() + 1));
+        UnreportedGuard(())
+    }
+}
+
+impl Drop for UnreportedGuard {
+    fn drop(&mut self) {
+        let _ = UNREPORTED.try_with(|depth| depth.set(depth.get().saturating_sub(1)));
+    }
+}
+
+/// Whether this thread is inside a layer whose reporting is off (and no reporting
+/// layer inside it is polling).
+pub(crate) fn in_unreported_layer() -> bool {
+    UNREPORTED
+        .try_with(|depth| depth.get() > 0)
+        .unwrap_or(false)
 }
 
 /// Makes `scope` the current scope of this thread while alive, restoring the previous

@@ -10,7 +10,7 @@ use tower_service::Service;
 use crate::future::ResponseFuture;
 use crate::layer::Settings;
 use crate::request::RequestSnapshot;
-use crate::scope::{LazyScope, PollGuard};
+use crate::scope::{LazyScope, PollGuard, UnreportedGuard};
 
 /// Wraps a service: reports its panics and failing responses. Built by
 /// [`ReporterLayer`](crate::ReporterLayer).
@@ -55,7 +55,11 @@ where
         let reporter = &self.settings.reporter;
         if !reporter.is_enabled() {
             // Not reporting, but a panic still answers 500, as it would in production.
-            return match catch_unwind(AssertUnwindSafe(|| self.inner.call(request))) {
+            let called = {
+                let _unreported = UnreportedGuard::enter();
+                catch_unwind(AssertUnwindSafe(|| self.inner.call(request)))
+            };
+            return match called {
                 Ok(future) => ResponseFuture::unreported(future, self.settings.clone()),
                 Err(_) => ResponseFuture::panicked(&self.settings, None),
             };

@@ -111,8 +111,16 @@ pub fn resolve(backtrace: &mut Backtrace) -> Vec<RawSymbol> {
 /// ```
 ///
 /// There are no addresses, so no symbol table names: short names are completed from
-/// their files.
+/// their files. The standard library prints paths under the current folder as `./...`;
+/// they are made absolute again.
 pub fn parse_rendered(text: &str) -> Vec<RawSymbol> {
+    let current_dir = std::env::current_dir().ok();
+    let absolute = |file: &str| match (file.strip_prefix("./"), &current_dir) {
+        (Some(relative), Some(dir)) if file.ends_with(".rs") => {
+            dir.join(relative).to_string_lossy().into_owned()
+        }
+        _ => file.to_owned(),
+    };
     let mut raw: Vec<RawSymbol> = Vec::new();
     for line in text.lines() {
         let trimmed = line.trim();
@@ -124,11 +132,11 @@ pub fn parse_rendered(text: &str) -> Vec<RawSymbol> {
             let line_no = parts.next().and_then(|l| l.parse().ok());
             match (parts.next(), line_no) {
                 (Some(file), Some(line_no)) => {
-                    last.file = Some(file.to_owned());
+                    last.file = Some(absolute(file));
                     last.line = Some(line_no);
                     last.column = column;
                 }
-                _ => last.file = Some(location.to_owned()),
+                _ => last.file = Some(absolute(location)),
             }
             continue;
         }
