@@ -86,7 +86,14 @@ async fn fill(client: &Client, name: &str, value: &str) {
         .unwrap();
 }
 
+/// Clicks the button labelled `label` and waits until the page the form leads to has
+/// loaded (a `goto` right after the click could otherwise be overtaken by the form's
+/// own navigation).
 async fn submit(client: &Client, label: &str) {
+    client
+        .execute("window.__maydayBeforeSubmit = true", vec![])
+        .await
+        .unwrap();
     client
         .find(Locator::XPath(&format!(
             "//button[normalize-space()='{label}']"
@@ -96,6 +103,25 @@ async fn submit(client: &Client, label: &str) {
         .click()
         .await
         .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let loaded = client
+            .execute(
+                "return window.__maydayBeforeSubmit === undefined \
+                 && document.readyState === 'complete'",
+                vec![],
+            )
+            .await
+            .unwrap_or(json!(false));
+        if loaded == json!(true) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the form's page loads after {label}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
