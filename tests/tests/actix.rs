@@ -23,6 +23,10 @@ impl ResponseError for InventoryDown {
     }
 }
 
+async fn boom() -> &'static str {
+    panic!("inventory table corrupt")
+}
+
 fn serve(reporter: Reporter) -> String {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
@@ -40,6 +44,7 @@ fn serve(reporter: Reporter) -> String {
                             web::get().to(|| async { Err::<String, _>(InventoryDown) }),
                         )
                         .route("/ok", web::get().to(|| async { "ok" }))
+                        .route("/boom", web::get().to(boom))
                         .wrap(reporter.actix().user(|request| {
                             request
                                 .headers()
@@ -117,4 +122,14 @@ fn the_middleware_can_be_configured_after_it_was_cloned() {
         .report_status(|status| status >= 500);
     let quiet = shared.clone().event_id_header(None);
     drop((with_user, quiet, shared));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_disabled_middleware_still_answers_a_panic_with_500() {
+    let base = serve(Reporter::disabled());
+    let response = reqwest::get(format!("{base}/boom"))
+        .await
+        .expect("an answer, not a dropped connection");
+    assert_eq!(response.status(), 500);
+    assert!(!response.headers().contains_key("x-mayday-event-id"));
 }

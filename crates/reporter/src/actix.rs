@@ -307,8 +307,14 @@ where
                 // The error becomes a response further out; report it as one.
                 if let Some(scope) = scope {
                     let status = error.as_response_error().status_code().as_u16();
-                    if (settings.report_status)(status) && scope.take_panic().is_none() {
-                        scope.capture(status_failure(status, None, Some(&error)));
+                    if (settings.report_status)(status) {
+                        // A panic that code inside caught and turned into this error is
+                        // reported as the panic.
+                        let failure = match scope.take_panic() {
+                            Some(panic) => Failure::Panic(panic),
+                            None => status_failure(status, None, Some(&error)),
+                        };
+                        scope.capture(failure);
                     }
                 }
                 Poll::Ready(Err(error))
