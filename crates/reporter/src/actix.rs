@@ -30,12 +30,12 @@ use actix_web::{FromRequest, HttpRequest, HttpResponse};
 use mayday_protocol::{EventId, User};
 use pin_project_lite::pin_project;
 
+use crate::client::Reporter;
 use crate::error::{BoxError, ErrorReport, Reported};
+use crate::event_id::EVENT_ID_HEADER;
 use crate::failure::{CapturedError, ErrorLink, Failure};
-use crate::layer::EVENT_ID_HEADER;
-use crate::reporter::Reporter;
-use crate::request::{Headers, RequestSnapshot, Route};
-use crate::scope::{LazyScope, PollGuard, Scope, UnreportedGuard};
+use crate::request::{HeaderList, Headers, RequestSnapshot};
+use crate::scope::{CurrentRequest, LazyScope, PollGuard, Scope, UnreportedGuard};
 
 type UserResolver = Arc<dyn Fn(&ServiceRequest) -> Option<User> + Send + Sync>;
 type StatusPredicate = Arc<dyn Fn(u16) -> bool + Send + Sync>;
@@ -173,10 +173,33 @@ fn snapshot(request: &ServiceRequest, with_ip: bool) -> RequestSnapshot {
     RequestSnapshot {
         method,
         uri,
-        headers: Headers::Actix(request.headers().clone()),
+        headers: Headers::Other(Box::new(ActixHeaders(request.headers().clone()))),
         route: None,
         client_ip,
         framework: ("actix-web", crate::build_info::ACTIX_VERSION),
+    }
+}
+
+/// actix-web's header map (it uses `http` 0.2 types), cloned as is on the request path
+/// and read only when something is reported.
+#[derive(Debug, Clone)]
+struct ActixHeaders(actix_web::http::header::HeaderMap);
+
+impl HeaderList for ActixHeaders {
+    fn pairs(&self) -> Vec<(String, String)> {
+        self.0
+            .iter()
+            .map(|(name, value)| {
+                (
+                    name.as_str().to_owned(),
+                    String::from_utf8_lossy(value.as_bytes()).into_owned(),
+                )
+            })
+            .collect()
+    }
+
+    fn clone_box(&self) -> Box<dyn HeaderList> {
+        Box::new(self.clone())
     }
 }
 
@@ -210,7 +233,7 @@ where
         }
         let snapshot = snapshot(&request, settings.reporter.send_ip());
         let user = settings.user.as_ref().and_then(|resolve| resolve(&request));
-        let scope = LazyScope::new(settings.reporter.clone(), snapshot, user);
+        let scope = LazyScope::new(settings.reporter.clone(), snapshot, None, user);
         let called = {
             let _polling = PollGuard::enter(&scope);
             catch_unwind(AssertUnwindSafe(|| self.service.call(request)))
@@ -343,7 +366,7 @@ fn report_response<B>(
     {
         return;
     }
-    let route = response.request().match_pattern().map(Route::Text);
+    let route = response.request().match_pattern();
     let failure = match scope.take_panic() {
         Some(panic) => Failure::Panic(panic),
         None => {

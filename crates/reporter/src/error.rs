@@ -85,7 +85,7 @@ impl<E> Reported<E> {
             error,
             status: StatusCode::INTERNAL_SERVER_ERROR,
             // Capturing costs microseconds; skip it when nothing would report it.
-            origin: crate::hook::any_live().then(Backtrace::new_unresolved),
+            origin: crate::client::any_live().then(Backtrace::new_unresolved),
         }
     }
 
@@ -138,19 +138,5 @@ where
             chain: Vec::new(),
             trace: origin.map(crate::failure::Trace::Unresolved),
         },
-    }
-}
-
-#[cfg(feature = "axum")]
-impl<E> axum::response::IntoResponse for Reported<E>
-where
-    E: Into<BoxError> + 'static,
-{
-    fn into_response(self) -> axum::response::Response {
-        let (status, report) = self.into_report();
-        let reason = status.canonical_reason().unwrap_or("Error");
-        let mut response = (status, reason).into_response();
-        report.attach(&mut response);
-        response
     }
 }

@@ -13,56 +13,27 @@
 //! waits (a short, configurable deadline) for the event to be delivered before the
 //! process aborts.
 
-use std::cell::Cell;
 use std::panic::PanicHookInfo;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Once, Weak};
 
 use backtrace::Backtrace;
 use mayday_protocol::{EventId, Level};
 
+use crate::capture::ScopeData;
+use crate::client::{Client, Reporter, any_live};
 use crate::failure::{CapturedError, Failure, PanicCapture, payload_text};
-use crate::reporter::{Inner, Reporter};
-use crate::scope::{ScopeData, bound_scope, in_unreported_layer, with_current_scope};
+use crate::scope::{bound_scope, in_unreported_layer, with_current_scope};
 
 /// Live reporters, for panics outside any request and for the free capture functions.
-static REGISTRY: Mutex<Vec<Weak<Inner>>> = Mutex::new(Vec::new());
-/// How many reporters are live: a cheap check before capturing anything.
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-
-thread_local! {
-    /// Set on the reporter's own threads: a panic there is never reported (it could
-    /// repeat for every event) and never waits for delivery (it would wait on itself).
-    static REPORTER_THREAD: Cell<bool> = const { Cell::new(false) };
-}
+static REGISTRY: Mutex<Vec<Weak<Client>>> = Mutex::new(Vec::new());
 
 /// Adds a reporter to the registry and installs the hook (once per process).
-pub(crate) fn register(inner: &Arc<Inner>) {
+pub(crate) fn register(client: &Arc<Client>) {
     REGISTRY
         .lock()
         .unwrap_or_else(|p| p.into_inner())
-        .push(Arc::downgrade(inner));
-    LIVE.fetch_add(1, Ordering::Relaxed);
+        .push(Arc::downgrade(client));
     install_panic_hook();
-}
-
-/// Called when a reporter's last handle is dropped.
-pub(crate) fn unregister() {
-    LIVE.fetch_sub(1, Ordering::Relaxed);
-}
-
-/// Whether any reporter is live (and capturing a backtrace can be worth it).
-pub(crate) fn any_live() -> bool {
-    LIVE.load(Ordering::Relaxed) > 0
-}
-
-/// Marks the current thread as one of the reporter's own.
-pub(crate) fn mark_reporter_thread() {
-    let _ = REPORTER_THREAD.try_with(|flag| flag.set(true));
-}
-
-fn on_reporter_thread() -> bool {
-    REPORTER_THREAD.try_with(Cell::get).unwrap_or(false)
 }
 
 fn live_reporters() -> Vec<Reporter> {
@@ -122,7 +93,9 @@ fn install_panic_hook() {
 }
 
 fn on_panic(info: &PanicHookInfo<'_>) {
-    if on_reporter_thread() || !any_live() {
+    // A panic on the worker's own threads is never reported (it could repeat for every
+    // event) and never waits for delivery (it would wait on itself).
+    if crate::transport::on_worker_thread() || !any_live() {
         return;
     }
     let capture = PanicCapture {

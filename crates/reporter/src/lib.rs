@@ -28,37 +28,40 @@
 
 #[cfg(feature = "actix")]
 pub mod actix;
+#[cfg(feature = "axum")]
+mod axum_parts;
 mod build_info;
+mod builder;
+mod capture;
+mod client;
+mod config;
 mod error;
+mod event_id;
 mod failure;
 pub mod frames;
-mod future;
 mod hook;
-mod layer;
 mod report;
-mod reporter;
 mod request;
 mod scope;
 pub mod scrub;
-mod service;
 mod spawn;
+mod tower;
 #[cfg(feature = "tracing")]
 mod tracing_layer;
 mod transport;
 
 pub use build_info::{ACTIX_VERSION, AXUM_VERSION, BuildInfo, PROFILE, RUSTC_VERSION, TARGET};
+pub use builder::{DEFAULT_STORM_LIMIT, ReporterBuilder, ReporterError};
+pub use client::{FlushGuard, Reporter};
+pub use config::{BeforeSend, DEFAULT_MAX_BREADCRUMBS};
 pub use error::{BoxError, ErrorReport, Reported};
-pub use future::ResponseFuture;
+pub use event_id::EVENT_ID_HEADER;
 pub use hook::{capture_error, capture_message};
-pub use layer::{EVENT_ID_HEADER, ReporterLayer};
 pub use mayday_protocol::{Breadcrumb, EventId, Level, User};
 pub use report::SDK_NAME;
-pub use reporter::{
-    BeforeSend, DEFAULT_STORM_LIMIT, FlushGuard, Reporter, ReporterBuilder, ReporterError,
-};
-pub use scope::{DEFAULT_MAX_BREADCRUMBS, Scope};
-pub use service::ReporterService;
+pub use scope::Scope;
 pub use spawn::{ScopeExt, WithScope, spawn};
+pub use tower::{ReporterLayer, ReporterService, ResponseFuture};
 #[cfg(feature = "tracing")]
 pub use tracing_layer::TracingLayer;
 pub use transport::Stats;

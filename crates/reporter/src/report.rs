@@ -10,12 +10,12 @@ use mayday_protocol::{
 use serde_json::{Map, Value, json};
 
 use crate::build_info;
+use crate::capture::Capture;
+use crate::config::Config;
 use crate::failure::{CapturedError, Failure, PanicCapture, Trace};
 use crate::frames::{self, AppSource, REPORTER_DIR};
-use crate::reporter::Config;
 use crate::request::RequestSnapshot;
 use crate::scrub::IP_HEADERS;
-use crate::transport::Capture;
 
 /// The SDK name events carry.
 pub const SDK_NAME: &str = "mayday.rust";
@@ -318,8 +318,8 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::capture::ScopeData;
     use crate::request::{Headers, RequestSnapshot};
-    use crate::scope::ScopeData;
     use crate::{Reporter, build_info};
 
     fn config(send_ip: bool) -> Arc<Config> {

@@ -6,25 +6,14 @@
 //! mutex no one else holds; nothing is sent until something fails.
 
 use std::cell::{Cell, OnceCell, RefCell};
-use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use mayday_protocol::{Breadcrumb, EventId, Level, Timestamp, User};
 
+use crate::capture::ScopeData;
+use crate::client::Reporter;
 use crate::failure::{CapturedError, Failure, PanicCapture};
-use crate::reporter::Reporter;
 use crate::request::RequestSnapshot;
-
-/// Breadcrumbs kept per scope; older ones are dropped first.
-pub const DEFAULT_MAX_BREADCRUMBS: usize = 100;
-
-/// What the scope holds, copied into each event captured under it.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct ScopeData {
-    pub(crate) user: Option<User>,
-    pub(crate) tags: BTreeMap<String, String>,
-    pub(crate) breadcrumbs: Vec<Breadcrumb>,
-}
 
 #[derive(Debug)]
 pub(crate) struct ScopeInner {
@@ -88,7 +77,7 @@ impl Scope {
     /// assert!(mayday_reporter::Scope::current().is_none());
     /// ```
     pub fn current() -> Option<Scope> {
-        with_current_scope(LazyScope::scope).or_else(bound_scope)
+        with_current_scope(|request| request.scope()).or_else(bound_scope)
     }
 
     fn data(&self) -> MutexGuard<'_, ScopeData> {
@@ -170,13 +159,29 @@ impl Scope {
     }
 }
 
+/// How an adapter keeps the matched route until it is needed: by reference to its own
+/// type (axum's `MatchedPath` is a shared string), so that a request that never fails
+/// copies nothing.
+pub(crate) trait RouteName: std::fmt::Debug + Send + 'static {
+    /// The route, such as `/orders/{id}`.
+    fn as_str(&self) -> &str;
+}
+
+impl RouteName for String {
+    fn as_str(&self) -> &str {
+        self
+    }
+}
+
 /// One request's scope, made on first use.
 ///
 /// Lives inline in the layer's response future, so a request that never asks for its
 /// scope allocates nothing for it.
-pub(crate) struct LazyScope {
+pub(crate) struct LazyScope<R: RouteName = String> {
     reporter: Reporter,
+    /// The request head; its route is filled from `route` when a snapshot is taken.
     request: RequestSnapshot,
+    route: Option<R>,
     user: Option<User>,
     scope: OnceCell<Scope>,
     /// A panic the hook saw while this request was being polled; the layer reports it
@@ -184,34 +189,44 @@ pub(crate) struct LazyScope {
     panic: Cell<Option<PanicCapture>>,
 }
 
-impl std::fmt::Debug for LazyScope {
+impl<R: RouteName> std::fmt::Debug for LazyScope<R> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LazyScope")
             .field("request", &self.request)
+            .field("route", &self.route)
             .field("user", &self.user)
             .finish_non_exhaustive()
     }
 }
 
-impl LazyScope {
-    pub(crate) fn new(reporter: Reporter, request: RequestSnapshot, user: Option<User>) -> Self {
+/// The request a thread is polling, as the panic hook and [`Scope::current`] see it,
+/// whatever the adapter's route type.
+pub(crate) trait CurrentRequest {
+    /// The reporter the request reports to.
+    fn reporter(&self) -> &Reporter;
+    /// Keeps the panic the hook saw for the layer.
+    fn record_panic(&self, panic: PanicCapture);
+    /// Reports `failure` with the request.
+    fn capture(&self, failure: Failure) -> Option<EventId>;
+    /// The request's scope, made now if this is the first ask.
+    fn scope(&self) -> Scope;
+}
+
+impl<R: RouteName> LazyScope<R> {
+    pub(crate) fn new(
+        reporter: Reporter,
+        request: RequestSnapshot,
+        route: Option<R>,
+        user: Option<User>,
+    ) -> Self {
         LazyScope {
             reporter,
             request,
+            route,
             user,
             scope: OnceCell::new(),
             panic: Cell::new(None),
         }
-    }
-
-    /// The reporter this request reports to.
-    pub(crate) fn reporter(&self) -> &Reporter {
-        &self.reporter
-    }
-
-    /// Keeps the panic the hook saw (the latest one wins).
-    pub(crate) fn record_panic(&self, panic: PanicCapture) {
-        self.panic.set(Some(panic));
     }
 
     /// The panic the hook saw during this request, if any.
@@ -228,18 +243,21 @@ impl LazyScope {
         self.capture(Failure::Panic(panic))
     }
 
+    /// The request as reported: the head with the route as text.
+    fn snapshot(&self, late_route: Option<String>) -> Arc<RequestSnapshot> {
+        let mut request = self.request.clone();
+        request.route = late_route.or_else(|| self.route.as_ref().map(|r| r.as_str().to_owned()));
+        Arc::new(request)
+    }
+
     /// Reports `failure` with the request and the matched `route`, when the route is only
     /// known late (actix-web looks it up only for reported responses).
     #[cfg(feature = "actix")]
     pub(crate) fn capture_routed(
         &self,
         failure: Failure,
-        route: Option<crate::request::Route>,
+        route: Option<String>,
     ) -> Option<EventId> {
-        let mut request = self.request.clone();
-        if route.is_some() {
-            request.route = route;
-        }
         let data = match self.scope.get() {
             Some(scope) => scope.data().clone(),
             None => ScopeData {
@@ -248,16 +266,26 @@ impl LazyScope {
             },
         };
         self.reporter
-            .enqueue(failure, Some(Arc::new(request)), data)
+            .enqueue(failure, Some(self.snapshot(route)), data)
+    }
+}
+
+impl<R: RouteName> CurrentRequest for LazyScope<R> {
+    fn reporter(&self) -> &Reporter {
+        &self.reporter
     }
 
-    /// The request's scope, made now if this is the first ask.
-    pub(crate) fn scope(&self) -> Scope {
+    fn record_panic(&self, panic: PanicCapture) {
+        // The latest panic wins.
+        self.panic.set(Some(panic));
+    }
+
+    fn scope(&self) -> Scope {
         self.scope
             .get_or_init(|| {
                 Scope::new(
                     self.reporter.clone(),
-                    Some(Arc::new(self.request.clone())),
+                    Some(self.snapshot(None)),
                     ScopeData {
                         user: self.user.clone(),
                         ..Default::default()
@@ -268,12 +296,12 @@ impl LazyScope {
     }
 
     /// Reports `failure` with the request, and with the scope's data if it was made.
-    pub(crate) fn capture(&self, failure: Failure) -> Option<EventId> {
+    fn capture(&self, failure: Failure) -> Option<EventId> {
         match self.scope.get() {
             Some(scope) => scope.capture(failure),
             None => self.reporter.enqueue(
                 failure,
-                Some(Arc::new(self.request.clone())),
+                Some(self.snapshot(None)),
                 ScopeData {
                     user: self.user.clone(),
                     ..Default::default()
@@ -284,8 +312,8 @@ impl LazyScope {
 }
 
 thread_local! {
-    /// The scope of the request whose future this thread is polling, if any.
-    static CURRENT_SCOPE: Cell<*const LazyScope> = const { Cell::new(std::ptr::null()) };
+    /// The request whose future this thread is polling, if any.
+    static CURRENT_SCOPE: Cell<Option<*const dyn CurrentRequest>> = const { Cell::new(None) };
     /// The scope a spawned task carries, while this thread polls that task.
     static BOUND_SCOPE: RefCell<Option<Scope>> = const { RefCell::new(None) };
     /// How many layers with reporting off this thread is polling: their panics are
@@ -320,14 +348,19 @@ pub(crate) fn in_unreported_layer() -> bool {
 /// Makes `scope` the current scope of this thread while alive, restoring the previous
 /// one when dropped (also on unwind): the layer holds one while it polls the request.
 pub(crate) struct PollGuard<'a> {
-    previous: *const LazyScope,
-    _scope: std::marker::PhantomData<&'a LazyScope>,
+    previous: Option<*const dyn CurrentRequest>,
+    _scope: std::marker::PhantomData<&'a ()>,
 }
 
 impl<'a> PollGuard<'a> {
-    pub(crate) fn enter(scope: &'a LazyScope) -> Self {
-        let pointer = std::ptr::from_ref(scope);
-        let previous = CURRENT_SCOPE.with(|current| current.replace(pointer));
+    pub(crate) fn enter<R: RouteName>(scope: &'a LazyScope<R>) -> Self {
+        let request: &(dyn CurrentRequest + 'a) = scope;
+        // SAFETY: only the lifetime is erased; the guard restores the previous pointer
+        // when dropped (also on unwind), before `scope`'s borrow ends, so the pointer is
+        // never used after `'a` (see `with_current_scope`).
+        let pointer: *const (dyn CurrentRequest + 'static) =
+            unsafe { std::mem::transmute(std::ptr::from_ref(request)) };
+        let previous = CURRENT_SCOPE.with(|current| current.replace(Some(pointer)));
         PollGuard {
             previous,
             _scope: std::marker::PhantomData,
@@ -371,38 +404,13 @@ pub(crate) fn bound_scope() -> Option<Scope> {
         .flatten()
 }
 
-/// Runs `f` with the scope of the request being polled on this thread, if any.
-pub(crate) fn with_current_scope<R>(f: impl FnOnce(&LazyScope) -> R) -> Option<R> {
-    let pointer = CURRENT_SCOPE.try_with(Cell::get).ok()?;
-    // SAFETY: a non-null pointer was set by a `PollGuard` that borrows the `LazyScope`
-    // for its whole life and restores the previous value when dropped (also on unwind),
-    // so the scope is alive and, being only shared-borrowed meanwhile, not mutated
-    // except through its own interior mutability. The pointer never leaves this thread.
-    let scope = unsafe { pointer.as_ref() }?;
+/// Runs `f` with the request being polled on this thread, if any.
+pub(crate) fn with_current_scope<T>(f: impl FnOnce(&dyn CurrentRequest) -> T) -> Option<T> {
+    let pointer = CURRENT_SCOPE.try_with(Cell::get).ok()??;
+    // SAFETY: the pointer was set by a `PollGuard` that borrows the `LazyScope` for its
+    // whole life and restores the previous value when dropped (also on unwind), so the
+    // scope is alive and, being only shared-borrowed meanwhile, not mutated except
+    // through its own interior mutability. The pointer never leaves this thread.
+    let scope = unsafe { &*pointer };
     Some(f(scope))
-}
-
-#[cfg(feature = "axum")]
-mod extract {
-    use std::convert::Infallible;
-
-    use axum::extract::FromRequestParts;
-    use http::request::Parts;
-
-    use super::Scope;
-
-    /// Takes the current request's scope ([`Scope::current`]).
-    ///
-    /// Without the layer (or with the reporter disabled) handlers still get a scope; it
-    /// reports nowhere, so handler code never has to care whether reporting is on.
-    impl<S: Send + Sync> FromRequestParts<S> for Scope {
-        type Rejection = Infallible;
-
-        async fn from_request_parts(
-            _parts: &mut Parts,
-            _state: &S,
-        ) -> Result<Self, Self::Rejection> {
-            Ok(Scope::current().unwrap_or_else(|| Scope::detached(&crate::Reporter::disabled())))
-        }
-    }
 }

@@ -27,9 +27,10 @@ use tracing::{Event, Subscriber};
 use tracing_subscriber::layer::Context;
 use tracing_subscriber::registry::LookupSpan;
 
+use crate::capture::ScopeData;
+use crate::client::Reporter;
 use crate::failure::{CapturedError, Failure};
-use crate::reporter::Reporter;
-use crate::scope::{Scope, ScopeData};
+use crate::scope::Scope;
 
 /// Reports tracing events; see the module documentation.
 #[derive(Debug, Clone)]

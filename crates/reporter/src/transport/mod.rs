@@ -16,28 +16,14 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use flate2::Compression;
 use flate2::write::GzEncoder;
-use mayday_protocol::{Dsn, Envelope, Event, EventId, SentryAuth, Timestamp};
+use mayday_protocol::{Dsn, Envelope, Event, SentryAuth};
 use tokio::sync::{Semaphore, mpsc, watch};
 
-use crate::failure::Failure;
+use crate::capture::Capture;
+use crate::config::Config;
 use crate::report::{SDK_NAME, build_event};
-use crate::reporter::Config;
-use crate::request::RequestSnapshot;
-use crate::scope::ScopeData;
 use rate_limits::RateLimits;
 use storm::{Storms, Verdict};
-
-/// One queued report, as the request path hands it over.
-#[derive(Debug)]
-pub(crate) struct Capture {
-    pub(crate) event_id: EventId,
-    pub(crate) failure: Failure,
-    pub(crate) timestamp: Timestamp,
-    pub(crate) request: Option<Arc<RequestSnapshot>>,
-    pub(crate) data: ScopeData,
-    /// How many more times this failure happened and was held back by storm control.
-    pub(crate) repeats: u32,
-}
 
 /// What the worker is asked to do.
 #[allow(clippy::large_enum_variant)] // Reports are nearly all the jobs; flushes are rare.
@@ -126,6 +112,22 @@ impl Progress {
     }
 }
 
+thread_local! {
+    /// Set on the worker's threads (its own and its runtime's blocking pool).
+    static WORKER_THREAD: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+fn mark_worker_thread() {
+    let _ = WORKER_THREAD.try_with(|flag| flag.set(true));
+}
+
+/// Whether the current thread is one of the worker's.
+pub(crate) fn on_worker_thread() -> bool {
+    WORKER_THREAD
+        .try_with(std::cell::Cell::get)
+        .unwrap_or(false)
+}
+
 /// The app's side of the queue.
 pub(crate) struct Transport {
     sender: mpsc::Sender<Job>,
@@ -149,7 +151,7 @@ impl Transport {
         let progress = Arc::new(Progress::new());
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
-            .on_thread_start(crate::hook::mark_reporter_thread)
+            .on_thread_start(mark_worker_thread)
             .thread_name("mayday-transport")
             .build()?;
         let worker = Worker {
@@ -160,7 +162,7 @@ impl Transport {
         std::thread::Builder::new()
             .name("mayday-transport".into())
             .spawn(move || {
-                crate::hook::mark_reporter_thread();
+                mark_worker_thread();
                 runtime.block_on(worker.run(receiver));
             })?;
         Ok(Transport {

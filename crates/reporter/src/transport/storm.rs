@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::time::{Duration, Instant};
 
+use crate::capture::Capture;
 use crate::failure::{Failure, Trace};
-use crate::transport::Capture;
 
 /// The window over which failures are counted.
 pub(crate) const WINDOW: Duration = Duration::from_secs(60);
@@ -155,8 +155,8 @@ fn key(capture: &Capture) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::capture::ScopeData;
     use crate::failure::PanicCapture;
-    use crate::scope::ScopeData;
     use mayday_protocol::{EventId, Timestamp};
 
     fn panic_at(line: u32, value: u32) -> Capture {

@@ -1,23 +1,18 @@
-//! The reporter: configuration, the queue into the background worker, and the handle the
-//! app keeps.
+//! Building a reporter: from the environment or by builder methods, each with a default
+//! that suits most apps; building starts the worker and installs the panic hook.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use mayday_protocol::{Dsn, DsnError, Event, EventId, Level, Timestamp};
+use mayday_protocol::{Dsn, DsnError, Event};
 
 use crate::build_info::BuildInfo;
-use crate::failure::{CapturedError, Failure};
+use crate::client::{Client, Reporter};
+use crate::config::{BeforeSend, Config, DEFAULT_MAX_BREADCRUMBS};
 use crate::frames::InAppRules;
 use crate::hook;
-use crate::layer::ReporterLayer;
-use crate::request::RequestSnapshot;
-use crate::scope::{DEFAULT_MAX_BREADCRUMBS, ScopeData};
 use crate::scrub::Scrubber;
-use crate::transport::{Capture, Stats, Transport};
-
-/// Changes or drops an event before it is sent; see [`ReporterBuilder::before_send`].
-pub type BeforeSend = Arc<dyn Fn(Event) -> Option<Event> + Send + Sync>;
+use crate::transport::Transport;
 
 /// Why a reporter could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -34,65 +29,6 @@ pub enum ReporterError {
     /// The worker thread or its runtime could not start.
     #[error("could not start the reporter's worker: {0}")]
     Worker(#[from] std::io::Error),
-}
-
-/// Settings shared by the layer, the scopes and the worker.
-pub(crate) struct Config {
-    pub(crate) dsns: Vec<Dsn>,
-    pub(crate) build: BuildInfo,
-    /// The app crate's name as paths spell it (`axum_app`).
-    pub(crate) app_crate: String,
-    pub(crate) release: String,
-    pub(crate) environment: String,
-    pub(crate) server_name: Option<String>,
-    pub(crate) scrubber: Scrubber,
-    pub(crate) in_app: InAppRules,
-    pub(crate) send_ip: bool,
-    pub(crate) max_breadcrumbs: usize,
-    pub(crate) queue_capacity: usize,
-    pub(crate) max_in_flight: usize,
-    pub(crate) retry_for: Duration,
-    pub(crate) request_timeout: Duration,
-    pub(crate) before_send: Option<BeforeSend>,
-    pub(crate) sample_rate: f64,
-    pub(crate) ignore_errors: Vec<String>,
-    pub(crate) ignore_panics: Vec<String>,
-    pub(crate) storm_limit: u32,
-    pub(crate) abort_deadline: Duration,
-}
-
-impl std::fmt::Debug for Config {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Config")
-            .field("dsns", &self.dsns)
-            .field("release", &self.release)
-            .field("environment", &self.environment)
-            .field("sample_rate", &self.sample_rate)
-            .field("storm_limit", &self.storm_limit)
-            .field("before_send", &self.before_send.is_some())
-            .finish_non_exhaustive()
-    }
-}
-
-#[derive(Debug)]
-pub(crate) struct Inner {
-    pub(crate) config: Arc<Config>,
-    transport: Transport,
-}
-
-impl Drop for Inner {
-    fn drop(&mut self) {
-        hook::unregister();
-    }
-}
-
-/// The handle an app keeps: cheap to clone, shared by every layer and scope.
-///
-/// With no DSN it is disabled: layers pass requests straight through and captures are
-/// ignored, so the same code runs in development without a collector.
-#[derive(Debug, Clone, Default)]
-pub struct Reporter {
-    pub(crate) inner: Option<Arc<Inner>>,
 }
 
 impl Reporter {
@@ -135,154 +71,6 @@ impl Reporter {
             builder = builder.send_ip(matches!(send_ip.as_str(), "1" | "true" | "yes"));
         }
         builder.build()
-    }
-
-    /// A reporter that reports nothing.
-    pub fn disabled() -> Self {
-        Reporter { inner: None }
-    }
-
-    /// Whether events are sent anywhere.
-    pub fn is_enabled(&self) -> bool {
-        self.inner.is_some()
-    }
-
-    /// The tower layer that reports panics and 5xx responses of the service it wraps.
-    pub fn layer(&self) -> ReporterLayer {
-        ReporterLayer::new(self.clone())
-    }
-
-    /// Reports an error, with no request context. Returns the event's id when it was
-    /// queued (`None` when reporting is off or the queue is full).
-    pub fn capture_error<E>(&self, error: &E) -> Option<EventId>
-    where
-        E: std::error::Error + ?Sized + 'static,
-    {
-        self.enqueue(
-            Failure::Error(CapturedError::from_error(error)),
-            None,
-            ScopeData::default(),
-        )
-    }
-
-    /// Reports a message, with no request context; returns the event's id when queued.
-    pub fn capture_message(&self, message: impl Into<String>, level: Level) -> Option<EventId> {
-        self.enqueue(
-            Failure::Message {
-                text: message.into(),
-                level,
-            },
-            None,
-            ScopeData::default(),
-        )
-    }
-
-    /// Waits until everything queued so far is delivered (or given up), or `timeout`
-    /// passes. Returns whether everything was done in time.
-    ///
-    /// Call it before the process exits, so the last events are not lost. Failures held
-    /// back by storm control are sent (as one summary each) first.
-    pub async fn flush(&self, timeout: Duration) -> bool {
-        match &self.inner {
-            Some(inner) => inner.transport.flush(timeout).await,
-            None => true,
-        }
-    }
-
-    /// [`flush`](Self::flush) for code that is not async: blocks the calling thread
-    /// until everything queued is delivered or `timeout` passes.
-    ///
-    /// ```
-    /// let reporter = mayday_reporter::Reporter::disabled();
-    /// // ... at the end of `main`, or before `std::process::exit`:
-    /// assert!(reporter.flush_blocking(std::time::Duration::from_secs(2)));
-    /// ```
-    pub fn flush_blocking(&self, timeout: Duration) -> bool {
-        match &self.inner {
-            Some(inner) => inner.transport.flush_blocking(timeout),
-            None => true,
-        }
-    }
-
-    /// A guard that flushes (blocking, for at most `timeout`) when dropped: keep it alive
-    /// for the whole of `main` so that the last events are delivered on every way out,
-    /// including an error returned from `main`.
-    ///
-    /// ```no_run
-    /// fn main() -> Result<(), Box<dyn std::error::Error>> {
-    ///     let reporter = mayday_reporter::Reporter::from_env(mayday_reporter::build_info!())?;
-    ///     let _guard = reporter.guard(std::time::Duration::from_secs(2));
-    ///     // ... run the app ...
-    ///     Ok(())
-    /// }
-    /// ```
-    pub fn guard(&self, timeout: Duration) -> FlushGuard {
-        FlushGuard {
-            reporter: self.clone(),
-            timeout,
-        }
-    }
-
-    /// How long the panic hook waits for delivery when the build aborts on panic.
-    pub(crate) fn abort_deadline(&self) -> Duration {
-        self.inner
-            .as_ref()
-            .map_or(Duration::ZERO, |i| i.config.abort_deadline)
-    }
-
-    /// Counters: queued, sent, dropped, failed, rate-limited.
-    pub fn stats(&self) -> Stats {
-        self.inner
-            .as_ref()
-            .map(|inner| inner.transport.stats())
-            .unwrap_or_default()
-    }
-
-    pub(crate) fn max_breadcrumbs(&self) -> usize {
-        self.inner
-            .as_ref()
-            .map_or(DEFAULT_MAX_BREADCRUMBS, |i| i.config.max_breadcrumbs)
-    }
-
-    pub(crate) fn send_ip(&self) -> bool {
-        self.inner.as_ref().is_some_and(|i| i.config.send_ip)
-    }
-
-    /// Queues a report; never waits. Returns the event's id, or `None` when disabled or
-    /// the queue is full.
-    pub(crate) fn enqueue(
-        &self,
-        failure: Failure,
-        request: Option<Arc<RequestSnapshot>>,
-        data: ScopeData,
-    ) -> Option<EventId> {
-        let inner = self.inner.as_ref()?;
-        let event_id = EventId::new();
-        inner
-            .transport
-            .try_send(Capture {
-                event_id,
-                failure,
-                timestamp: Timestamp::now(),
-                request,
-                data,
-                repeats: 0,
-            })
-            .then_some(event_id)
-    }
-}
-
-/// Flushes its reporter when dropped; made by [`Reporter::guard`].
-#[derive(Debug)]
-#[must_use = "the guard flushes when it is dropped: keep it in a variable such as `_guard`"]
-pub struct FlushGuard {
-    reporter: Reporter,
-    timeout: Duration,
-}
-
-impl Drop for FlushGuard {
-    fn drop(&mut self) {
-        self.reporter.flush_blocking(self.timeout);
     }
 }
 
@@ -540,7 +328,7 @@ impl ReporterBuilder {
             abort_deadline: self.abort_deadline,
         });
         let transport = Transport::start(config.clone())?;
-        let inner = Arc::new(Inner { config, transport });
+        let inner = Arc::new(Client::new(config, transport));
         hook::register(&inner);
         Ok(Reporter { inner: Some(inner) })
     }

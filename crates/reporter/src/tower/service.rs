@@ -7,9 +7,9 @@ use std::task::{Context, Poll};
 use http::{Request, Response};
 use tower_service::Service;
 
-use crate::future::ResponseFuture;
-use crate::layer::Settings;
-use crate::request::RequestSnapshot;
+use super::future::ResponseFuture;
+use super::settings::Settings;
+use crate::request::{Headers, RequestSnapshot};
 use crate::scope::{LazyScope, PollGuard, UnreportedGuard};
 
 /// Wraps a service: reports its panics and failing responses. Built by
@@ -32,6 +32,57 @@ impl<S> ReporterService<S> {
     pub(crate) fn new(inner: S, settings: Arc<Settings>) -> Self {
         ReporterService { inner, settings }
     }
+}
+
+/// The request head, kept for the error path: the header list is one allocation (values
+/// are shared with the request, not copied); the peer's address comes from axum's
+/// extensions when the app runs on axum (and the route, kept apart, too).
+fn snapshot<B>(request: &Request<B>, with_ip: bool) -> RequestSnapshot {
+    RequestSnapshot {
+        method: request.method().clone(),
+        uri: request.uri().clone(),
+        headers: Headers::Http(
+            request
+                .headers()
+                .iter()
+                .map(|(name, value)| (name.clone(), value.clone()))
+                .collect(),
+        ),
+        route: None,
+        client_ip: if with_ip { client_ip(request) } else { None },
+        framework: ("axum", crate::build_info::AXUM_VERSION),
+    }
+}
+
+/// How the route is kept until needed: axum's shared `MatchedPath`.
+#[cfg(feature = "axum")]
+pub(crate) type Route = axum::extract::MatchedPath;
+/// Without axum there is no matched route.
+#[cfg(not(feature = "axum"))]
+pub(crate) type Route = String;
+
+#[cfg(feature = "axum")]
+fn route<B>(request: &Request<B>) -> Option<Route> {
+    crate::axum_parts::matched_route(request)
+}
+
+#[cfg(not(feature = "axum"))]
+fn route<B>(_request: &Request<B>) -> Option<Route> {
+    None
+}
+
+/// The client's address: the first `X-Forwarded-For` entry, else the peer's address.
+fn client_ip<B>(request: &Request<B>) -> Option<String> {
+    let forwarded = request
+        .headers()
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty());
+    #[cfg(feature = "axum")]
+    let forwarded = forwarded.or_else(|| crate::axum_parts::peer_ip(request));
+    forwarded
 }
 
 /// The response body must have a `Default` (the body of a panic response when it is not
@@ -64,13 +115,13 @@ where
                 Err(_) => ResponseFuture::panicked(&self.settings, None),
             };
         }
-        let snapshot = RequestSnapshot::of(&request, reporter.send_ip());
+        let snapshot = snapshot(&request, reporter.send_ip());
         let user = self
             .settings
             .user
             .as_ref()
             .and_then(|resolve| resolve(request.extensions(), request.headers()));
-        let scope = LazyScope::new(reporter.clone(), snapshot, user);
+        let scope = LazyScope::new(reporter.clone(), snapshot, route(&request), user);
         let called = {
             let _polling = PollGuard::enter(&scope);
             catch_unwind(AssertUnwindSafe(|| self.inner.call(request)))

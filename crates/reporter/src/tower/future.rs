@@ -13,10 +13,11 @@ use http::Response;
 use mayday_protocol::EventId;
 use pin_project_lite::pin_project;
 
+use super::service::Route;
+use super::settings::Settings;
 use crate::error::ErrorReport;
 use crate::failure::{CapturedError, ErrorLink, Failure};
-use crate::layer::Settings;
-use crate::scope::{LazyScope, PollGuard, UnreportedGuard};
+use crate::scope::{CurrentRequest, LazyScope, PollGuard, UnreportedGuard};
 
 pin_project! {
     /// The future of [`ReporterService`](crate::ReporterService).
@@ -39,7 +40,7 @@ pin_project! {
         Watching {
             #[pin]
             future: F,
-            scope: LazyScope,
+            scope: LazyScope<Route>,
             settings: Arc<Settings>,
         },
         // A panic was answered; the response is ready (taken once).
@@ -54,7 +55,7 @@ impl<F> ResponseFuture<F> {
         }
     }
 
-    pub(crate) fn watching(future: F, scope: LazyScope, settings: Arc<Settings>) -> Self {
+    pub(crate) fn watching(future: F, scope: LazyScope<Route>, settings: Arc<Settings>) -> Self {
         ResponseFuture {
             state: State::Watching {
                 future,
@@ -105,7 +106,7 @@ where
                 scope,
                 settings,
             } => {
-                let scope: &LazyScope = scope;
+                let scope: &LazyScope<Route> = scope;
                 let polled = {
                     let _polling = PollGuard::enter(scope);
                     catch_unwind(AssertUnwindSafe(|| future.poll(cx)))
@@ -147,7 +148,7 @@ where
 /// Reports a response the layer's predicate picks (5xx by default): as the panic that
 /// code inside the layer caught and turned into it, else as the handed-over error, else
 /// as the status. Responses a nested layer already reported are left alone.
-fn report_response<B>(scope: &LazyScope, settings: &Settings, response: &mut Response<B>) {
+fn report_response<B>(scope: &LazyScope<Route>, settings: &Settings, response: &mut Response<B>) {
     if response.extensions().get::<EventId>().is_some()
         || !(settings.report_status)(response.status())
     {
@@ -170,7 +171,7 @@ fn report_response<B>(scope: &LazyScope, settings: &Settings, response: &mut Res
 
 /// An `Err` from the inner service: the server turns it into a failed request; report it
 /// as a 500 with the error (as the actix-web middleware does).
-fn report_service_error<E>(scope: &LazyScope, settings: &Settings, error: &E)
+fn report_service_error<E>(scope: &LazyScope<Route>, settings: &Settings, error: &E)
 where
     E: std::fmt::Display + std::fmt::Debug,
 {

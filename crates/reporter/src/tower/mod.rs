@@ -1,0 +1,12 @@
+//! The tower adapter: a [`ReporterLayer`] holding only configuration, the
+//! [`ReporterService`] it builds, and the [`ResponseFuture`] that catches panics and
+//! looks at the response on the way out.
+
+mod future;
+mod layer;
+mod service;
+mod settings;
+
+pub use future::ResponseFuture;
+pub use layer::ReporterLayer;
+pub use service::ReporterService;
