@@ -13,7 +13,7 @@ use http::Response;
 use mayday_protocol::EventId;
 use pin_project_lite::pin_project;
 
-use super::service::Route;
+use super::route::Route;
 use super::settings::Settings;
 use crate::error::ErrorReport;
 use crate::failure::{CapturedError, ErrorLink, Failure};

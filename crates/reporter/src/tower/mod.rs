@@ -4,6 +4,7 @@
 
 mod future;
 mod layer;
+mod route;
 mod service;
 mod settings;
 

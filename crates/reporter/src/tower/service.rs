@@ -8,6 +8,7 @@ use http::{Request, Response};
 use tower_service::Service;
 
 use super::future::ResponseFuture;
+use super::route::route;
 use super::settings::Settings;
 use crate::request::{Headers, RequestSnapshot};
 use crate::scope::{LazyScope, PollGuard, UnreportedGuard};
@@ -52,23 +53,6 @@ fn snapshot<B>(request: &Request<B>, with_ip: bool) -> RequestSnapshot {
         client_ip: if with_ip { client_ip(request) } else { None },
         framework: ("axum", crate::build_info::AXUM_VERSION),
     }
-}
-
-/// How the route is kept until needed: axum's shared `MatchedPath`.
-#[cfg(feature = "axum")]
-pub(crate) type Route = axum::extract::MatchedPath;
-/// Without axum there is no matched route.
-#[cfg(not(feature = "axum"))]
-pub(crate) type Route = String;
-
-#[cfg(feature = "axum")]
-fn route<B>(request: &Request<B>) -> Option<Route> {
-    crate::axum_parts::matched_route(request)
-}
-
-#[cfg(not(feature = "axum"))]
-fn route<B>(_request: &Request<B>) -> Option<Route> {
-    None
 }
 
 /// The client's address: the first `X-Forwarded-For` entry, else the peer's address.
