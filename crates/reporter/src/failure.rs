@@ -111,6 +111,10 @@ impl CapturedError {
 
     /// Captures the chain of `error` of static type `type_name` (a trait object's type
     /// is read from its `Debug`), with `trace` from where it was converted or recorded.
+    #[cfg_attr(
+        not(any(feature = "axum", feature = "actix", feature = "tracing")),
+        allow(dead_code)
+    )]
     pub(crate) fn from_boxed(
         type_name: &str,
         error: &(dyn StdError + 'static),
