@@ -114,14 +114,18 @@ async fn main() -> anyhow::Result<()> {
         started.elapsed()
     );
 
-    let hash = mayday_collector::cli::hash_password("correct horse battery")?;
-    let account = store
-        .create_account("bench@example.com", None, &hash, true)
-        .await?;
+    let account = mayday_collector::accounts::create_account(
+        &store,
+        "bench@example.com",
+        None,
+        "correct horse battery",
+        true,
+    )
+    .await?;
     store
         .create_session(
             account.id,
-            &mayday_collector::api::token_hash("bench-token"),
+            &mayday_collector::accounts::token_hash("bench-token"),
             "csrf",
             3_600_000,
         )

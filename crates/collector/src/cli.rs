@@ -3,10 +3,11 @@
 use std::io::Read;
 
 use anyhow::{Context, bail};
-use argon2::password_hash::{PasswordHasher, SaltString, rand_core::OsRng};
 use clap::{Parser, Subcommand};
 
+use crate::accounts;
 use crate::config::Config;
+use crate::notify::webhook;
 use crate::store::{Store, random_hex};
 
 /// Mayday collector: crash reports in, issues out.
@@ -156,16 +157,6 @@ pub enum TokenCommand {
     },
 }
 
-/// Hashes a password with Argon2id and a random salt.
-pub fn hash_password(password: &str) -> anyhow::Result<String> {
-    let salt = SaltString::generate(&mut OsRng);
-    argon2::Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|hash| hash.to_string())
-        .map_err(|e| anyhow::anyhow!("hashing the password failed: {e}"))
-}
-
-/// Runs a command other than `serve`.
 pub async fn run(config: &Config, store: &Store, command: Command) -> anyhow::Result<()> {
     match command {
         // `main` runs the server itself.
@@ -187,16 +178,19 @@ pub async fn run(config: &Config, store: &Store, command: Command) -> anyhow::Re
             }
         }
         Command::Project(ProjectCommand::AddMember { name, email }) => {
-            store.add_member(&name, &email).await?;
+            let project = store.project_by_name(&name).await?;
+            let account = store.account_by_email(&email).await?;
+            store.add_member(project.id, account.id).await?;
         }
         Command::Project(ProjectCommand::RateLimit { name, per_minute }) => {
-            store.set_rate_limit(&name, per_minute).await?;
+            let project = store.project_by_name(&name).await?;
+            store.set_rate_limit(project.id, per_minute).await?;
         }
         Command::Project(ProjectCommand::Recipients { name, action }) => {
             let project = store.project_by_name(&name).await?;
             match action {
                 RecipientAction::Add { email } => {
-                    check_email(&email)?;
+                    accounts::check_email(&email)?;
                     store.add_recipient(project.id, &email).await?;
                 }
                 RecipientAction::Remove { email } => {
@@ -215,7 +209,7 @@ pub async fn run(config: &Config, store: &Store, command: Command) -> anyhow::Re
             let project = store.project_by_name(&name).await?;
             match action {
                 WebhookAction::Add { url, secret } => {
-                    check_webhook_url(&url)?;
+                    webhook::check_url(&url).map_err(anyhow::Error::msg)?;
                     let secret = secret.unwrap_or_else(|| random_hex(1));
                     let hook = store.add_webhook(project.id, &url, &secret).await?;
                     println!("{}\t{}", hook.id, hook.secret);
@@ -241,19 +235,21 @@ pub async fn run(config: &Config, store: &Store, command: Command) -> anyhow::Re
             store.set_spike(project.id, events, minutes).await?;
         }
         Command::User(UserCommand::Create { email, name, admin }) => {
-            check_email(&email)?;
+            accounts::check_email(&email)?;
             let mut password = String::new();
             std::io::stdin()
                 .read_to_string(&mut password)
                 .context("reading the password from standard input")?;
             let password = password.trim_end_matches(['\r', '\n']);
-            if password.chars().count() < 8 {
-                bail!("the password (read from standard input) must have at least 8 characters");
-            }
-            let hash = hash_password(password)?;
-            let account = store
-                .create_account(&email, name.as_deref(), &hash, admin)
-                .await?;
+            let account = accounts::create_account(store, &email, name.as_deref(), password, admin)
+                .await
+                .map_err(|error| match error {
+                    accounts::AccountError::PasswordTooShort => anyhow::anyhow!(
+                        "the password (read from standard input) needs at least {} characters",
+                        accounts::MIN_PASSWORD_CHARS
+                    ),
+                    other => other.into(),
+                })?;
             eprintln!(
                 "created {}account {}",
                 if account.is_admin { "admin " } else { "" },
@@ -262,32 +258,9 @@ pub async fn run(config: &Config, store: &Store, command: Command) -> anyhow::Re
         }
         Command::Token(TokenCommand::Create { email }) => {
             let account = store.account_by_email(&email).await?;
-            let token = random_hex(2);
-            store
-                .create_token(account.id, &crate::api::token_hash(&token))
-                .await?;
+            let token = accounts::create_api_token(store, account.id).await?;
             println!("{token}");
         }
     }
     Ok(())
-}
-
-/// Refuses what is plainly not an email address.
-pub fn check_email(email: &str) -> anyhow::Result<()> {
-    if email.parse::<lettre::Address>().is_err() {
-        bail!("{email:?} is not an email address");
-    }
-    Ok(())
-}
-
-/// Webhooks must be absolute http(s) URLs.
-pub fn check_webhook_url(url: &str) -> anyhow::Result<()> {
-    match url::Url::parse(url) {
-        Ok(parsed)
-            if matches!(parsed.scheme(), "http" | "https") && parsed.host_str().is_some() =>
-        {
-            Ok(())
-        }
-        _ => bail!("{url:?} is not an http:// or https:// URL"),
-    }
 }

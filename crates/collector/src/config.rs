@@ -116,9 +116,6 @@ pub enum ConfigError {
     /// A limit is zero.
     #[error("{0} must be greater than zero")]
     Zero(&'static str),
-    /// The SMTP settings are not usable.
-    #[error(transparent)]
-    Email(#[from] crate::notify::email::EmailError),
 }
 
 impl Config {
@@ -146,9 +143,7 @@ impl Config {
                 return Err(ConfigError::Zero(name));
             }
         }
-        if let Some(url) = &self.smtp_url {
-            crate::notify::email::Mailer::new(url, &self.email_from)?;
-        }
+        // The SMTP settings are checked where the mailer is made (`AppInner::new`).
         Ok(())
     }
 

@@ -72,6 +72,42 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<crate::access::AccessError> for ApiError {
+    fn from(error: crate::access::AccessError) -> Self {
+        match error {
+            crate::access::AccessError::NotFound(what) => {
+                ApiError::not_found(format!("{what} not found"))
+            }
+            crate::access::AccessError::Store(error) => error.into(),
+        }
+    }
+}
+
+impl From<crate::issues::QueryError> for ApiError {
+    fn from(error: crate::issues::QueryError) -> Self {
+        ApiError::bad_request(error.to_string())
+    }
+}
+
+impl From<crate::accounts::AccountError> for ApiError {
+    fn from(error: crate::accounts::AccountError) -> Self {
+        use crate::accounts::AccountError;
+        match error {
+            AccountError::InvalidEmail(_) | AccountError::PasswordTooShort => {
+                ApiError::bad_request(error.to_string())
+            }
+            AccountError::Hashing(_) => {
+                tracing::error!(%error, "hashing a password failed");
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "could not hash the password",
+                )
+            }
+            AccountError::Store(error) => error.into(),
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut response = (

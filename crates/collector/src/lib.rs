@@ -1,16 +1,20 @@
 //! The Mayday collector: receives events over Sentry's protocol, groups them into issues,
-//! stores them in SQLite or PostgreSQL, and serves them over a JSON API.
+//! stores them in SQLite or PostgreSQL, notifies, and serves a web UI and a JSON API.
 //!
-//! Modules, by what they do: [`config`] (settings), [`ingest`] (the endpoints SDKs post
-//! to), [`grouping`] (fingerprints), [`store`] (all SQL), [`api`] (the JSON API),
-//! [`cli`] (commands), [`metrics`].
+//! Three layers (see `docs/architecture.md`): the edges ([`ingest`], [`web`], [`api`],
+//! [`cli`]) parse requests and render answers; the domain ([`accounts`], [`access`],
+//! [`issues`], [`grouping`], [`notify`]) holds the rules; [`store`] holds every query.
+//! Edges call the domain and the store, never each other.
 
+pub mod access;
+pub mod accounts;
 pub mod api;
 pub mod cli;
 pub mod config;
 pub mod error;
 pub mod grouping;
 pub mod ingest;
+pub mod issues;
 pub mod metrics;
 pub mod notify;
 pub mod store;

@@ -138,12 +138,7 @@ async fn tokens_see_only_their_projects() {
     ingest(&server, panic_event("shop::a", None)).await;
     let outsider = server.token("outsider@example.com", false).await;
     let member = server.token("member@example.com", false).await;
-    server
-        .state
-        .store
-        .add_member("default", "member@example.com")
-        .await
-        .unwrap();
+    server.add_member("member@example.com").await;
 
     let (_, projects) = get(&server, &outsider, "/api/v1/projects").await;
     assert_eq!(projects["projects"].as_array().unwrap().len(), 0);

@@ -67,9 +67,10 @@ async fn an_event_is_committed_before_the_answer() {
             .issue_events(issues[0].id, 0, 10)
             .await
             .unwrap();
-        assert_eq!(events[0].0.event_id, id);
+        assert_eq!(events[0].row.event_id, id);
         assert_eq!(
-            events[0].1["exception"]["values"][0]["type"], "panic",
+            events[0].event.exceptions()[0].ty.as_deref(),
+            Some("panic"),
             "full payload kept"
         );
     }
@@ -311,7 +312,7 @@ async fn over_the_rate_limit_answers_429_with_sentry_headers() {
     server
         .state
         .store
-        .set_rate_limit("default", 100)
+        .set_rate_limit(server.project_id, 100)
         .await
         .unwrap();
     let (status, _, _) = post(&server, envelope(&json!({"message": "m"})), &auth).await;

@@ -10,6 +10,7 @@ use axum::body::Bytes;
 use axum::http::HeaderMap;
 use common::smtp::SmtpServer;
 use common::{TestServer, envelope, ingest, panic_event};
+use mayday_collector::store::DeliveryStatus;
 use serde_json::{Value, json};
 
 const FIREFOX: &str =
@@ -110,7 +111,7 @@ async fn a_new_issue_emails_who_hit_what_where() {
     );
     let rows = notifications(&server).await;
     assert_eq!(rows.len(), 1);
-    assert_eq!(rows[0].status, "sent");
+    assert_eq!(rows[0].status, DeliveryStatus::Sent);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -228,7 +229,11 @@ async fn smtp_down_then_up_the_email_arrives_after_a_retry() {
     loop {
         let rows = notifications(&server).await;
         if rows[0].attempts >= 1 && rows[0].last_error.is_some() {
-            assert_eq!(rows[0].status, "pending", "retried, not given up");
+            assert_eq!(
+                rows[0].status,
+                DeliveryStatus::Pending,
+                "retried, not given up"
+            );
             break;
         }
         assert!(
@@ -241,7 +246,7 @@ async fn smtp_down_then_up_the_email_arrives_after_a_retry() {
     let mails = smtp.wait_for(1, Duration::from_secs(30)).await;
     assert_eq!(mails.len(), 1, "delivered once the server is up");
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while notifications(&server).await[0].status != "sent" {
+    while notifications(&server).await[0].status != DeliveryStatus::Sent {
         assert!(std::time::Instant::now() < deadline);
         tokio::time::sleep(Duration::from_millis(50)).await;
     }

@@ -188,7 +188,7 @@ async fn the_demo_app_panic_reaches_the_collector_with_its_user() {
         issue.culprit.as_deref(),
         Some("axum_app::checkout::apply_coupon")
     );
-    assert_eq!(issue.level, "fatal");
+    assert_eq!(issue.level, mayday_collector::store::EventLevel::Fatal);
     assert!(
         issue
             .last_release

@@ -2,9 +2,11 @@
 
 mod common;
 
+use mayday_collector::access;
+use mayday_collector::notify::policy::Policy;
 use mayday_collector::store::{
-    EventUser, IssueFilter, IssueSort, IssueStatus, NewEvent, NotifyPolicy, Store, encode_payload,
-    now_ms,
+    EventLevel, EventUser, IssueFilter, IssueSort, IssueStatus, NewEvent, SpikeSettings, Store,
+    encode_payload, now_ms,
 };
 
 fn new_event(
@@ -19,7 +21,7 @@ fn new_event(
         event_id: uuid::Uuid::new_v4().simple().to_string(),
         received_at: at,
         timestamp: at,
-        level: "error".into(),
+        level: EventLevel::Error,
         environment: Some("production".into()),
         release: Some(release.into()),
         user: user.map(|id| EventUser {
@@ -32,7 +34,7 @@ fn new_event(
         title: format!("Error: {fingerprint}"),
         culprit: Some("shop::checkout".into()),
         payload: encode_payload(br#"{"message":"x"}"#).unwrap(),
-        notify: NotifyPolicy::default(),
+        spike: SpikeSettings::default(),
     }
 }
 
@@ -48,7 +50,7 @@ async fn batches_group_count_users_and_reopen_regressions() {
             new_event(project.id, "a", Some("1"), now + 2, "shop@1.0.1"),
             new_event(project.id, "b", None, now + 3, "shop@1.0.1"),
         ];
-        let results = store.ingest_batch(&batch).await;
+        let results = store.ingest_batch(&batch, &Policy).await;
         let stored: Vec<_> = results.into_iter().map(Result::unwrap).collect();
         assert!(
             stored[0].new_issue && !stored[1].new_issue && stored[3].new_issue,
@@ -61,7 +63,7 @@ async fn batches_group_count_users_and_reopen_regressions() {
         assert_eq!((a.event_count, a.user_count), (3, 2), "{}", db.kind);
         assert_eq!(a.first_release.as_deref(), Some("shop@1.0.0"));
         assert_eq!(a.last_release.as_deref(), Some("shop@1.0.1"));
-        assert_eq!(a.status, "unresolved");
+        assert_eq!(a.status, IssueStatus::Unresolved);
         let users = store.issue_users(a.id).await.unwrap();
         assert_eq!(users.len(), 2);
         assert_eq!(
@@ -74,7 +76,11 @@ async fn batches_group_count_users_and_reopen_regressions() {
         );
 
         // The same event id again changes nothing.
-        let again = store.ingest_batch(&batch[..1]).await.remove(0).unwrap();
+        let again = store
+            .ingest_batch(&batch[..1], &Policy)
+            .await
+            .remove(0)
+            .unwrap();
         assert!(again.duplicate);
         assert_eq!(store.issue(a.id).await.unwrap().unwrap().event_count, 3);
 
@@ -84,19 +90,22 @@ async fn batches_group_count_users_and_reopen_regressions() {
             .await
             .unwrap();
         let back = store
-            .ingest_batch(&[new_event(
-                project.id,
-                "a",
-                Some("3"),
-                now + 10,
-                "shop@1.0.2",
-            )])
+            .ingest_batch(
+                &[new_event(
+                    project.id,
+                    "a",
+                    Some("3"),
+                    now + 10,
+                    "shop@1.0.2",
+                )],
+                &Policy,
+            )
             .await
             .remove(0)
             .unwrap();
         assert!(back.regression, "{}", db.kind);
         let a = store.issue(a.id).await.unwrap().unwrap();
-        assert_eq!(a.status, "unresolved");
+        assert_eq!(a.status, IssueStatus::Unresolved);
         assert_eq!(a.regression_count, 1);
         assert!(a.last_regressed_at.is_some());
 
@@ -106,11 +115,14 @@ async fn batches_group_count_users_and_reopen_regressions() {
             .await
             .unwrap();
         store
-            .ingest_batch(&[new_event(project.id, "a", None, now + 11, "r")])
+            .ingest_batch(&[new_event(project.id, "a", None, now + 11, "r")], &Policy)
             .await
             .remove(0)
             .unwrap();
-        assert_eq!(store.issue(a.id).await.unwrap().unwrap().status, "ignored");
+        assert_eq!(
+            store.issue(a.id).await.unwrap().unwrap().status,
+            IssueStatus::Ignored
+        );
     }
 }
 
@@ -131,7 +143,7 @@ async fn issue_list_filters_sorts_and_pages() {
                 batch.push(e);
             }
         }
-        for result in store.ingest_batch(&batch).await {
+        for result in store.ingest_batch(&batch, &Policy).await {
             result.unwrap();
         }
         let list = |filter: IssueFilter| {
@@ -222,7 +234,7 @@ async fn retention_keeps_the_newest_events_and_the_counts() {
         old.received_at = now - 100 * 86_400_000;
         batch.push(old);
         let stored: Vec<_> = store
-            .ingest_batch(&batch)
+            .ingest_batch(&batch, &Policy)
             .await
             .into_iter()
             .map(Result::unwrap)
@@ -234,7 +246,7 @@ async fn retention_keeps_the_newest_events_and_the_counts() {
             5
         );
         let events = store.issue_events(stored[0].issue_id, 0, 50).await.unwrap();
-        assert_eq!(events[0].0.timestamp, now + 11, "the newest are kept");
+        assert_eq!(events[0].row.timestamp, now + 11, "the newest are kept");
         assert_eq!(
             store
                 .issue(stored[0].issue_id)
@@ -271,19 +283,27 @@ async fn accounts_tokens_and_visibility() {
             .await
             .unwrap();
         assert_eq!(admin.email, "admin@example.com");
-        store.add_member("shop", "dev@example.com").await.unwrap();
-        store.add_member("shop", "dev@example.com").await.unwrap();
-        assert_eq!(store.visible_projects(&admin).await.unwrap().len(), 2);
-        let seen: Vec<_> = store
-            .visible_projects(&dev)
+        store.add_member(shop.id, dev.id).await.unwrap();
+        store.add_member(shop.id, dev.id).await.unwrap();
+        assert_eq!(
+            access::visible_projects(&store, &admin)
+                .await
+                .unwrap()
+                .len(),
+            2
+        );
+        let seen: Vec<_> = access::visible_projects(&store, &dev)
             .await
             .unwrap()
             .into_iter()
             .map(|p| p.id)
             .collect();
         assert_eq!(seen, [shop.id], "{}", db.kind);
-        assert!(store.can_see(&dev, shop.id).await.unwrap());
-        assert!(!store.can_see(&dev, blog.id).await.unwrap());
+        assert!(access::visible_project(&store, &dev, shop.id).await.is_ok());
+        assert!(matches!(
+            access::visible_project(&store, &dev, blog.id).await,
+            Err(access::AccessError::NotFound(_))
+        ));
         store.create_token(dev.id, "hash-1").await.unwrap();
         assert_eq!(
             store.account_by_token("hash-1").await.unwrap().unwrap().id,
@@ -307,7 +327,7 @@ async fn ui_queries_on_both_databases() {
         let mut batch = batch;
         batch[0].received_at = now - 86_400_000;
         let stored: Vec<_> = store
-            .ingest_batch(&batch)
+            .ingest_batch(&batch, &Policy)
             .await
             .into_iter()
             .map(Result::unwrap)
@@ -322,14 +342,28 @@ async fn ui_queries_on_both_databases() {
             "{}: yesterday and today",
             db.kind
         );
-        let (releases, environments) = store.breakdown(issue_id).await.unwrap();
-        assert_eq!(releases[0], (Some("shop@1.1".to_owned()), 2), "{}", db.kind);
-        assert_eq!(environments, vec![(Some("production".to_owned()), 3)]);
+        let breakdown = store.breakdown(issue_id).await.unwrap();
+        assert_eq!(
+            breakdown.releases[0],
+            (Some("shop@1.1".to_owned()), 2),
+            "{}",
+            db.kind
+        );
+        assert_eq!(
+            breakdown.environments,
+            vec![(Some("production".to_owned()), 3)]
+        );
         let events = store.issue_events(issue_id, 0, 10).await.unwrap();
-        let middle = &events[1].0;
+        let middle = &events[1].row;
         let links = store.event_links(issue_id, middle.id).await.unwrap();
-        assert_eq!(links.newer.as_deref(), Some(events[0].0.event_id.as_str()));
-        assert_eq!(links.older.as_deref(), Some(events[2].0.event_id.as_str()));
+        assert_eq!(
+            links.newer.as_deref(),
+            Some(events[0].row.event_id.as_str())
+        );
+        assert_eq!(
+            links.older.as_deref(),
+            Some(events[2].row.event_id.as_str())
+        );
         let summary = store.project_summary(project.id).await.unwrap();
         assert_eq!(summary.unresolved_issues, 1);
         assert_eq!(summary.events_last_day, 2, "{}", db.kind);
@@ -353,7 +387,7 @@ async fn a_project_can_keep_fewer_events_than_the_default() {
             })
             .collect();
         let stored: Vec<_> = store
-            .ingest_batch(&batch)
+            .ingest_batch(&batch, &Policy)
             .await
             .into_iter()
             .map(Result::unwrap)

@@ -53,13 +53,15 @@ fn csrf(html: &str) -> String {
 }
 
 async fn admin(server: &TestServer) -> String {
-    let hash = mayday_collector::cli::hash_password("correct horse battery").unwrap();
-    server
-        .state
-        .store
-        .create_account("admin@example.com", Some("Admin"), &hash, true)
-        .await
-        .unwrap();
+    mayday_collector::accounts::create_account(
+        &server.state.store,
+        "admin@example.com",
+        Some("Admin"),
+        "correct horse battery",
+        true,
+    )
+    .await
+    .unwrap();
     sign_in(server, "admin@example.com", "correct horse battery").await
 }
 
@@ -228,13 +230,15 @@ async fn other_projects_are_not_found() {
     let db = common::sqlite();
     let server = TestServer::start(&db, &[]).await;
     ingest(&server, &common::panic_event("shop::a", None)).await;
-    let hash = mayday_collector::cli::hash_password("correct horse battery").unwrap();
-    server
-        .state
-        .store
-        .create_account("outsider@example.com", None, &hash, false)
-        .await
-        .unwrap();
+    mayday_collector::accounts::create_account(
+        &server.state.store,
+        "outsider@example.com",
+        None,
+        "correct horse battery",
+        false,
+    )
+    .await
+    .unwrap();
     let cookie = sign_in(&server, "outsider@example.com", "correct horse battery").await;
     let list = format!("/projects/{}/issues", server.project_id);
     assert_eq!(page(&server, &cookie, &list).await.0, StatusCode::NOT_FOUND);

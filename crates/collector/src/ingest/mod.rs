@@ -25,7 +25,7 @@ use crate::AppState;
 use crate::error::ApiError;
 use crate::grouping;
 use crate::store::entities::project;
-use crate::store::{EventUser, KeyInfo, NewEvent, NotifyPolicy, encode_payload, now_ms};
+use crate::store::{EventUser, KeyInfo, NewEvent, SpikeSettings, encode_payload, now_ms};
 use rate_limit::Admission;
 
 /// The ingest routes, with CORS open for browser SDKs.
@@ -279,10 +279,10 @@ fn prepare(
     now: i64,
 ) -> Result<NewEvent, ApiError> {
     let project_id = project.id;
-    let policy = NotifyPolicy {
-        spike_threshold: project.spike_threshold,
-        spike_window_ms: project.spike_window_minutes.saturating_mul(60_000),
-        window_ms: i64::try_from(state.config.notify_window_minutes)
+    let spike = SpikeSettings {
+        threshold: project.spike_threshold,
+        window_ms: project.spike_window_minutes.saturating_mul(60_000),
+        quiet_ms: i64::try_from(state.config.notify_window_minutes)
             .unwrap_or(60)
             .saturating_mul(60_000),
     };
@@ -314,7 +314,7 @@ fn prepare(
         event_id: event.event_id.unwrap_or_default().to_string(),
         received_at: now,
         timestamp: if timestamp_ms > 0 { timestamp_ms } else { now },
-        level: event.level.unwrap_or(Level::Error).as_str().to_owned(),
+        level: event.level.unwrap_or(Level::Error).into(),
         environment: event.environment.clone().map(|e| cap(&e, 256)),
         release: event.release.clone().map(|r| cap(&r, 256)),
         user: event_user(&event),
@@ -322,7 +322,7 @@ fn prepare(
         title: grouping.title,
         culprit: grouping.culprit,
         payload,
-        notify: policy,
+        spike,
     })
 }
 

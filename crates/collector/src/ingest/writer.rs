@@ -6,6 +6,7 @@ use std::sync::Arc;
 use tokio::sync::{Notify, mpsc, oneshot};
 
 use crate::metrics::Metrics;
+use crate::notify::policy::Policy;
 use crate::store::{NewEvent, Store, StoreError, Stored};
 
 struct Job {
@@ -65,7 +66,7 @@ async fn run(
         }
         let (events, replies): (Vec<NewEvent>, Vec<_>) =
             jobs.drain(..).map(|job| (job.event, job.reply)).unzip();
-        let results = store.ingest_batch(&events).await;
+        let results = store.ingest_batch(&events, &Policy).await;
         metrics.batch_size.observe(events.len() as f64);
         if results
             .iter()

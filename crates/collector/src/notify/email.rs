@@ -8,6 +8,7 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use maud::{DOCTYPE, html};
 
 use super::facts::Facts;
+use crate::store::NotificationKind;
 
 /// Why mail could not be set up or sent.
 #[derive(Debug, thiserror::Error)]
@@ -142,10 +143,10 @@ pub fn compose(
 }
 
 fn headline(facts: &Facts) -> &'static str {
-    match facts.kind.as_str() {
-        "regression" => "A resolved issue is back",
-        "spike" => "An issue is spiking",
-        _ => "New issue",
+    match facts.kind {
+        NotificationKind::NewIssue => "New issue",
+        NotificationKind::Regression => "A resolved issue is back",
+        NotificationKind::Spike => "An issue is spiking",
     }
 }
 

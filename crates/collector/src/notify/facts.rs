@@ -3,7 +3,7 @@
 use mayday_protocol::Event;
 use serde::Serialize;
 
-use crate::store::NotificationContext;
+use crate::store::{NotificationContext, NotificationKind};
 
 /// Top in-app frames listed.
 const FRAMES: usize = 5;
@@ -63,8 +63,8 @@ impl Person {
 /// Everything a notification says.
 #[derive(Debug, Clone, Serialize)]
 pub struct Facts {
-    /// `new_issue`, `regression` or `spike`.
-    pub kind: String,
+    /// Why it is sent.
+    pub kind: NotificationKind,
     /// The project's name.
     pub project: String,
     /// The event's environment.
@@ -106,7 +106,7 @@ pub struct Facts {
 impl Facts {
     /// Gathers the facts of a notification; `base_url` makes the link.
     pub fn gather(context: &NotificationContext, base_url: &str) -> Facts {
-        let event: Event = serde_json::from_value(context.event.clone()).unwrap_or_default();
+        let event = &context.event;
         let user = event
             .user
             .as_ref()
@@ -147,11 +147,11 @@ impl Facts {
             ),
         };
         Facts {
-            kind: context.row.kind.clone(),
+            kind: context.row.kind,
             project: context.project.name.clone(),
             environment: event.environment.clone(),
             issue_id: context.issue.id,
-            title: crate::grouping::title(&event),
+            title: crate::grouping::title(event),
             culprit: context.issue.culprit.clone(),
             user,
             method: request.and_then(|r| r.method.clone()),
@@ -161,7 +161,7 @@ impl Facts {
             release: event.release.clone(),
             server_name: event.server_name.clone(),
             time_utc: time.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
-            frames: top_frames(&event),
+            frames: top_frames(event),
             user_count: context.issue.user_count,
             event_count: context.issue.event_count,
             event_id,
@@ -175,10 +175,10 @@ impl Facts {
             Some(env) => format!("{}/{env}", self.project),
             None => self.project.clone(),
         };
-        let what = match self.kind.as_str() {
-            "regression" => "hit a regression:",
-            "spike" => "is among many who hit",
-            _ => "hit",
+        let what = match self.kind {
+            NotificationKind::NewIssue => "hit",
+            NotificationKind::Regression => "hit a regression:",
+            NotificationKind::Spike => "is among many who hit",
         };
         let subject = format!("[{scope}] {} {what} {}", self.user.short(), self.title);
         // Event data must not break the header onto new lines.

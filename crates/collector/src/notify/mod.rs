@@ -5,6 +5,7 @@
 
 pub mod email;
 pub mod facts;
+pub mod policy;
 pub mod webhook;
 
 use std::sync::Arc;
@@ -13,7 +14,7 @@ use std::time::Duration;
 use tokio::sync::Notify;
 
 use crate::config::Config;
-use crate::store::{NotificationContext, Store, now_ms};
+use crate::store::{Channel, NotificationContext, Store, now_ms};
 use email::Mailer;
 use facts::Facts;
 
@@ -114,8 +115,8 @@ impl OutboxWorker {
 
     async fn deliver(&self, context: &NotificationContext) -> Result<(), String> {
         let facts = Facts::gather(context, &self.base_url);
-        match context.row.channel.as_str() {
-            "email" => {
+        match context.row.channel {
+            Channel::Email => {
                 let mailer = self
                     .mailer
                     .as_ref()
@@ -128,14 +129,13 @@ impl OutboxWorker {
                     .await
                     .map_err(|e| e.to_string())
             }
-            "webhook" => {
+            Channel::Webhook => {
                 let hook = context
                     .webhook
                     .as_ref()
                     .ok_or_else(|| "the webhook was removed".to_owned())?;
                 webhook::post(&self.http, &hook.url, &hook.secret, &facts).await
             }
-            other => Err(format!("unknown channel {other}")),
         }
     }
 }

@@ -9,6 +9,18 @@ use super::facts::Facts;
 /// The header carrying `sha256=<hex HMAC of the body>`.
 pub const SIGNATURE_HEADER: &str = "x-mayday-signature";
 
+/// Accepts a webhook URL: `http://` or `https://` with a host; else says why not.
+pub fn check_url(url: &str) -> Result<(), String> {
+    match url::Url::parse(url) {
+        Ok(parsed)
+            if matches!(parsed.scheme(), "http" | "https") && parsed.host_str().is_some() =>
+        {
+            Ok(())
+        }
+        _ => Err(format!("{url:?} is not an http:// or https:// URL")),
+    }
+}
+
 /// The JSON body posted for `facts`.
 pub fn payload(facts: &Facts) -> serde_json::Value {
     serde_json::json!({

@@ -1,5 +1,155 @@
-//! Table definitions (sea-orm entities). Times are Unix milliseconds (`i64`), which both
-//! SQLite and PostgreSQL store and sort the same way.
+//! Table definitions (sea-orm entities) and the states stored in them (enums, stored as
+//! their lowercase names). Times are Unix milliseconds (`i64`), which both SQLite and
+//! PostgreSQL store and sort the same way.
+
+use sea_orm::Iterable;
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// An issue's status.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+#[serde(rename_all = "lowercase")]
+pub enum IssueStatus {
+    /// Open: new, or seen again after being resolved.
+    #[sea_orm(string_value = "unresolved")]
+    Unresolved,
+    /// Fixed; a new event reopens it as a regression.
+    #[sea_orm(string_value = "resolved")]
+    Resolved,
+    /// Muted; new events are counted but it stays ignored.
+    #[sea_orm(string_value = "ignored")]
+    Ignored,
+}
+
+/// How severe an event is (Sentry's levels).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+#[serde(rename_all = "lowercase")]
+pub enum EventLevel {
+    /// `fatal`: a crash (panics are fatal).
+    #[sea_orm(string_value = "fatal")]
+    Fatal,
+    /// `error`.
+    #[sea_orm(string_value = "error")]
+    Error,
+    /// `warning`.
+    #[sea_orm(string_value = "warning")]
+    Warning,
+    /// `info`.
+    #[sea_orm(string_value = "info")]
+    Info,
+    /// `debug`.
+    #[sea_orm(string_value = "debug")]
+    Debug,
+}
+
+impl From<mayday_protocol::Level> for EventLevel {
+    fn from(level: mayday_protocol::Level) -> Self {
+        match level {
+            mayday_protocol::Level::Fatal => EventLevel::Fatal,
+            mayday_protocol::Level::Error => EventLevel::Error,
+            mayday_protocol::Level::Warning => EventLevel::Warning,
+            mayday_protocol::Level::Info => EventLevel::Info,
+            mayday_protocol::Level::Debug => EventLevel::Debug,
+        }
+    }
+}
+
+/// Why a notification was queued.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+#[serde(rename_all = "snake_case")]
+pub enum NotificationKind {
+    /// The first event of an issue.
+    #[sea_orm(string_value = "new_issue")]
+    NewIssue,
+    /// A resolved issue was seen again.
+    #[sea_orm(string_value = "regression")]
+    Regression,
+    /// An issue got more events in a while than the project's spike threshold.
+    #[sea_orm(string_value = "spike")]
+    Spike,
+}
+
+/// Where a notification goes.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+#[serde(rename_all = "lowercase")]
+pub enum Channel {
+    /// One email to the project's recipients.
+    #[sea_orm(string_value = "email")]
+    Email,
+    /// A signed POST to one webhook.
+    #[sea_orm(string_value = "webhook")]
+    Webhook,
+}
+
+/// Where a notification is in its delivery.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+#[serde(rename_all = "lowercase")]
+pub enum DeliveryStatus {
+    /// Waiting for (another) attempt.
+    #[sea_orm(string_value = "pending")]
+    Pending,
+    /// Delivered.
+    #[sea_orm(string_value = "sent")]
+    Sent,
+    /// Given up after the last attempt.
+    #[sea_orm(string_value = "failed")]
+    Failed,
+}
+
+/// `Display` and `FromStr` by the stored names, for the wire (JSON, forms, URLs).
+macro_rules! stored_names {
+    ($($ty:ident),*) => {$(
+        impl std::fmt::Display for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.to_value())
+            }
+        }
+
+        impl std::str::FromStr for $ty {
+            type Err = UnknownName;
+
+            fn from_str(name: &str) -> Result<Self, Self::Err> {
+                Self::try_from_value(&name.to_owned()).map_err(|_| UnknownName {
+                    what: stringify!($ty),
+                    name: name.to_owned(),
+                    expected: Self::iter().map(|v| v.to_value()).collect::<Vec<_>>().join(", "),
+                })
+            }
+        }
+    )*};
+}
+
+stored_names!(
+    IssueStatus,
+    EventLevel,
+    NotificationKind,
+    Channel,
+    DeliveryStatus
+);
+
+/// A name that is none of a state's names.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown {what} {name:?} (expected one of: {expected})")]
+pub struct UnknownName {
+    what: &'static str,
+    name: String,
+    expected: String,
+}
 
 /// A project: one app or service, with its keys and issues.
 pub mod project {
@@ -166,9 +316,9 @@ pub mod issue {
         /// Top in-app frame, or the route.
         pub culprit: Option<String>,
         /// Level of the latest event.
-        pub level: String,
-        /// `unresolved`, `resolved` or `ignored`.
-        pub status: String,
+        pub level: super::EventLevel,
+        /// Open, resolved or ignored.
+        pub status: super::IssueStatus,
         /// First event's time.
         pub first_seen: i64,
         /// Latest event's time.
@@ -222,7 +372,7 @@ pub mod event {
         /// When it happened, per the sender.
         pub timestamp: i64,
         /// Level.
-        pub level: String,
+        pub level: super::EventLevel,
         /// Environment.
         pub environment: Option<String>,
         /// Release.
@@ -349,14 +499,14 @@ pub mod outbox {
         pub issue_id: i64,
         /// The event row (`event.id`) that triggered it.
         pub event_row_id: i64,
-        /// `new_issue`, `regression` or `spike`.
-        pub kind: String,
-        /// `email` or `webhook`.
-        pub channel: String,
+        /// Why it was queued.
+        pub kind: super::NotificationKind,
+        /// Where it goes.
+        pub channel: super::Channel,
         /// The webhook, for channel `webhook`.
         pub webhook_id: Option<i64>,
-        /// `pending`, `sent` or `failed`.
-        pub status: String,
+        /// Where it is in its delivery.
+        pub status: super::DeliveryStatus,
         /// Delivery attempts so far.
         pub attempts: i64,
         /// Not before this time.

@@ -1,10 +1,17 @@
-//! Storage: sea-orm entities, migrations and every query. SQL lives here only.
+//! Storage: sea-orm entities, migrations and every query, one file per aggregate. SQL
+//! lives here only.
 
+mod accounts;
+mod channels;
 pub mod entities;
+mod events;
+mod ingest;
+mod issues;
 mod migration;
-mod notifications;
-mod queries;
-mod web;
+mod outbox;
+mod projects;
+mod retention;
+mod sessions;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -13,9 +20,14 @@ use std::time::Duration;
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};
 use sea_orm_migration::MigratorTrait;
 
-pub use notifications::*;
-pub use queries::*;
-pub use web::{EventLinks, ProjectSummary};
+pub use entities::{
+    Channel, DeliveryStatus, EventLevel, IssueStatus, NotificationKind, UnknownName,
+};
+pub use events::{EventLinks, StoredEvent, decode_payload, encode_payload};
+pub use ingest::{EventUser, IngestFacts, NewEvent, NotificationRule, SpikeSettings, Stored};
+pub use issues::{Breakdown, IssueFilter, IssueSort};
+pub use outbox::NotificationContext;
+pub use projects::{KeyInfo, ProjectSummary, ProjectWithKeys};
 
 /// Why a storage operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -144,6 +156,23 @@ fn sqlite_path(url: &str) -> Option<String> {
         .or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next().unwrap_or(rest);
     (!path.is_empty() && path != ":memory:").then(|| path.to_owned())
+}
+
+/// A unique constraint's error as a conflict on `what`; other errors as they are.
+fn db_conflict(err: DbErr, what: &str) -> StoreError {
+    let text = err.to_string().to_lowercase();
+    if text.contains("unique") || text.contains("duplicate") {
+        StoreError::Conflict(what.to_owned())
+    } else {
+        StoreError::Db(err)
+    }
+}
+
+/// A new random public key or token: 32 hex digits per UUID.
+pub fn random_hex(uuids: usize) -> String {
+    (0..uuids)
+        .map(|_| uuid::Uuid::new_v4().simple().to_string())
+        .collect()
 }
 
 /// Milliseconds since the Unix epoch, now.

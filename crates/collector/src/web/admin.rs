@@ -1,39 +1,30 @@
 //! Project settings and account management pages.
 
 use axum::extract::{Form, Path, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::session::SignedIn;
-use super::{check_csrf, error_page, html, not_found, pages, storage, visible_project};
-use crate::AppState;
+use super::{WebError, check_csrf, html, pages};
+use crate::store::entities::project_key;
+use crate::{AppState, access, accounts};
 
 pub(super) async fn settings_page(
     State(state): State<AppState>,
     signed_in: SignedIn,
     Path(project_id): Path<i64>,
-) -> Response {
-    let project = match visible_project(&state, &signed_in, project_id).await {
-        Ok(project) => project,
-        Err(response) => return response,
-    };
-    let keys = match state.store.project_keys(project_id).await {
-        Ok(keys) => keys,
-        Err(error) => return storage(error),
-    };
-    let recipients = match state.store.recipients(project_id).await {
-        Ok(recipients) => recipients,
-        Err(error) => return storage(error),
-    };
-    let dsns: Vec<(crate::store::entities::project_key::Model, String)> = keys
+) -> Result<Response, WebError> {
+    let project = access::visible_project(&state.store, &signed_in.account, project_id).await?;
+    let keys = state.store.project_keys(project_id).await?;
+    let recipients = state.store.recipients(project_id).await?;
+    let dsns: Vec<(project_key::Model, String)> = keys
         .into_iter()
         .map(|key| {
             let dsn = state.config.dsn(&key.public_key, project_id);
             (key, dsn)
         })
         .collect();
-    html(pages::settings_page(&pages::SettingsView {
+    Ok(html(pages::settings_page(&pages::SettingsView {
         signed_in: &signed_in,
         project: &project,
         keys: &dsns,
@@ -41,7 +32,7 @@ pub(super) async fn settings_page(
         default_rate_limit: state.config.rate_limit,
         retention_events: state.config.retention_events_per_issue,
         retention_days: state.config.retention_days,
-    }))
+    })))
 }
 
 #[derive(Deserialize)]
@@ -70,43 +61,32 @@ pub(super) async fn change_settings(
     signed_in: SignedIn,
     Path(project_id): Path<i64>,
     Form(form): Form<SettingsForm>,
-) -> Response {
-    if let Err(response) = check_csrf(&signed_in, &form.csrf) {
-        return response;
-    }
-    if let Err(response) = visible_project(&state, &signed_in, project_id).await {
-        return response;
-    }
+) -> Result<Response, WebError> {
+    check_csrf(&signed_in, &form.csrf)?;
+    access::visible_project(&state.store, &signed_in.account, project_id).await?;
     let store = &state.store;
-    let result = match (form.action.as_str(), form.key_id, form.email.as_deref()) {
-        ("create_key", _, _) => store.create_key(project_id).await,
-        ("disable_key", Some(key), _) => store.set_key_active(project_id, key, false).await,
-        ("enable_key", Some(key), _) => store.set_key_active(project_id, key, true).await,
+    match (form.action.as_str(), form.key_id, form.email.as_deref()) {
+        ("create_key", _, _) => store.create_key(project_id).await?,
+        ("disable_key", Some(key), _) => store.set_key_active(project_id, key, false).await?,
+        ("enable_key", Some(key), _) => store.set_key_active(project_id, key, true).await?,
         ("add_recipient", _, Some(email)) => {
-            if crate::cli::check_email(email).is_err() {
-                return error_page(StatusCode::BAD_REQUEST, "That is not an email address.");
-            }
-            store.add_recipient(project_id, email).await
+            accounts::check_email(email)?;
+            store.add_recipient(project_id, email).await?;
         }
         ("remove_recipient", _, Some(email)) => {
-            store.remove_recipient(project_id, email).await.map(|_| ())
+            store.remove_recipient(project_id, email).await?;
         }
         ("limits", _, _) => {
-            let rate = store
-                .set_rate_limit_of(project_id, form.rate_limit.unwrap_or(0))
-                .await;
-            match rate {
-                Ok(()) => {
-                    store
-                        .set_spike(
-                            project_id,
-                            form.spike_events.unwrap_or(0),
-                            form.spike_minutes.unwrap_or(10),
-                        )
-                        .await
-                }
-                Err(error) => Err(error),
-            }
+            store
+                .set_rate_limit(project_id, form.rate_limit.unwrap_or(0))
+                .await?;
+            store
+                .set_spike(
+                    project_id,
+                    form.spike_events.unwrap_or(0),
+                    form.spike_minutes.unwrap_or(10),
+                )
+                .await?;
         }
         ("retention", _, _) => {
             store
@@ -115,30 +95,25 @@ pub(super) async fn change_settings(
                     form.retention_events.unwrap_or(0),
                     form.retention_days.unwrap_or(0),
                 )
-                .await
+                .await?;
         }
-        _ => return error_page(StatusCode::BAD_REQUEST, "Unknown change."),
-    };
-    match result {
-        Ok(()) => Redirect::to(&format!("/projects/{project_id}/settings")).into_response(),
-        Err(crate::store::StoreError::NotFound(_)) => not_found(),
-        Err(error) => storage(error),
+        _ => return Err(WebError::BadRequest("Unknown change.".into())),
     }
+    Ok(Redirect::to(&format!("/projects/{project_id}/settings")).into_response())
 }
 
-pub(super) async fn users_page(State(state): State<AppState>, signed_in: SignedIn) -> Response {
+pub(super) async fn users_page(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+) -> Result<Response, WebError> {
     if !signed_in.account.is_admin {
-        return not_found();
+        return Err(WebError::NotFound);
     }
-    let accounts = match state.store.accounts().await {
-        Ok(accounts) => accounts,
-        Err(error) => return storage(error),
-    };
-    let projects = match state.store.list_projects().await {
-        Ok(projects) => projects.into_iter().map(|p| p.project).collect::<Vec<_>>(),
-        Err(error) => return storage(error),
-    };
-    html(pages::users_page(&signed_in, &accounts, &projects, None))
+    let accounts = state.store.accounts().await?;
+    let projects = state.store.projects().await?;
+    Ok(html(pages::users_page(
+        &signed_in, &accounts, &projects, None,
+    )))
 }
 
 #[derive(Deserialize)]
@@ -161,51 +136,32 @@ pub(super) async fn change_users(
     State(state): State<AppState>,
     signed_in: SignedIn,
     Form(form): Form<UserForm>,
-) -> Response {
-    if let Err(response) = check_csrf(&signed_in, &form.csrf) {
-        return response;
-    }
+) -> Result<Response, WebError> {
+    check_csrf(&signed_in, &form.csrf)?;
     if !signed_in.account.is_admin {
-        return not_found();
+        return Err(WebError::NotFound);
     }
-    let result = match form.action.as_str() {
+    match form.action.as_str() {
         "create" => {
-            if crate::cli::check_email(&form.email).is_err() {
-                return error_page(StatusCode::BAD_REQUEST, "That is not an email address.");
-            }
-            if form.password.chars().count() < 8 {
-                return error_page(
-                    StatusCode::BAD_REQUEST,
-                    "The password needs at least 8 characters.",
-                );
-            }
-            let Ok(hash) = crate::cli::hash_password(&form.password) else {
-                return error_page(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "Could not hash the password.",
-                );
-            };
-            let name = Some(form.name.trim()).filter(|n| !n.is_empty());
-            state
-                .store
-                .create_account(&form.email, name, &hash, form.admin.is_some())
-                .await
-                .map(|_| ())
+            accounts::create_account(
+                &state.store,
+                &form.email,
+                Some(&form.name),
+                &form.password,
+                form.admin.is_some(),
+            )
+            .await?;
         }
-        "add_member" => match form.project.as_deref() {
-            Some(project) => state.store.add_member(project, &form.email).await,
-            None => return error_page(StatusCode::BAD_REQUEST, "Choose a project."),
-        },
-        _ => return error_page(StatusCode::BAD_REQUEST, "Unknown change."),
-    };
-    match result {
-        Ok(()) => Redirect::to("/admin/users").into_response(),
-        Err(crate::store::StoreError::Conflict(what)) => {
-            error_page(StatusCode::CONFLICT, &format!("{what} already exists."))
+        "add_member" => {
+            let project = form
+                .project
+                .as_deref()
+                .ok_or_else(|| WebError::BadRequest("Choose a project.".into()))?;
+            let project = state.store.project_by_name(project).await?;
+            let account = state.store.account_by_email(&form.email).await?;
+            state.store.add_member(project.id, account.id).await?;
         }
-        Err(crate::store::StoreError::NotFound(what)) => {
-            error_page(StatusCode::NOT_FOUND, &format!("{what} not found."))
-        }
-        Err(error) => storage(error),
+        _ => return Err(WebError::BadRequest("Unknown change.".into())),
     }
+    Ok(Redirect::to("/admin/users").into_response())
 }

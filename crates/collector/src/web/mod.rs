@@ -4,11 +4,8 @@
 //! issue answers 404. Every value from an event is escaped by the templates, and a
 //! Content-Security-Policy forbids inline script.
 
-// Handlers here return the response to send on failure; a `Response` is large, and boxing
-// it on every error path would only move the cost around.
-#![allow(clippy::result_large_err)]
-
 mod admin;
+mod error;
 mod pages;
 pub mod session;
 
@@ -19,13 +16,12 @@ use axum::routing::{get, post};
 use axum::{Router, middleware};
 use serde::Deserialize;
 
-use crate::AppState;
-use crate::error::ApiError;
-use crate::store::{IssueFilter, IssueSort, IssueStatus};
+use crate::issues::{self, ListQuery};
+use crate::store::entities::{issue, project};
+use crate::store::{EventLinks, IssueStatus, StoredEvent};
+use crate::{AppState, access, accounts};
+pub use error::WebError;
 use session::{ClientAddr, SignedIn};
-
-/// Issues per page.
-const PAGE: u64 = 50;
 
 /// The UI's routes.
 pub fn routes() -> Router<AppState> {
@@ -102,21 +98,13 @@ fn html(markup: maud::Markup) -> Response {
         .into_response()
 }
 
-/// A UI error page with a status.
-fn error_page(status: StatusCode, message: &str) -> Response {
-    (status, html(pages::message_page(status, message))).into_response()
-}
-
-fn not_found() -> Response {
-    error_page(StatusCode::NOT_FOUND, "Not found.")
-}
-
-fn storage(error: crate::store::StoreError) -> Response {
-    ApiError::from(error).into_response()
+/// A page with its status (a form shown again with what was wrong, say).
+fn html_with_status(status: StatusCode, markup: maud::Markup) -> Response {
+    (status, html(markup)).into_response()
 }
 
 /// Rejects a form without the session's CSRF token.
-fn check_csrf(signed_in: &SignedIn, sent: &str) -> Result<(), Response> {
+fn check_csrf(signed_in: &SignedIn, sent: &str) -> Result<(), WebError> {
     // Constant-time comparison: the token must not leak through timing.
     let expected = signed_in.csrf.as_bytes();
     let sent = sent.as_bytes();
@@ -129,8 +117,7 @@ fn check_csrf(signed_in: &SignedIn, sent: &str) -> Result<(), Response> {
     if same {
         Ok(())
     } else {
-        Err(error_page(
-            StatusCode::FORBIDDEN,
+        Err(WebError::Forbidden(
             "This form has expired or did not come from this site. Reload the page and try again.",
         ))
     }
@@ -142,56 +129,40 @@ struct LoginForm {
     password: String,
 }
 
-async fn login_page(State(state): State<AppState>) -> Response {
-    match state.store.count_accounts().await {
-        Ok(0) => Redirect::to("/setup").into_response(),
-        Ok(_) => html(pages::login_page(None)),
-        Err(error) => storage(error),
+async fn login_page(State(state): State<AppState>) -> Result<Response, WebError> {
+    if state.store.count_accounts().await? == 0 {
+        return Ok(Redirect::to("/setup").into_response());
     }
+    Ok(html(pages::login_page(None)))
 }
 
 async fn login(
     State(state): State<AppState>,
     addr: ClientAddr,
     Form(form): Form<LoginForm>,
-) -> Response {
+) -> Result<Response, WebError> {
     if let Some(wait) = state.sign_in_throttle.wait_seconds(&form.email, addr) {
         let message = format!(
             "Too many failed sign-ins. Try again in {} minutes.",
             (wait + 59) / 60
         );
-        return (
+        return Ok(html_with_status(
             StatusCode::TOO_MANY_REQUESTS,
-            html(pages::login_page(Some(&message))),
-        )
-            .into_response();
+            pages::login_page(Some(&message)),
+        ));
     }
-    let account = match state.store.account_by_email(&form.email).await {
-        Ok(account) => Some(account),
-        Err(crate::store::StoreError::NotFound(_)) => None,
-        Err(error) => return storage(error),
-    };
-    // Verify against a hash either way, so that unknown emails take as long.
-    let hash = account
-        .as_ref()
-        .map(|a| a.password_hash.clone())
-        .unwrap_or_else(|| "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$zcEhNnQkDd7G3NQXvNwqkpG6P0mS1vxjv4KZyHNcqVQ".into());
-    let valid = session::verify_password(&hash, &form.password);
-    match account {
-        Some(account) if valid => {
+    match accounts::authenticate(&state.store, &form.email, &form.password).await? {
+        Some(account) => {
             state.sign_in_throttle.succeeded(&form.email);
-            match session::start_session(&state, account.id).await {
-                Ok(cookie) => ([(header::SET_COOKIE, cookie)], Redirect::to("/")).into_response(),
-                Err(error) => storage(error),
-            }
+            let cookie = session::start(&state, account.id).await?;
+            Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/")).into_response())
         }
-        _ => {
+        None => {
             state.sign_in_throttle.failed(&form.email, addr);
-            (
+            Ok(html_with_status(
                 StatusCode::UNAUTHORIZED,
-                html(pages::login_page(Some("Wrong email or password."))),
-            )
-                .into_response()
+                pages::login_page(Some("Wrong email or password.")),
+            ))
         }
     }
 }
@@ -206,15 +177,11 @@ async fn logout(
     State(state): State<AppState>,
     signed_in: SignedIn,
     Form(form): Form<CsrfForm>,
-) -> Response {
-    if let Err(response) = check_csrf(&signed_in, &form.csrf) {
-        return response;
-    }
-    if let Err(error) = state.store.delete_session(&signed_in.token_hash).await {
-        return storage(error);
-    }
+) -> Result<Response, WebError> {
+    check_csrf(&signed_in, &form.csrf)?;
+    state.store.delete_session(&signed_in.token_hash).await?;
     let cookie = session::cookie_value(&state, "", 0);
-    ([(header::SET_COOKIE, cookie)], Redirect::to("/login")).into_response()
+    Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/login")).into_response())
 }
 
 #[derive(Deserialize)]
@@ -225,114 +192,59 @@ struct SetupForm {
     password: String,
 }
 
-async fn setup_page(State(state): State<AppState>) -> Response {
-    match state.store.count_accounts().await {
-        Ok(0) => html(pages::setup_page(None)),
-        Ok(_) => Redirect::to("/login").into_response(),
-        Err(error) => storage(error),
+async fn setup_page(State(state): State<AppState>) -> Result<Response, WebError> {
+    if state.store.count_accounts().await? > 0 {
+        return Ok(Redirect::to("/login").into_response());
     }
+    Ok(html(pages::setup_page(None)))
 }
 
 /// First run: creates the first admin account, once, and signs it in.
-async fn setup(State(state): State<AppState>, Form(form): Form<SetupForm>) -> Response {
-    match state.store.count_accounts().await {
-        Ok(0) => {}
-        Ok(_) => {
-            return error_page(
-                StatusCode::FORBIDDEN,
-                "Setup is already done; sign in instead.",
-            );
-        }
-        Err(error) => return storage(error),
+async fn setup(
+    State(state): State<AppState>,
+    Form(form): Form<SetupForm>,
+) -> Result<Response, WebError> {
+    if state.store.count_accounts().await? > 0 {
+        return Err(WebError::Forbidden(
+            "Setup is already done; sign in instead.",
+        ));
     }
-    if crate::cli::check_email(&form.email).is_err() {
-        return (
-            StatusCode::BAD_REQUEST,
-            html(pages::setup_page(Some("That is not an email address."))),
-        )
-            .into_response();
-    }
-    if form.password.chars().count() < 8 {
-        return (
-            StatusCode::BAD_REQUEST,
-            html(pages::setup_page(Some(
-                "The password needs at least 8 characters.",
-            ))),
-        )
-            .into_response();
-    }
-    let hash = match crate::cli::hash_password(&form.password) {
-        Ok(hash) => hash,
-        Err(_) => {
-            return error_page(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Could not hash the password.",
-            );
-        }
-    };
-    let name = Some(form.name.trim()).filter(|n| !n.is_empty());
-    let account = match state
-        .store
-        .create_account(&form.email, name, &hash, true)
-        .await
-    {
+    let created = accounts::create_account(
+        &state.store,
+        &form.email,
+        Some(&form.name),
+        &form.password,
+        true,
+    )
+    .await;
+    let account = match created {
         Ok(account) => account,
-        Err(error) => return storage(error),
+        Err(error) => {
+            // A mistake in the form: the form again, saying what to fix.
+            return match error::form_mistake(&error) {
+                Some(message) => Ok(html_with_status(
+                    StatusCode::BAD_REQUEST,
+                    pages::setup_page(Some(&message)),
+                )),
+                None => Err(error.into()),
+            };
+        }
     };
-    match session::start_session(&state, account.id).await {
-        Ok(cookie) => ([(header::SET_COOKIE, cookie)], Redirect::to("/")).into_response(),
-        Err(error) => storage(error),
-    }
+    let cookie = session::start(&state, account.id).await?;
+    Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/")).into_response())
 }
 
-async fn projects(State(state): State<AppState>, signed_in: SignedIn) -> Response {
-    let projects = match state.store.visible_projects(&signed_in.account).await {
-        Ok(projects) => projects,
-        Err(error) => return storage(error),
-    };
+async fn projects(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+) -> Result<Response, WebError> {
+    let projects = access::visible_projects(&state.store, &signed_in.account).await?;
     let mut rows = Vec::with_capacity(projects.len());
     for project in projects {
-        let summary = match state.store.project_summary(project.id).await {
-            Ok(summary) => summary,
-            Err(error) => return storage(error),
-        };
+        let summary = state.store.project_summary(project.id).await?;
         rows.push((project, summary));
     }
-    html(pages::projects_page(&signed_in, &rows))
-}
-
-/// Query parameters of the issue list.
-#[derive(Debug, Default, Deserialize)]
-pub struct ListQuery {
-    /// Tab.
-    pub status: Option<String>,
-    /// Environment filter.
-    pub environment: Option<String>,
-    /// Release filter.
-    pub release: Option<String>,
-    /// Text search.
-    pub query: Option<String>,
-    /// Order.
-    pub sort: Option<String>,
-    /// Page.
-    pub cursor: Option<u64>,
-}
-
-async fn visible_project(
-    state: &AppState,
-    signed_in: &SignedIn,
-    project_id: i64,
-) -> Result<crate::store::entities::project::Model, Response> {
-    match state.store.can_see(&signed_in.account, project_id).await {
-        Ok(true) => {}
-        Ok(false) => return Err(not_found()),
-        Err(error) => return Err(storage(error)),
-    }
-    match state.store.project(project_id).await {
-        Ok(Some(project)) => Ok(project),
-        Ok(None) => Err(not_found()),
-        Err(error) => Err(storage(error)),
-    }
+    Ok(html(pages::projects_page(&signed_in, &rows)))
 }
 
 async fn issue_list(
@@ -340,81 +252,34 @@ async fn issue_list(
     signed_in: SignedIn,
     Path(project_id): Path<i64>,
     Query(query): Query<ListQuery>,
-) -> Response {
-    let project = match visible_project(&state, &signed_in, project_id).await {
-        Ok(project) => project,
-        Err(response) => return response,
-    };
-    let status = query
-        .status
-        .as_deref()
-        .and_then(|s| s.parse::<IssueStatus>().ok())
-        .unwrap_or(IssueStatus::Unresolved);
-    let sort = match query.sort.as_deref() {
-        Some("first_seen") => IssueSort::FirstSeen,
-        Some("events") => IssueSort::Events,
-        Some("users") => IssueSort::Users,
-        _ => IssueSort::LastSeen,
-    };
-    let offset = query.cursor.unwrap_or(0);
-    let filter = IssueFilter {
-        status: Some(status),
-        environment: query.environment.clone().filter(|e| !e.is_empty()),
-        release: query.release.clone().filter(|r| !r.is_empty()),
-        query: query.query.clone(),
-        sort,
-        offset,
-        limit: PAGE + 1,
-    };
-    let mut issues = match state.store.list_issues(project_id, &filter).await {
-        Ok(issues) => issues,
-        Err(error) => return storage(error),
-    };
-    let more = issues.len() as u64 > PAGE;
-    issues.truncate(PAGE as usize);
-    let ids: Vec<i64> = issues.iter().map(|i| i.id).collect();
-    let bars = match state.store.daily_counts(&ids, 14).await {
-        Ok(bars) => bars,
-        Err(error) => return storage(error),
-    };
-    html(pages::issue_list_page(
-        &signed_in, &project, status, &query, &issues, &bars, more,
-    ))
-}
-
-async fn visible_issue(
-    state: &AppState,
-    signed_in: &SignedIn,
-    project_id: i64,
-    issue_id: i64,
-) -> Result<
-    (
-        crate::store::entities::project::Model,
-        crate::store::entities::issue::Model,
-    ),
-    Response,
-> {
-    let project = visible_project(state, signed_in, project_id).await?;
-    match state.store.issue(issue_id).await {
-        Ok(Some(issue)) if issue.project_id == project_id => Ok((project, issue)),
-        Ok(_) => Err(not_found()),
-        Err(error) => Err(storage(error)),
-    }
+) -> Result<Response, WebError> {
+    let project = access::visible_project(&state.store, &signed_in.account, project_id).await?;
+    // The tabs: open issues unless another tab is asked for.
+    let filter = query.filter(Some(IssueStatus::Unresolved))?;
+    let status = filter.status.unwrap_or(IssueStatus::Unresolved);
+    let page = issues::list(&state.store, project_id, &filter).await?;
+    let ids: Vec<i64> = page.issues.iter().map(|i| i.id).collect();
+    let bars = state.store.daily_counts(&ids, 14).await?;
+    Ok(html(pages::issue_list_page(&pages::ListView {
+        signed_in: &signed_in,
+        project: &project,
+        status,
+        query: &query,
+        offset: filter.offset,
+        issues: &page.issues,
+        bars: &bars,
+        next_offset: page.next_offset,
+    })))
 }
 
 async fn issue_page(
     State(state): State<AppState>,
     signed_in: SignedIn,
     Path((project_id, issue_id)): Path<(i64, i64)>,
-) -> Response {
-    let (project, issue) = match visible_issue(&state, &signed_in, project_id, issue_id).await {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
-    let latest = match state.store.issue_events(issue_id, 0, 1).await {
-        Ok(mut events) => events.pop(),
-        Err(error) => return storage(error),
-    };
+) -> Result<Response, WebError> {
+    let (project, issue) =
+        access::visible_issue_in(&state.store, &signed_in.account, project_id, issue_id).await?;
+    let latest = state.store.issue_events(issue_id, 0, 1).await?.pop();
     render_issue(&state, &signed_in, &project, &issue, latest).await
 }
 
@@ -422,16 +287,14 @@ async fn event_page(
     State(state): State<AppState>,
     signed_in: SignedIn,
     Path((project_id, issue_id, event_id)): Path<(i64, i64, String)>,
-) -> Response {
-    let (project, issue) = match visible_issue(&state, &signed_in, project_id, issue_id).await {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
-    let event = match state.store.event_of_issue(issue_id, &event_id).await {
-        Ok(Some(event)) => event,
-        Ok(None) => return not_found(),
-        Err(error) => return storage(error),
-    };
+) -> Result<Response, WebError> {
+    let (project, issue) =
+        access::visible_issue_in(&state.store, &signed_in.account, project_id, issue_id).await?;
+    let event = state
+        .store
+        .event_of_issue(issue_id, &event_id)
+        .await?
+        .ok_or(WebError::NotFound)?;
     render_issue(&state, &signed_in, &project, &issue, Some(event)).await
 }
 
@@ -439,40 +302,32 @@ async fn event_page(
 async fn render_issue(
     state: &AppState,
     signed_in: &SignedIn,
-    project: &crate::store::entities::project::Model,
-    issue: &crate::store::entities::issue::Model,
-    event: Option<(crate::store::entities::event::Model, serde_json::Value)>,
-) -> Response {
-    let users = match state.store.issue_users(issue.id).await {
-        Ok(users) => users,
-        Err(error) => return storage(error),
-    };
-    let chart = match state.store.daily_counts(&[issue.id], 30).await {
-        Ok(mut counts) => counts.remove(&issue.id).unwrap_or_default(),
-        Err(error) => return storage(error),
-    };
-    let (releases, environments) = match state.store.breakdown(issue.id).await {
-        Ok(breakdown) => breakdown,
-        Err(error) => return storage(error),
-    };
+    project: &project::Model,
+    issue: &issue::Model,
+    event: Option<StoredEvent>,
+) -> Result<Response, WebError> {
+    let users = state.store.issue_users(issue.id).await?;
+    let chart = state
+        .store
+        .daily_counts(&[issue.id], 30)
+        .await?
+        .remove(&issue.id)
+        .unwrap_or_default();
+    let breakdown = state.store.breakdown(issue.id).await?;
     let links = match &event {
-        Some((row, _)) => match state.store.event_links(issue.id, row.id).await {
-            Ok(links) => links,
-            Err(error) => return storage(error),
-        },
-        None => crate::store::EventLinks::default(),
+        Some(stored) => state.store.event_links(issue.id, stored.row.id).await?,
+        None => EventLinks::default(),
     };
-    html(pages::issue_page(&pages::IssueView {
+    Ok(html(pages::issue_page(&pages::IssueView {
         signed_in,
         project,
         issue,
         users: &users,
         event: event.as_ref(),
         chart: &chart,
-        releases: &releases,
-        environments: &environments,
+        breakdown: &breakdown,
         links: &links,
-    }))
+    })))
 }
 
 #[derive(Deserialize)]
@@ -487,18 +342,13 @@ async fn change_status(
     signed_in: SignedIn,
     Path((project_id, issue_id)): Path<(i64, i64)>,
     Form(form): Form<StatusForm>,
-) -> Response {
-    if let Err(response) = check_csrf(&signed_in, &form.csrf) {
-        return response;
-    }
-    if let Err(response) = visible_issue(&state, &signed_in, project_id, issue_id).await {
-        return response;
-    }
-    let Ok(status) = form.status.parse::<IssueStatus>() else {
-        return error_page(StatusCode::BAD_REQUEST, "Unknown status.");
-    };
-    match state.store.set_issue_status(issue_id, status).await {
-        Ok(_) => Redirect::to(&format!("/projects/{project_id}/issues/{issue_id}")).into_response(),
-        Err(error) => storage(error),
-    }
+) -> Result<Response, WebError> {
+    check_csrf(&signed_in, &form.csrf)?;
+    access::visible_issue_in(&state.store, &signed_in.account, project_id, issue_id).await?;
+    let status: IssueStatus = form
+        .status
+        .parse()
+        .map_err(|_| WebError::BadRequest("Unknown status.".into()))?;
+    state.store.set_issue_status(issue_id, status).await?;
+    Ok(Redirect::to(&format!("/projects/{project_id}/issues/{issue_id}")).into_response())
 }

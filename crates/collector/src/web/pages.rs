@@ -4,11 +4,13 @@ use axum::http::StatusCode;
 use maud::{DOCTYPE, Markup, html};
 use mayday_protocol::{Event, Exception, Frame};
 
-use super::ListQuery;
 use super::session::SignedIn;
+use crate::issues::{self, ListQuery};
 use crate::notify::facts::describe_user_agent;
 use crate::store::entities::{affected_user, event, issue, project};
-use crate::store::{EventLinks, IssueStatus, ProjectSummary, now_ms};
+use crate::store::{
+    Breakdown, EventLevel, EventLinks, IssueStatus, ProjectSummary, StoredEvent, now_ms,
+};
 
 /// The stylesheet, served from the binary.
 pub const STYLESHEET: &str = r#"
@@ -159,7 +161,7 @@ fn plural(count: i64, noun: &str) -> String {
     }
 }
 
-fn level(level: &str) -> Markup {
+fn level(level: EventLevel) -> Markup {
     html! { span class={ "level level-" (level) } { (level) } }
 }
 
@@ -190,22 +192,43 @@ pub fn projects_page(signed_in: &SignedIn, rows: &[(project::Model, ProjectSumma
     )
 }
 
+/// What the issue list shows.
+pub struct ListView<'a> {
+    /// Who is looking.
+    pub signed_in: &'a SignedIn,
+    /// The project.
+    pub project: &'a project::Model,
+    /// The tab.
+    pub status: IssueStatus,
+    /// The query as sent (filters, order).
+    pub query: &'a ListQuery,
+    /// Where this page starts.
+    pub offset: u64,
+    /// The page's issues.
+    pub issues: &'a [issue::Model],
+    /// Events per day of each issue, last 14 days.
+    pub bars: &'a std::collections::HashMap<i64, Vec<u64>>,
+    /// Where the next page starts, if there is one.
+    pub next_offset: Option<u64>,
+}
+
 /// The issue list of a project.
-pub fn issue_list_page(
-    signed_in: &SignedIn,
-    project: &project::Model,
-    status: IssueStatus,
-    query: &ListQuery,
-    issues: &[issue::Model],
-    bars: &std::collections::HashMap<i64, Vec<u64>>,
-    more: bool,
-) -> Markup {
+pub fn issue_list_page(view: &ListView<'_>) -> Markup {
+    let ListView {
+        signed_in,
+        project,
+        status,
+        query,
+        issues,
+        bars,
+        ..
+    } = *view;
     let base = format!("/projects/{}/issues", project.id);
     let text = |v: &Option<String>| v.clone().unwrap_or_default();
-    let next = query.cursor.unwrap_or(0) + super::PAGE;
+    let next = view.next_offset.unwrap_or(view.offset + issues::PAGE_SIZE);
     let next_link = {
         let mut url = url::form_urlencoded::Serializer::new(String::new());
-        url.append_pair("status", status.as_str());
+        url.append_pair("status", &status.to_string());
         for (name, value) in [
             ("environment", &query.environment),
             ("release", &query.release),
@@ -226,11 +249,11 @@ pub fn issue_list_page(
             h1 { (project.name) " " small { a href={ "/projects/" (project.id) "/settings" } { "settings" } } }
             nav.tabs {
                 @for tab in [IssueStatus::Unresolved, IssueStatus::Resolved, IssueStatus::Ignored] {
-                    a class=[(tab == status).then_some("current")] href={ (base) "?status=" (tab.as_str()) } { (tab.as_str()) }
+                    a class=[(tab == status).then_some("current")] href={ (base) "?status=" (tab) } { (tab) }
                 }
             }
             form.filters method="get" action=(base) {
-                input type="hidden" name="status" value=(status.as_str());
+                input type="hidden" name="status" value=(status);
                 input type="search" name="query" placeholder="Search title or culprit" value=(text(&query.query));
                 input type="text" name="environment" placeholder="Environment" value=(text(&query.environment));
                 input type="text" name="release" placeholder="Release" value=(text(&query.release));
@@ -242,7 +265,7 @@ pub fn issue_list_page(
                 button type="submit" { "Filter" }
             }
             @if issues.is_empty() {
-                p.muted { "No " (status.as_str()) " issues." }
+                p.muted { "No " (status) " issues." }
             } @else {
                 table {
                     thead { tr {
@@ -256,7 +279,7 @@ pub fn issue_list_page(
                                     a href={ (base) "/" (issue.id) } { (issue.title) }
                                     @if let Some(culprit) = &issue.culprit { br; code.muted { (culprit) } }
                                 }
-                                td.wide { (level(&issue.level)) }
+                                td.wide { (level(issue.level)) }
                                 td.num { (issue.event_count) }
                                 td.num { (issue.user_count) }
                                 td.wide { (when(issue.first_seen)) }
@@ -266,7 +289,7 @@ pub fn issue_list_page(
                         }
                     }
                 }
-                @if more { p { a href=(next_link) { "Older issues →" } } }
+                @if view.next_offset.is_some() { p { a href=(next_link) { "Older issues →" } } }
             }
         },
     )
@@ -302,13 +325,11 @@ pub struct IssueView<'a> {
     /// Its affected users.
     pub users: &'a [affected_user::Model],
     /// The event shown.
-    pub event: Option<&'a (event::Model, serde_json::Value)>,
+    pub event: Option<&'a StoredEvent>,
     /// Events per day, last 30 days.
     pub chart: &'a [u64],
-    /// Stored events by release.
-    pub releases: &'a [(Option<String>, i64)],
-    /// Stored events by environment.
-    pub environments: &'a [(Option<String>, i64)],
+    /// Stored events by release and by environment.
+    pub breakdown: &'a Breakdown,
     /// Links to other events.
     pub links: &'a EventLinks,
 }
@@ -335,11 +356,7 @@ pub fn issue_page(view: &IssueView<'_>) -> Markup {
         ..
     } = *view;
     let base = format!("/projects/{}/issues/{}", project.id, issue.id);
-    let actions: &[(&str, &str)] = match issue.status.as_str() {
-        "resolved" => &[("unresolved", "Reopen")],
-        "ignored" => &[("unresolved", "Reopen")],
-        _ => &[("resolved", "Resolve"), ("ignored", "Ignore")],
-    };
+    let actions = issues::actions(issue.status);
     layout(
         &issue.title,
         Some(signed_in),
@@ -348,7 +365,7 @@ pub fn issue_page(view: &IssueView<'_>) -> Markup {
             h1 { (issue.title) }
             @if let Some(culprit) = &issue.culprit { p { code { (culprit) } } }
             p {
-                (level(&issue.level)) " "
+                (level(issue.level)) " "
                 strong { (issue.status) } " · "
                 (plural(issue.event_count, "event")) " · " (plural(issue.user_count, "user")) " · first seen " (when(issue.first_seen))
                 @if let Some(release) = &issue.first_release { " in " code { (release) } }
@@ -369,8 +386,8 @@ pub fn issue_page(view: &IssueView<'_>) -> Markup {
                 h2 { "Events, last 30 days" }
                 (bar_chart(view.chart, 600, 60))
                 div.breakdown {
-                    (breakdown("By release", view.releases))
-                    (breakdown("By environment", view.environments))
+                    (breakdown("By release", &view.breakdown.releases))
+                    (breakdown("By environment", &view.breakdown.environments))
                 }
             }
             section {
@@ -392,7 +409,7 @@ pub fn issue_page(view: &IssueView<'_>) -> Markup {
                     }
                 }
             }
-            @if let Some((row, payload)) = event {
+            @if let Some(StoredEvent { row, event }) = event {
                 nav.events {
                     @for (label, target) in [("Latest", &view.links.latest), ("Newer", &view.links.newer), ("Older", &view.links.older), ("First", &view.links.first)] {
                         @match target {
@@ -402,7 +419,7 @@ pub fn issue_page(view: &IssueView<'_>) -> Markup {
                         " "
                     }
                 }
-                (event_view(row, payload))
+                (event_view(row, event))
             }
         },
     )
@@ -427,13 +444,12 @@ fn frame_line(frame: &Frame) -> Markup {
 }
 
 /// One event: exceptions with frames, request, user, context, breadcrumbs, raw JSON.
-fn event_view(row: &event::Model, payload: &serde_json::Value) -> Markup {
-    let event: Event = serde_json::from_value(payload.clone()).unwrap_or_default();
+fn event_view(row: &event::Model, event: &Event) -> Markup {
     let request = event.request.as_ref();
     let browser = request
         .and_then(|r| r.headers.get("user-agent"))
         .and_then(describe_user_agent);
-    let raw = serde_json::to_string_pretty(payload).unwrap_or_default();
+    let raw = serde_json::to_string_pretty(event).unwrap_or_default();
     html! {
         section {
             h2 { "Event " code { (row.event_id) } }

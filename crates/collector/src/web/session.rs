@@ -5,21 +5,18 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Mutex;
 
-use argon2::password_hash::{PasswordHash, PasswordVerifier};
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use crate::AppState;
-use crate::api::token_hash;
+use crate::accounts::{self, SESSION_TTL_MS, token_hash};
 use crate::store::entities::account;
-use crate::store::{now_ms, random_hex};
+use crate::store::{StoreError, now_ms};
 
 /// The session cookie's name.
 pub const COOKIE: &str = "mayday_session";
-/// Sessions last a week.
-pub const SESSION_TTL_MS: i64 = 7 * 24 * 3600 * 1000;
 /// Failed sign-ins allowed per account or address before waiting.
 const FREE_FAILURES: u32 = 5;
 /// How long failures are remembered, and the wait once they pile up.
@@ -66,7 +63,7 @@ impl FromRequestParts<AppState> for SignedIn {
                 token_hash: hash,
             }),
             Ok(None) => Err(to_login()),
-            Err(error) => Err(crate::error::ApiError::from(error).into_response()),
+            Err(error) => Err(super::WebError::from(error).into_response()),
         }
     }
 }
@@ -139,29 +136,10 @@ impl SignInThrottle {
     }
 }
 
-/// Whether `password` matches the stored Argon2 hash.
-pub fn verify_password(hash: &str, password: &str) -> bool {
-    PasswordHash::new(hash)
-        .map(|parsed| {
-            argon2::Argon2::default()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok()
-        })
-        .unwrap_or(false)
-}
-
-/// Starts a session; returns the `Set-Cookie` value.
-pub async fn start_session(
-    state: &AppState,
-    account_id: i64,
-) -> Result<String, crate::store::StoreError> {
-    let token = random_hex(2);
-    let csrf = random_hex(1);
-    state
-        .store
-        .create_session(account_id, &token_hash(&token), &csrf, SESSION_TTL_MS)
-        .await?;
-    Ok(cookie_value(state, &token, SESSION_TTL_MS / 1000))
+/// Starts a session for `account_id`; returns the `Set-Cookie` value.
+pub async fn start(state: &AppState, account_id: i64) -> Result<String, StoreError> {
+    let session = accounts::start_session(&state.store, account_id).await?;
+    Ok(cookie_value(state, &session.token, SESSION_TTL_MS / 1000))
 }
 
 /// The `Set-Cookie` value for `token` (empty with max-age 0 to clear it).

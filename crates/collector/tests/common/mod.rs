@@ -8,6 +8,7 @@ pub mod smtp;
 use std::net::SocketAddr;
 
 use clap::Parser;
+use mayday_collector::accounts;
 use mayday_collector::cli::Cli;
 use mayday_collector::config::Config;
 use mayday_collector::store::Store;
@@ -179,20 +180,29 @@ impl TestServer {
 
     /// Creates an account and returns an API token for it.
     pub async fn token(&self, email: &str, admin: bool) -> String {
-        let hash = mayday_collector::cli::hash_password("correct horse battery").expect("hash");
-        let account = self
-            .state
-            .store
-            .create_account(email, Some("Test User"), &hash, admin)
+        let store = &self.state.store;
+        let account = accounts::create_account(
+            store,
+            email,
+            Some("Test User"),
+            "correct horse battery",
+            admin,
+        )
+        .await
+        .expect("account");
+        accounts::create_api_token(store, account.id)
             .await
-            .expect("account");
-        let token = mayday_collector::store::random_hex(2);
-        self.state
-            .store
-            .create_token(account.id, &mayday_collector::api::token_hash(&token))
+            .expect("token")
+    }
+
+    /// Makes the account `email` a member of the default project.
+    pub async fn add_member(&self, email: &str) {
+        let store = &self.state.store;
+        let account = store.account_by_email(email).await.expect("account");
+        store
+            .add_member(self.project_id, account.id)
             .await
-            .expect("token");
-        token
+            .expect("membership");
     }
 }
 

@@ -1,12 +1,18 @@
-//! Notification settings (recipients, webhooks, spikes) and the outbox.
+//! The notification outbox: rows written with the event that caused them, claimed by
+//! workers with a lease (`FOR UPDATE SKIP LOCKED` on PostgreSQL), marked sent or failed.
 
+use mayday_protocol::Event;
+use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, NotSet, QueryFilter,
-    QueryOrder, QuerySelect, Set, Statement,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr,
+    EntityTrait, NotSet, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, Statement,
 };
 
-use super::entities::{event, issue, outbox, project, recipient, webhook};
-use super::{Store, StoreError, decode_payload, now_ms};
+use super::entities::{
+    Channel, DeliveryStatus, NotificationKind, event, issue, outbox, project, recipient, webhook,
+};
+use super::events::decode_payload;
+use super::{Store, StoreError, now_ms};
 
 /// Everything needed to write one notification.
 #[derive(Debug, Clone)]
@@ -17,8 +23,8 @@ pub struct NotificationContext {
     pub project: project::Model,
     /// The issue.
     pub issue: issue::Model,
-    /// The event's full payload.
-    pub event: serde_json::Value,
+    /// The event (an empty one when retention removed it).
+    pub event: Event,
     /// Email recipients (channel `email`).
     pub recipients: Vec<String>,
     /// The webhook (channel `webhook`).
@@ -26,108 +32,6 @@ pub struct NotificationContext {
 }
 
 impl Store {
-    /// Adds an email recipient to a project (no-op if present).
-    pub async fn add_recipient(&self, project_id: i64, email: &str) -> Result<(), StoreError> {
-        let email = email.trim().to_lowercase();
-        let exists = recipient::Entity::find()
-            .filter(recipient::Column::ProjectId.eq(project_id))
-            .filter(recipient::Column::Email.eq(email.as_str()))
-            .one(self.db())
-            .await?
-            .is_some();
-        if !exists {
-            recipient::ActiveModel {
-                id: NotSet,
-                project_id: Set(project_id),
-                email: Set(email),
-            }
-            .insert(self.db())
-            .await?;
-        }
-        Ok(())
-    }
-
-    /// Removes a recipient; returns whether it was there.
-    pub async fn remove_recipient(&self, project_id: i64, email: &str) -> Result<bool, StoreError> {
-        let result = recipient::Entity::delete_many()
-            .filter(recipient::Column::ProjectId.eq(project_id))
-            .filter(recipient::Column::Email.eq(email.trim().to_lowercase()))
-            .exec(self.db())
-            .await?;
-        Ok(result.rows_affected > 0)
-    }
-
-    /// A project's recipients, alphabetically.
-    pub async fn recipients(&self, project_id: i64) -> Result<Vec<String>, StoreError> {
-        Ok(recipient::Entity::find()
-            .filter(recipient::Column::ProjectId.eq(project_id))
-            .order_by_asc(recipient::Column::Email)
-            .all(self.db())
-            .await?
-            .into_iter()
-            .map(|r| r.email)
-            .collect())
-    }
-
-    /// Adds a webhook.
-    pub async fn add_webhook(
-        &self,
-        project_id: i64,
-        url: &str,
-        secret: &str,
-    ) -> Result<webhook::Model, StoreError> {
-        Ok(webhook::ActiveModel {
-            id: NotSet,
-            project_id: Set(project_id),
-            url: Set(url.to_owned()),
-            secret: Set(secret.to_owned()),
-            created_at: Set(now_ms()),
-        }
-        .insert(self.db())
-        .await?)
-    }
-
-    /// Removes a webhook of a project; returns whether it was there.
-    pub async fn remove_webhook(
-        &self,
-        project_id: i64,
-        webhook_id: i64,
-    ) -> Result<bool, StoreError> {
-        let result = webhook::Entity::delete_many()
-            .filter(webhook::Column::ProjectId.eq(project_id))
-            .filter(webhook::Column::Id.eq(webhook_id))
-            .exec(self.db())
-            .await?;
-        Ok(result.rows_affected > 0)
-    }
-
-    /// A project's webhooks.
-    pub async fn webhooks(&self, project_id: i64) -> Result<Vec<webhook::Model>, StoreError> {
-        Ok(webhook::Entity::find()
-            .filter(webhook::Column::ProjectId.eq(project_id))
-            .order_by_asc(webhook::Column::Id)
-            .all(self.db())
-            .await?)
-    }
-
-    /// Sets spike notifications: more than `threshold` events in `minutes` (0: off).
-    pub async fn set_spike(
-        &self,
-        project_id: i64,
-        threshold: i64,
-        minutes: i64,
-    ) -> Result<(), StoreError> {
-        let project = project::Entity::find_by_id(project_id)
-            .one(self.db())
-            .await?
-            .ok_or_else(|| StoreError::NotFound(format!("project {project_id}")))?;
-        let mut active: project::ActiveModel = project.into();
-        active.spike_threshold = Set(threshold.max(0));
-        active.spike_window_minutes = Set(minutes.max(1));
-        active.update(self.db()).await?;
-        Ok(())
-    }
-
     /// A project's notifications, newest first (at most `limit`).
     pub async fn notifications(
         &self,
@@ -187,7 +91,7 @@ impl Store {
     /// Marks a notification delivered.
     pub async fn mark_sent(&self, id: i64) -> Result<(), StoreError> {
         self.update_outbox(id, |row| {
-            row.status = Set("sent".into());
+            row.status = Set(DeliveryStatus::Sent);
             row.sent_at = Set(Some(now_ms()));
             row.claimed_until = Set(None);
             row.last_error = Set(None);
@@ -208,7 +112,7 @@ impl Store {
             row.claimed_until = Set(None);
             match retry_at {
                 Some(at) => row.next_attempt_at = Set(at),
-                None => row.status = Set("failed".into()),
+                None => row.status = Set(DeliveryStatus::Failed),
             }
         })
         .await
@@ -249,9 +153,9 @@ impl Store {
             .await?
         {
             Some(event) => decode_payload(&event.payload)?,
-            None => serde_json::json!({}),
+            None => Event::default(),
         };
-        let recipients = if row.channel == "email" {
+        let recipients = if row.channel == Channel::Email {
             self.recipients(row.project_id).await?
         } else {
             Vec::new()
@@ -269,4 +173,57 @@ impl Store {
             webhook,
         })
     }
+}
+
+/// Writes the outbox rows of a `kind` notification about event row `event_row_id`: one
+/// email (when the project has recipients) and one per webhook, in the transaction of
+/// the event. Returns how many rows were written.
+pub(crate) async fn queue(
+    txn: &DatabaseTransaction,
+    project_id: i64,
+    issue_id: i64,
+    event_row_id: i64,
+    kind: NotificationKind,
+    at: i64,
+) -> Result<usize, DbErr> {
+    let has_recipients = recipient::Entity::find()
+        .filter(recipient::Column::ProjectId.eq(project_id))
+        .count(txn)
+        .await?
+        > 0;
+    let webhooks = webhook::Entity::find()
+        .filter(webhook::Column::ProjectId.eq(project_id))
+        .all(txn)
+        .await?;
+    let mut channels: Vec<(Channel, Option<i64>)> = Vec::new();
+    if has_recipients {
+        channels.push((Channel::Email, None));
+    }
+    channels.extend(webhooks.iter().map(|w| (Channel::Webhook, Some(w.id))));
+    for (channel, webhook_id) in &channels {
+        outbox::ActiveModel {
+            id: NotSet,
+            project_id: Set(project_id),
+            issue_id: Set(issue_id),
+            event_row_id: Set(event_row_id),
+            kind: Set(kind),
+            channel: Set(*channel),
+            webhook_id: Set(*webhook_id),
+            status: Set(DeliveryStatus::Pending),
+            attempts: Set(0),
+            next_attempt_at: Set(at),
+            claimed_until: Set(None),
+            last_error: Set(None),
+            created_at: Set(at),
+            sent_at: Set(None),
+        }
+        .insert(txn)
+        .await?;
+    }
+    issue::Entity::update_many()
+        .col_expr(issue::Column::LastNotifiedAt, Expr::value(at))
+        .filter(issue::Column::Id.eq(issue_id))
+        .exec(txn)
+        .await?;
+    Ok(channels.len())
 }

@@ -1,0 +1,227 @@
+//! What the API answers, as typed structs: one shape per kind of object, so that every
+//! endpoint that returns an issue returns the same fields.
+
+use serde::Serialize;
+
+use crate::store::entities::{affected_user, issue, outbox, webhook};
+use crate::store::{
+    Channel, DeliveryStatus, EventLevel, IssueStatus, NotificationKind, StoredEvent,
+};
+
+/// A time as RFC 3339 with milliseconds, in UTC.
+pub fn time(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// A project.
+#[derive(Debug, Serialize)]
+pub struct ProjectJson {
+    pub id: i64,
+    pub name: String,
+    pub rate_limit_per_minute: i64,
+    /// The DSN of its first active key.
+    pub dsn: Option<String>,
+}
+
+/// `GET /api/v1/projects`.
+#[derive(Debug, Serialize)]
+pub struct ProjectsJson {
+    pub projects: Vec<ProjectJson>,
+}
+
+/// An issue.
+#[derive(Debug, Serialize)]
+pub struct IssueJson {
+    pub id: i64,
+    pub project_id: i64,
+    pub title: String,
+    pub culprit: Option<String>,
+    pub level: EventLevel,
+    pub status: IssueStatus,
+    pub count: i64,
+    pub user_count: i64,
+    pub first_seen: String,
+    pub last_seen: String,
+    pub first_release: Option<String>,
+    pub last_release: Option<String>,
+    pub last_environment: Option<String>,
+    pub regression_count: i64,
+    pub fingerprint: String,
+}
+
+impl From<issue::Model> for IssueJson {
+    fn from(issue: issue::Model) -> Self {
+        IssueJson {
+            id: issue.id,
+            project_id: issue.project_id,
+            title: issue.title,
+            culprit: issue.culprit,
+            level: issue.level,
+            status: issue.status,
+            count: issue.event_count,
+            user_count: issue.user_count,
+            first_seen: time(issue.first_seen),
+            last_seen: time(issue.last_seen),
+            first_release: issue.first_release,
+            last_release: issue.last_release,
+            last_environment: issue.last_environment,
+            regression_count: issue.regression_count,
+            fingerprint: issue.fingerprint,
+        }
+    }
+}
+
+/// A page of issues.
+#[derive(Debug, Serialize)]
+pub struct IssuesJson {
+    pub issues: Vec<IssueJson>,
+    pub next_cursor: Option<String>,
+}
+
+/// A stored event with its payload.
+#[derive(Debug, Serialize)]
+pub struct EventJson {
+    pub event_id: String,
+    pub received_at: String,
+    pub timestamp: String,
+    pub level: EventLevel,
+    pub environment: Option<String>,
+    pub release: Option<String>,
+    pub user_key: Option<String>,
+    pub payload: mayday_protocol::Event,
+}
+
+impl From<StoredEvent> for EventJson {
+    fn from(stored: StoredEvent) -> Self {
+        let row = stored.row;
+        EventJson {
+            event_id: row.event_id,
+            received_at: time(row.received_at),
+            timestamp: time(row.timestamp),
+            level: row.level,
+            environment: row.environment,
+            release: row.release,
+            user_key: row.user_key,
+            payload: stored.event,
+        }
+    }
+}
+
+/// A page of events.
+#[derive(Debug, Serialize)]
+pub struct EventsJson {
+    pub events: Vec<EventJson>,
+    pub next_cursor: Option<String>,
+}
+
+/// An affected user.
+#[derive(Debug, Serialize)]
+pub struct UserJson {
+    pub id: Option<String>,
+    pub email: Option<String>,
+    pub username: Option<String>,
+    pub name: Option<String>,
+    pub ip_address: Option<String>,
+    pub event_count: i64,
+    pub first_seen: String,
+    pub last_seen: String,
+}
+
+impl From<affected_user::Model> for UserJson {
+    fn from(user: affected_user::Model) -> Self {
+        UserJson {
+            id: user.user_id,
+            email: user.email,
+            username: user.username,
+            name: user.name,
+            ip_address: user.ip_address,
+            event_count: user.event_count,
+            first_seen: time(user.first_seen),
+            last_seen: time(user.last_seen),
+        }
+    }
+}
+
+/// `GET /api/v1/issues/{id}/users`.
+#[derive(Debug, Serialize)]
+pub struct UsersJson {
+    pub users: Vec<UserJson>,
+}
+
+/// A project's email recipients.
+#[derive(Debug, Serialize)]
+pub struct RecipientsJson {
+    pub recipients: Vec<String>,
+}
+
+/// A webhook (its secret is shown once, when it is created).
+#[derive(Debug, Serialize)]
+pub struct WebhookJson {
+    pub id: i64,
+    pub url: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+}
+
+impl WebhookJson {
+    /// A webhook without its secret.
+    pub fn listed(hook: webhook::Model) -> Self {
+        WebhookJson {
+            id: hook.id,
+            url: hook.url,
+            secret: None,
+        }
+    }
+}
+
+/// A project's webhooks.
+#[derive(Debug, Serialize)]
+pub struct WebhooksJson {
+    pub webhooks: Vec<WebhookJson>,
+}
+
+/// A removed webhook.
+#[derive(Debug, Serialize)]
+pub struct RemovedJson {
+    pub removed: i64,
+}
+
+/// One notification in the outbox.
+#[derive(Debug, Serialize)]
+pub struct NotificationJson {
+    pub id: i64,
+    pub issue_id: i64,
+    pub kind: NotificationKind,
+    pub channel: Channel,
+    pub webhook_id: Option<i64>,
+    pub status: DeliveryStatus,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub created_at: String,
+    pub sent_at: Option<String>,
+}
+
+impl From<outbox::Model> for NotificationJson {
+    fn from(row: outbox::Model) -> Self {
+        NotificationJson {
+            id: row.id,
+            issue_id: row.issue_id,
+            kind: row.kind,
+            channel: row.channel,
+            webhook_id: row.webhook_id,
+            status: row.status,
+            attempts: row.attempts,
+            last_error: row.last_error,
+            created_at: time(row.created_at),
+            sent_at: row.sent_at.map(time),
+        }
+    }
+}
+
+/// A project's latest notifications.
+#[derive(Debug, Serialize)]
+pub struct NotificationsJson {
+    pub notifications: Vec<NotificationJson>,
+}

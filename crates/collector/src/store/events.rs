@@ -1,0 +1,126 @@
+//! Stored events: each with its payload (the event as received, zstd-compressed) decoded
+//! back into an [`Event`] for its readers.
+
+use mayday_protocol::Event;
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+
+use super::entities::event;
+use super::{Store, StoreError};
+
+/// A stored event: its row and the event itself.
+#[derive(Debug, Clone)]
+pub struct StoredEvent {
+    /// The row (ids, times, level, environment, release, user key).
+    pub row: event::Model,
+    /// The event as received (after normalization).
+    pub event: Event,
+}
+
+impl StoredEvent {
+    pub(crate) fn decode(row: event::Model) -> Result<Self, StoreError> {
+        let event = decode_payload(&row.payload)?;
+        Ok(StoredEvent { row, event })
+    }
+}
+
+/// Links from one event to its neighbours in the same issue.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EventLinks {
+    /// The next newer event's id.
+    pub newer: Option<String>,
+    /// The next older event's id.
+    pub older: Option<String>,
+    /// The oldest stored event's id.
+    pub first: Option<String>,
+    /// The newest stored event's id.
+    pub latest: Option<String>,
+}
+
+impl Store {
+    /// An issue's stored events, newest first.
+    pub async fn issue_events(
+        &self,
+        issue_id: i64,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        event::Entity::find()
+            .filter(event::Column::IssueId.eq(issue_id))
+            .order_by_desc(event::Column::Id)
+            .offset(offset)
+            .limit(limit)
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(StoredEvent::decode)
+            .collect()
+    }
+
+    /// One stored event of an issue, by its event id.
+    pub async fn event_of_issue(
+        &self,
+        issue_id: i64,
+        event_id: &str,
+    ) -> Result<Option<StoredEvent>, StoreError> {
+        event::Entity::find()
+            .filter(event::Column::IssueId.eq(issue_id))
+            .filter(event::Column::EventId.eq(event_id))
+            .one(self.db())
+            .await?
+            .map(StoredEvent::decode)
+            .transpose()
+    }
+
+    /// The neighbours of event row `event_row_id` in issue `issue_id`.
+    pub async fn event_links(
+        &self,
+        issue_id: i64,
+        event_row_id: i64,
+    ) -> Result<EventLinks, StoreError> {
+        let id_of = |query: sea_orm::Select<event::Entity>| async move {
+            query
+                .select_only()
+                .column(event::Column::EventId)
+                .limit(1)
+                .into_tuple::<String>()
+                .one(self.db())
+                .await
+        };
+        let of_issue = || event::Entity::find().filter(event::Column::IssueId.eq(issue_id));
+        Ok(EventLinks {
+            newer: id_of(
+                of_issue()
+                    .filter(event::Column::Id.gt(event_row_id))
+                    .order_by_asc(event::Column::Id),
+            )
+            .await?,
+            older: id_of(
+                of_issue()
+                    .filter(event::Column::Id.lt(event_row_id))
+                    .order_by_desc(event::Column::Id),
+            )
+            .await?,
+            first: id_of(of_issue().order_by_asc(event::Column::Id)).await?,
+            latest: id_of(of_issue().order_by_desc(event::Column::Id)).await?,
+        })
+    }
+
+    /// How many events are stored for an issue (retention may have removed some).
+    pub async fn stored_event_count(&self, issue_id: i64) -> Result<u64, StoreError> {
+        Ok(event::Entity::find()
+            .filter(event::Column::IssueId.eq(issue_id))
+            .count(self.db())
+            .await?)
+    }
+}
+
+/// Compresses an event's JSON for storage.
+pub fn encode_payload(json: &[u8]) -> Result<Vec<u8>, std::io::Error> {
+    zstd::stream::encode_all(json, 3)
+}
+
+/// Reads a stored payload back.
+pub fn decode_payload(payload: &[u8]) -> Result<Event, StoreError> {
+    let json = zstd::stream::decode_all(payload).map_err(|e| StoreError::Payload(e.to_string()))?;
+    serde_json::from_slice(&json).map_err(|e| StoreError::Payload(e.to_string()))
+}

@@ -1,0 +1,238 @@
+//! Issues: the list with its filters and orders, one issue, its status, its affected
+//! users, its events per day and its breakdown by release and environment.
+
+use std::collections::HashMap;
+
+use sea_orm::sea_query::{Expr, Query};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    Set,
+};
+
+use super::entities::{IssueStatus, affected_user, event, issue};
+use super::{Store, StoreError, now_ms};
+
+/// Sort orders of the issue list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IssueSort {
+    /// Most recently seen first (default).
+    #[default]
+    LastSeen,
+    /// Newest issues first.
+    FirstSeen,
+    /// Most events first.
+    Events,
+    /// Most affected users first.
+    Users,
+}
+
+impl std::str::FromStr for IssueSort {
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        match name {
+            "last_seen" => Ok(IssueSort::LastSeen),
+            "first_seen" => Ok(IssueSort::FirstSeen),
+            "events" => Ok(IssueSort::Events),
+            "users" => Ok(IssueSort::Users),
+            other => Err(format!(
+                "unknown sort {other:?} (expected last_seen, first_seen, events or users)"
+            )),
+        }
+    }
+}
+
+/// Filters of the issue list.
+#[derive(Debug, Clone, Default)]
+pub struct IssueFilter {
+    /// Only this status.
+    pub status: Option<IssueStatus>,
+    /// Only issues with events in this environment.
+    pub environment: Option<String>,
+    /// Only issues with events in this release.
+    pub release: Option<String>,
+    /// Substring of the title or culprit.
+    pub query: Option<String>,
+    /// Order.
+    pub sort: IssueSort,
+    /// Rows to skip.
+    pub offset: u64,
+    /// Rows to return.
+    pub limit: u64,
+}
+
+/// The UTC day number of an event's receive time.
+const DAY: &str = "received_at / 86400000";
+
+/// Stored events of an issue by release and by environment, most first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Breakdown {
+    /// (release, events), most events first.
+    pub releases: Vec<(Option<String>, i64)>,
+    /// (environment, events), most events first.
+    pub environments: Vec<(Option<String>, i64)>,
+}
+
+impl Store {
+    /// Issues of a project, filtered, sorted and paged.
+    pub async fn list_issues(
+        &self,
+        project_id: i64,
+        filter: &IssueFilter,
+    ) -> Result<Vec<issue::Model>, StoreError> {
+        let mut condition = Condition::all().add(issue::Column::ProjectId.eq(project_id));
+        if let Some(status) = filter.status {
+            condition = condition.add(issue::Column::Status.eq(status));
+        }
+        for (column, value) in [
+            (event::Column::Environment, &filter.environment),
+            (event::Column::Release, &filter.release),
+        ] {
+            if let Some(value) = value {
+                // Correlated EXISTS: walking issues in list order and probing each one's
+                // events (index on issue_id, environment/release) stops after a page.
+                condition = condition.add(Expr::exists(
+                    Query::select()
+                        .expr(Expr::val(1))
+                        .from(event::Entity)
+                        .and_where(
+                            Expr::col((event::Entity, event::Column::IssueId))
+                                .equals((issue::Entity, issue::Column::Id)),
+                        )
+                        .and_where(Expr::col((event::Entity, column)).eq(value.as_str()))
+                        .to_owned(),
+                ));
+            }
+        }
+        if let Some(query) = filter.query.as_deref().filter(|q| !q.trim().is_empty()) {
+            let pattern = format!("%{}%", escape_like(query.trim()));
+            condition = condition.add(
+                Condition::any()
+                    .add(
+                        Expr::col(issue::Column::Title)
+                            .like(sea_orm::sea_query::LikeExpr::new(&pattern).escape('\\')),
+                    )
+                    .add(
+                        Expr::col(issue::Column::Culprit)
+                            .like(sea_orm::sea_query::LikeExpr::new(&pattern).escape('\\')),
+                    ),
+            );
+        }
+        let mut query = issue::Entity::find().filter(condition);
+        query = match filter.sort {
+            IssueSort::LastSeen => query.order_by_desc(issue::Column::LastSeen),
+            IssueSort::FirstSeen => query.order_by_desc(issue::Column::FirstSeen),
+            IssueSort::Events => query.order_by_desc(issue::Column::EventCount),
+            IssueSort::Users => query.order_by_desc(issue::Column::UserCount),
+        };
+        Ok(query
+            .order_by_desc(issue::Column::Id)
+            .offset(filter.offset)
+            .limit(filter.limit)
+            .all(self.db())
+            .await?)
+    }
+
+    /// One issue.
+    pub async fn issue(&self, issue_id: i64) -> Result<Option<issue::Model>, StoreError> {
+        Ok(issue::Entity::find_by_id(issue_id).one(self.db()).await?)
+    }
+
+    /// Sets an issue's status.
+    pub async fn set_issue_status(
+        &self,
+        issue_id: i64,
+        status: IssueStatus,
+    ) -> Result<issue::Model, StoreError> {
+        let _turn = self.write_turn().await;
+        let issue = self
+            .issue(issue_id)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("issue {issue_id}")))?;
+        let mut active: issue::ActiveModel = issue.into();
+        active.status = Set(status);
+        active.resolved_at = Set((status == IssueStatus::Resolved).then(now_ms));
+        Ok(active.update(self.db()).await?)
+    }
+
+    /// An issue's affected users, most recent first.
+    pub async fn issue_users(
+        &self,
+        issue_id: i64,
+    ) -> Result<Vec<affected_user::Model>, StoreError> {
+        Ok(affected_user::Entity::find()
+            .filter(affected_user::Column::IssueId.eq(issue_id))
+            .order_by_desc(affected_user::Column::LastSeen)
+            .all(self.db())
+            .await?)
+    }
+
+    /// Events per day (UTC) of each issue over the last `days` days, oldest day first.
+    pub async fn daily_counts(
+        &self,
+        issue_ids: &[i64],
+        days: i64,
+    ) -> Result<HashMap<i64, Vec<u64>>, StoreError> {
+        let today = now_ms().div_euclid(86_400_000);
+        let start = today - days + 1;
+        let rows: Vec<(i64, i64, i64)> = event::Entity::find()
+            .select_only()
+            .column(event::Column::IssueId)
+            // A literal (not a bound parameter), so that PostgreSQL sees the same
+            // expression in SELECT and GROUP BY.
+            .column_as(Expr::cust(DAY), "day")
+            .column_as(Expr::col(event::Column::Id).count(), "events")
+            .filter(event::Column::IssueId.is_in(issue_ids.iter().copied()))
+            .filter(event::Column::ReceivedAt.gte(start * 86_400_000))
+            .group_by(event::Column::IssueId)
+            .group_by(Expr::cust(DAY))
+            .into_tuple()
+            .all(self.db())
+            .await?;
+        let mut counts: HashMap<i64, Vec<u64>> = issue_ids
+            .iter()
+            .map(|id| (*id, vec![0; usize::try_from(days).unwrap_or(0)]))
+            .collect();
+        for (issue_id, day, events) in rows {
+            if let (Some(bars), Ok(slot)) =
+                (counts.get_mut(&issue_id), usize::try_from(day - start))
+            {
+                if let Some(bar) = bars.get_mut(slot) {
+                    *bar = u64::try_from(events).unwrap_or(0);
+                }
+            }
+        }
+        Ok(counts)
+    }
+
+    /// Stored events of an issue by release and by environment, most first.
+    pub async fn breakdown(&self, issue_id: i64) -> Result<Breakdown, StoreError> {
+        let mut out = Vec::new();
+        for column in [event::Column::Release, event::Column::Environment] {
+            let mut rows: Vec<(Option<String>, i64)> = event::Entity::find()
+                .select_only()
+                .column(column)
+                .column_as(Expr::col(event::Column::Id).count(), "events")
+                .filter(event::Column::IssueId.eq(issue_id))
+                .group_by(column)
+                .into_tuple()
+                .all(self.db())
+                .await?;
+            rows.sort_by_key(|row| std::cmp::Reverse(row.1));
+            out.push(rows);
+        }
+        let environments = out.pop().unwrap_or_default();
+        let releases = out.pop().unwrap_or_default();
+        Ok(Breakdown {
+            releases,
+            environments,
+        })
+    }
+}
+
+fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}

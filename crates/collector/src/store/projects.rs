@@ -1,0 +1,277 @@
+//! Projects: their keys, members and settings (rate limit, spike notifications,
+//! retention).
+
+use sea_orm::sea_query::Query;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, NotSet, PaginatorTrait, QueryFilter, QueryOrder,
+    Set, TransactionTrait,
+};
+
+use super::entities::{IssueStatus, event, issue, membership, project, project_key};
+use super::{Store, StoreError, db_conflict, now_ms, random_hex};
+
+/// A project with its keys.
+#[derive(Debug, Clone)]
+pub struct ProjectWithKeys {
+    /// The project.
+    pub project: project::Model,
+    /// Its keys.
+    pub keys: Vec<project_key::Model>,
+}
+
+/// What the ingest path needs to know about a key.
+#[derive(Debug, Clone)]
+pub struct KeyInfo {
+    /// The key.
+    pub key: project_key::Model,
+    /// Its project.
+    pub project: project::Model,
+}
+
+/// A project's numbers for the projects page.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ProjectSummary {
+    /// Unresolved issues.
+    pub unresolved_issues: u64,
+    /// Events received in the last 24 hours.
+    pub events_last_day: u64,
+}
+
+impl Store {
+    /// Creates a project and its first key.
+    pub async fn create_project(&self, name: &str) -> Result<ProjectWithKeys, StoreError> {
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(StoreError::NotFound("a project name".into()));
+        }
+        let txn = self.db().begin().await?;
+        let project = project::ActiveModel {
+            id: NotSet,
+            name: Set(name.to_owned()),
+            rate_limit_per_minute: Set(0),
+            spike_threshold: Set(0),
+            spike_window_minutes: Set(10),
+            retention_events_per_issue: Set(0),
+            retention_days: Set(0),
+            created_at: Set(now_ms()),
+        }
+        .insert(&txn)
+        .await
+        .map_err(|e| db_conflict(e, &format!("project {name:?}")))?;
+        let key = insert_key(&txn, project.id).await?;
+        txn.commit().await?;
+        Ok(ProjectWithKeys {
+            project,
+            keys: vec![key],
+        })
+    }
+
+    /// Every project with its keys, by id.
+    pub async fn list_projects(&self) -> Result<Vec<ProjectWithKeys>, StoreError> {
+        let projects = project::Entity::find()
+            .order_by_asc(project::Column::Id)
+            .all(self.db())
+            .await?;
+        let keys = project_key::Entity::find()
+            .order_by_asc(project_key::Column::Id)
+            .all(self.db())
+            .await?;
+        Ok(projects
+            .into_iter()
+            .map(|project| ProjectWithKeys {
+                keys: keys
+                    .iter()
+                    .filter(|k| k.project_id == project.id)
+                    .cloned()
+                    .collect(),
+                project,
+            })
+            .collect())
+    }
+
+    /// Every project, by id.
+    pub async fn projects(&self) -> Result<Vec<project::Model>, StoreError> {
+        Ok(project::Entity::find()
+            .order_by_asc(project::Column::Id)
+            .all(self.db())
+            .await?)
+    }
+
+    /// The project named `name`.
+    pub async fn project_by_name(&self, name: &str) -> Result<project::Model, StoreError> {
+        project::Entity::find()
+            .filter(project::Column::Name.eq(name))
+            .one(self.db())
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("project {name:?}")))
+    }
+
+    /// A project by id.
+    pub async fn project(&self, project_id: i64) -> Result<Option<project::Model>, StoreError> {
+        Ok(project::Entity::find_by_id(project_id)
+            .one(self.db())
+            .await?)
+    }
+
+    /// Looks up a public key and its project.
+    pub async fn find_key(&self, public_key: &str) -> Result<Option<KeyInfo>, StoreError> {
+        let Some(key) = project_key::Entity::find()
+            .filter(project_key::Column::PublicKey.eq(public_key))
+            .one(self.db())
+            .await?
+        else {
+            return Ok(None);
+        };
+        let project = project::Entity::find_by_id(key.project_id)
+            .one(self.db())
+            .await?;
+        Ok(project.map(|project| KeyInfo { key, project }))
+    }
+
+    /// The projects `account_id` is a member of, by id.
+    pub async fn member_projects(
+        &self,
+        account_id: i64,
+    ) -> Result<Vec<project::Model>, StoreError> {
+        Ok(project::Entity::find()
+            .filter(
+                project::Column::Id.in_subquery(
+                    Query::select()
+                        .column(membership::Column::ProjectId)
+                        .from(membership::Entity)
+                        .and_where(membership::Column::AccountId.eq(account_id))
+                        .to_owned(),
+                ),
+            )
+            .order_by_asc(project::Column::Id)
+            .all(self.db())
+            .await?)
+    }
+
+    /// Whether `account_id` is a member of project `project_id`.
+    pub async fn is_member(&self, project_id: i64, account_id: i64) -> Result<bool, StoreError> {
+        Ok(membership::Entity::find_by_id((project_id, account_id))
+            .one(self.db())
+            .await?
+            .is_some())
+    }
+
+    /// Unresolved issues and events of the last day of a project.
+    pub async fn project_summary(&self, project_id: i64) -> Result<ProjectSummary, StoreError> {
+        let unresolved_issues = issue::Entity::find()
+            .filter(issue::Column::ProjectId.eq(project_id))
+            .filter(issue::Column::Status.eq(IssueStatus::Unresolved))
+            .count(self.db())
+            .await?;
+        let events_last_day = event::Entity::find()
+            .filter(event::Column::ProjectId.eq(project_id))
+            .filter(event::Column::ReceivedAt.gte(now_ms() - 86_400_000))
+            .count(self.db())
+            .await?;
+        Ok(ProjectSummary {
+            unresolved_issues,
+            events_last_day,
+        })
+    }
+
+    /// A project's keys, oldest first.
+    pub async fn project_keys(
+        &self,
+        project_id: i64,
+    ) -> Result<Vec<project_key::Model>, StoreError> {
+        use sea_orm::QueryOrder;
+        Ok(project_key::Entity::find()
+            .filter(project_key::Column::ProjectId.eq(project_id))
+            .order_by_asc(project_key::Column::Id)
+            .all(self.db())
+            .await?)
+    }
+
+    /// Adds a key to a project.
+    pub async fn create_key(&self, project_id: i64) -> Result<(), StoreError> {
+        insert_key(self.db(), project_id).await?;
+        Ok(())
+    }
+
+    /// Enables or disables a key of a project.
+    pub async fn set_key_active(
+        &self,
+        project_id: i64,
+        key_id: i64,
+        active: bool,
+    ) -> Result<(), StoreError> {
+        let key = project_key::Entity::find_by_id(key_id)
+            .filter(project_key::Column::ProjectId.eq(project_id))
+            .one(self.db())
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("key {key_id}")))?;
+        let mut key: project_key::ActiveModel = key.into();
+        key.active = Set(active);
+        key.update(self.db()).await?;
+        Ok(())
+    }
+
+    /// Sets a project's events-per-minute limit per key (0: the collector's default).
+    pub async fn set_rate_limit(&self, project_id: i64, per_minute: i64) -> Result<(), StoreError> {
+        let project = self
+            .project(project_id)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("project {project_id}")))?;
+        let mut project: project::ActiveModel = project.into();
+        project.rate_limit_per_minute = Set(per_minute.max(0));
+        project.update(self.db()).await?;
+        Ok(())
+    }
+
+    /// Sets spike notifications: more than `threshold` events in `minutes` (0: off).
+    pub async fn set_spike(
+        &self,
+        project_id: i64,
+        threshold: i64,
+        minutes: i64,
+    ) -> Result<(), StoreError> {
+        let project = project::Entity::find_by_id(project_id)
+            .one(self.db())
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("project {project_id}")))?;
+        let mut active: project::ActiveModel = project.into();
+        active.spike_threshold = Set(threshold.max(0));
+        active.spike_window_minutes = Set(minutes.max(1));
+        active.update(self.db()).await?;
+        Ok(())
+    }
+
+    /// Sets a project's retention: events kept per issue and days (0: the defaults).
+    pub async fn set_retention(
+        &self,
+        project_id: i64,
+        per_issue: i64,
+        days: i64,
+    ) -> Result<(), StoreError> {
+        let project = project::Entity::find_by_id(project_id)
+            .one(self.db())
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("project {project_id}")))?;
+        let mut project: project::ActiveModel = project.into();
+        project.retention_events_per_issue = Set(per_issue.max(0));
+        project.retention_days = Set(days.max(0));
+        project.update(self.db()).await?;
+        Ok(())
+    }
+}
+
+/// A new active key with a random public key, for project `project_id`.
+async fn insert_key(
+    db: &impl sea_orm::ConnectionTrait,
+    project_id: i64,
+) -> Result<project_key::Model, sea_orm::DbErr> {
+    project_key::ActiveModel {
+        id: NotSet,
+        project_id: Set(project_id),
+        public_key: Set(random_hex(1)),
+        active: Set(true),
+        created_at: Set(now_ms()),
+    }
+    .insert(db)
+    .await
+}

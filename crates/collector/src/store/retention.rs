@@ -1,0 +1,68 @@
+//! Retention: old events go, per project and per issue; issue counts stay.
+
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+
+use super::entities::{event, project};
+use super::{Store, StoreError, now_ms};
+
+impl Store {
+    /// Deletes, per project, events older than its retention and, per issue, all but
+    /// the newest events it keeps. A project's own settings (non-zero) override the
+    /// defaults given here. Issue counts are kept. Returns how many rows were deleted.
+    pub async fn apply_retention(
+        &self,
+        default_per_issue: u64,
+        default_age_ms: i64,
+    ) -> Result<u64, StoreError> {
+        let projects = project::Entity::find().all(self.db()).await?;
+        let _turn = self.write_turn().await;
+        let mut deleted = 0;
+        for project in projects {
+            let per_issue = u64::try_from(project.retention_events_per_issue)
+                .ok()
+                .filter(|n| *n > 0)
+                .unwrap_or(default_per_issue);
+            let age_ms = Some(project.retention_days)
+                .filter(|d| *d > 0)
+                .map_or(default_age_ms, |d| d.saturating_mul(86_400_000));
+            deleted += event::Entity::delete_many()
+                .filter(event::Column::ProjectId.eq(project.id))
+                .filter(event::Column::ReceivedAt.lt(now_ms() - age_ms))
+                .exec(self.db())
+                .await?
+                .rows_affected;
+            let crowded: Vec<i64> = event::Entity::find()
+                .select_only()
+                .column(event::Column::IssueId)
+                .filter(event::Column::ProjectId.eq(project.id))
+                .group_by(event::Column::IssueId)
+                .having(Expr::expr(Expr::col(event::Column::Id).count()).gt(per_issue))
+                .into_tuple()
+                .all(self.db())
+                .await?;
+            for issue_id in crowded {
+                // The id of the oldest event to keep; everything older goes.
+                let keep_from: Option<i64> = event::Entity::find()
+                    .select_only()
+                    .column(event::Column::Id)
+                    .filter(event::Column::IssueId.eq(issue_id))
+                    .order_by_desc(event::Column::Id)
+                    .offset(per_issue.saturating_sub(1))
+                    .limit(1)
+                    .into_tuple()
+                    .one(self.db())
+                    .await?;
+                if let Some(keep_from) = keep_from {
+                    deleted += event::Entity::delete_many()
+                        .filter(event::Column::IssueId.eq(issue_id))
+                        .filter(event::Column::Id.lt(keep_from))
+                        .exec(self.db())
+                        .await?
+                        .rows_affected;
+                }
+            }
+        }
+        Ok(deleted)
+    }
+}

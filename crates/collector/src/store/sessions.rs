@@ -1,0 +1,58 @@
+//! Signed-in browser sessions, stored by the hash of their token.
+
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, NotSet, QueryFilter, Set};
+
+use super::entities::{account, web_session};
+use super::{Store, StoreError, now_ms};
+
+impl Store {
+    /// Starts a session for `account_id`, stored by `token_hash`, valid for `ttl_ms`.
+    pub async fn create_session(
+        &self,
+        account_id: i64,
+        token_hash: &str,
+        csrf_token: &str,
+        ttl_ms: i64,
+    ) -> Result<(), StoreError> {
+        let now = now_ms();
+        web_session::ActiveModel {
+            id: NotSet,
+            token_hash: Set(token_hash.to_owned()),
+            account_id: Set(account_id),
+            csrf_token: Set(csrf_token.to_owned()),
+            created_at: Set(now),
+            expires_at: Set(now + ttl_ms),
+        }
+        .insert(self.db())
+        .await?;
+        Ok(())
+    }
+
+    /// The live session stored by `token_hash`, with its account.
+    pub async fn session(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<(web_session::Model, account::Model)>, StoreError> {
+        let Some(session) = web_session::Entity::find()
+            .filter(web_session::Column::TokenHash.eq(token_hash))
+            .filter(web_session::Column::ExpiresAt.gt(now_ms()))
+            .one(self.db())
+            .await?
+        else {
+            return Ok(None);
+        };
+        let account = account::Entity::find_by_id(session.account_id)
+            .one(self.db())
+            .await?;
+        Ok(account.map(|account| (session, account)))
+    }
+
+    /// Ends the session stored by `token_hash`.
+    pub async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
+        web_session::Entity::delete_many()
+            .filter(web_session::Column::TokenHash.eq(token_hash))
+            .exec(self.db())
+            .await?;
+        Ok(())
+    }
+}
