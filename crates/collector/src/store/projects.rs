@@ -213,14 +213,10 @@ impl Store {
 
     /// Sets a project's events-per-minute limit per key (0: the collector's default).
     pub async fn set_rate_limit(&self, project_id: i64, per_minute: i64) -> Result<(), StoreError> {
-        let project = self
-            .project(project_id)
-            .await?
-            .ok_or_else(|| StoreError::NotFound(format!("project {project_id}")))?;
-        let mut project: project::ActiveModel = project.into();
-        project.rate_limit_per_minute = Set(per_minute.max(0));
-        project.update(self.db()).await?;
-        Ok(())
+        self.update_project(project_id, |project| {
+            project.rate_limit_per_minute = Set(per_minute.max(0));
+        })
+        .await
     }
 
     /// Sets spike notifications: more than `threshold` events in `minutes` (0: off).
@@ -230,15 +226,11 @@ impl Store {
         threshold: i64,
         minutes: i64,
     ) -> Result<(), StoreError> {
-        let project = project::Entity::find_by_id(project_id)
-            .one(self.db())
-            .await?
-            .ok_or_else(|| StoreError::NotFound(format!("project {project_id}")))?;
-        let mut active: project::ActiveModel = project.into();
-        active.spike_threshold = Set(threshold.max(0));
-        active.spike_window_minutes = Set(minutes.max(1));
-        active.update(self.db()).await?;
-        Ok(())
+        self.update_project(project_id, |project| {
+            project.spike_threshold = Set(threshold.max(0));
+            project.spike_window_minutes = Set(minutes.max(1));
+        })
+        .await
     }
 
     /// Sets a project's retention: events kept per issue and days (0: the defaults).
@@ -248,14 +240,26 @@ impl Store {
         per_issue: i64,
         days: i64,
     ) -> Result<(), StoreError> {
-        let project = project::Entity::find_by_id(project_id)
-            .one(self.db())
+        self.update_project(project_id, |project| {
+            project.retention_events_per_issue = Set(per_issue.max(0));
+            project.retention_days = Set(days.max(0));
+        })
+        .await
+    }
+
+    /// Changes project `project_id`'s settings with `change`.
+    async fn update_project(
+        &self,
+        project_id: i64,
+        change: impl FnOnce(&mut project::ActiveModel),
+    ) -> Result<(), StoreError> {
+        let project = self
+            .project(project_id)
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("project {project_id}")))?;
-        let mut project: project::ActiveModel = project.into();
-        project.retention_events_per_issue = Set(per_issue.max(0));
-        project.retention_days = Set(days.max(0));
-        project.update(self.db()).await?;
+        let mut active: project::ActiveModel = project.into();
+        change(&mut active);
+        active.update(self.db()).await?;
         Ok(())
     }
 }
