@@ -17,17 +17,20 @@ impl Store {
         password_hash: &str,
         is_admin: bool,
     ) -> Result<account::Model, StoreError> {
-        account::ActiveModel {
-            id: NotSet,
-            email: Set(email.trim().to_lowercase()),
-            name: Set(name.map(str::to_owned)),
-            password_hash: Set(password_hash.to_owned()),
-            is_admin: Set(is_admin),
-            created_at: Set(now_ms()),
-        }
-        .insert(self.db())
+        self.write(async |txn| {
+            account::ActiveModel {
+                id: NotSet,
+                email: Set(email.trim().to_lowercase()),
+                name: Set(name.map(str::to_owned)),
+                password_hash: Set(password_hash.to_owned()),
+                is_admin: Set(is_admin),
+                created_at: Set(now_ms()),
+            }
+            .insert(txn)
+            .await
+            .map_err(|e| db_conflict(e, &format!("account {email:?}")))
+        })
         .await
-        .map_err(|e| db_conflict(e, &format!("account {email:?}")))
     }
 
     /// The account with `email`.
@@ -54,28 +57,38 @@ impl Store {
 
     /// Makes `account_id` a member of project `project_id` (no-op if it is one).
     pub async fn add_member(&self, project_id: i64, account_id: i64) -> Result<(), StoreError> {
-        if !self.is_member(project_id, account_id).await? {
-            membership::ActiveModel {
-                project_id: Set(project_id),
-                account_id: Set(account_id),
+        self.write(async |txn| {
+            let exists = membership::Entity::find_by_id((project_id, account_id))
+                .one(txn)
+                .await?
+                .is_some();
+            if !exists {
+                membership::ActiveModel {
+                    project_id: Set(project_id),
+                    account_id: Set(account_id),
+                }
+                .insert(txn)
+                .await?;
             }
-            .insert(self.db())
-            .await?;
-        }
-        Ok(())
+            Ok(())
+        })
+        .await
     }
 
     /// Stores a token's hash for `account_id`.
     pub async fn create_token(&self, account_id: i64, token_hash: &str) -> Result<(), StoreError> {
-        api_token::ActiveModel {
-            id: NotSet,
-            account_id: Set(account_id),
-            token_hash: Set(token_hash.to_owned()),
-            created_at: Set(now_ms()),
-        }
-        .insert(self.db())
-        .await?;
-        Ok(())
+        self.write(async |txn| {
+            api_token::ActiveModel {
+                id: NotSet,
+                account_id: Set(account_id),
+                token_hash: Set(token_hash.to_owned()),
+                created_at: Set(now_ms()),
+            }
+            .insert(txn)
+            .await?;
+            Ok(())
+        })
+        .await
     }
 
     /// The account a token hash belongs to.

@@ -8,33 +8,39 @@ use super::{Store, StoreError, now_ms};
 impl Store {
     /// Adds an email recipient to a project (no-op if present).
     pub async fn add_recipient(&self, project_id: i64, email: &str) -> Result<(), StoreError> {
-        let email = email.trim().to_lowercase();
-        let exists = recipient::Entity::find()
-            .filter(recipient::Column::ProjectId.eq(project_id))
-            .filter(recipient::Column::Email.eq(email.as_str()))
-            .one(self.db())
-            .await?
-            .is_some();
-        if !exists {
-            recipient::ActiveModel {
-                id: NotSet,
-                project_id: Set(project_id),
-                email: Set(email),
+        self.write(async |txn| {
+            let email = email.trim().to_lowercase();
+            let exists = recipient::Entity::find()
+                .filter(recipient::Column::ProjectId.eq(project_id))
+                .filter(recipient::Column::Email.eq(email.as_str()))
+                .one(txn)
+                .await?
+                .is_some();
+            if !exists {
+                recipient::ActiveModel {
+                    id: NotSet,
+                    project_id: Set(project_id),
+                    email: Set(email),
+                }
+                .insert(txn)
+                .await?;
             }
-            .insert(self.db())
-            .await?;
-        }
-        Ok(())
+            Ok(())
+        })
+        .await
     }
 
     /// Removes a recipient; returns whether it was there.
     pub async fn remove_recipient(&self, project_id: i64, email: &str) -> Result<bool, StoreError> {
-        let result = recipient::Entity::delete_many()
-            .filter(recipient::Column::ProjectId.eq(project_id))
-            .filter(recipient::Column::Email.eq(email.trim().to_lowercase()))
-            .exec(self.db())
-            .await?;
-        Ok(result.rows_affected > 0)
+        self.write(async |txn| {
+            let result = recipient::Entity::delete_many()
+                .filter(recipient::Column::ProjectId.eq(project_id))
+                .filter(recipient::Column::Email.eq(email.trim().to_lowercase()))
+                .exec(txn)
+                .await?;
+            Ok(result.rows_affected > 0)
+        })
+        .await
     }
 
     /// A project's recipients, alphabetically.
@@ -56,15 +62,18 @@ impl Store {
         url: &str,
         secret: &str,
     ) -> Result<webhook::Model, StoreError> {
-        Ok(webhook::ActiveModel {
-            id: NotSet,
-            project_id: Set(project_id),
-            url: Set(url.to_owned()),
-            secret: Set(secret.to_owned()),
-            created_at: Set(now_ms()),
-        }
-        .insert(self.db())
-        .await?)
+        self.write(async |txn| {
+            Ok(webhook::ActiveModel {
+                id: NotSet,
+                project_id: Set(project_id),
+                url: Set(url.to_owned()),
+                secret: Set(secret.to_owned()),
+                created_at: Set(now_ms()),
+            }
+            .insert(txn)
+            .await?)
+        })
+        .await
     }
 
     /// Removes a webhook of a project; returns whether it was there.
@@ -73,12 +82,15 @@ impl Store {
         project_id: i64,
         webhook_id: i64,
     ) -> Result<bool, StoreError> {
-        let result = webhook::Entity::delete_many()
-            .filter(webhook::Column::ProjectId.eq(project_id))
-            .filter(webhook::Column::Id.eq(webhook_id))
-            .exec(self.db())
-            .await?;
-        Ok(result.rows_affected > 0)
+        self.write(async |txn| {
+            let result = webhook::Entity::delete_many()
+                .filter(webhook::Column::ProjectId.eq(project_id))
+                .filter(webhook::Column::Id.eq(webhook_id))
+                .exec(txn)
+                .await?;
+            Ok(result.rows_affected > 0)
+        })
+        .await
     }
 
     /// A project's webhooks.

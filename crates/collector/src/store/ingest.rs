@@ -1,15 +1,31 @@
-//! Storing received events: the event row, its issue (created, updated or reopened), the
-//! affected user, and the notifications the event causes, all in one transaction per
-//! batch (group commit).
+//! Storing received events, a batch at a time (group commit), set-based: whatever the
+//! batch's size, one transaction of a handful of statements:
+//!
+//! 1. the batch's event ids already stored (duplicates: skipped);
+//! 2. its issues that exist, locked in id order (`FOR UPDATE` on PostgreSQL; SQLite's
+//!    write transaction is exclusive anyway);
+//! 3. one multi-row upsert of its issues, counts added atomically
+//!    (`event_count = issue.event_count + excluded.event_count`), first and last seen,
+//!    the newest event's title, level, release and environment;
+//! 4. one update reopening the resolved ones (regressions);
+//! 5. one multi-row insert of the events (`ON CONFLICT DO NOTHING`: an event another
+//!    collector stored meanwhile is not counted twice);
+//! 6. one multi-row upsert of the affected users, and one recount of their issues' users;
+//! 7. the notifications [`NotificationRule`] decides on, written to the outbox (a count of
+//!    recent events first, for spikes).
+//!
+//! Rows are written in a fixed order (issues by project and fingerprint), so that two
+//! collectors on one PostgreSQL never deadlock, and every count is exact.
 
-use sea_orm::sea_query::Expr;
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use sea_orm::sea_query::{Alias, Expr, OnConflict, Query, SimpleExpr};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, NotSet, PaginatorTrait,
-    QueryFilter, Set, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
 use super::entities::{EventLevel, IssueStatus, NotificationKind, affected_user, event, issue};
-use super::outbox;
+use super::outbox::{self, Notice};
 use super::{Store, StoreError};
 
 /// The affected user of an event, as the event described them.
@@ -99,7 +115,7 @@ pub trait NotificationRule: Send + Sync {
 }
 
 /// What storing an event did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Stored {
     /// The issue it joined.
     pub issue_id: i64,
@@ -113,235 +129,658 @@ pub struct Stored {
     pub notifications: usize,
 }
 
+impl Stored {
+    fn duplicate(issue_id: i64) -> Self {
+        Stored {
+            issue_id,
+            duplicate: true,
+            ..Default::default()
+        }
+    }
+}
+
 impl Store {
-    /// Stores a batch of events in one transaction (group commit). When the batch fails
-    /// as a whole (say, a concurrent writer created the same issue first), each event is
-    /// retried in its own transaction so one problem does not fail the others.
+    /// Stores a batch of events in one transaction. When the batch fails as a whole
+    /// (one event the database refuses, say), each event is stored in a transaction of
+    /// its own, so that one problem does not fail the others.
     pub async fn ingest_batch(
         &self,
         batch: &[NewEvent],
         rule: &dyn NotificationRule,
     ) -> Vec<Result<Stored, StoreError>> {
-        match self.ingest_together(batch, rule).await {
+        match self
+            .write(async |txn| Ok(write_batch(txn, batch, rule).await?))
+            .await
+        {
             Ok(stored) => stored.into_iter().map(Ok).collect(),
             Err(error) => {
                 tracing::debug!(%error, size = batch.len(), "batch failed; storing one by one");
                 let mut results = Vec::with_capacity(batch.len());
                 for event in batch {
+                    let one = std::slice::from_ref(event);
                     results.push(
-                        self.ingest_together(std::slice::from_ref(event), rule)
+                        self.write(async |txn| Ok(write_batch(txn, one, rule).await?))
                             .await
-                            .map(|mut s| s.remove(0)),
+                            .map(|mut stored| stored.remove(0)),
                     );
                 }
                 results
             }
         }
     }
-
-    async fn ingest_together(
-        &self,
-        batch: &[NewEvent],
-        rule: &dyn NotificationRule,
-    ) -> Result<Vec<Stored>, StoreError> {
-        let _turn = self.write_turn().await;
-        let txn = self.db().begin().await?;
-        let mut stored = Vec::with_capacity(batch.len());
-        for event in batch {
-            stored.push(ingest_one(&txn, event, rule).await?);
-        }
-        txn.commit().await?;
-        Ok(stored)
-    }
 }
 
-async fn ingest_one(
-    txn: &DatabaseTransaction,
-    new: &NewEvent,
+/// The events of one issue within a batch.
+#[derive(Debug)]
+struct Group {
+    project_id: i64,
+    fingerprint: String,
+    /// Indices into the batch, in batch order.
+    events: Vec<usize>,
+    first_seen: i64,
+    last_seen: i64,
+    /// The event with the latest timestamp (the issue's title, level, release come from it).
+    newest: usize,
+    /// The event with the earliest timestamp (the first release).
+    oldest: usize,
+    received_at: i64,
+}
+
+/// What the database said about an issue before this batch.
+#[derive(Debug, Clone, Copy)]
+struct Before {
+    status: IssueStatus,
+    last_notified_at: Option<i64>,
+}
+
+async fn write_batch(
+    txn: &impl ConnectionTrait,
+    batch: &[NewEvent],
     rule: &dyn NotificationRule,
-) -> Result<Stored, DbErr> {
-    let existing = event::Entity::find()
-        .filter(event::Column::ProjectId.eq(new.project_id))
-        .filter(event::Column::EventId.eq(new.event_id.as_str()))
-        .one(txn)
-        .await?;
-    if let Some(existing) = existing {
-        return Ok(Stored {
-            issue_id: existing.issue_id,
-            new_issue: false,
-            regression: false,
-            duplicate: true,
-            notifications: 0,
-        });
+) -> Result<Vec<Stored>, DbErr> {
+    let mut stored: Vec<Stored> = vec![Stored::default(); batch.len()];
+    if batch.is_empty() {
+        return Ok(stored);
     }
-    let found = issue::Entity::find()
-        .filter(issue::Column::ProjectId.eq(new.project_id))
-        .filter(issue::Column::Fingerprint.eq(new.fingerprint.as_str()))
-        .one(txn)
-        .await?;
-    let last_notified_at = found.as_ref().and_then(|f| f.last_notified_at);
-    let (issue_id, new_issue, regression) = match found {
-        None => {
-            let created = issue::ActiveModel {
-                id: NotSet,
-                project_id: Set(new.project_id),
-                fingerprint: Set(new.fingerprint.clone()),
-                title: Set(new.title.clone()),
-                culprit: Set(new.culprit.clone()),
-                level: Set(new.level),
-                status: Set(IssueStatus::Unresolved),
-                first_seen: Set(new.timestamp),
-                last_seen: Set(new.timestamp),
-                event_count: Set(1),
-                user_count: Set(0),
-                first_release: Set(new.release.clone()),
-                last_release: Set(new.release.clone()),
-                last_environment: Set(new.environment.clone()),
-                regression_count: Set(0),
-                last_regressed_at: Set(None),
-                resolved_at: Set(None),
-                last_notified_at: Set(None),
-            }
-            .insert(txn)
-            .await?;
-            (created.id, true, false)
-        }
-        Some(found) => {
-            let regression = found.status == IssueStatus::Resolved;
-            let issue_id = found.id;
-            let newer = new.timestamp >= found.last_seen;
-            let mut active: issue::ActiveModel = found.clone().into();
-            active.event_count = Set(found.event_count + 1);
-            if newer {
-                active.last_seen = Set(new.timestamp);
-                active.level = Set(new.level);
-                active.title = Set(new.title.clone());
-                active.culprit = Set(new.culprit.clone());
-                if new.release.is_some() {
-                    active.last_release = Set(new.release.clone());
-                }
-                if new.environment.is_some() {
-                    active.last_environment = Set(new.environment.clone());
-                }
-            }
-            if new.timestamp < found.first_seen {
-                active.first_seen = Set(new.timestamp);
-            }
-            if regression {
-                active.status = Set(IssueStatus::Unresolved);
-                active.regression_count = Set(found.regression_count + 1);
-                active.last_regressed_at = Set(Some(new.received_at));
-                active.resolved_at = Set(None);
-            }
-            active.update(txn).await?;
-            (issue_id, false, regression)
-        }
-    };
-    if let Some(user) = &new.user {
-        record_user(txn, issue_id, user, new.timestamp).await?;
-    }
-    let row = event::ActiveModel {
-        id: NotSet,
-        project_id: Set(new.project_id),
-        issue_id: Set(issue_id),
-        event_id: Set(new.event_id.clone()),
-        received_at: Set(new.received_at),
-        timestamp: Set(new.timestamp),
-        level: Set(new.level),
-        environment: Set(new.environment.clone()),
-        release: Set(new.release.clone()),
-        user_key: Set(new.user.as_ref().map(|u| u.key.clone())),
-        payload: Set(new.payload.clone()),
-    }
-    .insert(txn)
-    .await?;
-    let facts = IngestFacts {
-        new_issue,
-        regression,
-        received_at: new.received_at,
-        last_notified_at,
-        spike: new.spike,
-    };
-    let recent = match rule.count_since(&facts) {
-        Some(since) => Some(
-            event::Entity::find()
-                .filter(event::Column::IssueId.eq(issue_id))
-                .filter(event::Column::ReceivedAt.gte(since))
-                .count(txn)
-                .await?,
-        ),
-        None => None,
-    };
-    let notifications = match rule.decide(&facts, recent) {
-        Some(kind) => {
-            outbox::queue(txn, new.project_id, issue_id, row.id, kind, new.received_at).await?
-        }
-        None => 0,
-    };
-    Ok(Stored {
-        issue_id,
-        new_issue,
-        regression,
-        duplicate: false,
-        notifications,
-    })
-}
 
-async fn record_user(
-    txn: &DatabaseTransaction,
-    issue_id: i64,
-    user: &EventUser,
-    at: i64,
-) -> Result<(), DbErr> {
-    let found = affected_user::Entity::find()
-        .filter(affected_user::Column::IssueId.eq(issue_id))
-        .filter(affected_user::Column::UserKey.eq(user.key.as_str()))
-        .one(txn)
-        .await?;
-    match found {
-        Some(found) => {
-            let mut active: affected_user::ActiveModel = found.clone().into();
-            active.event_count = Set(found.event_count + 1);
-            active.last_seen = Set(found.last_seen.max(at));
-            // Keep what the latest event says, without losing what older ones said.
-            for (column, value) in [
-                (&mut active.user_id, &user.id),
-                (&mut active.email, &user.email),
-                (&mut active.username, &user.username),
-                (&mut active.name, &user.name),
-                (&mut active.ip_address, &user.ip_address),
-            ] {
-                if value.is_some() {
-                    *column = Set(value.clone());
-                }
-            }
-            active.update(txn).await?;
+    // 1. Duplicates: already stored, or earlier in this batch.
+    let ids: Vec<&str> = batch.iter().map(|e| e.event_id.as_str()).collect();
+    let known: HashMap<(i64, String), i64> = event::Entity::find()
+        .select_only()
+        .column(event::Column::ProjectId)
+        .column(event::Column::EventId)
+        .column(event::Column::IssueId)
+        .filter(event::Column::EventId.is_in(ids))
+        .into_tuple::<(i64, String, i64)>()
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|(project, id, issue)| ((project, id), issue))
+        .collect();
+    let mut first_of: HashMap<(i64, &str), usize> = HashMap::new();
+    let mut fresh = Vec::with_capacity(batch.len());
+    for (index, event) in batch.iter().enumerate() {
+        let key = (event.project_id, event.event_id.as_str());
+        if let Some(issue_id) = known.get(&(event.project_id, event.event_id.clone())) {
+            stored[index] = Stored::duplicate(*issue_id);
+        } else if first_of.contains_key(&key) {
+            stored[index].duplicate = true; // Its issue is filled in below.
+        } else {
+            first_of.insert(key, index);
+            fresh.push(index);
         }
-        None => {
-            affected_user::ActiveModel {
-                id: NotSet,
-                issue_id: Set(issue_id),
-                user_key: Set(user.key.clone()),
-                user_id: Set(user.id.clone()),
-                email: Set(user.email.clone()),
-                username: Set(user.username.clone()),
-                name: Set(user.name.clone()),
-                ip_address: Set(user.ip_address.clone()),
-                event_count: Set(1),
-                first_seen: Set(at),
-                last_seen: Set(at),
+    }
+
+    // Issues of the fresh events, in a fixed order.
+    let mut groups: BTreeMap<(i64, String), Group> = BTreeMap::new();
+    for &index in &fresh {
+        let event = &batch[index];
+        let group = groups
+            .entry((event.project_id, event.fingerprint.clone()))
+            .or_insert_with(|| Group {
+                project_id: event.project_id,
+                fingerprint: event.fingerprint.clone(),
+                events: Vec::new(),
+                first_seen: event.timestamp,
+                last_seen: event.timestamp,
+                newest: index,
+                oldest: index,
+                received_at: event.received_at,
+            });
+        group.events.push(index);
+        if event.timestamp >= batch[group.newest].timestamp {
+            group.newest = index;
+        }
+        if event.timestamp < batch[group.oldest].timestamp {
+            group.oldest = index;
+        }
+        group.first_seen = group.first_seen.min(event.timestamp);
+        group.last_seen = group.last_seen.max(event.timestamp);
+        group.received_at = group.received_at.max(event.received_at);
+    }
+
+    let mut issue_ids: HashMap<(i64, String), i64> = HashMap::new();
+    let mut before: HashMap<(i64, String), Before> = HashMap::new();
+    if !groups.is_empty() {
+        // 2. The existing issues, locked in id order.
+        let fingerprints: Vec<&str> = groups.keys().map(|(_, f)| f.as_str()).collect();
+        let projects: HashSet<i64> = groups.keys().map(|(p, _)| *p).collect();
+        let mut select = issue::Entity::find()
+            .select_only()
+            .column(issue::Column::Id)
+            .column(issue::Column::ProjectId)
+            .column(issue::Column::Fingerprint)
+            .column(issue::Column::Status)
+            .column(issue::Column::LastNotifiedAt)
+            .filter(issue::Column::Fingerprint.is_in(fingerprints))
+            .filter(issue::Column::ProjectId.is_in(projects))
+            .order_by_asc(issue::Column::Id);
+        if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
+            select = select.lock_exclusive();
+        }
+        let rows: Vec<(i64, i64, String, IssueStatus, Option<i64>)> =
+            select.into_tuple().all(txn).await?;
+        for (id, project_id, fingerprint, status, last_notified_at) in rows {
+            let key = (project_id, fingerprint);
+            if groups.contains_key(&key) {
+                issue_ids.insert(key.clone(), id);
+                before.insert(
+                    key,
+                    Before {
+                        status,
+                        last_notified_at,
+                    },
+                );
             }
-            .insert(txn)
-            .await?;
-            issue::Entity::update_many()
-                .col_expr(
-                    issue::Column::UserCount,
-                    Expr::col(issue::Column::UserCount).add(1),
+        }
+
+        // 3. One upsert for every issue of the batch.
+        let upserted = upsert_issues(txn, batch, &groups).await?;
+        for (project_id, fingerprint, id, event_count) in upserted {
+            let key = (project_id, fingerprint);
+            let Some(group) = groups.get(&key) else {
+                continue;
+            };
+            // New when it did not exist a moment ago and holds only this batch's events
+            // (another collector may have created it meanwhile).
+            let new_issue = !before.contains_key(&key) && event_count == group.events.len() as i64;
+            issue_ids.insert(key, id);
+            if let Some(&first) = group.events.first() {
+                stored[first].new_issue = new_issue;
+            }
+        }
+
+        // 4. Regressions: resolved issues seen again.
+        let regressed: Vec<i64> = before
+            .iter()
+            .filter(|(_, b)| b.status == IssueStatus::Resolved)
+            .filter_map(|(key, _)| issue_ids.get(key).copied())
+            .collect();
+        if !regressed.is_empty() {
+            let at = groups.values().map(|g| g.received_at).max().unwrap_or(0);
+            let reopen = Query::update()
+                .table(issue::Entity)
+                .value(issue::Column::Status, IssueStatus::Unresolved)
+                .value(
+                    issue::Column::RegressionCount,
+                    Expr::col(issue::Column::RegressionCount).add(1),
                 )
-                .filter(issue::Column::Id.eq(issue_id))
-                .exec(txn)
+                .value(issue::Column::LastRegressedAt, at)
+                .value(issue::Column::ResolvedAt, Option::<i64>::None)
+                .and_where(issue::Column::Id.is_in(regressed.iter().copied()))
+                .to_owned();
+            txn.execute(txn.get_database_backend().build(&reopen))
                 .await?;
         }
+        for (key, b) in &before {
+            if b.status == IssueStatus::Resolved {
+                if let Some(&first) = groups.get(key).and_then(|g| g.events.first()) {
+                    stored[first].regression = true;
+                }
+            }
+        }
     }
+
+    // 5. The events, skipping any another collector stored meanwhile.
+    for &index in &fresh {
+        let event = &batch[index];
+        if let Some(&id) = issue_ids.get(&(event.project_id, event.fingerprint.clone())) {
+            stored[index].issue_id = id;
+        }
+    }
+    let rows = insert_events(txn, batch, &fresh, &stored).await?;
+    let mut raced: HashMap<i64, i64> = HashMap::new();
+    for &index in &fresh {
+        if !rows.contains_key(&(batch[index].project_id, batch[index].event_id.clone())) {
+            stored[index].duplicate = true;
+            *raced.entry(stored[index].issue_id).or_default() += 1;
+        }
+    }
+    for (issue_id, extra) in raced {
+        // Counted in the upsert, but stored by another collector first.
+        let fix = Query::update()
+            .table(issue::Entity)
+            .value(
+                issue::Column::EventCount,
+                Expr::col(issue::Column::EventCount).sub(extra),
+            )
+            .and_where(issue::Column::Id.eq(issue_id))
+            .to_owned();
+        txn.execute(txn.get_database_backend().build(&fix)).await?;
+    }
+    // Duplicates within the batch join their first copy's issue.
+    for index in 0..batch.len() {
+        if stored[index].duplicate && stored[index].issue_id == 0 {
+            let key = (batch[index].project_id, batch[index].event_id.as_str());
+            if let Some(&first) = first_of.get(&key) {
+                stored[index].issue_id = stored[first].issue_id;
+            }
+        }
+    }
+    let inserted: Vec<usize> = fresh
+        .iter()
+        .copied()
+        .filter(|&i| !stored[i].duplicate)
+        .collect();
+
+    // 6. Affected users.
+    upsert_users(txn, batch, &inserted, &stored).await?;
+
+    // 7. Notifications, one per issue at most.
+    let mut facts: Vec<(usize, IngestFacts)> = Vec::new();
+    for (key, group) in &groups {
+        let Some(&trigger) = group.events.iter().rev().find(|&&i| !stored[i].duplicate) else {
+            continue;
+        };
+        let first = group.events[0];
+        facts.push((
+            trigger,
+            IngestFacts {
+                new_issue: stored[first].new_issue,
+                regression: stored[first].regression,
+                received_at: group.received_at,
+                last_notified_at: before.get(key).and_then(|b| b.last_notified_at),
+                spike: batch[trigger].spike,
+            },
+        ));
+    }
+    let counts = recent_counts(txn, &facts, &stored, rule).await?;
+    let mut notices = Vec::new();
+    for (trigger, fact) in &facts {
+        let recent = counts.get(&stored[*trigger].issue_id).copied();
+        let recent = rule.count_since(fact).map(|_| recent.unwrap_or(0));
+        if let Some(kind) = rule.decide(fact, recent) {
+            notices.push((
+                *trigger,
+                Notice {
+                    project_id: batch[*trigger].project_id,
+                    issue_id: stored[*trigger].issue_id,
+                    event_row_id: rows
+                        .get(&(batch[*trigger].project_id, batch[*trigger].event_id.clone()))
+                        .copied()
+                        .unwrap_or_default(),
+                    kind,
+                    at: fact.received_at,
+                },
+            ));
+        }
+    }
+    let queued = outbox::queue(txn, notices.iter().map(|(_, n)| n)).await?;
+    for ((trigger, _), count) in notices.iter().zip(queued) {
+        stored[*trigger].notifications = count;
+    }
+    Ok(stored)
+}
+
+/// The issues' upsert; returns (project, fingerprint, id, event count after) per issue.
+async fn upsert_issues(
+    txn: &impl ConnectionTrait,
+    batch: &[NewEvent],
+    groups: &BTreeMap<(i64, String), Group>,
+) -> Result<Vec<(i64, String, i64, i64)>, DbErr> {
+    use issue::Column as C;
+    let mut insert = Query::insert();
+    insert.into_table(issue::Entity).columns([
+        C::ProjectId,
+        C::Fingerprint,
+        C::Title,
+        C::Culprit,
+        C::Level,
+        C::Status,
+        C::FirstSeen,
+        C::LastSeen,
+        C::EventCount,
+        C::UserCount,
+        C::FirstRelease,
+        C::LastRelease,
+        C::LastEnvironment,
+        C::RegressionCount,
+    ]);
+    for group in groups.values() {
+        let newest = &batch[group.newest];
+        let oldest = &batch[group.oldest];
+        insert
+            .values([
+                group.project_id.into(),
+                group.fingerprint.clone().into(),
+                newest.title.clone().into(),
+                newest.culprit.clone().into(),
+                newest.level.into(),
+                IssueStatus::Unresolved.into(),
+                group.first_seen.into(),
+                group.last_seen.into(),
+                (group.events.len() as i64).into(),
+                0i64.into(),
+                oldest.release.clone().into(),
+                newest.release.clone().into(),
+                newest.environment.clone().into(),
+                0i64.into(),
+            ])
+            .map_err(|e| DbErr::Custom(e.to_string()))?;
+    }
+    let existing = |column: C| Expr::col((issue::Entity, column));
+    let excluded = |column: C| Expr::col((Alias::new("excluded"), column));
+    // The newer of the stored issue and this batch decides title, level and the like.
+    let newer = || excluded(C::LastSeen).gte(existing(C::LastSeen));
+    let pick = |column: C| -> SimpleExpr {
+        Expr::case(newer(), excluded(column))
+            .finally(existing(column))
+            .into()
+    };
+    let pick_present = |column: C| -> SimpleExpr {
+        Expr::case(
+            newer().and(excluded(column).is_not_null()),
+            excluded(column),
+        )
+        .finally(existing(column))
+        .into()
+    };
+    insert.on_conflict(
+        OnConflict::columns([C::ProjectId, C::Fingerprint])
+            .values([
+                (
+                    C::EventCount,
+                    existing(C::EventCount).add(excluded(C::EventCount)),
+                ),
+                (
+                    C::FirstSeen,
+                    Expr::case(
+                        excluded(C::FirstSeen).lt(existing(C::FirstSeen)),
+                        excluded(C::FirstSeen),
+                    )
+                    .finally(existing(C::FirstSeen))
+                    .into(),
+                ),
+                (
+                    C::LastSeen,
+                    Expr::case(newer(), excluded(C::LastSeen))
+                        .finally(existing(C::LastSeen))
+                        .into(),
+                ),
+                (C::Title, pick(C::Title)),
+                (C::Culprit, pick(C::Culprit)),
+                (C::Level, pick(C::Level)),
+                (C::LastRelease, pick_present(C::LastRelease)),
+                (C::LastEnvironment, pick_present(C::LastEnvironment)),
+            ])
+            .to_owned(),
+    );
+    insert.returning(Query::returning().columns([
+        C::ProjectId,
+        C::Fingerprint,
+        C::Id,
+        C::EventCount,
+    ]));
+    let rows = txn
+        .query_all(txn.get_database_backend().build(&insert))
+        .await?;
+    rows.into_iter()
+        .map(|row| {
+            Ok((
+                row.try_get("", "project_id")?,
+                row.try_get("", "fingerprint")?,
+                row.try_get("", "id")?,
+                row.try_get("", "event_count")?,
+            ))
+        })
+        .collect()
+}
+
+/// The events' insert, skipping ids stored already; returns the stored rows' ids by
+/// (project, event id).
+async fn insert_events(
+    txn: &impl ConnectionTrait,
+    batch: &[NewEvent],
+    fresh: &[usize],
+    stored: &[Stored],
+) -> Result<HashMap<(i64, String), i64>, DbErr> {
+    use event::Column as C;
+    if fresh.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let mut insert = Query::insert();
+    insert.into_table(event::Entity).columns([
+        C::ProjectId,
+        C::IssueId,
+        C::EventId,
+        C::ReceivedAt,
+        C::Timestamp,
+        C::Level,
+        C::Environment,
+        C::Release,
+        C::UserKey,
+        C::Payload,
+    ]);
+    for &index in fresh {
+        let event = &batch[index];
+        insert
+            .values([
+                event.project_id.into(),
+                stored[index].issue_id.into(),
+                event.event_id.clone().into(),
+                event.received_at.into(),
+                event.timestamp.into(),
+                event.level.into(),
+                event.environment.clone().into(),
+                event.release.clone().into(),
+                event.user.as_ref().map(|u| u.key.clone()).into(),
+                event.payload.clone().into(),
+            ])
+            .map_err(|e| DbErr::Custom(e.to_string()))?;
+    }
+    insert
+        .on_conflict(
+            OnConflict::columns([C::ProjectId, C::EventId])
+                .do_nothing()
+                .to_owned(),
+        )
+        .returning(Query::returning().columns([C::ProjectId, C::EventId, C::Id]));
+    let rows = txn
+        .query_all(txn.get_database_backend().build(&insert))
+        .await?;
+    rows.into_iter()
+        .map(|row| {
+            Ok((
+                (row.try_get("", "project_id")?, row.try_get("", "event_id")?),
+                row.try_get("", "id")?,
+            ))
+        })
+        .collect()
+}
+
+/// The affected users' upsert, and a recount of their issues' users (exact: the issues
+/// are locked by their upsert until the transaction ends).
+async fn upsert_users(
+    txn: &impl ConnectionTrait,
+    batch: &[NewEvent],
+    inserted: &[usize],
+    stored: &[Stored],
+) -> Result<(), DbErr> {
+    use affected_user::Column as C;
+    struct Seen<'a> {
+        user: &'a EventUser,
+        count: i64,
+        first: i64,
+        last: i64,
+    }
+    let mut users: BTreeMap<(i64, &str), Seen<'_>> = BTreeMap::new();
+    for &index in inserted {
+        let event = &batch[index];
+        let Some(user) = &event.user else { continue };
+        let seen = users
+            .entry((stored[index].issue_id, user.key.as_str()))
+            .or_insert(Seen {
+                user,
+                count: 0,
+                first: event.timestamp,
+                last: event.timestamp,
+            });
+        seen.count += 1;
+        seen.first = seen.first.min(event.timestamp);
+        if event.timestamp >= seen.last {
+            seen.last = event.timestamp;
+            seen.user = user;
+        }
+    }
+    if users.is_empty() {
+        return Ok(());
+    }
+    let mut insert = Query::insert();
+    insert.into_table(affected_user::Entity).columns([
+        C::IssueId,
+        C::UserKey,
+        C::UserId,
+        C::Email,
+        C::Username,
+        C::Name,
+        C::IpAddress,
+        C::EventCount,
+        C::FirstSeen,
+        C::LastSeen,
+    ]);
+    for ((issue_id, key), seen) in &users {
+        insert
+            .values([
+                (*issue_id).into(),
+                (*key).to_owned().into(),
+                seen.user.id.clone().into(),
+                seen.user.email.clone().into(),
+                seen.user.username.clone().into(),
+                seen.user.name.clone().into(),
+                seen.user.ip_address.clone().into(),
+                seen.count.into(),
+                seen.first.into(),
+                seen.last.into(),
+            ])
+            .map_err(|e| DbErr::Custom(e.to_string()))?;
+    }
+    let existing = |column: C| Expr::col((affected_user::Entity, column));
+    let excluded = |column: C| Expr::col((Alias::new("excluded"), column));
+    // What the latest event says, without losing what older ones said.
+    let latest = |column: C| -> (C, SimpleExpr) {
+        (
+            column,
+            Expr::case(excluded(column).is_not_null(), excluded(column))
+                .finally(existing(column))
+                .into(),
+        )
+    };
+    insert.on_conflict(
+        OnConflict::columns([C::IssueId, C::UserKey])
+            .values([
+                (
+                    C::EventCount,
+                    existing(C::EventCount).add(excluded(C::EventCount)),
+                ),
+                (
+                    C::FirstSeen,
+                    Expr::case(
+                        excluded(C::FirstSeen).lt(existing(C::FirstSeen)),
+                        excluded(C::FirstSeen),
+                    )
+                    .finally(existing(C::FirstSeen))
+                    .into(),
+                ),
+                (
+                    C::LastSeen,
+                    Expr::case(
+                        excluded(C::LastSeen).gt(existing(C::LastSeen)),
+                        excluded(C::LastSeen),
+                    )
+                    .finally(existing(C::LastSeen))
+                    .into(),
+                ),
+                latest(C::UserId),
+                latest(C::Email),
+                latest(C::Username),
+                latest(C::Name),
+                latest(C::IpAddress),
+            ])
+            .to_owned(),
+    );
+    txn.execute(txn.get_database_backend().build(&insert))
+        .await?;
+    let issues: HashSet<i64> = users.keys().map(|(issue, _)| *issue).collect();
+    let recount = Query::update()
+        .table(issue::Entity)
+        .value(
+            issue::Column::UserCount,
+            SimpleExpr::SubQuery(
+                None,
+                Box::new(
+                    Query::select()
+                        .expr(Expr::col(affected_user::Column::Id).count())
+                        .from(affected_user::Entity)
+                        .and_where(
+                            Expr::col((affected_user::Entity, C::IssueId))
+                                .equals((issue::Entity, issue::Column::Id)),
+                        )
+                        .to_owned()
+                        .into_sub_query_statement(),
+                ),
+            ),
+        )
+        .and_where(issue::Column::Id.is_in(issues))
+        .to_owned();
+    txn.execute(txn.get_database_backend().build(&recount))
+        .await?;
     Ok(())
+}
+
+/// Events per issue since the time the rule asks about, for the issues it asks about:
+/// one query for the batch.
+async fn recent_counts(
+    txn: &impl ConnectionTrait,
+    facts: &[(usize, IngestFacts)],
+    stored: &[Stored],
+    rule: &dyn NotificationRule,
+) -> Result<HashMap<i64, u64>, DbErr> {
+    let mut any = sea_orm::Condition::any();
+    let mut asked = false;
+    for (trigger, fact) in facts {
+        if let Some(since) = rule.count_since(fact) {
+            asked = true;
+            any = any.add(
+                event::Column::IssueId
+                    .eq(stored[*trigger].issue_id)
+                    .and(event::Column::ReceivedAt.gte(since)),
+            );
+        }
+    }
+    if !asked {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<(i64, i64)> = event::Entity::find()
+        .select_only()
+        .column(event::Column::IssueId)
+        .column_as(event::Column::Id.count(), "events")
+        .filter(any)
+        .group_by(event::Column::IssueId)
+        .into_tuple()
+        .all(txn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(issue, count)| (issue, u64::try_from(count).unwrap_or(0)))
+        .collect())
 }

@@ -145,15 +145,17 @@ impl Store {
         issue_id: i64,
         status: IssueStatus,
     ) -> Result<issue::Model, StoreError> {
-        let _turn = self.write_turn().await;
-        let issue = self
-            .issue(issue_id)
-            .await?
-            .ok_or_else(|| StoreError::NotFound(format!("issue {issue_id}")))?;
-        let mut active: issue::ActiveModel = issue.into();
-        active.status = Set(status);
-        active.resolved_at = Set((status == IssueStatus::Resolved).then(now_ms));
-        Ok(active.update(self.db()).await?)
+        self.write(async |txn| {
+            let issue = issue::Entity::find_by_id(issue_id)
+                .one(txn)
+                .await?
+                .ok_or_else(|| StoreError::NotFound(format!("issue {issue_id}")))?;
+            let mut active: issue::ActiveModel = issue.into();
+            active.status = Set(status);
+            active.resolved_at = Set((status == IssueStatus::Resolved).then(now_ms));
+            Ok(active.update(txn).await?)
+        })
+        .await
     }
 
     /// An issue's affected users, most recent first.

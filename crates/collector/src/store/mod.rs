@@ -17,7 +17,11 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    DbErr, ExecResult, QueryResult, Statement, TransactionTrait,
+};
 use sea_orm_migration::MigratorTrait;
 
 pub use entities::{
@@ -58,13 +62,28 @@ pub enum StoreError {
 /// The database, migrated and ready.
 #[derive(Debug, Clone)]
 pub struct Store {
+    /// Readers' pool (and, on PostgreSQL, writers' too).
     db: DatabaseConnection,
-    /// SQLite has one writer at a time, and a transaction that reads before it writes
-    /// fails at once (not after `busy_timeout`) when another write committed meanwhile.
-    /// Writers in this process take turns here instead (one turn per database file, shared
-    /// by every `Store` on it); PostgreSQL needs no such lock.
-    sqlite_writes: Option<Arc<tokio::sync::Mutex<()>>>,
+    /// SQLite's write path: one connection, used in turns by every writer of this
+    /// process (see [`Store::write`]).
+    sqlite_writer: Option<SqliteWriter>,
 }
+
+/// SQLite allows one writer at a time. Writers of this process take turns on one
+/// connection (the turn shared by every `Store` on the same file), each in a
+/// `BEGIN IMMEDIATE` transaction: the write lock is taken first, waiting up to
+/// `busy_timeout` for writers of other processes (the CLI while the server runs),
+/// instead of failing at once the way a transaction that read first and writes later
+/// does when another write committed in between.
+#[derive(Debug, Clone)]
+struct SqliteWriter {
+    connection: DatabaseConnection,
+    turn: Arc<tokio::sync::Mutex<()>>,
+}
+
+/// How long a statement may run, and wait for a lock, on PostgreSQL.
+const POSTGRES_STATEMENT_TIMEOUT: &str = "30s";
+const POSTGRES_LOCK_TIMEOUT: &str = "10s";
 
 impl Store {
     /// Connects to `url` (`sqlite://path?mode=rwc` or `postgres://...`), creating an
@@ -81,29 +100,60 @@ impl Store {
                 })?;
             }
         }
-        let mut options = ConnectOptions::new(url.to_owned());
-        options
-            .max_connections(if url.starts_with("sqlite") { 4 } else { 16 })
-            .connect_timeout(Duration::from_secs(10))
-            .sqlx_logging(false);
-        let db = Database::connect(options).await?;
-        if db.get_database_backend() == DbBackend::Sqlite {
-            // WAL lets readers (the UI, the API) run while the writer commits.
-            db.execute_unprepared("PRAGMA journal_mode=WAL").await?;
-            db.execute_unprepared("PRAGMA synchronous=NORMAL").await?;
-            db.execute_unprepared("PRAGMA busy_timeout=5000").await?;
-        }
+        let sqlite = url.starts_with("sqlite");
+        let db = Database::connect(options(url, if sqlite { 4 } else { 16 })).await?;
         migration::Migrator::up(&db, None).await?;
-        let sqlite_writes =
-            (db.get_database_backend() == DbBackend::Sqlite).then(|| sqlite_write_lock(url));
-        Ok(Store { db, sqlite_writes })
+        let sqlite_writer = if sqlite {
+            Some(SqliteWriter {
+                connection: Database::connect(options(url, 1)).await?,
+                turn: sqlite_write_lock(url),
+            })
+        } else {
+            None
+        };
+        Ok(Store { db, sqlite_writer })
     }
 
-    /// Waits for this process's turn to write, on SQLite; a no-op on PostgreSQL.
-    pub(crate) async fn write_turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
-        match &self.sqlite_writes {
-            Some(lock) => Some(lock.lock().await),
-            None => None,
+    /// Runs `work` in a write transaction and commits it; rolls back when it fails.
+    ///
+    /// Every write of the collector comes through here: on SQLite a `BEGIN IMMEDIATE`
+    /// transaction on the one write connection, in turns (see [`SqliteWriter`]); on
+    /// PostgreSQL an ordinary transaction (concurrent writers are fine there).
+    pub(crate) async fn write<T>(
+        &self,
+        work: impl AsyncFnOnce(&WriteTxn<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        match &self.sqlite_writer {
+            Some(writer) => {
+                let _turn = writer.turn.lock().await;
+                let connection = &writer.connection;
+                if let Err(error) = connection.execute_unprepared("BEGIN IMMEDIATE").await {
+                    // A transaction left open by a cancelled write: end it, then start.
+                    let _ = connection.execute_unprepared("ROLLBACK").await;
+                    connection
+                        .execute_unprepared("BEGIN IMMEDIATE")
+                        .await
+                        .map_err(|_| error)?;
+                }
+                match work(&WriteTxn::Sqlite(connection)).await {
+                    Ok(value) => {
+                        connection.execute_unprepared("COMMIT").await?;
+                        Ok(value)
+                    }
+                    Err(error) => {
+                        let _ = connection.execute_unprepared("ROLLBACK").await;
+                        Err(error)
+                    }
+                }
+            }
+            None => {
+                let txn = WriteTxn::Postgres(self.db.begin().await?);
+                let value = work(&txn).await?;
+                if let WriteTxn::Postgres(txn) = txn {
+                    txn.commit().await?;
+                }
+                Ok(value)
+            }
         }
     }
 
@@ -115,6 +165,16 @@ impl Store {
     /// The raw connection, for tools such as the benchmark's seeding.
     pub fn connection(&self) -> &DatabaseConnection {
         &self.db
+    }
+
+    /// Calls `count` for every statement a write runs (tests count statements per batch).
+    pub fn on_write_statement(&mut self, count: impl Fn() + Send + Sync + 'static) {
+        let count = Arc::new(count);
+        let callback = move |_: &sea_orm::metric::Info<'_>| count();
+        match &mut self.sqlite_writer {
+            Some(writer) => writer.connection.set_metric_callback(callback),
+            None => self.db.set_metric_callback(callback),
+        }
     }
 
     /// Whether the database answers.
@@ -129,6 +189,75 @@ impl Store {
             DbBackend::Sqlite => "sqlite",
             DbBackend::Postgres => "postgres",
             DbBackend::MySql => "mysql",
+        }
+    }
+}
+
+/// Connection options for `url`: on SQLite, WAL (readers run while the writer commits),
+/// `synchronous=NORMAL` and a busy timeout on every connection; on PostgreSQL, statement
+/// and lock timeouts, so that nothing waits forever.
+fn options(url: &str, connections: u32) -> ConnectOptions {
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .max_connections(connections)
+        .connect_timeout(Duration::from_secs(10))
+        .sqlx_logging(false)
+        .map_sqlx_sqlite_opts(|opts| {
+            opts.journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(5))
+        })
+        .map_sqlx_postgres_opts(|opts| {
+            opts.options([
+                ("statement_timeout", POSTGRES_STATEMENT_TIMEOUT),
+                ("lock_timeout", POSTGRES_LOCK_TIMEOUT),
+            ])
+        });
+    options
+}
+
+/// A write transaction, whichever the database (see [`Store::write`]).
+pub(crate) enum WriteTxn<'a> {
+    /// SQLite's write connection, inside `BEGIN IMMEDIATE`.
+    Sqlite(&'a DatabaseConnection),
+    /// A PostgreSQL transaction.
+    Postgres(DatabaseTransaction),
+}
+
+#[async_trait::async_trait]
+impl ConnectionTrait for WriteTxn<'_> {
+    fn get_database_backend(&self) -> DbBackend {
+        match self {
+            WriteTxn::Sqlite(c) => c.get_database_backend(),
+            WriteTxn::Postgres(t) => t.get_database_backend(),
+        }
+    }
+
+    async fn execute(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+        match self {
+            WriteTxn::Sqlite(c) => c.execute(stmt).await,
+            WriteTxn::Postgres(t) => t.execute(stmt).await,
+        }
+    }
+
+    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        match self {
+            WriteTxn::Sqlite(c) => c.execute_unprepared(sql).await,
+            WriteTxn::Postgres(t) => t.execute_unprepared(sql).await,
+        }
+    }
+
+    async fn query_one(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        match self {
+            WriteTxn::Sqlite(c) => c.query_one(stmt).await,
+            WriteTxn::Postgres(t) => t.query_one(stmt).await,
+        }
+    }
+
+    async fn query_all(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        match self {
+            WriteTxn::Sqlite(c) => c.query_all(stmt).await,
+            WriteTxn::Postgres(t) => t.query_all(stmt).await,
         }
     }
 }

@@ -2,10 +2,10 @@
 //! workers with a lease (`FOR UPDATE SKIP LOCKED` on PostgreSQL), marked sent or failed.
 
 use mayday_protocol::Event;
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::Query;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr,
-    EntityTrait, NotSet, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, Statement,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, Statement,
 };
 
 use super::entities::{
@@ -54,7 +54,6 @@ impl Store {
         limit: u64,
         lease_ms: i64,
     ) -> Result<Vec<outbox::Model>, StoreError> {
-        let _turn = self.write_turn().await;
         let now = now_ms();
         let backend = self.db().get_database_backend();
         let sql = match backend {
@@ -82,10 +81,13 @@ impl Store {
             ],
         };
         let statement = Statement::from_sql_and_values(backend, sql, values);
-        Ok(outbox::Entity::find()
-            .from_raw_sql(statement)
-            .all(self.db())
-            .await?)
+        self.write(async |txn| {
+            Ok(outbox::Entity::find()
+                .from_raw_sql(statement)
+                .all(txn)
+                .await?)
+        })
+        .await
     }
 
     /// Marks a notification delivered.
@@ -123,15 +125,17 @@ impl Store {
         id: i64,
         change: impl FnOnce(&mut outbox::ActiveModel),
     ) -> Result<(), StoreError> {
-        let _turn = self.write_turn().await;
-        let row = outbox::Entity::find_by_id(id)
-            .one(self.db())
-            .await?
-            .ok_or_else(|| StoreError::NotFound(format!("notification {id}")))?;
-        let mut active: outbox::ActiveModel = row.into();
-        change(&mut active);
-        active.update(self.db()).await?;
-        Ok(())
+        self.write(async |txn| {
+            let row = outbox::Entity::find_by_id(id)
+                .one(txn)
+                .await?
+                .ok_or_else(|| StoreError::NotFound(format!("notification {id}")))?;
+            let mut active: outbox::ActiveModel = row.into();
+            change(&mut active);
+            active.update(txn).await?;
+            Ok(())
+        })
+        .await
     }
 
     /// Loads what a notification talks about.
@@ -175,55 +179,101 @@ impl Store {
     }
 }
 
-/// Writes the outbox rows of a `kind` notification about event row `event_row_id`: one
-/// email (when the project has recipients) and one per webhook, in the transaction of
-/// the event. Returns how many rows were written.
-pub(crate) async fn queue(
-    txn: &DatabaseTransaction,
-    project_id: i64,
-    issue_id: i64,
-    event_row_id: i64,
-    kind: NotificationKind,
-    at: i64,
-) -> Result<usize, DbErr> {
-    let has_recipients = recipient::Entity::find()
-        .filter(recipient::Column::ProjectId.eq(project_id))
-        .count(txn)
-        .await?
-        > 0;
-    let webhooks = webhook::Entity::find()
-        .filter(webhook::Column::ProjectId.eq(project_id))
+/// A notification to queue: `kind`, about `issue_id`, triggered by event row
+/// `event_row_id`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Notice {
+    pub(crate) project_id: i64,
+    pub(crate) issue_id: i64,
+    pub(crate) event_row_id: i64,
+    pub(crate) kind: NotificationKind,
+    pub(crate) at: i64,
+}
+
+/// Writes the outbox rows of `notices`: per notice, one email (when its project has
+/// recipients) and one per webhook, in the transaction of the events that caused them
+/// (a handful of statements however many notices). Returns the rows written per notice.
+pub(crate) async fn queue<'n>(
+    txn: &impl ConnectionTrait,
+    notices: impl IntoIterator<Item = &'n Notice>,
+) -> Result<Vec<usize>, DbErr> {
+    let notices: Vec<&Notice> = notices.into_iter().collect();
+    if notices.is_empty() {
+        return Ok(Vec::new());
+    }
+    let projects: Vec<i64> = notices.iter().map(|n| n.project_id).collect();
+    let with_recipients: Vec<i64> = recipient::Entity::find()
+        .select_only()
+        .column(recipient::Column::ProjectId)
+        .filter(recipient::Column::ProjectId.is_in(projects.clone()))
+        .distinct()
+        .into_tuple()
         .all(txn)
         .await?;
-    let mut channels: Vec<(Channel, Option<i64>)> = Vec::new();
-    if has_recipients {
-        channels.push((Channel::Email, None));
-    }
-    channels.extend(webhooks.iter().map(|w| (Channel::Webhook, Some(w.id))));
-    for (channel, webhook_id) in &channels {
-        outbox::ActiveModel {
-            id: NotSet,
-            project_id: Set(project_id),
-            issue_id: Set(issue_id),
-            event_row_id: Set(event_row_id),
-            kind: Set(kind),
-            channel: Set(*channel),
-            webhook_id: Set(*webhook_id),
-            status: Set(DeliveryStatus::Pending),
-            attempts: Set(0),
-            next_attempt_at: Set(at),
-            claimed_until: Set(None),
-            last_error: Set(None),
-            created_at: Set(at),
-            sent_at: Set(None),
+    let webhooks: Vec<(i64, i64)> = webhook::Entity::find()
+        .select_only()
+        .column(webhook::Column::Id)
+        .column(webhook::Column::ProjectId)
+        .filter(webhook::Column::ProjectId.is_in(projects))
+        .order_by_asc(webhook::Column::Id)
+        .into_tuple()
+        .all(txn)
+        .await?;
+    let mut insert = Query::insert();
+    insert.into_table(outbox::Entity).columns([
+        outbox::Column::ProjectId,
+        outbox::Column::IssueId,
+        outbox::Column::EventRowId,
+        outbox::Column::Kind,
+        outbox::Column::Channel,
+        outbox::Column::WebhookId,
+        outbox::Column::Status,
+        outbox::Column::Attempts,
+        outbox::Column::NextAttemptAt,
+        outbox::Column::CreatedAt,
+    ]);
+    let mut written = Vec::with_capacity(notices.len());
+    for notice in &notices {
+        let mut channels: Vec<(Channel, Option<i64>)> = Vec::new();
+        if with_recipients.contains(&notice.project_id) {
+            channels.push((Channel::Email, None));
         }
-        .insert(txn)
-        .await?;
+        channels.extend(
+            webhooks
+                .iter()
+                .filter(|(_, project)| *project == notice.project_id)
+                .map(|(id, _)| (Channel::Webhook, Some(*id))),
+        );
+        for (channel, webhook_id) in &channels {
+            insert
+                .values([
+                    notice.project_id.into(),
+                    notice.issue_id.into(),
+                    notice.event_row_id.into(),
+                    notice.kind.into(),
+                    (*channel).into(),
+                    (*webhook_id).into(),
+                    DeliveryStatus::Pending.into(),
+                    0i64.into(),
+                    notice.at.into(),
+                    notice.at.into(),
+                ])
+                .map_err(|e| DbErr::Custom(e.to_string()))?;
+        }
+        written.push(channels.len());
     }
-    issue::Entity::update_many()
-        .col_expr(issue::Column::LastNotifiedAt, Expr::value(at))
-        .filter(issue::Column::Id.eq(issue_id))
-        .exec(txn)
+    if written.iter().sum::<usize>() > 0 {
+        txn.execute(txn.get_database_backend().build(&insert))
+            .await?;
+    }
+    // Quiet time for spikes starts now, whether or not anyone is told.
+    let at = notices.iter().map(|n| n.at).max().unwrap_or_default();
+    let notified = Query::update()
+        .table(issue::Entity)
+        .value(issue::Column::LastNotifiedAt, at)
+        .and_where(issue::Column::Id.is_in(notices.iter().map(|n| n.issue_id)))
+        .to_owned();
+    txn.execute(txn.get_database_backend().build(&notified))
         .await?;
-    Ok(channels.len())
+    Ok(written)
 }

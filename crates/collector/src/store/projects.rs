@@ -4,7 +4,7 @@
 use sea_orm::sea_query::Query;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, NotSet, PaginatorTrait, QueryFilter, QueryOrder,
-    Set, TransactionTrait,
+    Set,
 };
 
 use super::entities::{IssueStatus, event, issue, membership, project, project_key};
@@ -44,26 +44,27 @@ impl Store {
         if name.is_empty() {
             return Err(StoreError::NotFound("a project name".into()));
         }
-        let txn = self.db().begin().await?;
-        let project = project::ActiveModel {
-            id: NotSet,
-            name: Set(name.to_owned()),
-            rate_limit_per_minute: Set(0),
-            spike_threshold: Set(0),
-            spike_window_minutes: Set(10),
-            retention_events_per_issue: Set(0),
-            retention_days: Set(0),
-            created_at: Set(now_ms()),
-        }
-        .insert(&txn)
-        .await
-        .map_err(|e| db_conflict(e, &format!("project {name:?}")))?;
-        let key = insert_key(&txn, project.id).await?;
-        txn.commit().await?;
-        Ok(ProjectWithKeys {
-            project,
-            keys: vec![key],
+        self.write(async |txn| {
+            let project = project::ActiveModel {
+                id: NotSet,
+                name: Set(name.to_owned()),
+                rate_limit_per_minute: Set(0),
+                spike_threshold: Set(0),
+                spike_window_minutes: Set(10),
+                retention_events_per_issue: Set(0),
+                retention_days: Set(0),
+                created_at: Set(now_ms()),
+            }
+            .insert(txn)
+            .await
+            .map_err(|e| db_conflict(e, &format!("project {name:?}")))?;
+            let key = insert_key(txn, project.id).await?;
+            Ok(ProjectWithKeys {
+                project,
+                keys: vec![key],
+            })
         })
+        .await
     }
 
     /// Every project with its keys, by id.
@@ -189,8 +190,11 @@ impl Store {
 
     /// Adds a key to a project.
     pub async fn create_key(&self, project_id: i64) -> Result<(), StoreError> {
-        insert_key(self.db(), project_id).await?;
-        Ok(())
+        self.write(async |txn| {
+            insert_key(txn, project_id).await?;
+            Ok(())
+        })
+        .await
     }
 
     /// Enables or disables a key of a project.
@@ -200,15 +204,18 @@ impl Store {
         key_id: i64,
         active: bool,
     ) -> Result<(), StoreError> {
-        let key = project_key::Entity::find_by_id(key_id)
-            .filter(project_key::Column::ProjectId.eq(project_id))
-            .one(self.db())
-            .await?
-            .ok_or_else(|| StoreError::NotFound(format!("key {key_id}")))?;
-        let mut key: project_key::ActiveModel = key.into();
-        key.active = Set(active);
-        key.update(self.db()).await?;
-        Ok(())
+        self.write(async |txn| {
+            let key = project_key::Entity::find_by_id(key_id)
+                .filter(project_key::Column::ProjectId.eq(project_id))
+                .one(txn)
+                .await?
+                .ok_or_else(|| StoreError::NotFound(format!("key {key_id}")))?;
+            let mut key: project_key::ActiveModel = key.into();
+            key.active = Set(active);
+            key.update(txn).await?;
+            Ok(())
+        })
+        .await
     }
 
     /// Sets a project's events-per-minute limit per key (0: the collector's default).
@@ -253,14 +260,17 @@ impl Store {
         project_id: i64,
         change: impl FnOnce(&mut project::ActiveModel),
     ) -> Result<(), StoreError> {
-        let project = self
-            .project(project_id)
-            .await?
-            .ok_or_else(|| StoreError::NotFound(format!("project {project_id}")))?;
-        let mut active: project::ActiveModel = project.into();
-        change(&mut active);
-        active.update(self.db()).await?;
-        Ok(())
+        self.write(async |txn| {
+            let project = project::Entity::find_by_id(project_id)
+                .one(txn)
+                .await?
+                .ok_or_else(|| StoreError::NotFound(format!("project {project_id}")))?;
+            let mut active: project::ActiveModel = project.into();
+            change(&mut active);
+            active.update(txn).await?;
+            Ok(())
+        })
+        .await
     }
 }
 

@@ -1,7 +1,7 @@
 //! Retention: old events go, per project and per issue; issue counts stay.
 
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::entities::{event, project};
 use super::{Store, StoreError, now_ms};
@@ -16,8 +16,8 @@ impl Store {
         default_age_ms: i64,
     ) -> Result<u64, StoreError> {
         let projects = project::Entity::find().all(self.db()).await?;
-        let _turn = self.write_turn().await;
         let mut deleted = 0;
+        // One write per project, so that ingest waits for one project's clean-up at most.
         for project in projects {
             let per_issue = u64::try_from(project.retention_events_per_issue)
                 .ok()
@@ -26,43 +26,57 @@ impl Store {
             let age_ms = Some(project.retention_days)
                 .filter(|d| *d > 0)
                 .map_or(default_age_ms, |d| d.saturating_mul(86_400_000));
-            deleted += event::Entity::delete_many()
-                .filter(event::Column::ProjectId.eq(project.id))
-                .filter(event::Column::ReceivedAt.lt(now_ms() - age_ms))
-                .exec(self.db())
-                .await?
-                .rows_affected;
-            let crowded: Vec<i64> = event::Entity::find()
-                .select_only()
-                .column(event::Column::IssueId)
-                .filter(event::Column::ProjectId.eq(project.id))
-                .group_by(event::Column::IssueId)
-                .having(Expr::expr(Expr::col(event::Column::Id).count()).gt(per_issue))
-                .into_tuple()
-                .all(self.db())
+            deleted += self
+                .write(async |txn| prune(txn, project.id, per_issue, age_ms).await)
                 .await?;
-            for issue_id in crowded {
-                // The id of the oldest event to keep; everything older goes.
-                let keep_from: Option<i64> = event::Entity::find()
-                    .select_only()
-                    .column(event::Column::Id)
-                    .filter(event::Column::IssueId.eq(issue_id))
-                    .order_by_desc(event::Column::Id)
-                    .offset(per_issue.saturating_sub(1))
-                    .limit(1)
-                    .into_tuple()
-                    .one(self.db())
-                    .await?;
-                if let Some(keep_from) = keep_from {
-                    deleted += event::Entity::delete_many()
-                        .filter(event::Column::IssueId.eq(issue_id))
-                        .filter(event::Column::Id.lt(keep_from))
-                        .exec(self.db())
-                        .await?
-                        .rows_affected;
-                }
-            }
         }
         Ok(deleted)
     }
+}
+
+/// Deletes project `project_id`'s events older than `age_ms`, and all but the newest
+/// `per_issue` of each issue's; returns how many went.
+async fn prune(
+    txn: &impl ConnectionTrait,
+    project_id: i64,
+    per_issue: u64,
+    age_ms: i64,
+) -> Result<u64, StoreError> {
+    let mut deleted = event::Entity::delete_many()
+        .filter(event::Column::ProjectId.eq(project_id))
+        .filter(event::Column::ReceivedAt.lt(now_ms() - age_ms))
+        .exec(txn)
+        .await?
+        .rows_affected;
+    let crowded: Vec<i64> = event::Entity::find()
+        .select_only()
+        .column(event::Column::IssueId)
+        .filter(event::Column::ProjectId.eq(project_id))
+        .group_by(event::Column::IssueId)
+        .having(Expr::expr(Expr::col(event::Column::Id).count()).gt(per_issue))
+        .into_tuple()
+        .all(txn)
+        .await?;
+    for issue_id in crowded {
+        // The id of the oldest event to keep; everything older goes.
+        let keep_from: Option<i64> = event::Entity::find()
+            .select_only()
+            .column(event::Column::Id)
+            .filter(event::Column::IssueId.eq(issue_id))
+            .order_by_desc(event::Column::Id)
+            .offset(per_issue.saturating_sub(1))
+            .limit(1)
+            .into_tuple()
+            .one(txn)
+            .await?;
+        if let Some(keep_from) = keep_from {
+            deleted += event::Entity::delete_many()
+                .filter(event::Column::IssueId.eq(issue_id))
+                .filter(event::Column::Id.lt(keep_from))
+                .exec(txn)
+                .await?
+                .rows_affected;
+        }
+    }
+    Ok(deleted)
 }

@@ -14,18 +14,21 @@ impl Store {
         csrf_token: &str,
         ttl_ms: i64,
     ) -> Result<(), StoreError> {
-        let now = now_ms();
-        web_session::ActiveModel {
-            id: NotSet,
-            token_hash: Set(token_hash.to_owned()),
-            account_id: Set(account_id),
-            csrf_token: Set(csrf_token.to_owned()),
-            created_at: Set(now),
-            expires_at: Set(now + ttl_ms),
-        }
-        .insert(self.db())
-        .await?;
-        Ok(())
+        self.write(async |txn| {
+            let now = now_ms();
+            web_session::ActiveModel {
+                id: NotSet,
+                token_hash: Set(token_hash.to_owned()),
+                account_id: Set(account_id),
+                csrf_token: Set(csrf_token.to_owned()),
+                created_at: Set(now),
+                expires_at: Set(now + ttl_ms),
+            }
+            .insert(txn)
+            .await?;
+            Ok(())
+        })
+        .await
     }
 
     /// The live session stored by `token_hash`, with its account.
@@ -49,10 +52,13 @@ impl Store {
 
     /// Ends the session stored by `token_hash`.
     pub async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
-        web_session::Entity::delete_many()
-            .filter(web_session::Column::TokenHash.eq(token_hash))
-            .exec(self.db())
-            .await?;
-        Ok(())
+        self.write(async |txn| {
+            web_session::Entity::delete_many()
+                .filter(web_session::Column::TokenHash.eq(token_hash))
+                .exec(txn)
+                .await?;
+            Ok(())
+        })
+        .await
     }
 }
