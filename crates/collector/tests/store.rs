@@ -407,3 +407,148 @@ async fn a_project_can_keep_fewer_events_than_the_default() {
         );
     }
 }
+
+/// A batch costs a handful of statements, the same for 10 events as for 200.
+#[tokio::test]
+async fn a_batch_is_a_handful_of_statements_whatever_its_size() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    for db in common::databases().await {
+        let mut store = Store::connect(&db.url).await.unwrap();
+        let project = store.create_project("shop").await.unwrap().project;
+        store
+            .add_recipient(project.id, "team@example.com")
+            .await
+            .unwrap();
+        let statements = Arc::new(AtomicUsize::new(0));
+        let counter = statements.clone();
+        store.on_write_statement(move || {
+            counter.fetch_add(1, Ordering::Relaxed);
+        });
+        let now = now_ms();
+        let mut per_batch = Vec::new();
+        for (round, size) in [(0, 10usize), (1, 200)] {
+            // New issues (a notification each), known issues, users, a duplicate.
+            let mut batch: Vec<NewEvent> = (0..size)
+                .map(|i| {
+                    let user = (i % 7).to_string();
+                    new_event(
+                        project.id,
+                        &format!("f{}-{}", round, i % 5),
+                        Some(&user),
+                        now + i as i64,
+                        "shop@1.0.0",
+                    )
+                })
+                .collect();
+            batch.push(batch[0].clone());
+            statements.store(0, Ordering::Relaxed);
+            let stored: Vec<_> = store
+                .ingest_batch(&batch, &Policy)
+                .await
+                .into_iter()
+                .map(Result::unwrap)
+                .collect();
+            per_batch.push(statements.load(Ordering::Relaxed));
+            assert_eq!(
+                stored.iter().filter(|s| s.new_issue).count(),
+                5,
+                "{}",
+                db.kind
+            );
+            assert!(stored.last().unwrap().duplicate);
+            assert_eq!(stored.iter().filter(|s| s.notifications > 0).count(), 5);
+        }
+        assert_eq!(
+            per_batch[0], per_batch[1],
+            "{}: 10 and 200 events cost the same statements",
+            db.kind
+        );
+        assert!(
+            per_batch[1] <= 14,
+            "{}: {} statements for a batch",
+            db.kind,
+            per_batch[1]
+        );
+    }
+}
+
+/// Two stores on one database (two collectors) writing the same issues at once: every
+/// count exact, every event stored once, each new issue created once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_writers_keep_exact_counts() {
+    for db in common::databases().await {
+        let first = Store::connect(&db.url).await.unwrap();
+        let second = Store::connect(&db.url).await.unwrap();
+        let project = first.create_project("shop").await.unwrap().project;
+        let now = now_ms();
+        let mut tasks = Vec::new();
+        for (writer, store) in [first.clone(), second.clone()].into_iter().enumerate() {
+            tasks.push(tokio::spawn(async move {
+                let mut new_issues = 0;
+                for round in 0..20 {
+                    // Both writers send the same fingerprints, and a share of the same
+                    // event ids (an SDK retrying against the other collector).
+                    let batch: Vec<NewEvent> = (0..25)
+                        .map(|i| {
+                            let mut event = new_event(
+                                project.id,
+                                &format!("f{}", i % 6),
+                                Some(&(i % 4).to_string()),
+                                now + round * 100 + i,
+                                "shop@1.0.0",
+                            );
+                            if i % 5 == 0 {
+                                event.event_id = format!("{:032x}", round * 1000 + i);
+                            } else {
+                                event.event_id = format!(
+                                    "{:032x}",
+                                    1 << 40 | (writer as i64) << 32 | round << 8 | i
+                                );
+                            }
+                            event
+                        })
+                        .collect();
+                    for result in store.ingest_batch(&batch, &Policy).await {
+                        if result.expect("no error under contention").new_issue {
+                            new_issues += 1;
+                        }
+                    }
+                }
+                new_issues
+            }));
+        }
+        let mut new_issues = 0;
+        for task in tasks {
+            new_issues += task.await.unwrap();
+        }
+        let issues = first
+            .list_issues(
+                project.id,
+                &IssueFilter {
+                    limit: 100,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(issues.len(), 6, "{}", db.kind);
+        assert_eq!(new_issues, 6, "{}: each issue created once", db.kind);
+        let counted: i64 = issues.iter().map(|i| i.event_count).sum();
+        let mut stored = 0;
+        for issue in &issues {
+            let events = first.stored_event_count(issue.id).await.unwrap();
+            assert_eq!(
+                issue.event_count as u64, events,
+                "{}: {}",
+                db.kind, issue.title
+            );
+            stored += events;
+            let users = first.issue_users(issue.id).await.unwrap();
+            assert_eq!(issue.user_count as usize, users.len());
+        }
+        // 2 writers x 20 rounds x 25 events, of which the shared ids count once.
+        assert_eq!(stored, 2 * 20 * 25 - 20 * 5, "{}", db.kind);
+        assert_eq!(counted as u64, stored);
+    }
+}
