@@ -223,11 +223,11 @@ async fn write_batch(
         let key = (event.project_id, event.event_id.as_str());
         if let Some(issue_id) = known.get(&(event.project_id, event.event_id.clone())) {
             stored[index] = Stored::duplicate(*issue_id);
-        } else if first_of.contains_key(&key) {
-            stored[index].duplicate = true; // Its issue is filled in below.
-        } else {
-            first_of.insert(key, index);
+        } else if let std::collections::hash_map::Entry::Vacant(slot) = first_of.entry(key) {
+            slot.insert(index);
             fresh.push(index);
+        } else {
+            stored[index].duplicate = true; // Its issue is filled in below.
         }
     }
 
