@@ -39,6 +39,16 @@ pub struct Config {
 
     /// Events per minute accepted per DSN key, unless the project sets its own; 0 means
     /// no limit.
+    /// Bytes of request bodies held at once, across all requests; past it ingest answers
+    /// 503 with `Retry-After` before reading more.
+    #[arg(
+        long,
+        env = "MAYDAY_MAX_BYTES_IN_FLIGHT",
+        default_value_t = 64 << 20,
+        global = true
+    )]
+    pub max_bytes_in_flight: usize,
+
     #[arg(long, env = "MAYDAY_RATE_LIMIT", default_value_t = 6000, global = true)]
     pub rate_limit: u64,
 
@@ -133,6 +143,7 @@ impl Config {
             ("MAYDAY_MAX_EVENT_BYTES", self.max_event_bytes),
             ("MAYDAY_MAX_ENVELOPE_BYTES", self.max_envelope_bytes),
             ("MAYDAY_BATCH_MAX", self.batch_max),
+            ("MAYDAY_MAX_BYTES_IN_FLIGHT", self.max_bytes_in_flight),
             (
                 "MAYDAY_RETENTION_EVENTS_PER_ISSUE",
                 self.retention_events_per_issue as usize,

@@ -52,6 +52,10 @@ pub struct AppInner {
     pub notify_wake: Arc<tokio::sync::Notify>,
     /// Slows down repeated failed sign-ins.
     pub sign_in_throttle: web::session::SignInThrottle,
+    /// Bytes of request bodies held at once.
+    pub in_flight: Arc<ingest::body::InFlight>,
+    /// Bodies being decompressed at once.
+    pub decoders: Arc<tokio::sync::Semaphore>,
 }
 
 /// Shared state of the HTTP server.
@@ -72,13 +76,17 @@ impl AppInner {
             notify_wake.clone(),
         );
         Ok(Arc::new(AppInner {
-            config,
             store,
             writer,
             limiter: RateLimiter::default(),
             metrics,
             notify_wake,
             sign_in_throttle: web::session::SignInThrottle::default(),
+            in_flight: ingest::body::InFlight::new(config.max_bytes_in_flight),
+            decoders: Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, usize::from),
+            )),
+            config,
         }))
     }
 }

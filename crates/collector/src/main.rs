@@ -53,15 +53,51 @@ async fn serve(config: Config, store: Store) -> anyhow::Result<()> {
     eprintln!("  health:  {base}/healthz");
     eprintln!("  metrics: {base}/metrics");
     eprintln!("  API:     {base}/api/v1/projects (Authorization: Bearer <token>)");
-    axum::serve(
+    let (stopping, mut stop) = tokio::sync::watch::channel(false);
+    let server = axum::serve(
         listener,
         router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
-    .with_graceful_shutdown(async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
-    .await?;
+    .with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        eprintln!("stopping: no new connections; finishing the requests in flight");
+        let _ = stopping.send(true);
+    });
+    // Requests in flight are answered, and an ingest request only once its batch has
+    // committed, so when the server returns nothing accepted is left unwritten.
+    tokio::select! {
+        served = server => served?,
+        () = async {
+            let _ = stop.wait_for(|stopping| *stopping).await;
+            tokio::time::sleep(DRAIN_DEADLINE).await;
+        } => eprintln!("stopping: requests still open after {DRAIN_DEADLINE:?}; leaving them"),
+    }
     Ok(())
+}
+
+/// How long a stopping collector waits for the requests in flight.
+const DRAIN_DEADLINE: Duration = Duration::from_secs(10);
+
+/// Ctrl-C, or SIGTERM (what service managers and container runtimes send).
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
 }
 
 /// On first start: a `default` project whose DSN is printed, and how to create the

@@ -453,3 +453,180 @@ async fn concurrent_requests_share_batches_and_all_commit() {
         );
     }
 }
+
+/// A body that sends `first` and then never ends: only an answer that does not wait for
+/// the rest of the body can come back.
+fn endless_body(first: Vec<u8>) -> reqwest::Body {
+    use futures_util::StreamExt as _;
+    let stream = futures_util::stream::once(async move { Ok::<_, std::io::Error>(first) })
+        .chain(futures_util::stream::pending());
+    reqwest::Body::wrap_stream(stream)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_without_a_valid_key_are_refused_before_their_body_is_read() {
+    let db = common::sqlite();
+    let server = TestServer::start(&db, &[]).await;
+    let client = reqwest::Client::new();
+    let bogus = "Sentry sentry_version=7, sentry_key=0123456789abcdef0123456789abcdef";
+    let cases: Vec<(&str, Vec<(&str, String)>, Vec<u8>, StatusCode)> = vec![
+        // A key in the header: checked before the body.
+        (
+            "header key",
+            vec![("x-sentry-auth", bogus.to_owned())],
+            vec![b'x'; 4096],
+            StatusCode::FORBIDDEN,
+        ),
+        // Only the envelope header names a key: the first line is all that is read.
+        (
+            "envelope dsn",
+            Vec::new(),
+            b"{\"dsn\":\"http://0123456789abcdef0123456789abcdef@localhost/1\"}\n{\"type\":\"event\"}\n"
+                .to_vec(),
+            StatusCode::FORBIDDEN,
+        ),
+        // No key anywhere, and a first line longer than any header.
+        (
+            "no key",
+            Vec::new(),
+            vec![b'x'; 64 << 10],
+            StatusCode::PAYLOAD_TOO_LARGE,
+        ),
+    ];
+    for (name, headers, first, expected) in cases {
+        let mut request = client.post(server.envelope_url()).body(endless_body(first));
+        for (header, value) in &headers {
+            request = request.header(*header, value);
+        }
+        let response = tokio::time::timeout(Duration::from_secs(10), request.send())
+            .await
+            .unwrap_or_else(|_| panic!("{name}: answered without reading the whole body"))
+            .expect("an answer");
+        assert_eq!(response.status(), expected, "{name}");
+        assert_eq!(server.state.in_flight.used(), 0, "{name}: nothing held");
+    }
+}
+
+#[tokio::test]
+async fn encodings_are_limited_to_two_layers_and_bytes_in_flight_are_capped() {
+    let db = common::sqlite();
+    let gzip = |data: &[u8]| {
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        encoder.write_all(data).unwrap();
+        encoder.finish().unwrap()
+    };
+    let server = TestServer::start(&db, &["--max-bytes-in-flight", "2000"]).await;
+    let event = envelope(&panic_event("shop::a", None));
+    let twice = gzip(&gzip(&event));
+    let (status, body, _) = post(
+        &server,
+        twice,
+        &[
+            ("x-sentry-auth", server.auth()),
+            ("content-encoding", "gzip, gzip".into()),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "two layers are fine: {body}");
+    let thrice = gzip(&gzip(&gzip(&event)));
+    let (status, body, _) = post(
+        &server,
+        thrice,
+        &[
+            ("x-sentry-auth", server.auth()),
+            ("content-encoding", "gzip, gzip, gzip".into()),
+        ],
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(
+        body["detail"].as_str().unwrap().contains("layers"),
+        "{body}"
+    );
+    let (status, body, _) = post(
+        &server,
+        event.clone(),
+        &[
+            ("x-sentry-auth", server.auth()),
+            ("content-encoding", "lzma".into()),
+        ],
+    )
+    .await;
+    assert_eq!(status, 415, "{body}");
+    // A body larger than the bytes all requests may hold: 503 with Retry-After.
+    let mut big = panic_event("shop::a", None);
+    big["extra"] = json!({"padding": "x".repeat(4000)});
+    let (status, body, headers) =
+        post(&server, envelope(&big), &[("x-sentry-auth", server.auth())]).await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(headers["retry-after"], "1");
+    assert_eq!(server.state.in_flight.used(), 0);
+}
+
+#[tokio::test]
+async fn hostile_values_are_stored_safely() {
+    for db in common::databases().await {
+        let server = TestServer::start(&db, &[]).await;
+        let mut event = panic_event("shop::a", Some("n\u{0}ul"));
+        event["message"] = json!("nul \u{0} in the message");
+        event["release"] = json!("shop@1.0\u{0}");
+        event["environment"] = json!("prod\u{0}");
+        event["user"]["name"] = json!("Ja\u{0}ne");
+        event["exception"]["values"][0]["value"] = json!("boom \u{0}");
+        // A clock in the year 3000.
+        event["timestamp"] = json!(32_503_680_000.0);
+        let (status, body, _) = post(
+            &server,
+            envelope(&event),
+            &[("x-sentry-auth", server.auth())],
+        )
+        .await;
+        assert_eq!(status, 200, "{}: {body}", db.kind);
+        let issue = server.state.store.issue(1).await.unwrap().unwrap();
+        assert_eq!(
+            issue.last_release.as_deref(),
+            Some("shop@1.0"),
+            "{}",
+            db.kind
+        );
+        assert!(!issue.title.contains('\u{0}'));
+        let now = mayday_collector::store::now_ms();
+        assert!(
+            issue.last_seen <= now + 61_000,
+            "{}: last seen not pinned in the future",
+            db.kind
+        );
+        // The payload keeps what was sent.
+        let events = server
+            .state
+            .store
+            .issue_events(issue.id, 0, 1)
+            .await
+            .unwrap();
+        assert_eq!(
+            events[0].event.release.as_deref(),
+            Some("shop@1.0\u{0}"),
+            "{}",
+            db.kind
+        );
+        // Ids and cursors past i64::MAX are 400, as JSON.
+        let token = server.token("admin@example.com", true).await;
+        for path in [
+            "/api/v1/issues/99999999999999999999".to_owned(),
+            format!(
+                "/api/v1/projects/{}/issues?cursor=9223372036854775808",
+                server.project_id
+            ),
+        ] {
+            let response = reqwest::Client::new()
+                .get(format!("{}{path}", server.base))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 400, "{path}");
+            let body: Value = response.json().await.unwrap();
+            assert!(body["detail"].is_string(), "{path}: {body}");
+        }
+    }
+}

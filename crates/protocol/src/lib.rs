@@ -32,5 +32,5 @@ mod lenient;
 
 pub use auth::{AuthError, SentryAuth};
 pub use dsn::{Dsn, DsnError};
-pub use envelope::{Envelope, EnvelopeError, Item, ItemType};
+pub use envelope::{Envelope, EnvelopeError, EnvelopeHeader, Item, ItemType};
 pub use event::*;

@@ -2,7 +2,7 @@
 //! bodies whose problems answer 400 in the API's own error shape.
 
 use axum::Json;
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
@@ -68,6 +68,28 @@ where
                     ),
                 ))
             }
+        }
+    }
+}
+
+/// Path parameters: one that does not parse (an id past `i64::MAX`, say) answers 400
+/// `{"detail": "..."}`.
+pub struct ApiPath<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for ApiPath<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned + Send,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(value)) => Ok(ApiPath(value)),
+            Err(rejection) => Err(ApiError::bad_request(format!(
+                "the path was not understood: {}",
+                rejection.body_text()
+            ))),
         }
     }
 }

@@ -7,7 +7,7 @@
 mod extract;
 pub mod views;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
@@ -17,7 +17,7 @@ use crate::issues::{self, ListQuery};
 use crate::notify::webhook;
 use crate::store::{IssueStatus, random_hex};
 use crate::{AppState, access, accounts};
-pub use extract::{ApiAccount, AppJson};
+pub use extract::{ApiAccount, ApiPath, AppJson};
 use views::{
     EventJson, EventsJson, IssueJson, IssuesJson, NotificationJson, NotificationsJson, ProjectJson,
     ProjectsJson, RecipientsJson, RemovedJson, UserJson, UsersJson, WebhookJson, WebhooksJson,
@@ -78,7 +78,7 @@ async fn projects(
 async fn list_issues(
     State(state): State<AppState>,
     ApiAccount(account): ApiAccount,
-    Path(project_id): Path<i64>,
+    ApiPath(project_id): ApiPath<i64>,
     Query(query): Query<ListQuery>,
 ) -> Result<Json<IssuesJson>, ApiError> {
     access::visible_project(&state.store, &account, project_id).await?;
@@ -94,7 +94,7 @@ async fn list_issues(
 async fn issue_detail(
     State(state): State<AppState>,
     ApiAccount(account): ApiAccount,
-    Path(issue_id): Path<i64>,
+    ApiPath(issue_id): ApiPath<i64>,
 ) -> Result<Json<IssueJson>, ApiError> {
     let (_, issue) = access::visible_issue(&state.store, &account, issue_id).await?;
     Ok(Json(issue.into()))
@@ -108,7 +108,7 @@ struct StatusChange {
 async fn update_issue(
     State(state): State<AppState>,
     ApiAccount(account): ApiAccount,
-    Path(issue_id): Path<i64>,
+    ApiPath(issue_id): ApiPath<i64>,
     AppJson(change): AppJson<StatusChange>,
 ) -> Result<Json<IssueJson>, ApiError> {
     access::visible_issue(&state.store, &account, issue_id).await?;
@@ -127,7 +127,7 @@ struct EventsQuery {
 async fn issue_events(
     State(state): State<AppState>,
     ApiAccount(account): ApiAccount,
-    Path(issue_id): Path<i64>,
+    ApiPath(issue_id): ApiPath<i64>,
     Query(query): Query<EventsQuery>,
 ) -> Result<Json<EventsJson>, ApiError> {
     access::visible_issue(&state.store, &account, issue_id).await?;
@@ -149,7 +149,7 @@ async fn issue_events(
 async fn issue_users(
     State(state): State<AppState>,
     ApiAccount(account): ApiAccount,
-    Path(issue_id): Path<i64>,
+    ApiPath(issue_id): ApiPath<i64>,
 ) -> Result<Json<UsersJson>, ApiError> {
     access::visible_issue(&state.store, &account, issue_id).await?;
     let users = state.store.issue_users(issue_id).await?;
@@ -172,7 +172,7 @@ async fn recipients(state: &AppState, project_id: i64) -> Result<Json<Recipients
 async fn list_recipients(
     State(state): State<AppState>,
     ApiAccount(account): ApiAccount,
-    Path(project_id): Path<i64>,
+    ApiPath(project_id): ApiPath<i64>,
 ) -> Result<Json<RecipientsJson>, ApiError> {
     access::visible_project(&state.store, &account, project_id).await?;
     recipients(&state, project_id).await
@@ -181,7 +181,7 @@ async fn list_recipients(
 async fn add_recipient(
     State(state): State<AppState>,
     ApiAccount(account): ApiAccount,
-    Path(project_id): Path<i64>,
+    ApiPath(project_id): ApiPath<i64>,
     AppJson(body): AppJson<RecipientBody>,
 ) -> Result<Json<RecipientsJson>, ApiError> {
     access::visible_project(&state.store, &account, project_id).await?;
@@ -193,7 +193,7 @@ async fn add_recipient(
 async fn remove_recipient(
     State(state): State<AppState>,
     ApiAccount(account): ApiAccount,
-    Path(project_id): Path<i64>,
+    ApiPath(project_id): ApiPath<i64>,
     AppJson(body): AppJson<RecipientBody>,
 ) -> Result<Json<RecipientsJson>, ApiError> {
     access::visible_project(&state.store, &account, project_id).await?;
@@ -219,7 +219,7 @@ struct WebhookBody {
 async fn list_webhooks(
     State(state): State<AppState>,
     ApiAccount(account): ApiAccount,
-    Path(project_id): Path<i64>,
+    ApiPath(project_id): ApiPath<i64>,
 ) -> Result<Json<WebhooksJson>, ApiError> {
     access::visible_project(&state.store, &account, project_id).await?;
     let hooks = state.store.webhooks(project_id).await?;
@@ -231,7 +231,7 @@ async fn list_webhooks(
 async fn add_webhook(
     State(state): State<AppState>,
     ApiAccount(account): ApiAccount,
-    Path(project_id): Path<i64>,
+    ApiPath(project_id): ApiPath<i64>,
     AppJson(body): AppJson<WebhookBody>,
 ) -> Result<Json<WebhookJson>, ApiError> {
     access::visible_project(&state.store, &account, project_id).await?;
@@ -252,7 +252,7 @@ async fn add_webhook(
 async fn remove_webhook(
     State(state): State<AppState>,
     ApiAccount(account): ApiAccount,
-    Path((project_id, webhook_id)): Path<(i64, i64)>,
+    ApiPath((project_id, webhook_id)): ApiPath<(i64, i64)>,
 ) -> Result<Json<RemovedJson>, ApiError> {
     access::visible_project(&state.store, &account, project_id).await?;
     if !state.store.remove_webhook(project_id, webhook_id).await? {
@@ -268,7 +268,7 @@ async fn remove_webhook(
 async fn notifications(
     State(state): State<AppState>,
     ApiAccount(account): ApiAccount,
-    Path(project_id): Path<i64>,
+    ApiPath(project_id): ApiPath<i64>,
 ) -> Result<Json<NotificationsJson>, ApiError> {
     access::visible_project(&state.store, &account, project_id).await?;
     let rows = state.store.notifications(project_id, 100).await?;

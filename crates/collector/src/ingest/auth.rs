@@ -8,15 +8,14 @@ use crate::AppState;
 use crate::error::ApiError;
 use crate::store::KeyInfo;
 
+/// Checks `public_key` (from [`request_key`] or [`envelope_key`]) against the store and
+/// the project in the URL.
 pub(super) async fn authenticate(
     state: &AppState,
     project_id: i64,
-    headers: &HeaderMap,
-    query: Option<&str>,
-    envelope_dsn: Option<&str>,
+    public_key: Result<String, ApiError>,
 ) -> Result<KeyInfo, ApiError> {
-    let public_key = public_key(headers, query, envelope_dsn, project_id)
-        .inspect_err(|_| state.metrics.reject("auth"))?;
+    let public_key = public_key.inspect_err(|_| state.metrics.reject("auth"))?;
     let found = state
         .store
         .find_key(&public_key)
@@ -40,12 +39,13 @@ pub(super) async fn authenticate(
     Ok(info)
 }
 
-fn public_key(
+/// The key the request names outside its body: `X-Sentry-Auth` (or a `Sentry`
+/// `Authorization` header), else a `sentry_key` query parameter; `None` when neither
+/// does.
+pub(super) fn request_key(
     headers: &HeaderMap,
     query: Option<&str>,
-    envelope_dsn: Option<&str>,
-    project_id: i64,
-) -> Result<String, ApiError> {
+) -> Option<Result<String, ApiError>> {
     for name in ["x-sentry-auth", "authorization"] {
         if let Some(value) = headers.get(name).and_then(|v| v.to_str().ok()) {
             if name == "authorization"
@@ -56,27 +56,38 @@ fn public_key(
             {
                 continue;
             }
-            return SentryAuth::parse(value)
-                .map(|auth| auth.key)
-                .map_err(|e| ApiError::unauthorized(format!("{name} header: {e}")));
+            return Some(
+                SentryAuth::parse(value)
+                    .map(|auth| auth.key)
+                    .map_err(|e| ApiError::unauthorized(format!("{name} header: {e}"))),
+            );
         }
     }
-    if let Some(auth) = query.and_then(SentryAuth::from_query) {
-        return Ok(auth.key);
+    query
+        .and_then(SentryAuth::from_query)
+        .map(|auth| Ok(auth.key))
+}
+
+/// The key the envelope's header names in its `dsn`, which must be for `project_id`.
+pub(super) fn envelope_key(dsn: Option<&str>, project_id: i64) -> Result<String, ApiError> {
+    let Some(dsn) = dsn else {
+        return Err(no_credentials());
+    };
+    let dsn: Dsn = dsn
+        .parse()
+        .map_err(|e| ApiError::unauthorized(format!("envelope dsn: {e}")))?;
+    if dsn.project_id() != project_id.to_string() {
+        return Err(ApiError::forbidden(format!(
+            "envelope dsn is for project {}, not {project_id}",
+            dsn.project_id()
+        )));
     }
-    if let Some(dsn) = envelope_dsn {
-        let dsn: Dsn = dsn
-            .parse()
-            .map_err(|e| ApiError::unauthorized(format!("envelope dsn: {e}")))?;
-        if dsn.project_id() != project_id.to_string() {
-            return Err(ApiError::forbidden(format!(
-                "envelope dsn is for project {}, not {project_id}",
-                dsn.project_id()
-            )));
-        }
-        return Ok(dsn.public_key().to_owned());
-    }
-    Err(ApiError::unauthorized(
+    Ok(dsn.public_key().to_owned())
+}
+
+/// The answer to a request that names no key anywhere.
+pub(super) fn no_credentials() -> ApiError {
+    ApiError::unauthorized(
         "no credentials: send X-Sentry-Auth, a sentry_key query parameter, or a dsn in the envelope header",
-    ))
+    )
 }

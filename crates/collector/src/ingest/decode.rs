@@ -3,7 +3,7 @@
 //! Decoders read at most `limit + 1` bytes of output, so a decompression bomb costs at
 //! most `limit` bytes of memory and stops as soon as it passes the limit.
 
-use std::io::Read;
+use std::io::{Read, Write};
 
 /// Why a body could not be decoded.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -11,6 +11,9 @@ pub enum DecodeError {
     /// An encoding other than gzip, x-gzip, deflate, br, zstd or identity.
     #[error("unsupported Content-Encoding {0:?} (use gzip, deflate, br, zstd or identity)")]
     Unsupported(String),
+    /// More layers of encoding than allowed.
+    #[error("{0} Content-Encoding layers; at most {MAX_LAYERS} are accepted")]
+    TooManyLayers(usize),
     /// More than `limit` bytes after decompression.
     #[error("body is larger than {limit} bytes after decompression")]
     TooLarge {
@@ -27,19 +30,42 @@ pub enum DecodeError {
     },
 }
 
-/// Decodes `body` as sent with `Content-Encoding: encoding` (a comma-separated list,
-/// applied in order), returning at most `limit` bytes.
-pub fn decode_body(
-    encoding: Option<&str>,
-    body: &[u8],
-    limit: usize,
-) -> Result<Vec<u8>, DecodeError> {
+/// Most `Content-Encoding` layers undone: each layer multiplies what a small body can
+/// cost, and no SDK applies more than one.
+pub const MAX_LAYERS: usize = 2;
+
+/// The codings of a `Content-Encoding` header, in the order they were applied (identity
+/// left out): at most [`MAX_LAYERS`], each one this collector knows.
+pub fn parse_codings(encoding: Option<&str>) -> Result<Vec<String>, DecodeError> {
     let codings: Vec<String> = encoding
         .unwrap_or("")
         .split(',')
         .map(|c| c.trim().to_ascii_lowercase())
         .filter(|c| !c.is_empty() && c != "identity")
         .collect();
+    if codings.len() > MAX_LAYERS {
+        return Err(DecodeError::TooManyLayers(codings.len()));
+    }
+    if let Some(unknown) = codings
+        .iter()
+        .find(|c| !matches!(c.as_str(), "gzip" | "x-gzip" | "deflate" | "br" | "zstd"))
+    {
+        return Err(DecodeError::Unsupported(unknown.clone()));
+    }
+    Ok(codings)
+}
+
+/// Decodes `body` sent with `Content-Encoding: encoding`, to at most `limit` bytes.
+pub fn decode_body(
+    encoding: Option<&str>,
+    body: &[u8],
+    limit: usize,
+) -> Result<Vec<u8>, DecodeError> {
+    decode_with(&parse_codings(encoding)?, body, limit)
+}
+
+/// Undoes `codings` (from [`parse_codings`]), last applied first.
+pub fn decode_with(codings: &[String], body: &[u8], limit: usize) -> Result<Vec<u8>, DecodeError> {
     if codings.is_empty() {
         if body.len() > limit {
             return Err(DecodeError::TooLarge { limit });
@@ -47,11 +73,35 @@ pub fn decode_body(
         return Ok(body.to_vec());
     }
     let mut data = body.to_vec();
-    // Encodings are listed in the order they were applied; undo them last to first.
     for coding in codings.iter().rev() {
         data = decode_one(coding, &data, limit)?;
     }
     Ok(data)
+}
+
+/// A writer that undoes `codings` as data is written to it, and writes the result to
+/// `sink`: for reading the start of a body before all of it has arrived.
+pub fn streaming(
+    codings: &[String],
+    sink: impl Write + Send + 'static,
+) -> Result<Box<dyn Write + Send>, DecodeError> {
+    let mut writer: Box<dyn Write + Send> = Box::new(sink);
+    // The first coding applied is undone last: it sits innermost.
+    for coding in codings {
+        writer = match coding.as_str() {
+            "gzip" | "x-gzip" => Box::new(flate2::write::GzDecoder::new(writer)),
+            "deflate" => Box::new(flate2::write::ZlibDecoder::new(writer)),
+            "br" => Box::new(brotli::DecompressorWriter::new(writer, 4096)),
+            "zstd" => Box::new(zstd::stream::write::Decoder::new(writer).map_err(|e| {
+                DecodeError::Corrupt {
+                    encoding: coding.clone(),
+                    reason: e.to_string(),
+                }
+            })?),
+            other => return Err(DecodeError::Unsupported(other.to_owned())),
+        };
+    }
+    Ok(writer)
 }
 
 fn decode_one(coding: &str, data: &[u8], limit: usize) -> Result<Vec<u8>, DecodeError> {

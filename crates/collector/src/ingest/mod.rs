@@ -1,31 +1,35 @@
 //! Ingest: Sentry's `/envelope/` and `/store/` endpoints.
 //!
-//! A request is authenticated by its key, decoded within size limits, parsed, checked
-//! against the key's rate limit, grouped, and handed to the group-commit writer; it is
-//! answered `200 {"id": ...}` only once its events are committed. Bad input gets a 4xx
-//! with a JSON body naming the problem, never a 5xx.
+//! A request is authenticated by its key before its body is read (from the header or the
+//! query string; from the envelope's first line when only that names it), its body read
+//! within the budgets of [`body`], decoded, parsed, checked against the key's rate limit,
+//! normalized, grouped and compressed (on the request's own task), and handed to the
+//! group-commit writer; it is answered `200 {"id": ...}` only once its events are
+//! committed. Bad input gets a 4xx with a JSON body naming the problem, never a 5xx.
 
 mod auth;
+pub mod body;
+mod client_report;
 pub mod decode;
+mod prepare;
 pub mod rate_limit;
 pub mod writer;
 
 use std::time::Instant;
 
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
-use mayday_protocol::{Envelope, Event, EventId, ItemType, Level, Timestamp};
+use mayday_protocol::{Envelope, Event, EventId, ItemType};
 use tower_http::cors::{Any, CorsLayer};
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::grouping;
-use crate::store::entities::project;
-use crate::store::{EventUser, KeyInfo, NewEvent, SpikeSettings, encode_payload, now_ms};
+use crate::store::{KeyInfo, now_ms};
+use decode::DecodeError;
 use rate_limit::Admission;
 
 /// The ingest routes, with CORS open for browser SDKs.
@@ -90,24 +94,86 @@ fn reject(state: &AppState, reason: &str, error: ApiError) -> ApiError {
     error
 }
 
-async fn read_body(state: &AppState, headers: &HeaderMap, body: Body) -> Result<Vec<u8>, ApiError> {
-    let limit = state.config.max_envelope_bytes;
-    let raw: Bytes = axum::body::to_bytes(body, limit).await.map_err(|_| {
-        reject(
+fn body_error(state: &AppState, error: body::BodyError) -> ApiError {
+    match error {
+        body::BodyError::TooLarge { .. }
+        | body::BodyError::Decode(DecodeError::TooLarge { .. }) => {
+            reject(state, "too_large", ApiError::too_large(error.to_string()))
+        }
+        body::BodyError::Busy => {
+            let mut busy = reject(
+                state,
+                "busy",
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, error.to_string()),
+            );
+            busy.headers
+                .push((header::RETRY_AFTER, HeaderValue::from_static("1")));
+            busy
+        }
+        body::BodyError::Decode(DecodeError::Unsupported(_)) => reject(
             state,
-            "too_large",
-            ApiError::too_large(format!("body is larger than {limit} bytes")),
-        )
-    })?;
+            "invalid",
+            ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, error.to_string()),
+        ),
+        other => reject(state, "invalid", ApiError::bad_request(other.to_string())),
+    }
+}
+
+/// A request's body: the key checked first, then the body read and decoded within the
+/// budgets. `envelope` says whether the key may be named in the envelope's header.
+async fn authenticated_body(
+    state: &AppState,
+    project_id: i64,
+    query: Option<&str>,
+    headers: &HeaderMap,
+    body: Body,
+    envelope: bool,
+) -> Result<(KeyInfo, Vec<u8>), ApiError> {
     let encoding = headers
         .get(header::CONTENT_ENCODING)
         .and_then(|v| v.to_str().ok());
-    decode::decode_body(encoding, &raw, limit).map_err(|error| match error {
-        decode::DecodeError::TooLarge { .. } => {
-            reject(state, "too_large", ApiError::too_large(error.to_string()))
+    let codings = decode::parse_codings(encoding)
+        .map_err(|error| body_error(state, body::BodyError::Decode(error)))?;
+    let limit = state.config.max_envelope_bytes;
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|length| length > limit) {
+        return Err(body_error(state, body::BodyError::TooLarge { limit }));
+    }
+    let mut reservation = state.in_flight.reservation();
+    let (key, raw) = match auth::request_key(headers, query) {
+        Some(key) => {
+            let key = auth::authenticate(state, project_id, key).await?;
+            let raw = body::read_all(body, Vec::new(), limit, &mut reservation)
+                .await
+                .map_err(|e| body_error(state, e))?;
+            (key, raw)
         }
-        other => reject(state, "invalid", ApiError::bad_request(other.to_string())),
-    })
+        None if envelope => {
+            let (prefix, line, rest) = body::read_first_line(body, &codings, &mut reservation)
+                .await
+                .map_err(|e| body_error(state, e))?;
+            let dsn = serde_json::from_slice::<mayday_protocol::EnvelopeHeader>(&line)
+                .ok()
+                .and_then(|h| h.dsn);
+            let key = auth::envelope_key(dsn.as_deref(), project_id);
+            let key = auth::authenticate(state, project_id, key).await?;
+            let raw = body::read_all(rest, prefix, limit, &mut reservation)
+                .await
+                .map_err(|e| body_error(state, e))?;
+            (key, raw)
+        }
+        None => {
+            state.metrics.reject("auth");
+            return Err(auth::no_credentials());
+        }
+    };
+    let bytes = body::decode(raw, codings, limit, &state.decoders)
+        .await
+        .map_err(|e| body_error(state, e))?;
+    Ok((key, bytes))
 }
 
 fn parse_project_id(state: &AppState, raw: &str) -> Result<i64, ApiError> {
@@ -128,17 +194,9 @@ async fn ingest_envelope(
     body: Body,
 ) -> Result<Option<EventId>, ApiError> {
     let project_id = parse_project_id(state, raw_project_id)?;
-    let bytes = read_body(state, headers, body).await?;
+    let (key, bytes) = authenticated_body(state, project_id, query, headers, body, true).await?;
     let envelope = Envelope::parse(&bytes)
         .map_err(|e| reject(state, "invalid", ApiError::bad_request(e.to_string())))?;
-    let key = auth::authenticate(
-        state,
-        project_id,
-        headers,
-        query,
-        envelope.header.dsn.as_deref(),
-    )
-    .await?;
 
     let mut events = Vec::new();
     for (index, item) in envelope.items.iter().enumerate() {
@@ -165,7 +223,7 @@ async fn ingest_envelope(
                 })?;
                 events.push(event);
             }
-            ItemType::ClientReport => count_client_report(state, &item.payload),
+            ItemType::ClientReport => client_report::count(&state.metrics, &item.payload),
             // Transactions, sessions, attachments, check-ins, logs and types we do not
             // know are accepted and not stored.
             _ => {}
@@ -183,8 +241,7 @@ async fn ingest_store(
     body: Body,
 ) -> Result<Option<EventId>, ApiError> {
     let project_id = parse_project_id(state, raw_project_id)?;
-    let bytes = read_body(state, headers, body).await?;
-    let key = auth::authenticate(state, project_id, headers, query, None).await?;
+    let (key, bytes) = authenticated_body(state, project_id, query, headers, body, false).await?;
     if bytes.len() > state.config.max_event_bytes {
         return Err(reject(
             state,
@@ -255,7 +312,7 @@ async fn store_events(
         };
         event.event_id = Some(id);
         first.get_or_insert(id);
-        pending.push(prepare(state, &key.project, event, now)?);
+        pending.push(prepare::prepare(state, &key.project, event, now)?);
     }
     for new in pending {
         state.writer.write(new).await.map_err(|error| {
@@ -269,125 +326,4 @@ async fn store_events(
         state.metrics.accepted.inc();
     }
     Ok(first)
-}
-
-/// Normalizes, groups and compresses one event.
-fn prepare(
-    state: &AppState,
-    project: &project::Model,
-    mut event: Event,
-    now: i64,
-) -> Result<NewEvent, ApiError> {
-    let project_id = project.id;
-    let spike = SpikeSettings {
-        threshold: project.spike_threshold,
-        window_ms: project.spike_window_minutes.saturating_mul(60_000),
-        quiet_ms: i64::try_from(state.config.notify_window_minutes)
-            .unwrap_or(60)
-            .saturating_mul(60_000),
-    };
-    let received = Timestamp::from_datetime(chrono::Utc::now());
-    let timestamp = event.timestamp.unwrap_or(received);
-    event.timestamp = Some(timestamp);
-    event.level = Some(event.level.unwrap_or(Level::Error));
-    event
-        .other
-        .insert("received".into(), serde_json::json!(received.0));
-    let grouping = grouping::group(&event);
-    let json = serde_json::to_vec(&event).map_err(|e| {
-        reject(
-            state,
-            "invalid",
-            ApiError::bad_request(format!("event cannot be stored: {e}")),
-        )
-    })?;
-    let payload = encode_payload(&json).map_err(|e| {
-        tracing::error!(error = %e, "compressing an event failed");
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "cannot store events right now",
-        )
-    })?;
-    let timestamp_ms = (timestamp.0 * 1000.0) as i64;
-    Ok(NewEvent {
-        project_id,
-        event_id: event.event_id.unwrap_or_default().to_string(),
-        received_at: now,
-        timestamp: if timestamp_ms > 0 { timestamp_ms } else { now },
-        level: event.level.unwrap_or(Level::Error).into(),
-        environment: event.environment.clone().map(|e| cap(&e, 256)),
-        release: event.release.clone().map(|r| cap(&r, 256)),
-        user: event_user(&event),
-        fingerprint: grouping.fingerprint,
-        title: grouping.title,
-        culprit: grouping.culprit,
-        payload,
-        spike,
-    })
-}
-
-fn cap(text: &str, max: usize) -> String {
-    text.chars().take(max).collect()
-}
-
-/// The affected user, keyed by id, else email, else username, else IP.
-fn event_user(event: &Event) -> Option<EventUser> {
-    let user = event.user.as_ref()?;
-    let clean = |v: &Option<String>| {
-        v.as_deref()
-            .map(|s| cap(s.trim(), 256))
-            .filter(|s| !s.is_empty())
-    };
-    let (id, email, username, ip) = (
-        clean(&user.id),
-        clean(&user.email),
-        clean(&user.username),
-        clean(&user.ip_address),
-    );
-    let key = id
-        .as_ref()
-        .map(|v| format!("id:{v}"))
-        .or_else(|| {
-            email
-                .as_ref()
-                .map(|v| format!("email:{}", v.to_lowercase()))
-        })
-        .or_else(|| username.as_ref().map(|v| format!("username:{v}")))
-        .or_else(|| ip.as_ref().map(|v| format!("ip:{v}")))?;
-    Some(EventUser {
-        key,
-        id,
-        email,
-        username,
-        name: clean(&user.name),
-        ip_address: ip,
-    })
-}
-
-/// Counts what an SDK says it discarded, from a `client_report` item.
-fn count_client_report(state: &AppState, payload: &[u8]) {
-    #[derive(serde::Deserialize)]
-    struct Report {
-        #[serde(default)]
-        discarded_events: Vec<Discarded>,
-    }
-    #[derive(serde::Deserialize)]
-    struct Discarded {
-        reason: String,
-        category: String,
-        quantity: u64,
-    }
-    let Ok(report) = serde_json::from_slice::<Report>(payload) else {
-        return;
-    };
-    for discarded in report.discarded_events {
-        state
-            .metrics
-            .client_discarded
-            .get_or_create(&crate::metrics::Discard {
-                reason: cap(&discarded.reason, 64),
-                category: cap(&discarded.category, 64),
-            })
-            .inc_by(discarded.quantity);
-    }
 }

@@ -114,9 +114,23 @@ impl Store {
     }
 }
 
-/// Compresses an event's JSON for storage.
+/// Compresses an event's JSON for storage (zstd level 3), with a compression context
+/// kept per thread: making one costs more than compressing a small event.
 pub fn encode_payload(json: &[u8]) -> Result<Vec<u8>, std::io::Error> {
-    zstd::stream::encode_all(json, 3)
+    thread_local! {
+        static COMPRESSOR: std::cell::RefCell<Option<zstd::bulk::Compressor<'static>>> =
+            const { std::cell::RefCell::new(None) };
+    }
+    COMPRESSOR.with(|slot| {
+        let mut slot = slot.borrow_mut();
+        if slot.is_none() {
+            *slot = Some(zstd::bulk::Compressor::new(3)?);
+        }
+        match slot.as_mut() {
+            Some(compressor) => compressor.compress(json),
+            None => zstd::stream::encode_all(json, 3),
+        }
+    })
 }
 
 /// Reads a stored payload back.
