@@ -469,7 +469,9 @@ async fn requests_without_a_valid_key_are_refused_before_their_body_is_read() {
     let server = TestServer::start(&db, &[]).await;
     let client = reqwest::Client::new();
     let bogus = "Sentry sentry_version=7, sentry_key=0123456789abcdef0123456789abcdef";
-    let cases: Vec<(&str, Vec<(&str, String)>, Vec<u8>, StatusCode)> = vec![
+    /// What is sent: a name, headers, the body's first chunk; and the answer expected.
+    type Case<'a> = (&'a str, Vec<(&'a str, String)>, Vec<u8>, StatusCode);
+    let cases: Vec<Case> = vec![
         // A key in the header: checked before the body.
         (
             "header key",
