@@ -10,7 +10,8 @@
 //! 4. one update reopening the resolved ones (regressions);
 //! 5. one multi-row insert of the events (`ON CONFLICT DO NOTHING`: an event another
 //!    collector stored meanwhile is not counted twice);
-//! 6. one multi-row upsert of the affected users, and one recount of their issues' users;
+//! 6. one multi-row upsert of the affected users, and one update of their issues' user
+//!    counts;
 //! 7. the notifications [`NotificationRule`] decides on, written to the outbox (a count of
 //!    recent events first, for spikes).
 //!
@@ -205,11 +206,14 @@ async fn write_batch(
 
     // 1. Duplicates: already stored, or earlier in this batch.
     let ids: Vec<&str> = batch.iter().map(|e| e.event_id.as_str()).collect();
+    let projects: HashSet<i64> = batch.iter().map(|e| e.project_id).collect();
     let known: HashMap<(i64, String), i64> = event::Entity::find()
         .select_only()
         .column(event::Column::ProjectId)
         .column(event::Column::EventId)
         .column(event::Column::IssueId)
+        // Both columns of the (project, event id) index, so that it is used.
+        .filter(event::Column::ProjectId.is_in(projects))
         .filter(event::Column::EventId.is_in(ids))
         .into_tuple::<(i64, String, i64)>()
         .all(txn)
@@ -608,8 +612,8 @@ async fn insert_events(
         .collect()
 }
 
-/// The affected users' upsert, and a recount of their issues' users (exact: the issues
-/// are locked by their upsert until the transaction ends).
+/// The affected users' upsert, and their issues' user counts raised by the users new to
+/// them.
 async fn upsert_users(
     txn: &impl ConnectionTrait,
     batch: &[NewEvent],
@@ -718,31 +722,46 @@ async fn upsert_users(
             ])
             .to_owned(),
     );
-    txn.execute(txn.get_database_backend().build(&insert))
+    insert.returning(Query::returning().columns([C::IssueId, C::UserKey, C::EventCount]));
+    let rows = txn
+        .query_all(txn.get_database_backend().build(&insert))
         .await?;
-    let issues: HashSet<i64> = users.keys().map(|(issue, _)| *issue).collect();
-    let recount = Query::update()
+    // A user is new to its issue when its count is this batch's alone. Exact: the issue's
+    // row is locked by its upsert, so no other writer adds users to it meanwhile.
+    let mut new_users: BTreeMap<i64, i64> = BTreeMap::new();
+    for row in rows {
+        let issue_id: i64 = row.try_get("", "issue_id")?;
+        let key: String = row.try_get("", "user_key")?;
+        let count: i64 = row.try_get("", "event_count")?;
+        if users
+            .get(&(issue_id, key.as_str()))
+            .is_some_and(|seen| seen.count == count)
+        {
+            *new_users.entry(issue_id).or_default() += 1;
+        }
+    }
+    if new_users.is_empty() {
+        return Ok(());
+    }
+    // One statement for all: `user_count + CASE WHEN id = .. THEN n .. END`.
+    let mut cases = new_users.iter();
+    let Some((first_issue, first_count)) = cases.next() else {
+        return Ok(());
+    };
+    let mut added = Expr::case(issue::Column::Id.eq(*first_issue), Expr::val(*first_count));
+    for (issue_id, count) in cases {
+        added = added.case(issue::Column::Id.eq(*issue_id), Expr::val(*count));
+    }
+    let update = Query::update()
         .table(issue::Entity)
         .value(
             issue::Column::UserCount,
-            SimpleExpr::SubQuery(
-                None,
-                Box::new(
-                    Query::select()
-                        .expr(Expr::col(affected_user::Column::Id).count())
-                        .from(affected_user::Entity)
-                        .and_where(
-                            Expr::col((affected_user::Entity, C::IssueId))
-                                .equals((issue::Entity, issue::Column::Id)),
-                        )
-                        .to_owned()
-                        .into_sub_query_statement(),
-                ),
-            ),
+            Expr::col(issue::Column::UserCount)
+                .add(Into::<SimpleExpr>::into(added.finally(Expr::val(0i64)))),
         )
-        .and_where(issue::Column::Id.is_in(issues))
+        .and_where(issue::Column::Id.is_in(new_users.keys().copied()))
         .to_owned();
-    txn.execute(txn.get_database_backend().build(&recount))
+    txn.execute(txn.get_database_backend().build(&update))
         .await?;
     Ok(())
 }

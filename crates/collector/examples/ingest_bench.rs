@@ -1,0 +1,461 @@
+//! Ingest throughput and latency, and memory under an unauthenticated flood.
+//!
+//! ```sh
+//! cargo run --release -p mayday-collector --example ingest_bench              # SQLite and a null endpoint
+//! MAYDAY_BENCH_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres \
+//!     cargo run --release -p mayday-collector --example ingest_bench          # + PostgreSQL, two collectors
+//! ```
+//!
+//! Each server runs in a process of its own (this program, started again with `serve`
+//! or `null`), so that its peak memory (`VmHWM`) is its own; the load generator runs in
+//! this process, on the same machine: one event of about 5 KiB per envelope request, as
+//! SDKs send them, from 300 distinct issues, over `MAYDAY_BENCH_CONNECTIONS` keep-alive
+//! connections (default 32) for `MAYDAY_BENCH_SECONDS` (default 10). An event counts once
+//! the collector answered 200, which it does only after the event is committed.
+//!
+//! Rows: the null endpoint (reads the body, answers 200: the ceiling of HTTP on this
+//! machine); SQLite; PostgreSQL; two collectors on one PostgreSQL; then the SQLite
+//! collector's peak memory under a flood of 1 MiB bodies with a key that does not exist.
+//! After each run, the stored events are counted against the issues' counts.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use mayday_collector::cli::Cli;
+use mayday_collector::store::Store;
+use mayday_collector::{AppInner, router};
+
+const GROUPS: usize = 300;
+
+/// Where each request's own event id goes in a body (32 hex digits).
+const ID_PLACEHOLDER: &str = "ffffffffffffffffffffffffffffffff";
+
+/// A body to send: its bytes and where its event id goes.
+struct Template {
+    bytes: Vec<u8>,
+    id_at: usize,
+}
+
+impl Template {
+    fn new(bytes: Vec<u8>) -> Template {
+        let id_at = bytes
+            .windows(ID_PLACEHOLDER.len())
+            .position(|w| w == ID_PLACEHOLDER.as_bytes())
+            .unwrap_or(0);
+        Template { bytes, id_at }
+    }
+
+    /// The body with event id `n`: every request a new event.
+    fn with_id(&self, n: u64) -> Vec<u8> {
+        let mut body = self.bytes.clone();
+        let id = format!("{n:032x}");
+        body[self.id_at..self.id_at + 32].copy_from_slice(id.as_bytes());
+        body
+    }
+}
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    let runtime = tokio::runtime::Runtime::new()?;
+    match args.get(1).map(String::as_str) {
+        Some("serve") => runtime.block_on(serve(&args[2])),
+        Some("null") => runtime.block_on(null_endpoint()),
+        _ => runtime.block_on(bench()),
+    }
+}
+
+/// Child: a collector on `database_url`; prints `ready <address> <key>`.
+async fn serve(database_url: &str) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let address = listener.local_addr()?;
+    let cli = Cli::try_parse_from([
+        "mayday-collector",
+        "--database-url",
+        database_url,
+        "--listen",
+        &address.to_string(),
+        "--rate-limit",
+        "0",
+    ])?;
+    let store = Store::connect(database_url).await?;
+    let projects = store.list_projects().await?;
+    let key = match projects.first() {
+        Some(project) => project.keys[0].public_key.clone(),
+        None => store.create_project("bench").await?.keys[0]
+            .public_key
+            .clone(),
+    };
+    let state = AppInner::new(cli.config, store)?;
+    println!("ready {address} {key}");
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Child: reads each body and answers 200, nothing else.
+async fn null_endpoint() -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    println!("ready {} none", listener.local_addr()?);
+    let app = axum::Router::new().fallback(|body: axum::body::Bytes| async move {
+        format!("{{\"id\":null,\"read\":{}}}", body.len())
+    });
+    axum::serve(listener, app).await?;
+    Ok(())
+}
+
+/// A server process and where it listens.
+struct Server {
+    child: Child,
+    address: String,
+    key: String,
+}
+
+impl Server {
+    fn start(mode: &[&str]) -> anyhow::Result<Server> {
+        let mut child = Command::new(std::env::current_exe()?)
+            .args(mode)
+            .env("MAYDAY_LOG", "error")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()?;
+        let stdout = child
+            .stdout
+            .take()
+            .ok_or_else(|| anyhow::anyhow!("stdout"))?;
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line)?;
+        let mut parts = line.split_whitespace().skip(1);
+        let address = parts.next().unwrap_or_default().to_owned();
+        let key = parts.next().unwrap_or_default().to_owned();
+        anyhow::ensure!(!address.is_empty(), "the server did not start");
+        Ok(Server {
+            child,
+            address,
+            key,
+        })
+    }
+
+    /// Peak resident memory so far, in MiB.
+    fn peak_mib(&self) -> f64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .unwrap_or_default();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+            .map_or(0.0, |kb| kb / 1024.0)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One event as an SDK would send it: about 5 KiB, in one of `GROUPS` issues.
+fn envelope(i: usize) -> Vec<u8> {
+    let group = i % GROUPS;
+    let frames: Vec<serde_json::Value> = (0..40)
+        .map(|f| {
+            serde_json::json!({
+                "function": if f == 39 { format!("shop::module{group}::handler") } else { format!("tokio::runtime::task::poll_{f}") },
+                "module": if f == 39 { format!("shop::module{group}") } else { "tokio::runtime::task".to_owned() },
+                "filename": format!("src/module{f}.rs"),
+                "lineno": 10 + f,
+                "in_app": f == 39,
+            })
+        })
+        .collect();
+    let event = serde_json::json!({
+        "event_id": ID_PLACEHOLDER,
+        "level": "error",
+        "platform": "rust",
+        "release": "shop@1.4.2",
+        "environment": "production",
+        "user": {"id": (i % 1000).to_string(), "email": format!("user{}@example.com", i % 1000)},
+        "request": {"method": "POST", "url": "https://shop.example/checkout", "headers": {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0"}},
+        "exception": {"values": [{"type": "PaymentError", "value": format!("card declined for order {i}"), "stacktrace": {"frames": frames}}]},
+        "tags": {"region": "eu-west-1", "tenant": format!("tenant-{}", i % 17)},
+    });
+    let payload = serde_json::to_vec(&event).unwrap_or_default();
+    let mut out = b"{}\n".to_vec();
+    out.extend_from_slice(
+        format!("{{\"type\":\"event\",\"length\":{}}}\n", payload.len()).as_bytes(),
+    );
+    out.extend_from_slice(&payload);
+    out.push(b'\n');
+    out
+}
+
+/// What a load run measured.
+struct Run {
+    acknowledged: usize,
+    failed: usize,
+    seconds: f64,
+    latencies: Vec<Duration>,
+}
+
+impl Run {
+    fn per_second(&self) -> f64 {
+        self.acknowledged as f64 / self.seconds
+    }
+
+    fn percentile(&self, p: f64) -> f64 {
+        if self.latencies.is_empty() {
+            return 0.0;
+        }
+        let index = ((self.latencies.len() - 1) as f64 * p).round() as usize;
+        self.latencies[index].as_secs_f64() * 1000.0
+    }
+}
+
+/// Sends events to `servers` (round robin per connection) for the configured time.
+async fn load(servers: &[&Server], bodies: &Arc<Vec<Template>>) -> Run {
+    let connections: usize = env("MAYDAY_BENCH_CONNECTIONS", 32);
+    let seconds: u64 = env("MAYDAY_BENCH_SECONDS", 10);
+    let stop = Arc::new(AtomicBool::new(false));
+    let ids = Arc::new(AtomicU64::new(1));
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(connections)
+        .build()
+        .unwrap_or_default();
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for connection in 0..connections {
+        let server = servers[connection % servers.len()];
+        let url = format!("http://{}/api/1/envelope/", server.address);
+        let auth = format!("Sentry sentry_version=7, sentry_key={}", server.key);
+        let (client, stop, bodies, ids) =
+            (client.clone(), stop.clone(), bodies.clone(), ids.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let mut failed = 0;
+            let mut i = connection;
+            while !stop.load(Ordering::Relaxed) {
+                let body = bodies[i % bodies.len()].with_id(ids.fetch_add(1, Ordering::Relaxed));
+                i += connections;
+                let sent = Instant::now();
+                let ok = match client
+                    .post(&url)
+                    .header("x-sentry-auth", &auth)
+                    .body(body)
+                    .send()
+                    .await
+                {
+                    Ok(response) => {
+                        let ok = response.status() == 200;
+                        let _ = response.bytes().await;
+                        ok
+                    }
+                    Err(_) => false,
+                };
+                if ok {
+                    latencies.push(sent.elapsed());
+                } else {
+                    failed += 1;
+                }
+            }
+            (latencies, failed)
+        }));
+    }
+    tokio::time::sleep(Duration::from_secs(seconds)).await;
+    stop.store(true, Ordering::Relaxed);
+    let mut latencies = Vec::new();
+    let mut failed = 0;
+    for task in tasks {
+        if let Ok((mut l, f)) = task.await {
+            latencies.append(&mut l);
+            failed += f;
+        }
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    latencies.sort();
+    Run {
+        acknowledged: latencies.len(),
+        failed,
+        seconds,
+        latencies,
+    }
+}
+
+fn env<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// The stored events and the sum of the issues' counts of `database_url`.
+async fn counts(database_url: &str) -> anyhow::Result<(i64, i64)> {
+    use sea_orm::{ConnectionTrait, Statement};
+    let store = Store::connect(database_url).await?;
+    let db = store.connection();
+    let one = |sql: &str| Statement::from_string(db.get_database_backend(), sql.to_owned());
+    let events: i64 = db
+        .query_one(one("SELECT COUNT(*) AS n FROM event"))
+        .await?
+        .map_or(Ok(0), |row| row.try_get("", "n"))?;
+    let counted: i64 = db
+        .query_one(one(
+            "SELECT CAST(COALESCE(SUM(event_count), 0) AS BIGINT) AS n FROM issue",
+        ))
+        .await?
+        .map_or(Ok(0), |row| row.try_get("", "n"))?;
+    Ok((events, counted))
+}
+
+fn row(name: &str, run: &Run, peak: f64, extra: &str) {
+    println!(
+        "| {name} | {:>8.0} | {:>6.1} | {:>6.1} | {:>5} | {:>6.0} | {extra} |",
+        run.per_second(),
+        run.percentile(0.5),
+        run.percentile(0.99),
+        run.failed,
+        peak,
+    );
+}
+
+async fn bench() -> anyhow::Result<()> {
+    let bodies = Arc::new(
+        (0..1024)
+            .map(|i| Template::new(envelope(i)))
+            .collect::<Vec<_>>(),
+    );
+    let size = bodies.iter().map(|t| t.bytes.len()).sum::<usize>() / bodies.len();
+    println!(
+        "events of {size} bytes, {GROUPS} issues, {} connections, {} s per row",
+        env("MAYDAY_BENCH_CONNECTIONS", 32usize),
+        env("MAYDAY_BENCH_SECONDS", 10u64)
+    );
+    println!();
+    println!("| setup | events/s | p50 ms | p99 ms | failed | peak RSS MiB | stored = counted |");
+    println!("|---|---:|---:|---:|---:|---:|---|");
+
+    let null = Server::start(&["null"])?;
+    let run = load(&[&null], &bodies).await;
+    row("null endpoint", &run, null.peak_mib(), "");
+    drop(null);
+
+    let dir = tempfile::tempdir()?;
+    let sqlite = format!("sqlite://{}/bench.db?mode=rwc", dir.path().display());
+    let collector = Server::start(&["serve", &sqlite])?;
+    let run = load(&[&collector], &bodies).await;
+    let (events, counted) = counts(&sqlite).await?;
+    row(
+        "SQLite",
+        &run,
+        collector.peak_mib(),
+        &format!("{events} = {counted}"),
+    );
+
+    // A flood of 1 MiB bodies with a key that does not exist, at the SQLite collector.
+    let flood = flood(&collector).await;
+    println!();
+    println!(
+        "unauthenticated flood: {} requests of 1 MiB in {:.0} s: {} answered 4xx, {} cut off while sending, {} accepted; SQLite collector peak RSS {:.0} MiB",
+        flood.sent,
+        flood.seconds,
+        flood.refused,
+        flood.closed,
+        flood.accepted,
+        collector.peak_mib()
+    );
+    drop(collector);
+
+    if let Ok(admin) = std::env::var("MAYDAY_BENCH_POSTGRES_URL") {
+        println!();
+        for (name, instances) in [("PostgreSQL", 1), ("two collectors, one PostgreSQL", 2)] {
+            let url = fresh_postgres(&admin).await?;
+            let servers: Vec<Server> = (0..instances)
+                .map(|_| Server::start(&["serve", &url]))
+                .collect::<Result<_, _>>()?;
+            let refs: Vec<&Server> = servers.iter().collect();
+            let run = load(&refs, &bodies).await;
+            let (events, counted) = counts(&url).await?;
+            let peak = servers.iter().map(Server::peak_mib).fold(0.0, f64::max);
+            row(name, &run, peak, &format!("{events} = {counted}"));
+        }
+    }
+    Ok(())
+}
+
+/// What a flood of unauthenticated requests got back.
+struct Flood {
+    sent: usize,
+    refused: usize,
+    closed: usize,
+    accepted: usize,
+    seconds: f64,
+}
+
+/// Sends 1 MiB bodies with an unknown key from 64 connections for 5 s.
+async fn flood(server: &Server) -> Flood {
+    let body = Arc::new(vec![b'x'; 1 << 20]);
+    let url = format!("http://{}/api/1/envelope/", server.address);
+    let client = reqwest::Client::new();
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..64 {
+        let (client, url, body) = (client.clone(), url.clone(), body.clone());
+        tasks.push(tokio::spawn(async move {
+            let (mut refused, mut closed, mut accepted) = (0, 0, 0);
+            while started.elapsed() < Duration::from_secs(5) {
+                let response = client
+                    .post(&url)
+                    .header(
+                        "x-sentry-auth",
+                        "Sentry sentry_version=7, sentry_key=00000000000000000000000000000000",
+                    )
+                    .body(body.as_ref().clone())
+                    .send()
+                    .await;
+                match response {
+                    Ok(r) if r.status().is_client_error() => refused += 1,
+                    Ok(_) => accepted += 1,
+                    // Refused while the body was still being sent.
+                    Err(_) => closed += 1,
+                }
+            }
+            (refused, closed, accepted)
+        }));
+    }
+    let mut totals = Flood {
+        sent: 0,
+        refused: 0,
+        closed: 0,
+        accepted: 0,
+        seconds: 0.0,
+    };
+    for task in tasks {
+        if let Ok((refused, closed, accepted)) = task.await {
+            totals.refused += refused;
+            totals.closed += closed;
+            totals.accepted += accepted;
+        }
+    }
+    totals.sent = totals.refused + totals.closed + totals.accepted;
+    totals.seconds = started.elapsed().as_secs_f64();
+    totals
+}
+
+/// A new, empty database on the PostgreSQL server of `admin_url`.
+async fn fresh_postgres(admin_url: &str) -> anyhow::Result<String> {
+    use sea_orm::ConnectionTrait;
+    let name = format!("mayday_bench_{}", uuid::Uuid::new_v4().simple());
+    let admin = sea_orm::Database::connect(admin_url).await?;
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE {name}"))
+        .await?;
+    let mut url = url::Url::parse(admin_url)?;
+    url.set_path(&format!("/{name}"));
+    Ok(url.to_string())
+}
