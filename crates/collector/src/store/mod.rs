@@ -31,7 +31,7 @@ pub use events::{EventLinks, StoredEvent, decode_payload, encode_payload};
 pub use ingest::{EventUser, IngestFacts, NewEvent, NotificationRule, SpikeSettings, Stored};
 pub use issues::{Breakdown, IssueFilter, IssueSort};
 pub use outbox::NotificationContext;
-pub use projects::{KeyInfo, ProjectSummary, ProjectWithKeys};
+pub use projects::{KEY_CACHE_TTL, KeyInfo, ProjectSummary, ProjectWithKeys};
 
 /// Why a storage operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -67,6 +67,8 @@ pub struct Store {
     /// SQLite's write path: one connection, used in turns by every writer of this
     /// process (see [`Store::write`]).
     sqlite_writer: Option<SqliteWriter>,
+    /// Recent key lookups (see [`Store::find_key`]).
+    keys: Arc<projects::KeyCache>,
 }
 
 /// SQLite allows one writer at a time. Writers of this process take turns on one
@@ -111,7 +113,11 @@ impl Store {
         } else {
             None
         };
-        Ok(Store { db, sqlite_writer })
+        Ok(Store {
+            db,
+            sqlite_writer,
+            keys: Arc::default(),
+        })
     }
 
     /// Runs `work` in a write transaction and commits it; rolls back when it fails.

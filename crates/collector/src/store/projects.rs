@@ -1,6 +1,8 @@
 //! Projects: their keys, members and settings (rate limit, spike notifications,
 //! retention).
 
+use std::collections::HashMap;
+
 use sea_orm::sea_query::Query;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, NotSet, PaginatorTrait, QueryFilter, QueryOrder,
@@ -44,6 +46,7 @@ impl Store {
         if name.is_empty() {
             return Err(StoreError::NotFound("a project name".into()));
         }
+        self.keys.clear();
         self.write(async |txn| {
             let project = project::ActiveModel {
                 id: NotSet,
@@ -114,8 +117,20 @@ impl Store {
             .await?)
     }
 
-    /// Looks up a public key and its project.
+    /// Looks up a public key and its project, from a short-lived cache when it can: every
+    /// ingest request asks, and keys change rarely. Changes made through this store show
+    /// at once; changes by another process (the CLI, another collector) within
+    /// [`KEY_CACHE_TTL`].
     pub async fn find_key(&self, public_key: &str) -> Result<Option<KeyInfo>, StoreError> {
+        if let Some(found) = self.keys.get(public_key) {
+            return Ok(found);
+        }
+        let found = self.find_key_uncached(public_key).await?;
+        self.keys.put(public_key, found.clone());
+        Ok(found)
+    }
+
+    async fn find_key_uncached(&self, public_key: &str) -> Result<Option<KeyInfo>, StoreError> {
         let Some(key) = project_key::Entity::find()
             .filter(project_key::Column::PublicKey.eq(public_key))
             .one(self.db())
@@ -190,6 +205,7 @@ impl Store {
 
     /// Adds a key to a project.
     pub async fn create_key(&self, project_id: i64) -> Result<(), StoreError> {
+        self.keys.clear();
         self.write(async |txn| {
             insert_key(txn, project_id).await?;
             Ok(())
@@ -204,6 +220,7 @@ impl Store {
         key_id: i64,
         active: bool,
     ) -> Result<(), StoreError> {
+        self.keys.clear();
         self.write(async |txn| {
             let key = project_key::Entity::find_by_id(key_id)
                 .filter(project_key::Column::ProjectId.eq(project_id))
@@ -260,6 +277,7 @@ impl Store {
         project_id: i64,
         change: impl FnOnce(&mut project::ActiveModel),
     ) -> Result<(), StoreError> {
+        self.keys.clear();
         self.write(async |txn| {
             let project = project::Entity::find_by_id(project_id)
                 .one(txn)
@@ -288,4 +306,41 @@ async fn insert_key(
     }
     .insert(db)
     .await
+}
+
+/// How long a key lookup is remembered.
+pub const KEY_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Recent key lookups, found or not (a flood of bogus keys is answered from memory too).
+#[derive(Debug, Default)]
+pub(crate) struct KeyCache {
+    entries: std::sync::Mutex<HashMap<String, (std::time::Instant, Option<KeyInfo>)>>,
+}
+
+/// Lookups remembered at most; past it the cache starts over.
+const KEY_CACHE_MAX: usize = 10_000;
+
+impl KeyCache {
+    fn get(&self, public_key: &str) -> Option<Option<KeyInfo>> {
+        let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        entries
+            .get(public_key)
+            .filter(|(at, _)| at.elapsed() < KEY_CACHE_TTL)
+            .map(|(_, found)| found.clone())
+    }
+
+    fn put(&self, public_key: &str, found: Option<KeyInfo>) {
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        if entries.len() >= KEY_CACHE_MAX {
+            entries.clear();
+        }
+        entries.insert(public_key.to_owned(), (std::time::Instant::now(), found));
+    }
+
+    pub(crate) fn clear(&self) {
+        self.entries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+    }
 }
