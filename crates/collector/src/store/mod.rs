@@ -20,7 +20,7 @@ use std::time::Duration;
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
-    DbErr, ExecResult, QueryResult, Statement, TransactionTrait,
+    DbErr, TransactionTrait,
 };
 use sea_orm_migration::MigratorTrait;
 
@@ -73,7 +73,7 @@ pub struct Store {
 
 /// SQLite allows one writer at a time. Writers of this process take turns on one
 /// connection (the turn shared by every `Store` on the same file), each in a
-/// `BEGIN IMMEDIATE` transaction: the write lock is taken first, waiting up to
+/// transaction that takes the write lock first (as `BEGIN IMMEDIATE` does), waiting up to
 /// `busy_timeout` for writers of other processes (the CLI while the server runs),
 /// instead of failing at once the way a transaction that read first and writes later
 /// does when another write committed in between.
@@ -122,45 +122,30 @@ impl Store {
 
     /// Runs `work` in a write transaction and commits it; rolls back when it fails.
     ///
-    /// Every write of the collector comes through here: on SQLite a `BEGIN IMMEDIATE`
-    /// transaction on the one write connection, in turns (see [`SqliteWriter`]); on
+    /// Every write of the collector comes through here: on SQLite a transaction that
+    /// takes the write lock first, on the one write connection, in turns (see
+    /// [`SqliteWriter`]; one connection held for the whole transaction, so no statement
+    /// pays for a trip through the pool); on
     /// PostgreSQL an ordinary transaction (concurrent writers are fine there).
     pub(crate) async fn write<T>(
         &self,
-        work: impl AsyncFnOnce(&WriteTxn<'_>) -> Result<T, StoreError>,
+        work: impl AsyncFnOnce(&WriteTxn) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        match &self.sqlite_writer {
+        let (_turn, txn) = match &self.sqlite_writer {
             Some(writer) => {
-                let _turn = writer.turn.lock().await;
-                let connection = &writer.connection;
-                if let Err(error) = connection.execute_unprepared("BEGIN IMMEDIATE").await {
-                    // A transaction left open by a cancelled write: end it, then start.
-                    let _ = connection.execute_unprepared("ROLLBACK").await;
-                    connection
-                        .execute_unprepared("BEGIN IMMEDIATE")
-                        .await
-                        .map_err(|_| error)?;
-                }
-                match work(&WriteTxn::Sqlite(connection)).await {
-                    Ok(value) => {
-                        connection.execute_unprepared("COMMIT").await?;
-                        Ok(value)
-                    }
-                    Err(error) => {
-                        let _ = connection.execute_unprepared("ROLLBACK").await;
-                        Err(error)
-                    }
-                }
+                let turn = writer.turn.lock().await;
+                let txn = writer.connection.begin().await?;
+                // A write first: SQLite takes the write lock at once (waiting up to
+                // `busy_timeout` for other processes), as `BEGIN IMMEDIATE` does.
+                txn.execute_unprepared(TAKE_WRITE_LOCK).await?;
+                (Some(turn), txn)
             }
-            None => {
-                let txn = WriteTxn::Postgres(self.db.begin().await?);
-                let value = work(&txn).await?;
-                if let WriteTxn::Postgres(txn) = txn {
-                    txn.commit().await?;
-                }
-                Ok(value)
-            }
-        }
+            None => (None, self.db.begin().await?),
+        };
+        // Dropped without commit (an error or a cancelled write), it rolls back.
+        let value = work(&txn).await?;
+        txn.commit().await?;
+        Ok(value)
     }
 
     /// The connection, for this module's queries.
@@ -200,12 +185,14 @@ impl Store {
 }
 
 /// Connection options for `url`: on SQLite, WAL (readers run while the writer commits),
-/// `synchronous=NORMAL` and a busy timeout on every connection; on PostgreSQL, statement
-/// and lock timeouts, so that nothing waits forever.
+/// `synchronous=NORMAL` and a busy timeout on every connection, and no ping before each
+/// use (a round trip to the connection's thread per statement, for a file that cannot go
+/// away); on PostgreSQL, statement and lock timeouts, so that nothing waits forever.
 fn options(url: &str, connections: u32) -> ConnectOptions {
     let mut options = ConnectOptions::new(url.to_owned());
     options
         .max_connections(connections)
+        .test_before_acquire(!url.starts_with("sqlite:"))
         .connect_timeout(Duration::from_secs(10))
         .sqlx_logging(false)
         .map_sqlx_sqlite_opts(|opts| {
@@ -222,51 +209,14 @@ fn options(url: &str, connections: u32) -> ConnectOptions {
     options
 }
 
-/// A write transaction, whichever the database (see [`Store::write`]).
-pub(crate) enum WriteTxn<'a> {
-    /// SQLite's write connection, inside `BEGIN IMMEDIATE`.
-    Sqlite(&'a DatabaseConnection),
-    /// A PostgreSQL transaction.
-    Postgres(DatabaseTransaction),
-}
+/// A write transaction (see [`Store::write`]).
+pub(crate) type WriteTxn = DatabaseTransaction;
 
-#[async_trait::async_trait]
-impl ConnectionTrait for WriteTxn<'_> {
-    fn get_database_backend(&self) -> DbBackend {
-        match self {
-            WriteTxn::Sqlite(c) => c.get_database_backend(),
-            WriteTxn::Postgres(t) => t.get_database_backend(),
-        }
-    }
-
-    async fn execute(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
-        match self {
-            WriteTxn::Sqlite(c) => c.execute(stmt).await,
-            WriteTxn::Postgres(t) => t.execute(stmt).await,
-        }
-    }
-
-    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
-        match self {
-            WriteTxn::Sqlite(c) => c.execute_unprepared(sql).await,
-            WriteTxn::Postgres(t) => t.execute_unprepared(sql).await,
-        }
-    }
-
-    async fn query_one(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
-        match self {
-            WriteTxn::Sqlite(c) => c.query_one(stmt).await,
-            WriteTxn::Postgres(t) => t.query_one(stmt).await,
-        }
-    }
-
-    async fn query_all(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
-        match self {
-            WriteTxn::Sqlite(c) => c.query_all(stmt).await,
-            WriteTxn::Postgres(t) => t.query_all(stmt).await,
-        }
-    }
-}
+/// A statement that writes nothing but makes SQLite take the write lock: sea-orm begins
+/// transactions with a plain `BEGIN`, and a transaction's first statement decides its
+/// lock. A write first is what `BEGIN IMMEDIATE` does; a read first would later fail to
+/// upgrade, at once and without waiting, whenever another process had committed.
+const TAKE_WRITE_LOCK: &str = "UPDATE seaql_migrations SET version = version WHERE 0";
 
 /// The write turn shared by every `Store` of this process on the same SQLite file.
 fn sqlite_write_lock(url: &str) -> Arc<tokio::sync::Mutex<()>> {
