@@ -88,9 +88,41 @@ pub async fn create_account(
 ) -> Result<account::Model, AccountError> {
     check_email(email)?;
     check_password(password)?;
-    let hash = hash_password(password)?;
+    let hash = hash_password_off_thread(password).await?;
     let name = name.map(str::trim).filter(|n| !n.is_empty());
     Ok(store.create_account(email, name, &hash, admin).await?)
+}
+
+/// Creates the first account, an admin, on first run; `StoreError::Conflict` inside
+/// when an account exists already (another first-run form won).
+pub async fn create_first_admin(
+    store: &Store,
+    email: &str,
+    name: Option<&str>,
+    password: &str,
+) -> Result<account::Model, AccountError> {
+    check_email(email)?;
+    check_password(password)?;
+    let hash = hash_password_off_thread(password).await?;
+    let name = name.map(str::trim).filter(|n| !n.is_empty());
+    Ok(store.create_first_admin(email, name, &hash).await?)
+}
+
+/// [`hash_password`] on the blocking pool: Argon2 is meant to be slow, and must not
+/// hold up the tasks that share the runtime's threads.
+pub async fn hash_password_off_thread(password: &str) -> Result<String, AccountError> {
+    let password = password.to_owned();
+    tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(|e| AccountError::Hashing(e.to_string()))?
+}
+
+/// [`verify_password`] on the blocking pool (see [`hash_password_off_thread`]).
+pub async fn verify_password_off_thread(hash: String, password: &str) -> bool {
+    let password = password.to_owned();
+    tokio::task::spawn_blocking(move || verify_password(&hash, &password))
+        .await
+        .unwrap_or(false)
 }
 
 /// The account `email` and `password` sign in to, if they match one.
@@ -107,7 +139,7 @@ pub async fn authenticate(
     let hash = account
         .as_ref()
         .map_or(NO_ACCOUNT_HASH, |a| a.password_hash.as_str());
-    let valid = verify_password(hash, password);
+    let valid = verify_password_off_thread(hash.to_owned(), password).await;
     Ok(account.filter(|_| valid))
 }
 

@@ -74,6 +74,15 @@ pub struct Config {
     #[arg(long, env = "MAYDAY_BATCH_MAX", default_value_t = 256, global = true)]
     pub batch_max: usize,
 
+    /// When set, `/metrics` answers only requests with `Authorization: Bearer <token>`.
+    #[arg(
+        long,
+        env = "MAYDAY_METRICS_TOKEN",
+        global = true,
+        hide_env_values = true
+    )]
+    pub metrics_token: Option<String>,
+
     /// SMTP server for notification emails: `smtp://user:pass@host:587` (STARTTLS),
     /// `smtps://user:pass@host:465` (TLS) or `smtp://host:25?tls=none` (local relay).
     #[arg(long, env = "MAYDAY_SMTP_URL", global = true)]

@@ -11,6 +11,7 @@ pub mod accounts;
 pub mod api;
 pub mod cli;
 pub mod config;
+pub mod encode;
 pub mod error;
 pub mod grouping;
 pub mod ingest;
@@ -24,7 +25,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -119,7 +120,30 @@ async fn healthz(State(state): State<AppState>) -> Response {
     }
 }
 
-async fn metrics_text(State(state): State<AppState>) -> Response {
+async fn metrics_text(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some(token) = state
+        .config
+        .metrics_token
+        .as_deref()
+        .filter(|t| !t.is_empty())
+    {
+        let given = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or_default();
+        // Digests compared, so that the time taken says nothing about the token.
+        if accounts::token_hash(given) != accounts::token_hash(token) {
+            let mut error = error::ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "metrics need `Authorization: Bearer <MAYDAY_METRICS_TOKEN>`",
+            );
+            error
+                .headers
+                .push((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
+            return error.into_response();
+        }
+    }
     (
         [(
             header::CONTENT_TYPE,

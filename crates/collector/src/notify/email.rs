@@ -8,6 +8,7 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use maud::{DOCTYPE, html};
 
 use super::facts::Facts;
+use crate::encode;
 use crate::store::NotificationKind;
 
 /// Why mail could not be set up or sent.
@@ -188,8 +189,8 @@ pub fn plain_text(facts: &Facts) -> String {
         if facts.event_count == 1 { "" } else { "s" },
         facts.link
     ));
-    if let Some(email) = &facts.user.email {
-        text.push_str(&format!("Write to them: mailto:{email}\n"));
+    if let Some(link) = facts.user.email.as_deref().and_then(encode::mailto) {
+        text.push_str(&format!("Write to them: {link}\n"));
     }
     text
 }
@@ -242,7 +243,9 @@ pub fn html_body(facts: &Facts) -> String {
                 }
                 p { a href=(facts.link) { "Open the event" } }
                 @if let Some(email) = &facts.user.email {
-                    p { "Write to them: " a href={ "mailto:" (email) } { (email) } }
+                    @if let Some(link) = encode::mailto(email) {
+                        p { "Write to them: " a href=(link) { (email) } }
+                    }
                 }
             }
         }

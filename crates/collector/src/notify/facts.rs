@@ -189,9 +189,9 @@ impl Facts {
         flat.chars().take(250).collect()
     }
 
-    /// One line for chat: what happened and the link.
+    /// One line for chat: what happened and the link, escaped for Slack-style `text`.
     pub fn text(&self) -> String {
-        format!("{}\n{}", self.subject(), self.link)
+        crate::encode::slack_text(&format!("{}\n{}", self.subject(), self.link))
     }
 }
 

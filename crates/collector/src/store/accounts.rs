@@ -1,12 +1,29 @@
 //! Accounts, their project memberships and their API tokens (stored as hashes).
 
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, NotSet, PaginatorTrait, QueryFilter, QueryOrder,
-    Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, NotSet, PaginatorTrait,
+    QueryFilter, QueryOrder, Set,
 };
 
 use super::entities::{account, api_token, membership};
 use super::{Store, StoreError, db_conflict, now_ms};
+
+/// A new account's row (emails are kept trimmed and lowercase).
+fn new_account(
+    email: &str,
+    name: Option<&str>,
+    password_hash: &str,
+    is_admin: bool,
+) -> account::ActiveModel {
+    account::ActiveModel {
+        id: NotSet,
+        email: Set(email.trim().to_lowercase()),
+        name: Set(name.map(str::to_owned)),
+        password_hash: Set(password_hash.to_owned()),
+        is_admin: Set(is_admin),
+        created_at: Set(now_ms()),
+    }
+}
 
 impl Store {
     /// Creates an account.
@@ -18,17 +35,35 @@ impl Store {
         is_admin: bool,
     ) -> Result<account::Model, StoreError> {
         self.write(async |txn| {
-            account::ActiveModel {
-                id: NotSet,
-                email: Set(email.trim().to_lowercase()),
-                name: Set(name.map(str::to_owned)),
-                password_hash: Set(password_hash.to_owned()),
-                is_admin: Set(is_admin),
-                created_at: Set(now_ms()),
+            new_account(email, name, password_hash, is_admin)
+                .insert(txn)
+                .await
+                .map_err(|e| db_conflict(e, &format!("account {email:?}")))
+        })
+        .await
+    }
+
+    /// Creates the first account, an admin, unless an account exists already: the count
+    /// and the insert in one write, so that parallel first-run forms create one admin.
+    pub async fn create_first_admin(
+        &self,
+        email: &str,
+        name: Option<&str>,
+        password_hash: &str,
+    ) -> Result<account::Model, StoreError> {
+        self.write(async |txn| {
+            if txn.get_database_backend() == DbBackend::Postgres {
+                // SQLite's writes take turns already; PostgreSQL's need the table.
+                txn.execute_unprepared("LOCK TABLE account IN SHARE ROW EXCLUSIVE MODE")
+                    .await?;
             }
-            .insert(txn)
-            .await
-            .map_err(|e| db_conflict(e, &format!("account {email:?}")))
+            if account::Entity::find().count(txn).await? > 0 {
+                return Err(StoreError::Conflict("the first account".to_owned()));
+            }
+            new_account(email, name, password_hash, true)
+                .insert(txn)
+                .await
+                .map_err(|e| db_conflict(e, &format!("account {email:?}")))
         })
         .await
     }

@@ -17,7 +17,7 @@ pub enum WebError {
     NotFound,
     /// The request cannot be done as sent; the text says why, for the user.
     BadRequest(String),
-    /// The form is not allowed (an expired or foreign CSRF token, a finished setup).
+    /// The form is not allowed (an expired or foreign CSRF token).
     Forbidden(&'static str),
     /// Something by that name exists already.
     Conflict(String),

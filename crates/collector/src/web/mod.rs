@@ -16,9 +16,10 @@ use axum::routing::{get, post};
 use axum::{Router, middleware};
 use serde::Deserialize;
 
+use crate::accounts::AccountError;
 use crate::issues::{self, ListQuery};
 use crate::store::entities::{issue, project};
-use crate::store::{EventLinks, IssueStatus, StoredEvent};
+use crate::store::{EventLinks, IssueStatus, StoreError, StoredEvent};
 use crate::{AppState, access, accounts};
 pub use error::WebError;
 use session::{ClientAddr, SignedIn};
@@ -194,31 +195,26 @@ struct SetupForm {
 
 async fn setup_page(State(state): State<AppState>) -> Result<Response, WebError> {
     if state.store.count_accounts().await? > 0 {
-        return Ok(Redirect::to("/login").into_response());
+        return Err(WebError::NotFound);
     }
     Ok(html(pages::setup_page(None)))
 }
 
-/// First run: creates the first admin account, once, and signs it in.
+/// First run: creates the first admin account, once, and signs it in. Once an account
+/// exists, setup is not there (404), whoever asks and however many ask at once.
 async fn setup(
     State(state): State<AppState>,
     Form(form): Form<SetupForm>,
 ) -> Result<Response, WebError> {
     if state.store.count_accounts().await? > 0 {
-        return Err(WebError::Forbidden(
-            "Setup is already done; sign in instead.",
-        ));
+        return Err(WebError::NotFound);
     }
-    let created = accounts::create_account(
-        &state.store,
-        &form.email,
-        Some(&form.name),
-        &form.password,
-        true,
-    )
-    .await;
+    let created =
+        accounts::create_first_admin(&state.store, &form.email, Some(&form.name), &form.password)
+            .await;
     let account = match created {
         Ok(account) => account,
+        Err(AccountError::Store(StoreError::Conflict(_))) => return Err(WebError::NotFound),
         Err(error) => {
             // A mistake in the form: the form again, saying what to fix.
             return match error::form_mistake(&error) {

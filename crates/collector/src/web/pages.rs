@@ -400,7 +400,9 @@ pub fn issue_page(view: &IssueView<'_>) -> Markup {
                                 tr {
                                     td { (user.user_id.clone().unwrap_or_default()) }
                                     td { (user.name.clone().unwrap_or_default()) }
-                                    td { @if let Some(email) = &user.email { a href={ "mailto:" (email) } { (email) } } }
+                                    td { @if let Some(email) = &user.email {
+                                        @if let Some(link) = crate::encode::mailto(email) { a href=(link) { (email) } } @else { (email) }
+                                    } }
                                     td.num { (user.event_count) }
                                     td { (when(user.last_seen)) }
                                 }

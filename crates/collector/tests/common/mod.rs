@@ -308,3 +308,43 @@ pub async fn demo_app(
     tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
     (reporter, app_url)
 }
+
+/// An HTTP client that does not follow redirects (so that tests see them).
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+/// Signs in through `/login`; returns the `Cookie` header value.
+pub async fn sign_in(server: &TestServer, email: &str, password: &str) -> String {
+    let response = client()
+        .post(format!("{}/login", server.base))
+        .form(&[("email", email), ("password", password)])
+        .send()
+        .await
+        .expect("sign in");
+    assert_eq!(response.status(), reqwest::StatusCode::SEE_OTHER);
+    let cookie = response.headers()[reqwest::header::SET_COOKIE]
+        .to_str()
+        .expect("cookie")
+        .to_owned();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    cookie.split(';').next().unwrap_or_default().to_owned()
+}
+
+/// A page fetched with `cookie`: its status and body.
+pub async fn page(server: &TestServer, cookie: &str, path: &str) -> (reqwest::StatusCode, String) {
+    let response = client()
+        .get(format!("{}{path}", server.base))
+        .header(reqwest::header::COOKIE, cookie)
+        .send()
+        .await
+        .expect("page");
+    let status = response.status();
+    (status, response.text().await.unwrap_or_default())
+}

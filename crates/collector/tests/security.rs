@@ -1,0 +1,220 @@
+//! Security findings, each reproduced against a running collector so that it stays
+//! fixed: first-run setup raced, `/metrics` open, event data injecting into `mailto:`
+//! links, email and Slack-style text.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use common::smtp::SmtpServer;
+use common::{TestServer, client, ingest, page, panic_event, sign_in};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+/// Eight first-run forms at once create one admin; the others, and setup afterwards,
+/// get 404.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn first_run_setup_creates_one_admin_however_many_race() {
+    for db in common::databases().await {
+        let server = TestServer::start(&db, &[]).await;
+        let forms = (0..8).map(|n| {
+            let url = format!("{}/setup", server.base);
+            async move {
+                client()
+                    .post(url)
+                    .form(&[
+                        ("email", format!("admin{n}@example.com")),
+                        ("password", "long enough password".to_owned()),
+                    ])
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+            }
+        });
+        let statuses = futures_util::future::join_all(forms).await;
+        let created = statuses
+            .iter()
+            .filter(|s| **s == StatusCode::SEE_OTHER)
+            .count();
+        assert_eq!(created, 1, "{}: {statuses:?}", db.kind);
+        assert!(
+            statuses
+                .iter()
+                .all(|s| *s == StatusCode::SEE_OTHER || *s == StatusCode::NOT_FOUND),
+            "{}: {statuses:?}",
+            db.kind
+        );
+        assert_eq!(server.state.store.count_accounts().await.unwrap(), 1);
+        let page = client()
+            .get(format!("{}/setup", server.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), StatusCode::NOT_FOUND, "{}", db.kind);
+    }
+}
+
+#[tokio::test]
+async fn metrics_need_the_token_when_one_is_set() {
+    let db = common::sqlite();
+    let open = TestServer::start(&db, &[]).await;
+    let response = client()
+        .get(format!("{}/metrics", open.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK, "no token set: open");
+
+    let db = common::sqlite();
+    let server = TestServer::start(&db, &["--metrics-token", "m3trics"]).await;
+    let url = format!("{}/metrics", server.base);
+    let anonymous = client().get(&url).send().await.unwrap();
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(anonymous.headers()["www-authenticate"], "Bearer");
+    let body = anonymous.text().await.unwrap();
+    assert!(!body.contains("mayday_"), "no metrics without the token");
+    let wrong = client()
+        .get(&url)
+        .bearer_auth("m3trics-not")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    let right = client()
+        .get(&url)
+        .bearer_auth("m3trics")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(right.status(), StatusCode::OK);
+    assert!(right.text().await.unwrap().contains("mayday_"));
+}
+
+/// An event whose user email would add `cc` and `body` to a `mailto:` link, and whose
+/// message mentions `<!channel>` and disguises a link for Slack.
+fn hostile_event(email: &str) -> Value {
+    let mut event = panic_event("shop::checkout::pay", Some("7"));
+    event["user"]["email"] = json!(email);
+    event["exception"]["values"][0]["value"] =
+        json!("<!channel> card declined, see <https://evil.example|your bank> & pay");
+    event
+}
+
+/// Addresses that must never become a `mailto:` with parameters.
+const PARAMETER_IN_ADDRESS: &str = "a?cc=boss&body=x@example.com";
+const PARAMETER_AFTER_ADDRESS: &str = "jane@example.com?cc=evil@example.com&body=pay";
+
+fn assert_no_mailto_parameters(text: &str, what: &str) {
+    for (at, _) in text.match_indices("mailto:") {
+        let link: String = text[at..]
+            .chars()
+            .take_while(|c| !c.is_whitespace() && *c != '"' && *c != '<')
+            .collect();
+        assert!(
+            !link.contains('?') && !link.contains('&'),
+            "{what}: {link} carries parameters"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn event_data_cannot_inject_into_mailto_links_or_slack_text() {
+    let smtp = SmtpServer::start(0).await;
+    type Seen = Arc<Mutex<Vec<Bytes>>>;
+    let seen: Seen = Arc::default();
+    let receiver = {
+        let seen = seen.clone();
+        axum::Router::new().route(
+            "/hook",
+            axum::routing::post(move |body: Bytes| {
+                let seen = seen.clone();
+                async move {
+                    seen.lock().unwrap().push(body);
+                    "ok"
+                }
+            }),
+        )
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hook_url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, receiver).await.unwrap() });
+
+    let db = common::sqlite();
+    let server =
+        TestServer::start(&db, &["--smtp-url", &smtp.url(), "--notify-poll-ms", "50"]).await;
+    let store = &server.state.store;
+    store
+        .add_recipient(server.project_id, "team@shop.example")
+        .await
+        .unwrap();
+    store
+        .add_webhook(server.project_id, &hook_url, "s3cret")
+        .await
+        .unwrap();
+
+    ingest(&server, &hostile_event(PARAMETER_IN_ADDRESS)).await;
+    let mut second = hostile_event(PARAMETER_AFTER_ADDRESS);
+    second["user"]["id"] = json!("8");
+    ingest(&server, &second).await;
+
+    // Email: the valid address linked with its `?`, `&` and `=` encoded.
+    let mails = smtp.wait_for(1, Duration::from_secs(20)).await;
+    assert_eq!(mails[0].recipients, ["team@shop.example"]);
+    let (text, html) = mails[0].parts();
+    assert_no_mailto_parameters(&text, "text part");
+    assert_no_mailto_parameters(&html, "html part");
+    assert!(
+        html.contains("mailto:a%3Fcc%3Dboss%26body%3Dx@example.com"),
+        "{html}"
+    );
+
+    // Slack-style text: no mention, no disguised link.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while seen.lock().unwrap().is_empty() {
+        assert!(std::time::Instant::now() < deadline, "webhook not called");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let body = seen.lock().unwrap()[0].clone();
+    let payload: Value = serde_json::from_slice(&body).unwrap();
+    let text = payload["text"].as_str().unwrap();
+    assert!(
+        !text.contains("<!channel>") && !text.contains("<https://"),
+        "{text}"
+    );
+    assert!(
+        text.contains("&lt;!channel&gt;") && text.contains("&amp; pay"),
+        "{text}"
+    );
+
+    // The issue page: one address linked safely, the invalid one shown, not linked.
+    let token = server.token("admin@example.com", true).await;
+    let issues: Value = client()
+        .get(format!(
+            "{}/api/v1/projects/{}/issues",
+            server.base, server.project_id
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let issue_id = issues["issues"][0]["id"].as_i64().unwrap();
+    let cookie = sign_in(&server, "admin@example.com", "correct horse battery").await;
+    let (_, page) = page(
+        &server,
+        &cookie,
+        &format!("/projects/{}/issues/{issue_id}", server.project_id),
+    )
+    .await;
+    assert_no_mailto_parameters(&page, "issue page");
+    assert!(page.contains("mailto:a%3Fcc%3Dboss%26body%3Dx@example.com"));
+    assert!(
+        page.contains("jane@example.com?cc=evil@example.com&amp;body=pay"),
+        "the invalid address is shown as text"
+    );
+}
