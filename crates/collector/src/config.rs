@@ -74,6 +74,18 @@ pub struct Config {
     #[arg(long, env = "MAYDAY_BATCH_MAX", default_value_t = 256, global = true)]
     pub batch_max: usize,
 
+    /// Reverse proxies whose `X-Forwarded-For` is believed (addresses or networks,
+    /// comma-separated: `127.0.0.1,10.0.0.0/8`). Requests from anywhere else are
+    /// known by their own address, whatever they claim.
+    #[arg(
+        long,
+        env = "MAYDAY_TRUSTED_PROXIES",
+        value_delimiter = ',',
+        value_parser = parse_network,
+        global = true
+    )]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+
     /// When set, `/metrics` answers only requests with `Authorization: Bearer <token>`.
     #[arg(
         long,
@@ -182,4 +194,12 @@ impl Config {
         let (scheme, rest) = base.split_once("://").unwrap_or(("http", base.as_str()));
         format!("{scheme}://{public_key}@{rest}/{project_id}")
     }
+}
+
+/// An address or network: `10.0.0.0/8`, or `127.0.0.1` for that address alone.
+fn parse_network(text: &str) -> Result<ipnet::IpNet, String> {
+    let text = text.trim();
+    text.parse::<ipnet::IpNet>()
+        .or_else(|_| text.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| format!("{text:?} is neither an IP address nor a network like 10.0.0.0/8"))
 }

@@ -52,7 +52,7 @@ pub struct AppInner {
     /// Wakes the notification worker when ingest queued notifications.
     pub notify_wake: Arc<tokio::sync::Notify>,
     /// Slows down repeated failed sign-ins.
-    pub sign_in_throttle: web::session::SignInThrottle,
+    pub sign_in_throttle: web::throttle::SignInThrottle,
     /// Bytes of request bodies held at once.
     pub in_flight: Arc<ingest::body::InFlight>,
     /// Bodies being decompressed at once.
@@ -82,7 +82,7 @@ impl AppInner {
             limiter: RateLimiter::default(),
             metrics,
             notify_wake,
-            sign_in_throttle: web::session::SignInThrottle::default(),
+            sign_in_throttle: web::throttle::SignInThrottle::default(),
             in_flight: ingest::body::InFlight::new(config.max_bytes_in_flight),
             decoders: Arc::new(tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(2, usize::from),

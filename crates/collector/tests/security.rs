@@ -218,3 +218,115 @@ async fn event_data_cannot_inject_into_mailto_links_or_slack_text() {
         "the invalid address is shown as text"
     );
 }
+
+/// A sign-in form from `client` (sent as `X-Forwarded-For`): its status and
+/// `Retry-After`.
+async fn try_sign_in(
+    server: &TestServer,
+    client_ip: &str,
+    email: &str,
+    password: &str,
+) -> (StatusCode, Option<u64>) {
+    let response = client()
+        .post(format!("{}/login", server.base))
+        .header("x-forwarded-for", client_ip)
+        .form(&[("email", email), ("password", password)])
+        .send()
+        .await
+        .unwrap();
+    let retry_after = response
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok());
+    (response.status(), retry_after)
+}
+
+/// Forty parallel guesses get five checks; the owner, from elsewhere, waits a second,
+/// not fifteen minutes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parallel_guesses_are_counted_before_the_check_and_the_owner_gets_in() {
+    let db = common::sqlite();
+    let server = TestServer::start(&db, &["--trusted-proxies", "127.0.0.1"]).await;
+    server.token("owner@example.com", true).await;
+    let guesses = (0..40).map(|n| {
+        let server = &server;
+        async move {
+            try_sign_in(
+                server,
+                "203.0.113.7",
+                "owner@example.com",
+                &format!("guess {n}"),
+            )
+            .await
+        }
+    });
+    let answers = futures_util::future::join_all(guesses).await;
+    let checked = answers
+        .iter()
+        .filter(|(s, _)| *s == StatusCode::UNAUTHORIZED)
+        .count();
+    assert_eq!(checked, 5, "{answers:?}");
+    assert!(
+        answers
+            .iter()
+            .filter(|(s, _)| *s != StatusCode::UNAUTHORIZED)
+            .all(|(s, retry)| *s == StatusCode::TOO_MANY_REQUESTS && retry.is_some()),
+        "{answers:?}"
+    );
+
+    let (status, retry) = try_sign_in(
+        &server,
+        "198.51.100.2",
+        "owner@example.com",
+        "correct horse battery",
+    )
+    .await;
+    if status == StatusCode::TOO_MANY_REQUESTS {
+        let wait = retry.expect("Retry-After");
+        assert!(wait <= 1, "the account waits {wait} s");
+        tokio::time::sleep(Duration::from_millis(wait * 1000 + 100)).await;
+        let (status, _) = try_sign_in(
+            &server,
+            "198.51.100.2",
+            "owner@example.com",
+            "correct horse battery",
+        )
+        .await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "the owner gets in");
+    } else {
+        assert_eq!(status, StatusCode::SEE_OTHER, "the owner gets in");
+    }
+    // The guessing client's wait (a second by now over) doubles with its next failure,
+    // whatever account it tries.
+    let (status, _) = try_sign_in(&server, "203.0.113.7", "other@example.com", "x").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, retry) = try_sign_in(&server, "203.0.113.7", "other@example.com", "y").await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(retry, Some(2), "the wait doubled");
+}
+
+/// Without trusted proxies, `X-Forwarded-For` is the client's word and not believed:
+/// changing it does not escape the client's count.
+#[tokio::test]
+async fn forwarded_for_from_strangers_is_not_believed() {
+    let db = common::sqlite();
+    let server = TestServer::start(&db, &[]).await;
+    server.token("owner@example.com", true).await;
+    for n in 0..5 {
+        let (status, _) = try_sign_in(
+            &server,
+            &format!("192.0.2.{n}"),
+            &format!("nobody{n}@example.com"),
+            "guess",
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    let (status, _) = try_sign_in(&server, "192.0.2.99", "someone@example.com", "guess").await;
+    assert_eq!(
+        status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "one client, whatever it claims"
+    );
+}

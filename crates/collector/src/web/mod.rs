@@ -5,9 +5,11 @@
 //! Content-Security-Policy forbids inline script.
 
 mod admin;
+pub mod client;
 mod error;
 mod pages;
 pub mod session;
+pub mod throttle;
 
 use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -21,8 +23,9 @@ use crate::issues::{self, ListQuery};
 use crate::store::entities::{issue, project};
 use crate::store::{EventLinks, IssueStatus, StoreError, StoredEvent};
 use crate::{AppState, access, accounts};
+use client::ClientAddr;
 pub use error::WebError;
-use session::{ClientAddr, SignedIn};
+use session::SignedIn;
 
 /// The UI's routes.
 pub fn routes() -> Router<AppState> {
@@ -142,29 +145,31 @@ async fn login(
     addr: ClientAddr,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, WebError> {
-    if let Some(wait) = state.sign_in_throttle.wait_seconds(&form.email, addr) {
-        let message = format!(
-            "Too many failed sign-ins. Try again in {} minutes.",
-            (wait + 59) / 60
-        );
-        return Ok(html_with_status(
-            StatusCode::TOO_MANY_REQUESTS,
-            pages::login_page(Some(&message)),
-        ));
-    }
+    // Counted before the password is checked: parallel guesses cannot slip past.
+    let attempt = match state.sign_in_throttle.attempt(&form.email, addr.0) {
+        Ok(attempt) => attempt,
+        Err(wait) => {
+            let message = format!("Too many failed sign-ins. Try again in {wait} s.");
+            let mut response = html_with_status(
+                StatusCode::TOO_MANY_REQUESTS,
+                pages::login_page(Some(&message)),
+            );
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(wait));
+            return Ok(response);
+        }
+    };
     match accounts::authenticate(&state.store, &form.email, &form.password).await? {
         Some(account) => {
-            state.sign_in_throttle.succeeded(&form.email);
+            state.sign_in_throttle.succeeded(attempt);
             let cookie = session::start(&state, account.id).await?;
             Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/")).into_response())
         }
-        None => {
-            state.sign_in_throttle.failed(&form.email, addr);
-            Ok(html_with_status(
-                StatusCode::UNAUTHORIZED,
-                pages::login_page(Some("Wrong email or password.")),
-            ))
-        }
+        None => Ok(html_with_status(
+            StatusCode::UNAUTHORIZED,
+            pages::login_page(Some("Wrong email or password.")),
+        )),
     }
 }
 
