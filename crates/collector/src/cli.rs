@@ -7,7 +7,7 @@ use clap::{Parser, Subcommand};
 
 use crate::accounts;
 use crate::config::Config;
-use crate::notify::webhook;
+use crate::outbound;
 use crate::store::{Store, random_hex};
 
 /// Mayday collector: crash reports in, issues out.
@@ -209,7 +209,7 @@ pub async fn run(config: &Config, store: &Store, command: Command) -> anyhow::Re
             let project = store.project_by_name(&name).await?;
             match action {
                 WebhookAction::Add { url, secret } => {
-                    webhook::check_url(&url).map_err(anyhow::Error::msg)?;
+                    outbound::check_target(&url, config.target_policy()).await?;
                     let secret = secret.unwrap_or_else(|| random_hex(1));
                     let hook = store.add_webhook(project.id, &url, &secret).await?;
                     println!("{}\t{}", hook.id, hook.secret);

@@ -86,6 +86,12 @@ pub struct Config {
     )]
     pub trusted_proxies: Vec<ipnet::IpNet>,
 
+    /// Lets webhooks (and other user-given targets) reach loopback, private and other
+    /// non-public addresses. Off by default: a project admin could otherwise make the
+    /// collector reach its own network.
+    #[arg(long, env = "MAYDAY_ALLOW_PRIVATE_TARGETS", global = true)]
+    pub allow_private_targets: bool,
+
     /// When set, `/metrics` answers only requests with `Authorization: Bearer <token>`.
     #[arg(
         long,
@@ -150,6 +156,15 @@ pub enum ConfigError {
 }
 
 impl Config {
+    /// Which addresses webhooks (and other user-given targets) may reach.
+    pub fn target_policy(&self) -> crate::outbound::TargetPolicy {
+        if self.allow_private_targets {
+            crate::outbound::TargetPolicy::AllowPrivate
+        } else {
+            crate::outbound::TargetPolicy::PublicOnly
+        }
+    }
+
     /// Checks the settings that clap cannot.
     pub fn validate(&self) -> Result<(), ConfigError> {
         if let Some(base) = &self.base_url {

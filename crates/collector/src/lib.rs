@@ -18,6 +18,7 @@ pub mod ingest;
 pub mod issues;
 pub mod metrics;
 pub mod notify;
+pub mod outbound;
 pub mod store;
 pub mod web;
 

@@ -385,7 +385,9 @@ async fn webhooks_get_a_signed_payload() {
     tokio::spawn(async move { axum::serve(listener, receiver).await.unwrap() });
 
     let db = common::sqlite();
-    let server = TestServer::start(&db, &["--notify-poll-ms", "50"]).await;
+    // The receiver is on loopback: allowed for this test only.
+    let server =
+        TestServer::start(&db, &["--notify-poll-ms", "50", "--allow-private-targets"]).await;
     let token = server.token("admin@example.com", true).await;
     let created: Value = reqwest::Client::new()
         .post(format!(

@@ -10,6 +10,7 @@ use std::time::Duration;
 use axum::body::Bytes;
 use common::smtp::SmtpServer;
 use common::{TestServer, client, ingest, page, panic_event, sign_in};
+use mayday_collector::store::DeliveryStatus;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -143,8 +144,17 @@ async fn event_data_cannot_inject_into_mailto_links_or_slack_text() {
     tokio::spawn(async move { axum::serve(listener, receiver).await.unwrap() });
 
     let db = common::sqlite();
-    let server =
-        TestServer::start(&db, &["--smtp-url", &smtp.url(), "--notify-poll-ms", "50"]).await;
+    let server = TestServer::start(
+        &db,
+        &[
+            "--smtp-url",
+            &smtp.url(),
+            "--notify-poll-ms",
+            "50",
+            "--allow-private-targets",
+        ],
+    )
+    .await;
     let store = &server.state.store;
     store
         .add_recipient(server.project_id, "team@shop.example")
@@ -329,4 +339,229 @@ async fn forwarded_for_from_strangers_is_not_believed() {
         StatusCode::TOO_MANY_REQUESTS,
         "one client, whatever it claims"
     );
+}
+
+/// A receiver on loopback that records each request's path: `/hook` answers as told,
+/// `/redirect` sends a 302 to `/internal`, `/slow` answers once `release` is notified.
+struct Receiver {
+    base: String,
+    seen: Arc<Mutex<Vec<String>>>,
+    release: Arc<tokio::sync::Notify>,
+}
+
+async fn receiver() -> Receiver {
+    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+    let release = Arc::new(tokio::sync::Notify::new());
+    let record = {
+        let seen = seen.clone();
+        move |path: &str| seen.lock().unwrap().push(path.to_owned())
+    };
+    let (r1, r2, r3, r4) = (record.clone(), record.clone(), record.clone(), record);
+    let wait = release.clone();
+    let app = axum::Router::new()
+        .route(
+            "/hook",
+            axum::routing::post(move || async move {
+                r1("/hook");
+                "ok"
+            }),
+        )
+        .route(
+            "/redirect",
+            axum::routing::post(move || async move {
+                r2("/redirect");
+                (
+                    axum::http::StatusCode::FOUND,
+                    [("location", "/internal")],
+                    "INTERNAL-SECRET-BODY",
+                )
+            }),
+        )
+        .route(
+            "/internal",
+            axum::routing::any(move || async move {
+                r3("/internal");
+                "INTERNAL-SECRET-BODY"
+            }),
+        )
+        .route(
+            "/slow",
+            axum::routing::post(move || {
+                let wait = wait.clone();
+                async move {
+                    r4("/slow");
+                    wait.notified().await;
+                    "late"
+                }
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    Receiver {
+        base,
+        seen,
+        release,
+    }
+}
+
+/// The project's notifications, once every one has an outcome (sent, or an error).
+async fn tried_notifications(
+    server: &TestServer,
+    project_id: i64,
+) -> Vec<mayday_collector::store::entities::outbox::Model> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let rows = server
+            .state
+            .store
+            .notifications(project_id, 100)
+            .await
+            .unwrap();
+        if !rows.is_empty()
+            && rows
+                .iter()
+                .all(|r| r.status != DeliveryStatus::Pending || r.last_error.is_some())
+        {
+            return rows;
+        }
+        assert!(std::time::Instant::now() < deadline, "not tried: {rows:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Webhooks cannot reach the collector's own network: refused when added (loopback by
+/// address or by name, the metadata address), and again when sent, for a hook whose
+/// address is private by the time it is used.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhooks_cannot_reach_private_addresses() {
+    let hooks = receiver().await;
+    let db = common::sqlite();
+    let server = TestServer::start(&db, &["--notify-poll-ms", "50"]).await;
+    let token = server.token("admin@example.com", true).await;
+    let port = hooks.base.rsplit(':').next().unwrap().to_owned();
+    for url in [
+        format!("{}/hook", hooks.base),
+        format!("http://localhost:{port}/hook"),
+        format!("http://[::ffff:127.0.0.1]:{port}/hook"),
+        "http://169.254.169.254/latest/meta-data/".to_owned(),
+        "http://10.0.0.1/".to_owned(),
+    ] {
+        let response = client()
+            .post(format!(
+                "{}/api/v1/projects/{}/webhooks",
+                server.base, server.project_id
+            ))
+            .bearer_auth(&token)
+            .json(&json!({"url": url}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{url}");
+        let detail = response.json::<Value>().await.unwrap()["detail"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert!(detail.contains("address"), "{url}: {detail}");
+    }
+    assert!(
+        server
+            .state
+            .store
+            .webhooks(server.project_id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // Saved before the rule (or resolving elsewhere when it was checked): refused when sent.
+    server
+        .state
+        .store
+        .add_webhook(server.project_id, &format!("{}/hook", hooks.base), "s")
+        .await
+        .unwrap();
+    ingest(&server, &panic_event("shop::pay", None)).await;
+    let rows = tried_notifications(&server, server.project_id).await;
+    let error = rows[0].last_error.clone().unwrap_or_default();
+    assert!(error.contains("loopback"), "{error}");
+    assert!(
+        hooks.seen.lock().unwrap().is_empty(),
+        "the receiver was reached"
+    );
+}
+
+/// Redirects are not followed, and `last_error` never echoes what the remote said.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhooks_follow_no_redirects_and_echo_no_answers() {
+    let hooks = receiver().await;
+    let db = common::sqlite();
+    let server =
+        TestServer::start(&db, &["--notify-poll-ms", "50", "--allow-private-targets"]).await;
+    server
+        .state
+        .store
+        .add_webhook(server.project_id, &format!("{}/redirect", hooks.base), "s")
+        .await
+        .unwrap();
+    ingest(&server, &panic_event("shop::pay", None)).await;
+    let rows = tried_notifications(&server, server.project_id).await;
+    let error = rows[0].last_error.clone().unwrap_or_default();
+    assert!(error.contains("HTTP 302"), "{error}");
+    assert!(!error.contains("INTERNAL-SECRET-BODY"), "{error}");
+    assert_eq!(*hooks.seen.lock().unwrap(), ["/redirect"], "not followed");
+}
+
+/// A webhook that does not answer holds up its own notification only: another
+/// project's is delivered meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_webhook_does_not_hold_back_other_projects() {
+    let hooks = receiver().await;
+    let db = common::sqlite();
+    let server =
+        TestServer::start(&db, &["--notify-poll-ms", "50", "--allow-private-targets"]).await;
+    let store = &server.state.store;
+    store
+        .add_webhook(server.project_id, &format!("{}/slow", hooks.base), "s")
+        .await
+        .unwrap();
+    let other = store.create_project("other").await.unwrap();
+    store
+        .add_webhook(other.project.id, &format!("{}/hook", hooks.base), "s")
+        .await
+        .unwrap();
+    ingest(&server, &panic_event("shop::pay", None)).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !hooks.seen.lock().unwrap().contains(&"/slow".to_owned()) {
+        assert!(std::time::Instant::now() < deadline, "slow hook not called");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // The slow hook is now waiting; the other project's event comes in after it.
+    let response = client()
+        .post(format!(
+            "{}/api/{}/envelope/",
+            server.base, other.project.id
+        ))
+        .header(
+            "x-sentry-auth",
+            format!(
+                "Sentry sentry_version=7, sentry_key={}",
+                other.keys[0].public_key
+            ),
+        )
+        .body(common::envelope(&panic_event("other::crash", None)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let rows = tried_notifications(&server, other.project.id).await;
+    assert_eq!(rows[0].last_error, None, "{rows:?}");
+    assert!(hooks.seen.lock().unwrap().contains(&"/hook".to_owned()));
+    let slow = store.notifications(server.project_id, 100).await.unwrap();
+    assert!(
+        slow.iter()
+            .all(|r| r.status == DeliveryStatus::Pending && r.last_error.is_none()),
+        "delivered while the slow hook still waits (not after it timed out): {slow:?}"
+    );
+    hooks.release.notify_waiters();
 }

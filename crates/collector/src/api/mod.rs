@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use crate::error::ApiError;
 use crate::issues::{self, ListQuery};
-use crate::notify::webhook;
+use crate::outbound;
 use crate::store::{IssueStatus, random_hex};
 use crate::{AppState, access, accounts};
 pub use extract::{ApiAccount, ApiPath, AppJson};
@@ -235,7 +235,9 @@ async fn add_webhook(
     AppJson(body): AppJson<WebhookBody>,
 ) -> Result<Json<WebhookJson>, ApiError> {
     access::visible_project(&state.store, &account, project_id).await?;
-    webhook::check_url(&body.url).map_err(ApiError::bad_request)?;
+    outbound::check_target(&body.url, state.config.target_policy())
+        .await
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
     let secret = body.secret.unwrap_or_else(|| random_hex(1));
     let hook = state
         .store

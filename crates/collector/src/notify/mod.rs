@@ -11,9 +11,10 @@ pub mod webhook;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::Notify;
+use tokio::sync::{Notify, Semaphore};
 
 use crate::config::Config;
+use crate::outbound::Outbound;
 use crate::store::{Channel, NotificationContext, Store, now_ms};
 use email::Mailer;
 use facts::Facts;
@@ -22,13 +23,21 @@ use facts::Facts;
 pub const MAX_ATTEMPTS: i64 = 12;
 /// How long a claim holds a row.
 const LEASE_MS: i64 = 120_000;
+/// Deliveries under way at once.
+const CONCURRENT_DELIVERIES: usize = 16;
+/// Most rows claimed at a time.
+const CLAIM_BATCH: usize = 10;
+/// The longest a webhook may take to answer.
+const WEBHOOK_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Delivers the outbox.
 #[derive(Debug, Clone)]
 pub struct OutboxWorker {
     store: Store,
     mailer: Option<Mailer>,
-    http: reqwest::Client,
+    outbound: Outbound,
+    /// Deliveries under way, at most [`CONCURRENT_DELIVERIES`].
+    slots: Arc<Semaphore>,
     wake: Arc<Notify>,
     base_url: String,
     poll: Duration,
@@ -46,15 +55,12 @@ impl OutboxWorker {
             Some(url) => Some(Mailer::new(url, &config.email_from)?),
             None => None,
         };
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
-            .user_agent(concat!("mayday-collector/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .unwrap_or_default();
+        let outbound = Outbound::new(config.target_policy(), WEBHOOK_TIMEOUT);
         Ok(OutboxWorker {
             store,
             mailer,
-            http,
+            outbound,
+            slots: Arc::new(Semaphore::new(CONCURRENT_DELIVERIES)),
             wake,
             base_url: config.base_url(),
             poll: Duration::from_millis(config.notify_poll_ms.max(10)),
@@ -84,28 +90,53 @@ impl OutboxWorker {
         }
     }
 
-    /// Claims and handles one batch; returns how many rows it handled.
+    /// Claims due rows and starts delivering them, each in its own task (a slow
+    /// webhook holds up only its own row, not other projects' notifications); returns
+    /// how many rows it claimed. At most [`CONCURRENT_DELIVERIES`] are under way.
     pub async fn run_once(&self) -> Result<usize, crate::store::StoreError> {
-        let rows = self.store.claim_notifications(10, LEASE_MS).await?;
+        // Every slot busy: wait for one before claiming more.
+        drop(self.slots.acquire().await);
+        let free = self.slots.available_permits().clamp(1, CLAIM_BATCH);
+        let rows = self
+            .store
+            .claim_notifications(free as u64, LEASE_MS)
+            .await?;
         let count = rows.len();
         for row in rows {
-            let id = row.id;
-            let attempts = row.attempts;
-            let result = match self.store.notification_context(row).await {
-                Ok(context) => self.deliver(&context).await,
-                Err(error) => Err(error.to_string()),
+            let Ok(slot) = self.slots.clone().acquire_owned().await else {
+                break;
             };
-            match result {
-                Ok(()) => self.store.mark_sent(id).await?,
-                Err(error) => {
-                    let retry_at =
-                        (attempts < MAX_ATTEMPTS).then(|| now_ms() + self.backoff_ms(attempts));
-                    tracing::warn!(id, attempts, %error, "notification not delivered");
-                    self.store.mark_attempt_failed(id, &error, retry_at).await?;
+            let worker = self.clone();
+            tokio::spawn(async move {
+                if let Err(error) = worker.handle(row).await {
+                    tracing::warn!(%error, "notification worker: storage error");
                 }
-            }
+                drop(slot);
+            });
         }
         Ok(count)
+    }
+
+    /// Delivers one claimed row and records the outcome.
+    async fn handle(
+        &self,
+        row: crate::store::entities::outbox::Model,
+    ) -> Result<(), crate::store::StoreError> {
+        let id = row.id;
+        let attempts = row.attempts;
+        let result = match self.store.notification_context(row).await {
+            Ok(context) => self.deliver(&context).await,
+            Err(error) => Err(error.to_string()),
+        };
+        match result {
+            Ok(()) => self.store.mark_sent(id).await,
+            Err(error) => {
+                let retry_at =
+                    (attempts < MAX_ATTEMPTS).then(|| now_ms() + self.backoff_ms(attempts));
+                tracing::warn!(id, attempts, %error, "notification not delivered");
+                self.store.mark_attempt_failed(id, &error, retry_at).await
+            }
+        }
     }
 
     fn backoff_ms(&self, attempts: i64) -> i64 {
@@ -134,7 +165,7 @@ impl OutboxWorker {
                     .webhook
                     .as_ref()
                     .ok_or_else(|| "the webhook was removed".to_owned())?;
-                webhook::post(&self.http, &hook.url, &hook.secret, &facts).await
+                webhook::post(&self.outbound, &hook.url, &hook.secret, &facts).await
             }
         }
     }

@@ -5,21 +5,10 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use super::facts::Facts;
+use crate::outbound::Outbound;
 
 /// The header carrying `sha256=<hex HMAC of the body>`.
 pub const SIGNATURE_HEADER: &str = "x-mayday-signature";
-
-/// Accepts a webhook URL: `http://` or `https://` with a host; else says why not.
-pub fn check_url(url: &str) -> Result<(), String> {
-    match url::Url::parse(url) {
-        Ok(parsed)
-            if matches!(parsed.scheme(), "http" | "https") && parsed.host_str().is_some() =>
-        {
-            Ok(())
-        }
-        _ => Err(format!("{url:?} is not an http:// or https:// URL")),
-    }
-}
 
 /// The JSON body posted for `facts`.
 pub fn payload(facts: &Facts) -> serde_json::Value {
@@ -58,40 +47,18 @@ pub fn signature(secret: &str, body: &[u8]) -> String {
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
 
-/// Posts `facts` to `url`; any 2xx is delivered.
+/// Posts `facts` to `url` through `outbound` (its address policy, no redirects);
+/// any 2xx is delivered. The error names the URL and what failed, not the answer.
 pub async fn post(
-    client: &reqwest::Client,
+    outbound: &Outbound,
     url: &str,
     secret: &str,
     facts: &Facts,
 ) -> Result<(), String> {
     let body = serde_json::to_vec(&payload(facts)).map_err(|e| e.to_string())?;
-    let response = client
-        .post(url)
-        .header(reqwest::header::CONTENT_TYPE, "application/json")
-        .header(SIGNATURE_HEADER, signature(secret, &body))
-        .body(body)
-        .send()
+    let signature = signature(secret, &body);
+    outbound
+        .post_json(url, &[(SIGNATURE_HEADER, signature)], body)
         .await
-        .map_err(|e| format!("POST {url}: {e}"))?;
-    if response.status().is_success() {
-        Ok(())
-    } else {
-        Err(format!("POST {url}: HTTP {}", response.status()))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn signs_like_the_rfc_4231_vector() {
-        // RFC 4231 test case 2.
-        let sig = signature("Jefe", b"what do ya want for nothing?");
-        assert_eq!(
-            sig,
-            "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
-        );
-    }
+        .map_err(|error| format!("POST {url}: {error}"))
 }

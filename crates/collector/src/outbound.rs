@@ -1,0 +1,300 @@
+//! Requests the collector makes to addresses its users give it (webhooks now, monitors
+//! later), so that a project admin cannot make the collector reach what only the
+//! collector's own network can reach.
+//!
+//! A target's host is resolved and refused when any address is loopback, private,
+//! shared (CGNAT), link-local (which holds the cloud metadata address 169.254.169.254),
+//! unique-local, multicast, unspecified or broadcast, unless the instance allows
+//! private targets (`MAYDAY_ALLOW_PRIVATE_TARGETS=1`). The check runs when the target
+//! is saved and again at every connection, in the client's own resolver, so that a name
+//! that changes its address after the check cannot get past it. Redirects are not
+//! followed; errors say what failed, never what the remote answered.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Whether private targets are allowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TargetPolicy {
+    /// Only public addresses (the default).
+    PublicOnly,
+    /// Any address: for a collector whose webhooks live on its own network.
+    AllowPrivate,
+}
+
+/// Why a target is refused or a request failed; shown to admins as `last_error`.
+#[derive(Debug, thiserror::Error)]
+pub enum OutboundError {
+    /// Not an http(s) URL with a host.
+    #[error("{0:?} is not an http:// or https:// URL")]
+    BadUrl(String),
+    /// The host resolves to an address the policy refuses.
+    #[error("{host} is a {kind} address; set MAYDAY_ALLOW_PRIVATE_TARGETS=1 to allow it")]
+    Private {
+        /// The host as written.
+        host: String,
+        /// Which kind of address.
+        kind: &'static str,
+    },
+    /// The host does not resolve.
+    #[error("{0} does not resolve")]
+    Unresolved(String),
+    /// No answer in time.
+    #[error("timed out")]
+    Timeout,
+    /// The connection could not be made.
+    #[error("could not connect")]
+    Connect,
+    /// Answered with a status other than 2xx (redirects included: not followed).
+    #[error("HTTP {0}")]
+    Status(u16),
+    /// Anything else on the way.
+    #[error("request failed")]
+    Other,
+}
+
+/// What kind of non-public address `ip` is, if it is one.
+pub fn private_kind(ip: IpAddr) -> Option<&'static str> {
+    match ip {
+        IpAddr::V4(v4) => private_kind_v4(v4),
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return private_kind_v4(v4);
+            }
+            let first = v6.segments()[0];
+            if v6.is_loopback() {
+                Some("loopback")
+            } else if v6.is_unspecified() {
+                Some("unspecified")
+            } else if v6.is_multicast() {
+                Some("multicast")
+            } else if first & 0xfe00 == 0xfc00 {
+                Some("unique-local")
+            } else if first & 0xffc0 == 0xfe80 {
+                Some("link-local")
+            } else if v6 == Ipv6Addr::new(0x64, 0xff9b, 0, 0, 0, 0, 0, 0) || first == 0x2002 {
+                // NAT64 and 6to4 prefixes can carry an IPv4 address of any kind.
+                Some("translated")
+            } else {
+                None
+            }
+        }
+    }
+}
+
+fn private_kind_v4(ip: Ipv4Addr) -> Option<&'static str> {
+    let [a, b, ..] = ip.octets();
+    if ip.is_loopback() {
+        Some("loopback")
+    } else if ip.is_private() {
+        Some("private")
+    } else if ip.is_link_local() {
+        Some("link-local")
+    } else if a == 100 && (64..128).contains(&b) {
+        Some("shared (CGNAT)")
+    } else if ip.is_multicast() {
+        Some("multicast")
+    } else if ip.is_unspecified() || a == 0 {
+        Some("unspecified")
+    } else if ip.is_broadcast() {
+        Some("broadcast")
+    } else {
+        None
+    }
+}
+
+/// Checks `url` now: a well-formed http(s) URL whose host resolves, and only to
+/// addresses the policy allows.
+pub async fn check_target(url: &str, policy: TargetPolicy) -> Result<url::Url, OutboundError> {
+    let parsed = url::Url::parse(url).map_err(|_| OutboundError::BadUrl(url.to_owned()))?;
+    let host = match parsed.host() {
+        Some(host) if matches!(parsed.scheme(), "http" | "https") => host.to_owned(),
+        _ => return Err(OutboundError::BadUrl(url.to_owned())),
+    };
+    if policy == TargetPolicy::AllowPrivate {
+        return Ok(parsed);
+    }
+    let port = parsed.port_or_known_default().unwrap_or(80);
+    let addresses: Vec<SocketAddr> = match host {
+        url::Host::Ipv4(ip) => vec![SocketAddr::new(ip.into(), port)],
+        url::Host::Ipv6(ip) => vec![SocketAddr::new(ip.into(), port)],
+        url::Host::Domain(name) => tokio::net::lookup_host((name.as_str(), port))
+            .await
+            .map_err(|_| OutboundError::Unresolved(name.clone()))?
+            .collect(),
+    };
+    let host = parsed.host_str().unwrap_or_default().to_owned();
+    if addresses.is_empty() {
+        return Err(OutboundError::Unresolved(host));
+    }
+    for address in addresses {
+        if let Some(kind) = private_kind(address.ip()) {
+            return Err(OutboundError::Private { host, kind });
+        }
+    }
+    Ok(parsed)
+}
+
+/// A resolver that never hands the client an address the policy refuses.
+struct PublicResolver;
+
+impl reqwest::dns::Resolve for PublicResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_owned();
+        Box::pin(async move {
+            let found: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            if let Some(kind) = found.iter().find_map(|a| private_kind(a.ip())) {
+                return Err(Box::new(OutboundError::Private { host, kind })
+                    as Box<dyn std::error::Error + Send + Sync>);
+            }
+            let addrs: reqwest::dns::Addrs = Box::new(found.into_iter());
+            Ok(addrs)
+        })
+    }
+}
+
+/// Sends requests to user-given targets under one policy.
+#[derive(Debug, Clone)]
+pub struct Outbound {
+    client: reqwest::Client,
+    policy: TargetPolicy,
+}
+
+impl Outbound {
+    /// A client that follows no redirects and gives up after `timeout`.
+    pub fn new(policy: TargetPolicy, timeout: Duration) -> Outbound {
+        let mut builder = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(timeout)
+            .connect_timeout(timeout.min(Duration::from_secs(5)))
+            .user_agent(concat!("mayday-collector/", env!("CARGO_PKG_VERSION")));
+        if policy == TargetPolicy::PublicOnly {
+            builder = builder.dns_resolver(Arc::new(PublicResolver));
+        }
+        Outbound {
+            client: builder.build().unwrap_or_default(),
+            policy,
+        }
+    }
+
+    /// The policy this client enforces.
+    pub fn policy(&self) -> TargetPolicy {
+        self.policy
+    }
+
+    /// POSTs `body` (JSON) to `url` with `headers`; any 2xx is success.
+    pub async fn post_json(
+        &self,
+        url: &str,
+        headers: &[(&'static str, String)],
+        body: Vec<u8>,
+    ) -> Result<(), OutboundError> {
+        let parsed = url::Url::parse(url).map_err(|_| OutboundError::BadUrl(url.to_owned()))?;
+        // The resolver sees names only: literal addresses are checked here.
+        if self.policy == TargetPolicy::PublicOnly {
+            let literal = match parsed.host() {
+                Some(url::Host::Ipv4(ip)) => Some(IpAddr::V4(ip)),
+                Some(url::Host::Ipv6(ip)) => Some(IpAddr::V6(ip)),
+                _ => None,
+            };
+            if let Some(kind) = literal.and_then(private_kind) {
+                return Err(OutboundError::Private {
+                    host: parsed.host_str().unwrap_or_default().to_owned(),
+                    kind,
+                });
+            }
+        }
+        let mut request = self
+            .client
+            .post(parsed)
+            .header(reqwest::header::CONTENT_TYPE, "application/json");
+        for (name, value) in headers {
+            request = request.header(*name, value);
+        }
+        let response = request.body(body).send().await.map_err(classify)?;
+        let status = response.status();
+        if status.is_success() {
+            Ok(())
+        } else {
+            Err(OutboundError::Status(status.as_u16()))
+        }
+    }
+}
+
+/// What went wrong, without the remote's words.
+fn classify(error: reqwest::Error) -> OutboundError {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&error);
+    while let Some(cause) = source {
+        if let Some(OutboundError::Private { host, kind }) = cause.downcast_ref::<OutboundError>() {
+            return OutboundError::Private {
+                host: host.clone(),
+                kind,
+            };
+        }
+        source = cause.source();
+    }
+    if error.is_timeout() {
+        OutboundError::Timeout
+    } else if error.is_connect() {
+        OutboundError::Connect
+    } else {
+        OutboundError::Other
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn non_public_addresses_are_named() {
+        for (ip, kind) in [
+            ("127.0.0.1", "loopback"),
+            ("10.1.2.3", "private"),
+            ("172.16.0.1", "private"),
+            ("192.168.1.1", "private"),
+            ("169.254.169.254", "link-local"),
+            ("100.100.100.200", "shared (CGNAT)"),
+            ("0.0.0.0", "unspecified"),
+            ("224.0.0.1", "multicast"),
+            ("::1", "loopback"),
+            ("::ffff:127.0.0.1", "loopback"),
+            ("fd00:ec2::254", "unique-local"),
+            ("fe80::1", "link-local"),
+            ("ff02::1", "multicast"),
+        ] {
+            assert_eq!(private_kind(ip.parse().unwrap()), Some(kind), "{ip}");
+        }
+        for ip in ["93.184.216.34", "2606:2800:220:1::1", "8.8.8.8"] {
+            assert_eq!(private_kind(ip.parse().unwrap()), None, "{ip}");
+        }
+    }
+
+    #[tokio::test]
+    async fn targets_are_checked_by_address() {
+        let public = TargetPolicy::PublicOnly;
+        assert!(matches!(
+            check_target("http://127.0.0.1:9/x", public).await,
+            Err(OutboundError::Private { .. })
+        ));
+        assert!(matches!(
+            check_target("http://localhost:9/x", public).await,
+            Err(OutboundError::Private { .. })
+        ));
+        assert!(matches!(
+            check_target("http://[::1]/x", public).await,
+            Err(OutboundError::Private { .. })
+        ));
+        assert!(matches!(
+            check_target("ftp://example.com/", public).await,
+            Err(OutboundError::BadUrl(_))
+        ));
+        assert!(
+            check_target("http://127.0.0.1:9/x", TargetPolicy::AllowPrivate)
+                .await
+                .is_ok()
+        );
+    }
+}
