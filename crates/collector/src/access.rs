@@ -1,9 +1,32 @@
 //! Who may see and do what: the one place the web UI and the API ask. An instance admin
-//! sees every project; anyone else the projects they are a member of. Something one may
-//! not see answers "not found", as if it did not exist.
+//! may do everything in every project; anyone else what their role in a project allows
+//! ([`Need`]). Something one may not see answers "not found", as if it did not exist;
+//! something one may see but not change answers "forbidden".
 
 use crate::store::entities::{account, issue, project};
-use crate::store::{Store, StoreError};
+use crate::store::{ProjectRole, Store, StoreError};
+
+/// What a request needs to do in a project.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    /// See issues, events and affected users.
+    View,
+    /// Resolve, ignore and reopen issues.
+    Triage,
+    /// Change settings, keys, recipients, webhooks, retention, limits and members, and
+    /// see the notifications' delivery log.
+    Manage,
+}
+
+impl Need {
+    /// Whether `role` allows it.
+    pub fn allowed_to(self, role: ProjectRole) -> bool {
+        match self {
+            Need::View | Need::Triage => true,
+            Need::Manage => role == ProjectRole::Admin,
+        }
+    }
+}
 
 /// Why access was refused.
 #[derive(Debug, thiserror::Error)]
@@ -11,6 +34,9 @@ pub enum AccessError {
     /// It does not exist, or the account may not see it (the same answer for both).
     #[error("{0} not found")]
     NotFound(String),
+    /// The account sees it but its role does not allow this.
+    #[error("only a project admin may do this in {0}")]
+    Forbidden(String),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -34,9 +60,30 @@ pub async fn visible_project(
     account: &account::Model,
     project_id: i64,
 ) -> Result<project::Model, AccessError> {
+    project_for(store, account, project_id, Need::View).await
+}
+
+/// Project `project_id`, if `account` may do what `need` says there.
+pub async fn project_for(
+    store: &Store,
+    account: &account::Model,
+    project_id: i64,
+    need: Need,
+) -> Result<project::Model, AccessError> {
     let not_found = || AccessError::NotFound(format!("project {project_id}"));
-    if !account.is_admin && !store.is_member(project_id, account.id).await? {
-        return Err(not_found());
+    if !account.is_admin {
+        let role = store
+            .member_role(project_id, account.id)
+            .await?
+            .ok_or_else(not_found)?;
+        if !need.allowed_to(role) {
+            // Seen, so its name is no secret to this account.
+            let name = store
+                .project(project_id)
+                .await?
+                .map_or_else(|| format!("project {project_id}"), |p| p.name);
+            return Err(AccessError::Forbidden(name));
+        }
     }
     store.project(project_id).await?.ok_or_else(not_found)
 }

@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 use crate::accounts;
 use crate::config::Config;
 use crate::outbound;
-use crate::store::{Store, random_hex};
+use crate::store::{ProjectRole, Store, random_hex};
 
 /// Mayday collector: crash reports in, issues out.
 #[derive(Debug, Parser)]
@@ -50,6 +50,18 @@ pub enum ProjectCommand {
     List,
     /// Let an account see a project.
     AddMember {
+        /// The project's name.
+        name: String,
+        /// The account's email.
+        #[arg(long)]
+        email: String,
+        /// `member` (issues and events) or `admin` (also settings, keys, recipients,
+        /// webhooks, members). An existing member gets the new role.
+        #[arg(long, default_value = "member")]
+        role: ProjectRole,
+    },
+    /// Remove an account from a project.
+    RemoveMember {
         /// The project's name.
         name: String,
         /// The account's email.
@@ -177,10 +189,17 @@ pub async fn run(config: &Config, store: &Store, command: Command) -> anyhow::Re
                 println!("{}\t{}\t{}", p.project.id, p.project.name, dsn);
             }
         }
-        Command::Project(ProjectCommand::AddMember { name, email }) => {
+        Command::Project(ProjectCommand::AddMember { name, email, role }) => {
             let project = store.project_by_name(&name).await?;
             let account = store.account_by_email(&email).await?;
-            store.add_member(project.id, account.id).await?;
+            store.add_member(project.id, account.id, role).await?;
+        }
+        Command::Project(ProjectCommand::RemoveMember { name, email }) => {
+            let project = store.project_by_name(&name).await?;
+            let account = store.account_by_email(&email).await?;
+            if !store.remove_member(project.id, account.id).await? {
+                bail!("{email} is not a member of {name}");
+            }
         }
         Command::Project(ProjectCommand::RateLimit { name, per_minute }) => {
             let project = store.project_by_name(&name).await?;

@@ -78,6 +78,9 @@ impl From<crate::access::AccessError> for ApiError {
             crate::access::AccessError::NotFound(what) => {
                 ApiError::not_found(format!("{what} not found"))
             }
+            crate::access::AccessError::Forbidden(_) => {
+                ApiError::new(StatusCode::FORBIDDEN, error.to_string())
+            }
             crate::access::AccessError::Store(error) => error.into(),
         }
     }

@@ -201,19 +201,7 @@ async fn event_data_cannot_inject_into_mailto_links_or_slack_text() {
 
     // The issue page: one address linked safely, the invalid one shown, not linked.
     let token = server.token("admin@example.com", true).await;
-    let issues: Value = client()
-        .get(format!(
-            "{}/api/v1/projects/{}/issues",
-            server.base, server.project_id
-        ))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let issue_id = issues["issues"][0]["id"].as_i64().unwrap();
+    let issue_id = common::latest_issue_id(&server, &token).await;
     let cookie = sign_in(&server, "admin@example.com", "correct horse battery").await;
     let (_, page) = page(
         &server,

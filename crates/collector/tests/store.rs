@@ -5,8 +5,8 @@ mod common;
 use mayday_collector::access;
 use mayday_collector::notify::policy::Policy;
 use mayday_collector::store::{
-    EventLevel, EventUser, IssueFilter, IssueSort, IssueStatus, NewEvent, SpikeSettings, Store,
-    encode_payload, now_ms,
+    EventLevel, EventUser, IssueFilter, IssueSort, IssueStatus, NewEvent, ProjectRole,
+    SpikeSettings, Store, encode_payload, now_ms,
 };
 
 fn new_event(
@@ -283,8 +283,14 @@ async fn accounts_tokens_and_visibility() {
             .await
             .unwrap();
         assert_eq!(admin.email, "admin@example.com");
-        store.add_member(shop.id, dev.id).await.unwrap();
-        store.add_member(shop.id, dev.id).await.unwrap();
+        store
+            .add_member(shop.id, dev.id, ProjectRole::Member)
+            .await
+            .unwrap();
+        store
+            .add_member(shop.id, dev.id, ProjectRole::Member)
+            .await
+            .unwrap();
         assert_eq!(
             access::visible_projects(&store, &admin)
                 .await

@@ -12,6 +12,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
 
+use crate::access::Need;
 use crate::error::ApiError;
 use crate::issues::{self, ListQuery};
 use crate::outbound;
@@ -174,7 +175,7 @@ async fn list_recipients(
     ApiAccount(account): ApiAccount,
     ApiPath(project_id): ApiPath<i64>,
 ) -> Result<Json<RecipientsJson>, ApiError> {
-    access::visible_project(&state.store, &account, project_id).await?;
+    access::project_for(&state.store, &account, project_id, Need::Manage).await?;
     recipients(&state, project_id).await
 }
 
@@ -184,7 +185,7 @@ async fn add_recipient(
     ApiPath(project_id): ApiPath<i64>,
     AppJson(body): AppJson<RecipientBody>,
 ) -> Result<Json<RecipientsJson>, ApiError> {
-    access::visible_project(&state.store, &account, project_id).await?;
+    access::project_for(&state.store, &account, project_id, Need::Manage).await?;
     accounts::check_email(&body.email)?;
     state.store.add_recipient(project_id, &body.email).await?;
     recipients(&state, project_id).await
@@ -196,7 +197,7 @@ async fn remove_recipient(
     ApiPath(project_id): ApiPath<i64>,
     AppJson(body): AppJson<RecipientBody>,
 ) -> Result<Json<RecipientsJson>, ApiError> {
-    access::visible_project(&state.store, &account, project_id).await?;
+    access::project_for(&state.store, &account, project_id, Need::Manage).await?;
     if !state
         .store
         .remove_recipient(project_id, &body.email)
@@ -221,7 +222,7 @@ async fn list_webhooks(
     ApiAccount(account): ApiAccount,
     ApiPath(project_id): ApiPath<i64>,
 ) -> Result<Json<WebhooksJson>, ApiError> {
-    access::visible_project(&state.store, &account, project_id).await?;
+    access::project_for(&state.store, &account, project_id, Need::Manage).await?;
     let hooks = state.store.webhooks(project_id).await?;
     Ok(Json(WebhooksJson {
         webhooks: hooks.into_iter().map(WebhookJson::listed).collect(),
@@ -234,7 +235,7 @@ async fn add_webhook(
     ApiPath(project_id): ApiPath<i64>,
     AppJson(body): AppJson<WebhookBody>,
 ) -> Result<Json<WebhookJson>, ApiError> {
-    access::visible_project(&state.store, &account, project_id).await?;
+    access::project_for(&state.store, &account, project_id, Need::Manage).await?;
     outbound::check_target(&body.url, state.config.target_policy())
         .await
         .map_err(|e| ApiError::bad_request(e.to_string()))?;
@@ -256,7 +257,7 @@ async fn remove_webhook(
     ApiAccount(account): ApiAccount,
     ApiPath((project_id, webhook_id)): ApiPath<(i64, i64)>,
 ) -> Result<Json<RemovedJson>, ApiError> {
-    access::visible_project(&state.store, &account, project_id).await?;
+    access::project_for(&state.store, &account, project_id, Need::Manage).await?;
     if !state.store.remove_webhook(project_id, webhook_id).await? {
         return Err(ApiError::not_found(format!(
             "webhook {webhook_id} not found"
@@ -272,7 +273,7 @@ async fn notifications(
     ApiAccount(account): ApiAccount,
     ApiPath(project_id): ApiPath<i64>,
 ) -> Result<Json<NotificationsJson>, ApiError> {
-    access::visible_project(&state.store, &account, project_id).await?;
+    access::project_for(&state.store, &account, project_id, Need::Manage).await?;
     let rows = state.store.notifications(project_id, 100).await?;
     Ok(Json(NotificationsJson {
         notifications: rows.into_iter().map(NotificationJson::from).collect(),

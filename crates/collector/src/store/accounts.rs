@@ -5,8 +5,9 @@ use sea_orm::{
     QueryFilter, QueryOrder, Set,
 };
 
-use super::entities::{account, api_token, membership};
+use super::entities::{ProjectRole, account, api_token, membership};
 use super::{Store, StoreError, db_conflict, now_ms};
+use sea_orm::sea_query::{OnConflict, Query};
 
 /// A new account's row (emails are kept trimmed and lowercase).
 fn new_account(
@@ -90,24 +91,86 @@ impl Store {
             .await?)
     }
 
-    /// Makes `account_id` a member of project `project_id` (no-op if it is one).
-    pub async fn add_member(&self, project_id: i64, account_id: i64) -> Result<(), StoreError> {
+    /// Makes `account_id` a member of project `project_id` with `role` (its role
+    /// changes if it is one already).
+    pub async fn add_member(
+        &self,
+        project_id: i64,
+        account_id: i64,
+        role: ProjectRole,
+    ) -> Result<(), StoreError> {
         self.write(async |txn| {
-            let exists = membership::Entity::find_by_id((project_id, account_id))
-                .one(txn)
-                .await?
-                .is_some();
-            if !exists {
-                membership::ActiveModel {
-                    project_id: Set(project_id),
-                    account_id: Set(account_id),
-                }
-                .insert(txn)
+            let insert = Query::insert()
+                .into_table(membership::Entity)
+                .columns([
+                    membership::Column::ProjectId,
+                    membership::Column::AccountId,
+                    membership::Column::Role,
+                ])
+                .values_panic([project_id.into(), account_id.into(), role.into()])
+                .on_conflict(
+                    OnConflict::columns([
+                        membership::Column::ProjectId,
+                        membership::Column::AccountId,
+                    ])
+                    .update_column(membership::Column::Role)
+                    .to_owned(),
+                )
+                .to_owned();
+            txn.execute(txn.get_database_backend().build(&insert))
                 .await?;
-            }
             Ok(())
         })
         .await
+    }
+
+    /// Ends `account_id`'s membership of `project_id`; whether it was one.
+    pub async fn remove_member(
+        &self,
+        project_id: i64,
+        account_id: i64,
+    ) -> Result<bool, StoreError> {
+        self.write(async |txn| {
+            let removed = membership::Entity::delete_by_id((project_id, account_id))
+                .exec(txn)
+                .await?;
+            Ok(removed.rows_affected > 0)
+        })
+        .await
+    }
+
+    /// `account_id`'s role in `project_id`, if it is a member.
+    pub async fn member_role(
+        &self,
+        project_id: i64,
+        account_id: i64,
+    ) -> Result<Option<ProjectRole>, StoreError> {
+        Ok(membership::Entity::find_by_id((project_id, account_id))
+            .one(self.db())
+            .await?
+            .map(|m| m.role))
+    }
+
+    /// A project's members with their roles, by email.
+    pub async fn members(
+        &self,
+        project_id: i64,
+    ) -> Result<Vec<(account::Model, ProjectRole)>, StoreError> {
+        let memberships = membership::Entity::find()
+            .filter(membership::Column::ProjectId.eq(project_id))
+            .all(self.db())
+            .await?;
+        let mut members = Vec::with_capacity(memberships.len());
+        for m in memberships {
+            if let Some(account) = account::Entity::find_by_id(m.account_id)
+                .one(self.db())
+                .await?
+            {
+                members.push((account, m.role));
+            }
+        }
+        members.sort_by(|a, b| a.0.email.cmp(&b.0.email));
+        Ok(members)
     }
 
     /// Stores a token's hash for `account_id`.

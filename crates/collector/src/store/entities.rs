@@ -93,6 +93,21 @@ pub enum Channel {
     Webhook,
 }
 
+/// What a member may do in a project (an instance admin may do everything everywhere).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+#[serde(rename_all = "lowercase")]
+pub enum ProjectRole {
+    /// Sees issues and events; resolves, ignores and reopens them.
+    #[sea_orm(string_value = "member")]
+    Member,
+    /// Also changes settings, keys, recipients, webhooks, retention, limits, members.
+    #[sea_orm(string_value = "admin")]
+    Admin,
+}
+
 /// Where a notification is in its delivery.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
@@ -139,7 +154,8 @@ stored_names!(
     EventLevel,
     NotificationKind,
     Channel,
-    DeliveryStatus
+    DeliveryStatus,
+    ProjectRole
 );
 
 /// A name that is none of a state's names.
@@ -260,6 +276,8 @@ pub mod membership {
         /// The account.
         #[sea_orm(primary_key, auto_increment = false)]
         pub account_id: i64,
+        /// What the account may do in the project.
+        pub role: super::ProjectRole,
     }
 
     /// No navigable relations.

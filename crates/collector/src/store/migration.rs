@@ -14,6 +14,7 @@ impl MigratorTrait for Migrator {
             Box::new(WebSessions),
             Box::new(FilterIndexes),
             Box::new(ProjectRetention),
+            Box::new(MembershipRoles),
         ]
     }
 }
@@ -622,5 +623,39 @@ impl MigrationTrait for ProjectRetention {
             .await?;
         }
         Ok(())
+    }
+}
+
+/// A role per membership; memberships that existed become `member`.
+struct MembershipRoles;
+
+impl MigrationName for MembershipRoles {
+    fn name(&self) -> &str {
+        "m0006_membership_roles"
+    }
+}
+
+#[derive(DeriveIden)]
+enum MembershipRolesColumns {
+    #[sea_orm(iden = "membership")]
+    Table,
+    Role,
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for MembershipRoles {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.alter_table(
+            Table::alter()
+                .table(MembershipRolesColumns::Table)
+                .add_column(
+                    ColumnDef::new(MembershipRolesColumns::Role)
+                        .string()
+                        .not_null()
+                        .default("member"),
+                )
+                .to_owned(),
+        )
+        .await
     }
 }

@@ -25,7 +25,7 @@ use sea_orm::{
 use sea_orm_migration::MigratorTrait;
 
 pub use entities::{
-    Channel, DeliveryStatus, EventLevel, IssueStatus, NotificationKind, UnknownName,
+    Channel, DeliveryStatus, EventLevel, IssueStatus, NotificationKind, ProjectRole, UnknownName,
 };
 pub use events::{EventLinks, StoredEvent, decode_payload, encode_payload};
 pub use ingest::{EventUser, IngestFacts, NewEvent, NotificationRule, SpikeSettings, Stored};

@@ -6,7 +6,9 @@ use serde::Deserialize;
 
 use super::session::SignedIn;
 use super::{WebError, check_csrf, html, pages};
+use crate::access::Need;
 use crate::store::entities::project_key;
+use crate::store::{ProjectRole, UnknownName};
 use crate::{AppState, access, accounts};
 
 pub(super) async fn settings_page(
@@ -14,7 +16,8 @@ pub(super) async fn settings_page(
     signed_in: SignedIn,
     Path(project_id): Path<i64>,
 ) -> Result<Response, WebError> {
-    let project = access::visible_project(&state.store, &signed_in.account, project_id).await?;
+    let project =
+        access::project_for(&state.store, &signed_in.account, project_id, Need::Manage).await?;
     let keys = state.store.project_keys(project_id).await?;
     let recipients = state.store.recipients(project_id).await?;
     let dsns: Vec<(project_key::Model, String)> = keys
@@ -63,7 +66,7 @@ pub(super) async fn change_settings(
     Form(form): Form<SettingsForm>,
 ) -> Result<Response, WebError> {
     check_csrf(&signed_in, &form.csrf)?;
-    access::visible_project(&state.store, &signed_in.account, project_id).await?;
+    access::project_for(&state.store, &signed_in.account, project_id, Need::Manage).await?;
     let store = &state.store;
     match (form.action.as_str(), form.key_id, form.email.as_deref()) {
         ("create_key", _, _) => store.create_key(project_id).await?,
@@ -130,6 +133,8 @@ pub(super) struct UserForm {
     admin: Option<String>,
     #[serde(default)]
     project: Option<String>,
+    #[serde(default)]
+    role: Option<String>,
 }
 
 pub(super) async fn change_users(
@@ -159,7 +164,13 @@ pub(super) async fn change_users(
                 .ok_or_else(|| WebError::BadRequest("Choose a project.".into()))?;
             let project = state.store.project_by_name(project).await?;
             let account = state.store.account_by_email(&form.email).await?;
-            state.store.add_member(project.id, account.id).await?;
+            let role = match form.role.as_deref() {
+                None | Some("") => ProjectRole::Member,
+                Some(role) => role
+                    .parse()
+                    .map_err(|e: UnknownName| WebError::BadRequest(e.to_string()))?,
+            };
+            state.store.add_member(project.id, account.id, role).await?;
         }
         _ => return Err(WebError::BadRequest("Unknown change.".into())),
     }

@@ -17,7 +17,7 @@ pub enum WebError {
     NotFound,
     /// The request cannot be done as sent; the text says why, for the user.
     BadRequest(String),
-    /// The form is not allowed (an expired or foreign CSRF token).
+    /// Not allowed: an expired or foreign CSRF token, or a role that does not allow it.
     Forbidden(&'static str),
     /// Something by that name exists already.
     Conflict(String),
@@ -67,6 +67,9 @@ impl From<AccessError> for WebError {
     fn from(error: AccessError) -> Self {
         match error {
             AccessError::NotFound(_) => WebError::NotFound,
+            AccessError::Forbidden(_) => {
+                WebError::Forbidden("Only a project admin may do this. Ask one of them.")
+            }
             AccessError::Store(error) => error.into(),
         }
     }

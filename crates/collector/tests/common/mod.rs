@@ -11,7 +11,7 @@ use clap::Parser;
 use mayday_collector::accounts;
 use mayday_collector::cli::Cli;
 use mayday_collector::config::Config;
-use mayday_collector::store::Store;
+use mayday_collector::store::{ProjectRole, Store};
 use mayday_collector::{AppInner, AppState, router};
 use sea_orm::{ConnectionTrait, Database};
 
@@ -200,7 +200,7 @@ impl TestServer {
         let store = &self.state.store;
         let account = store.account_by_email(email).await.expect("account");
         store
-            .add_member(self.project_id, account.id)
+            .add_member(self.project_id, account.id, ProjectRole::Member)
             .await
             .expect("membership");
     }
@@ -347,4 +347,21 @@ pub async fn page(server: &TestServer, cookie: &str, path: &str) -> (reqwest::St
         .expect("page");
     let status = response.status();
     (status, response.text().await.unwrap_or_default())
+}
+
+/// The id of the newest issue of `server`'s default project, from the API.
+pub async fn latest_issue_id(server: &TestServer, token: &str) -> i64 {
+    let issues: serde_json::Value = client()
+        .get(format!(
+            "{}/api/v1/projects/{}/issues",
+            server.base, server.project_id
+        ))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("issues")
+        .json()
+        .await
+        .expect("JSON");
+    issues["issues"][0]["id"].as_i64().expect("an issue")
 }
