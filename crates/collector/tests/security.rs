@@ -20,14 +20,21 @@ use serde_json::{Value, json};
 async fn first_run_setup_creates_one_admin_however_many_race() {
     for db in common::databases().await {
         let server = TestServer::start(&db, &[]).await;
-        let forms = (0..8).map(|n| {
+        // Eight browsers, each with the form loaded, submit at once.
+        let mut loaded = Vec::new();
+        for _ in 0..8 {
+            loaded.push(common::preauth_form(&server, "/setup").await);
+        }
+        let forms = loaded.into_iter().enumerate().map(|(n, form)| {
             let url = format!("{}/setup", server.base);
             async move {
                 client()
                     .post(url)
+                    .header("cookie", form.cookie)
                     .form(&[
                         ("email", format!("admin{n}@example.com")),
                         ("password", "long enough password".to_owned()),
+                        ("csrf", form.csrf),
                     ])
                     .send()
                     .await
@@ -225,13 +232,13 @@ async fn try_sign_in(
     email: &str,
     password: &str,
 ) -> (StatusCode, Option<u64>) {
-    let response = client()
-        .post(format!("{}/login", server.base))
-        .header("x-forwarded-for", client_ip)
-        .form(&[("email", email), ("password", password)])
-        .send()
-        .await
-        .unwrap();
+    let response = common::post_preauth(
+        server,
+        "/login",
+        &[("email", email), ("password", password)],
+        &[("x-forwarded-for", client_ip)],
+    )
+    .await;
     let retry_after = response
         .headers()
         .get("retry-after")

@@ -40,16 +40,25 @@ async fn first_run_setup_creates_the_admin_once() {
         .await
         .unwrap();
     assert_eq!(response.headers()[LOCATION], "/setup");
-    let response = client()
+    // Without the form's token (another site posting it): refused.
+    let forged = client()
         .post(format!("{}/setup", server.base))
-        .form(&[
-            ("email", "me@example.com"),
-            ("name", "Me"),
-            ("password", "long enough"),
-        ])
+        .form(&[("email", "evil@example.com"), ("password", "long enough")])
         .send()
         .await
         .unwrap();
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    let response = common::post_preauth(
+        &server,
+        "/setup",
+        &[
+            ("email", "me@example.com"),
+            ("name", "Me"),
+            ("password", "long enough"),
+        ],
+        &[],
+    )
+    .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert!(
         response.headers()[SET_COOKIE]
@@ -83,20 +92,59 @@ async fn sign_in_sessions_and_the_throttle() {
         "/login",
         "every page needs a session"
     );
-    let (status, html) = page(&server, &cookie, "/").await;
-    assert_eq!(status, 200);
-    assert!(html.contains("default"));
-
-    for _ in 0..5 {
-        let wrong = client()
-            .post(format!("{}/login", server.base))
-            .form(&[("email", "admin@example.com"), ("password", "nope")])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
-    }
-    let slowed = client()
+    // Asked for a page: sign in, then back to it.
+    let deep = client()
+        .get(format!("{}/projects/1/issues?status=resolved", server.base))
+        .send()
+        .await
+        .unwrap();
+    let to = deep.headers()[LOCATION].to_str().unwrap().to_owned();
+    assert_eq!(
+        to,
+        "/login?next=%2Fprojects%2F1%2Fissues%3Fstatus%3Dresolved"
+    );
+    let (_, login_html) = page(&server, "", &to).await;
+    assert!(login_html.contains("name=\"next\" value=\"/projects/1/issues?status=resolved\""));
+    let back = common::post_preauth(
+        &server,
+        "/login",
+        &[
+            ("email", "admin@example.com"),
+            ("password", "correct horse battery"),
+            ("next", "/projects/1/issues?status=resolved"),
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(
+        back.headers()[LOCATION],
+        "/projects/1/issues?status=resolved"
+    );
+    let elsewhere = common::post_preauth(
+        &server,
+        "/login",
+        &[
+            ("email", "admin@example.com"),
+            ("password", "correct horse battery"),
+            ("next", "//evil.example/"),
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(elsewhere.headers()[LOCATION], "/", "never another site");
+    // A session that no longer exists: told so, and sent back after signing in.
+    let stale = client()
+        .get(format!("{}/projects/1/issues", server.base))
+        .header(COOKIE, "mayday_session=0000")
+        .send()
+        .await
+        .unwrap();
+    let to = stale.headers()[LOCATION].to_str().unwrap().to_owned();
+    assert_eq!(to, "/login?next=%2Fprojects%2F1%2Fissues&expired=1");
+    let (_, login_html) = page(&server, "", &to).await;
+    assert!(login_html.contains("Your session expired"));
+    // Signing in without the form's token (login CSRF): refused.
+    let forged = client()
         .post(format!("{}/login", server.base))
         .form(&[
             ("email", "admin@example.com"),
@@ -105,6 +153,31 @@ async fn sign_in_sessions_and_the_throttle() {
         .send()
         .await
         .unwrap();
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    let (status, html) = page(&server, &cookie, "/").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("default"));
+
+    for _ in 0..5 {
+        let wrong = common::post_preauth(
+            &server,
+            "/login",
+            &[("email", "admin@example.com"), ("password", "nope")],
+            &[],
+        )
+        .await;
+        assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    }
+    let slowed = common::post_preauth(
+        &server,
+        "/login",
+        &[
+            ("email", "admin@example.com"),
+            ("password", "correct horse battery"),
+        ],
+        &[],
+    )
+    .await;
     assert_eq!(
         slowed.status(),
         StatusCode::TOO_MANY_REQUESTS,

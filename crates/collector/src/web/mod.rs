@@ -8,11 +8,12 @@ mod admin;
 pub mod client;
 mod error;
 mod pages;
+pub mod preauth;
 pub mod session;
 pub mod throttle;
 
 use axum::extract::{Form, Path, Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Router, middleware};
@@ -25,6 +26,7 @@ use crate::store::{EventLinks, IssueStatus, StoreError, StoredEvent};
 use crate::{AppState, access, accounts};
 use client::ClientAddr;
 pub use error::WebError;
+use preauth::FormToken;
 use session::SignedIn;
 
 /// The UI's routes.
@@ -129,31 +131,82 @@ fn check_csrf(signed_in: &SignedIn, sent: &str) -> Result<(), WebError> {
 
 #[derive(Deserialize)]
 struct LoginForm {
+    #[serde(default)]
+    csrf: String,
     email: String,
     password: String,
+    #[serde(default)]
+    next: Option<String>,
 }
 
-async fn login_page(State(state): State<AppState>) -> Result<Response, WebError> {
+#[derive(Deserialize)]
+struct LoginQuery {
+    next: Option<String>,
+    expired: Option<String>,
+}
+
+/// A page before sign-in, with the cookie of its form token when the browser has none.
+fn preauth_page(
+    state: &AppState,
+    form: &FormToken,
+    status: StatusCode,
+    page: maud::Markup,
+) -> Response {
+    let mut response = html_with_status(status, page);
+    if let Some(cookie) = form
+        .set_cookie(state)
+        .and_then(|c| HeaderValue::from_str(&c).ok())
+    {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    response
+}
+
+async fn login_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<LoginQuery>,
+) -> Result<Response, WebError> {
     if state.store.count_accounts().await? == 0 {
         return Ok(Redirect::to("/setup").into_response());
     }
-    Ok(html(pages::login_page(None)))
+    let form = FormToken::of(&headers);
+    let next = preauth::safe_next(query.next.as_deref());
+    let notice = query
+        .expired
+        .is_some()
+        .then_some("Your session expired. Sign in again to go on.");
+    let page = pages::login_page(&pages::SignInForm {
+        csrf: &form.token,
+        next: next.as_deref(),
+        error: notice,
+    });
+    Ok(preauth_page(&state, &form, StatusCode::OK, page))
 }
 
 async fn login(
     State(state): State<AppState>,
     addr: ClientAddr,
+    headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, WebError> {
+    preauth::check(&headers, &form.csrf)?;
+    let next = preauth::safe_next(form.next.as_deref());
+    let again = |status: StatusCode, message: &str| {
+        let token = FormToken::of(&headers);
+        let page = pages::login_page(&pages::SignInForm {
+            csrf: &token.token,
+            next: next.as_deref(),
+            error: Some(message),
+        });
+        preauth_page(&state, &token, status, page)
+    };
     // Counted before the password is checked: parallel guesses cannot slip past.
     let attempt = match state.sign_in_throttle.attempt(&form.email, addr.0) {
         Ok(attempt) => attempt,
         Err(wait) => {
             let message = format!("Too many failed sign-ins. Try again in {wait} s.");
-            let mut response = html_with_status(
-                StatusCode::TOO_MANY_REQUESTS,
-                pages::login_page(Some(&message)),
-            );
+            let mut response = again(StatusCode::TOO_MANY_REQUESTS, &message);
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(wait));
@@ -164,12 +217,10 @@ async fn login(
         Some(account) => {
             state.sign_in_throttle.succeeded(attempt);
             let cookie = session::start(&state, account.id).await?;
-            Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/")).into_response())
+            let to = next.unwrap_or_else(|| "/".to_owned());
+            Ok(([(header::SET_COOKIE, cookie)], Redirect::to(&to)).into_response())
         }
-        None => Ok(html_with_status(
-            StatusCode::UNAUTHORIZED,
-            pages::login_page(Some("Wrong email or password.")),
-        )),
+        None => Ok(again(StatusCode::UNAUTHORIZED, "Wrong email or password.")),
     }
 }
 
@@ -192,28 +243,37 @@ async fn logout(
 
 #[derive(Deserialize)]
 struct SetupForm {
+    #[serde(default)]
+    csrf: String,
     email: String,
     #[serde(default)]
     name: String,
     password: String,
 }
 
-async fn setup_page(State(state): State<AppState>) -> Result<Response, WebError> {
+async fn setup_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, WebError> {
     if state.store.count_accounts().await? > 0 {
         return Err(WebError::NotFound);
     }
-    Ok(html(pages::setup_page(None)))
+    let form = FormToken::of(&headers);
+    let page = pages::setup_page(None, &form.token);
+    Ok(preauth_page(&state, &form, StatusCode::OK, page))
 }
 
 /// First run: creates the first admin account, once, and signs it in. Once an account
 /// exists, setup is not there (404), whoever asks and however many ask at once.
 async fn setup(
     State(state): State<AppState>,
+    headers: HeaderMap,
     Form(form): Form<SetupForm>,
 ) -> Result<Response, WebError> {
     if state.store.count_accounts().await? > 0 {
         return Err(WebError::NotFound);
     }
+    preauth::check(&headers, &form.csrf)?;
     let created =
         accounts::create_first_admin(&state.store, &form.email, Some(&form.name), &form.password)
             .await;
@@ -223,10 +283,11 @@ async fn setup(
         Err(error) => {
             // A mistake in the form: the form again, saying what to fix.
             return match error::form_mistake(&error) {
-                Some(message) => Ok(html_with_status(
-                    StatusCode::BAD_REQUEST,
-                    pages::setup_page(Some(&message)),
-                )),
+                Some(message) => {
+                    let token = FormToken::of(&headers);
+                    let page = pages::setup_page(Some(&message), &token.token);
+                    Ok(preauth_page(&state, &token, StatusCode::BAD_REQUEST, page))
+                }
                 None => Err(error.into()),
             };
         }

@@ -90,15 +90,28 @@ pub fn message_page(status: StatusCode, message: &str) -> Markup {
     )
 }
 
+/// What the sign-in form shows and carries.
+#[derive(Debug)]
+pub struct SignInForm<'a> {
+    /// The form token (see `preauth`).
+    pub csrf: &'a str,
+    /// Where to go after signing in (a path on this site).
+    pub next: Option<&'a str>,
+    /// What went wrong, or why the form is shown.
+    pub error: Option<&'a str>,
+}
+
 /// Sign in.
-pub fn login_page(error: Option<&str>) -> Markup {
+pub fn login_page(form: &SignInForm<'_>) -> Markup {
     layout(
         "Sign in",
         None,
         html! {
             form.login method="post" action="/login" {
                 h1 { "Sign in" }
-                @if let Some(error) = error { p.error { (error) } }
+                @if let Some(error) = form.error { p.error { (error) } }
+                input type="hidden" name="csrf" value=(form.csrf);
+                @if let Some(next) = form.next { input type="hidden" name="next" value=(next); }
                 label for="email" { "Email" }
                 input #email type="email" name="email" autocomplete="username" required;
                 label for="password" { "Password" }
@@ -110,7 +123,7 @@ pub fn login_page(error: Option<&str>) -> Markup {
 }
 
 /// First run: create the admin account.
-pub fn setup_page(error: Option<&str>) -> Markup {
+pub fn setup_page(error: Option<&str>, csrf: &str) -> Markup {
     layout(
         "Set up",
         None,
@@ -119,6 +132,7 @@ pub fn setup_page(error: Option<&str>) -> Markup {
                 h1 { "Create the admin account" }
                 p.muted { "No one can sign in yet. The first account is an admin." }
                 @if let Some(error) = error { p.error { (error) } }
+                input type="hidden" name="csrf" value=(csrf);
                 label for="email" { "Email" }
                 input #email type="email" name="email" required;
                 label for="name" { "Name" }

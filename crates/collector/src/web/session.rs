@@ -6,6 +6,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Redirect, Response};
 
+use super::preauth;
 use crate::AppState;
 use crate::accounts::{self, SESSION_TTL_MS, token_hash};
 use crate::store::StoreError;
@@ -27,15 +28,27 @@ pub struct SignedIn {
 
 /// The session token from the `Cookie` header, if any.
 pub fn cookie_token(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)
-        .map(|(_, value)| value.to_owned())
-        .filter(|v| !v.is_empty())
+    preauth::cookie(headers, COOKIE)
+}
+
+/// Where a request without a (valid) session is sent: sign in, then back to the page
+/// asked for, or, for a form, to the page the form was on (its action cannot be
+/// replayed). `expired` when the browser had a session that is no longer valid.
+fn to_login(parts: &Parts, expired: bool) -> Response {
+    let next = if parts.method == axum::http::Method::GET {
+        parts.uri.path_and_query().map(|p| p.as_str().to_owned())
+    } else {
+        parts
+            .headers
+            .get(header::REFERER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|r| url::Url::parse(r).ok())
+            .map(|r| match r.query() {
+                Some(q) => format!("{}?{q}", r.path()),
+                None => r.path().to_owned(),
+            })
+    };
+    Redirect::to(&preauth::login_url(next.as_deref(), expired)).into_response()
 }
 
 impl FromRequestParts<AppState> for SignedIn {
@@ -45,8 +58,7 @@ impl FromRequestParts<AppState> for SignedIn {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let to_login = || Redirect::to("/login").into_response();
-        let token = cookie_token(&parts.headers).ok_or_else(to_login)?;
+        let token = cookie_token(&parts.headers).ok_or_else(|| to_login(parts, false))?;
         let hash = token_hash(&token);
         match state.store.session(&hash).await {
             Ok(Some((session, account))) => Ok(SignedIn {
@@ -54,7 +66,7 @@ impl FromRequestParts<AppState> for SignedIn {
                 csrf: session.csrf_token,
                 token_hash: hash,
             }),
-            Ok(None) => Err(to_login()),
+            Ok(None) => Err(to_login(parts, true)),
             Err(error) => Err(super::WebError::from(error).into_response()),
         }
     }

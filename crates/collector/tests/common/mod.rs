@@ -317,18 +317,77 @@ pub fn client() -> reqwest::Client {
         .expect("client")
 }
 
-/// Signs in through `/login`; returns the `Cookie` header value.
-pub async fn sign_in(server: &TestServer, email: &str, password: &str) -> String {
+/// A form shown before sign-in (`/login` or `/setup`), as a browser gets it: the
+/// `Cookie` header carrying its form token, and the token the form carries.
+pub struct PreAuthForm {
+    /// `mayday_form=<token>`.
+    pub cookie: String,
+    /// The form's `csrf` value.
+    pub csrf: String,
+}
+
+/// Loads `path` (`/login` or `/setup`) like a browser, for its form token.
+pub async fn preauth_form(server: &TestServer, path: &str) -> PreAuthForm {
     let response = client()
-        .post(format!("{}/login", server.base))
-        .form(&[("email", email), ("password", password)])
+        .get(format!("{}{path}", server.base))
         .send()
         .await
-        .expect("sign in");
+        .expect("form page");
+    let cookie = response
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("mayday_form="))
+        .expect("a form cookie")
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let html = response.text().await.unwrap_or_default();
+    let at = html.find("name=\"csrf\" value=\"").expect("a form token") + 19;
+    let csrf = html[at..].split('"').next().unwrap_or_default().to_owned();
+    PreAuthForm { cookie, csrf }
+}
+
+/// Posts `fields` to `path` (`/login` or `/setup`) with a form token, as a browser
+/// that loaded the form would.
+pub async fn post_preauth(
+    server: &TestServer,
+    path: &str,
+    fields: &[(&str, &str)],
+    extra_headers: &[(&str, &str)],
+) -> reqwest::Response {
+    let form = preauth_form(server, path).await;
+    let mut all: Vec<(&str, &str)> = fields.to_vec();
+    all.push(("csrf", &form.csrf));
+    let mut request = client()
+        .post(format!("{}{path}", server.base))
+        .header(reqwest::header::COOKIE, &form.cookie)
+        .form(&all);
+    for (name, value) in extra_headers {
+        request = request.header(*name, *value);
+    }
+    request.send().await.expect("form post")
+}
+
+/// Signs in through `/login`; returns the `Cookie` header value.
+pub async fn sign_in(server: &TestServer, email: &str, password: &str) -> String {
+    let response = post_preauth(
+        server,
+        "/login",
+        &[("email", email), ("password", password)],
+        &[],
+    )
+    .await;
     assert_eq!(response.status(), reqwest::StatusCode::SEE_OTHER);
-    let cookie = response.headers()[reqwest::header::SET_COOKIE]
-        .to_str()
-        .expect("cookie")
+    let cookie = response
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("mayday_session="))
+        .expect("a session cookie")
         .to_owned();
     assert!(
         cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
