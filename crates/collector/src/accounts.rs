@@ -22,6 +22,9 @@ pub enum AccountError {
     /// Not an email address.
     #[error("{0:?} is not an email address")]
     InvalidEmail(String),
+    /// The current password, asked to confirm a change, does not match.
+    #[error("the current password is not right")]
+    WrongPassword,
     /// The password is too short.
     #[error("the password needs at least {MIN_PASSWORD_CHARS} characters")]
     PasswordTooShort,
@@ -140,13 +143,38 @@ pub async fn authenticate(
         .as_ref()
         .map_or(NO_ACCOUNT_HASH, |a| a.password_hash.as_str());
     let valid = verify_password_off_thread(hash.to_owned(), password).await;
-    Ok(account.filter(|_| valid))
+    // A deactivated account's password is checked all the same (same time taken).
+    Ok(account.filter(|a| valid && a.active))
 }
 
-/// Creates an API token for `account_id`; returns it (it is stored only as a hash).
-pub async fn create_api_token(store: &Store, account_id: i64) -> Result<String, StoreError> {
+/// Changes `account`'s password: the current one must match; every other session of
+/// the account ends (`keep` is the session that asked, stored by its hash).
+pub async fn change_password(
+    store: &Store,
+    account: &account::Model,
+    current: &str,
+    new: &str,
+    keep: Option<&str>,
+) -> Result<(), AccountError> {
+    if !verify_password_off_thread(account.password_hash.clone(), current).await {
+        return Err(AccountError::WrongPassword);
+    }
+    check_password(new)?;
+    let hash = hash_password_off_thread(new).await?;
+    Ok(store.set_password(account.id, &hash, keep).await?)
+}
+
+/// Creates an API token named `name` for `account_id`; returns it (it is stored only
+/// as a hash).
+pub async fn create_api_token(
+    store: &Store,
+    account_id: i64,
+    name: &str,
+) -> Result<String, StoreError> {
     let token = random_hex(2);
-    store.create_token(account_id, &token_hash(&token)).await?;
+    store
+        .create_token(account_id, &token_hash(&token), name)
+        .await?;
     Ok(token)
 }
 

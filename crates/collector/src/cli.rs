@@ -156,6 +156,24 @@ pub enum UserCommand {
         #[arg(long)]
         admin: bool,
     },
+    /// Stop an account from signing in; its sessions and tokens stop working.
+    Deactivate {
+        /// The account's email.
+        #[arg(long)]
+        email: String,
+    },
+    /// Let a deactivated account sign in again.
+    Activate {
+        /// The account's email.
+        #[arg(long)]
+        email: String,
+    },
+    /// Remove an account with its memberships, tokens and sessions.
+    Remove {
+        /// The account's email.
+        #[arg(long)]
+        email: String,
+    },
 }
 
 /// Token commands.
@@ -166,6 +184,23 @@ pub enum TokenCommand {
         /// The account's email.
         #[arg(long)]
         email: String,
+        /// Where the token is used, to tell tokens apart when revoking one.
+        #[arg(long, default_value = "")]
+        name: String,
+    },
+    /// List an account's tokens: id, name, created, last used.
+    List {
+        /// The account's email.
+        #[arg(long)]
+        email: String,
+    },
+    /// Revoke one of an account's tokens.
+    Revoke {
+        /// The account's email.
+        #[arg(long)]
+        email: String,
+        /// The token's id (from `token list`).
+        id: i64,
     },
 }
 
@@ -275,10 +310,42 @@ pub async fn run(config: &Config, store: &Store, command: Command) -> anyhow::Re
                 account.email
             );
         }
-        Command::Token(TokenCommand::Create { email }) => {
+        Command::Token(TokenCommand::Create { email, name }) => {
             let account = store.account_by_email(&email).await?;
-            let token = accounts::create_api_token(store, account.id).await?;
+            let token = accounts::create_api_token(store, account.id, &name).await?;
             println!("{token}");
+        }
+        Command::Token(TokenCommand::List { email }) => {
+            let account = store.account_by_email(&email).await?;
+            for token in store.tokens(account.id).await? {
+                println!(
+                    "{}\t{}\t{}\t{}",
+                    token.id,
+                    token.name,
+                    token.created_at,
+                    token
+                        .last_used_at
+                        .map_or("never".to_owned(), |t| t.to_string())
+                );
+            }
+        }
+        Command::Token(TokenCommand::Revoke { email, id }) => {
+            let account = store.account_by_email(&email).await?;
+            if !store.revoke_token(account.id, id).await? {
+                bail!("{email} has no token {id}");
+            }
+        }
+        Command::User(UserCommand::Deactivate { email }) => {
+            let account = store.account_by_email(&email).await?;
+            store.set_account_active(account.id, false).await?;
+        }
+        Command::User(UserCommand::Activate { email }) => {
+            let account = store.account_by_email(&email).await?;
+            store.set_account_active(account.id, true).await?;
+        }
+        Command::User(UserCommand::Remove { email }) => {
+            let account = store.account_by_email(&email).await?;
+            store.remove_account(account.id).await?;
         }
     }
     Ok(())

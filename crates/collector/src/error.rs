@@ -96,9 +96,9 @@ impl From<crate::accounts::AccountError> for ApiError {
     fn from(error: crate::accounts::AccountError) -> Self {
         use crate::accounts::AccountError;
         match error {
-            AccountError::InvalidEmail(_) | AccountError::PasswordTooShort => {
-                ApiError::bad_request(error.to_string())
-            }
+            AccountError::InvalidEmail(_)
+            | AccountError::PasswordTooShort
+            | AccountError::WrongPassword => ApiError::bad_request(error.to_string()),
             AccountError::Hashing(_) => {
                 tracing::error!(%error, "hashing a password failed");
                 ApiError::new(

@@ -168,6 +168,11 @@ pub fn spawn_retention(state: AppState, every: Duration) {
             let max_age = i64::try_from(state.config.retention_days)
                 .unwrap_or(i64::MAX / 86_400_000)
                 .saturating_mul(86_400_000);
+            match state.store.purge_expired_sessions().await {
+                Ok(0) => {}
+                Ok(purged) => tracing::info!(purged, "expired sessions removed"),
+                Err(error) => tracing::warn!(%error, "removing expired sessions failed"),
+            }
             match state
                 .store
                 .apply_retention(state.config.retention_events_per_issue, max_age)

@@ -239,6 +239,7 @@ async fn every_route_answers_each_role_as_the_rules_say() {
                 &[("action", "add_recipient"), ("email", "ops@example.com")],
                 Rule::ManagesProject,
             ),
+            web(Method::GET, "/account".into(), Rule::SignedIn),
             web(Method::GET, "/admin/users".into(), Rule::ManagesInstance),
             form(
                 "/admin/users".into(),
@@ -250,6 +251,7 @@ async fn every_route_answers_each_role_as_the_rules_say() {
                 Rule::ManagesInstance,
             ),
             api(Method::GET, "/api/v1/projects".into(), None, Rule::SignedIn),
+            api(Method::GET, "/api/v1/tokens".into(), None, Rule::SignedIn),
             api(
                 Method::GET,
                 format!("/api/v1/projects/{p}/issues"),

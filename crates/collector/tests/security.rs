@@ -560,3 +560,269 @@ async fn a_slow_webhook_does_not_hold_back_other_projects() {
     );
     hooks.release.notify_waiters();
 }
+
+/// Posts an `/account` form with the session's CSRF token.
+async fn account_form(
+    server: &TestServer,
+    cookie: &str,
+    fields: &[(&str, &str)],
+) -> (StatusCode, String) {
+    let (_, html) = page(server, cookie, "/account").await;
+    let at = html.find("name=\"csrf\" value=\"").expect("a form") + 19;
+    let csrf = html[at..].split('"').next().unwrap().to_owned();
+    let mut all = fields.to_vec();
+    all.push(("csrf", &csrf));
+    let response = client()
+        .post(format!("{}/account", server.base))
+        .header("cookie", cookie)
+        .form(&all)
+        .send()
+        .await
+        .unwrap();
+    (response.status(), response.text().await.unwrap_or_default())
+}
+
+/// Whether `cookie` is a live session (the projects page, not a redirect to sign in).
+async fn signed_in(server: &TestServer, cookie: &str) -> bool {
+    page(server, cookie, "/").await.0 == StatusCode::OK
+}
+
+async fn api_status(server: &TestServer, token: &str) -> StatusCode {
+    client()
+        .get(format!("{}/api/v1/projects", server.base))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changing_the_password_needs_the_old_one_and_signs_out_other_sessions() {
+    let db = common::sqlite();
+    let server = TestServer::start(&db, &[]).await;
+    server.token("jane@example.com", false).await;
+    let laptop = sign_in(&server, "jane@example.com", "correct horse battery").await;
+    let phone = sign_in(&server, "jane@example.com", "correct horse battery").await;
+
+    let (status, html) = account_form(
+        &server,
+        &laptop,
+        &[
+            ("action", "change_password"),
+            ("current", "not my password"),
+            ("new", "a new long password"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(html.contains("current password is not right"));
+    assert!(signed_in(&server, &phone).await, "nothing changed");
+
+    let (status, _) = account_form(
+        &server,
+        &laptop,
+        &[
+            ("action", "change_password"),
+            ("current", "correct horse battery"),
+            ("new", "a new long password"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        signed_in(&server, &laptop).await,
+        "the session that changed it stays"
+    );
+    assert!(!signed_in(&server, &phone).await, "other sessions end");
+    let (old, _) = try_sign_in(
+        &server,
+        "192.0.2.1",
+        "jane@example.com",
+        "correct horse battery",
+    )
+    .await;
+    assert_eq!(old, StatusCode::UNAUTHORIZED);
+    sign_in(&server, "jane@example.com", "a new long password").await;
+
+    // Sign out everywhere else.
+    let other = sign_in(&server, "jane@example.com", "a new long password").await;
+    account_form(&server, &laptop, &[("action", "sign_out_elsewhere")]).await;
+    assert!(signed_in(&server, &laptop).await);
+    assert!(!signed_in(&server, &other).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_tokens_are_named_listed_and_revoked() {
+    let db = common::sqlite();
+    let server = TestServer::start(&db, &[]).await;
+    let first = server.token("jane@example.com", false).await;
+    let cookie = sign_in(&server, "jane@example.com", "correct horse battery").await;
+    let (status, html) = account_form(
+        &server,
+        &cookie,
+        &[("action", "create_token"), ("name", "CI <deploy>")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let at = html.find("<code>").expect("the new token") + 6;
+    let created = html[at..].split('<').next().unwrap().to_owned();
+    assert_eq!(created.len(), 64);
+    assert!(html.contains("CI &lt;deploy&gt;"));
+    assert_eq!(api_status(&server, &created).await, StatusCode::OK);
+
+    let listed: Value = client()
+        .get(format!("{}/api/v1/tokens", server.base))
+        .bearer_auth(&first)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let tokens = listed["tokens"].as_array().unwrap();
+    assert_eq!(tokens.len(), 2);
+    assert_eq!(tokens[0]["name"], "CI <deploy>");
+    assert!(
+        tokens[0]["last_used_at"].is_string(),
+        "used just now: {listed}"
+    );
+    assert!(
+        !listed.to_string().contains(&created),
+        "tokens are never shown again"
+    );
+    let id = tokens[0]["id"].as_i64().unwrap();
+
+    // Someone else cannot revoke it; its owner can.
+    let other = server.token("bob@example.com", false).await;
+    let response = client()
+        .delete(format!("{}/api/v1/tokens/{id}", server.base))
+        .bearer_auth(&other)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert_eq!(api_status(&server, &created).await, StatusCode::OK);
+    let response = client()
+        .delete(format!("{}/api/v1/tokens/{id}", server.base))
+        .bearer_auth(&first)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        api_status(&server, &created).await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(api_status(&server, &first).await, StatusCode::OK);
+}
+
+/// Posts an `/admin/users` form as `admin` (session cookie).
+async fn admin_form(server: &TestServer, admin: &str, fields: &[(&str, &str)]) -> StatusCode {
+    let (_, html) = page(server, admin, "/admin/users").await;
+    let at = html.find("name=\"csrf\" value=\"").expect("a form") + 19;
+    let csrf = html[at..].split('"').next().unwrap().to_owned();
+    let mut all = fields.to_vec();
+    all.push(("csrf", &csrf));
+    client()
+        .post(format!("{}/admin/users", server.base))
+        .header("cookie", admin)
+        .form(&all)
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admins_deactivate_remove_users_and_members_and_sessions_expire() {
+    let db = common::sqlite();
+    let server = TestServer::start(&db, &[]).await;
+    server.token("root@example.com", true).await;
+    let root = sign_in(&server, "root@example.com", "correct horse battery").await;
+    let token = server.token("leaver@example.com", false).await;
+    server.add_member("leaver@example.com").await;
+    let session = sign_in(&server, "leaver@example.com", "correct horse battery").await;
+    let project_page = format!("/projects/{}/issues", server.project_id);
+    assert_eq!(
+        page(&server, &session, &project_page).await.0,
+        StatusCode::OK
+    );
+
+    // Out of the project: its pages are gone for them.
+    let status = admin_form(
+        &server,
+        &root,
+        &[
+            ("action", "remove_member"),
+            ("email", "leaver@example.com"),
+            ("project", "default"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        page(&server, &session, &project_page).await.0,
+        StatusCode::NOT_FOUND
+    );
+
+    // Deactivated: session, token and password stop working; reactivated: signs in.
+    let status = admin_form(
+        &server,
+        &root,
+        &[("action", "deactivate"), ("email", "leaver@example.com")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(!signed_in(&server, &session).await);
+    assert_eq!(api_status(&server, &token).await, StatusCode::UNAUTHORIZED);
+    let (status, _) = try_sign_in(
+        &server,
+        "192.0.2.2",
+        "leaver@example.com",
+        "correct horse battery",
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    admin_form(
+        &server,
+        &root,
+        &[("action", "activate"), ("email", "leaver@example.com")],
+    )
+    .await;
+    sign_in(&server, "leaver@example.com", "correct horse battery").await;
+
+    // An admin cannot lock themselves out.
+    let status = admin_form(
+        &server,
+        &root,
+        &[("action", "remove"), ("email", "root@example.com")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    // Removed: gone.
+    admin_form(
+        &server,
+        &root,
+        &[("action", "remove"), ("email", "leaver@example.com")],
+    )
+    .await;
+    assert!(
+        server
+            .state
+            .store
+            .account_by_email("leaver@example.com")
+            .await
+            .is_err()
+    );
+
+    // Expired sessions are purged by the retention task's step.
+    let store = &server.state.store;
+    let root_account = store.account_by_email("root@example.com").await.unwrap();
+    store
+        .create_session(root_account.id, "expired-hash", "csrf", -1)
+        .await
+        .unwrap();
+    assert!(store.purge_expired_sessions().await.unwrap() >= 1);
+    assert!(signed_in(&server, &root).await, "live sessions stay");
+}

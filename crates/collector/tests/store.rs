@@ -310,7 +310,10 @@ async fn accounts_tokens_and_visibility() {
             access::visible_project(&store, &dev, blog.id).await,
             Err(access::AccessError::NotFound(_))
         ));
-        store.create_token(dev.id, "hash-1").await.unwrap();
+        store
+            .create_token(dev.id, "hash-1", "laptop")
+            .await
+            .unwrap();
         assert_eq!(
             store.account_by_token("hash-1").await.unwrap().unwrap().id,
             dev.id

@@ -53,6 +53,11 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/projects/{project_id}/notifications",
             get(notifications),
         )
+        .route("/api/v1/tokens", get(list_tokens))
+        .route(
+            "/api/v1/tokens/{token_id}",
+            axum::routing::delete(revoke_token),
+        )
 }
 
 async fn projects(
@@ -278,4 +283,27 @@ async fn notifications(
     Ok(Json(NotificationsJson {
         notifications: rows.into_iter().map(NotificationJson::from).collect(),
     }))
+}
+
+/// One's own API tokens (never the tokens themselves: only their hashes are kept).
+async fn list_tokens(
+    State(state): State<AppState>,
+    ApiAccount(account): ApiAccount,
+) -> Result<Json<views::TokensJson>, ApiError> {
+    let tokens = state.store.tokens(account.id).await?;
+    Ok(Json(views::TokensJson {
+        tokens: tokens.into_iter().map(views::TokenJson::from).collect(),
+    }))
+}
+
+/// Revokes one of one's own tokens (possibly the one asking).
+async fn revoke_token(
+    State(state): State<AppState>,
+    ApiAccount(account): ApiAccount,
+    ApiPath(token_id): ApiPath<i64>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    if !state.store.revoke_token(account.id, token_id).await? {
+        return Err(ApiError::not_found(format!("token {token_id} not found")));
+    }
+    Ok(Json(serde_json::json!({"revoked": token_id})))
 }

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::store::entities::{affected_user, issue, outbox, webhook};
+use crate::store::entities::{affected_user, api_token, issue, outbox, webhook};
 use crate::store::{
     Channel, DeliveryStatus, EventLevel, IssueStatus, NotificationKind, StoredEvent,
 };
@@ -224,4 +224,30 @@ impl From<outbox::Model> for NotificationJson {
 #[derive(Debug, Serialize)]
 pub struct NotificationsJson {
     pub notifications: Vec<NotificationJson>,
+}
+
+/// One of one's API tokens, without the token (only its hash is kept).
+#[derive(Debug, Serialize)]
+pub struct TokenJson {
+    pub id: i64,
+    pub name: String,
+    pub created_at: String,
+    pub last_used_at: Option<String>,
+}
+
+impl From<api_token::Model> for TokenJson {
+    fn from(row: api_token::Model) -> Self {
+        TokenJson {
+            id: row.id,
+            name: row.name,
+            created_at: time(row.created_at),
+            last_used_at: row.last_used_at.map(time),
+        }
+    }
+}
+
+/// One's API tokens, newest first.
+#[derive(Debug, Serialize)]
+pub struct TokensJson {
+    pub tokens: Vec<TokenJson>,
 }

@@ -5,8 +5,9 @@ use sea_orm::{
     QueryFilter, QueryOrder, Set,
 };
 
-use super::entities::{ProjectRole, account, api_token, membership};
+use super::entities::{ProjectRole, account, api_token, membership, web_session};
 use super::{Store, StoreError, db_conflict, now_ms};
+use sea_orm::sea_query::Expr;
 use sea_orm::sea_query::{OnConflict, Query};
 
 /// A new account's row (emails are kept trimmed and lowercase).
@@ -23,6 +24,7 @@ fn new_account(
         password_hash: Set(password_hash.to_owned()),
         is_admin: Set(is_admin),
         created_at: Set(now_ms()),
+        active: Set(true),
     }
 }
 
@@ -173,23 +175,30 @@ impl Store {
         Ok(members)
     }
 
-    /// Stores a token's hash for `account_id`.
-    pub async fn create_token(&self, account_id: i64, token_hash: &str) -> Result<(), StoreError> {
+    /// Stores a token's hash for `account_id`, with a name saying where it is used.
+    pub async fn create_token(
+        &self,
+        account_id: i64,
+        token_hash: &str,
+        name: &str,
+    ) -> Result<api_token::Model, StoreError> {
         self.write(async |txn| {
-            api_token::ActiveModel {
+            Ok(api_token::ActiveModel {
                 id: NotSet,
                 account_id: Set(account_id),
                 token_hash: Set(token_hash.to_owned()),
                 created_at: Set(now_ms()),
+                name: Set(name.trim().to_owned()),
+                last_used_at: Set(None),
             }
             .insert(txn)
-            .await?;
-            Ok(())
+            .await?)
         })
         .await
     }
 
-    /// The account a token hash belongs to.
+    /// The active account a token hash belongs to; notes the token's use (at most
+    /// once a minute, so that API reads are not writes).
     pub async fn account_by_token(
         &self,
         token_hash: &str,
@@ -201,8 +210,126 @@ impl Store {
         else {
             return Ok(None);
         };
-        Ok(account::Entity::find_by_id(token.account_id)
+        let account = account::Entity::find_by_id(token.account_id)
+            .filter(account::Column::Active.eq(true))
             .one(self.db())
+            .await?;
+        let now = now_ms();
+        if account.is_some() && token.last_used_at.is_none_or(|at| now - at >= 60_000) {
+            self.write(async |txn| {
+                api_token::Entity::update_many()
+                    .col_expr(api_token::Column::LastUsedAt, Expr::value(now))
+                    .filter(api_token::Column::Id.eq(token.id))
+                    .exec(txn)
+                    .await?;
+                Ok(())
+            })
+            .await?;
+        }
+        Ok(account)
+    }
+
+    /// `account_id`'s API tokens, newest first.
+    pub async fn tokens(&self, account_id: i64) -> Result<Vec<api_token::Model>, StoreError> {
+        Ok(api_token::Entity::find()
+            .filter(api_token::Column::AccountId.eq(account_id))
+            .order_by_desc(api_token::Column::Id)
+            .all(self.db())
             .await?)
     }
+
+    /// Revokes `account_id`'s token `token_id`; whether there was one.
+    pub async fn revoke_token(&self, account_id: i64, token_id: i64) -> Result<bool, StoreError> {
+        self.write(async |txn| {
+            let removed = api_token::Entity::delete_many()
+                .filter(api_token::Column::Id.eq(token_id))
+                .filter(api_token::Column::AccountId.eq(account_id))
+                .exec(txn)
+                .await?;
+            Ok(removed.rows_affected > 0)
+        })
+        .await
+    }
+
+    /// Sets `account_id`'s password hash and ends its sessions but `keep` (the one
+    /// that changed it).
+    pub async fn set_password(
+        &self,
+        account_id: i64,
+        password_hash: &str,
+        keep: Option<&str>,
+    ) -> Result<(), StoreError> {
+        self.write(async |txn| {
+            account::Entity::update_many()
+                .col_expr(account::Column::PasswordHash, Expr::value(password_hash))
+                .filter(account::Column::Id.eq(account_id))
+                .exec(txn)
+                .await?;
+            end_sessions(txn, account_id, keep).await
+        })
+        .await
+    }
+
+    /// Ends `account_id`'s sessions but `keep` ("sign out everywhere else").
+    pub async fn end_sessions(
+        &self,
+        account_id: i64,
+        keep: Option<&str>,
+    ) -> Result<(), StoreError> {
+        self.write(async |txn| end_sessions(txn, account_id, keep).await)
+            .await
+    }
+
+    /// Deactivates or reactivates `account_id`; deactivating ends its sessions.
+    pub async fn set_account_active(
+        &self,
+        account_id: i64,
+        active: bool,
+    ) -> Result<bool, StoreError> {
+        self.write(async |txn| {
+            let changed = account::Entity::update_many()
+                .col_expr(account::Column::Active, Expr::value(active))
+                .filter(account::Column::Id.eq(account_id))
+                .exec(txn)
+                .await?;
+            if !active {
+                end_sessions(txn, account_id, None).await?;
+            }
+            Ok(changed.rows_affected > 0)
+        })
+        .await
+    }
+
+    /// Removes `account_id` with its memberships, tokens and sessions.
+    pub async fn remove_account(&self, account_id: i64) -> Result<bool, StoreError> {
+        self.write(async |txn| {
+            membership::Entity::delete_many()
+                .filter(membership::Column::AccountId.eq(account_id))
+                .exec(txn)
+                .await?;
+            api_token::Entity::delete_many()
+                .filter(api_token::Column::AccountId.eq(account_id))
+                .exec(txn)
+                .await?;
+            end_sessions(txn, account_id, None).await?;
+            let removed = account::Entity::delete_by_id(account_id).exec(txn).await?;
+            Ok(removed.rows_affected > 0)
+        })
+        .await
+    }
+}
+
+/// Deletes `account_id`'s sessions, but the one stored by `keep`.
+async fn end_sessions(
+    txn: &super::WriteTxn,
+    account_id: i64,
+    keep: Option<&str>,
+) -> Result<(), StoreError> {
+    let mut delete =
+        web_session::Entity::delete_many().filter(web_session::Column::AccountId.eq(account_id));
+    if let Some(keep) = keep {
+        delete = delete.filter(web_session::Column::TokenHash.ne(keep));
+    }
+    delete.exec(txn).await?;
+    Ok(())
 }

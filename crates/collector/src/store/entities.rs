@@ -253,6 +253,9 @@ pub mod account {
         pub is_admin: bool,
         /// Creation time.
         pub created_at: i64,
+        /// A deactivated account cannot sign in, and its sessions and tokens stop
+        /// working; its history stays.
+        pub active: bool,
     }
 
     /// No navigable relations.
@@ -305,6 +308,10 @@ pub mod api_token {
         pub token_hash: String,
         /// Creation time.
         pub created_at: i64,
+        /// What its owner called it (where it is used).
+        pub name: String,
+        /// When it last authenticated a request (to the minute).
+        pub last_used_at: Option<i64>,
     }
 
     /// No navigable relations.

@@ -15,6 +15,7 @@ impl MigratorTrait for Migrator {
             Box::new(FilterIndexes),
             Box::new(ProjectRetention),
             Box::new(MembershipRoles),
+            Box::new(AccountManagement),
         ]
     }
 }
@@ -654,6 +655,54 @@ impl MigrationTrait for MembershipRoles {
                         .not_null()
                         .default("member"),
                 )
+                .to_owned(),
+        )
+        .await
+    }
+}
+
+/// Accounts can be deactivated; API tokens get a name and a last use.
+struct AccountManagement;
+
+impl MigrationName for AccountManagement {
+    fn name(&self) -> &str {
+        "m0007_account_management"
+    }
+}
+
+#[derive(DeriveIden)]
+enum AccountManagementColumns {
+    #[sea_orm(iden = "account")]
+    Account,
+    Active,
+    #[sea_orm(iden = "api_token")]
+    ApiToken,
+    Name,
+    LastUsedAt,
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for AccountManagement {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        use AccountManagementColumns as C;
+        m.alter_table(
+            Table::alter()
+                .table(C::Account)
+                .add_column(ColumnDef::new(C::Active).boolean().not_null().default(true))
+                .to_owned(),
+        )
+        .await?;
+        m.alter_table(
+            Table::alter()
+                .table(C::ApiToken)
+                .add_column(ColumnDef::new(C::Name).string().not_null().default(""))
+                .to_owned(),
+        )
+        .await?;
+        m.alter_table(
+            Table::alter()
+                .table(C::ApiToken)
+                .add_column(ColumnDef::new(C::LastUsedAt).big_integer().null())
                 .to_owned(),
         )
         .await

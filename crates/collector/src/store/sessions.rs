@@ -45,9 +45,22 @@ impl Store {
             return Ok(None);
         };
         let account = account::Entity::find_by_id(session.account_id)
+            .filter(account::Column::Active.eq(true))
             .one(self.db())
             .await?;
         Ok(account.map(|account| (session, account)))
+    }
+
+    /// Deletes expired sessions; how many.
+    pub async fn purge_expired_sessions(&self) -> Result<u64, StoreError> {
+        self.write(async |txn| {
+            let purged = web_session::Entity::delete_many()
+                .filter(web_session::Column::ExpiresAt.lte(now_ms()))
+                .exec(txn)
+                .await?;
+            Ok(purged.rows_affected)
+        })
+        .await
     }
 
     /// Ends the session stored by `token_hash`.

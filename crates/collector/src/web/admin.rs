@@ -172,6 +172,30 @@ pub(super) async fn change_users(
             };
             state.store.add_member(project.id, account.id, role).await?;
         }
+        "deactivate" | "activate" | "remove" => {
+            let account = state.store.account_by_email(&form.email).await?;
+            if account.id == signed_in.account.id {
+                return Err(WebError::BadRequest(
+                    "You cannot deactivate or remove your own account.".into(),
+                ));
+            }
+            match form.action.as_str() {
+                "deactivate" => state.store.set_account_active(account.id, false).await?,
+                "activate" => state.store.set_account_active(account.id, true).await?,
+                _ => state.store.remove_account(account.id).await?,
+            };
+        }
+        "remove_member" => {
+            let project = form
+                .project
+                .as_deref()
+                .ok_or_else(|| WebError::BadRequest("Choose a project.".into()))?;
+            let project = state.store.project_by_name(project).await?;
+            let account = state.store.account_by_email(&form.email).await?;
+            if !state.store.remove_member(project.id, account.id).await? {
+                return Err(WebError::NotFound);
+            }
+        }
         _ => return Err(WebError::BadRequest("Unknown change.".into())),
     }
     Ok(Redirect::to("/admin/users").into_response())

@@ -89,6 +89,7 @@ pub(super) fn form_mistake(error: &AccountError) -> Option<String> {
             "The password needs at least {} characters.",
             crate::accounts::MIN_PASSWORD_CHARS
         )),
+        AccountError::WrongPassword => Some("The current password is not right.".into()),
         AccountError::Hashing(_) | AccountError::Store(_) => None,
     }
 }

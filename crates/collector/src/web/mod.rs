@@ -4,6 +4,7 @@
 //! issue answers 404. Every value from an event is escaped by the templates, and a
 //! Content-Security-Policy forbids inline script.
 
+mod account;
 mod admin;
 pub mod client;
 mod error;
@@ -49,6 +50,10 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/projects/{project_id}/settings",
             get(admin::settings_page).post(admin::change_settings),
+        )
+        .route(
+            "/account",
+            get(account::account_page).post(account::change_account),
         )
         .route(
             "/admin/users",

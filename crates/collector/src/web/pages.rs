@@ -44,6 +44,7 @@ section { margin: 1.4rem 0; }
 .login label { display: block; margin: .6rem 0 .2rem; }
 .login input { width: 100%; }
 .error { color: var(--bad); }
+.notice { padding: .5em; border-left: 3px solid var(--accent); }
 form.inline { display: inline; }
 svg.chart rect { fill: var(--accent); }
 .breakdown { display: flex; gap: 2rem; flex-wrap: wrap; }
@@ -68,6 +69,7 @@ fn layout(title: &str, signed_in: Option<&SignedIn>, body: Markup) -> Markup {
                     a href="/" { "Mayday" }
                     @if let Some(signed_in) = signed_in {
                         @if signed_in.account.is_admin { a href="/admin/users" { "Users" } }
+                        a href="/account" { "Account" }
                         form method="post" action="/logout" {
                             input type="hidden" name="csrf" value=(signed_in.csrf);
                             span class="muted" { (signed_in.account.email) " " }
@@ -652,10 +654,25 @@ pub fn users_page(
             h1 { "Users" }
             @if let Some(error) = error { p.error { (error) } }
             table {
-                thead { tr { th { "Email" } th { "Name" } th { "Role" } } }
+                thead { tr { th { "Email" } th { "Name" } th { "Role" } th { "Status" } th {} } }
                 tbody { @for account in accounts {
                     tr { td { (account.email) } td { (account.name.clone().unwrap_or_default()) }
-                        td { @if account.is_admin { "admin" } @else { "member" } } }
+                        td { @if account.is_admin { "instance admin" } @else { "user" } }
+                        td { @if account.active { "active" } @else { span.muted { "deactivated" } } }
+                        td { @if account.id != signed_in.account.id {
+                            form method="post" action="/admin/users" {
+                                input type="hidden" name="csrf" value=(signed_in.csrf);
+                                input type="hidden" name="email" value=(account.email);
+                                @if account.active {
+                                    button type="submit" name="action" value="deactivate" { "Deactivate" }
+                                } @else {
+                                    button type="submit" name="action" value="activate" { "Reactivate" }
+                                }
+                                " "
+                                button type="submit" name="action" value="remove" { "Remove" }
+                            }
+                        } }
+                    }
                 } }
             }
             section {
@@ -677,7 +694,97 @@ pub fn users_page(
                     input type="hidden" name="action" value="add_member";
                     input type="email" name="email" placeholder="Email" required; " "
                     select name="project" { @for project in projects { option value=(project.name) { (project.name) } } } " "
+                    select name="role" { option value="member" { "member" } option value="admin" { "project admin" } } " "
                     button type="submit" { "Add" }
+                }
+            }
+            section {
+                h2 { "Remove a user from a project" }
+                form method="post" action="/admin/users" {
+                    input type="hidden" name="csrf" value=(signed_in.csrf);
+                    input type="hidden" name="action" value="remove_member";
+                    input type="email" name="email" placeholder="Email" required; " "
+                    select name="project" { @for project in projects { option value=(project.name) { (project.name) } } } " "
+                    button type="submit" { "Remove" }
+                }
+            }
+        },
+    )
+}
+
+/// What the account page says above its sections.
+#[derive(Debug, Clone, Copy)]
+pub enum AccountNote<'a> {
+    /// Nothing.
+    None,
+    /// A token just created, shown this once.
+    NewToken(&'a str),
+    /// A change went through.
+    Done(&'a str),
+    /// A mistake to fix.
+    Error(&'a str),
+}
+
+/// One's own account: API tokens, password, sessions.
+pub fn account_page(
+    signed_in: &SignedIn,
+    tokens: &[crate::store::entities::api_token::Model],
+    note: AccountNote<'_>,
+) -> Markup {
+    layout(
+        "Account",
+        Some(signed_in),
+        html! {
+            h1 { "Your account" }
+            @match note {
+                AccountNote::None => {},
+                AccountNote::NewToken(token) => p.notice {
+                    "Your new token (copy it now; it is not shown again): " code { (token) }
+                },
+                AccountNote::Done(message) => p.notice { (message) },
+                AccountNote::Error(message) => p.error { (message) },
+            }
+            section {
+                h2 { "API tokens" }
+                table {
+                    thead { tr { th { "Name" } th { "Created" } th { "Last used" } th {} } }
+                    tbody { @for token in tokens {
+                        tr {
+                            td { @if token.name.is_empty() { span.muted { "(no name)" } } @else { (token.name) } }
+                            td { (when(token.created_at)) }
+                            td { @match token.last_used_at { Some(at) => (when(at)), None => span.muted { "never" } } }
+                            td { form method="post" action="/account" {
+                                input type="hidden" name="csrf" value=(signed_in.csrf);
+                                input type="hidden" name="action" value="revoke_token";
+                                input type="hidden" name="token_id" value=(token.id);
+                                button type="submit" { "Revoke" }
+                            } }
+                        }
+                    } }
+                }
+                form method="post" action="/account" {
+                    input type="hidden" name="csrf" value=(signed_in.csrf);
+                    input type="hidden" name="action" value="create_token";
+                    input type="text" name="name" placeholder="Where it is used" maxlength="100"; " "
+                    button type="submit" { "Create a token" }
+                }
+            }
+            section {
+                h2 { "Password" }
+                form method="post" action="/account" {
+                    input type="hidden" name="csrf" value=(signed_in.csrf);
+                    input type="hidden" name="action" value="change_password";
+                    input type="password" name="current" placeholder="Current password" autocomplete="current-password" required; " "
+                    input type="password" name="new" placeholder="New password (8+)" autocomplete="new-password" minlength="8" required; " "
+                    button type="submit" { "Change" }
+                }
+            }
+            section {
+                h2 { "Sessions" }
+                form method="post" action="/account" {
+                    input type="hidden" name="csrf" value=(signed_in.csrf);
+                    input type="hidden" name="action" value="sign_out_elsewhere";
+                    button type="submit" { "Sign out everywhere else" }
                 }
             }
         },

@@ -190,7 +190,7 @@ impl TestServer {
         )
         .await
         .expect("account");
-        accounts::create_api_token(store, account.id)
+        accounts::create_api_token(store, account.id, "tests")
             .await
             .expect("token")
     }
