@@ -88,6 +88,21 @@ pub async fn project_for(
     store.project(project_id).await?.ok_or_else(not_found)
 }
 
+/// Whether `account` may do what `need` says in project `project_id` (to show or hide
+/// links; the handler behind the link asks [`project_for`] all the same).
+pub async fn may(
+    store: &Store,
+    account: &account::Model,
+    project_id: i64,
+    need: Need,
+) -> Result<bool, StoreError> {
+    if account.is_admin {
+        return Ok(true);
+    }
+    let role = store.member_role(project_id, account.id).await?;
+    Ok(role.is_some_and(|role| need.allowed_to(role)))
+}
+
 /// Issue `issue_id` and its project, if `account` may see them.
 pub async fn visible_issue(
     store: &Store,

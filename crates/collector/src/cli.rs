@@ -5,10 +5,10 @@ use std::io::Read;
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 
-use crate::accounts;
 use crate::config::Config;
 use crate::outbound;
-use crate::store::{ProjectRole, Store, random_hex};
+use crate::store::{AuditAction, ProjectRole, Store, random_hex};
+use crate::{accounts, audit};
 
 /// Mayday collector: crash reports in, issues out.
 #[derive(Debug, Parser)]
@@ -228,6 +228,8 @@ pub async fn run(config: &Config, store: &Store, command: Command) -> anyhow::Re
             let project = store.project_by_name(&name).await?;
             let account = store.account_by_email(&email).await?;
             store.add_member(project.id, account.id, role).await?;
+            let target = format!("{email} as {role}");
+            audit::record_cli(store, project.id, AuditAction::MemberAdded, target).await?;
         }
         Command::Project(ProjectCommand::RemoveMember { name, email }) => {
             let project = store.project_by_name(&name).await?;
@@ -235,10 +237,13 @@ pub async fn run(config: &Config, store: &Store, command: Command) -> anyhow::Re
             if !store.remove_member(project.id, account.id).await? {
                 bail!("{email} is not a member of {name}");
             }
+            audit::record_cli(store, project.id, AuditAction::MemberRemoved, &email).await?;
         }
         Command::Project(ProjectCommand::RateLimit { name, per_minute }) => {
             let project = store.project_by_name(&name).await?;
             store.set_rate_limit(project.id, per_minute).await?;
+            let target = format!("{per_minute} events/min per key");
+            audit::record_cli(store, project.id, AuditAction::LimitsChanged, target).await?;
         }
         Command::Project(ProjectCommand::Recipients { name, action }) => {
             let project = store.project_by_name(&name).await?;
@@ -246,11 +251,15 @@ pub async fn run(config: &Config, store: &Store, command: Command) -> anyhow::Re
                 RecipientAction::Add { email } => {
                     accounts::check_email(&email)?;
                     store.add_recipient(project.id, &email).await?;
+                    audit::record_cli(store, project.id, AuditAction::RecipientAdded, &email)
+                        .await?;
                 }
                 RecipientAction::Remove { email } => {
                     if !store.remove_recipient(project.id, &email).await? {
                         bail!("{email} is not a recipient of {name}");
                     }
+                    audit::record_cli(store, project.id, AuditAction::RecipientRemoved, &email)
+                        .await?;
                 }
                 RecipientAction::List => {
                     for email in store.recipients(project.id).await? {
@@ -266,12 +275,16 @@ pub async fn run(config: &Config, store: &Store, command: Command) -> anyhow::Re
                     outbound::check_target(&url, config.target_policy()).await?;
                     let secret = secret.unwrap_or_else(|| random_hex(1));
                     let hook = store.add_webhook(project.id, &url, &secret).await?;
+                    audit::record_cli(store, project.id, AuditAction::WebhookAdded, &url).await?;
                     println!("{}\t{}", hook.id, hook.secret);
                 }
                 WebhookAction::Remove { id } => {
                     if !store.remove_webhook(project.id, id).await? {
                         bail!("{name} has no webhook {id}");
                     }
+                    let target = format!("webhook {id}");
+                    audit::record_cli(store, project.id, AuditAction::WebhookRemoved, target)
+                        .await?;
                 }
                 WebhookAction::List => {
                     for hook in store.webhooks(project.id).await? {

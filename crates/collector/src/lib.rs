@@ -9,6 +9,7 @@
 pub mod access;
 pub mod accounts;
 pub mod api;
+pub mod audit;
 pub mod cli;
 pub mod config;
 pub mod encode;

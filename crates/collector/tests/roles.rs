@@ -189,6 +189,7 @@ async fn every_route_answers_each_role_as_the_rules_say() {
         for persona in PERSONAS {
             people.push((persona, credentials(&server, persona).await));
         }
+        server.token("extra@example.com", false).await;
         let event = panic_event("shop::checkout::pay", Some("7"));
         ingest(&server, &event).await;
         let root = people[4].1.token.clone().unwrap();
@@ -239,6 +240,20 @@ async fn every_route_answers_each_role_as_the_rules_say() {
                 &[("action", "add_recipient"), ("email", "ops@example.com")],
                 Rule::ManagesProject,
             ),
+            form(
+                format!("/projects/{p}/settings"),
+                &[
+                    ("action", "add_member"),
+                    ("email", "extra@example.com"),
+                    ("role", "member"),
+                ],
+                Rule::ManagesProject,
+            ),
+            web(
+                Method::GET,
+                format!("/projects/{p}/audit"),
+                Rule::ManagesProject,
+            ),
             web(Method::GET, "/account".into(), Rule::SignedIn),
             web(Method::GET, "/admin/users".into(), Rule::ManagesInstance),
             form(
@@ -252,6 +267,12 @@ async fn every_route_answers_each_role_as_the_rules_say() {
             ),
             api(Method::GET, "/api/v1/projects".into(), None, Rule::SignedIn),
             api(Method::GET, "/api/v1/tokens".into(), None, Rule::SignedIn),
+            api(
+                Method::GET,
+                format!("/api/v1/projects/{p}/audit"),
+                None,
+                Rule::ManagesProject,
+            ),
             api(
                 Method::GET,
                 format!("/api/v1/projects/{p}/issues"),
@@ -325,6 +346,21 @@ async fn every_route_answers_each_role_as_the_rules_say() {
                     case.path
                 );
             }
+        }
+        // Settings are linked only for those who may change them.
+        let settings_link = format!("href=\"/projects/{p}/settings\"");
+        for (persona, who) in &people {
+            let Some(cookie) = &who.cookie else { continue };
+            if *persona == Persona::NonMember {
+                continue;
+            }
+            let (_, html) = common::page(&server, cookie, &format!("/projects/{p}/issues")).await;
+            assert_eq!(
+                html.contains(&settings_link),
+                *persona != Persona::Member,
+                "{}: settings link for {persona:?}",
+                db.kind
+            );
         }
         // Removing: the members' attempts fail, so the webhook is still there for the
         // project admin's.

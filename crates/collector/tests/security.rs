@@ -10,7 +10,7 @@ use std::time::Duration;
 use axum::body::Bytes;
 use common::smtp::SmtpServer;
 use common::{TestServer, client, ingest, page, panic_event, sign_in};
-use mayday_collector::store::DeliveryStatus;
+use mayday_collector::store::{DeliveryStatus, ProjectRole};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -825,4 +825,112 @@ async fn admins_deactivate_remove_users_and_members_and_sessions_expire() {
         .unwrap();
     assert!(store.purge_expired_sessions().await.unwrap() >= 1);
     assert!(signed_in(&server, &root).await, "live sessions stay");
+}
+
+/// Every change is in the project's audit log, with who made it; project admins read
+/// it, members may not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changes_are_in_the_audit_log_for_project_admins() {
+    let db = common::sqlite();
+    let server = TestServer::start(&db, &[]).await;
+    let store = &server.state.store;
+    let lead_token = server.token("lead@example.com", false).await;
+    let lead = store.account_by_email("lead@example.com").await.unwrap();
+    store
+        .add_member(server.project_id, lead.id, ProjectRole::Admin)
+        .await
+        .unwrap();
+    let member_token = server.token("dev@example.com", false).await;
+    server.add_member("dev@example.com").await;
+    ingest(&server, &panic_event("shop::pay", None)).await;
+    let issue_id = common::latest_issue_id(&server, &lead_token).await;
+    let p = server.project_id;
+
+    // A member changes a status; the project admin a recipient and the retention.
+    let response = client()
+        .patch(format!("{}/api/v1/issues/{issue_id}", server.base))
+        .bearer_auth(&member_token)
+        .json(&json!({"status": "resolved"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let response = client()
+        .post(format!("{}/api/v1/projects/{p}/recipients", server.base))
+        .bearer_auth(&lead_token)
+        .json(&json!({"email": "oncall@example.com"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let cookie = sign_in(&server, "lead@example.com", "correct horse battery").await;
+    let (_, html) = page(&server, &cookie, &format!("/projects/{p}/settings")).await;
+    let at = html.find("name=\"csrf\" value=\"").expect("a form") + 19;
+    let csrf = html[at..].split('"').next().unwrap().to_owned();
+    let response = client()
+        .post(format!("{}/projects/{p}/settings", server.base))
+        .header("cookie", &cookie)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("action", "retention"),
+            ("retention_events", "50"),
+            ("retention_days", "30"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+
+    let log: Value = client()
+        .get(format!("{}/api/v1/projects/{p}/audit", server.base))
+        .bearer_auth(&lead_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let entries: Vec<(String, String, String)> = log["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["actor"].as_str().unwrap().to_owned(),
+                e["action"].as_str().unwrap().to_owned(),
+                e["target"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        entries,
+        [
+            (
+                "lead@example.com".to_owned(),
+                "retention_changed".to_owned(),
+                "50 events per issue, 30 days".to_owned()
+            ),
+            (
+                "lead@example.com".to_owned(),
+                "recipient_added".to_owned(),
+                "oncall@example.com".to_owned()
+            ),
+            (
+                "dev@example.com".to_owned(),
+                "status_changed".to_owned(),
+                format!("issue {issue_id}: resolved")
+            ),
+        ]
+    );
+    let (status, html) = page(&server, &cookie, &format!("/projects/{p}/audit")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("oncall@example.com") && html.contains("dev@example.com"));
+
+    let denied = client()
+        .get(format!("{}/api/v1/projects/{p}/audit", server.base))
+        .bearer_auth(&member_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(denied.status(), StatusCode::FORBIDDEN);
 }

@@ -16,8 +16,8 @@ use crate::access::Need;
 use crate::error::ApiError;
 use crate::issues::{self, ListQuery};
 use crate::outbound;
-use crate::store::{IssueStatus, random_hex};
-use crate::{AppState, access, accounts};
+use crate::store::{AuditAction, IssueStatus, random_hex};
+use crate::{AppState, access, accounts, audit};
 pub use extract::{ApiAccount, ApiPath, AppJson};
 use views::{
     EventJson, EventsJson, IssueJson, IssuesJson, NotificationJson, NotificationsJson, ProjectJson,
@@ -53,6 +53,7 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/projects/{project_id}/notifications",
             get(notifications),
         )
+        .route("/api/v1/projects/{project_id}/audit", get(audit_log))
         .route("/api/v1/tokens", get(list_tokens))
         .route(
             "/api/v1/tokens/{token_id}",
@@ -117,11 +118,20 @@ async fn update_issue(
     ApiPath(issue_id): ApiPath<i64>,
     AppJson(change): AppJson<StatusChange>,
 ) -> Result<Json<IssueJson>, ApiError> {
-    access::visible_issue(&state.store, &account, issue_id).await?;
+    let (project, _) = access::visible_issue(&state.store, &account, issue_id).await?;
     let issue = state
         .store
         .set_issue_status(issue_id, change.status)
         .await?;
+    let target = format!("issue {issue_id}: {}", change.status);
+    audit::record(
+        &state.store,
+        &account,
+        project.id,
+        AuditAction::StatusChanged,
+        target,
+    )
+    .await?;
     Ok(Json(issue.into()))
 }
 
@@ -193,6 +203,14 @@ async fn add_recipient(
     access::project_for(&state.store, &account, project_id, Need::Manage).await?;
     accounts::check_email(&body.email)?;
     state.store.add_recipient(project_id, &body.email).await?;
+    audit::record(
+        &state.store,
+        &account,
+        project_id,
+        AuditAction::RecipientAdded,
+        &body.email,
+    )
+    .await?;
     recipients(&state, project_id).await
 }
 
@@ -213,6 +231,14 @@ async fn remove_recipient(
             body.email
         )));
     }
+    audit::record(
+        &state.store,
+        &account,
+        project_id,
+        AuditAction::RecipientRemoved,
+        &body.email,
+    )
+    .await?;
     recipients(&state, project_id).await
 }
 
@@ -249,6 +275,14 @@ async fn add_webhook(
         .store
         .add_webhook(project_id, &body.url, &secret)
         .await?;
+    audit::record(
+        &state.store,
+        &account,
+        project_id,
+        AuditAction::WebhookAdded,
+        &hook.url,
+    )
+    .await?;
     // The secret is shown once, here.
     Ok(Json(WebhookJson {
         id: hook.id,
@@ -268,6 +302,15 @@ async fn remove_webhook(
             "webhook {webhook_id} not found"
         )));
     }
+    let target = format!("webhook {webhook_id}");
+    audit::record(
+        &state.store,
+        &account,
+        project_id,
+        AuditAction::WebhookRemoved,
+        target,
+    )
+    .await?;
     Ok(Json(RemovedJson {
         removed: webhook_id,
     }))
@@ -307,3 +350,22 @@ async fn revoke_token(
     }
     Ok(Json(serde_json::json!({"revoked": token_id})))
 }
+
+/// The project's latest changes, newest first (project admins).
+async fn audit_log(
+    State(state): State<AppState>,
+    ApiAccount(account): ApiAccount,
+    ApiPath(project_id): ApiPath<i64>,
+) -> Result<Json<views::AuditJson>, ApiError> {
+    access::project_for(&state.store, &account, project_id, Need::Manage).await?;
+    let entries = state.store.audit_log(project_id, AUDIT_PAGE).await?;
+    Ok(Json(views::AuditJson {
+        entries: entries
+            .into_iter()
+            .map(views::AuditEntryJson::from)
+            .collect(),
+    }))
+}
+
+/// Audit entries shown at once.
+const AUDIT_PAGE: u64 = 200;

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::store::entities::{affected_user, api_token, issue, outbox, webhook};
+use crate::store::entities::{affected_user, api_token, audit_entry, issue, outbox, webhook};
 use crate::store::{
     Channel, DeliveryStatus, EventLevel, IssueStatus, NotificationKind, StoredEvent,
 };
@@ -250,4 +250,30 @@ impl From<api_token::Model> for TokenJson {
 #[derive(Debug, Serialize)]
 pub struct TokensJson {
     pub tokens: Vec<TokenJson>,
+}
+
+/// One change to a project.
+#[derive(Debug, Serialize)]
+pub struct AuditEntryJson {
+    pub actor: String,
+    pub action: crate::store::AuditAction,
+    pub target: String,
+    pub at: String,
+}
+
+impl From<audit_entry::Model> for AuditEntryJson {
+    fn from(row: audit_entry::Model) -> Self {
+        AuditEntryJson {
+            actor: row.actor,
+            action: row.action,
+            target: row.target,
+            at: time(row.at),
+        }
+    }
+}
+
+/// A project's latest changes, newest first.
+#[derive(Debug, Serialize)]
+pub struct AuditJson {
+    pub entries: Vec<AuditEntryJson>,
 }

@@ -155,7 +155,8 @@ stored_names!(
     NotificationKind,
     Channel,
     DeliveryStatus,
-    ProjectRole
+    ProjectRole,
+    AuditAction
 );
 
 /// A name that is none of a state's names.
@@ -544,6 +545,81 @@ pub mod outbox {
         pub created_at: i64,
         /// Delivery time.
         pub sent_at: Option<i64>,
+    }
+
+    /// No navigable relations.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// What an audit log entry records.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+#[serde(rename_all = "snake_case")]
+pub enum AuditAction {
+    /// A DSN key was created.
+    #[sea_orm(string_value = "key_created")]
+    KeyCreated,
+    /// A DSN key was disabled.
+    #[sea_orm(string_value = "key_disabled")]
+    KeyDisabled,
+    /// A DSN key was enabled again.
+    #[sea_orm(string_value = "key_enabled")]
+    KeyEnabled,
+    /// A notification recipient was added.
+    #[sea_orm(string_value = "recipient_added")]
+    RecipientAdded,
+    /// A notification recipient was removed.
+    #[sea_orm(string_value = "recipient_removed")]
+    RecipientRemoved,
+    /// A webhook was added.
+    #[sea_orm(string_value = "webhook_added")]
+    WebhookAdded,
+    /// A webhook was removed.
+    #[sea_orm(string_value = "webhook_removed")]
+    WebhookRemoved,
+    /// Rate limit or spike settings changed.
+    #[sea_orm(string_value = "limits_changed")]
+    LimitsChanged,
+    /// Retention changed.
+    #[sea_orm(string_value = "retention_changed")]
+    RetentionChanged,
+    /// A member was added or their role changed.
+    #[sea_orm(string_value = "member_added")]
+    MemberAdded,
+    /// A member was removed.
+    #[sea_orm(string_value = "member_removed")]
+    MemberRemoved,
+    /// An issue's status changed.
+    #[sea_orm(string_value = "status_changed")]
+    StatusChanged,
+}
+
+/// Who changed what in a project, and when.
+pub mod audit_entry {
+    use sea_orm::entity::prelude::*;
+
+    /// A row of `audit_entry`.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "audit_entry")]
+    pub struct Model {
+        /// Id.
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        /// The project changed.
+        pub project_id: i64,
+        /// Who changed it (their email at the time; `cli` from the command line).
+        pub actor: String,
+        /// What was done.
+        pub action: super::AuditAction,
+        /// What it was done to: a key id, an email, a URL, an issue id, a setting.
+        pub target: String,
+        /// When.
+        pub at: i64,
     }
 
     /// No navigable relations.

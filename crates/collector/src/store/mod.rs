@@ -2,6 +2,7 @@
 //! lives here only.
 
 mod accounts;
+mod audit;
 mod channels;
 pub mod entities;
 mod events;
@@ -25,7 +26,8 @@ use sea_orm::{
 use sea_orm_migration::MigratorTrait;
 
 pub use entities::{
-    Channel, DeliveryStatus, EventLevel, IssueStatus, NotificationKind, ProjectRole, UnknownName,
+    AuditAction, Channel, DeliveryStatus, EventLevel, IssueStatus, NotificationKind, ProjectRole,
+    UnknownName,
 };
 pub use events::{EventLinks, StoredEvent, decode_payload, encode_payload};
 pub use ingest::{EventUser, IngestFacts, NewEvent, NotificationRule, SpikeSettings, Stored};

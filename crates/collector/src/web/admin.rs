@@ -8,8 +8,8 @@ use super::session::SignedIn;
 use super::{WebError, check_csrf, html, pages};
 use crate::access::Need;
 use crate::store::entities::project_key;
-use crate::store::{ProjectRole, UnknownName};
-use crate::{AppState, access, accounts};
+use crate::store::{AuditAction, ProjectRole, UnknownName};
+use crate::{AppState, access, accounts, audit};
 
 pub(super) async fn settings_page(
     State(state): State<AppState>,
@@ -20,6 +20,7 @@ pub(super) async fn settings_page(
         access::project_for(&state.store, &signed_in.account, project_id, Need::Manage).await?;
     let keys = state.store.project_keys(project_id).await?;
     let recipients = state.store.recipients(project_id).await?;
+    let members = state.store.members(project_id).await?;
     let dsns: Vec<(project_key::Model, String)> = keys
         .into_iter()
         .map(|key| {
@@ -32,6 +33,7 @@ pub(super) async fn settings_page(
         project: &project,
         keys: &dsns,
         recipients: &recipients,
+        members: &members,
         default_rate_limit: state.config.rate_limit,
         retention_events: state.config.retention_events_per_issue,
         retention_days: state.config.retention_days,
@@ -57,6 +59,8 @@ pub(super) struct SettingsForm {
     retention_events: Option<i64>,
     #[serde(default)]
     retention_days: Option<i64>,
+    #[serde(default)]
+    role: Option<String>,
 }
 
 pub(super) async fn change_settings(
@@ -68,40 +72,72 @@ pub(super) async fn change_settings(
     check_csrf(&signed_in, &form.csrf)?;
     access::project_for(&state.store, &signed_in.account, project_id, Need::Manage).await?;
     let store = &state.store;
-    match (form.action.as_str(), form.key_id, form.email.as_deref()) {
-        ("create_key", _, _) => store.create_key(project_id).await?,
-        ("disable_key", Some(key), _) => store.set_key_active(project_id, key, false).await?,
-        ("enable_key", Some(key), _) => store.set_key_active(project_id, key, true).await?,
+    let me = &signed_in.account;
+    let (action, target) = match (form.action.as_str(), form.key_id, form.email.as_deref()) {
+        ("create_key", _, _) => {
+            store.create_key(project_id).await?;
+            (AuditAction::KeyCreated, "a new key".to_owned())
+        }
+        ("disable_key", Some(key), _) => {
+            store.set_key_active(project_id, key, false).await?;
+            (AuditAction::KeyDisabled, format!("key {key}"))
+        }
+        ("enable_key", Some(key), _) => {
+            store.set_key_active(project_id, key, true).await?;
+            (AuditAction::KeyEnabled, format!("key {key}"))
+        }
         ("add_recipient", _, Some(email)) => {
             accounts::check_email(email)?;
             store.add_recipient(project_id, email).await?;
+            (AuditAction::RecipientAdded, email.to_owned())
         }
         ("remove_recipient", _, Some(email)) => {
             store.remove_recipient(project_id, email).await?;
+            (AuditAction::RecipientRemoved, email.to_owned())
         }
         ("limits", _, _) => {
-            store
-                .set_rate_limit(project_id, form.rate_limit.unwrap_or(0))
-                .await?;
-            store
-                .set_spike(
-                    project_id,
-                    form.spike_events.unwrap_or(0),
-                    form.spike_minutes.unwrap_or(10),
-                )
-                .await?;
+            let rate = form.rate_limit.unwrap_or(0);
+            let (events, minutes) = (
+                form.spike_events.unwrap_or(0),
+                form.spike_minutes.unwrap_or(10),
+            );
+            store.set_rate_limit(project_id, rate).await?;
+            store.set_spike(project_id, events, minutes).await?;
+            (
+                AuditAction::LimitsChanged,
+                format!("{rate} events/min per key; spike at {events} events in {minutes} min"),
+            )
+        }
+        ("add_member", _, Some(email)) => {
+            let account = store.account_by_email(email).await?;
+            let role = parse_role(form.role.as_deref())?;
+            store.add_member(project_id, account.id, role).await?;
+            (
+                AuditAction::MemberAdded,
+                format!("{} as {role}", account.email),
+            )
+        }
+        ("remove_member", _, Some(email)) => {
+            let account = store.account_by_email(email).await?;
+            if !store.remove_member(project_id, account.id).await? {
+                return Err(WebError::NotFound);
+            }
+            (AuditAction::MemberRemoved, account.email)
         }
         ("retention", _, _) => {
-            store
-                .set_retention(
-                    project_id,
-                    form.retention_events.unwrap_or(0),
-                    form.retention_days.unwrap_or(0),
-                )
-                .await?;
+            let (events, days) = (
+                form.retention_events.unwrap_or(0),
+                form.retention_days.unwrap_or(0),
+            );
+            store.set_retention(project_id, events, days).await?;
+            (
+                AuditAction::RetentionChanged,
+                format!("{events} events per issue, {days} days"),
+            )
         }
         _ => return Err(WebError::BadRequest("Unknown change.".into())),
-    }
+    };
+    audit::record(store, me, project_id, action, target).await?;
     Ok(Redirect::to(&format!("/projects/{project_id}/settings")).into_response())
 }
 
@@ -164,13 +200,17 @@ pub(super) async fn change_users(
                 .ok_or_else(|| WebError::BadRequest("Choose a project.".into()))?;
             let project = state.store.project_by_name(project).await?;
             let account = state.store.account_by_email(&form.email).await?;
-            let role = match form.role.as_deref() {
-                None | Some("") => ProjectRole::Member,
-                Some(role) => role
-                    .parse()
-                    .map_err(|e: UnknownName| WebError::BadRequest(e.to_string()))?,
-            };
+            let role = parse_role(form.role.as_deref())?;
             state.store.add_member(project.id, account.id, role).await?;
+            let target = format!("{} as {role}", account.email);
+            audit::record(
+                &state.store,
+                &signed_in.account,
+                project.id,
+                AuditAction::MemberAdded,
+                target,
+            )
+            .await?;
         }
         "deactivate" | "activate" | "remove" => {
             let account = state.store.account_by_email(&form.email).await?;
@@ -195,8 +235,38 @@ pub(super) async fn change_users(
             if !state.store.remove_member(project.id, account.id).await? {
                 return Err(WebError::NotFound);
             }
+            audit::record(
+                &state.store,
+                &signed_in.account,
+                project.id,
+                AuditAction::MemberRemoved,
+                &account.email,
+            )
+            .await?;
         }
         _ => return Err(WebError::BadRequest("Unknown change.".into())),
     }
     Ok(Redirect::to("/admin/users").into_response())
+}
+
+/// The project's latest changes (project admins).
+pub(super) async fn audit_page(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path(project_id): Path<i64>,
+) -> Result<Response, WebError> {
+    let project =
+        access::project_for(&state.store, &signed_in.account, project_id, Need::Manage).await?;
+    let entries = state.store.audit_log(project_id, 200).await?;
+    Ok(html(pages::audit_page(&signed_in, &project, &entries)))
+}
+
+/// A role from a form: `member` when none is chosen.
+fn parse_role(role: Option<&str>) -> Result<ProjectRole, WebError> {
+    match role {
+        None | Some("") => Ok(ProjectRole::Member),
+        Some(role) => role
+            .parse()
+            .map_err(|e: UnknownName| WebError::BadRequest(e.to_string())),
+    }
 }

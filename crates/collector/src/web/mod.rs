@@ -20,11 +20,12 @@ use axum::routing::{get, post};
 use axum::{Router, middleware};
 use serde::Deserialize;
 
+use crate::access::Need;
 use crate::accounts::AccountError;
 use crate::issues::{self, ListQuery};
 use crate::store::entities::{issue, project};
-use crate::store::{EventLinks, IssueStatus, StoreError, StoredEvent};
-use crate::{AppState, access, accounts};
+use crate::store::{AuditAction, EventLinks, IssueStatus, StoreError, StoredEvent};
+use crate::{AppState, access, accounts, audit};
 use client::ClientAddr;
 pub use error::WebError;
 use preauth::FormToken;
@@ -51,6 +52,7 @@ pub fn routes() -> Router<AppState> {
             "/projects/{project_id}/settings",
             get(admin::settings_page).post(admin::change_settings),
         )
+        .route("/projects/{project_id}/audit", get(admin::audit_page))
         .route(
             "/account",
             get(account::account_page).post(account::change_account),
@@ -321,6 +323,7 @@ async fn issue_list(
     Query(query): Query<ListQuery>,
 ) -> Result<Response, WebError> {
     let project = access::visible_project(&state.store, &signed_in.account, project_id).await?;
+    let manages = access::may(&state.store, &signed_in.account, project_id, Need::Manage).await?;
     // The tabs: open issues unless another tab is asked for.
     let filter = query.filter(Some(IssueStatus::Unresolved))?;
     let status = filter.status.unwrap_or(IssueStatus::Unresolved);
@@ -332,6 +335,7 @@ async fn issue_list(
         project: &project,
         status,
         query: &query,
+        manages,
         offset: filter.offset,
         issues: &page.issues,
         bars: &bars,
@@ -417,5 +421,14 @@ async fn change_status(
         .parse()
         .map_err(|_| WebError::BadRequest("Unknown status.".into()))?;
     state.store.set_issue_status(issue_id, status).await?;
+    let target = format!("issue {issue_id}: {status}");
+    audit::record(
+        &state.store,
+        &signed_in.account,
+        project_id,
+        AuditAction::StatusChanged,
+        target,
+    )
+    .await?;
     Ok(Redirect::to(&format!("/projects/{project_id}/issues/{issue_id}")).into_response())
 }

@@ -218,6 +218,8 @@ pub struct ListView<'a> {
     pub status: IssueStatus,
     /// The query as sent (filters, order).
     pub query: &'a ListQuery,
+    /// Whether the viewer may change the project's settings (then they are linked).
+    pub manages: bool,
     /// Where this page starts.
     pub offset: u64,
     /// The page's issues.
@@ -262,7 +264,7 @@ pub fn issue_list_page(view: &ListView<'_>) -> Markup {
         &project.name,
         Some(signed_in),
         html! {
-            h1 { (project.name) " " small { a href={ "/projects/" (project.id) "/settings" } { "settings" } } }
+            h1 { (project.name) @if view.manages { " " small { a href={ "/projects/" (project.id) "/settings" } { "settings" } } } }
             nav.tabs {
                 @for tab in [IssueStatus::Unresolved, IssueStatus::Resolved, IssueStatus::Ignored] {
                     a class=[(tab == status).then_some("current")] href={ (base) "?status=" (tab) } { (tab) }
@@ -545,6 +547,11 @@ pub struct SettingsView<'a> {
     pub keys: &'a [(crate::store::entities::project_key::Model, String)],
     /// Notification recipients.
     pub recipients: &'a [String],
+    /// Members with their roles.
+    pub members: &'a [(
+        crate::store::entities::account::Model,
+        crate::store::ProjectRole,
+    )],
     /// The collector's default rate limit.
     pub default_rate_limit: u64,
     /// Events kept per issue.
@@ -581,6 +588,7 @@ pub fn settings_page(view: &SettingsView<'_>) -> Markup {
         html! {
             p { a href={ "/projects/" (project.id) "/issues" } { "← " (project.name) } }
             h1 { (project.name) " settings" }
+            p { a href={ "/projects/" (project.id) "/audit" } { "Audit log" } }
             section {
                 h2 { "Keys" }
                 table { tbody { @for (key, dsn) in view.keys {
@@ -609,6 +617,21 @@ pub fn settings_page(view: &SettingsView<'_>) -> Markup {
                     input type="hidden" name="action" value="add_recipient";
                     input type="email" name="email" placeholder="team@example.com" required;
                     " " button type="submit" { "Add" }
+                }
+            }
+            section {
+                h2 { "Members" }
+                p.muted { "Members see issues and events and resolve them; admins also change these settings." }
+                table { tbody { @for (account, role) in view.members {
+                    tr { td { (account.email) } td { (role) }
+                        td { (action_form(csrf, "remove_member", &[("email", account.email.clone())], "Remove", &target)) } }
+                } } }
+                form method="post" action=(target) {
+                    input type="hidden" name="csrf" value=(csrf);
+                    input type="hidden" name="action" value="add_member";
+                    input type="email" name="email" placeholder="Email of an account" required; " "
+                    select name="role" { option value="member" { "member" } option value="admin" { "admin" } }
+                    " " button type="submit" { "Add or change role" }
                 }
             }
             section {
@@ -785,6 +808,31 @@ pub fn account_page(
                     input type="hidden" name="csrf" value=(signed_in.csrf);
                     input type="hidden" name="action" value="sign_out_elsewhere";
                     button type="submit" { "Sign out everywhere else" }
+                }
+            }
+        },
+    )
+}
+
+/// A project's audit log: who changed what, and when.
+pub fn audit_page(
+    signed_in: &SignedIn,
+    project: &project::Model,
+    entries: &[crate::store::entities::audit_entry::Model],
+) -> Markup {
+    layout(
+        &format!("{} audit log", project.name),
+        Some(signed_in),
+        html! {
+            h1 { (project.name) " audit log" }
+            p { a href={ "/projects/" (project.id) "/settings" } { "Back to settings" } }
+            @if entries.is_empty() { p.muted { "No changes yet." } }
+            @else {
+                table {
+                    thead { tr { th { "When" } th { "Who" } th { "What" } th { "To" } } }
+                    tbody { @for entry in entries {
+                        tr { td { (when(entry.at)) } td { (entry.actor) } td { (entry.action) } td { (entry.target) } }
+                    } }
                 }
             }
         },
