@@ -568,8 +568,7 @@ async fn account_form(
     fields: &[(&str, &str)],
 ) -> (StatusCode, String) {
     let (_, html) = page(server, cookie, "/account").await;
-    let at = html.find("name=\"csrf\" value=\"").expect("a form") + 19;
-    let csrf = html[at..].split('"').next().unwrap().to_owned();
+    let csrf = common::csrf_in(&html);
     let mut all = fields.to_vec();
     all.push(("csrf", &csrf));
     let response = client()
@@ -671,15 +670,7 @@ async fn api_tokens_are_named_listed_and_revoked() {
     assert!(html.contains("CI &lt;deploy&gt;"));
     assert_eq!(api_status(&server, &created).await, StatusCode::OK);
 
-    let listed: Value = client()
-        .get(format!("{}/api/v1/tokens", server.base))
-        .bearer_auth(&first)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listed = common::api_json(&server, &first, "/api/v1/tokens").await;
     let tokens = listed["tokens"].as_array().unwrap();
     assert_eq!(tokens.len(), 2);
     assert_eq!(tokens[0]["name"], "CI <deploy>");
@@ -720,8 +711,7 @@ async fn api_tokens_are_named_listed_and_revoked() {
 /// Posts an `/admin/users` form as `admin` (session cookie).
 async fn admin_form(server: &TestServer, admin: &str, fields: &[(&str, &str)]) -> StatusCode {
     let (_, html) = page(server, admin, "/admin/users").await;
-    let at = html.find("name=\"csrf\" value=\"").expect("a form") + 19;
-    let csrf = html[at..].split('"').next().unwrap().to_owned();
+    let csrf = common::csrf_in(&html);
     let mut all = fields.to_vec();
     all.push(("csrf", &csrf));
     client()
@@ -865,8 +855,7 @@ async fn changes_are_in_the_audit_log_for_project_admins() {
     assert_eq!(response.status(), StatusCode::OK);
     let cookie = sign_in(&server, "lead@example.com", "correct horse battery").await;
     let (_, html) = page(&server, &cookie, &format!("/projects/{p}/settings")).await;
-    let at = html.find("name=\"csrf\" value=\"").expect("a form") + 19;
-    let csrf = html[at..].split('"').next().unwrap().to_owned();
+    let csrf = common::csrf_in(&html);
     let response = client()
         .post(format!("{}/projects/{p}/settings", server.base))
         .header("cookie", &cookie)
@@ -881,15 +870,7 @@ async fn changes_are_in_the_audit_log_for_project_admins() {
         .unwrap();
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
 
-    let log: Value = client()
-        .get(format!("{}/api/v1/projects/{p}/audit", server.base))
-        .bearer_auth(&lead_token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let log = common::api_json(&server, &lead_token, &format!("/api/v1/projects/{p}/audit")).await;
     let entries: Vec<(String, String, String)> = log["entries"]
         .as_array()
         .unwrap()

@@ -424,3 +424,25 @@ pub async fn latest_issue_id(server: &TestServer, token: &str) -> i64 {
         .expect("JSON");
     issues["issues"][0]["id"].as_i64().expect("an issue")
 }
+
+/// `GET path` on the API as `token`: the JSON answer.
+pub async fn api_json(server: &TestServer, token: &str, path: &str) -> serde_json::Value {
+    client()
+        .get(format!("{}{path}", server.base))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("API request")
+        .json()
+        .await
+        .expect("JSON")
+}
+
+/// The CSRF token in a page's first form.
+pub fn csrf_in(html: &str) -> String {
+    let at = html
+        .find("name=\"csrf\" value=\"")
+        .expect("a form with a CSRF token")
+        + 19;
+    html[at..].split('"').next().unwrap_or_default().to_owned()
+}
