@@ -269,6 +269,24 @@ async fn every_route_answers_each_role_as_the_rules_say() {
             api(Method::GET, "/api/v1/tokens".into(), None, Rule::SignedIn),
             api(
                 Method::GET,
+                "/api/v1/users".into(),
+                None,
+                Rule::ManagesInstance,
+            ),
+            api(
+                Method::GET,
+                format!("/api/v1/projects/{p}/members"),
+                None,
+                Rule::ManagesProject,
+            ),
+            api(
+                Method::PUT,
+                format!("/api/v1/projects/{p}/members"),
+                Some(json!({"email": "extra@example.com", "role": "member"})),
+                Rule::ManagesProject,
+            ),
+            api(
+                Method::GET,
                 format!("/api/v1/projects/{p}/audit"),
                 None,
                 Rule::ManagesProject,

@@ -915,3 +915,67 @@ async fn changes_are_in_the_audit_log_for_project_admins() {
         .unwrap();
     assert_eq!(denied.status(), StatusCode::FORBIDDEN);
 }
+
+/// The same account management over the API: one's password, a project's members
+/// (project admins), users (instance admins).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn account_management_over_the_api() {
+    let db = common::sqlite();
+    let server = TestServer::start(&db, &[]).await;
+    let root = server.token("root@example.com", true).await;
+    let jane = server.token("jane@example.com", false).await;
+    let browser = sign_in(&server, "jane@example.com", "correct horse battery").await;
+    let password = |token: &str, current: &str| {
+        client()
+            .post(format!("{}/api/v1/account/password", server.base))
+            .bearer_auth(token.to_owned())
+            .json(&json!({"current": current, "new": "another long password"}))
+            .send()
+    };
+    let wrong = password(&jane, "nope").await.unwrap();
+    assert_eq!(wrong.status(), StatusCode::BAD_REQUEST);
+    assert!(signed_in(&server, &browser).await);
+    let right = password(&jane, "correct horse battery").await.unwrap();
+    assert_eq!(right.status(), StatusCode::OK);
+    assert!(!signed_in(&server, &browser).await, "browser sessions end");
+
+    let p = server.project_id;
+    let members = client()
+        .put(format!("{}/api/v1/projects/{p}/members", server.base))
+        .bearer_auth(&root)
+        .json(&json!({"email": "jane@example.com", "role": "admin"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(members.status(), StatusCode::OK);
+    let listed = common::api_json(&server, &jane, &format!("/api/v1/projects/{p}/members")).await;
+    assert_eq!(listed["members"][0]["role"], "admin", "{listed}");
+
+    let users = common::api_json(&server, &root, "/api/v1/users").await;
+    let jane_id = users["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["email"] == "jane@example.com")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let deactivate = client()
+        .patch(format!("{}/api/v1/users/{jane_id}", server.base))
+        .bearer_auth(&root)
+        .json(&json!({"active": false}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deactivate.status(), StatusCode::OK);
+    assert_eq!(api_status(&server, &jane).await, StatusCode::UNAUTHORIZED);
+    let remove = client()
+        .delete(format!("{}/api/v1/users/{jane_id}", server.base))
+        .bearer_auth(&root)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(remove.status(), StatusCode::OK);
+    let log = common::api_json(&server, &root, &format!("/api/v1/projects/{p}/audit")).await;
+    assert_eq!(log["entries"][0]["action"], "member_added");
+}

@@ -5,6 +5,7 @@
 //! the domain or the store, and answer a typed view ([`views`]).
 
 mod extract;
+mod people;
 pub mod views;
 
 use axum::extract::{Query, State};
@@ -54,6 +55,21 @@ pub fn routes() -> Router<AppState> {
             get(notifications),
         )
         .route("/api/v1/projects/{project_id}/audit", get(audit_log))
+        .route(
+            "/api/v1/projects/{project_id}/members",
+            get(people::list_members)
+                .put(people::put_member)
+                .delete(people::remove_member),
+        )
+        .route(
+            "/api/v1/account/password",
+            axum::routing::post(people::change_password),
+        )
+        .route("/api/v1/users", get(people::list_users))
+        .route(
+            "/api/v1/users/{user_id}",
+            axum::routing::patch(people::change_user).delete(people::remove_user),
+        )
         .route("/api/v1/tokens", get(list_tokens))
         .route(
             "/api/v1/tokens/{token_id}",

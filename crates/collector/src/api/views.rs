@@ -277,3 +277,46 @@ impl From<audit_entry::Model> for AuditEntryJson {
 pub struct AuditJson {
     pub entries: Vec<AuditEntryJson>,
 }
+
+/// A project's member.
+#[derive(Debug, Serialize)]
+pub struct MemberJson {
+    pub email: String,
+    pub role: crate::store::ProjectRole,
+}
+
+/// A project's members, by email.
+#[derive(Debug, Serialize)]
+pub struct MembersJson {
+    pub members: Vec<MemberJson>,
+}
+
+/// An account, for instance admins.
+#[derive(Debug, Serialize)]
+pub struct AccountJson {
+    pub id: i64,
+    pub email: String,
+    pub name: Option<String>,
+    pub is_admin: bool,
+    pub active: bool,
+    pub created_at: String,
+}
+
+impl From<crate::store::entities::account::Model> for AccountJson {
+    fn from(row: crate::store::entities::account::Model) -> Self {
+        AccountJson {
+            id: row.id,
+            email: row.email,
+            name: row.name,
+            is_admin: row.is_admin,
+            active: row.active,
+            created_at: time(row.created_at),
+        }
+    }
+}
+
+/// Every account, by email.
+#[derive(Debug, Serialize)]
+pub struct AccountsJson {
+    pub users: Vec<AccountJson>,
+}
