@@ -34,3 +34,42 @@ pub async fn record_cli(
         .record_audit(project_id, CLI_ACTOR, action, &target.to_string())
         .await
 }
+
+/// Adds the account `email` to `project_id` with `role` (or changes its role), and
+/// records it: the one way members are added, from the settings page, the users page
+/// and the API.
+pub async fn add_member(
+    store: &Store,
+    actor: &account::Model,
+    project_id: i64,
+    email: &str,
+    role: crate::store::ProjectRole,
+) -> Result<(), StoreError> {
+    let member = store.account_by_email(email).await?;
+    store.add_member(project_id, member.id, role).await?;
+    let target = format!("{} as {role}", member.email);
+    record(store, actor, project_id, AuditAction::MemberAdded, target).await
+}
+
+/// Takes the account `email` out of `project_id` and records it; whether it was a
+/// member.
+pub async fn remove_member(
+    store: &Store,
+    actor: &account::Model,
+    project_id: i64,
+    email: &str,
+) -> Result<bool, StoreError> {
+    let member = store.account_by_email(email).await?;
+    if !store.remove_member(project_id, member.id).await? {
+        return Ok(false);
+    }
+    record(
+        store,
+        actor,
+        project_id,
+        AuditAction::MemberRemoved,
+        &member.email,
+    )
+    .await?;
+    Ok(true)
+}

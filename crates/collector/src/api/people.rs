@@ -10,7 +10,7 @@ use super::extract::{ApiAccount, ApiPath, AppJson};
 use super::views::{AccountJson, AccountsJson, MemberJson, MembersJson};
 use crate::access::{self, Need};
 use crate::error::ApiError;
-use crate::store::{AuditAction, ProjectRole};
+use crate::store::ProjectRole;
 use crate::{AppState, accounts, audit};
 
 #[derive(Deserialize)]
@@ -71,20 +71,7 @@ pub(super) async fn put_member(
     AppJson(body): AppJson<MemberBody>,
 ) -> Result<Json<MembersJson>, ApiError> {
     access::project_for(&state.store, &account, project_id, Need::Manage).await?;
-    let member = state.store.account_by_email(&body.email).await?;
-    state
-        .store
-        .add_member(project_id, member.id, body.role)
-        .await?;
-    let target = format!("{} as {}", member.email, body.role);
-    audit::record(
-        &state.store,
-        &account,
-        project_id,
-        AuditAction::MemberAdded,
-        target,
-    )
-    .await?;
+    audit::add_member(&state.store, &account, project_id, &body.email, body.role).await?;
     members(&state, project_id).await
 }
 
@@ -100,21 +87,12 @@ pub(super) async fn remove_member(
     AppJson(body): AppJson<EmailBody>,
 ) -> Result<Json<MembersJson>, ApiError> {
     access::project_for(&state.store, &account, project_id, Need::Manage).await?;
-    let member = state.store.account_by_email(&body.email).await?;
-    if !state.store.remove_member(project_id, member.id).await? {
+    if !audit::remove_member(&state.store, &account, project_id, &body.email).await? {
         return Err(ApiError::not_found(format!(
             "{} is not a member",
             body.email
         )));
     }
-    audit::record(
-        &state.store,
-        &account,
-        project_id,
-        AuditAction::MemberRemoved,
-        &member.email,
-    )
-    .await?;
     members(&state, project_id).await
 }
 

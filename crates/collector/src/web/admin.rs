@@ -109,20 +109,16 @@ pub(super) async fn change_settings(
             )
         }
         ("add_member", _, Some(email)) => {
-            let account = store.account_by_email(email).await?;
+            // Recorded by `audit::add_member` itself, like the other places members change.
             let role = parse_role(form.role.as_deref())?;
-            store.add_member(project_id, account.id, role).await?;
-            (
-                AuditAction::MemberAdded,
-                format!("{} as {role}", account.email),
-            )
+            audit::add_member(store, me, project_id, email, role).await?;
+            return Ok(Redirect::to(&format!("/projects/{project_id}/settings")).into_response());
         }
         ("remove_member", _, Some(email)) => {
-            let account = store.account_by_email(email).await?;
-            if !store.remove_member(project_id, account.id).await? {
+            if !audit::remove_member(store, me, project_id, email).await? {
                 return Err(WebError::NotFound);
             }
-            (AuditAction::MemberRemoved, account.email)
+            return Ok(Redirect::to(&format!("/projects/{project_id}/settings")).into_response());
         }
         ("retention", _, _) => {
             let (events, days) = (
@@ -199,16 +195,13 @@ pub(super) async fn change_users(
                 .as_deref()
                 .ok_or_else(|| WebError::BadRequest("Choose a project.".into()))?;
             let project = state.store.project_by_name(project).await?;
-            let account = state.store.account_by_email(&form.email).await?;
             let role = parse_role(form.role.as_deref())?;
-            state.store.add_member(project.id, account.id, role).await?;
-            let target = format!("{} as {role}", account.email);
-            audit::record(
+            audit::add_member(
                 &state.store,
                 &signed_in.account,
                 project.id,
-                AuditAction::MemberAdded,
-                target,
+                &form.email,
+                role,
             )
             .await?;
         }
@@ -231,18 +224,11 @@ pub(super) async fn change_users(
                 .as_deref()
                 .ok_or_else(|| WebError::BadRequest("Choose a project.".into()))?;
             let project = state.store.project_by_name(project).await?;
-            let account = state.store.account_by_email(&form.email).await?;
-            if !state.store.remove_member(project.id, account.id).await? {
+            if !audit::remove_member(&state.store, &signed_in.account, project.id, &form.email)
+                .await?
+            {
                 return Err(WebError::NotFound);
             }
-            audit::record(
-                &state.store,
-                &signed_in.account,
-                project.id,
-                AuditAction::MemberRemoved,
-                &account.email,
-            )
-            .await?;
         }
         _ => return Err(WebError::BadRequest("Unknown change.".into())),
     }
