@@ -62,14 +62,16 @@ fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().collect();
     let runtime = tokio::runtime::Runtime::new()?;
     match args.get(1).map(String::as_str) {
-        Some("serve") => runtime.block_on(serve(&args[2])),
+        Some("serve") => runtime.block_on(serve(&args[2], false)),
+        Some("serve-sqlx") => runtime.block_on(serve(&args[2], true)),
         Some("null") => runtime.block_on(null_endpoint()),
         _ => runtime.block_on(bench()),
     }
 }
 
-/// Child: a collector on `database_url`; prints `ready <address> <key>`.
-async fn serve(database_url: &str) -> anyhow::Result<()> {
+/// Child: a collector on `database_url`; prints `ready <address> <key>`. With
+/// `through_sqlx`, SQLite ingest goes through sqlx's connection, not the writer thread.
+async fn serve(database_url: &str, through_sqlx: bool) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let address = listener.local_addr()?;
     let cli = Cli::try_parse_from([
@@ -81,7 +83,10 @@ async fn serve(database_url: &str) -> anyhow::Result<()> {
         "--rate-limit",
         "0",
     ])?;
-    let store = Store::connect(database_url).await?;
+    let mut store = Store::connect(database_url).await?;
+    if through_sqlx {
+        store.ingest_through_sqlx();
+    }
     let projects = store.list_projects().await?;
     let key = match projects.first() {
         Some(project) => project.keys[0].public_key.clone(),
@@ -368,6 +373,20 @@ async fn bench() -> anyhow::Result<()> {
         flood.closed,
         flood.accepted,
         collector.peak_mib()
+    );
+    drop(collector);
+
+    // The same, with ingest through sqlx's SQLite connection (what the writer thread
+    // replaced), for comparison.
+    let sqlite = format!("sqlite://{}/bench-sqlx.db?mode=rwc", dir.path().display());
+    let collector = Server::start(&["serve-sqlx", &sqlite])?;
+    let run = load(&[&collector], &bodies).await;
+    let (events, counted) = counts(&sqlite).await?;
+    row(
+        "SQLite, ingest through sqlx (comparison)",
+        &run,
+        collector.peak_mib(),
+        &format!("{events} = {counted}"),
     );
     drop(collector);
 

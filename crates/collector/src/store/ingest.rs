@@ -147,20 +147,16 @@ impl Store {
     pub async fn ingest_batch(
         &self,
         batch: &[NewEvent],
-        rule: &dyn NotificationRule,
+        rule: &'static dyn NotificationRule,
     ) -> Vec<Result<Stored, StoreError>> {
-        match self
-            .write(async |txn| Ok(write_batch(txn, batch, rule).await?))
-            .await
-        {
+        match self.write_events(batch, rule).await {
             Ok(stored) => stored.into_iter().map(Ok).collect(),
             Err(error) => {
                 tracing::debug!(%error, size = batch.len(), "batch failed; storing one by one");
                 let mut results = Vec::with_capacity(batch.len());
                 for event in batch {
-                    let one = std::slice::from_ref(event);
                     results.push(
-                        self.write(async |txn| Ok(write_batch(txn, one, rule).await?))
+                        self.write_events(std::slice::from_ref(event), rule)
                             .await
                             .map(|mut stored| stored.remove(0)),
                     );
@@ -168,6 +164,24 @@ impl Store {
                 results
             }
         }
+    }
+
+    /// [`write_batch`] in a write transaction: on SQLite's writer thread when there is
+    /// one (in the write turn every writer takes), else through [`Store::write`].
+    async fn write_events(
+        &self,
+        batch: &[NewEvent],
+        rule: &'static dyn NotificationRule,
+    ) -> Result<Vec<Stored>, StoreError> {
+        if let Some((hot, turn)) = self.sqlite_hot() {
+            let _turn = turn.lock().await;
+            let batch = batch.to_vec();
+            return hot
+                .transaction(async move |txn| write_batch(txn, &batch, rule).await)
+                .await;
+        }
+        self.write(async |txn| Ok(write_batch(txn, batch, rule).await?))
+            .await
     }
 }
 
