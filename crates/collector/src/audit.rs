@@ -5,7 +5,7 @@
 use std::fmt::Display;
 
 use crate::store::entities::account;
-use crate::store::{AuditAction, Store, StoreError};
+use crate::store::{AuditAction, IssueStatus, Store, StoreError};
 
 /// The actor recorded for changes made with the command line.
 pub const CLI_ACTOR: &str = "cli";
@@ -21,6 +21,30 @@ pub async fn record(
     store
         .record_audit(project_id, &actor.email, action, &target.to_string())
         .await
+}
+
+/// Records that `actor` set issue `issue_id`'s status to `status`, as
+/// `issue 12: resolved` (the issue page reads its history back from these).
+pub async fn record_status(
+    store: &Store,
+    actor: &account::Model,
+    project_id: i64,
+    issue_id: i64,
+    status: IssueStatus,
+) -> Result<(), StoreError> {
+    record(
+        store,
+        actor,
+        project_id,
+        AuditAction::StatusChanged,
+        format!("issue {issue_id}: {status}"),
+    )
+    .await
+}
+
+/// The status a status change's target names (see [`record_status`]).
+pub fn status_in(target: &str) -> Option<IssueStatus> {
+    target.rsplit_once(": ")?.1.parse().ok()
 }
 
 /// Records a change made with the command line.

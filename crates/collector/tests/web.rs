@@ -356,12 +356,12 @@ async fn charts_breakdowns_and_links_between_events() {
     let issue = format!("{list}/1");
     let (_, html) = page(&server, &cookie, &issue).await;
     assert!(html.contains("By release") && html.contains("By environment"));
-    let release_row = "<td>shop@1.1</td><td class=\"num\">2</td>";
+    let release_row = "<td class=\"wrap\">shop@1.1</td><td class=\"num\">2</td>";
     assert!(
         html.contains(release_row),
         "breakdown by release: {release_row}"
     );
-    assert!(html.contains("<td>staging</td><td class=\"num\">1</td>"));
+    assert!(html.contains("<td class=\"wrap\">staging</td><td class=\"num\">1</td>"));
     // The latest event is shown; it links to the older one and the first.
     assert!(html.contains(&ids[2]));
     assert!(html.contains(&format!("href=\"{issue}/events/{}\">Older", ids[1])));
@@ -550,4 +550,113 @@ async fn admins_create_users_and_add_them_to_projects() {
         StatusCode::OK,
         "a member now"
     );
+}
+
+/// The page an email links to: the exception and stack before anything else (source
+/// lines and local variables of in-app frames, other frames folded), then request, user,
+/// tags, extra and every context as tables, long values folded, a Markdown copy; after a
+/// resolve and a new event, the regression badge and the history name who resolved it.
+#[tokio::test]
+async fn the_event_page_puts_the_crash_first() {
+    let db = common::sqlite();
+    let server = TestServer::start(&db, &[]).await;
+    let cookie = admin(&server).await;
+    let mut event = common::panic_event("shop::checkout::apply_coupon", Some("42"));
+    event["exception"]["values"][0]["stacktrace"]["frames"][1] = json!({
+        "function": "shop::checkout::apply_coupon", "module": "shop::checkout",
+        "filename": "src/checkout.rs", "lineno": 42, "in_app": true,
+        "pre_context": ["fn apply_coupon(cart: &Cart) {", "    let code = cart.coupon();"],
+        "context_line": "    let pct = RATES[code].unwrap();",
+        "post_context": ["    cart.discount(pct)", "}"],
+        "vars": {"code": "SPRING<b>", "cart_items": 3}
+    });
+    event["extra"] = json!({"sql": "SELECT ".repeat(500), "attempt": 2});
+    event["contexts"] =
+        json!({"os": {"name": "Linux", "version": "6.1"}, "shop": {"cart_id": "c-981"}});
+    event["tags"] = json!({"bundle": "team"});
+    event["request"] = json!({"method": "POST", "url": "https://shop.example/checkout"});
+    ingest(&server, &event).await;
+
+    let issue = format!("/projects/{}/issues/1", server.project_id);
+    let (status, html) = page(&server, &cookie, &issue).await;
+    assert_eq!(status, 200);
+    let at = |needle: &str| {
+        html.find(needle)
+            .unwrap_or_else(|| panic!("{needle} on the page"))
+    };
+    assert!(at("id=\"exception\"") < at("id=\"request\""));
+    assert!(at("id=\"request\"") < at("id=\"user\""));
+    assert!(
+        at("id=\"user\"") < at("id=\"activity\""),
+        "charts after the event"
+    );
+    assert!(at("id=\"activity\"") < at("id=\"users\""));
+    assert!(
+        html.contains(
+            "<mark><span class=\"lineno\">42</span>    let pct = RATES[code].unwrap();</mark>"
+        ),
+        "the crashing line, numbered"
+    );
+    assert!(html.contains("<span class=\"lineno\">40</span>fn apply_coupon"));
+    assert!(
+        html.contains("<th>code</th><td><span class=\"value\">SPRING&lt;b&gt;</span>"),
+        "local variables, escaped"
+    );
+    assert!(
+        html.contains(
+            "<details class=\"frame\"><summary><code class=\"wrap\">tokio::runtime::poll"
+        ),
+        "frames outside the app folded"
+    );
+    let extra = &html[at("id=\"extra\"")..at("id=\"contexts\"")];
+    assert!(
+        extra.contains("<details class=\"long\">") && extra.contains("show all (3500 characters)"),
+        "a long value folded"
+    );
+    assert!(extra.contains("<th>attempt</th><td><span class=\"value\">2</span>"));
+    let contexts = &html[at("id=\"contexts\"")..];
+    assert!(contexts.contains("<h3>os</h3>") && contexts.contains("Linux"));
+    assert!(
+        contexts.contains("<h3>shop</h3>") && contexts.contains("c-981"),
+        "every context"
+    );
+    assert!(html.contains("<th>bundle</th>"), "tags");
+    assert!(
+        html.contains("data-copy=\"### panic: boom in shop::checkout::apply\\_coupon"),
+        "Markdown copy"
+    );
+    assert!(html.contains("at shop::checkout::apply_coupon (src/checkout.rs:42)"));
+    assert!(html.contains("Grouped by exception type and the functions of the stack"));
+
+    // Resolved, then seen again in a new release: a regression.
+    let token = csrf(&html);
+    let resolve = client()
+        .post(format!("{}{issue}/status", server.base))
+        .header(COOKIE, &cookie)
+        .form(&[("csrf", token.as_str()), ("status", "resolved")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resolve.status(), StatusCode::SEE_OTHER);
+    let (_, html) = page(&server, &cookie, &issue).await;
+    assert!(!html.contains("Regressed"), "no badge before a regression");
+    event["event_id"] = json!(uuid::Uuid::new_v4().simple().to_string());
+    event["release"] = json!("shop@2.4.1");
+    ingest(&server, &event).await;
+    let (_, html) = page(&server, &cookie, &issue).await;
+    let badge = &html[html
+        .find("class=\"badge regressed\"")
+        .expect("a regression badge")..];
+    let badge = &badge[..badge.find("</p>").unwrap()];
+    assert!(badge.contains("in <code>shop@2.4.1</code>"), "{badge}");
+    assert!(
+        badge.contains("after being resolved by admin@example.com"),
+        "{badge}"
+    );
+    let history = &html[html.find("id=\"history\"").unwrap()..];
+    assert!(
+        history.contains("Marked <strong>resolved</strong> by admin@example.com"),
+        "{history}"
+    );
+    assert!(history.contains("Regressed"));
 }

@@ -139,15 +139,7 @@ async fn update_issue(
         .store
         .set_issue_status(issue_id, change.status)
         .await?;
-    let target = format!("issue {issue_id}: {}", change.status);
-    audit::record(
-        &state.store,
-        &account,
-        project.id,
-        AuditAction::StatusChanged,
-        target,
-    )
-    .await?;
+    audit::record_status(&state.store, &account, project.id, issue_id, change.status).await?;
     Ok(Json(issue.into()))
 }
 

@@ -64,6 +64,25 @@ pub fn group(event: &Event) -> Grouping {
     }
 }
 
+/// One line on why events with `components` share an issue, for the issue page.
+pub fn explain(components: &[String]) -> &'static str {
+    let has = |prefix: &str| components.iter().any(|c| c.starts_with(prefix));
+    if has("fingerprint:") {
+        "Grouped by the fingerprint the app set on the event."
+    } else if has("type:") && has("frame:") {
+        "Grouped by exception type and the functions of the stack (in-app frames when there \
+         are any); line numbers, build hashes and addresses do not count, so new releases of \
+         the same code join this issue."
+    } else if has("type:") {
+        "Grouped by exception type and message (numbers, ids and quoted values stripped): \
+         the event has no stack."
+    } else if has("message:") {
+        "Grouped by the message, with numbers, ids and quoted values stripped."
+    } else {
+        "Grouped with other events that carry neither an exception nor a message."
+    }
+}
+
 fn is_default_marker(part: &str) -> bool {
     let inner: String = part.chars().filter(|c| !c.is_whitespace()).collect();
     inner == "{{default}}"

@@ -50,4 +50,20 @@ impl Store {
             .all(self.db())
             .await?)
     }
+
+    /// An issue's status changes, oldest first: its history on the issue page.
+    pub async fn issue_history(
+        &self,
+        project_id: i64,
+        issue_id: i64,
+    ) -> Result<Vec<audit_entry::Model>, StoreError> {
+        Ok(audit_entry::Entity::find()
+            .filter(audit_entry::Column::ProjectId.eq(project_id))
+            .filter(audit_entry::Column::Action.eq(AuditAction::StatusChanged))
+            .filter(audit_entry::Column::Target.starts_with(format!("issue {issue_id}: ")))
+            .order_by_asc(audit_entry::Column::Id)
+            .limit(200)
+            .all(self.db())
+            .await?)
+    }
 }

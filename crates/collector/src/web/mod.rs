@@ -8,6 +8,7 @@ mod account;
 mod admin;
 pub mod client;
 mod error;
+mod event_view;
 mod pages;
 pub mod preauth;
 pub mod session;
@@ -24,7 +25,7 @@ use crate::access::Need;
 use crate::accounts::AccountError;
 use crate::issues::{self, ListQuery};
 use crate::store::entities::{issue, project};
-use crate::store::{AuditAction, EventLinks, IssueStatus, StoreError, StoredEvent};
+use crate::store::{EventLinks, IssueStatus, StoreError, StoredEvent};
 use crate::{AppState, access, accounts, audit};
 use client::ClientAddr;
 pub use error::WebError;
@@ -389,6 +390,20 @@ async fn render_issue(
         Some(stored) => state.store.event_links(issue.id, stored.row.id).await?,
         None => EventLinks::default(),
     };
+    let history = state.store.issue_history(project.id, issue.id).await?;
+    let grouping = event.as_ref().map_or("", |stored| {
+        crate::grouping::explain(&crate::grouping::group(&stored.event).components)
+    });
+    let markdown = event.as_ref().map_or_else(String::new, |stored| {
+        let link = format!(
+            "{}/projects/{}/issues/{}/events/{}",
+            state.config.base_url(),
+            project.id,
+            issue.id,
+            stored.row.event_id
+        );
+        event_view::markdown(&issue.title, &link, &stored.row, &stored.event)
+    });
     Ok(html(pages::issue_page(&pages::IssueView {
         signed_in,
         project,
@@ -398,6 +413,9 @@ async fn render_issue(
         chart: &chart,
         breakdown: &breakdown,
         links: &links,
+        history: &history,
+        grouping,
+        markdown: &markdown,
     })))
 }
 
@@ -421,13 +439,12 @@ async fn change_status(
         .parse()
         .map_err(|_| WebError::BadRequest("Unknown status.".into()))?;
     state.store.set_issue_status(issue_id, status).await?;
-    let target = format!("issue {issue_id}: {status}");
-    audit::record(
+    audit::record_status(
         &state.store,
         &signed_in.account,
         project_id,
-        AuditAction::StatusChanged,
-        target,
+        issue_id,
+        status,
     )
     .await?;
     Ok(Redirect::to(&format!("/projects/{project_id}/issues/{issue_id}")).into_response())

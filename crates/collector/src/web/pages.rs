@@ -2,12 +2,10 @@
 
 use axum::http::StatusCode;
 use maud::{DOCTYPE, Markup, html};
-use mayday_protocol::{Event, Exception, Frame};
 
 use super::session::SignedIn;
 use crate::issues::{self, ListQuery};
-use crate::notify::facts::describe_user_agent;
-use crate::store::entities::{affected_user, event, issue, project};
+use crate::store::entities::{affected_user, audit_entry, issue, project};
 use crate::store::{
     Breakdown, EventLevel, EventLinks, IssueStatus, ProjectSummary, StoredEvent, now_ms,
 };
@@ -50,7 +48,22 @@ svg.chart rect { fill: var(--accent); }
 .breakdown { display: flex; gap: 2rem; flex-wrap: wrap; }
 .breakdown > div { min-width: 16rem; }
 nav.events { margin: 1rem 0 0; }
-@media (max-width: 700px) { .wide { display: none; } main { padding: .5rem; } }
+.wrap { overflow-wrap: anywhere; }
+h2.exception { margin-bottom: .2rem; }
+.stack { margin: .6rem 0; }
+details.frame { padding: .2rem .4rem; }
+details.frame > summary { cursor: pointer; }
+pre.source { margin: .3rem 0; padding: .3rem .4rem; white-space: pre; overflow-x: auto; }
+pre.source mark { display: block; background: #fff8c5; }
+.lineno { display: inline-block; min-width: 3.5em; color: var(--muted); user-select: none; }
+table.kv th { width: 12rem; overflow-wrap: anywhere; }
+table.kv td { overflow-wrap: anywhere; }
+details.long > summary { cursor: pointer; }
+details.long .show { color: var(--accent); white-space: nowrap; }
+.badge.regressed { padding: .4rem .6rem; background: #fff1e5; border-left: 3px solid #bc4c00; }
+ol.history { padding-left: 1.2rem; }
+@media (max-width: 700px) { .wide { display: none; } main { padding: .5rem; } table.kv th { width: auto; } }
+@media print { header, .noprint, form, button { display: none !important; } main { max-width: none; } details > *:not(summary) { display: block; } pre { white-space: pre-wrap; } }
 "#;
 
 fn layout(title: &str, signed_in: Option<&SignedIn>, body: Markup) -> Markup {
@@ -350,6 +363,12 @@ pub struct IssueView<'a> {
     pub breakdown: &'a Breakdown,
     /// Links to other events.
     pub links: &'a EventLinks,
+    /// Its status changes, oldest first.
+    pub history: &'a [audit_entry::Model],
+    /// Why its events are grouped together, in a line.
+    pub grouping: &'a str,
+    /// The event as Markdown, for "copy as Markdown".
+    pub markdown: &'a str,
 }
 
 fn breakdown(title: &str, rows: &[(Option<String>, i64)]) -> Markup {
@@ -357,13 +376,71 @@ fn breakdown(title: &str, rows: &[(Option<String>, i64)]) -> Markup {
         div {
             h3 { (title) }
             table { tbody { @for (value, count) in rows {
-                tr { td { (value.clone().unwrap_or_else(|| "(none)".into())) } td.num { (count) } }
+                tr { td.wrap { (value.clone().unwrap_or_else(|| "(none)".into())) } td.num { (count) } }
             } } }
         }
     }
 }
 
-/// An issue with its users and one event.
+/// `3 days`, a duration in words.
+fn duration(ms: i64) -> String {
+    let minutes = ms.max(0) / 60_000;
+    match minutes {
+        0..=59 => plural(minutes, "minute"),
+        60..=2879 => plural(minutes / 60, "hour"),
+        _ => plural(minutes / 1440, "day"),
+    }
+}
+
+/// "Regressed in 2.4.1, 3 days after being resolved by ann@example.com": when the issue
+/// came back, in which release, and how long after whom resolved it.
+fn regression_badge(issue: &issue::Model, history: &[audit_entry::Model]) -> Markup {
+    let Some(regressed_at) = issue.last_regressed_at else {
+        return html! {};
+    };
+    let resolved = history
+        .iter()
+        .rev()
+        .filter(|entry| entry.at <= regressed_at)
+        .find(|entry| crate::audit::status_in(&entry.target) == Some(IssueStatus::Resolved));
+    html! {
+        p.badge.regressed {
+            strong { "Regressed" }
+            @if let Some(release) = &issue.last_release { " in " code { (release) } }
+            " " (when(regressed_at))
+            @if let Some(resolved) = resolved {
+                ", " (duration(regressed_at - resolved.at)) " after being resolved by " (resolved.actor)
+            }
+            @if issue.regression_count > 1 { " (" (issue.regression_count) " times in all)" }
+        }
+    }
+}
+
+/// Created, each status change and by whom, the last regression: oldest first.
+fn history_list(issue: &issue::Model, history: &[audit_entry::Model]) -> Markup {
+    html! {
+        ol.history {
+            li { "First seen " (when(issue.first_seen))
+                @if let Some(release) = &issue.first_release { " in " code { (release) } } }
+            @for entry in history {
+                li {
+                    @match crate::audit::status_in(&entry.target) {
+                        Some(status) => { "Marked " strong { (status) } }
+                        None => { (entry.target) }
+                    }
+                    " by " (entry.actor) " " (when(entry.at))
+                }
+            }
+            @if let Some(at) = issue.last_regressed_at {
+                li { "Regressed " (when(at)) }
+            }
+        }
+    }
+}
+
+/// An issue, debugging first: what broke and where (the event's exception and stack),
+/// then its request, user, tags, breadcrumbs, extra and contexts, then the issue's
+/// charts, breakdowns, affected users and history.
 pub fn issue_page(view: &IssueView<'_>) -> Markup {
     let IssueView {
         signed_in,
@@ -379,9 +456,9 @@ pub fn issue_page(view: &IssueView<'_>) -> Markup {
         &issue.title,
         Some(signed_in),
         html! {
-            p { a href={ "/projects/" (project.id) "/issues" } { "← " (project.name) } }
-            h1 { (issue.title) }
-            @if let Some(culprit) = &issue.culprit { p { code { (culprit) } } }
+            p.noprint { a href={ "/projects/" (project.id) "/issues" } { "← " (project.name) } }
+            h1.wrap { (issue.title) }
+            @if let Some(culprit) = &issue.culprit { p.wrap { code { (culprit) } } }
             p {
                 (level(issue.level)) " "
                 strong { (issue.status) } " · "
@@ -390,7 +467,8 @@ pub fn issue_page(view: &IssueView<'_>) -> Markup {
                 " · last seen " (when(issue.last_seen))
                 @if let Some(release) = &issue.last_release { " in " code { (release) } }
             }
-            div.actions {
+            (regression_badge(issue, view.history))
+            div.actions.noprint {
                 @for (status, label) in actions {
                     form method="post" action={ (base) "/status" } {
                         input type="hidden" name="csrf" value=(signed_in.csrf);
@@ -399,8 +477,24 @@ pub fn issue_page(view: &IssueView<'_>) -> Markup {
                     }
                     " "
                 }
+                @if event.is_some() {
+                    button type="button" data-copy=(view.markdown) { "Copy as Markdown" }
+                }
             }
-            section {
+            @if let Some(StoredEvent { row, event }) = event {
+                nav.events.noprint aria-label="Events of this issue" {
+                    @for (label, target) in [("Latest", &view.links.latest), ("Newer", &view.links.newer), ("Older", &view.links.older), ("First", &view.links.first)] {
+                        @match target {
+                            Some(id) if id != &row.event_id => { a href={ (base) "/events/" (id) } { (label) } }
+                            _ => { span.muted { (label) } }
+                        }
+                        " "
+                    }
+                    span.muted { "Event " code { (row.event_id) } ", " (exact(row.timestamp)) }
+                }
+                (super::event_view::event_view(row, event))
+            }
+            section #activity {
                 h2 { "Events, last 30 days" }
                 (bar_chart(view.chart, 600, 60))
                 div.breakdown {
@@ -408,7 +502,7 @@ pub fn issue_page(view: &IssueView<'_>) -> Markup {
                     (breakdown("By environment", &view.breakdown.environments))
                 }
             }
-            section {
+            section #users {
                 h2 { "Affected users" }
                 @if users.is_empty() { p.muted { "No user information in these events." } } @else {
                     table {
@@ -416,9 +510,9 @@ pub fn issue_page(view: &IssueView<'_>) -> Markup {
                         tbody {
                             @for user in users {
                                 tr {
-                                    td { (user.user_id.clone().unwrap_or_default()) }
-                                    td { (user.name.clone().unwrap_or_default()) }
-                                    td { @if let Some(email) = &user.email {
+                                    td.wrap { (user.user_id.clone().unwrap_or_default()) }
+                                    td.wrap { (user.name.clone().unwrap_or_default()) }
+                                    td.wrap { @if let Some(email) = &user.email {
                                         @if let Some(link) = crate::encode::mailto(email) { a href=(link) { (email) } } @else { (email) }
                                     } }
                                     td.num { (user.event_count) }
@@ -429,112 +523,14 @@ pub fn issue_page(view: &IssueView<'_>) -> Markup {
                     }
                 }
             }
-            @if let Some(StoredEvent { row, event }) = event {
-                nav.events {
-                    @for (label, target) in [("Latest", &view.links.latest), ("Newer", &view.links.newer), ("Older", &view.links.older), ("First", &view.links.first)] {
-                        @match target {
-                            Some(id) if id != &row.event_id => { a href={ (base) "/events/" (id) } { (label) } }
-                            _ => { span.muted { (label) } }
-                        }
-                        " "
-                    }
-                }
-                (event_view(row, event))
+            section #history {
+                h2 { "History" }
+                (history_list(issue, view.history))
+                p.muted { (view.grouping) " " span.wrap { "Fingerprint " code { (issue.fingerprint) } } }
             }
+            script src="/static/copy.js" {}
         },
     )
-}
-
-fn frames(exception: &Exception) -> &[Frame] {
-    exception
-        .stacktrace
-        .as_ref()
-        .map_or(&[], |s| s.frames.as_slice())
-}
-
-fn frame_line(frame: &Frame) -> Markup {
-    html! {
-        div class=(if frame.in_app == Some(true) { "frame in-app" } else { "frame" }) {
-            code { (frame.function.clone().unwrap_or_else(|| "?".into())) }
-            @if let Some(file) = frame.filename.as_ref().or(frame.abs_path.as_ref()) {
-                " " span.muted { (file) @if let Some(line) = frame.lineno { ":" (line) } }
-            }
-        }
-    }
-}
-
-/// One event: exceptions with frames, request, user, context, breadcrumbs, raw JSON.
-fn event_view(row: &event::Model, event: &Event) -> Markup {
-    let request = event.request.as_ref();
-    let browser = request
-        .and_then(|r| r.headers.get("user-agent"))
-        .and_then(describe_user_agent);
-    let raw = serde_json::to_string_pretty(event).unwrap_or_default();
-    html! {
-        section {
-            h2 { "Event " code { (row.event_id) } }
-            p.muted { (exact(row.timestamp)) }
-            @for exception in event.exceptions().iter().rev() {
-                h3 { (exception.ty.clone().unwrap_or_else(|| "Error".into())) ": " (exception.value.clone().unwrap_or_default()) }
-                @let all = frames(exception);
-                @for frame in all.iter().rev().filter(|f| f.in_app == Some(true)) { (frame_line(frame)) }
-                @if all.iter().any(|f| f.in_app != Some(true)) {
-                    details {
-                        summary { "All " (all.len()) " frames" }
-                        @for frame in all.iter().rev() { (frame_line(frame)) }
-                    }
-                }
-            }
-            @if let Some(message) = event.message_text() { @if event.exceptions().is_empty() { pre { (message) } } }
-        }
-        @if let Some(request) = request {
-            section {
-                h2 { "Request" }
-                p { code { (request.method.clone().unwrap_or_default()) " " (request.url.clone().unwrap_or_default())
-                    @if let Some(q) = &request.query_string { "?" (q) } } }
-                @if let Some(browser) = &browser { p { (browser) } }
-                table { tbody { @for (name, value) in request.headers.iter() { tr { th { (name) } td { code { (value) } } } } } }
-            }
-        }
-        @if let Some(user) = &event.user {
-            section {
-                h2 { "User" }
-                table { tbody {
-                    @for (label, value) in [("Id", &user.id), ("Name", &user.name), ("Email", &user.email), ("Username", &user.username), ("IP address", &user.ip_address)] {
-                        @if let Some(value) = value { tr { th { (label) } td { (value) } } }
-                    }
-                } }
-            }
-        }
-        section {
-            h2 { "Context" }
-            table { tbody {
-                @for (label, value) in [("Release", &event.release), ("Environment", &event.environment), ("Server", &event.server_name), ("Transaction", &event.transaction)] {
-                    @if let Some(value) = value { tr { th { (label) } td { (value) } } }
-                }
-                @if let Some(contexts) = &event.contexts {
-                    @if let Some(runtime) = &contexts.runtime { tr { th { "Runtime" } td { (runtime.name.clone().unwrap_or_default()) " " (runtime.version.clone().unwrap_or_default()) } } }
-                    @if let Some(os) = &contexts.os { tr { th { "OS" } td { (os.name.clone().unwrap_or_default()) " " (os.version.clone().unwrap_or_default()) } } }
-                }
-                @if let Some(tags) = &event.tags { @for (key, value) in tags { tr { th { "tag: " (key) } td { (value) } } } }
-            } }
-        }
-        @if let Some(breadcrumbs) = &event.breadcrumbs {
-            section {
-                h2 { "Breadcrumbs" }
-                table { tbody { @for crumb in &breadcrumbs.values {
-                    tr {
-                        td.muted { (crumb.timestamp.and_then(|t| t.to_datetime()).map(|t| t.format("%H:%M:%S%.3f").to_string()).unwrap_or_default()) }
-                        td { (crumb.category.clone().unwrap_or_default()) }
-                        td { (crumb.message.clone().unwrap_or_default()) }
-                    }
-                } } }
-            }
-        }
-        section {
-            details { summary { "Raw JSON" } pre { (raw) } }
-        }
-    }
 }
 
 /// What the settings page shows.
