@@ -221,6 +221,7 @@ async fn every_route_answers_each_role_as_the_rules_say() {
                 &[("status", "unresolved")],
                 Rule::Sees,
             ),
+            form(format!("/projects/{p}/test-event"), &[], Rule::Sees),
             web(
                 Method::GET,
                 format!("/projects/{p}/settings"),

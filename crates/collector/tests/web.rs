@@ -660,3 +660,79 @@ async fn the_event_page_puts_the_crash_first() {
     );
     assert!(history.contains("Regressed"));
 }
+
+/// A project without events shows its DSN, the setup lines and a test event button; a
+/// member (not only an admin) sends the test event, which becomes an issue like any
+/// other; the tabs count issues per status.
+#[tokio::test]
+async fn an_empty_project_shows_how_to_send_the_first_event() {
+    let db = common::sqlite();
+    let server = TestServer::start(&db, &[]).await;
+    server.token("member@example.com", false).await;
+    server.add_member("member@example.com").await;
+    let cookie = sign_in(&server, "member@example.com", "correct horse battery").await;
+    let list = format!("/projects/{}/issues", server.project_id);
+    let (status, html) = page(&server, &cookie, &list).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Send your first event"));
+    assert!(
+        html.contains(&format!("<code>{}</code>", server.dsn)),
+        "the DSN"
+    );
+    assert!(html.contains(&format!("data-copy=\"{}\"", server.dsn)));
+    assert!(html.contains(".layer(reporter.layer())") && html.contains(".wrap(reporter.actix())"));
+    assert!(html.contains("unresolved <span class=\"count\">0</span>"));
+
+    let action = format!("{}/projects/{}/test-event", server.base, server.project_id);
+    let forged = client()
+        .post(&action)
+        .header(COOKIE, &cookie)
+        .form(&[("csrf", "nope")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    let sent = client()
+        .post(&action)
+        .header(COOKIE, &cookie)
+        .form(&[("csrf", csrf(&html).as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.status(), StatusCode::SEE_OTHER);
+    let issue = sent.headers()[LOCATION].to_str().unwrap().to_owned();
+    assert!(issue.starts_with(&format!("{list}/")), "{issue}");
+    let (status, html) = page(&server, &cookie, &issue).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("TestEvent"));
+    assert!(html.contains("sent from the project page by member@example.com"));
+
+    let (_, html) = page(&server, &cookie, &list).await;
+    assert!(
+        !html.contains("Send your first event"),
+        "gone once there is an issue"
+    );
+    assert!(html.contains("unresolved <span class=\"count\">1</span>"));
+    assert!(html.contains("resolved <span class=\"count\">0</span>"));
+
+    // Someone else's project: nothing to see, nothing to send.
+    let other = server.state.store.create_project("other").await.unwrap();
+    let (status, _) = page(
+        &server,
+        &cookie,
+        &format!("/projects/{}/issues", other.project.id),
+    )
+    .await;
+    assert_eq!(status, 404);
+    let refused = client()
+        .post(format!(
+            "{}/projects/{}/test-event",
+            server.base, other.project.id
+        ))
+        .header(COOKIE, &cookie)
+        .form(&[("csrf", csrf(&html).as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::NOT_FOUND);
+}

@@ -13,6 +13,7 @@ mod client_report;
 pub mod decode;
 mod prepare;
 pub mod rate_limit;
+pub mod sample;
 pub mod writer;
 
 use std::time::Instant;

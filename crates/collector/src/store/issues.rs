@@ -75,6 +75,24 @@ pub struct Breakdown {
 }
 
 impl Store {
+    /// How many issues a project has in each status (for the list's tabs); an empty
+    /// map for a project that has none yet.
+    pub async fn status_counts(
+        &self,
+        project_id: i64,
+    ) -> Result<HashMap<IssueStatus, i64>, StoreError> {
+        let rows: Vec<(IssueStatus, i64)> = issue::Entity::find()
+            .select_only()
+            .column(issue::Column::Status)
+            .column_as(issue::Column::Id.count(), "issues")
+            .filter(issue::Column::ProjectId.eq(project_id))
+            .group_by(issue::Column::Status)
+            .into_tuple()
+            .all(self.db())
+            .await?;
+        Ok(rows.into_iter().collect())
+    }
+
     /// Issues of a project, filtered, sorted and paged.
     pub async fn list_issues(
         &self,

@@ -9,6 +9,7 @@ mod admin;
 pub mod client;
 mod error;
 mod event_view;
+mod onboarding;
 mod pages;
 pub mod preauth;
 pub mod session;
@@ -54,6 +55,10 @@ pub fn routes() -> Router<AppState> {
             get(admin::settings_page).post(admin::change_settings),
         )
         .route("/projects/{project_id}/audit", get(admin::audit_page))
+        .route(
+            "/projects/{project_id}/test-event",
+            post(onboarding::send_test_event),
+        )
         .route(
             "/account",
             get(account::account_page).post(account::change_account),
@@ -331,7 +336,25 @@ async fn issue_list(
     let page = issues::list(&state.store, project_id, &filter).await?;
     let ids: Vec<i64> = page.issues.iter().map(|i| i.id).collect();
     let bars = state.store.daily_counts(&ids, 14).await?;
+    let counts = state.store.status_counts(project_id).await?;
+    // No issue at all yet: how to send the first event instead of an empty list.
+    let first_event = if counts.is_empty() {
+        let keys = state.store.project_keys(project_id).await?;
+        let dsn = keys
+            .iter()
+            .find(|key| key.active)
+            .map(|key| state.config.dsn(&key.public_key, project_id));
+        Some(onboarding::first_event_box(
+            project_id,
+            dsn.as_deref(),
+            &signed_in.csrf,
+        ))
+    } else {
+        None
+    };
     Ok(html(pages::issue_list_page(&pages::ListView {
+        counts: &counts,
+        first_event,
         signed_in: &signed_in,
         project: &project,
         status,

@@ -62,6 +62,13 @@ details.long > summary { cursor: pointer; }
 details.long .show { color: var(--accent); white-space: nowrap; }
 .badge.regressed { padding: .4rem .6rem; background: #fff1e5; border-left: 3px solid #bc4c00; }
 ol.history { padding-left: 1.2rem; }
+.tabs .count { display: inline-block; min-width: 1.4em; padding: 0 .3rem; border-radius: 8px; background: var(--bg2); font-size: .8rem; text-align: center; }
+.onboarding { padding: .8rem 1rem; border: 1px solid var(--line); border-radius: 6px; }
+.snippets { display: flex; gap: 1rem; flex-wrap: wrap; }
+.snippets > div { flex: 1 1 22rem; min-width: 0; }
+.snippets pre { white-space: pre-wrap; }
+a.skip { position: absolute; left: -10000px; top: .3rem; background: #fff; padding: .3rem .6rem; z-index: 10; }
+a.skip:focus { left: .5rem; }
 @media (max-width: 700px) { .wide { display: none; } main { padding: .5rem; } table.kv th { width: auto; } }
 @media print { header, .noprint, form, button { display: none !important; } main { max-width: none; } details > *:not(summary) { display: block; } pre { white-space: pre-wrap; } }
 "#;
@@ -78,6 +85,7 @@ fn layout(title: &str, signed_in: Option<&SignedIn>, body: Markup) -> Markup {
                 script src="/static/copy.js" defer {}
             }
             body {
+                a.skip href="#main" { "Skip to content" }
                 header {
                     a href="/" { "Mayday" }
                     @if let Some(signed_in) = signed_in {
@@ -90,7 +98,7 @@ fn layout(title: &str, signed_in: Option<&SignedIn>, body: Markup) -> Markup {
                         }
                     }
                 }
-                main { (body) }
+                main #main tabindex="-1" { (body) }
             }
         }
     }
@@ -241,6 +249,10 @@ pub struct ListView<'a> {
     pub bars: &'a std::collections::HashMap<i64, Vec<u64>>,
     /// Where the next page starts, if there is one.
     pub next_offset: Option<u64>,
+    /// Issues per status, for the tabs.
+    pub counts: &'a std::collections::HashMap<IssueStatus, i64>,
+    /// For a project without issues: how to send the first event.
+    pub first_event: Option<Markup>,
 }
 
 /// The issue list of a project.
@@ -280,7 +292,9 @@ pub fn issue_list_page(view: &ListView<'_>) -> Markup {
             h1 { (project.name) @if view.manages { " " small { a href={ "/projects/" (project.id) "/settings" } { "settings" } } } }
             nav.tabs {
                 @for tab in [IssueStatus::Unresolved, IssueStatus::Resolved, IssueStatus::Ignored] {
-                    a class=[(tab == status).then_some("current")] href={ (base) "?status=" (tab) } { (tab) }
+                    a class=[(tab == status).then_some("current")] href={ (base) "?status=" (tab) } aria-current=[(tab == status).then_some("page")] {
+                        (tab) " " span.count { (view.counts.get(&tab).copied().unwrap_or(0)) }
+                    }
                 }
             }
             form.filters method="get" action=(base) {
@@ -295,7 +309,9 @@ pub fn issue_list_page(view: &ListView<'_>) -> Markup {
                 }
                 button type="submit" { "Filter" }
             }
-            @if issues.is_empty() {
+            @if let Some(first_event) = &view.first_event {
+                (first_event)
+            } @else if issues.is_empty() {
                 p.muted { "No " (status) " issues." }
             } @else {
                 table {
@@ -528,7 +544,6 @@ pub fn issue_page(view: &IssueView<'_>) -> Markup {
                 (history_list(issue, view.history))
                 p.muted { (view.grouping) " " span.wrap { "Fingerprint " code { (issue.fingerprint) } } }
             }
-            script src="/static/copy.js" {}
         },
     )
 }
