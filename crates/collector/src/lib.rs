@@ -22,6 +22,7 @@ pub mod notify;
 pub mod outbound;
 pub mod store;
 pub mod web;
+pub mod webhooks;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -190,7 +190,7 @@ impl Outbound {
         url: &str,
         headers: &[(&'static str, String)],
         body: Vec<u8>,
-    ) -> Result<(), OutboundError> {
+    ) -> Result<u16, OutboundError> {
         let parsed = url::Url::parse(url).map_err(|_| OutboundError::BadUrl(url.to_owned()))?;
         // The resolver sees names only: literal addresses are checked here.
         if self.policy == TargetPolicy::PublicOnly {
@@ -216,7 +216,7 @@ impl Outbound {
         let response = request.body(body).send().await.map_err(classify)?;
         let status = response.status();
         if status.is_success() {
-            Ok(())
+            Ok(status.as_u16())
         } else {
             Err(OutboundError::Status(status.as_u16()))
         }

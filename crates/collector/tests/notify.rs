@@ -49,7 +49,7 @@ async fn notifications(
     server
         .state
         .store
-        .notifications(server.project_id, 100)
+        .notifications(server.project_id, None, 100)
         .await
         .unwrap()
 }
@@ -534,4 +534,203 @@ async fn a_spike_notifies_when_the_window_allows() {
             == 2
     );
     drop(mails);
+}
+
+/// The settings page cannot let notifications fail silently: without SMTP it says so
+/// above the recipients; with it, "send a test email" shows the SMTP server's answer;
+/// webhooks are added there (secret shown once), tested (the receiver's status shown,
+/// a failing one's error too) and removed; each notification's delivery shows on the
+/// settings and issue pages.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn settings_test_sends_and_shows_every_delivery() {
+    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+    let record = seen.clone();
+    let receiver = axum::Router::new()
+        .route(
+            "/hook",
+            axum::routing::post(move |headers: HeaderMap, body: Bytes| async move {
+                let signed = headers.contains_key("x-mayday-signature");
+                let text = String::from_utf8_lossy(&body).into_owned();
+                record.lock().unwrap().push(format!("{signed} {text}"));
+                "ok"
+            }),
+        )
+        .route(
+            "/broken",
+            axum::routing::post(|| async { (axum::http::StatusCode::BAD_GATEWAY, "no") }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, receiver).await.unwrap() });
+
+    // Without SMTP: the banner.
+    let db = common::sqlite();
+    let plain = TestServer::start(&db, &["--allow-private-targets"]).await;
+    plain.token("owner@example.com", true).await;
+    let cookie = common::sign_in(&plain, "owner@example.com", "correct horse battery").await;
+    let settings = format!("/projects/{}/settings", plain.project_id);
+    let (_, html) = common::page(&plain, &cookie, &settings).await;
+    assert!(
+        html.contains("id=\"smtp-missing\""),
+        "the missing SMTP is said"
+    );
+
+    // With SMTP.
+    let smtp = SmtpServer::start(0).await;
+    let db = common::sqlite();
+    let server = TestServer::start(
+        &db,
+        &[
+            "--smtp-url",
+            &smtp.url(),
+            "--notify-poll-ms",
+            "50",
+            "--allow-private-targets",
+        ],
+    )
+    .await;
+    server.token("owner@example.com", true).await;
+    let cookie = common::sign_in(&server, "owner@example.com", "correct horse battery").await;
+    let settings = format!("/projects/{}/settings", server.project_id);
+    let post = async |fields: &[(&str, &str)]| -> String {
+        let (_, html) = common::page(&server, &cookie, &settings).await;
+        let csrf = common::csrf_in(&html);
+        let mut form: Vec<(&str, &str)> = vec![("csrf", csrf.as_str())];
+        form.extend_from_slice(fields);
+        let response = common::client()
+            .post(format!("{}{settings}", server.base))
+            .header(reqwest::header::COOKIE, &cookie)
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert!(response.status().is_success() || response.status().is_redirection());
+        response.text().await.unwrap()
+    };
+    let (_, html) = common::page(&server, &cookie, &settings).await;
+    assert!(!html.contains("id=\"smtp-missing\""));
+    post(&[("action", "add_recipient"), ("email", "team@shop.example")]).await;
+    let answer = post(&[("action", "test_email")]).await;
+    assert!(
+        answer.contains("Test email to team@shop.example: sent; the server answered 250"),
+        "{answer}"
+    );
+    let mails = smtp.wait_for(1, Duration::from_secs(10)).await;
+    assert_eq!(mails[0].recipients, vec!["team@shop.example"]);
+    assert!(
+        mails[0]
+            .subject()
+            .contains("Test notification sent by owner@example.com")
+    );
+
+    let added = post(&[("action", "add_webhook"), ("url", &format!("{base}/hook"))]).await;
+    assert!(
+        added.contains("Its signing secret, shown this once"),
+        "{added}"
+    );
+    let hooks = server
+        .state
+        .store
+        .webhooks(server.project_id)
+        .await
+        .unwrap();
+    let answer = post(&[
+        ("action", "test_webhook"),
+        ("webhook_id", &hooks[0].id.to_string()),
+    ])
+    .await;
+    assert!(
+        answer.contains("sent; the server answered HTTP 200"),
+        "{answer}"
+    );
+    assert!(seen.lock().unwrap()[0].starts_with("true "), "signed");
+    assert!(seen.lock().unwrap()[0].contains("Test notification"));
+
+    post(&[
+        ("action", "add_webhook"),
+        ("url", &format!("{base}/broken")),
+    ])
+    .await;
+    let hooks = server
+        .state
+        .store
+        .webhooks(server.project_id)
+        .await
+        .unwrap();
+    let broken = hooks
+        .iter()
+        .find(|h| h.url.ends_with("/broken"))
+        .unwrap()
+        .id;
+    let answer = post(&[
+        ("action", "test_webhook"),
+        ("webhook_id", &broken.to_string()),
+    ])
+    .await;
+    assert!(answer.contains("/broken: not sent: HTTP 502."), "{answer}");
+
+    // A real notification: its deliveries show, the broken one retrying with its error.
+    ingest(&server, &checkout_crash()).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let rows = notifications(&server).await;
+        if rows.iter().any(|r| {
+            r.status == DeliveryStatus::Sent && r.channel == mayday_collector::store::Channel::Email
+        }) && rows
+            .iter()
+            .any(|r| r.attempts > 0 && r.status != DeliveryStatus::Sent)
+        {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "deliveries: {rows:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (_, html) = common::page(&server, &cookie, &settings).await;
+    let table = &html[html.find("id=\"deliveries\"").unwrap()..];
+    assert!(
+        table.contains("<span class=\"status-sent\">sent</span>"),
+        "{table}"
+    );
+    assert!(
+        table.contains("retrying") || table.contains("failed"),
+        "{table}"
+    );
+    assert!(table.contains("HTTP 502"), "the last error: {table}");
+    assert!(
+        table.contains(&format!("{base}/broken")),
+        "admins see the webhook"
+    );
+    let issue_id = notifications(&server).await[0].issue_id;
+    let (_, issue) = common::page(
+        &server,
+        &cookie,
+        &format!("/projects/{}/issues/{issue_id}", server.project_id),
+    )
+    .await;
+    let notices = &issue[issue.find("<h3>Notifications</h3>").unwrap()..];
+    assert!(
+        notices.contains("status-sent") && notices.contains("HTTP 502"),
+        "{notices}"
+    );
+    assert!(
+        !notices.contains("/broken"),
+        "webhook URLs only for admins, on settings"
+    );
+
+    // Removed.
+    post(&[
+        ("action", "remove_webhook"),
+        ("webhook_id", &broken.to_string()),
+    ])
+    .await;
+    assert_eq!(
+        server
+            .state
+            .store
+            .webhooks(server.project_id)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 }

@@ -244,6 +244,14 @@ async fn every_route_answers_each_role_as_the_rules_say() {
             form(
                 format!("/projects/{p}/settings"),
                 &[
+                    ("action", "add_webhook"),
+                    ("url", "http://127.0.0.1:9/other"),
+                ],
+                Rule::ManagesProject,
+            ),
+            form(
+                format!("/projects/{p}/settings"),
+                &[
                     ("action", "add_member"),
                     ("email", "extra@example.com"),
                     ("role", "member"),

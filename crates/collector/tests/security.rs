@@ -423,7 +423,7 @@ async fn tried_notifications(
         let rows = server
             .state
             .store
-            .notifications(project_id, 100)
+            .notifications(project_id, None, 100)
             .await
             .unwrap();
         if !rows.is_empty()
@@ -565,7 +565,10 @@ async fn a_slow_webhook_does_not_hold_back_other_projects() {
     let rows = tried_notifications(&server, other.project.id).await;
     assert_eq!(rows[0].last_error, None, "{rows:?}");
     assert!(hooks.seen.lock().unwrap().contains(&"/hook".to_owned()));
-    let slow = store.notifications(server.project_id, 100).await.unwrap();
+    let slow = store
+        .notifications(server.project_id, None, 100)
+        .await
+        .unwrap();
     assert!(
         slow.iter()
             .all(|r| r.status == DeliveryStatus::Pending && r.last_error.is_none()),

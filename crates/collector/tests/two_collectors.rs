@@ -91,7 +91,10 @@ async fn counts_stay_exact_and_each_issue_notifies_once() {
         "{}: every acknowledged event",
         db.kind
     );
-    let notifications = store.notifications(first.project_id, 1000).await.unwrap();
+    let notifications = store
+        .notifications(first.project_id, None, 1000)
+        .await
+        .unwrap();
     let new_issue: Vec<i64> = notifications
         .iter()
         .filter(|n| n.kind == NotificationKind::NewIssue)

@@ -16,9 +16,8 @@ use serde::Deserialize;
 use crate::access::Need;
 use crate::error::ApiError;
 use crate::issues::{self, ListQuery};
-use crate::outbound;
-use crate::store::{AuditAction, IssueStatus, random_hex};
-use crate::{AppState, access, accounts, audit};
+use crate::store::{AuditAction, IssueStatus};
+use crate::{AppState, access, accounts, audit, webhooks};
 pub use extract::{ApiAccount, ApiPath, AppJson};
 use views::{
     EventJson, EventsJson, IssueJson, IssuesJson, NotificationJson, NotificationsJson, ProjectJson,
@@ -275,22 +274,19 @@ async fn add_webhook(
     AppJson(body): AppJson<WebhookBody>,
 ) -> Result<Json<WebhookJson>, ApiError> {
     access::project_for(&state.store, &account, project_id, Need::Manage).await?;
-    outbound::check_target(&body.url, state.config.target_policy())
-        .await
-        .map_err(|e| ApiError::bad_request(e.to_string()))?;
-    let secret = body.secret.unwrap_or_else(|| random_hex(1));
-    let hook = state
-        .store
-        .add_webhook(project_id, &body.url, &secret)
-        .await?;
-    audit::record(
+    let hook = webhooks::add(
         &state.store,
+        &state.config,
         &account,
         project_id,
-        AuditAction::WebhookAdded,
-        &hook.url,
+        &body.url,
+        body.secret,
     )
-    .await?;
+    .await
+    .map_err(|error| match error {
+        webhooks::WebhookError::Target(e) => ApiError::bad_request(e.to_string()),
+        webhooks::WebhookError::Store(e) => e.into(),
+    })?;
     // The secret is shown once, here.
     Ok(Json(WebhookJson {
         id: hook.id,
@@ -305,20 +301,11 @@ async fn remove_webhook(
     ApiPath((project_id, webhook_id)): ApiPath<(i64, i64)>,
 ) -> Result<Json<RemovedJson>, ApiError> {
     access::project_for(&state.store, &account, project_id, Need::Manage).await?;
-    if !state.store.remove_webhook(project_id, webhook_id).await? {
+    if !webhooks::remove(&state.store, &account, project_id, webhook_id).await? {
         return Err(ApiError::not_found(format!(
             "webhook {webhook_id} not found"
         )));
     }
-    let target = format!("webhook {webhook_id}");
-    audit::record(
-        &state.store,
-        &account,
-        project_id,
-        AuditAction::WebhookRemoved,
-        target,
-    )
-    .await?;
     Ok(Json(RemovedJson {
         removed: webhook_id,
     }))
@@ -330,7 +317,7 @@ async fn notifications(
     ApiPath(project_id): ApiPath<i64>,
 ) -> Result<Json<NotificationsJson>, ApiError> {
     access::project_for(&state.store, &account, project_id, Need::Manage).await?;
-    let rows = state.store.notifications(project_id, 100).await?;
+    let rows = state.store.notifications(project_id, None, 100).await?;
     Ok(Json(NotificationsJson {
         notifications: rows.into_iter().map(NotificationJson::from).collect(),
     }))

@@ -95,14 +95,17 @@ impl Mailer {
         Ok(Mailer { transport, from })
     }
 
-    /// Sends the notification for `facts` to `recipients`, in one message.
-    pub async fn send(&self, facts: &Facts, recipients: &[String]) -> Result<(), EmailError> {
+    /// Sends the notification for `facts` to `recipients`, in one message; returns the
+    /// SMTP server's answer (`250 2.0.0 Ok: queued as ...`).
+    pub async fn send(&self, facts: &Facts, recipients: &[String]) -> Result<String, EmailError> {
         let message = compose(&self.from, facts, recipients)?;
-        self.transport
+        let response = self
+            .transport
             .send(message)
             .await
-            .map(|_| ())
-            .map_err(|e| EmailError::Smtp(e.to_string()))
+            .map_err(|e| EmailError::Smtp(e.to_string()))?;
+        let text: Vec<&str> = response.message().collect();
+        Ok(format!("{} {}", response.code(), text.join(" ")))
     }
 }
 
@@ -148,6 +151,7 @@ fn headline(facts: &Facts) -> &'static str {
         NotificationKind::NewIssue => "New issue",
         NotificationKind::Regression => "A resolved issue is back",
         NotificationKind::Spike => "An issue is spiking",
+        NotificationKind::Test => "A test notification",
     }
 }
 

@@ -169,6 +169,41 @@ impl Facts {
         }
     }
 
+    /// A test notification for `project` (settings page), asked for by `requested_by`.
+    pub fn test(
+        project: &crate::store::entities::project::Model,
+        base_url: &str,
+        requested_by: &str,
+    ) -> Facts {
+        Facts {
+            kind: NotificationKind::Test,
+            project: project.name.clone(),
+            environment: None,
+            issue_id: 0,
+            title: format!("Test notification sent by {requested_by}"),
+            culprit: None,
+            user: Person {
+                name: Some("Test User".into()),
+                email: Some("test-user@example.com".into()),
+                ..Person::default()
+            },
+            method: Some("GET".into()),
+            url: Some("https://shop.example/checkout".into()),
+            route: Some("GET /checkout".into()),
+            browser: None,
+            release: None,
+            server_name: None,
+            time_utc: chrono::Utc::now()
+                .format("%Y-%m-%d %H:%M:%S UTC")
+                .to_string(),
+            frames: Vec::new(),
+            user_count: 0,
+            event_count: 0,
+            event_id: None,
+            link: format!("{base_url}/projects/{}/settings", project.id),
+        }
+    }
+
     /// `[shop/production] Jane Doe hit PaymentError: card declined`.
     pub fn subject(&self) -> String {
         let scope = match &self.environment {
@@ -179,6 +214,7 @@ impl Facts {
             NotificationKind::NewIssue => "hit",
             NotificationKind::Regression => "hit a regression:",
             NotificationKind::Spike => "is among many who hit",
+            NotificationKind::Test => "(a test) hit",
         };
         let subject = format!("[{scope}] {} {what} {}", self.user.short(), self.title);
         // Event data must not break the header onto new lines.

@@ -30,12 +30,71 @@ const CLAIM_BATCH: usize = 10;
 /// The longest a webhook may take to answer.
 const WEBHOOK_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Where one notification goes.
+#[derive(Debug, Clone, Copy)]
+pub enum Destination<'a> {
+    /// One email to these recipients.
+    Email(&'a [String]),
+    /// A POST to this webhook.
+    Webhook(&'a crate::store::entities::webhook::Model),
+}
+
+/// Sends notifications: the SMTP transport (when `MAYDAY_SMTP_URL` is set) and the
+/// outbound HTTP client, for the outbox worker and the settings page's test buttons.
+#[derive(Debug, Clone)]
+pub struct Sender {
+    mailer: Option<Mailer>,
+    outbound: Outbound,
+}
+
+impl Sender {
+    /// The sender `config` describes.
+    pub fn new(config: &Config) -> Result<Self, email::EmailError> {
+        let mailer = match &config.smtp_url {
+            Some(url) => Some(Mailer::new(url, &config.email_from)?),
+            None => None,
+        };
+        Ok(Sender {
+            mailer,
+            outbound: Outbound::new(config.target_policy(), WEBHOOK_TIMEOUT),
+        })
+    }
+
+    /// Sends `facts` to `destination` now; returns the receiving server's answer
+    /// (`250 2.0.0 Ok: queued`, `HTTP 200`), or what went wrong.
+    pub async fn send(
+        &self,
+        facts: &Facts,
+        destination: Destination<'_>,
+    ) -> Result<String, String> {
+        match destination {
+            Destination::Email(recipients) => {
+                let mailer = self
+                    .mailer
+                    .as_ref()
+                    .ok_or_else(|| "MAYDAY_SMTP_URL is not set".to_owned())?;
+                if recipients.is_empty() {
+                    return Err("the project has no recipients".into());
+                }
+                mailer
+                    .send(facts, recipients)
+                    .await
+                    .map_err(|e| e.to_string())
+            }
+            Destination::Webhook(hook) => {
+                webhook::post(&self.outbound, &hook.url, &hook.secret, facts)
+                    .await
+                    .map(|status| format!("HTTP {status}"))
+            }
+        }
+    }
+}
+
 /// Delivers the outbox.
 #[derive(Debug, Clone)]
 pub struct OutboxWorker {
     store: Store,
-    mailer: Option<Mailer>,
-    outbound: Outbound,
+    sender: Sender,
     /// Deliveries under way, at most [`CONCURRENT_DELIVERIES`].
     slots: Arc<Semaphore>,
     wake: Arc<Notify>,
@@ -51,15 +110,9 @@ impl OutboxWorker {
         store: Store,
         wake: Arc<Notify>,
     ) -> Result<Self, email::EmailError> {
-        let mailer = match &config.smtp_url {
-            Some(url) => Some(Mailer::new(url, &config.email_from)?),
-            None => None,
-        };
-        let outbound = Outbound::new(config.target_policy(), WEBHOOK_TIMEOUT);
         Ok(OutboxWorker {
             store,
-            mailer,
-            outbound,
+            sender: Sender::new(config)?,
             slots: Arc::new(Semaphore::new(CONCURRENT_DELIVERIES)),
             wake,
             base_url: config.base_url(),
@@ -146,27 +199,15 @@ impl OutboxWorker {
 
     async fn deliver(&self, context: &NotificationContext) -> Result<(), String> {
         let facts = Facts::gather(context, &self.base_url);
-        match context.row.channel {
-            Channel::Email => {
-                let mailer = self
-                    .mailer
-                    .as_ref()
-                    .ok_or_else(|| "MAYDAY_SMTP_URL is not set".to_owned())?;
-                if context.recipients.is_empty() {
-                    return Err("the project has no recipients".into());
-                }
-                mailer
-                    .send(&facts, &context.recipients)
-                    .await
-                    .map_err(|e| e.to_string())
-            }
-            Channel::Webhook => {
-                let hook = context
+        let destination = match context.row.channel {
+            Channel::Email => Destination::Email(&context.recipients),
+            Channel::Webhook => Destination::Webhook(
+                context
                     .webhook
                     .as_ref()
-                    .ok_or_else(|| "the webhook was removed".to_owned())?;
-                webhook::post(&self.outbound, &hook.url, &hook.secret, &facts).await
-            }
-        }
+                    .ok_or_else(|| "the webhook was removed".to_owned())?,
+            ),
+        };
+        self.sender.send(&facts, destination).await.map(|_| ())
     }
 }

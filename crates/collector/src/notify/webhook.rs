@@ -48,17 +48,19 @@ pub fn signature(secret: &str, body: &[u8]) -> String {
 }
 
 /// Posts `facts` to `url` through `outbound` (its address policy, no redirects);
-/// any 2xx is delivered. The error names the URL and what failed, not the answer.
+/// any 2xx is delivered (its status is returned). The error says what failed, neither
+/// the remote's answer nor the URL (a chat webhook's URL is its password, and the error
+/// is logged and shown to every member on the issue page).
 pub async fn post(
     outbound: &Outbound,
     url: &str,
     secret: &str,
     facts: &Facts,
-) -> Result<(), String> {
+) -> Result<u16, String> {
     let body = serde_json::to_vec(&payload(facts)).map_err(|e| e.to_string())?;
     let signature = signature(secret, &body);
     outbound
         .post_json(url, &[(SIGNATURE_HEADER, signature)], body)
         .await
-        .map_err(|error| format!("POST {url}: {error}"))
+        .map_err(|error| error.to_string())
 }

@@ -76,6 +76,10 @@ pub enum NotificationKind {
     /// An issue got more events in a while than the project's spike threshold.
     #[sea_orm(string_value = "spike")]
     Spike,
+    /// A test from the settings page ("send test email", "send test webhook"); never
+    /// queued, sent at once.
+    #[sea_orm(string_value = "test")]
+    Test,
 }
 
 /// Where a notification goes.

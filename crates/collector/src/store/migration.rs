@@ -17,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(MembershipRoles),
             Box::new(AccountManagement),
             Box::new(AuditLog),
+            Box::new(DeliveryIndexes),
         ]
     }
 }
@@ -761,6 +762,40 @@ impl MigrationTrait for AuditLog {
                 .table(AuditEntry::Table)
                 .col(AuditEntry::ProjectId)
                 .col(AuditEntry::Id)
+                .to_owned(),
+        )
+        .await
+    }
+}
+
+/// Indexes for the deliveries shown on the settings page (a project's latest) and the
+/// issue page (an issue's).
+struct DeliveryIndexes;
+
+impl MigrationName for DeliveryIndexes {
+    fn name(&self) -> &str {
+        "m0009_delivery_indexes"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for DeliveryIndexes {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_index(
+            Index::create()
+                .name("outbox_project_id")
+                .table(Outbox::Table)
+                .col(Outbox::ProjectId)
+                .col(Outbox::Id)
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            Index::create()
+                .name("outbox_issue_id")
+                .table(Outbox::Table)
+                .col(Outbox::IssueId)
+                .col(Outbox::Id)
                 .to_owned(),
         )
         .await

@@ -32,14 +32,19 @@ pub struct NotificationContext {
 }
 
 impl Store {
-    /// A project's notifications, newest first (at most `limit`).
+    /// A project's notifications (of one issue when `issue_id` is given), newest first, at
+    /// most `limit`: where each stands in its delivery (settings and issue pages, API).
     pub async fn notifications(
         &self,
         project_id: i64,
+        issue_id: Option<i64>,
         limit: u64,
     ) -> Result<Vec<outbox::Model>, StoreError> {
-        Ok(outbox::Entity::find()
-            .filter(outbox::Column::ProjectId.eq(project_id))
+        let mut select = outbox::Entity::find().filter(outbox::Column::ProjectId.eq(project_id));
+        if let Some(issue_id) = issue_id {
+            select = select.filter(outbox::Column::IssueId.eq(issue_id));
+        }
+        Ok(select
             .order_by_desc(outbox::Column::Id)
             .limit(limit)
             .all(self.db())

@@ -4,23 +4,44 @@ use axum::extract::{Form, Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
+use super::pages::SettingsNotice;
 use super::session::SignedIn;
 use super::{WebError, check_csrf, html, pages};
 use crate::access::Need;
+use crate::notify::{self, Destination, facts::Facts};
 use crate::store::entities::project_key;
 use crate::store::{AuditAction, ProjectRole, UnknownName};
-use crate::{AppState, access, accounts, audit};
+use crate::{AppState, access, accounts, audit, webhooks};
+
+/// How many recent notifications the settings page lists.
+const DELIVERIES_SHOWN: u64 = 20;
 
 pub(super) async fn settings_page(
     State(state): State<AppState>,
     signed_in: SignedIn,
     Path(project_id): Path<i64>,
 ) -> Result<Response, WebError> {
+    access::project_for(&state.store, &signed_in.account, project_id, Need::Manage).await?;
+    render_settings(&state, &signed_in, project_id, None).await
+}
+
+/// The settings page, with what the last action said.
+async fn render_settings(
+    state: &AppState,
+    signed_in: &SignedIn,
+    project_id: i64,
+    notice: Option<SettingsNotice>,
+) -> Result<Response, WebError> {
     let project =
         access::project_for(&state.store, &signed_in.account, project_id, Need::Manage).await?;
     let keys = state.store.project_keys(project_id).await?;
     let recipients = state.store.recipients(project_id).await?;
     let members = state.store.members(project_id).await?;
+    let webhooks = state.store.webhooks(project_id).await?;
+    let deliveries = state
+        .store
+        .notifications(project_id, None, DELIVERIES_SHOWN)
+        .await?;
     let dsns: Vec<(project_key::Model, String)> = keys
         .into_iter()
         .map(|key| {
@@ -29,7 +50,7 @@ pub(super) async fn settings_page(
         })
         .collect();
     Ok(html(pages::settings_page(&pages::SettingsView {
-        signed_in: &signed_in,
+        signed_in,
         project: &project,
         keys: &dsns,
         recipients: &recipients,
@@ -37,7 +58,51 @@ pub(super) async fn settings_page(
         default_rate_limit: state.config.rate_limit,
         retention_events: state.config.retention_events_per_issue,
         retention_days: state.config.retention_days,
+        webhooks: &webhooks,
+        deliveries: &deliveries,
+        smtp_configured: state.config.smtp_url.is_some(),
+        notice,
     })))
+}
+
+/// Sends a test notification from the settings page at once (not through the outbox),
+/// and says what the receiving server answered.
+async fn send_test(
+    state: &AppState,
+    signed_in: &SignedIn,
+    project_id: i64,
+    webhook_id: Option<i64>,
+) -> Result<SettingsNotice, WebError> {
+    let project =
+        access::project_for(&state.store, &signed_in.account, project_id, Need::Manage).await?;
+    let sender = match notify::Sender::new(&state.config) {
+        Ok(sender) => sender,
+        Err(error) => return Ok(SettingsNotice::Failed(error.to_string())),
+    };
+    let facts = Facts::test(&project, &state.config.base_url(), &signed_in.account.email);
+    let (what, result) = match webhook_id {
+        None => {
+            let recipients = state.store.recipients(project_id).await?;
+            let what = format!("Test email to {}", recipients.join(", "));
+            (
+                what,
+                sender.send(&facts, Destination::Email(&recipients)).await,
+            )
+        }
+        Some(id) => {
+            let hooks = state.store.webhooks(project_id).await?;
+            let hook = hooks
+                .iter()
+                .find(|hook| hook.id == id)
+                .ok_or(WebError::NotFound)?;
+            let what = format!("Test webhook to {}", hook.url);
+            (what, sender.send(&facts, Destination::Webhook(hook)).await)
+        }
+    };
+    Ok(match result {
+        Ok(answer) => SettingsNotice::Done(format!("{what}: sent; the server answered {answer}.")),
+        Err(error) => SettingsNotice::Failed(format!("{what}: not sent: {error}.")),
+    })
 }
 
 #[derive(Deserialize)]
@@ -61,6 +126,10 @@ pub(super) struct SettingsForm {
     retention_days: Option<i64>,
     #[serde(default)]
     role: Option<String>,
+    #[serde(default)]
+    url: Option<String>,
+    #[serde(default)]
+    webhook_id: Option<i64>,
 }
 
 pub(super) async fn change_settings(
@@ -116,6 +185,37 @@ pub(super) async fn change_settings(
         }
         ("remove_member", _, Some(email)) => {
             if !audit::remove_member(store, me, project_id, email).await? {
+                return Err(WebError::NotFound);
+            }
+            return Ok(Redirect::to(&format!("/projects/{project_id}/settings")).into_response());
+        }
+        ("test_email", _, _) => {
+            let notice = send_test(&state, &signed_in, project_id, None).await?;
+            return render_settings(&state, &signed_in, project_id, Some(notice)).await;
+        }
+        ("test_webhook", _, _) => {
+            let id = form.webhook_id.ok_or(WebError::NotFound)?;
+            let notice = send_test(&state, &signed_in, project_id, Some(id)).await?;
+            return render_settings(&state, &signed_in, project_id, Some(notice)).await;
+        }
+        ("add_webhook", _, _) => {
+            let url = form.url.as_deref().unwrap_or_default().trim();
+            let notice = match webhooks::add(store, &state.config, me, project_id, url, None).await
+            {
+                Ok(hook) => SettingsNotice::WebhookAdded {
+                    url: hook.url,
+                    secret: hook.secret,
+                },
+                Err(webhooks::WebhookError::Target(error)) => {
+                    SettingsNotice::Failed(format!("Webhook not added: {error}."))
+                }
+                Err(webhooks::WebhookError::Store(error)) => return Err(error.into()),
+            };
+            return render_settings(&state, &signed_in, project_id, Some(notice)).await;
+        }
+        ("remove_webhook", _, _) => {
+            let id = form.webhook_id.ok_or(WebError::NotFound)?;
+            if !webhooks::remove(store, me, project_id, id).await? {
                 return Err(WebError::NotFound);
             }
             return Ok(Redirect::to(&format!("/projects/{project_id}/settings")).into_response());

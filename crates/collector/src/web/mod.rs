@@ -7,6 +7,7 @@
 mod account;
 mod admin;
 pub mod client;
+mod deliveries;
 mod error;
 mod event_view;
 mod onboarding;
@@ -414,6 +415,10 @@ async fn render_issue(
         None => EventLinks::default(),
     };
     let history = state.store.issue_history(project.id, issue.id).await?;
+    let deliveries = state
+        .store
+        .notifications(project.id, Some(issue.id), 20)
+        .await?;
     let grouping = event.as_ref().map_or("", |stored| {
         crate::grouping::explain(&crate::grouping::group(&stored.event).components)
     });
@@ -439,6 +444,7 @@ async fn render_issue(
         history: &history,
         grouping,
         markdown: &markdown,
+        deliveries: &deliveries,
     })))
 }
 

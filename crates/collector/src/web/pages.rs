@@ -69,6 +69,10 @@ ol.history { padding-left: 1.2rem; }
 .snippets pre { white-space: pre-wrap; }
 a.skip { position: absolute; left: -10000px; top: .3rem; background: #fff; padding: .3rem .6rem; z-index: 10; }
 a.skip:focus { left: .5rem; }
+.notice.failed { border-left-color: var(--bad); background: #ffebe9; }
+.status-sent { color: #1a7f37; }
+.status-failed { color: var(--bad); font-weight: 600; }
+.status-retrying { color: #9a6700; }
 @media (max-width: 700px) { .wide { display: none; } main { padding: .5rem; } table.kv th { width: auto; } }
 @media print { header, .noprint, form, button { display: none !important; } main { max-width: none; } details > *:not(summary) { display: block; } pre { white-space: pre-wrap; } }
 "#;
@@ -170,6 +174,14 @@ pub fn setup_page(error: Option<&str>, csrf: &str) -> Markup {
 
 /// `3 minutes ago`, from milliseconds.
 fn relative(ms: i64) -> String {
+    let ahead = (ms - now_ms()) / 1000;
+    if ahead > 0 {
+        return match ahead {
+            0..=59 => format!("in {ahead} s"),
+            60..=3599 => format!("in {} min", ahead / 60),
+            _ => format!("in {} h", ahead / 3600),
+        };
+    }
     let seconds = (now_ms() - ms).max(0) / 1000;
     match seconds {
         0..=59 => "just now".into(),
@@ -186,7 +198,8 @@ fn exact(ms: i64) -> String {
         .to_string()
 }
 
-fn when(ms: i64) -> Markup {
+/// A time as "3 min ago" (or "in 2 min"), its exact value on hover.
+pub(super) fn when(ms: i64) -> Markup {
     html! { time datetime=(exact(ms)) title=(exact(ms)) { (relative(ms)) } }
 }
 
@@ -385,6 +398,8 @@ pub struct IssueView<'a> {
     pub grouping: &'a str,
     /// The event as Markdown, for "copy as Markdown".
     pub markdown: &'a str,
+    /// Its latest notifications and where each stands.
+    pub deliveries: &'a [crate::store::entities::outbox::Model],
 }
 
 fn breakdown(title: &str, rows: &[(Option<String>, i64)]) -> Markup {
@@ -542,6 +557,8 @@ pub fn issue_page(view: &IssueView<'_>) -> Markup {
             section #history {
                 h2 { "History" }
                 (history_list(issue, view.history))
+                h3 { "Notifications" }
+                (super::deliveries::table(view.deliveries, None, None))
                 p.muted { (view.grouping) " " span.wrap { "Fingerprint " code { (issue.fingerprint) } } }
             }
         },
@@ -569,6 +586,30 @@ pub struct SettingsView<'a> {
     pub retention_events: u64,
     /// Days events are kept.
     pub retention_days: u64,
+    /// Webhooks.
+    pub webhooks: &'a [crate::store::entities::webhook::Model],
+    /// The latest notifications and where each stands.
+    pub deliveries: &'a [crate::store::entities::outbox::Model],
+    /// Whether email can go out at all (`MAYDAY_SMTP_URL` is set).
+    pub smtp_configured: bool,
+    /// What the last action said (a test's answer, a new webhook's secret).
+    pub notice: Option<SettingsNotice>,
+}
+
+/// What the settings page says after an action.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SettingsNotice {
+    /// It worked; the text says how (the server's answer).
+    Done(String),
+    /// It did not; the text says why.
+    Failed(String),
+    /// A webhook was added; its signing secret is shown this once.
+    WebhookAdded {
+        /// Its URL.
+        url: String,
+        /// Its secret.
+        secret: String,
+    },
 }
 
 fn action_form(
@@ -600,6 +641,15 @@ pub fn settings_page(view: &SettingsView<'_>) -> Markup {
             p { a href={ "/projects/" (project.id) "/issues" } { "← " (project.name) } }
             h1 { (project.name) " settings" }
             p { a href={ "/projects/" (project.id) "/audit" } { "Audit log" } }
+            @match &view.notice {
+                Some(SettingsNotice::Done(text)) => { p.notice role="status" { (text) } }
+                Some(SettingsNotice::Failed(text)) => { p.notice.failed role="alert" { (text) } }
+                Some(SettingsNotice::WebhookAdded { url, secret }) => {
+                    p.notice role="status" { "Webhook " code.wrap { (url) } " added. Its signing secret, shown this once: " code { (secret) } " "
+                        button type="button" data-copy=(secret) { "Copy" } }
+                }
+                None => {}
+            }
             section {
                 h2 { "Keys" }
                 table { tbody { @for (key, dsn) in view.keys {
@@ -618,17 +668,47 @@ pub fn settings_page(view: &SettingsView<'_>) -> Markup {
                 } } }
                 p { (action_form(csrf, "create_key", &[], "Create a key", &target)) }
             }
-            section {
+            section #recipients {
                 h2 { "Notification recipients" }
+                @if !view.smtp_configured {
+                    p.notice.failed role="alert" #smtp-missing {
+                        strong { "Email is not configured." } " " code { "MAYDAY_SMTP_URL" }
+                        " is not set, so these recipients get nothing: notifications wait in the outbox and fail. Set it (README, Notifications) and restart; webhooks work without it."
+                    }
+                }
                 table { tbody { @for email in view.recipients {
-                    tr { td { (email) } td { (action_form(csrf, "remove_recipient", &[("email", email.clone())], "Remove", &target)) } }
+                    tr { td.wrap { (email) } td { (action_form(csrf, "remove_recipient", &[("email", email.clone())], "Remove", &target)) } }
                 } } }
                 form method="post" action=(target) {
                     input type="hidden" name="csrf" value=(csrf);
                     input type="hidden" name="action" value="add_recipient";
-                    input type="email" name="email" placeholder="team@example.com" required;
+                    label for="recipient-email" { "Email " }
+                    input #recipient-email type="email" name="email" placeholder="team@example.com" required;
                     " " button type="submit" { "Add" }
                 }
+                @if !view.recipients.is_empty() {
+                    p { (action_form(csrf, "test_email", &[], "Send a test email", &target)) " " span.muted { "to every recipient, now; the SMTP server's answer is shown here." } }
+                }
+            }
+            section #webhooks {
+                h2 { "Webhooks" }
+                p.muted { "Each notification is POSTed as JSON, signed with the webhook's secret (" code { "X-Mayday-Signature" } "); Slack-compatible " code { "text" } " included." }
+                table { tbody { @for hook in view.webhooks {
+                    tr { td.wrap { code { (hook.url) } }
+                        td { (action_form(csrf, "test_webhook", &[("webhook_id", hook.id.to_string())], "Send a test", &target)) " "
+                            (action_form(csrf, "remove_webhook", &[("webhook_id", hook.id.to_string())], "Remove", &target)) } }
+                } } }
+                form method="post" action=(target) {
+                    input type="hidden" name="csrf" value=(csrf);
+                    input type="hidden" name="action" value="add_webhook";
+                    label for="webhook-url" { "URL " }
+                    input #webhook-url type="url" name="url" placeholder="https://hooks.example.com/mayday" required;
+                    " " button type="submit" { "Add" }
+                }
+            }
+            section #deliveries {
+                h2 { "Recent notifications" }
+                (super::deliveries::table(view.deliveries, Some(view.webhooks), Some(project.id)))
             }
             section {
                 h2 { "Members" }

@@ -1,0 +1,71 @@
+//! Where each notification stands (sent, retrying with its last error, failed), on the
+//! settings page (a project's latest) and the issue page (the issue's): a notification
+//! that never arrives shows here instead of failing silently.
+
+use maud::{Markup, html};
+
+use crate::store::entities::{outbox, webhook};
+use crate::store::{Channel, DeliveryStatus};
+
+/// The notifications as a table; `issue_links` links each to its issue (project id).
+/// `webhooks` names each webhook by its URL: only for project admins (a chat webhook's
+/// URL is its password); without them a webhook is just "webhook".
+pub(super) fn table(
+    rows: &[outbox::Model],
+    webhooks: Option<&[webhook::Model]>,
+    issue_links: Option<i64>,
+) -> Markup {
+    if rows.is_empty() {
+        return html! { p.muted { "No notifications yet." } };
+    }
+    html! {
+        table.deliveries {
+            thead { tr {
+                th { "Queued" } @if issue_links.is_some() { th { "Issue" } }
+                th { "Why" } th { "To" } th { "Status" }
+            } }
+            tbody { @for row in rows {
+                tr {
+                    td { (super::pages::when(row.created_at)) }
+                    @if let Some(project_id) = issue_links {
+                        td { a href={ "/projects/" (project_id) "/issues/" (row.issue_id) } { "#" (row.issue_id) } }
+                    }
+                    td { (row.kind) }
+                    td.wrap { (destination(row, webhooks)) }
+                    td { (status(row)) }
+                }
+            } }
+        }
+    }
+}
+
+fn destination(row: &outbox::Model, webhooks: Option<&[webhook::Model]>) -> Markup {
+    match (row.channel, webhooks) {
+        (Channel::Email, _) => html! { "email" },
+        (Channel::Webhook, None) => html! { "webhook" },
+        (Channel::Webhook, Some(hooks)) => {
+            match hooks.iter().find(|hook| Some(hook.id) == row.webhook_id) {
+                Some(hook) => html! { "webhook " code { (hook.url) } },
+                None => html! { "webhook " span.muted { "(removed)" } },
+            }
+        }
+    }
+}
+
+fn status(row: &outbox::Model) -> Markup {
+    let error = row.last_error.as_deref().unwrap_or_default();
+    match (row.status, row.attempts) {
+        (DeliveryStatus::Sent, _) => html! {
+            span.status-sent { "sent" }
+            @if let Some(at) = row.sent_at { " " (super::pages::when(at)) }
+        },
+        (DeliveryStatus::Pending, 0) => html! { span.muted { "waiting" } },
+        (DeliveryStatus::Pending, attempts) => html! {
+            span.status-retrying { "retrying" } " after " (attempts) " attempts, next "
+            (super::pages::when(row.next_attempt_at)) ": " span.wrap { (error) }
+        },
+        (DeliveryStatus::Failed, attempts) => html! {
+            span.status-failed { "failed" } " after " (attempts) " attempts: " span.wrap { (error) }
+        },
+    }
+}
