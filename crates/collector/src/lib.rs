@@ -60,6 +60,8 @@ pub struct AppInner {
     pub in_flight: Arc<ingest::body::InFlight>,
     /// Bodies being decompressed at once.
     pub decoders: Arc<tokio::sync::Semaphore>,
+    /// Events turned away (bad key, rate limit), per project, for the last hour.
+    pub rejections: ingest::rejections::Rejections,
 }
 
 /// Shared state of the HTTP server.
@@ -90,6 +92,7 @@ impl AppInner {
             decoders: Arc::new(tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(2, usize::from),
             )),
+            rejections: ingest::rejections::Rejections::default(),
             config,
         }))
     }

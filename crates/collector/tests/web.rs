@@ -736,3 +736,61 @@ async fn an_empty_project_shows_how_to_send_the_first_event() {
         .unwrap();
     assert_eq!(refused.status(), StatusCode::NOT_FOUND);
 }
+
+/// Events turned away for a wrong key, a disabled key or the rate limit are counted per
+/// project and shown on its issue list and settings page, instead of lost in silence.
+#[tokio::test]
+async fn rejected_events_show_on_the_project() {
+    let db = common::sqlite();
+    let server = TestServer::start(&db, &["--rate-limit", "2"]).await;
+    let cookie = admin(&server).await;
+    let send = async |auth: String| {
+        client()
+            .post(server.envelope_url())
+            .header("x-sentry-auth", auth)
+            .body(common::envelope(&common::panic_event("shop::pay", None)))
+            .send()
+            .await
+            .unwrap()
+            .status()
+    };
+    let wrong = "Sentry sentry_version=7, sentry_key=0123456789abcdef0123456789abcdef".to_owned();
+    assert_eq!(send(wrong.clone()).await, StatusCode::FORBIDDEN);
+    assert_eq!(send(wrong).await, StatusCode::FORBIDDEN);
+    for _ in 0..2 {
+        assert_eq!(send(server.auth()).await, StatusCode::OK);
+    }
+    assert_eq!(send(server.auth()).await, StatusCode::TOO_MANY_REQUESTS);
+
+    let (_, html) = page(
+        &server,
+        &cookie,
+        &format!("/projects/{}/issues", server.project_id),
+    )
+    .await;
+    let notice = &html[html.find("id=\"rejected\"").expect("the rejections")..];
+    let notice = &notice[..notice.find("</p>").unwrap()];
+    assert!(
+        notice
+            .contains("3 events rejected in the last hour: </strong>2 unknown key, 1 rate limit."),
+        "{notice}"
+    );
+    assert!(notice.contains("compare its DSN with the keys"), "{notice}");
+    let (_, settings) = page(
+        &server,
+        &cookie,
+        &format!("/projects/{}/settings", server.project_id),
+    )
+    .await;
+    assert!(settings.contains("3 events rejected in the last hour"));
+
+    // Another project's page says nothing about this one's rejections.
+    let other = server.state.store.create_project("other").await.unwrap();
+    let (_, html) = page(
+        &server,
+        &cookie,
+        &format!("/projects/{}/issues", other.project.id),
+    )
+    .await;
+    assert!(!html.contains("id=\"rejected\""));
+}

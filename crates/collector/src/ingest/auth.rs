@@ -1,19 +1,23 @@
 //! Which key sent a request: `X-Sentry-Auth`, the `sentry_key` query parameter, or the
 //! envelope header's `dsn`, checked against the project in the URL.
 
+use std::net::IpAddr;
+
 use axum::http::HeaderMap;
 use mayday_protocol::{Dsn, SentryAuth};
 
+use super::rejections::Rejection;
 use crate::AppState;
 use crate::error::ApiError;
-use crate::store::KeyInfo;
+use crate::store::{KeyInfo, now_ms};
 
 /// Checks `public_key` (from [`request_key`] or [`envelope_key`]) against the store and
-/// the project in the URL.
+/// the project in the URL; a refusal is counted for that project (see `rejections`).
 pub(super) async fn authenticate(
     state: &AppState,
     project_id: i64,
     public_key: Result<String, ApiError>,
+    client: Option<IpAddr>,
 ) -> Result<KeyInfo, ApiError> {
     let public_key = public_key.inspect_err(|_| state.metrics.reject("auth"))?;
     let found = state
@@ -21,20 +25,28 @@ pub(super) async fn authenticate(
         .find_key(&public_key)
         .await
         .map_err(ApiError::from)?;
-    let deny = |detail: String| {
+    let deny = |reason: Rejection, detail: String| {
         state.metrics.reject("auth");
+        // Whether it was logged this time or earlier in the minute does not matter here.
+        let _logged = state
+            .rejections
+            .record(project_id, reason, &public_key, client, 1, now_ms());
         ApiError::forbidden(detail)
     };
     let Some(info) = found else {
-        return Err(deny("unknown DSN key".into()));
+        return Err(deny(Rejection::UnknownKey, "unknown DSN key".into()));
     };
     if !info.key.active {
-        return Err(deny("this DSN key is disabled".into()));
+        return Err(deny(
+            Rejection::DisabledKey,
+            "this DSN key is disabled".into(),
+        ));
     }
     if info.project.id != project_id {
-        return Err(deny(format!(
-            "this DSN key does not belong to project {project_id}"
-        )));
+        return Err(deny(
+            Rejection::OtherProject,
+            format!("this DSN key does not belong to project {project_id}"),
+        ));
     }
     Ok(info)
 }

@@ -13,9 +13,11 @@ mod client_report;
 pub mod decode;
 mod prepare;
 pub mod rate_limit;
+pub mod rejections;
 pub mod sample;
 pub mod writer;
 
+use std::net::IpAddr;
 use std::time::Instant;
 
 use axum::body::Body;
@@ -30,8 +32,10 @@ use tower_http::cors::{Any, CorsLayer};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::store::{KeyInfo, now_ms};
+use crate::web::client::ClientAddr;
 use decode::DecodeError;
 use rate_limit::Admission;
+use rejections::Rejection;
 
 /// The ingest routes, with CORS open for browser SDKs.
 pub fn routes() -> Router<AppState> {
@@ -55,11 +59,18 @@ async fn envelope(
     State(state): State<AppState>,
     Path(project_id): Path<String>,
     RawQuery(query): RawQuery,
+    ClientAddr(client): ClientAddr,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
     let started = Instant::now();
-    let result = ingest_envelope(&state, &project_id, query.as_deref(), &headers, body).await;
+    let request = Request {
+        state: &state,
+        query: query.as_deref(),
+        headers: &headers,
+        client,
+    };
+    let result = ingest_envelope(&request, &project_id, body).await;
     finish(&state, started, result)
 }
 
@@ -67,12 +78,29 @@ async fn store(
     State(state): State<AppState>,
     Path(project_id): Path<String>,
     RawQuery(query): RawQuery,
+    ClientAddr(client): ClientAddr,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
     let started = Instant::now();
-    let result = ingest_store(&state, &project_id, query.as_deref(), &headers, body).await;
+    let request = Request {
+        state: &state,
+        query: query.as_deref(),
+        headers: &headers,
+        client,
+    };
+    let result = ingest_store(&request, &project_id, body).await;
     finish(&state, started, result)
+}
+
+/// What the ingest steps need to know about the request besides its body.
+#[derive(Clone, Copy)]
+struct Request<'a> {
+    state: &'a AppState,
+    query: Option<&'a str>,
+    headers: &'a HeaderMap,
+    /// The client's address (for the rejection log).
+    client: Option<IpAddr>,
 }
 
 fn finish(
@@ -123,13 +151,17 @@ fn body_error(state: &AppState, error: body::BodyError) -> ApiError {
 /// A request's body: the key checked first, then the body read and decoded within the
 /// budgets. `envelope` says whether the key may be named in the envelope's header.
 async fn authenticated_body(
-    state: &AppState,
+    request: &Request<'_>,
     project_id: i64,
-    query: Option<&str>,
-    headers: &HeaderMap,
     body: Body,
     envelope: bool,
 ) -> Result<(KeyInfo, Vec<u8>), ApiError> {
+    let Request {
+        state,
+        query,
+        headers,
+        client,
+    } = *request;
     let encoding = headers
         .get(header::CONTENT_ENCODING)
         .and_then(|v| v.to_str().ok());
@@ -146,7 +178,7 @@ async fn authenticated_body(
     let mut reservation = state.in_flight.reservation();
     let (key, raw) = match auth::request_key(headers, query) {
         Some(key) => {
-            let key = auth::authenticate(state, project_id, key).await?;
+            let key = auth::authenticate(state, project_id, key, client).await?;
             let raw = body::read_all(body, Vec::new(), limit, &mut reservation)
                 .await
                 .map_err(|e| body_error(state, e))?;
@@ -160,7 +192,7 @@ async fn authenticated_body(
                 .ok()
                 .and_then(|h| h.dsn);
             let key = auth::envelope_key(dsn.as_deref(), project_id);
-            let key = auth::authenticate(state, project_id, key).await?;
+            let key = auth::authenticate(state, project_id, key, client).await?;
             let raw = body::read_all(rest, prefix, limit, &mut reservation)
                 .await
                 .map_err(|e| body_error(state, e))?;
@@ -188,14 +220,13 @@ fn parse_project_id(state: &AppState, raw: &str) -> Result<i64, ApiError> {
 }
 
 async fn ingest_envelope(
-    state: &AppState,
+    request: &Request<'_>,
     raw_project_id: &str,
-    query: Option<&str>,
-    headers: &HeaderMap,
     body: Body,
 ) -> Result<Option<EventId>, ApiError> {
+    let state = request.state;
     let project_id = parse_project_id(state, raw_project_id)?;
-    let (key, bytes) = authenticated_body(state, project_id, query, headers, body, true).await?;
+    let (key, bytes) = authenticated_body(request, project_id, body, true).await?;
     let envelope = Envelope::parse(&bytes)
         .map_err(|e| reject(state, "invalid", ApiError::bad_request(e.to_string())))?;
 
@@ -230,19 +261,18 @@ async fn ingest_envelope(
             _ => {}
         }
     }
-    let first_id = store_events(state, &key, events, envelope.header.event_id).await?;
+    let first_id = store_events(request, &key, events, envelope.header.event_id).await?;
     Ok(first_id.or(envelope.header.event_id))
 }
 
 async fn ingest_store(
-    state: &AppState,
+    request: &Request<'_>,
     raw_project_id: &str,
-    query: Option<&str>,
-    headers: &HeaderMap,
     body: Body,
 ) -> Result<Option<EventId>, ApiError> {
+    let state = request.state;
     let project_id = parse_project_id(state, raw_project_id)?;
-    let (key, bytes) = authenticated_body(state, project_id, query, headers, body, false).await?;
+    let (key, bytes) = authenticated_body(request, project_id, body, false).await?;
     if bytes.len() > state.config.max_event_bytes {
         return Err(reject(
             state,
@@ -260,16 +290,17 @@ async fn ingest_store(
             ApiError::bad_request(format!("event is invalid: {e}")),
         )
     })?;
-    store_events(state, &key, vec![event], None).await
+    store_events(request, &key, vec![event], None).await
 }
 
 /// Rate-limits, groups and stores `events`; returns the first event's id.
 async fn store_events(
-    state: &AppState,
+    request: &Request<'_>,
     key: &KeyInfo,
     events: Vec<Event>,
     header_id: Option<EventId>,
 ) -> Result<Option<EventId>, ApiError> {
+    let state = request.state;
     if events.is_empty() {
         return Ok(None);
     }
@@ -286,6 +317,14 @@ async fn store_events(
         for _ in 0..events.len() {
             state.metrics.reject("rate_limited");
         }
+        let _logged = state.rejections.record(
+            key.project.id,
+            Rejection::RateLimit,
+            &key.key.public_key,
+            request.client,
+            events.len() as u64,
+            now,
+        );
         let mut error = ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             format!("rate limit of {limit} events per minute exceeded; retry in {retry_after} s"),

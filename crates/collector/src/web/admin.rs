@@ -62,6 +62,12 @@ async fn render_settings(
         deliveries: &deliveries,
         smtp_configured: state.config.smtp_url.is_some(),
         notice,
+        rejected: super::onboarding::rejected_notice(
+            project_id,
+            &state
+                .rejections
+                .last_hour(project_id, crate::store::now_ms()),
+        ),
     })))
 }
 

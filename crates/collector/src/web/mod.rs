@@ -353,9 +353,13 @@ async fn issue_list(
     } else {
         None
     };
+    let rejected = state
+        .rejections
+        .last_hour(project_id, crate::store::now_ms());
     Ok(html(pages::issue_list_page(&pages::ListView {
         counts: &counts,
         first_event,
+        rejected: onboarding::rejected_notice(project_id, &rejected),
         signed_in: &signed_in,
         project: &project,
         status,

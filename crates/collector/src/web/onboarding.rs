@@ -11,7 +11,32 @@ use serde::Deserialize;
 use super::session::SignedIn;
 use super::{WebError, check_csrf};
 use crate::access::{self, Need};
+use crate::ingest::rejections::Rejection;
 use crate::{AppState, ingest};
+
+/// "412 events rejected in the last hour: 400 rate limit, 12 unknown key", on the issue
+/// list and the settings page, when any were.
+pub(super) fn rejected_notice(project_id: i64, rejected: &[(Rejection, u64)]) -> Markup {
+    let total: u64 = rejected.iter().map(|(_, count)| count).sum();
+    if total == 0 {
+        return html! {};
+    }
+    let keys = rejected
+        .iter()
+        .any(|(reason, _)| *reason != Rejection::RateLimit);
+    html! {
+        p.notice.failed role="alert" #rejected {
+            strong { (total) " " (if total == 1 { "event" } else { "events" }) " rejected in the last hour: " }
+            @for (index, (reason, count)) in rejected.iter().enumerate() {
+                @if index > 0 { ", " }
+                (count) " " (reason)
+            }
+            ". "
+            @if keys { "An app is sending with a DSN key this project does not accept: compare its DSN with the keys in " a href={ "/projects/" (project_id) "/settings" } { "settings" } ". " }
+            @if rejected.iter().any(|(reason, _)| *reason == Rejection::RateLimit) { "The rate limit is in settings too." }
+        }
+    }
+}
 
 /// What a project without events shows instead of an empty list.
 pub(super) fn first_event_box(project_id: i64, dsn: Option<&str>, csrf: &str) -> Markup {

@@ -266,6 +266,8 @@ pub struct ListView<'a> {
     pub counts: &'a std::collections::HashMap<IssueStatus, i64>,
     /// For a project without issues: how to send the first event.
     pub first_event: Option<Markup>,
+    /// Events turned away in the last hour, if any.
+    pub rejected: Markup,
 }
 
 /// The issue list of a project.
@@ -303,6 +305,7 @@ pub fn issue_list_page(view: &ListView<'_>) -> Markup {
         Some(signed_in),
         html! {
             h1 { (project.name) @if view.manages { " " small { a href={ "/projects/" (project.id) "/settings" } { "settings" } } } }
+            (view.rejected)
             nav.tabs {
                 @for tab in [IssueStatus::Unresolved, IssueStatus::Resolved, IssueStatus::Ignored] {
                     a class=[(tab == status).then_some("current")] href={ (base) "?status=" (tab) } aria-current=[(tab == status).then_some("page")] {
@@ -594,6 +597,8 @@ pub struct SettingsView<'a> {
     pub smtp_configured: bool,
     /// What the last action said (a test's answer, a new webhook's secret).
     pub notice: Option<SettingsNotice>,
+    /// Events turned away in the last hour, if any.
+    pub rejected: Markup,
 }
 
 /// What the settings page says after an action.
@@ -650,6 +655,7 @@ pub fn settings_page(view: &SettingsView<'_>) -> Markup {
                 }
                 None => {}
             }
+            (view.rejected)
             section {
                 h2 { "Keys" }
                 table { tbody { @for (key, dsn) in view.keys {
