@@ -9,7 +9,7 @@ mod rate_limits;
 mod storm;
 
 use std::io::Write;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
@@ -253,6 +253,10 @@ struct Target {
     url: String,
     auth: String,
     limits: Mutex<RateLimits>,
+    /// Whether "the collector refused the key" was logged: once, then quiet.
+    warned_refused: AtomicBool,
+    /// Whether "the collector cannot be reached" was logged since the last delivery.
+    warned_unreachable: AtomicBool,
 }
 
 /// The worker thread's side: builds events and delivers them.
@@ -300,6 +304,8 @@ impl Worker {
                     url: dsn.envelope_url().to_string(),
                     auth: auth.to_string(),
                     limits: Mutex::new(RateLimits::default()),
+                    warned_refused: AtomicBool::new(false),
+                    warned_unreachable: AtomicBool::new(false),
                 })
             })
             .collect();
@@ -491,10 +497,32 @@ impl Delivery {
                         .update(status, response.headers(), Instant::now());
                     if status.is_success() {
                         Counters::add(&self.counters.sent);
+                        self.target
+                            .warned_unreachable
+                            .store(false, Ordering::Relaxed);
                         return;
                     }
                     if status == http::StatusCode::TOO_MANY_REQUESTS {
                         Counters::add(&self.counters.rate_limited);
+                        return;
+                    }
+                    if matches!(
+                        status,
+                        http::StatusCode::UNAUTHORIZED | http::StatusCode::FORBIDDEN
+                    ) {
+                        // A wrong or disabled DSN key fails every event alike: said
+                        // once, with the collector's reason, then quiet.
+                        if !self.target.warned_refused.swap(true, Ordering::Relaxed) {
+                            let detail = response.text().await.unwrap_or_default();
+                            let detail: String = detail.chars().take(200).collect();
+                            tracing::warn!(
+                                %status,
+                                collector = %self.target.dsn.host(),
+                                %detail,
+                                "mayday: the collector refused this DSN's key; events are dropped until the DSN is fixed (logged once)"
+                            );
+                        }
+                        Counters::add(&self.counters.failed);
                         return;
                     }
                     if !status.is_server_error() {
@@ -504,7 +532,15 @@ impl Delivery {
                     }
                 }
                 Err(error) => {
-                    tracing::debug!(%error, "mayday: sending an event failed; will retry");
+                    if !self.target.warned_unreachable.swap(true, Ordering::Relaxed) {
+                        tracing::warn!(
+                            collector = %self.target.dsn.host(),
+                            %error,
+                            "mayday: cannot reach the collector; retrying in the background (logged once until it answers)"
+                        );
+                    } else {
+                        tracing::debug!(%error, "mayday: sending an event failed; will retry");
+                    }
                 }
             }
             attempt += 1;
