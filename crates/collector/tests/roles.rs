@@ -264,6 +264,11 @@ async fn every_route_answers_each_role_as_the_rules_say() {
                 Rule::ManagesProject,
             ),
             web(Method::GET, "/account".into(), Rule::SignedIn),
+            form(
+                "/projects".into(),
+                &[("name", "made by a persona")],
+                Rule::ManagesInstance,
+            ),
             web(Method::GET, "/admin/users".into(), Rule::ManagesInstance),
             form(
                 "/admin/users".into(),

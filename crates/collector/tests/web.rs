@@ -794,3 +794,56 @@ async fn rejected_events_show_on_the_project() {
     .await;
     assert!(!html.contains("id=\"rejected\""));
 }
+
+/// Instance admins create projects from the UI (its creator becomes a project admin and
+/// lands on the page that shows the DSN); names are checked; members cannot.
+#[tokio::test]
+async fn admins_create_projects_in_the_ui() {
+    let db = common::sqlite();
+    let server = TestServer::start(&db, &[]).await;
+    let cookie = admin(&server).await;
+    let (_, home) = page(&server, &cookie, "/").await;
+    assert!(home.contains("id=\"new-project\""));
+    let create = async |cookie: &str, name: &str| {
+        let (_, home) = page(&server, cookie, "/").await;
+        client()
+            .post(format!("{}/projects", server.base))
+            .header(COOKIE, cookie)
+            .form(&[("csrf", csrf(&home).as_str()), ("name", name)])
+            .send()
+            .await
+            .unwrap()
+    };
+    let created = create(&cookie, "shop <b>").await;
+    assert_eq!(created.status(), StatusCode::SEE_OTHER);
+    let target = created.headers()[LOCATION].to_str().unwrap().to_owned();
+    let (status, html) = page(&server, &cookie, &target).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("shop &lt;b&gt;") && html.contains("Send your first event"));
+    let project = server
+        .state
+        .store
+        .project_by_name("shop <b>")
+        .await
+        .unwrap();
+    let members = server.state.store.members(project.id).await.unwrap();
+    assert_eq!(members[0].0.email, "admin@example.com");
+    assert_eq!(members[0].1, mayday_collector::store::ProjectRole::Admin);
+
+    let again = create(&cookie, "shop <b>").await;
+    assert_eq!(again.status(), StatusCode::BAD_REQUEST);
+    assert!(again.text().await.unwrap().contains("exists already"));
+    assert_eq!(
+        create(&cookie, "  ").await.status(),
+        StatusCode::BAD_REQUEST
+    );
+
+    server.token("member@example.com", false).await;
+    let member = sign_in(&server, "member@example.com", "correct horse battery").await;
+    let (_, home) = page(&server, &member, "/").await;
+    assert!(!home.contains("id=\"new-project\""));
+    assert_eq!(
+        create(&member, "mine").await.status(),
+        StatusCode::NOT_FOUND
+    );
+}

@@ -38,6 +38,7 @@ use session::SignedIn;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(projects))
+        .route("/projects", post(create_project))
         .route("/login", get(login_page).post(login))
         .route("/logout", post(logout))
         .route("/setup", get(setup_page).post(setup))
@@ -314,13 +315,72 @@ async fn projects(
     State(state): State<AppState>,
     signed_in: SignedIn,
 ) -> Result<Response, WebError> {
+    render_projects(&state, &signed_in, None).await
+}
+
+async fn render_projects(
+    state: &AppState,
+    signed_in: &SignedIn,
+    error: Option<&str>,
+) -> Result<Response, WebError> {
     let projects = access::visible_projects(&state.store, &signed_in.account).await?;
     let mut rows = Vec::with_capacity(projects.len());
     for project in projects {
         let summary = state.store.project_summary(project.id).await?;
         rows.push((project, summary));
     }
-    Ok(html(pages::projects_page(&signed_in, &rows)))
+    let page = pages::projects_page(signed_in, &rows, error);
+    Ok(match error {
+        Some(_) => html_with_status(StatusCode::BAD_REQUEST, page),
+        None => html(page),
+    })
+}
+
+#[derive(Deserialize)]
+struct NewProjectForm {
+    #[serde(default)]
+    csrf: String,
+    name: String,
+}
+
+/// Creates a project (instance admins), its first key, with its creator as a project
+/// admin; shows its page, which says how to send the first event.
+async fn create_project(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Form(form): Form<NewProjectForm>,
+) -> Result<Response, WebError> {
+    check_csrf(&signed_in, &form.csrf)?;
+    if !signed_in.account.is_admin {
+        return Err(WebError::NotFound);
+    }
+    let name = form.name.trim();
+    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+        return render_projects(
+            &state,
+            &signed_in,
+            Some("A project name is 1 to 100 characters, without control characters."),
+        )
+        .await;
+    }
+    let created = match state.store.create_project(name).await {
+        Ok(created) => created,
+        Err(StoreError::Conflict(_)) => {
+            let message = format!("A project named {name:?} exists already.");
+            return render_projects(&state, &signed_in, Some(&message)).await;
+        }
+        Err(error) => return Err(error.into()),
+    };
+    let project_id = created.project.id;
+    audit::add_member(
+        &state.store,
+        &signed_in.account,
+        project_id,
+        &signed_in.account.email,
+        crate::store::ProjectRole::Admin,
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/projects/{project_id}/issues")).into_response())
 }
 
 async fn issue_list(

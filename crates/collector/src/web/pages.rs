@@ -216,12 +216,17 @@ fn level(level: EventLevel) -> Markup {
 }
 
 /// Projects with their unresolved issues and recent events.
-pub fn projects_page(signed_in: &SignedIn, rows: &[(project::Model, ProjectSummary)]) -> Markup {
+pub fn projects_page(
+    signed_in: &SignedIn,
+    rows: &[(project::Model, ProjectSummary)],
+    error: Option<&str>,
+) -> Markup {
     layout(
         "Projects",
         Some(signed_in),
         html! {
             h1 { "Projects" }
+            @if let Some(error) = error { p.notice.failed role="alert" { (error) } }
             @if rows.is_empty() {
                 p.muted { "You are not a member of any project yet." }
             } @else {
@@ -235,6 +240,17 @@ pub fn projects_page(signed_in: &SignedIn, rows: &[(project::Model, ProjectSumma
                                 td.num { (summary.events_last_day) }
                             }
                         }
+                    }
+                }
+            }
+            @if signed_in.account.is_admin {
+                section #new-project {
+                    h2 { "New project" }
+                    form method="post" action="/projects" {
+                        input type="hidden" name="csrf" value=(signed_in.csrf);
+                        label for="project-name" { "Name " }
+                        input #project-name type="text" name="name" required maxlength="100" placeholder="shop";
+                        " " button type="submit" { "Create" }
                     }
                 }
             }
