@@ -4,6 +4,7 @@
 
 use serde::Deserialize;
 
+use crate::search;
 use crate::store::entities::issue;
 use crate::store::{IssueFilter, IssueSort, IssueStatus, Store, StoreError};
 
@@ -32,7 +33,8 @@ pub struct ListQuery {
     pub environment: Option<String>,
     /// Only issues with events in this release.
     pub release: Option<String>,
-    /// Text in the title or culprit.
+    /// The search box: words in the title or culprit, and operators (see
+    /// [`crate::search`]).
     pub query: Option<String>,
     /// `last_seen` (default), `first_seen`, `events` or `users`.
     pub sort: Option<String>,
@@ -82,18 +84,44 @@ impl ListQuery {
     }
 
     /// The store's filter for one page (and one row more, to know whether another page
-    /// follows), with `default_status` when the query names none.
+    /// follows), with `default_status` when the query names none. The search box's
+    /// `release:` and `environment:` apply when the selects leave them open.
     pub fn filter(&self, default_status: Option<IssueStatus>) -> Result<IssueFilter, QueryError> {
         let text = |value: &Option<String>| value.clone().filter(|v| !v.trim().is_empty());
+        let search = search::parse(self.query.as_deref().unwrap_or_default())
+            .map_err(|e| QueryError::Invalid(e.to_string()))?;
         Ok(IssueFilter {
             status: self.status()?.or(default_status),
-            environment: text(&self.environment),
-            release: text(&self.release),
-            query: text(&self.query),
+            environment: text(&self.environment).or(search.environment),
+            release: text(&self.release).or(search.release),
+            words: search.words,
+            user_email: search.user_email,
+            level: search.level,
+            regressed: search.regressed,
             sort: self.sort()?,
             offset: self.offset()?,
             limit: PAGE_SIZE + 1,
         })
+    }
+
+    /// The same query on another page (`cursor` from `offset`), for the list's links.
+    pub fn link(&self, base: &str, status: IssueStatus, offset: u64) -> String {
+        let mut url = url::form_urlencoded::Serializer::new(String::new());
+        url.append_pair("status", &status.to_string());
+        for (name, value) in [
+            ("environment", &self.environment),
+            ("release", &self.release),
+            ("query", &self.query),
+            ("sort", &self.sort),
+        ] {
+            if let Some(value) = value.as_deref().filter(|v| !v.is_empty()) {
+                url.append_pair(name, value);
+            }
+        }
+        if offset > 0 {
+            url.append_pair("cursor", &offset.to_string());
+        }
+        format!("{base}?{}", url.finish())
     }
 }
 

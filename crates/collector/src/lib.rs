@@ -20,6 +20,7 @@ pub mod issues;
 pub mod metrics;
 pub mod notify;
 pub mod outbound;
+pub mod search;
 pub mod store;
 pub mod web;
 pub mod webhooks;

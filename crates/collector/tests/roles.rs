@@ -222,6 +222,11 @@ async fn every_route_answers_each_role_as_the_rules_say() {
                 Rule::Sees,
             ),
             form(format!("/projects/{p}/test-event"), &[], Rule::Sees),
+            form(
+                format!("/projects/{p}/issues/bulk"),
+                &[("status", "unresolved"), ("issue", &issue_id.to_string())],
+                Rule::Sees,
+            ),
             web(
                 Method::GET,
                 format!("/projects/{p}/settings"),

@@ -182,13 +182,13 @@ async fn issue_list_filters_sorts_and_pages() {
         .await;
         assert_eq!(release.len(), 4);
         let searched = list(IssueFilter {
-            query: Some("f3".into()),
+            words: vec!["f3".into()],
             ..Default::default()
         })
         .await;
         assert_eq!(searched.len(), 1);
         let wildcard = list(IssueFilter {
-            query: Some("%".into()),
+            words: vec!["%".into()],
             ..Default::default()
         })
         .await;

@@ -847,3 +847,186 @@ async fn admins_create_projects_in_the_ui() {
         StatusCode::NOT_FOUND
     );
 }
+
+/// Triage at list scale: search operators, selects filled from the project's data,
+/// previous/next pages keeping the filters, counts on the tabs, and many issues resolved
+/// at once by a member (another project's issue ids are left alone).
+#[tokio::test]
+async fn the_list_searches_pages_and_changes_many_at_once() {
+    let db = common::sqlite();
+    let server = TestServer::start(&db, &[]).await;
+    server.token("member@example.com", false).await;
+    server.add_member("member@example.com").await;
+    let cookie = sign_in(&server, "member@example.com", "correct horse battery").await;
+    // 55 issues (more than a page), one with a user, one in staging, one a warning.
+    for n in 0..55 {
+        let mut event = common::panic_event(&format!("shop::step{n}"), None);
+        if n == 3 {
+            event["user"] = json!({"id": "9", "email": "Jane@Example.com"});
+        }
+        if n == 4 {
+            event["environment"] = json!("staging");
+            event["release"] = json!("shop@2.0.0");
+        }
+        if n == 5 {
+            event["level"] = json!("warning");
+        }
+        ingest(&server, &event).await;
+    }
+    let list = format!("/projects/{}/issues", server.project_id);
+    let (_, html) = page(&server, &cookie, &list).await;
+    assert!(html.contains("unresolved <span class=\"count\">55</span>"));
+    assert!(
+        html.contains("<option value=\"staging\">staging</option>"),
+        "environments from the data"
+    );
+    assert!(html.contains("<option value=\"shop@2.0.0\">shop@2.0.0</option>"));
+    assert!(
+        html.contains("id=\"search-help\""),
+        "the syntax on the page"
+    );
+    assert!(html.contains("rel=\"next\""));
+    assert!(!html.contains("rel=\"prev\""));
+
+    let search = async |q: &str| {
+        let url = format!(
+            "{list}?query={}",
+            url::form_urlencoded::byte_serialize(q.as_bytes()).collect::<String>()
+        );
+        page(&server, &cookie, &url).await
+    };
+    let (_, html) = search("user.email:jane@example.com").await;
+    assert!(
+        html.contains("boom in shop::step3<") && !html.contains("boom in shop::step4<"),
+        "by user email"
+    );
+    let (_, html) = search("environment:staging").await;
+    assert!(html.contains("boom in shop::step4<") && !html.contains("boom in shop::step3<"));
+    let (_, html) = search("level:warning").await;
+    assert!(html.contains("boom in shop::step5<") && !html.contains("boom in shop::step4<"));
+    let (_, html) = search("step1 boom").await;
+    assert!(
+        html.contains("boom in shop::step17<") && !html.contains("boom in shop::step2<"),
+        "every word"
+    );
+    let (status, html) = search("level:loud").await;
+    assert_eq!(status, 400);
+    assert!(html.contains("level:loud is not a valid search"), "{html}");
+
+    // Page two keeps the sort, and links back.
+    let (_, html) = page(&server, &cookie, &format!("{list}?sort=first_seen")).await;
+    let next = html[html.find("rel=\"next\"").unwrap() - 200..]
+        .split("href=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .replace("&amp;", "&");
+    assert!(
+        next.contains("sort=first_seen") && next.contains("cursor=50"),
+        "{next}"
+    );
+    let (_, second) = page(&server, &cookie, &next).await;
+    assert!(second.contains("rel=\"prev\""));
+    assert_eq!(second.matches("name=\"issue\"").count(), 5);
+
+    // Select three (and one of another project): resolved at once, audited.
+    let other = server.state.store.create_project("other").await.unwrap();
+    let ids: Vec<i64> = server
+        .state
+        .store
+        .list_issues(
+            server.project_id,
+            &mayday_collector::store::IssueFilter {
+                limit: 100,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .iter()
+        .take(3)
+        .map(|i| i.id)
+        .collect();
+    let mut foreign = common::panic_event("elsewhere::x", None);
+    foreign["event_id"] = json!(uuid::Uuid::new_v4().simple().to_string());
+    let response = client()
+        .post(format!(
+            "{}/api/{}/envelope/",
+            server.base, other.project.id
+        ))
+        .header(
+            "x-sentry-auth",
+            format!(
+                "Sentry sentry_version=7, sentry_key={}",
+                other.keys[0].public_key
+            ),
+        )
+        .body(common::envelope(&foreign))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let foreign_id = server
+        .state
+        .store
+        .list_issues(
+            other.project.id,
+            &mayday_collector::store::IssueFilter {
+                limit: 100,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()[0]
+        .id;
+    let (_, html) = page(&server, &cookie, &list).await;
+    let mut form = vec![
+        ("csrf".to_owned(), csrf(&html)),
+        ("status".into(), "resolved".into()),
+        ("back".into(), format!("{list}?sort=events")),
+    ];
+    for id in ids.iter().chain([&foreign_id]) {
+        form.push(("issue".into(), id.to_string()));
+    }
+    let response = client()
+        .post(format!("{}{list}/bulk", server.base))
+        .header(COOKIE, &cookie)
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        response.headers()[LOCATION],
+        format!("{list}?sort=events").as_str()
+    );
+    let (_, html) = page(&server, &cookie, &list).await;
+    assert!(html.contains("unresolved <span class=\"count\">52</span>"));
+    assert!(html.contains("resolved <span class=\"count\">3</span>"));
+    let foreign_issue = server.state.store.issue(foreign_id).await.unwrap().unwrap();
+    assert_eq!(
+        foreign_issue.status,
+        mayday_collector::store::IssueStatus::Unresolved,
+        "another project's issue untouched"
+    );
+    let history = server
+        .state
+        .store
+        .issue_history(server.project_id, ids[0])
+        .await
+        .unwrap();
+    assert_eq!(history[0].actor, "member@example.com");
+
+    // An open redirect is not one.
+    form[2] = ("back".into(), "https://evil.example/".into());
+    let response = client()
+        .post(format!("{}{list}/bulk", server.base))
+        .header(COOKIE, &cookie)
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()[LOCATION], list.as_str());
+}

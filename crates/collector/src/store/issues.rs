@@ -3,13 +3,13 @@
 
 use std::collections::HashMap;
 
-use sea_orm::sea_query::{Expr, Query};
+use sea_orm::sea_query::{Expr, Func, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
     Set,
 };
 
-use super::entities::{IssueStatus, affected_user, event, issue};
+use super::entities::{EventLevel, IssueStatus, affected_user, event, issue};
 use super::{Store, StoreError, now_ms};
 
 /// Sort orders of the issue list.
@@ -52,8 +52,14 @@ pub struct IssueFilter {
     pub environment: Option<String>,
     /// Only issues with events in this release.
     pub release: Option<String>,
-    /// Substring of the title or culprit.
-    pub query: Option<String>,
+    /// Words each found in the title or culprit.
+    pub words: Vec<String>,
+    /// Only issues that affected the user with this email.
+    pub user_email: Option<String>,
+    /// Only issues of this level.
+    pub level: Option<EventLevel>,
+    /// Only issues that came back after being resolved.
+    pub regressed: bool,
     /// Order.
     pub sort: IssueSort,
     /// Rows to skip.
@@ -74,7 +80,43 @@ pub struct Breakdown {
     pub environments: Vec<(Option<String>, i64)>,
 }
 
+/// Most values offered in each of the issue list's selects.
+const MAX_FILTER_VALUES: u64 = 200;
+
 impl Store {
+    /// The environments and the releases of a project's issues (their latest
+    /// environment, their first and latest release), for the list's selects: read from
+    /// the issues, not every event, so that it stays cheap with millions of events.
+    pub async fn filter_values(
+        &self,
+        project_id: i64,
+    ) -> Result<(Vec<String>, Vec<String>), StoreError> {
+        let mut found = Vec::with_capacity(3);
+        for column in [
+            issue::Column::LastEnvironment,
+            issue::Column::FirstRelease,
+            issue::Column::LastRelease,
+        ] {
+            let values: Vec<Option<String>> = issue::Entity::find()
+                .select_only()
+                .column(column)
+                .filter(issue::Column::ProjectId.eq(project_id))
+                .filter(column.is_not_null())
+                .distinct()
+                .order_by_desc(column)
+                .limit(MAX_FILTER_VALUES)
+                .into_tuple()
+                .all(self.db())
+                .await?;
+            found.push(values.into_iter().flatten().collect::<Vec<String>>());
+        }
+        let environments = found.remove(0);
+        let mut releases: Vec<String> = found.concat();
+        releases.sort_by(|a, b| b.cmp(a));
+        releases.dedup();
+        Ok((environments, releases))
+    }
+
     /// How many issues a project has in each status (for the list's tabs); an empty
     /// map for a project that has none yet.
     pub async fn status_counts(
@@ -123,8 +165,8 @@ impl Store {
                 ));
             }
         }
-        if let Some(query) = filter.query.as_deref().filter(|q| !q.trim().is_empty()) {
-            let pattern = format!("%{}%", escape_like(query.trim()));
+        for word in &filter.words {
+            let pattern = format!("%{}%", escape_like(word));
             condition = condition.add(
                 Condition::any()
                     .add(
@@ -136,6 +178,31 @@ impl Store {
                             .like(sea_orm::sea_query::LikeExpr::new(&pattern).escape('\\')),
                     ),
             );
+        }
+        if let Some(level) = filter.level {
+            condition = condition.add(issue::Column::Level.eq(level));
+        }
+        if filter.regressed {
+            condition = condition.add(issue::Column::RegressionCount.gt(0));
+        }
+        if let Some(email) = &filter.user_email {
+            condition = condition.add(Expr::exists(
+                Query::select()
+                    .expr(Expr::val(1))
+                    .from(affected_user::Entity)
+                    .and_where(
+                        Expr::col((affected_user::Entity, affected_user::Column::IssueId))
+                            .equals((issue::Entity, issue::Column::Id)),
+                    )
+                    .and_where(
+                        Expr::expr(Func::lower(Expr::col((
+                            affected_user::Entity,
+                            affected_user::Column::Email,
+                        ))))
+                        .eq(email.to_lowercase()),
+                    )
+                    .to_owned(),
+            ));
         }
         let mut query = issue::Entity::find().filter(condition);
         query = match filter.sort {
@@ -172,6 +239,44 @@ impl Store {
             active.status = Set(status);
             active.resolved_at = Set((status == IssueStatus::Resolved).then(now_ms));
             Ok(active.update(txn).await?)
+        })
+        .await
+    }
+
+    /// Sets the status of the issues `ids` that belong to `project_id`, in one
+    /// statement; returns the ids changed (those of other projects are left alone).
+    pub async fn set_issues_status(
+        &self,
+        project_id: i64,
+        ids: &[i64],
+        status: IssueStatus,
+    ) -> Result<Vec<i64>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.write(async |txn| {
+            let mine: Vec<i64> = issue::Entity::find()
+                .select_only()
+                .column(issue::Column::Id)
+                .filter(issue::Column::ProjectId.eq(project_id))
+                .filter(issue::Column::Id.is_in(ids.iter().copied()))
+                .order_by_asc(issue::Column::Id)
+                .into_tuple()
+                .all(txn)
+                .await?;
+            if mine.is_empty() {
+                return Ok(mine);
+            }
+            issue::Entity::update_many()
+                .col_expr(issue::Column::Status, Expr::value(status))
+                .col_expr(
+                    issue::Column::ResolvedAt,
+                    Expr::value((status == IssueStatus::Resolved).then(now_ms)),
+                )
+                .filter(issue::Column::Id.is_in(mine.iter().copied()))
+                .exec(txn)
+                .await?;
+            Ok(mine)
         })
         .await
     }

@@ -15,6 +15,7 @@ mod pages;
 pub mod preauth;
 pub mod session;
 pub mod throttle;
+mod triage;
 
 use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -43,6 +44,10 @@ pub fn routes() -> Router<AppState> {
         .route("/logout", post(logout))
         .route("/setup", get(setup_page).post(setup))
         .route("/projects/{project_id}/issues", get(issue_list))
+        .route(
+            "/projects/{project_id}/issues/bulk",
+            post(triage::bulk_status),
+        )
         .route("/projects/{project_id}/issues/{issue_id}", get(issue_page))
         .route(
             "/projects/{project_id}/issues/{issue_id}/events/{event_id}",
@@ -416,7 +421,10 @@ async fn issue_list(
     let rejected = state
         .rejections
         .last_hour(project_id, crate::store::now_ms());
+    let (environments, releases) = state.store.filter_values(project_id).await?;
     Ok(html(pages::issue_list_page(&pages::ListView {
+        environments: &environments,
+        releases: &releases,
         counts: &counts,
         first_event,
         rejected: onboarding::rejected_notice(project_id, &rejected),

@@ -69,6 +69,33 @@ ol.history { padding-left: 1.2rem; }
 .snippets pre { white-space: pre-wrap; }
 a.skip { position: absolute; left: -10000px; top: .3rem; background: #fff; padding: .3rem .6rem; z-index: 10; }
 a.skip:focus { left: .5rem; }
+.sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
+form.filters label { display: inline-flex; flex-direction: column; font-size: .8rem; color: var(--muted); }
+form.filters label .label { margin-bottom: .1rem; }
+form.filters input[type=search] { min-width: 18rem; max-width: 100%; }
+form.filters select { max-width: 14rem; }
+form.filters button { align-self: flex-end; }
+#search-help { margin: -.4rem 0 .8rem; font-size: .85rem; }
+form#bulk { margin: .4rem 0; }
+table.issues td.what { max-width: 0; width: 50%; }
+code.trunc { display: block; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+code.trunc:hover, code.trunc:focus { white-space: normal; overflow-wrap: anywhere; }
+.badge.small { font-size: .75rem; padding: 0 .3rem; border-radius: 3px; background: #fff1e5; color: #bc4c00; }
+.cardlabel { display: none; }
+nav.pager { margin: 1rem 0; }
+nav.pager a { margin-right: 1rem; }
+@media (max-width: 600px) {
+  form.filters input[type=search] { min-width: 0; width: 100%; }
+  form.filters label { flex: 1 1 100%; }
+  form.filters select { max-width: none; width: 100%; }
+  table.issues thead { display: none; }
+  table.issues, table.issues tbody, table.issues tr { display: block; width: 100%; }
+  table.issues tr { border: 1px solid var(--line); border-radius: 6px; margin: .5rem 0; padding: .4rem; }
+  table.issues td { display: inline-block; border: 0; padding: .1rem .3rem; }
+  table.issues td.what { display: block; max-width: none; width: auto; }
+  table.issues td.pick { float: right; }
+  .cardlabel { display: inline; color: var(--muted); }
+}
 .notice.failed { border-left-color: var(--bad); background: #ffebe9; }
 .status-sent { color: #1a7f37; }
 .status-failed { color: var(--bad); font-weight: 600; }
@@ -284,6 +311,10 @@ pub struct ListView<'a> {
     pub first_event: Option<Markup>,
     /// Events turned away in the last hour, if any.
     pub rejected: Markup,
+    /// The project's environments, for the filter.
+    pub environments: &'a [String],
+    /// The project's releases, for the filter.
+    pub releases: &'a [String],
 }
 
 /// The issue list of a project.
@@ -299,79 +330,112 @@ pub fn issue_list_page(view: &ListView<'_>) -> Markup {
     } = *view;
     let base = format!("/projects/{}/issues", project.id);
     let text = |v: &Option<String>| v.clone().unwrap_or_default();
-    let next = view.next_offset.unwrap_or(view.offset + issues::PAGE_SIZE);
-    let next_link = {
-        let mut url = url::form_urlencoded::Serializer::new(String::new());
-        url.append_pair("status", &status.to_string());
-        for (name, value) in [
-            ("environment", &query.environment),
-            ("release", &query.release),
-            ("query", &query.query),
-            ("sort", &query.sort),
-        ] {
-            if let Some(value) = value {
-                url.append_pair(name, value);
-            }
-        }
-        url.append_pair("cursor", &next.to_string());
-        format!("{base}?{}", url.finish())
-    };
+    let previous = (view.offset > 0)
+        .then(|| query.link(&base, status, view.offset.saturating_sub(issues::PAGE_SIZE)));
+    let next = view.next_offset.map(|next| query.link(&base, status, next));
     layout(
         &project.name,
         Some(signed_in),
         html! {
             h1 { (project.name) @if view.manages { " " small { a href={ "/projects/" (project.id) "/settings" } { "settings" } } } }
             (view.rejected)
-            nav.tabs {
+            nav.tabs aria-label="Issue status" {
                 @for tab in [IssueStatus::Unresolved, IssueStatus::Resolved, IssueStatus::Ignored] {
                     a class=[(tab == status).then_some("current")] href={ (base) "?status=" (tab) } aria-current=[(tab == status).then_some("page")] {
                         (tab) " " span.count { (view.counts.get(&tab).copied().unwrap_or(0)) }
                     }
                 }
             }
-            form.filters method="get" action=(base) {
+            form.filters method="get" action=(base) role="search" {
                 input type="hidden" name="status" value=(status);
-                input type="search" name="query" placeholder="Search title or culprit" value=(text(&query.query));
-                input type="text" name="environment" placeholder="Environment" value=(text(&query.environment));
-                input type="text" name="release" placeholder="Release" value=(text(&query.release));
-                select name="sort" {
-                    @for (value, label) in [("last_seen", "Last seen"), ("first_seen", "First seen"), ("events", "Events"), ("users", "Users")] {
-                        option value=(value) selected[query.sort.as_deref().unwrap_or("last_seen") == value] { (label) }
+                label { span.label { "Search" }
+                    input type="search" name="query" placeholder="checkout user.email:jane@example.com is:regressed" value=(text(&query.query)) aria-describedby="search-help"; }
+                (value_select("Environment", "environment", query.environment.as_deref(), view.environments))
+                (value_select("Release", "release", query.release.as_deref(), view.releases))
+                label { span.label { "Sort" }
+                    select name="sort" {
+                        @for (value, label) in [("last_seen", "Last seen"), ("first_seen", "First seen"), ("events", "Events"), ("users", "Users")] {
+                            option value=(value) selected[query.sort.as_deref().unwrap_or("last_seen") == value] { (label) }
+                        }
                     }
                 }
                 button type="submit" { "Filter" }
+            }
+            details #search-help {
+                summary { "Search syntax" }
+                ul {
+                    li { "Words: found in the title or the culprit (all of them)." }
+                    li { code { "user.email:jane@example.com" } ": issues that affected this user." }
+                    li { code { "release:shop@2.4.1" } ", " code { "environment:production" } ": issues with events there." }
+                    li { code { "level:error" } " (fatal, error, warning, info, debug)." }
+                    li { code { "is:regressed" } ": issues that came back after being resolved." }
+                    li { "Quote values with spaces: " code { "release:\"shop 2.4\"" } "." }
+                }
             }
             @if let Some(first_event) = &view.first_event {
                 (first_event)
             } @else if issues.is_empty() {
                 p.muted { "No " (status) " issues." }
             } @else {
-                table {
+                form #bulk method="post" action={ (base) "/bulk" } {
+                    input type="hidden" name="csrf" value=(signed_in.csrf);
+                    input type="hidden" name="back" value=(query.link(&base, status, view.offset));
+                    span.muted { "Selected: " }
+                    @for (to, label) in issues::actions(status) {
+                        button type="submit" name="status" value=(to) { (label) }
+                        " "
+                    }
+                }
+                table.issues {
                     thead { tr {
-                        th { "Issue" } th.wide { "Level" } th.num { "Events" } th.num { "Users" }
+                        th { span.sr-only { "Select" } } th { "Issue" } th.wide { "Level" } th.num { "Events" } th.num { "Users" }
                         th.wide { "First seen" } th { "Last seen" } th.wide { "14 days" }
                     } }
                     tbody {
                         @for issue in issues {
                             tr {
-                                td {
-                                    a href={ (base) "/" (issue.id) } { (issue.title) }
-                                    @if let Some(culprit) = &issue.culprit { br; code.muted { (culprit) } }
+                                td.pick { input type="checkbox" name="issue" value=(issue.id) form="bulk" aria-label={ "Select " (issue.title) }; }
+                                td.what {
+                                    a.wrap href={ (base) "/" (issue.id) } { (issue.title) }
+                                    @if let Some(culprit) = &issue.culprit { br; code.muted.trunc title=(culprit) tabindex="0" { (culprit) } }
+                                    @if issue.regression_count > 0 { " " span.badge.small { "regressed" } }
                                 }
                                 td.wide { (level(issue.level)) }
-                                td.num { (issue.event_count) }
-                                td.num { (issue.user_count) }
+                                td.num { span.cardlabel { "events " } (issue.event_count) }
+                                td.num { span.cardlabel { "users " } (issue.user_count) }
                                 td.wide { (when(issue.first_seen)) }
-                                td { (when(issue.last_seen)) }
+                                td { span.cardlabel { "last seen " } (when(issue.last_seen)) }
                                 td.wide { (bar_chart(bars.get(&issue.id).map_or(&[][..], Vec::as_slice), 84, 24)) }
                             }
                         }
                     }
                 }
-                @if view.next_offset.is_some() { p { a href=(next_link) { "Older issues →" } } }
+            }
+            nav.pager aria-label="Pages" {
+                @if let Some(previous) = &previous { a href=(previous) rel="prev" { "← Newer" } " " }
+                @if let Some(next) = &next { a href=(next) rel="next" { "Older →" } }
             }
         },
     )
+}
+
+/// A labelled select of the project's values for a filter, "All" first; a value asked
+/// for but not among them stays selected.
+fn value_select(label: &str, name: &str, current: Option<&str>, values: &[String]) -> Markup {
+    let current = current.filter(|c| !c.is_empty());
+    html! {
+        label { span.label { (label) }
+            select name=(name) {
+                option value="" selected[current.is_none()] { "All" }
+                @if let Some(current) = current.filter(|c| !values.iter().any(|v| v == c)) {
+                    option value=(current) selected { (current) }
+                }
+                @for value in values {
+                    option value=(value) selected[current == Some(value.as_str())] { (value) }
+                }
+            }
+        }
+    }
 }
 
 /// Events per day as an inline SVG bar chart (no script, no external resources).
