@@ -20,6 +20,7 @@ pub mod issues;
 pub mod metrics;
 pub mod notify;
 pub mod outbound;
+pub mod release;
 pub mod search;
 pub mod store;
 pub mod web;
@@ -163,6 +164,22 @@ async fn metrics_text(State(state): State<AppState>, headers: HeaderMap) -> Resp
 
 async fn not_found() -> error::ApiError {
     error::ApiError::not_found("no such endpoint")
+}
+
+/// Brings back ignored issues whose snooze date has passed, every `every` (issues
+/// snoozed by events or users come back at ingest).
+pub fn spawn_snooze_wake(state: AppState, every: Duration) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        loop {
+            tick.tick().await;
+            match state.store.wake_snoozed(store::now_ms()).await {
+                Ok(0) => {}
+                Ok(woken) => tracing::info!(woken, "snoozed issues are back"),
+                Err(error) => tracing::warn!(%error, "waking snoozed issues failed"),
+            }
+        }
+    });
 }
 
 /// Deletes old events now and then, keeping counts.

@@ -7,7 +7,7 @@ use clap::Parser;
 use mayday_collector::cli::{self, Cli, Command};
 use mayday_collector::config::Config;
 use mayday_collector::store::Store;
-use mayday_collector::{AppInner, router, spawn_retention};
+use mayday_collector::{AppInner, router, spawn_retention, spawn_snooze_wake};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -48,6 +48,7 @@ async fn serve(config: Config, store: Store) -> anyhow::Result<()> {
     let base = config.base_url();
     let state = AppInner::new(config, store)?;
     spawn_retention(state.clone(), Duration::from_secs(600));
+    spawn_snooze_wake(state.clone(), Duration::from_secs(60));
     eprintln!("mayday-collector listening on {base}");
     eprintln!("  web UI:  {base}/");
     eprintln!("  health:  {base}/healthz");

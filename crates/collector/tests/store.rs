@@ -5,7 +5,7 @@ mod common;
 use mayday_collector::access;
 use mayday_collector::notify::policy::Policy;
 use mayday_collector::store::{
-    EventLevel, EventUser, IssueFilter, IssueSort, IssueStatus, NewEvent, ProjectRole,
+    EventLevel, EventUser, IssueFilter, IssueSort, IssueStatus, NewEvent, ProjectRole, Snooze,
     SpikeSettings, Store, encode_payload, now_ms,
 };
 
@@ -559,5 +559,94 @@ async fn concurrent_writers_keep_exact_counts() {
         // 2 writers x 20 rounds x 25 events, of which the shared ids count once.
         assert_eq!(stored, 2 * 20 * 25 - 20 * 5, "{}", db.kind);
         assert_eq!(counted as u64, stored);
+    }
+}
+
+/// Ignored until more events, more users or a date, the issue comes back by itself;
+/// resolved in the next release, only an event of a newer release reopens it.
+#[tokio::test]
+async fn snoozes_run_out_and_next_release_resolves_wait_for_a_newer_release() {
+    for db in common::databases().await {
+        let store = Store::connect(&db.url).await.unwrap();
+        let project = store.create_project("shop").await.unwrap().project;
+        let now = now_ms();
+        let one = async |fingerprint: &str, user: Option<&str>, release: &str, at: i64| {
+            let event = new_event(project.id, fingerprint, user, at, release);
+            store
+                .ingest_batch(&[event], &Policy)
+                .await
+                .remove(0)
+                .unwrap()
+        };
+        let status = async |id: i64| store.issue(id).await.unwrap().unwrap().status;
+
+        // Two more events.
+        let events = one("by-events", None, "shop@1.0.0", now).await.issue_id;
+        store
+            .snooze_issue(events, Snooze::MoreEvents(2))
+            .await
+            .unwrap();
+        one("by-events", None, "shop@1.0.0", now + 1).await;
+        assert_eq!(status(events).await, IssueStatus::Ignored, "{}", db.url);
+        one("by-events", None, "shop@1.0.0", now + 2).await;
+        assert_eq!(status(events).await, IssueStatus::Unresolved, "{}", db.url);
+        assert_eq!(
+            store.issue(events).await.unwrap().unwrap().snooze_events,
+            None
+        );
+
+        // One more user.
+        let users = one("by-users", Some("1"), "shop@1.0.0", now).await.issue_id;
+        store
+            .snooze_issue(users, Snooze::MoreUsers(1))
+            .await
+            .unwrap();
+        one("by-users", Some("1"), "shop@1.0.0", now + 1).await;
+        one("by-users", None, "shop@1.0.0", now + 2).await;
+        assert_eq!(
+            status(users).await,
+            IssueStatus::Ignored,
+            "same user, no user"
+        );
+        one("by-users", Some("2"), "shop@1.0.0", now + 3).await;
+        assert_eq!(status(users).await, IssueStatus::Unresolved);
+
+        // A date: back when the sweep runs after it, or with an event after it.
+        let later = one("by-date", None, "shop@1.0.0", now).await.issue_id;
+        let past = one("by-past-date", None, "shop@1.0.0", now).await.issue_id;
+        store
+            .snooze_issue(later, Snooze::Until(now + 3_600_000))
+            .await
+            .unwrap();
+        store
+            .snooze_issue(past, Snooze::Until(now - 1))
+            .await
+            .unwrap();
+        assert_eq!(store.wake_snoozed(now_ms()).await.unwrap(), 1);
+        assert_eq!(status(past).await, IssueStatus::Unresolved);
+        assert_eq!(status(later).await, IssueStatus::Ignored);
+        one("by-date", None, "shop@1.0.0", now + 1).await;
+        assert_eq!(
+            status(later).await,
+            IssueStatus::Ignored,
+            "an event before the date"
+        );
+
+        // Resolved in the next release.
+        let fixed = one("next", None, "shop@1.9.0", now).await.issue_id;
+        one("next", None, "shop@2.0.0", now + 1).await;
+        store.resolve_in_next_release(fixed).await.unwrap();
+        let again = one("next", None, "shop@2.0.0", now + 2).await;
+        assert!(!again.regression);
+        let old = one("next", None, "shop@1.9.0", now + 3).await;
+        assert!(!old.regression, "an older release still running");
+        assert_eq!(status(fixed).await, IssueStatus::Resolved);
+        let newer = one("next", None, "shop@2.0.1", now + 4).await;
+        assert!(newer.regression, "{}", db.url);
+        let issue = store.issue(fixed).await.unwrap().unwrap();
+        assert_eq!(issue.status, IssueStatus::Unresolved);
+        assert_eq!(issue.resolved_in_release, None);
+        assert_eq!(issue.regression_count, 1);
+        assert_eq!(issue.event_count, 5, "every event counted");
     }
 }

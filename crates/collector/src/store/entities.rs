@@ -371,6 +371,15 @@ pub mod issue {
         pub resolved_at: Option<i64>,
         /// When a notification about it was last queued.
         pub last_notified_at: Option<i64>,
+        /// Ignored until this time (ms), then back by itself.
+        pub snooze_until: Option<i64>,
+        /// Ignored until its event count reaches this.
+        pub snooze_events: Option<i64>,
+        /// Ignored until its user count reaches this.
+        pub snooze_users: Option<i64>,
+        /// Resolved "in the next release": events of this release (or an older one) do
+        /// not reopen it.
+        pub resolved_in_release: Option<String>,
     }
 
     /// No navigable relations.

@@ -202,10 +202,44 @@ struct Group {
 }
 
 /// What the database said about an issue before this batch.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct Before {
+    id: i64,
     status: IssueStatus,
     last_notified_at: Option<i64>,
+    /// Ignored until then (ms), or until these many events or users.
+    snooze_until: Option<i64>,
+    snooze_events: Option<i64>,
+    snooze_users: Option<i64>,
+    /// Resolved in the release after this one.
+    resolved_in_release: Option<String>,
+}
+
+impl Before {
+    /// Whether the events of `group` reopen this resolved issue: any event at all,
+    /// unless it was resolved "in the next release", then only an event of a newer
+    /// release than the one it was resolved in.
+    fn regressed_by(&self, group: &Group, batch: &[NewEvent]) -> bool {
+        if self.status != IssueStatus::Resolved {
+            return false;
+        }
+        match &self.resolved_in_release {
+            None => true,
+            Some(resolved_in) => group.events.iter().any(|&i| {
+                batch[i]
+                    .release
+                    .as_deref()
+                    .is_some_and(|release| crate::release::is_newer(release, resolved_in))
+            }),
+        }
+    }
+
+    fn snoozed(&self) -> bool {
+        self.status == IssueStatus::Ignored
+            && (self.snooze_until.is_some()
+                || self.snooze_events.is_some()
+                || self.snooze_users.is_some())
+    }
 }
 
 async fn write_batch(
@@ -279,6 +313,8 @@ async fn write_batch(
 
     let mut issue_ids: HashMap<(i64, String), i64> = HashMap::new();
     let mut before: HashMap<(i64, String), Before> = HashMap::new();
+    // Each issue's event count after this batch's upsert.
+    let mut counts_after: HashMap<(i64, String), i64> = HashMap::new();
     if !groups.is_empty() {
         // 2. The existing issues, locked in id order.
         let fingerprints: Vec<&str> = groups.keys().map(|(_, f)| f.as_str()).collect();
@@ -290,23 +326,53 @@ async fn write_batch(
             .column(issue::Column::Fingerprint)
             .column(issue::Column::Status)
             .column(issue::Column::LastNotifiedAt)
+            .column(issue::Column::SnoozeUntil)
+            .column(issue::Column::SnoozeEvents)
+            .column(issue::Column::SnoozeUsers)
+            .column(issue::Column::ResolvedInRelease)
             .filter(issue::Column::Fingerprint.is_in(fingerprints))
             .filter(issue::Column::ProjectId.is_in(projects))
             .order_by_asc(issue::Column::Id);
         if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
             select = select.lock_exclusive();
         }
-        let rows: Vec<(i64, i64, String, IssueStatus, Option<i64>)> =
-            select.into_tuple().all(txn).await?;
-        for (id, project_id, fingerprint, status, last_notified_at) in rows {
+        type Row = (
+            i64,
+            i64,
+            String,
+            IssueStatus,
+            Option<i64>,
+            Option<i64>,
+            Option<i64>,
+            Option<i64>,
+            Option<String>,
+        );
+        let rows: Vec<Row> = select.into_tuple().all(txn).await?;
+        for (
+            id,
+            project_id,
+            fingerprint,
+            status,
+            last_notified_at,
+            snooze_until,
+            snooze_events,
+            snooze_users,
+            resolved_in_release,
+        ) in rows
+        {
             let key = (project_id, fingerprint);
             if groups.contains_key(&key) {
                 issue_ids.insert(key.clone(), id);
                 before.insert(
                     key,
                     Before {
+                        id,
                         status,
                         last_notified_at,
+                        snooze_until,
+                        snooze_events,
+                        snooze_users,
+                        resolved_in_release,
                     },
                 );
             }
@@ -322,17 +388,19 @@ async fn write_batch(
             // New when it did not exist a moment ago and holds only this batch's events
             // (another collector may have created it meanwhile).
             let new_issue = !before.contains_key(&key) && event_count == group.events.len() as i64;
-            issue_ids.insert(key, id);
+            issue_ids.insert(key.clone(), id);
+            counts_after.insert(key, event_count);
             if let Some(&first) = group.events.first() {
                 stored[first].new_issue = new_issue;
             }
         }
 
-        // 4. Regressions: resolved issues seen again.
-        let regressed: Vec<i64> = before
+        // 4. Regressions: resolved issues seen again (when resolved in the next release,
+        //    seen in a newer one).
+        let regressed: Vec<&(i64, String)> = before
             .iter()
-            .filter(|(_, b)| b.status == IssueStatus::Resolved)
-            .filter_map(|(key, _)| issue_ids.get(key).copied())
+            .filter(|(key, b)| groups.get(*key).is_some_and(|g| b.regressed_by(g, batch)))
+            .map(|(key, _)| key)
             .collect();
         if !regressed.is_empty() {
             let at = groups.values().map(|g| g.received_at).max().unwrap_or(0);
@@ -345,14 +413,16 @@ async fn write_batch(
                 )
                 .value(issue::Column::LastRegressedAt, at)
                 .value(issue::Column::ResolvedAt, Option::<i64>::None)
-                .and_where(issue::Column::Id.is_in(regressed.iter().copied()))
+                .value(issue::Column::ResolvedInRelease, Option::<String>::None)
+                .and_where(
+                    issue::Column::Id
+                        .is_in(regressed.iter().filter_map(|k| issue_ids.get(*k).copied())),
+                )
                 .to_owned();
             txn.execute(txn.get_database_backend().build(&reopen))
                 .await?;
-        }
-        for (key, b) in &before {
-            if b.status == IssueStatus::Resolved {
-                if let Some(&first) = groups.get(key).and_then(|g| g.events.first()) {
+            for key in &regressed {
+                if let Some(&first) = groups.get(*key).and_then(|g| g.events.first()) {
                     stored[first].regression = true;
                 }
             }
@@ -404,6 +474,9 @@ async fn write_batch(
     // 6. Affected users.
     upsert_users(txn, batch, &inserted, &stored).await?;
 
+    // 6b. Ignored issues whose snooze ran out come back.
+    wake_snoozed(txn, &groups, &before, &counts_after).await?;
+
     // 7. Notifications, one per issue at most.
     let mut facts: Vec<(usize, IngestFacts)> = Vec::new();
     for (key, group) in &groups {
@@ -448,6 +521,72 @@ async fn write_batch(
         stored[*trigger].notifications = count;
     }
     Ok(stored)
+}
+
+/// Ignored issues of the batch whose snooze ran out (the date passed, or their events or
+/// users reached the count set) back to unresolved: one read of user counts when a
+/// snooze counts users, one update.
+async fn wake_snoozed(
+    txn: &impl ConnectionTrait,
+    groups: &BTreeMap<(i64, String), Group>,
+    before: &HashMap<(i64, String), Before>,
+    counts_after: &HashMap<(i64, String), i64>,
+) -> Result<(), DbErr> {
+    let snoozed: Vec<(&(i64, String), &Before)> =
+        before.iter().filter(|(_, b)| b.snoozed()).collect();
+    if snoozed.is_empty() {
+        return Ok(());
+    }
+    let by_users: Vec<i64> = snoozed
+        .iter()
+        .filter(|(_, b)| b.snooze_users.is_some())
+        .map(|(_, b)| b.id)
+        .collect();
+    let users: HashMap<i64, i64> = if by_users.is_empty() {
+        HashMap::new()
+    } else {
+        issue::Entity::find()
+            .select_only()
+            .column(issue::Column::Id)
+            .column(issue::Column::UserCount)
+            .filter(issue::Column::Id.is_in(by_users))
+            .into_tuple::<(i64, i64)>()
+            .all(txn)
+            .await?
+            .into_iter()
+            .collect()
+    };
+    let woken: Vec<i64> = snoozed
+        .iter()
+        .filter(|(key, b)| {
+            let received = groups.get(*key).map_or(0, |g| g.received_at);
+            let events = counts_after.get(*key).copied().unwrap_or(0);
+            let users = users.get(&b.id).copied().unwrap_or(0);
+            b.snooze_until.is_some_and(|until| received >= until)
+                || b.snooze_events.is_some_and(|n| events >= n)
+                || b.snooze_users.is_some_and(|n| users >= n)
+        })
+        .map(|(_, b)| b.id)
+        .collect();
+    if woken.is_empty() {
+        return Ok(());
+    }
+    txn.execute(txn.get_database_backend().build(&unsnooze(&woken)))
+        .await?;
+    Ok(())
+}
+
+/// Back to unresolved, snooze cleared, for `ids`.
+pub(super) fn unsnooze(ids: &[i64]) -> sea_orm::sea_query::UpdateStatement {
+    Query::update()
+        .table(issue::Entity)
+        .value(issue::Column::Status, IssueStatus::Unresolved)
+        .value(issue::Column::SnoozeUntil, Option::<i64>::None)
+        .value(issue::Column::SnoozeEvents, Option::<i64>::None)
+        .value(issue::Column::SnoozeUsers, Option::<i64>::None)
+        .and_where(issue::Column::Id.is_in(ids.iter().copied()))
+        .and_where(issue::Column::Status.eq(IssueStatus::Ignored))
+        .to_owned()
 }
 
 /// The issues' upsert; returns (project, fingerprint, id, event count after) per issue.

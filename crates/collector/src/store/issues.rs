@@ -5,8 +5,8 @@ use std::collections::HashMap;
 
 use sea_orm::sea_query::{Expr, Func, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
 
 use super::entities::{EventLevel, IssueStatus, affected_user, event, issue};
@@ -78,6 +78,17 @@ pub struct Breakdown {
     pub releases: Vec<(Option<String>, i64)>,
     /// (environment, events), most events first.
     pub environments: Vec<(Option<String>, i64)>,
+}
+
+/// How long an issue stays ignored (see [`Store::snooze_issue`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Snooze {
+    /// Until this time (ms).
+    Until(i64),
+    /// Until this many more events.
+    MoreEvents(i64),
+    /// Until this many more affected users.
+    MoreUsers(i64),
 }
 
 /// Most values offered in each of the issue list's selects.
@@ -238,7 +249,91 @@ impl Store {
             let mut active: issue::ActiveModel = issue.into();
             active.status = Set(status);
             active.resolved_at = Set((status == IssueStatus::Resolved).then(now_ms));
+            // A plain status change ends any snooze or "next release" condition.
+            active.snooze_until = Set(None);
+            active.snooze_events = Set(None);
+            active.snooze_users = Set(None);
+            active.resolved_in_release = Set(None);
             Ok(active.update(txn).await?)
+        })
+        .await
+    }
+
+    /// Ignores an issue until `snooze` says it is back (see [`Snooze`]); ingest and
+    /// [`Store::wake_snoozed`] bring it back.
+    pub async fn snooze_issue(
+        &self,
+        issue_id: i64,
+        snooze: Snooze,
+    ) -> Result<issue::Model, StoreError> {
+        self.write(async |txn| {
+            let issue = issue::Entity::find_by_id(issue_id)
+                .one(txn)
+                .await?
+                .ok_or_else(|| StoreError::NotFound(format!("issue {issue_id}")))?;
+            let (events, users) = (issue.event_count, issue.user_count);
+            let mut active: issue::ActiveModel = issue.into();
+            active.status = Set(IssueStatus::Ignored);
+            active.resolved_at = Set(None);
+            active.resolved_in_release = Set(None);
+            active.snooze_until = Set(None);
+            active.snooze_events = Set(None);
+            active.snooze_users = Set(None);
+            match snooze {
+                Snooze::Until(at) => active.snooze_until = Set(Some(at)),
+                Snooze::MoreEvents(more) => {
+                    active.snooze_events = Set(Some(events.saturating_add(more.max(1))));
+                }
+                Snooze::MoreUsers(more) => {
+                    active.snooze_users = Set(Some(users.saturating_add(more.max(1))));
+                }
+            }
+            Ok(active.update(txn).await?)
+        })
+        .await
+    }
+
+    /// Resolves an issue "in the next release": events of its latest release (or an
+    /// older one) keep it resolved; the first event of a newer release reopens it. Without
+    /// a release to go by, a plain resolve.
+    pub async fn resolve_in_next_release(&self, issue_id: i64) -> Result<issue::Model, StoreError> {
+        self.write(async |txn| {
+            let issue = issue::Entity::find_by_id(issue_id)
+                .one(txn)
+                .await?
+                .ok_or_else(|| StoreError::NotFound(format!("issue {issue_id}")))?;
+            let release = issue.last_release.clone();
+            let mut active: issue::ActiveModel = issue.into();
+            active.status = Set(IssueStatus::Resolved);
+            active.resolved_at = Set(Some(now_ms()));
+            active.resolved_in_release = Set(release);
+            active.snooze_until = Set(None);
+            active.snooze_events = Set(None);
+            active.snooze_users = Set(None);
+            Ok(active.update(txn).await?)
+        })
+        .await
+    }
+
+    /// Brings back the ignored issues whose snooze date has passed (events and users are
+    /// counted at ingest); returns how many.
+    pub async fn wake_snoozed(&self, now: i64) -> Result<u64, StoreError> {
+        self.write(async |txn| {
+            let due: Vec<i64> = issue::Entity::find()
+                .select_only()
+                .column(issue::Column::Id)
+                .filter(issue::Column::Status.eq(IssueStatus::Ignored))
+                .filter(issue::Column::SnoozeUntil.lte(now))
+                .into_tuple()
+                .all(txn)
+                .await?;
+            if due.is_empty() {
+                return Ok(0);
+            }
+            let statement = txn
+                .get_database_backend()
+                .build(&super::ingest::unsnooze(&due));
+            Ok(txn.execute(statement).await?.rows_affected())
         })
         .await
     }
@@ -272,6 +367,16 @@ impl Store {
                 .col_expr(
                     issue::Column::ResolvedAt,
                     Expr::value((status == IssueStatus::Resolved).then(now_ms)),
+                )
+                .col_expr(issue::Column::SnoozeUntil, Expr::value(Option::<i64>::None))
+                .col_expr(
+                    issue::Column::SnoozeEvents,
+                    Expr::value(Option::<i64>::None),
+                )
+                .col_expr(issue::Column::SnoozeUsers, Expr::value(Option::<i64>::None))
+                .col_expr(
+                    issue::Column::ResolvedInRelease,
+                    Expr::value(Option::<String>::None),
                 )
                 .filter(issue::Column::Id.is_in(mine.iter().copied()))
                 .exec(txn)

@@ -18,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(AccountManagement),
             Box::new(AuditLog),
             Box::new(DeliveryIndexes),
+            Box::new(SnoozeAndNextRelease),
         ]
     }
 }
@@ -799,5 +800,47 @@ impl MigrationTrait for DeliveryIndexes {
                 .to_owned(),
         )
         .await
+    }
+}
+
+/// Ignoring an issue until more events, more users or a date, and resolving it in the
+/// next release.
+struct SnoozeAndNextRelease;
+
+impl MigrationName for SnoozeAndNextRelease {
+    fn name(&self) -> &str {
+        "m0010_snooze_and_next_release"
+    }
+}
+
+#[derive(DeriveIden)]
+enum IssueSnooze {
+    #[sea_orm(iden = "issue")]
+    Table,
+    SnoozeUntil,
+    SnoozeEvents,
+    SnoozeUsers,
+    ResolvedInRelease,
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for SnoozeAndNextRelease {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        // One column per statement: SQLite alters one at a time.
+        for column in [
+            big_null(IssueSnooze::SnoozeUntil),
+            big_null(IssueSnooze::SnoozeEvents),
+            big_null(IssueSnooze::SnoozeUsers),
+            text_null(IssueSnooze::ResolvedInRelease),
+        ] {
+            m.alter_table(
+                Table::alter()
+                    .table(IssueSnooze::Table)
+                    .add_column(column)
+                    .to_owned(),
+            )
+            .await?;
+        }
+        Ok(())
     }
 }

@@ -32,7 +32,7 @@ pub use entities::{
 };
 pub use events::{EventLinks, StoredEvent, decode_payload, encode_payload};
 pub use ingest::{EventUser, IngestFacts, NewEvent, NotificationRule, SpikeSettings, Stored};
-pub use issues::{Breakdown, IssueFilter, IssueSort};
+pub use issues::{Breakdown, IssueFilter, IssueSort, Snooze};
 pub use outbox::NotificationContext;
 pub use projects::{KEY_CACHE_TTL, KeyInfo, ProjectSummary, ProjectWithKeys};
 
