@@ -1030,3 +1030,72 @@ async fn the_list_searches_pages_and_changes_many_at_once() {
         .unwrap();
     assert_eq!(response.headers()[LOCATION], list.as_str());
 }
+
+/// From the issue page: ignore until more events (it comes back by itself), resolve in
+/// the next release (an event of the same release keeps it resolved, a newer one
+/// reopens it); bad values are named.
+#[tokio::test]
+async fn ignore_until_and_resolve_in_next_release_from_the_issue_page() {
+    let db = common::sqlite();
+    let server = TestServer::start(&db, &[]).await;
+    let cookie = admin(&server).await;
+    let event = common::panic_event("shop::checkout::pay", None);
+    ingest(&server, &event).await;
+    let issue = format!("/projects/{}/issues/1", server.project_id);
+    let post = async |fields: &[(&str, &str)]| {
+        let (_, html) = page(&server, &cookie, &issue).await;
+        let mut form = vec![("csrf", csrf(&html))];
+        form.extend(fields.iter().map(|(k, v)| (*k, (*v).to_owned())));
+        client()
+            .post(format!("{}{issue}/status", server.base))
+            .header(COOKIE, &cookie)
+            .form(&form)
+            .send()
+            .await
+            .unwrap()
+    };
+    let again = async |release: &str| {
+        let mut event = common::panic_event("shop::checkout::pay", None);
+        event["release"] = json!(release);
+        ingest(&server, &event).await;
+    };
+    let (_, html) = page(&server, &cookie, &issue).await;
+    assert!(html.contains("Resolve in next release") && html.contains("Ignore until"));
+
+    let bad = post(&[("status", "ignored"), ("until", "events"), ("count", "0")]).await;
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+    assert!(
+        bad.text()
+            .await
+            .unwrap()
+            .contains("The count is a number from 1")
+    );
+
+    post(&[("status", "ignored"), ("until", "events"), ("count", "2")]).await;
+    let (_, html) = page(&server, &cookie, &issue).await;
+    assert!(
+        html.contains("Ignored until it has 3 events (now 1)"),
+        "{html}"
+    );
+    again("shop@1.0.0").await;
+    again("shop@1.0.0").await;
+    let (_, html) = page(&server, &cookie, &issue).await;
+    assert!(
+        html.contains("<strong>unresolved</strong>"),
+        "back by itself"
+    );
+
+    post(&[("status", "resolved"), ("until", "next_release")]).await;
+    let (_, html) = page(&server, &cookie, &issue).await;
+    assert!(html.contains("Resolved in the release after <code>shop@1.0.0</code>"));
+    again("shop@1.0.0").await;
+    let (_, html) = page(&server, &cookie, &issue).await;
+    assert!(
+        html.contains("<strong>resolved</strong>"),
+        "the same release keeps it resolved"
+    );
+    again("shop@1.1.0").await;
+    let (_, html) = page(&server, &cookie, &issue).await;
+    assert!(html.contains("<strong>unresolved</strong>"));
+    assert!(html.contains("class=\"badge regressed\""), "a regression");
+}

@@ -55,7 +55,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route(
             "/projects/{project_id}/issues/{issue_id}/status",
-            post(change_status),
+            post(triage::change_status),
         )
         .route(
             "/projects/{project_id}/settings",
@@ -518,35 +518,4 @@ async fn render_issue(
         markdown: &markdown,
         deliveries: &deliveries,
     })))
-}
-
-#[derive(Deserialize)]
-struct StatusForm {
-    #[serde(default)]
-    csrf: String,
-    status: String,
-}
-
-async fn change_status(
-    State(state): State<AppState>,
-    signed_in: SignedIn,
-    Path((project_id, issue_id)): Path<(i64, i64)>,
-    Form(form): Form<StatusForm>,
-) -> Result<Response, WebError> {
-    check_csrf(&signed_in, &form.csrf)?;
-    access::visible_issue_in(&state.store, &signed_in.account, project_id, issue_id).await?;
-    let status: IssueStatus = form
-        .status
-        .parse()
-        .map_err(|_| WebError::BadRequest("Unknown status.".into()))?;
-    state.store.set_issue_status(issue_id, status).await?;
-    audit::record_status(
-        &state.store,
-        &signed_in.account,
-        project_id,
-        issue_id,
-        status,
-    )
-    .await?;
-    Ok(Redirect::to(&format!("/projects/{project_id}/issues/{issue_id}")).into_response())
 }

@@ -38,6 +38,7 @@ pre { background: var(--bg2); padding: .6rem; overflow-x: auto; white-space: pre
 .frame.in-app { border-left-color: var(--accent); background: #f1f8ff; }
 section { margin: 1.4rem 0; }
 .actions form { display: inline; }
+.actions form.snooze { display: block; margin-top: .5rem; }
 .login { max-width: 22rem; margin: 4rem auto; }
 .login label { display: block; margin: .6rem 0 .2rem; }
 .login input { width: 100%; }
@@ -530,6 +531,23 @@ fn regression_badge(issue: &issue::Model, history: &[audit_entry::Model]) -> Mar
     }
 }
 
+/// What keeps an ignored or resolved issue so: "Ignored until 112 events (now 12)",
+/// "Resolved in the release after shop@2.4.0".
+fn status_note(issue: &issue::Model) -> Markup {
+    html! {
+        @if issue.status == IssueStatus::Ignored {
+            @if let Some(at) = issue.snooze_until { p.muted { "Ignored until " (exact(at)) "; it comes back by itself then." } }
+            @if let Some(events) = issue.snooze_events { p.muted { "Ignored until it has " (events) " events (now " (issue.event_count) ")." } }
+            @if let Some(users) = issue.snooze_users { p.muted { "Ignored until it has affected " (users) " users (now " (issue.user_count) ")." } }
+        }
+        @if issue.status == IssueStatus::Resolved {
+            @if let Some(release) = &issue.resolved_in_release {
+                p.muted { "Resolved in the release after " code { (release) } ": events of that release or an older one keep it resolved." }
+            }
+        }
+    }
+}
+
 /// Created, each status change and by whom, the last regression: oldest first.
 fn history_list(issue: &issue::Model, history: &[audit_entry::Model]) -> Markup {
     html! {
@@ -582,6 +600,7 @@ pub fn issue_page(view: &IssueView<'_>) -> Markup {
                 @if let Some(release) = &issue.last_release { " in " code { (release) } }
             }
             (regression_badge(issue, view.history))
+            (status_note(issue))
             div.actions.noprint {
                 @for (status, label) in actions {
                     form method="post" action={ (base) "/status" } {
@@ -591,8 +610,38 @@ pub fn issue_page(view: &IssueView<'_>) -> Markup {
                     }
                     " "
                 }
+                @if issue.status == IssueStatus::Unresolved {
+                    @if let Some(release) = &issue.last_release {
+                        form method="post" action={ (base) "/status" } {
+                            input type="hidden" name="csrf" value=(signed_in.csrf);
+                            input type="hidden" name="status" value="resolved";
+                            input type="hidden" name="until" value="next_release";
+                            button type="submit" title={ "Events of " (release) " or older keep it resolved" } { "Resolve in next release" }
+                        }
+                        " "
+                    }
+                }
                 @if event.is_some() {
                     button type="button" data-copy=(view.markdown) { "Copy as Markdown" }
+                }
+                @if issue.status == IssueStatus::Unresolved {
+                    form.snooze method="post" action={ (base) "/status" } {
+                        input type="hidden" name="csrf" value=(signed_in.csrf);
+                        input type="hidden" name="status" value="ignored";
+                        label for="snooze-until" { "Ignore until " }
+                        select #snooze-until name="until" {
+                            option value="events" { "this many more events" }
+                            option value="users" { "this many more users" }
+                            option value="date" { "this date" }
+                        }
+                        " "
+                        label.sr-only for="snooze-count" { "How many" }
+                        input #snooze-count type="number" name="count" min="1" value="100" size="6";
+                        " "
+                        label.sr-only for="snooze-date" { "Date" }
+                        input #snooze-date type="date" name="date";
+                        " " button type="submit" { "Ignore until" }
+                    }
                 }
             }
             @if let Some(StoredEvent { row, event }) = event {
