@@ -275,3 +275,119 @@ async fn hostile_event_data_runs_nothing_in_the_browser() {
     assert!(text.contains("<script>"), "shown as text: {text}");
     client.close().await.unwrap();
 }
+
+/// The layout from a phone to a wide screen, with long names: nothing wider than the
+/// window, the crash above the charts and within the first screen, rows as cards on a
+/// phone, the skip link first in the tab order. Screenshots per width.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_fit_from_a_phone_to_a_wide_screen() {
+    let db = common::sqlite();
+    let server = TestServer::start(&db, &[]).await;
+    mayday_collector::accounts::create_account(
+        &server.state.store,
+        "admin@example.com",
+        Some("Admin"),
+        "correct horse battery",
+        true,
+    )
+    .await
+    .unwrap();
+    let long_function = format!("shop::{}::apply_coupon", "very_long_module_name".repeat(12));
+    let mut event = common::panic_event(&long_function, Some("42"));
+    event["exception"]["values"][0]["value"] = json!(format!("bad coupon {}", "X".repeat(400)));
+    event["extra"] = json!({"sql": "SELECT * FROM coupons WHERE code = ? ".repeat(100)});
+    event["request"] = json!({"method": "GET", "url": format!("https://shop.example/checkout?{}", "bundle=team&".repeat(60))});
+    ingest(&server, &event).await;
+    for n in 0..5 {
+        ingest(
+            &server,
+            &common::panic_event(&format!("shop::step{n}"), None),
+        )
+        .await;
+    }
+
+    let (_driver, client) = browser().await;
+    client
+        .goto(&format!("{}/login", server.base))
+        .await
+        .unwrap();
+    fill(&client, "email", "admin@example.com").await;
+    fill(&client, "password", "correct horse battery").await;
+    submit(&client, "Sign in").await;
+
+    let list = format!("{}/projects/{}/issues", server.base, server.project_id);
+    let issue = format!("{list}/1");
+    for width in [360u32, 390, 1280, 1920] {
+        client.set_window_size(width, 900).await.unwrap();
+        for (name, url) in [("list", &list), ("issue", &issue)] {
+            client.goto(url).await.unwrap();
+            let sizes = client
+                .execute(
+                    "return [document.documentElement.scrollWidth, window.innerWidth]",
+                    vec![],
+                )
+                .await
+                .unwrap();
+            let (scroll, inner) = (sizes[0].as_u64().unwrap(), sizes[1].as_u64().unwrap());
+            if scroll > inner {
+                // Name the widest culprits, to say what to fix.
+                let wide = client
+                    .execute(
+                        "return [...document.querySelectorAll('main *')].filter(e => e.getBoundingClientRect().right > window.innerWidth + 1).slice(0, 8).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().width))",
+                        vec![],
+                    )
+                    .await
+                    .unwrap();
+                panic!("{name} at {width} px: {scroll} px wide in a {inner} px window: {wide}");
+            }
+            screenshot(&client, &format!("{name}-{width}")).await;
+        }
+        client.goto(&list).await.unwrap();
+        let display = client
+            .execute(
+                "return getComputedStyle(document.querySelector('table.issues tr')).display",
+                vec![],
+            )
+            .await
+            .unwrap();
+        if width <= 390 {
+            assert_eq!(display, json!("block"), "rows are cards at {width} px");
+        } else {
+            assert_eq!(display, json!("table-row"));
+        }
+    }
+
+    client.set_window_size(1280, 900).await.unwrap();
+    client.goto(&issue).await.unwrap();
+    let tops = client
+        .execute(
+            "return ['exception', 'activity'].map(id => document.getElementById(id).getBoundingClientRect().top)",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let (exception, activity) = (tops[0].as_f64().unwrap(), tops[1].as_f64().unwrap());
+    assert!(exception < activity, "the crash before the charts");
+    assert!(
+        exception < 600.0,
+        "the crash on the first screen: {exception} px down"
+    );
+
+    // The first Tab reaches the skip link.
+    client
+        .execute("document.activeElement.blur(); window.focus();", vec![])
+        .await
+        .unwrap();
+    client
+        .active_element()
+        .await
+        .unwrap()
+        .send_keys("\u{E004}")
+        .await
+        .unwrap();
+    let focused = client
+        .execute("return document.activeElement.className", vec![])
+        .await
+        .unwrap();
+    assert_eq!(focused, json!("skip"));
+}

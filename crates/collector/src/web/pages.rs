@@ -39,6 +39,8 @@ pre { background: var(--bg2); padding: .6rem; overflow-x: auto; white-space: pre
 section { margin: 1.4rem 0; }
 .actions form { display: inline; }
 .actions form.snooze { display: block; margin-top: .5rem; }
+#snooze-count { width: 6rem; }
+h1.issue-title { font-size: 1.5rem; overflow-wrap: anywhere; display: -webkit-box; -webkit-line-clamp: 3; -webkit-box-orient: vertical; overflow: hidden; }
 .login { max-width: 22rem; margin: 4rem auto; }
 .login label { display: block; margin: .6rem 0 .2rem; }
 .login input { width: 100%; }
@@ -49,7 +51,9 @@ svg.chart rect { fill: var(--accent); }
 .breakdown { display: flex; gap: 2rem; flex-wrap: wrap; }
 .breakdown > div { min-width: 16rem; }
 nav.events { margin: 1rem 0 0; }
-.wrap { overflow-wrap: anywhere; }
+.wrap, span.value, summary { overflow-wrap: anywhere; }
+svg.chart { max-width: 100%; height: auto; }
+pre { max-width: 100%; }
 h2.exception { margin-bottom: .2rem; }
 .stack { margin: .6rem 0; }
 details.frame { padding: .2rem .4rem; }
@@ -95,6 +99,7 @@ nav.pager a { margin-right: 1rem; }
   table.issues td { display: inline-block; border: 0; padding: .1rem .3rem; }
   table.issues td.what { display: block; max-width: none; width: auto; }
   table.issues td.pick { float: right; }
+  table.issues td.wide { display: none; }
   .cardlabel { display: inline; color: var(--muted); }
 }
 .notice.failed { border-left-color: var(--bad); background: #ffebe9; }
@@ -589,8 +594,8 @@ pub fn issue_page(view: &IssueView<'_>) -> Markup {
         Some(signed_in),
         html! {
             p.noprint { a href={ "/projects/" (project.id) "/issues" } { "← " (project.name) } }
-            h1.wrap { (issue.title) }
-            @if let Some(culprit) = &issue.culprit { p.wrap { code { (culprit) } } }
+            h1.issue-title title=(issue.title) { (issue.title) }
+            @if let Some(culprit) = &issue.culprit { p { code.trunc title=(culprit) tabindex="0" { (culprit) } } }
             p {
                 (level(issue.level)) " "
                 strong { (issue.status) } " · "
