@@ -216,6 +216,11 @@ async fn every_route_answers_each_role_as_the_rules_say() {
                 format!("/projects/{p}/issues/{issue_id}/events/{event_id}"),
                 Rule::Sees,
             ),
+            web(
+                Method::GET,
+                format!("/projects/{p}/issues/{issue_id}/events"),
+                Rule::Sees,
+            ),
             form(
                 format!("/projects/{p}/issues/{issue_id}/status"),
                 &[("status", "unresolved")],

@@ -1099,3 +1099,65 @@ async fn ignore_until_and_resolve_in_next_release_from_the_issue_page() {
     assert!(html.contains("<strong>unresolved</strong>"));
     assert!(html.contains("class=\"badge regressed\""), "a regression");
 }
+
+/// An issue's events, a page at a time, filtered by release, environment and user (by
+/// id or email), linked from the issue page.
+#[tokio::test]
+async fn an_issues_events_are_listed_filtered_and_paged() {
+    let db = common::sqlite();
+    let server = TestServer::start(&db, &[]).await;
+    let cookie = admin(&server).await;
+    for n in 0..52 {
+        let mut event = common::panic_event("shop::checkout::pay", (n % 2 == 0).then_some("42"));
+        if n == 7 {
+            event["release"] = json!("shop@2.0.0");
+            event["environment"] = json!("staging");
+        }
+        ingest(&server, &event).await;
+    }
+    let issue = format!("/projects/{}/issues/1", server.project_id);
+    let (_, html) = page(&server, &cookie, &issue).await;
+    assert!(
+        html.contains(&format!("href=\"{issue}/events\"")),
+        "linked from the issue"
+    );
+    let (status, html) = page(&server, &cookie, &format!("{issue}/events")).await;
+    assert_eq!(status, 200);
+    assert_eq!(html.matches("<tr><td><time").count(), 50, "a page");
+    assert!(html.contains("rel=\"next\""));
+    assert!(
+        html.contains("<option value=\"shop@2.0.0\">"),
+        "the issue's releases"
+    );
+    let (_, html) = page(&server, &cookie, &format!("{issue}/events?cursor=50")).await;
+    assert_eq!(html.matches("<tr><td><time").count(), 2);
+    assert!(html.contains("rel=\"prev\""));
+    let (_, html) = page(
+        &server,
+        &cookie,
+        &format!("{issue}/events?release=shop%402.0.0"),
+    )
+    .await;
+    assert_eq!(html.matches("<tr><td><time").count(), 1);
+    assert!(html.contains("staging"));
+    let (_, html) = page(
+        &server,
+        &cookie,
+        &format!("{issue}/events?user=42%40example.com"),
+    )
+    .await;
+    assert_eq!(
+        html.matches("<tr><td><time").count(),
+        26,
+        "by email: the user's events"
+    );
+    let (_, html) = page(
+        &server,
+        &cookie,
+        &format!("{issue}/events?user=42&environment=staging"),
+    )
+    .await;
+    assert_eq!(html.matches("<tr><td><time").count(), 0, "both filters");
+    let (status, _) = page(&server, &cookie, &format!("{issue}/events?cursor=-1")).await;
+    assert_eq!(status, 400);
+}

@@ -2,9 +2,12 @@
 //! back into an [`Event`] for its readers.
 
 use mayday_protocol::Event;
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::sea_query::{Expr, Func};
+use sea_orm::{
+    ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+};
 
-use super::entities::event;
+use super::entities::{affected_user, event};
 use super::{Store, StoreError};
 
 /// A stored event: its row and the event itself.
@@ -36,7 +39,92 @@ pub struct EventLinks {
     pub latest: Option<String>,
 }
 
+/// The filters of an issue's event list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EventFilter {
+    /// Only this release.
+    pub release: Option<String>,
+    /// Only this environment.
+    pub environment: Option<String>,
+    /// Only this user: their id, email, username or IP address (or a key such as
+    /// `id:42`).
+    pub user: Option<String>,
+}
+
+/// One row of an issue's event list (without the payload).
+#[derive(Debug, Clone, PartialEq, Eq, sea_orm::FromQueryResult)]
+pub struct EventRow {
+    /// The sender's event id.
+    pub event_id: String,
+    /// Event time (ms).
+    pub timestamp: i64,
+    /// Level.
+    pub level: super::EventLevel,
+    /// Environment.
+    pub environment: Option<String>,
+    /// Release.
+    pub release: Option<String>,
+    /// Who was affected (`id:42`, `email:...`).
+    pub user_key: Option<String>,
+}
+
 impl Store {
+    /// A page of an issue's events, newest first, filtered (the events list).
+    pub async fn event_list(
+        &self,
+        issue_id: i64,
+        filter: &EventFilter,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Vec<EventRow>, StoreError> {
+        let mut select = event::Entity::find()
+            .select_only()
+            .columns([
+                event::Column::EventId,
+                event::Column::Timestamp,
+                event::Column::Level,
+                event::Column::Environment,
+                event::Column::Release,
+                event::Column::UserKey,
+            ])
+            .filter(event::Column::IssueId.eq(issue_id));
+        if let Some(release) = &filter.release {
+            select = select.filter(event::Column::Release.eq(release.as_str()));
+        }
+        if let Some(environment) = &filter.environment {
+            select = select.filter(event::Column::Environment.eq(environment.as_str()));
+        }
+        if let Some(user) = &filter.user {
+            // The issue's affected users this names, by any of their identities.
+            let keys: Vec<String> = affected_user::Entity::find()
+                .select_only()
+                .column(affected_user::Column::UserKey)
+                .filter(affected_user::Column::IssueId.eq(issue_id))
+                .filter(
+                    Condition::any()
+                        .add(affected_user::Column::UserKey.eq(user.as_str()))
+                        .add(affected_user::Column::UserId.eq(user.as_str()))
+                        .add(
+                            Expr::expr(Func::lower(Expr::col(affected_user::Column::Email)))
+                                .eq(user.to_lowercase()),
+                        )
+                        .add(affected_user::Column::Username.eq(user.as_str()))
+                        .add(affected_user::Column::IpAddress.eq(user.as_str())),
+                )
+                .into_tuple()
+                .all(self.db())
+                .await?;
+            select = select.filter(event::Column::UserKey.is_in(keys));
+        }
+        Ok(select
+            .order_by_desc(event::Column::Id)
+            .offset(offset)
+            .limit(limit)
+            .into_model::<EventRow>()
+            .all(self.db())
+            .await?)
+    }
+
     /// An issue's stored events, newest first.
     pub async fn issue_events(
         &self,

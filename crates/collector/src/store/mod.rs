@@ -30,7 +30,7 @@ pub use entities::{
     AuditAction, Channel, DeliveryStatus, EventLevel, IssueStatus, NotificationKind, ProjectRole,
     UnknownName,
 };
-pub use events::{EventLinks, StoredEvent, decode_payload, encode_payload};
+pub use events::{EventFilter, EventLinks, EventRow, StoredEvent, decode_payload, encode_payload};
 pub use ingest::{EventUser, IngestFacts, NewEvent, NotificationRule, SpikeSettings, Stored};
 pub use issues::{Breakdown, IssueFilter, IssueSort, Snooze};
 pub use outbox::NotificationContext;

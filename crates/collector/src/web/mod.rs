@@ -9,6 +9,7 @@ mod admin;
 pub mod client;
 mod deliveries;
 mod error;
+mod event_list;
 mod event_view;
 mod onboarding;
 mod pages;
@@ -49,6 +50,10 @@ pub fn routes() -> Router<AppState> {
             post(triage::bulk_status),
         )
         .route("/projects/{project_id}/issues/{issue_id}", get(issue_page))
+        .route(
+            "/projects/{project_id}/issues/{issue_id}/events",
+            get(event_list::event_list),
+        )
         .route(
             "/projects/{project_id}/issues/{issue_id}/events/{event_id}",
             get(event_page),

@@ -110,6 +110,11 @@ nav.pager a { margin-right: 1rem; }
 @media print { header, .noprint, form, button { display: none !important; } main { max-width: none; } details > *:not(summary) { display: block; } pre { white-space: pre-wrap; } }
 "#;
 
+/// A signed-in page with the common header, for other page modules.
+pub(super) fn page(title: &str, signed_in: &SignedIn, body: Markup) -> Markup {
+    layout(title, Some(signed_in), body)
+}
+
 fn layout(title: &str, signed_in: Option<&SignedIn>, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
@@ -427,7 +432,12 @@ pub fn issue_list_page(view: &ListView<'_>) -> Markup {
 
 /// A labelled select of the project's values for a filter, "All" first; a value asked
 /// for but not among them stays selected.
-fn value_select(label: &str, name: &str, current: Option<&str>, values: &[String]) -> Markup {
+pub(super) fn value_select(
+    label: &str,
+    name: &str,
+    current: Option<&str>,
+    values: &[String],
+) -> Markup {
     let current = current.filter(|c| !c.is_empty());
     html! {
         label { span.label { (label) }
@@ -659,6 +669,7 @@ pub fn issue_page(view: &IssueView<'_>) -> Markup {
                         " "
                     }
                     span.muted { "Event " code { (row.event_id) } ", " (exact(row.timestamp)) }
+                    " " a href={ (base) "/events" } { "All events" }
                 }
                 (super::event_view::event_view(row, event))
             }
