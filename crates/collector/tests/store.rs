@@ -650,3 +650,129 @@ async fn snoozes_run_out_and_next_release_resolves_wait_for_a_newer_release() {
         assert_eq!(issue.event_count, 5, "every event counted");
     }
 }
+
+/// Merging moves events, users and counts to the target, later events of the merged
+/// fingerprint join it too; unmerging gives exactly those back.
+#[tokio::test]
+async fn merge_and_unmerge_move_events_users_and_counts_exactly() {
+    for db in common::databases().await {
+        let store = Store::connect(&db.url).await.unwrap();
+        let project = store.create_project("shop").await.unwrap().project;
+        let now = now_ms();
+        let batch = vec![
+            new_event(project.id, "a", Some("1"), now, "r"),
+            new_event(project.id, "a", Some("2"), now + 1, "r"),
+            new_event(project.id, "a", None, now + 2, "r"),
+            new_event(project.id, "b", Some("2"), now + 3, "r"),
+            new_event(project.id, "b", Some("3"), now + 4, "r"),
+        ];
+        let stored: Vec<_> = store
+            .ingest_batch(&batch, &Policy)
+            .await
+            .into_iter()
+            .map(Result::unwrap)
+            .collect();
+        let (a, b) = (stored[0].issue_id, stored[3].issue_id);
+        let issue = async |id: i64| store.issue(id).await.unwrap().unwrap();
+        let listed = async || {
+            store
+                .list_issues(
+                    project.id,
+                    &IssueFilter {
+                        limit: 10,
+                        ..Default::default()
+                    },
+                )
+                .await
+                .unwrap()
+                .iter()
+                .map(|i| i.id)
+                .collect::<Vec<_>>()
+        };
+
+        let merged = store.merge_issues(project.id, a, &[b]).await.unwrap();
+        assert_eq!(
+            (merged.event_count, merged.user_count),
+            (5, 3),
+            "{}",
+            db.url
+        );
+        assert_eq!(listed().await, vec![a], "the merged issue is hidden");
+        assert_eq!(issue(b).await.merged_into, Some(a));
+        let users = store.issue_users(a).await.unwrap();
+        assert_eq!(
+            users
+                .iter()
+                .find(|u| u.user_key == "id:2")
+                .unwrap()
+                .event_count,
+            2
+        );
+        let events = store
+            .event_list(a, &Default::default(), 0, 50)
+            .await
+            .unwrap();
+        assert_eq!(events.len(), 5);
+        assert!(
+            store.merge_issues(project.id, b, &[a]).await.is_err(),
+            "a merged issue is not a target"
+        );
+
+        // A new event of the merged fingerprint joins the target.
+        let later = store
+            .ingest_batch(
+                &[new_event(project.id, "b", Some("4"), now + 5, "r")],
+                &Policy,
+            )
+            .await
+            .remove(0)
+            .unwrap();
+        assert_eq!(later.issue_id, a);
+        assert!(!later.new_issue);
+        assert_eq!(issue(a).await.event_count, 6);
+
+        let back = store.unmerge_issue(project.id, b).await.unwrap();
+        assert_eq!(
+            (back.event_count, back.user_count, back.merged_into),
+            (3, 3, None),
+            "{}",
+            db.url
+        );
+        let target = issue(a).await;
+        assert_eq!((target.event_count, target.user_count), (3, 2));
+        assert_eq!(
+            store
+                .event_list(b, &Default::default(), 0, 50)
+                .await
+                .unwrap()
+                .len(),
+            3
+        );
+        assert_eq!(
+            store
+                .event_list(a, &Default::default(), 0, 50)
+                .await
+                .unwrap()
+                .len(),
+            3
+        );
+        let users = store.issue_users(a).await.unwrap();
+        assert_eq!(
+            users
+                .iter()
+                .find(|u| u.user_key == "id:2")
+                .unwrap()
+                .event_count,
+            1
+        );
+        let mut ids = listed().await;
+        ids.sort();
+        assert_eq!(ids, vec![a, b]);
+        let again = store
+            .ingest_batch(&[new_event(project.id, "b", None, now + 6, "r")], &Policy)
+            .await
+            .remove(0)
+            .unwrap();
+        assert_eq!(again.issue_id, b, "its own again");
+    }
+}

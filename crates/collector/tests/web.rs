@@ -1161,3 +1161,109 @@ async fn an_issues_events_are_listed_filtered_and_paged() {
     let (status, _) = page(&server, &cookie, &format!("{issue}/events?cursor=-1")).await;
     assert_eq!(status, 400);
 }
+
+/// Selected on the list and merged (into the issue with the most events); the merged
+/// issue's links lead to the target; unmerged from the target's page.
+#[tokio::test]
+async fn issues_merge_from_the_list_and_unmerge_from_the_issue() {
+    let db = common::sqlite();
+    let server = TestServer::start(&db, &[]).await;
+    server.token("member@example.com", false).await;
+    server.add_member("member@example.com").await;
+    let cookie = sign_in(&server, "member@example.com", "correct horse battery").await;
+    for _ in 0..3 {
+        ingest(
+            &server,
+            &common::panic_event("shop::checkout::pay", Some("1")),
+        )
+        .await;
+    }
+    let small = common::panic_event("shop::checkout::pay_v2", Some("2"));
+    let small_event = small["event_id"].as_str().unwrap().to_owned();
+    ingest(&server, &small).await;
+    let list = format!("/projects/{}/issues", server.project_id);
+    let (_, html) = page(&server, &cookie, &list).await;
+    assert!(html.contains("name=\"merge\""));
+    // Ids as the store gave them (an upsert may use up sequence numbers).
+    let issues = server
+        .state
+        .store
+        .list_issues(
+            server.project_id,
+            &mayday_collector::store::IssueFilter {
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let big = issues
+        .iter()
+        .find(|i| i.event_count == 3)
+        .unwrap()
+        .id
+        .to_string();
+    let small_id = issues
+        .iter()
+        .find(|i| i.event_count == 1)
+        .unwrap()
+        .id
+        .to_string();
+    let merge = async |ids: &[&str]| {
+        let (_, html) = page(&server, &cookie, &list).await;
+        let mut form = vec![("csrf", csrf(&html)), ("merge", "1".to_owned())];
+        form.extend(ids.iter().map(|id| ("issue", (*id).to_owned())));
+        client()
+            .post(format!("{}{list}/bulk", server.base))
+            .header(COOKIE, &cookie)
+            .form(&form)
+            .send()
+            .await
+            .unwrap()
+    };
+    assert_eq!(
+        merge(&[&big]).await.status(),
+        StatusCode::BAD_REQUEST,
+        "one is not a merge"
+    );
+    let merged = merge(&[&small_id, &big]).await;
+    assert_eq!(merged.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        merged.headers()[LOCATION],
+        format!("{list}/{big}").as_str(),
+        "into the bigger one"
+    );
+    let (_, html) = page(&server, &cookie, &list).await;
+    assert!(html.contains("unresolved <span class=\"count\">1</span>"));
+    let (_, issue) = page(&server, &cookie, &format!("{list}/{big}")).await;
+    assert!(issue.contains("4 events · 2 users"), "counts joined");
+    assert!(issue.contains("Merged into this issue"));
+    // An old link to the merged issue's event still leads to it.
+    let old_link = client()
+        .get(format!(
+            "{}{list}/{small_id}/events/{small_event}",
+            server.base
+        ))
+        .header(COOKIE, &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(old_link.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        old_link.headers()[LOCATION],
+        format!("{list}/{big}/events/{small_event}").as_str()
+    );
+
+    let unmerged = client()
+        .post(format!("{}{list}/{small_id}/unmerge", server.base))
+        .header(COOKIE, &cookie)
+        .form(&[("csrf", csrf(&issue))])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unmerged.status(), StatusCode::SEE_OTHER);
+    let (_, html) = page(&server, &cookie, &list).await;
+    assert!(html.contains("unresolved <span class=\"count\">2</span>"));
+    let (_, issue) = page(&server, &cookie, &format!("{list}/{big}")).await;
+    assert!(issue.contains("3 events · 1 user"), "counts given back");
+}

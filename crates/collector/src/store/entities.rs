@@ -380,6 +380,8 @@ pub mod issue {
         /// Resolved "in the next release": events of this release (or an older one) do
         /// not reopen it.
         pub resolved_in_release: Option<String>,
+        /// The issue this one was merged into (then it is hidden, its events there).
+        pub merged_into: Option<i64>,
     }
 
     /// No navigable relations.
@@ -420,6 +422,9 @@ pub mod event {
         pub user_key: Option<String>,
         /// The event's JSON, zstd-compressed.
         pub payload: Vec<u8>,
+        /// The issue it was grouped into, when that issue has since been merged into
+        /// the one it belongs to now (so that unmerging moves it back).
+        pub grouped_as: Option<i64>,
     }
 
     /// No navigable relations.
@@ -610,6 +615,45 @@ pub enum AuditAction {
     /// An issue's status changed.
     #[sea_orm(string_value = "status_changed")]
     StatusChanged,
+    /// Issues were merged into another.
+    #[sea_orm(string_value = "issues_merged")]
+    IssuesMerged,
+    /// A merged issue was taken out again.
+    #[sea_orm(string_value = "issue_unmerged")]
+    IssueUnmerged,
+}
+
+/// A merged issue's fingerprint, pointing at the issue it was merged into: new events
+/// with that fingerprint join the target.
+pub mod issue_alias {
+    use sea_orm::entity::prelude::*;
+
+    /// A row of `issue_alias`.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "issue_alias")]
+    pub struct Model {
+        /// Id.
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        /// The project.
+        pub project_id: i64,
+        /// The merged issue's fingerprint.
+        pub fingerprint: String,
+        /// The merged issue.
+        pub source_issue_id: i64,
+        /// The issue it was merged into.
+        pub target_issue_id: i64,
+        /// That issue's fingerprint (what ingest groups these events under).
+        pub target_fingerprint: String,
+        /// Events that joined the target through this alias since the merge.
+        pub events_added: i64,
+    }
+
+    /// No navigable relations.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
 }
 
 /// Who changed what in a project, and when.

@@ -25,7 +25,9 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
-use super::entities::{EventLevel, IssueStatus, NotificationKind, affected_user, event, issue};
+use super::entities::{
+    EventLevel, IssueStatus, NotificationKind, affected_user, event, issue, issue_alias,
+};
 use super::outbox::{self, Notice};
 use super::{Store, StoreError};
 
@@ -283,15 +285,26 @@ async fn write_batch(
         }
     }
 
+    // Merged issues' fingerprints join the issue they were merged into.
+    let aliases = aliases_of(txn, batch, &fresh).await?;
+    let fingerprint_of = |index: usize| -> &str {
+        let event = &batch[index];
+        aliases
+            .get(&(event.project_id, event.fingerprint.clone()))
+            .map_or(event.fingerprint.as_str(), |a| {
+                a.target_fingerprint.as_str()
+            })
+    };
+
     // Issues of the fresh events, in a fixed order.
     let mut groups: BTreeMap<(i64, String), Group> = BTreeMap::new();
     for &index in &fresh {
         let event = &batch[index];
         let group = groups
-            .entry((event.project_id, event.fingerprint.clone()))
+            .entry((event.project_id, fingerprint_of(index).to_owned()))
             .or_insert_with(|| Group {
                 project_id: event.project_id,
-                fingerprint: event.fingerprint.clone(),
+                fingerprint: fingerprint_of(index).to_owned(),
                 events: Vec::new(),
                 first_seen: event.timestamp,
                 last_seen: event.timestamp,
@@ -432,11 +445,20 @@ async fn write_batch(
     // 5. The events, skipping any another collector stored meanwhile.
     for &index in &fresh {
         let event = &batch[index];
-        if let Some(&id) = issue_ids.get(&(event.project_id, event.fingerprint.clone())) {
+        if let Some(&id) = issue_ids.get(&(event.project_id, fingerprint_of(index).to_owned())) {
             stored[index].issue_id = id;
         }
     }
-    let rows = insert_events(txn, batch, &fresh, &stored).await?;
+    let grouped_as: Vec<Option<i64>> = batch
+        .iter()
+        .map(|event| {
+            aliases
+                .get(&(event.project_id, event.fingerprint.clone()))
+                .map(|a| a.source_issue_id)
+        })
+        .collect();
+    let rows = insert_events(txn, batch, &fresh, &stored, &grouped_as).await?;
+    count_alias_events(txn, batch, &fresh, &rows, &aliases).await?;
     let mut raced: HashMap<i64, i64> = HashMap::new();
     for &index in &fresh {
         if !rows.contains_key(&(batch[index].project_id, batch[index].event_id.clone())) {
@@ -589,6 +611,66 @@ pub(super) fn unsnooze(ids: &[i64]) -> sea_orm::sea_query::UpdateStatement {
         .to_owned()
 }
 
+/// The aliases of the batch's fingerprints (issues merged into others), by (project,
+/// fingerprint): one query, none when the project has no merges.
+async fn aliases_of(
+    txn: &impl ConnectionTrait,
+    batch: &[NewEvent],
+    fresh: &[usize],
+) -> Result<HashMap<(i64, String), issue_alias::Model>, DbErr> {
+    if fresh.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let projects: HashSet<i64> = fresh.iter().map(|&i| batch[i].project_id).collect();
+    let fingerprints: HashSet<&str> = fresh
+        .iter()
+        .map(|&i| batch[i].fingerprint.as_str())
+        .collect();
+    Ok(issue_alias::Entity::find()
+        .filter(issue_alias::Column::ProjectId.is_in(projects))
+        .filter(issue_alias::Column::Fingerprint.is_in(fingerprints))
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|alias| ((alias.project_id, alias.fingerprint.clone()), alias))
+        .collect())
+}
+
+/// Counts, per alias, the events stored through it in this batch (unmerging gives them
+/// back to the merged issue's count).
+async fn count_alias_events(
+    txn: &impl ConnectionTrait,
+    batch: &[NewEvent],
+    fresh: &[usize],
+    rows: &HashMap<(i64, String), i64>,
+    aliases: &HashMap<(i64, String), issue_alias::Model>,
+) -> Result<(), DbErr> {
+    if aliases.is_empty() {
+        return Ok(());
+    }
+    let mut added: BTreeMap<i64, i64> = BTreeMap::new();
+    for event in fresh.iter().map(|&i| &batch[i]) {
+        if let Some(alias) = aliases.get(&(event.project_id, event.fingerprint.clone())) {
+            if rows.contains_key(&(event.project_id, event.event_id.clone())) {
+                *added.entry(alias.id).or_default() += 1;
+            }
+        }
+    }
+    for (alias_id, count) in added {
+        let update = Query::update()
+            .table(issue_alias::Entity)
+            .value(
+                issue_alias::Column::EventsAdded,
+                Expr::col(issue_alias::Column::EventsAdded).add(count),
+            )
+            .and_where(issue_alias::Column::Id.eq(alias_id))
+            .to_owned();
+        txn.execute(txn.get_database_backend().build(&update))
+            .await?;
+    }
+    Ok(())
+}
+
 /// The issues' upsert; returns (project, fingerprint, id, event count after) per issue.
 async fn upsert_issues(
     txn: &impl ConnectionTrait,
@@ -710,6 +792,7 @@ async fn insert_events(
     batch: &[NewEvent],
     fresh: &[usize],
     stored: &[Stored],
+    grouped_as: &[Option<i64>],
 ) -> Result<HashMap<(i64, String), i64>, DbErr> {
     use event::Column as C;
     if fresh.is_empty() {
@@ -727,6 +810,7 @@ async fn insert_events(
         C::Release,
         C::UserKey,
         C::Payload,
+        C::GroupedAs,
     ]);
     for &index in fresh {
         let event = &batch[index];
@@ -742,6 +826,7 @@ async fn insert_events(
                 event.release.clone().into(),
                 event.user.as_ref().map(|u| u.key.clone()).into(),
                 event.payload.clone().into(),
+                grouped_as[index].into(),
             ])
             .map_err(|e| DbErr::Custom(e.to_string()))?;
     }

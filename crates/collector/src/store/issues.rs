@@ -139,6 +139,7 @@ impl Store {
             .column(issue::Column::Status)
             .column_as(issue::Column::Id.count(), "issues")
             .filter(issue::Column::ProjectId.eq(project_id))
+            .filter(issue::Column::MergedInto.is_null())
             .group_by(issue::Column::Status)
             .into_tuple()
             .all(self.db())
@@ -152,7 +153,10 @@ impl Store {
         project_id: i64,
         filter: &IssueFilter,
     ) -> Result<Vec<issue::Model>, StoreError> {
-        let mut condition = Condition::all().add(issue::Column::ProjectId.eq(project_id));
+        // Merged issues live on in the issue they joined.
+        let mut condition = Condition::all()
+            .add(issue::Column::ProjectId.eq(project_id))
+            .add(issue::Column::MergedInto.is_null());
         if let Some(status) = filter.status {
             condition = condition.add(issue::Column::Status.eq(status));
         }

@@ -19,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(AuditLog),
             Box::new(DeliveryIndexes),
             Box::new(SnoozeAndNextRelease),
+            Box::new(Merges),
         ]
     }
 }
@@ -842,5 +843,112 @@ impl MigrationTrait for SnoozeAndNextRelease {
             .await?;
         }
         Ok(())
+    }
+}
+
+/// Merging issues: a merged issue points at the issue it joined, events moved remember
+/// the issue they were grouped into, and the merged issue's fingerprint is an alias, so
+/// that its new events join the target too (and can be moved back on unmerge).
+struct Merges;
+
+impl MigrationName for Merges {
+    fn name(&self) -> &str {
+        "m0011_merges"
+    }
+}
+
+#[derive(DeriveIden)]
+enum IssueMerge {
+    #[sea_orm(iden = "issue")]
+    Table,
+    MergedInto,
+}
+
+#[derive(DeriveIden)]
+enum EventMerge {
+    #[sea_orm(iden = "event")]
+    Table,
+    GroupedAs,
+}
+
+#[derive(DeriveIden)]
+enum IssueAlias {
+    Table,
+    Id,
+    ProjectId,
+    Fingerprint,
+    SourceIssueId,
+    TargetIssueId,
+    TargetFingerprint,
+    EventsAdded,
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Merges {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.alter_table(
+            Table::alter()
+                .table(IssueMerge::Table)
+                .add_column(big_null(IssueMerge::MergedInto))
+                .to_owned(),
+        )
+        .await?;
+        m.alter_table(
+            Table::alter()
+                .table(EventMerge::Table)
+                .add_column(big_null(EventMerge::GroupedAs))
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table(IssueAlias::Table)
+                .col(
+                    ColumnDef::new(IssueAlias::Id)
+                        .big_integer()
+                        .not_null()
+                        .auto_increment()
+                        .primary_key(),
+                )
+                .col(
+                    ColumnDef::new(IssueAlias::ProjectId)
+                        .big_integer()
+                        .not_null(),
+                )
+                .col(ColumnDef::new(IssueAlias::Fingerprint).text().not_null())
+                .col(
+                    ColumnDef::new(IssueAlias::SourceIssueId)
+                        .big_integer()
+                        .not_null(),
+                )
+                .col(
+                    ColumnDef::new(IssueAlias::TargetIssueId)
+                        .big_integer()
+                        .not_null(),
+                )
+                .col(
+                    ColumnDef::new(IssueAlias::TargetFingerprint)
+                        .text()
+                        .not_null(),
+                )
+                .col(
+                    ColumnDef::new(IssueAlias::EventsAdded)
+                        .big_integer()
+                        .not_null()
+                        .default(0),
+                )
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            Index::create()
+                .name("issue_alias_project_fingerprint")
+                .table(IssueAlias::Table)
+                .col(IssueAlias::ProjectId)
+                .col(IssueAlias::Fingerprint)
+                .unique()
+                .to_owned(),
+        )
+        .await
     }
 }

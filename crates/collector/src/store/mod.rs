@@ -8,6 +8,7 @@ pub mod entities;
 mod events;
 mod ingest;
 mod issues;
+mod merges;
 mod migration;
 mod outbox;
 mod projects;

@@ -176,6 +176,7 @@ impl Store {
     pub async fn project_summary(&self, project_id: i64) -> Result<ProjectSummary, StoreError> {
         let unresolved_issues = issue::Entity::find()
             .filter(issue::Column::ProjectId.eq(project_id))
+            .filter(issue::Column::MergedInto.is_null())
             .filter(issue::Column::Status.eq(IssueStatus::Unresolved))
             .count(self.db())
             .await?;

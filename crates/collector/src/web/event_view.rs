@@ -350,6 +350,7 @@ mod tests {
             release: None,
             user_key: None,
             payload: Vec::new(),
+            grouped_as: None,
         };
         let text = markdown("Panic: *bold* [x](y)", "http://127.0.0.1/x", &row, &event);
         assert!(

@@ -49,6 +49,10 @@ pub fn routes() -> Router<AppState> {
             "/projects/{project_id}/issues/bulk",
             post(triage::bulk_status),
         )
+        .route(
+            "/projects/{project_id}/issues/{issue_id}/unmerge",
+            post(triage::unmerge),
+        )
         .route("/projects/{project_id}/issues/{issue_id}", get(issue_page))
         .route(
             "/projects/{project_id}/issues/{issue_id}/events",
@@ -452,6 +456,11 @@ async fn issue_page(
 ) -> Result<Response, WebError> {
     let (project, issue) =
         access::visible_issue_in(&state.store, &signed_in.account, project_id, issue_id).await?;
+    if let Some(target) = issue.merged_into {
+        return Ok(
+            Redirect::to(&format!("/projects/{project_id}/issues/{target}")).into_response(),
+        );
+    }
     let latest = state.store.issue_events(issue_id, 0, 1).await?.pop();
     render_issue(&state, &signed_in, &project, &issue, latest).await
 }
@@ -463,6 +472,13 @@ async fn event_page(
 ) -> Result<Response, WebError> {
     let (project, issue) =
         access::visible_issue_in(&state.store, &signed_in.account, project_id, issue_id).await?;
+    if let Some(target) = issue.merged_into {
+        // The event moved with its issue: the link in an older email still works.
+        return Ok(Redirect::to(&format!(
+            "/projects/{project_id}/issues/{target}/events/{event_id}"
+        ))
+        .into_response());
+    }
     let event = state
         .store
         .event_of_issue(issue_id, &event_id)
@@ -496,6 +512,7 @@ async fn render_issue(
         .store
         .notifications(project.id, Some(issue.id), 20)
         .await?;
+    let merged = state.store.merged_into(issue.id).await?;
     let grouping = event.as_ref().map_or("", |stored| {
         crate::grouping::explain(&crate::grouping::group(&stored.event).components)
     });
@@ -522,5 +539,6 @@ async fn render_issue(
         grouping,
         markdown: &markdown,
         deliveries: &deliveries,
+        merged: &merged,
     })))
 }

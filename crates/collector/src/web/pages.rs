@@ -396,6 +396,7 @@ pub fn issue_list_page(view: &ListView<'_>) -> Markup {
                         button type="submit" name="status" value=(to) { (label) }
                         " "
                     }
+                    button type="submit" name="merge" value="1" title="Merge the selected issues into the one with the most events" { "Merge" }
                 }
                 table.issues {
                     thead { tr {
@@ -499,6 +500,8 @@ pub struct IssueView<'a> {
     pub markdown: &'a str,
     /// Its latest notifications and where each stands.
     pub deliveries: &'a [crate::store::entities::outbox::Model],
+    /// The issues merged into it.
+    pub merged: &'a [issue::Model],
 }
 
 fn breakdown(title: &str, rows: &[(Option<String>, i64)]) -> Markup {
@@ -705,6 +708,18 @@ pub fn issue_page(view: &IssueView<'_>) -> Markup {
             section #history {
                 h2 { "History" }
                 (history_list(issue, view.history))
+                @if !view.merged.is_empty() {
+                    h3 { "Merged into this issue" }
+                    ul.merged { @for other in view.merged {
+                        li {
+                            span.wrap { (other.title) } " " span.muted { "(" (plural(other.event_count, "event")) " when merged)" } " "
+                            form.inline method="post" action={ "/projects/" (project.id) "/issues/" (other.id) "/unmerge" } {
+                                input type="hidden" name="csrf" value=(signed_in.csrf);
+                                button type="submit" { "Unmerge" }
+                            }
+                        }
+                    } }
+                }
                 h3 { "Notifications" }
                 (super::deliveries::table(view.deliveries, None, None))
                 p.muted { (view.grouping) " " span.wrap { "Fingerprint " code { (issue.fingerprint) } } }

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use super::session::SignedIn;
 use super::{WebError, check_csrf};
 use crate::access::{self, Need};
-use crate::store::{IssueStatus, Snooze};
+use crate::store::{AuditAction, IssueStatus, Snooze};
 use crate::{AppState, audit};
 
 /// The most events or users an issue may be ignored for.
@@ -108,12 +108,14 @@ pub(super) async fn bulk_status(
 ) -> Result<Response, WebError> {
     let mut csrf = String::new();
     let mut status = None;
+    let mut merge = false;
     let mut back = None;
     let mut ids = Vec::new();
     for (name, value) in url::form_urlencoded::parse(&body) {
         match name.as_ref() {
             "csrf" => csrf = value.into_owned(),
             "status" => status = Some(value.into_owned()),
+            "merge" => merge = true,
             "back" => back = Some(value.into_owned()),
             "issue" => ids.push(
                 value
@@ -125,16 +127,22 @@ pub(super) async fn bulk_status(
     }
     check_csrf(&signed_in, &csrf)?;
     access::project_for(&state.store, &signed_in.account, project_id, Need::Triage).await?;
-    let status: IssueStatus = status
-        .as_deref()
-        .unwrap_or_default()
-        .parse()
-        .map_err(|_| WebError::BadRequest("Unknown status.".into()))?;
     if ids.len() > MAX_SELECTED {
         return Err(WebError::BadRequest(format!(
             "At most {MAX_SELECTED} issues at once."
         )));
     }
+    if merge {
+        let target = merge_selected(&state, &signed_in, project_id, &ids).await?;
+        return Ok(
+            Redirect::to(&format!("/projects/{project_id}/issues/{target}")).into_response(),
+        );
+    }
+    let status: IssueStatus = status
+        .as_deref()
+        .unwrap_or_default()
+        .parse()
+        .map_err(|_| WebError::BadRequest("Unknown status.".into()))?;
     let changed = state
         .store
         .set_issues_status(project_id, &ids, status)
@@ -157,6 +165,81 @@ pub(super) async fn bulk_status(
         .filter(|b| !b.chars().any(char::is_control))
         .unwrap_or(list);
     Ok(Redirect::to(&back).into_response())
+}
+
+/// Merges the selected issues into the one with the most events (the one the team
+/// knows best); returns its id.
+async fn merge_selected(
+    state: &AppState,
+    signed_in: &SignedIn,
+    project_id: i64,
+    ids: &[i64],
+) -> Result<i64, WebError> {
+    let mut selected = Vec::with_capacity(ids.len());
+    for &id in ids {
+        match state.store.issue(id).await? {
+            Some(issue) if issue.project_id == project_id && issue.merged_into.is_none() => {
+                selected.push(issue);
+            }
+            _ => return Err(WebError::NotFound),
+        }
+    }
+    if selected.len() < 2 {
+        return Err(WebError::BadRequest(
+            "Select two issues or more to merge.".into(),
+        ));
+    }
+    selected.sort_by_key(|issue| (std::cmp::Reverse(issue.event_count), issue.id));
+    let target = selected[0].id;
+    let sources: Vec<i64> = selected[1..].iter().map(|issue| issue.id).collect();
+    state
+        .store
+        .merge_issues(project_id, target, &sources)
+        .await?;
+    let names: Vec<String> = sources.iter().map(|id| format!("#{id}")).collect();
+    audit::record(
+        &state.store,
+        &signed_in.account,
+        project_id,
+        AuditAction::IssuesMerged,
+        format!("issues {} into issue {target}", names.join(", ")),
+    )
+    .await?;
+    Ok(target)
+}
+
+/// `POST /projects/{id}/issues/{id}/unmerge`: takes a merged issue out again.
+pub(super) async fn unmerge(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path((project_id, issue_id)): Path<(i64, i64)>,
+    Form(form): Form<CsrfOnly>,
+) -> Result<Response, WebError> {
+    check_csrf(&signed_in, &form.csrf)?;
+    access::visible_issue_in(&state.store, &signed_in.account, project_id, issue_id).await?;
+    let issue = state
+        .store
+        .unmerge_issue(project_id, issue_id)
+        .await
+        .map_err(|error| match error {
+            crate::store::StoreError::Conflict(text) => WebError::BadRequest(text),
+            other => other.into(),
+        })?;
+    audit::record(
+        &state.store,
+        &signed_in.account,
+        project_id,
+        AuditAction::IssueUnmerged,
+        format!("issue {issue_id}"),
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/projects/{project_id}/issues/{}", issue.id)).into_response())
+}
+
+#[derive(Deserialize)]
+pub(super) struct CsrfOnly {
+    #[serde(default)]
+    csrf: String,
 }
 
 #[cfg(test)]
