@@ -228,6 +228,11 @@ async fn every_route_answers_each_role_as_the_rules_say() {
             ),
             form(format!("/projects/{p}/test-event"), &[], Rule::Sees),
             form(
+                format!("/projects/{p}/issues/{issue_id}/comments"),
+                &[("body", "seen it")],
+                Rule::Sees,
+            ),
+            form(
                 format!("/projects/{p}/issues/bulk"),
                 &[("status", "unresolved"), ("issue", &issue_id.to_string())],
                 Rule::Sees,

@@ -1267,3 +1267,48 @@ async fn issues_merge_from_the_list_and_unmerge_from_the_issue() {
     let (_, issue) = page(&server, &cookie, &format!("{list}/{big}")).await;
     assert!(issue.contains("3 events · 1 user"), "counts given back");
 }
+
+/// Members comment on an issue; comments show in its history, in time order with the
+/// status changes, as text; empty or oversized comments are refused.
+#[tokio::test]
+async fn comments_join_the_issue_history() {
+    let db = common::sqlite();
+    let server = TestServer::start(&db, &[]).await;
+    server.token("member@example.com", false).await;
+    server.add_member("member@example.com").await;
+    let cookie = sign_in(&server, "member@example.com", "correct horse battery").await;
+    ingest(&server, &common::panic_event("shop::checkout::pay", None)).await;
+    let issue = format!("/projects/{}/issues/1", server.project_id);
+    let comment = async |body: &str| {
+        let (_, html) = page(&server, &cookie, &issue).await;
+        client()
+            .post(format!("{}{issue}/comments", server.base))
+            .header(COOKIE, &cookie)
+            .form(&[("csrf", csrf(&html).as_str()), ("body", body)])
+            .send()
+            .await
+            .unwrap()
+            .status()
+    };
+    assert_eq!(
+        comment("Ticket SHOP-12; <b>Ann</b> is on it\nsecond line").await,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(comment("   ").await, StatusCode::BAD_REQUEST);
+    assert_eq!(comment(&"x".repeat(5001)).await, StatusCode::BAD_REQUEST);
+    let (_, html) = page(&server, &cookie, &issue).await;
+    let history = &html[html.find("id=\"history\"").unwrap()..];
+    assert!(history.contains("member@example.com commented"));
+    assert!(
+        history.contains("Ticket SHOP-12; &lt;b&gt;Ann&lt;/b&gt; is on it\nsecond line"),
+        "{history}"
+    );
+    let forged = client()
+        .post(format!("{}{issue}/comments", server.base))
+        .header(COOKIE, &cookie)
+        .form(&[("csrf", "no"), ("body", "hi")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+}

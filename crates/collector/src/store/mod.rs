@@ -4,6 +4,7 @@
 mod accounts;
 mod audit;
 mod channels;
+mod comments;
 pub mod entities;
 mod events;
 mod ingest;

@@ -53,6 +53,10 @@ pub fn routes() -> Router<AppState> {
             "/projects/{project_id}/issues/{issue_id}/unmerge",
             post(triage::unmerge),
         )
+        .route(
+            "/projects/{project_id}/issues/{issue_id}/comments",
+            post(triage::comment),
+        )
         .route("/projects/{project_id}/issues/{issue_id}", get(issue_page))
         .route(
             "/projects/{project_id}/issues/{issue_id}/events",
@@ -513,6 +517,7 @@ async fn render_issue(
         .notifications(project.id, Some(issue.id), 20)
         .await?;
     let merged = state.store.merged_into(issue.id).await?;
+    let comments = state.store.comments(issue.id).await?;
     let grouping = event.as_ref().map_or("", |stored| {
         crate::grouping::explain(&crate::grouping::group(&stored.event).components)
     });
@@ -540,5 +545,6 @@ async fn render_issue(
         markdown: &markdown,
         deliveries: &deliveries,
         merged: &merged,
+        comments: &comments,
     })))
 }

@@ -67,6 +67,8 @@ details.long > summary { cursor: pointer; }
 details.long .show { color: var(--accent); white-space: nowrap; }
 .badge.regressed { padding: .4rem .6rem; background: #fff1e5; border-left: 3px solid #bc4c00; }
 ol.history { padding-left: 1.2rem; }
+.comment-body { white-space: pre-wrap; overflow-wrap: anywhere; padding: .2rem .5rem; border-left: 3px solid var(--line); margin: .2rem 0; }
+textarea { font: inherit; width: 100%; max-width: 40rem; display: block; margin: .2rem 0 .4rem; }
 .tabs .count { display: inline-block; min-width: 1.4em; padding: 0 .3rem; border-radius: 8px; background: var(--bg2); font-size: .8rem; text-align: center; }
 .onboarding { padding: .8rem 1rem; border: 1px solid var(--line); border-radius: 6px; }
 .snippets { display: flex; gap: 1rem; flex-wrap: wrap; }
@@ -502,6 +504,8 @@ pub struct IssueView<'a> {
     pub deliveries: &'a [crate::store::entities::outbox::Model],
     /// The issues merged into it.
     pub merged: &'a [issue::Model],
+    /// The team's comments, oldest first.
+    pub comments: &'a [crate::store::entities::issue_comment::Model],
 }
 
 fn breakdown(title: &str, rows: &[(Option<String>, i64)]) -> Markup {
@@ -566,23 +570,44 @@ fn status_note(issue: &issue::Model) -> Markup {
     }
 }
 
-/// Created, each status change and by whom, the last regression: oldest first.
-fn history_list(issue: &issue::Model, history: &[audit_entry::Model]) -> Markup {
+/// Created, each status change and by whom, comments, the last regression: oldest
+/// first.
+fn history_list(
+    issue: &issue::Model,
+    history: &[audit_entry::Model],
+    comments: &[crate::store::entities::issue_comment::Model],
+) -> Markup {
+    enum Entry<'a> {
+        Status(&'a audit_entry::Model),
+        Comment(&'a crate::store::entities::issue_comment::Model),
+        Regressed(i64),
+    }
+    let mut entries: Vec<(i64, Entry<'_>)> = history
+        .iter()
+        .map(|e| (e.at, Entry::Status(e)))
+        .chain(comments.iter().map(|c| (c.at, Entry::Comment(c))))
+        .chain(issue.last_regressed_at.map(|at| (at, Entry::Regressed(at))))
+        .collect();
+    entries.sort_by_key(|(at, _)| *at);
     html! {
         ol.history {
             li { "First seen " (when(issue.first_seen))
                 @if let Some(release) = &issue.first_release { " in " code { (release) } } }
-            @for entry in history {
-                li {
-                    @match crate::audit::status_in(&entry.target) {
-                        Some(status) => { "Marked " strong { (status) } }
-                        None => { (entry.target) }
-                    }
-                    " by " (entry.actor) " " (when(entry.at))
+            @for (_, entry) in &entries {
+                @match entry {
+                    Entry::Status(entry) => li {
+                        @match crate::audit::status_in(&entry.target) {
+                            Some(status) => { "Marked " strong { (status) } }
+                            None => { (entry.target) }
+                        }
+                        " by " (entry.actor) " " (when(entry.at))
+                    },
+                    Entry::Comment(comment) => li.comment {
+                        (comment.author) " commented " (when(comment.at)) ":"
+                        div.comment-body { (comment.body) }
+                    },
+                    Entry::Regressed(at) => li { "Regressed " (when(*at)) },
                 }
-            }
-            @if let Some(at) = issue.last_regressed_at {
-                li { "Regressed " (when(at)) }
             }
         }
     }
@@ -707,7 +732,13 @@ pub fn issue_page(view: &IssueView<'_>) -> Markup {
             }
             section #history {
                 h2 { "History" }
-                (history_list(issue, view.history))
+                (history_list(issue, view.history, view.comments))
+                form.noprint method="post" action={ (base) "/comments" } {
+                    input type="hidden" name="csrf" value=(signed_in.csrf);
+                    label for="comment-body" { "Comment" }
+                    textarea #comment-body name="body" rows="3" maxlength="5000" required placeholder="What you found, who is on it, the ticket…" {}
+                    button type="submit" { "Add comment" }
+                }
                 @if !view.merged.is_empty() {
                     h3 { "Merged into this issue" }
                     ul.merged { @for other in view.merged {

@@ -236,6 +236,40 @@ pub(super) async fn unmerge(
     Ok(Redirect::to(&format!("/projects/{project_id}/issues/{}", issue.id)).into_response())
 }
 
+/// The longest comment, in characters.
+const MAX_COMMENT_CHARS: usize = 5000;
+
+#[derive(Deserialize)]
+pub(super) struct CommentForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    body: String,
+}
+
+/// `POST /projects/{id}/issues/{id}/comments`: a member's note in the issue's history.
+pub(super) async fn comment(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path((project_id, issue_id)): Path<(i64, i64)>,
+    Form(form): Form<CommentForm>,
+) -> Result<Response, WebError> {
+    check_csrf(&signed_in, &form.csrf)?;
+    access::visible_issue_in(&state.store, &signed_in.account, project_id, issue_id).await?;
+    let body = form.body.trim();
+    if body.is_empty() || body.chars().count() > MAX_COMMENT_CHARS {
+        return Err(WebError::BadRequest(format!(
+            "A comment is 1 to {MAX_COMMENT_CHARS} characters."
+        )));
+    }
+    let body: String = body.chars().filter(|c| *c != '\0').collect();
+    state
+        .store
+        .add_comment(project_id, issue_id, &signed_in.account.email, &body)
+        .await?;
+    Ok(Redirect::to(&format!("/projects/{project_id}/issues/{issue_id}#history")).into_response())
+}
+
 #[derive(Deserialize)]
 pub(super) struct CsrfOnly {
     #[serde(default)]
