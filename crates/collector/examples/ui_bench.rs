@@ -87,6 +87,18 @@ async fn seed(db: &DatabaseConnection, issues: usize, events: usize) {
         )
         .await;
     }
+    // The environments and releases ingest would have recorded for the list's selects.
+    for (kind, column) in [("environment", "environment"), ("release", "release")] {
+        exec(
+            &txn,
+            &format!(
+                "INSERT INTO filter_value (project_id, kind, value, last_seen) \
+                 SELECT project_id, '{kind}', {column}, MAX(received_at) FROM event \
+                 GROUP BY project_id, {column}"
+            ),
+        )
+        .await;
+    }
     txn.commit().await.expect("commit");
     exec(db, "ANALYZE").await;
 }
@@ -153,7 +165,7 @@ async fn main() -> anyhow::Result<()> {
             Box::new(|_| "/projects/1/issues?sort=events&cursor=200".to_owned()),
         ),
         (
-            "issue page",
+            "issue page (random issues)",
             Box::new(move |i| format!("/projects/1/issues/{}", (i * 7919) % issues + 1)),
         ),
     ];

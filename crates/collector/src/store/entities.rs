@@ -656,6 +656,47 @@ pub mod issue_alias {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
+/// What a filter value is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum FilterKind {
+    /// An event's environment.
+    #[sea_orm(string_value = "environment")]
+    Environment,
+    /// An event's release.
+    #[sea_orm(string_value = "release")]
+    Release,
+}
+
+/// The environments and releases a project's events came with, for the issue list's
+/// selects; written at ingest.
+pub mod filter_value {
+    use sea_orm::entity::prelude::*;
+
+    /// A row of `filter_value`.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "filter_value")]
+    pub struct Model {
+        /// Id.
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        /// The project.
+        pub project_id: i64,
+        /// Environment or release.
+        pub kind: super::FilterKind,
+        /// The value.
+        pub value: String,
+        /// When an event last came with it (ms).
+        pub last_seen: i64,
+    }
+
+    /// No navigable relations.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
 /// A team member's comment on an issue.
 pub mod issue_comment {
     use sea_orm::entity::prelude::*;

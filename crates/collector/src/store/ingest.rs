@@ -26,7 +26,8 @@ use sea_orm::{
 };
 
 use super::entities::{
-    EventLevel, IssueStatus, NotificationKind, affected_user, event, issue, issue_alias,
+    EventLevel, FilterKind, IssueStatus, NotificationKind, affected_user, event, filter_value,
+    issue, issue_alias,
 };
 use super::outbox::{self, Notice};
 use super::{Store, StoreError};
@@ -493,8 +494,9 @@ async fn write_batch(
         .filter(|&i| !stored[i].duplicate)
         .collect();
 
-    // 6. Affected users.
+    // 6. Affected users, and the environments and releases seen.
     upsert_users(txn, batch, &inserted, &stored).await?;
+    upsert_filter_values(txn, batch, &inserted).await?;
 
     // 6b. Ignored issues whose snooze ran out come back.
     wake_snoozed(txn, &groups, &before, &counts_after).await?;
@@ -543,6 +545,59 @@ async fn write_batch(
         stored[*trigger].notifications = count;
     }
     Ok(stored)
+}
+
+/// The environments and releases of the batch's stored events, for the issue list's
+/// selects: one upsert, newest time kept.
+async fn upsert_filter_values(
+    txn: &impl ConnectionTrait,
+    batch: &[NewEvent],
+    inserted: &[usize],
+) -> Result<(), DbErr> {
+    use filter_value::Column as C;
+    let mut seen: BTreeMap<(i64, FilterKind, &str), i64> = BTreeMap::new();
+    for &index in inserted {
+        let event = &batch[index];
+        for (kind, value) in [
+            (FilterKind::Environment, &event.environment),
+            (FilterKind::Release, &event.release),
+        ] {
+            if let Some(value) = value.as_deref() {
+                let at = seen.entry((event.project_id, kind, value)).or_insert(0);
+                *at = (*at).max(event.received_at);
+            }
+        }
+    }
+    if seen.is_empty() {
+        return Ok(());
+    }
+    let mut insert = Query::insert();
+    insert
+        .into_table(filter_value::Entity)
+        .columns([C::ProjectId, C::Kind, C::Value, C::LastSeen]);
+    for ((project_id, kind, value), at) in &seen {
+        insert
+            .values([
+                (*project_id).into(),
+                (*kind).into(),
+                (*value).to_owned().into(),
+                (*at).into(),
+            ])
+            .map_err(|e| DbErr::Custom(e.to_string()))?;
+    }
+    let existing = Expr::col((filter_value::Entity, C::LastSeen));
+    let excluded = Expr::col((Alias::new("excluded"), C::LastSeen));
+    insert.on_conflict(
+        OnConflict::columns([C::ProjectId, C::Kind, C::Value])
+            .value(
+                C::LastSeen,
+                Expr::case(excluded.clone().gt(existing.clone()), excluded).finally(existing),
+            )
+            .to_owned(),
+    );
+    txn.execute(txn.get_database_backend().build(&insert))
+        .await?;
+    Ok(())
 }
 
 /// Ignored issues of the batch whose snooze ran out (the date passed, or their events or

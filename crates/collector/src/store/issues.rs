@@ -9,7 +9,9 @@ use sea_orm::{
     QueryOrder, QuerySelect, Set,
 };
 
-use super::entities::{EventLevel, IssueStatus, affected_user, event, issue};
+use super::entities::{
+    EventLevel, FilterKind, IssueStatus, affected_user, event, filter_value, issue,
+};
 use super::{Store, StoreError, now_ms};
 
 /// Sort orders of the issue list.
@@ -91,60 +93,67 @@ pub enum Snooze {
     MoreUsers(i64),
 }
 
+/// Issues counted per status tab at most (see [`Store::status_counts`]).
+pub const STATUS_COUNT_CAP: i64 = 1000;
+
 /// Most values offered in each of the issue list's selects.
 const MAX_FILTER_VALUES: u64 = 200;
 
 impl Store {
-    /// The environments and the releases of a project's issues (their latest
-    /// environment, their first and latest release), for the list's selects: read from
-    /// the issues, not every event, so that it stays cheap with millions of events.
+    /// The environments and the releases of a project's events, most recently seen
+    /// first, for the list's selects (kept at ingest, see `filter_value`).
     pub async fn filter_values(
         &self,
         project_id: i64,
     ) -> Result<(Vec<String>, Vec<String>), StoreError> {
-        let mut found = Vec::with_capacity(3);
-        for column in [
-            issue::Column::LastEnvironment,
-            issue::Column::FirstRelease,
-            issue::Column::LastRelease,
-        ] {
-            let values: Vec<Option<String>> = issue::Entity::find()
+        let mut found = Vec::with_capacity(2);
+        for kind in [FilterKind::Environment, FilterKind::Release] {
+            let values: Vec<String> = filter_value::Entity::find()
                 .select_only()
-                .column(column)
-                .filter(issue::Column::ProjectId.eq(project_id))
-                .filter(column.is_not_null())
-                .distinct()
-                .order_by_desc(column)
+                .column(filter_value::Column::Value)
+                .filter(filter_value::Column::ProjectId.eq(project_id))
+                .filter(filter_value::Column::Kind.eq(kind))
+                .order_by_desc(filter_value::Column::LastSeen)
                 .limit(MAX_FILTER_VALUES)
                 .into_tuple()
                 .all(self.db())
                 .await?;
-            found.push(values.into_iter().flatten().collect::<Vec<String>>());
+            found.push(values);
         }
-        let environments = found.remove(0);
-        let mut releases: Vec<String> = found.concat();
-        releases.sort_by(|a, b| b.cmp(a));
-        releases.dedup();
+        let releases = found.pop().unwrap_or_default();
+        let environments = found.pop().unwrap_or_default();
         Ok((environments, releases))
     }
 
-    /// How many issues a project has in each status (for the list's tabs); an empty
-    /// map for a project that has none yet.
+    /// How many issues a project has in each status (for the list's tabs), counted up
+    /// to [`STATUS_COUNT_CAP`] (then shown as "1000+": an exact count of a hundred
+    /// thousand issues on every page view is not worth its time); an empty map for a
+    /// project that has none yet.
     pub async fn status_counts(
         &self,
         project_id: i64,
     ) -> Result<HashMap<IssueStatus, i64>, StoreError> {
-        let rows: Vec<(IssueStatus, i64)> = issue::Entity::find()
-            .select_only()
-            .column(issue::Column::Status)
-            .column_as(issue::Column::Id.count(), "issues")
-            .filter(issue::Column::ProjectId.eq(project_id))
-            .filter(issue::Column::MergedInto.is_null())
-            .group_by(issue::Column::Status)
-            .into_tuple()
-            .all(self.db())
-            .await?;
-        Ok(rows.into_iter().collect())
+        let mut counts = HashMap::new();
+        for status in [
+            IssueStatus::Unresolved,
+            IssueStatus::Resolved,
+            IssueStatus::Ignored,
+        ] {
+            let ids: Vec<i64> = issue::Entity::find()
+                .select_only()
+                .column(issue::Column::Id)
+                .filter(issue::Column::ProjectId.eq(project_id))
+                .filter(issue::Column::Status.eq(status))
+                .filter(issue::Column::MergedInto.is_null())
+                .limit(STATUS_COUNT_CAP as u64)
+                .into_tuple()
+                .all(self.db())
+                .await?;
+            if !ids.is_empty() {
+                counts.insert(status, ids.len() as i64);
+            }
+        }
+        Ok(counts)
     }
 
     /// Issues of a project, filtered, sorted and paged.

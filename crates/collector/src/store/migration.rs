@@ -21,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(SnoozeAndNextRelease),
             Box::new(Merges),
             Box::new(Comments),
+            Box::new(FilterValues),
         ]
     }
 }
@@ -894,6 +895,14 @@ impl MigrationTrait for Merges {
                 .to_owned(),
         )
         .await?;
+        // The issue page lists what was merged into it. Partial: nearly every issue's
+        // is NULL, and a full index would tell the planner the column is useless.
+        m.get_connection()
+            .execute_unprepared(
+                "CREATE INDEX issue_merged_into ON issue (merged_into) \
+                 WHERE merged_into IS NOT NULL",
+            )
+            .await?;
         m.alter_table(
             Table::alter()
                 .table(EventMerge::Table)
@@ -1012,5 +1021,85 @@ impl MigrationTrait for Comments {
                 .to_owned(),
         )
         .await
+    }
+}
+
+/// The environments and releases seen per project, for the issue list's selects (a
+/// distinct scan of a million events, or of every issue, per page view is too slow),
+/// filled from the events already stored; and an index for the tabs' counts.
+struct FilterValues;
+
+impl MigrationName for FilterValues {
+    fn name(&self) -> &str {
+        "m0013_filter_values"
+    }
+}
+
+#[derive(DeriveIden)]
+enum FilterValue {
+    Table,
+    Id,
+    ProjectId,
+    Kind,
+    Value,
+    LastSeen,
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for FilterValues {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            Table::create()
+                .table(FilterValue::Table)
+                .col(
+                    ColumnDef::new(FilterValue::Id)
+                        .big_integer()
+                        .not_null()
+                        .auto_increment()
+                        .primary_key(),
+                )
+                .col(
+                    ColumnDef::new(FilterValue::ProjectId)
+                        .big_integer()
+                        .not_null(),
+                )
+                .col(ColumnDef::new(FilterValue::Kind).text().not_null())
+                .col(ColumnDef::new(FilterValue::Value).text().not_null())
+                .col(
+                    ColumnDef::new(FilterValue::LastSeen)
+                        .big_integer()
+                        .not_null(),
+                )
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            Index::create()
+                .name("filter_value_project_kind_value")
+                .table(FilterValue::Table)
+                .col(FilterValue::ProjectId)
+                .col(FilterValue::Kind)
+                .col(FilterValue::Value)
+                .unique()
+                .to_owned(),
+        )
+        .await?;
+        let db = m.get_connection();
+        // The tabs count the issues that are not merged, per status: a partial index
+        // holds exactly those.
+        db.execute_unprepared(
+            "CREATE INDEX issue_live_status ON issue (project_id, status) \
+             WHERE merged_into IS NULL",
+        )
+        .await?;
+        for (kind, column) in [("environment", "environment"), ("release", "release")] {
+            db.execute_unprepared(&format!(
+                "INSERT INTO filter_value (project_id, kind, value, last_seen) \
+                 SELECT project_id, '{kind}', {column}, MAX(received_at) FROM event \
+                 WHERE {column} IS NOT NULL GROUP BY project_id, {column}"
+            ))
+            .await?;
+        }
+        Ok(())
     }
 }

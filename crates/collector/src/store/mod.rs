@@ -34,7 +34,7 @@ pub use entities::{
 };
 pub use events::{EventFilter, EventLinks, EventRow, StoredEvent, decode_payload, encode_payload};
 pub use ingest::{EventUser, IngestFacts, NewEvent, NotificationRule, SpikeSettings, Stored};
-pub use issues::{Breakdown, IssueFilter, IssueSort, Snooze};
+pub use issues::{Breakdown, IssueFilter, IssueSort, STATUS_COUNT_CAP, Snooze};
 pub use outbox::NotificationContext;
 pub use projects::{KEY_CACHE_TTL, KeyInfo, ProjectSummary, ProjectWithKeys};
 

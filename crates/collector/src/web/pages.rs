@@ -355,7 +355,7 @@ pub fn issue_list_page(view: &ListView<'_>) -> Markup {
             nav.tabs aria-label="Issue status" {
                 @for tab in [IssueStatus::Unresolved, IssueStatus::Resolved, IssueStatus::Ignored] {
                     a class=[(tab == status).then_some("current")] href={ (base) "?status=" (tab) } aria-current=[(tab == status).then_some("page")] {
-                        (tab) " " span.count { (view.counts.get(&tab).copied().unwrap_or(0)) }
+                        (tab) " " span.count { (tab_count(view.counts.get(&tab).copied().unwrap_or(0))) }
                     }
                 }
             }
@@ -431,6 +431,15 @@ pub fn issue_list_page(view: &ListView<'_>) -> Markup {
             }
         },
     )
+}
+
+/// "12", or "1000+" at the cap.
+fn tab_count(count: i64) -> String {
+    if count >= crate::store::STATUS_COUNT_CAP {
+        format!("{}+", crate::store::STATUS_COUNT_CAP)
+    } else {
+        count.to_string()
+    }
 }
 
 /// A labelled select of the project's values for a filter, "All" first; a value asked
