@@ -93,6 +93,24 @@ pub enum Snooze {
     MoreUsers(i64),
 }
 
+/// Issue `issue_id` (or not found), and its row to update with any snooze or "next
+/// release" condition cleared: the start of every status change.
+async fn unconditioned(
+    txn: &impl ConnectionTrait,
+    issue_id: i64,
+) -> Result<(issue::ActiveModel, issue::Model), StoreError> {
+    let issue = issue::Entity::find_by_id(issue_id)
+        .one(txn)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("issue {issue_id}")))?;
+    let mut active: issue::ActiveModel = issue.clone().into();
+    active.snooze_until = Set(None);
+    active.snooze_events = Set(None);
+    active.snooze_users = Set(None);
+    active.resolved_in_release = Set(None);
+    Ok((active, issue))
+}
+
 /// Issues counted per status tab at most (see [`Store::status_counts`]).
 pub const STATUS_COUNT_CAP: i64 = 1000;
 
@@ -255,18 +273,10 @@ impl Store {
         status: IssueStatus,
     ) -> Result<issue::Model, StoreError> {
         self.write(async |txn| {
-            let issue = issue::Entity::find_by_id(issue_id)
-                .one(txn)
-                .await?
-                .ok_or_else(|| StoreError::NotFound(format!("issue {issue_id}")))?;
-            let mut active: issue::ActiveModel = issue.into();
+            // A plain status change ends any snooze or "next release" condition.
+            let mut active = unconditioned(txn, issue_id).await?.0;
             active.status = Set(status);
             active.resolved_at = Set((status == IssueStatus::Resolved).then(now_ms));
-            // A plain status change ends any snooze or "next release" condition.
-            active.snooze_until = Set(None);
-            active.snooze_events = Set(None);
-            active.snooze_users = Set(None);
-            active.resolved_in_release = Set(None);
             Ok(active.update(txn).await?)
         })
         .await
@@ -280,18 +290,10 @@ impl Store {
         snooze: Snooze,
     ) -> Result<issue::Model, StoreError> {
         self.write(async |txn| {
-            let issue = issue::Entity::find_by_id(issue_id)
-                .one(txn)
-                .await?
-                .ok_or_else(|| StoreError::NotFound(format!("issue {issue_id}")))?;
+            let (mut active, issue) = unconditioned(txn, issue_id).await?;
             let (events, users) = (issue.event_count, issue.user_count);
-            let mut active: issue::ActiveModel = issue.into();
             active.status = Set(IssueStatus::Ignored);
             active.resolved_at = Set(None);
-            active.resolved_in_release = Set(None);
-            active.snooze_until = Set(None);
-            active.snooze_events = Set(None);
-            active.snooze_users = Set(None);
             match snooze {
                 Snooze::Until(at) => active.snooze_until = Set(Some(at)),
                 Snooze::MoreEvents(more) => {
@@ -311,18 +313,10 @@ impl Store {
     /// a release to go by, a plain resolve.
     pub async fn resolve_in_next_release(&self, issue_id: i64) -> Result<issue::Model, StoreError> {
         self.write(async |txn| {
-            let issue = issue::Entity::find_by_id(issue_id)
-                .one(txn)
-                .await?
-                .ok_or_else(|| StoreError::NotFound(format!("issue {issue_id}")))?;
-            let release = issue.last_release.clone();
-            let mut active: issue::ActiveModel = issue.into();
+            let (mut active, issue) = unconditioned(txn, issue_id).await?;
             active.status = Set(IssueStatus::Resolved);
             active.resolved_at = Set(Some(now_ms()));
-            active.resolved_in_release = Set(release);
-            active.snooze_until = Set(None);
-            active.snooze_events = Set(None);
-            active.snooze_users = Set(None);
+            active.resolved_in_release = Set(issue.last_release);
             Ok(active.update(txn).await?)
         })
         .await
