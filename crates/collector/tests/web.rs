@@ -650,7 +650,7 @@ async fn the_event_page_puts_the_crash_first() {
     let badge = &badge[..badge.find("</p>").unwrap()];
     assert!(badge.contains("in <code>shop@2.4.1</code>"), "{badge}");
     assert!(
-        badge.contains("after being resolved by admin@example.com"),
+        badge.contains("after being resolved in <code>shop@1.0.0</code> by admin@example.com"),
         "{badge}"
     );
     let history = &html[html.find("id=\"history\"").unwrap()..];

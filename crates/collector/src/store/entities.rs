@@ -380,6 +380,9 @@ pub mod issue {
         /// Resolved "in the next release": events of this release (or an older one) do
         /// not reopen it.
         pub resolved_in_release: Option<String>,
+        /// The issue's latest release when it was last resolved (kept when it
+        /// regresses: "regressed in 2.4.1 after being resolved in 2.4.0").
+        pub resolved_release: Option<String>,
         /// The issue this one was merged into (then it is hidden, its events there).
         pub merged_into: Option<i64>,
     }

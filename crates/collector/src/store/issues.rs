@@ -274,9 +274,12 @@ impl Store {
     ) -> Result<issue::Model, StoreError> {
         self.write(async |txn| {
             // A plain status change ends any snooze or "next release" condition.
-            let mut active = unconditioned(txn, issue_id).await?.0;
+            let (mut active, issue) = unconditioned(txn, issue_id).await?;
             active.status = Set(status);
             active.resolved_at = Set((status == IssueStatus::Resolved).then(now_ms));
+            if status == IssueStatus::Resolved {
+                active.resolved_release = Set(issue.last_release);
+            }
             Ok(active.update(txn).await?)
         })
         .await
@@ -316,6 +319,7 @@ impl Store {
             let (mut active, issue) = unconditioned(txn, issue_id).await?;
             active.status = Set(IssueStatus::Resolved);
             active.resolved_at = Set(Some(now_ms()));
+            active.resolved_release = Set(issue.last_release.clone());
             active.resolved_in_release = Set(issue.last_release);
             Ok(active.update(txn).await?)
         })
@@ -369,12 +373,19 @@ impl Store {
             if mine.is_empty() {
                 return Ok(mine);
             }
-            issue::Entity::update_many()
+            let mut update = issue::Entity::update_many()
                 .col_expr(issue::Column::Status, Expr::value(status))
                 .col_expr(
                     issue::Column::ResolvedAt,
                     Expr::value((status == IssueStatus::Resolved).then(now_ms)),
-                )
+                );
+            if status == IssueStatus::Resolved {
+                update = update.col_expr(
+                    issue::Column::ResolvedRelease,
+                    Expr::col(issue::Column::LastRelease).into(),
+                );
+            }
+            update
                 .col_expr(issue::Column::SnoozeUntil, Expr::value(Option::<i64>::None))
                 .col_expr(
                     issue::Column::SnoozeEvents,

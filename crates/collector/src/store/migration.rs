@@ -824,6 +824,7 @@ enum IssueSnooze {
     SnoozeEvents,
     SnoozeUsers,
     ResolvedInRelease,
+    ResolvedRelease,
 }
 
 #[async_trait::async_trait]
@@ -835,6 +836,7 @@ impl MigrationTrait for SnoozeAndNextRelease {
             big_null(IssueSnooze::SnoozeEvents),
             big_null(IssueSnooze::SnoozeUsers),
             text_null(IssueSnooze::ResolvedInRelease),
+            text_null(IssueSnooze::ResolvedRelease),
         ] {
             m.alter_table(
                 Table::alter()

@@ -555,7 +555,9 @@ fn regression_badge(issue: &issue::Model, history: &[audit_entry::Model]) -> Mar
             @if let Some(release) = &issue.last_release { " in " code { (release) } }
             " " (when(regressed_at))
             @if let Some(resolved) = resolved {
-                ", " (duration(regressed_at - resolved.at)) " after being resolved by " (resolved.actor)
+                ", " (duration(regressed_at - resolved.at)) " after being resolved"
+                @if let Some(release) = &issue.resolved_release { " in " code { (release) } }
+                " by " (resolved.actor)
             }
             @if issue.regression_count > 1 { " (" (issue.regression_count) " times in all)" }
         }
