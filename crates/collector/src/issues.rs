@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 use crate::search;
 use crate::store::entities::issue;
-use crate::store::{IssueFilter, IssueSort, IssueStatus, Store, StoreError};
+use crate::store::{IssueFilter, IssueSort, IssueStatus, Snooze, Store, StoreError};
 
 /// Issues per page of the list.
 pub const PAGE_SIZE: u64 = 50;
@@ -21,6 +21,108 @@ pub fn actions(status: IssueStatus) -> &'static [(IssueStatus, &'static str)] {
         ],
         IssueStatus::Resolved | IssueStatus::Ignored => &[(IssueStatus::Unresolved, "Reopen")],
     }
+}
+
+/// The most events or users an issue may be ignored for.
+pub const MAX_SNOOZE_COUNT: i64 = 1_000_000;
+
+/// A status change as the issue page and the API ask for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusChange {
+    /// Resolve, ignore or reopen, with no condition.
+    Plain(IssueStatus),
+    /// Resolved; only an event of a newer release than its latest reopens it.
+    NextRelease,
+    /// Ignored until more events, more users or a date.
+    Snooze(Snooze),
+}
+
+impl StatusChange {
+    /// Reads `status` with its condition: `until` is `next_release` (with `resolved`),
+    /// `events` or `users` (with `count`) or `date` (`YYYY-MM-DD`, UTC, after `now`)
+    /// with `ignored`; empty for none.
+    pub fn parse(
+        status: &str,
+        until: Option<&str>,
+        count: Option<i64>,
+        date: Option<&str>,
+        now: i64,
+    ) -> Result<Self, QueryError> {
+        let status: IssueStatus = status
+            .parse()
+            .map_err(|e: crate::store::UnknownName| QueryError::Invalid(e.to_string()))?;
+        let count = || {
+            count
+                .filter(|c| (1..=MAX_SNOOZE_COUNT).contains(c))
+                .ok_or_else(|| {
+                    QueryError::Invalid(format!(
+                        "the count is a number from 1 to {MAX_SNOOZE_COUNT}"
+                    ))
+                })
+        };
+        Ok(match (status, until.unwrap_or_default()) {
+            (_, "") => StatusChange::Plain(status),
+            (IssueStatus::Resolved, "next_release") => StatusChange::NextRelease,
+            (IssueStatus::Ignored, "events") => StatusChange::Snooze(Snooze::MoreEvents(count()?)),
+            (IssueStatus::Ignored, "users") => StatusChange::Snooze(Snooze::MoreUsers(count()?)),
+            (IssueStatus::Ignored, "date") => {
+                let at =
+                    chrono::NaiveDate::parse_from_str(date.unwrap_or_default().trim(), "%Y-%m-%d")
+                        .ok()
+                        .and_then(|d| d.and_hms_opt(0, 0, 0))
+                        .map(|t| t.and_utc().timestamp_millis())
+                        .filter(|at| *at > now)
+                        .ok_or_else(|| {
+                            QueryError::Invalid(
+                                "the date is a day after today, as YYYY-MM-DD".into(),
+                            )
+                        })?;
+                StatusChange::Snooze(Snooze::Until(at))
+            }
+            (status, until) => {
+                return Err(QueryError::Invalid(format!(
+                    "{status} until {until:?} is not a status change (resolved until next_release; ignored until events, users or date)"
+                )));
+            }
+        })
+    }
+
+    /// Applies it to `issue_id`; returns the issue as it is now.
+    pub async fn apply(self, store: &Store, issue_id: i64) -> Result<issue::Model, StoreError> {
+        match self {
+            StatusChange::Plain(status) => store.set_issue_status(issue_id, status).await,
+            StatusChange::NextRelease => store.resolve_in_next_release(issue_id).await,
+            StatusChange::Snooze(snooze) => store.snooze_issue(issue_id, snooze).await,
+        }
+    }
+}
+
+/// Merges `ids` (two or more issues of `project_id`, none merged already) into the one
+/// with the most events, the one the team knows best; returns it.
+pub async fn merge(
+    store: &Store,
+    project_id: i64,
+    ids: &[i64],
+) -> Result<Result<issue::Model, QueryError>, StoreError> {
+    let mut selected = Vec::with_capacity(ids.len());
+    for &id in ids {
+        match store.issue(id).await? {
+            Some(issue) if issue.project_id == project_id && issue.merged_into.is_none() => {
+                selected.push(issue);
+            }
+            _ => return Err(StoreError::NotFound(format!("issue {id}"))),
+        }
+    }
+    selected.sort_by_key(|issue| (std::cmp::Reverse(issue.event_count), issue.id));
+    selected.dedup_by_key(|issue| issue.id);
+    if selected.len() < 2 {
+        return Ok(Err(QueryError::Invalid(
+            "select two issues or more to merge".into(),
+        )));
+    }
+    let target = selected[0].id;
+    let sources: Vec<i64> = selected[1..].iter().map(|issue| issue.id).collect();
+    Ok(Ok(store.merge_issues(project_id, target, &sources).await?))
 }
 
 /// The issue list's query parameters, as the web UI's links and the API's callers send
@@ -163,6 +265,43 @@ mod tests {
             let actions = actions(status);
             assert!(!actions.is_empty());
             assert!(actions.iter().all(|(to, _)| *to != status));
+        }
+    }
+
+    #[test]
+    fn status_changes_parse_or_say_why_not() {
+        let now = 1_780_000_000_000; // 2026-05-28
+        let parse =
+            |status, until, count, date| StatusChange::parse(status, until, count, date, now);
+        assert_eq!(
+            parse("resolved", None, None, None),
+            Ok(StatusChange::Plain(IssueStatus::Resolved))
+        );
+        assert_eq!(
+            parse("resolved", Some("next_release"), None, None),
+            Ok(StatusChange::NextRelease)
+        );
+        assert_eq!(
+            parse("ignored", Some("events"), Some(100), None),
+            Ok(StatusChange::Snooze(Snooze::MoreEvents(100)))
+        );
+        assert_eq!(
+            parse("ignored", Some("date"), None, Some("2026-12-01")),
+            Ok(StatusChange::Snooze(Snooze::Until(1_796_083_200_000)))
+        );
+        for (status, until, count, date) in [
+            ("ignored", Some("events"), Some(0), None),
+            ("ignored", Some("users"), None, None),
+            ("ignored", Some("date"), None, Some("2020-01-01")),
+            ("ignored", Some("date"), None, Some("soon")),
+            ("resolved", Some("users"), Some(3), None),
+            ("ignored", Some("next_release"), None, None),
+            ("open", None, None, None),
+        ] {
+            assert!(
+                parse(status, until, count, date).is_err(),
+                "{status} {until:?}"
+            );
         }
     }
 

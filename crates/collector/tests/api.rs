@@ -160,3 +160,92 @@ async fn tokens_see_only_their_projects() {
         .unwrap();
     assert_eq!(response.status(), 401);
 }
+
+/// The API's status changes take the UI's conditions (ignore until more events, resolve
+/// in the next release), and issues merge and unmerge through it too.
+#[tokio::test]
+async fn status_conditions_merge_and_unmerge_over_the_api() {
+    let db = common::sqlite();
+    let server = TestServer::start(&db, &[]).await;
+    let token = server.token("member@example.com", false).await;
+    server.add_member("member@example.com").await;
+    for _ in 0..2 {
+        ingest(&server, common::panic_event("shop::a", None)).await;
+    }
+    ingest(&server, common::panic_event("shop::b", None)).await;
+    let (_, list) = get(
+        &server,
+        &token,
+        &format!("/api/v1/projects/{}/issues", server.project_id),
+    )
+    .await;
+    let ids: Vec<i64> = list["issues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 2);
+    let send = async |method: reqwest::Method, path: String, body: Value| {
+        let response = common::client()
+            .request(method, format!("{}{path}", server.base))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        (response.status(), response.json::<Value>().await.unwrap())
+    };
+    let (status, body) = send(
+        reqwest::Method::PATCH,
+        format!("/api/v1/issues/{}", ids[0]),
+        json!({"status": "ignored", "until": "events", "count": 0}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("the count is a number from 1")
+    );
+    let (status, body) = send(
+        reqwest::Method::PATCH,
+        format!("/api/v1/issues/{}", ids[0]),
+        json!({"status": "ignored", "until": "events", "count": 5}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "ignored");
+    let issue = server.state.store.issue(ids[0]).await.unwrap().unwrap();
+    assert!(issue.snooze_events.is_some());
+
+    let (status, target) = send(
+        reqwest::Method::POST,
+        format!("/api/v1/projects/{}/issues/merge", server.project_id),
+        json!({"issues": ids}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{target}");
+    assert_eq!(target["count"], 3);
+    let merged = ids
+        .iter()
+        .copied()
+        .find(|id| Some(*id) != target["id"].as_i64())
+        .unwrap();
+    let (status, back) = send(
+        reqwest::Method::POST,
+        format!("/api/v1/issues/{merged}/unmerge"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{back}");
+    assert_eq!(back["count"], 1);
+    let (status, _) = send(
+        reqwest::Method::POST,
+        format!("/api/v1/issues/{merged}/unmerge"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "not merged any more");
+}

@@ -16,7 +16,7 @@ use serde::Deserialize;
 use crate::access::Need;
 use crate::error::ApiError;
 use crate::issues::{self, ListQuery};
-use crate::store::{AuditAction, IssueStatus};
+use crate::store::AuditAction;
 use crate::{AppState, access, accounts, audit, webhooks};
 pub use extract::{ApiAccount, ApiPath, AppJson};
 use views::{
@@ -34,6 +34,14 @@ pub fn routes() -> Router<AppState> {
             get(issue_detail).patch(update_issue),
         )
         .route("/api/v1/issues/{issue_id}/events", get(issue_events))
+        .route(
+            "/api/v1/issues/{issue_id}/unmerge",
+            axum::routing::post(unmerge_issue),
+        )
+        .route(
+            "/api/v1/projects/{project_id}/issues/merge",
+            axum::routing::post(merge_issues),
+        )
         .route("/api/v1/issues/{issue_id}/users", get(issue_users))
         .route(
             "/api/v1/projects/{project_id}/recipients",
@@ -122,23 +130,96 @@ async fn issue_detail(
     Ok(Json(issue.into()))
 }
 
+/// `PATCH /api/v1/issues/{id}`: a status, with a condition (see
+/// [`issues::StatusChange::parse`]).
 #[derive(Deserialize)]
-struct StatusChange {
-    status: IssueStatus,
+struct StatusBody {
+    status: String,
+    #[serde(default)]
+    until: Option<String>,
+    #[serde(default)]
+    count: Option<i64>,
+    #[serde(default)]
+    date: Option<String>,
 }
 
 async fn update_issue(
     State(state): State<AppState>,
     ApiAccount(account): ApiAccount,
     ApiPath(issue_id): ApiPath<i64>,
-    AppJson(change): AppJson<StatusChange>,
+    AppJson(body): AppJson<StatusBody>,
+) -> Result<Json<IssueJson>, ApiError> {
+    let (project, _) = access::visible_issue(&state.store, &account, issue_id).await?;
+    let change = issues::StatusChange::parse(
+        &body.status,
+        body.until.as_deref(),
+        body.count,
+        body.date.as_deref(),
+        crate::store::now_ms(),
+    )?;
+    let issue = change.apply(&state.store, issue_id).await?;
+    audit::record_status(&state.store, &account, project.id, issue_id, issue.status).await?;
+    Ok(Json(issue.into()))
+}
+
+/// `POST /api/v1/projects/{id}/issues/merge` with `{"issues": [..]}`: merged into the
+/// one with the most events.
+#[derive(Deserialize)]
+struct MergeBody {
+    issues: Vec<i64>,
+}
+
+async fn merge_issues(
+    State(state): State<AppState>,
+    ApiAccount(account): ApiAccount,
+    ApiPath(project_id): ApiPath<i64>,
+    AppJson(body): AppJson<MergeBody>,
+) -> Result<Json<IssueJson>, ApiError> {
+    access::project_for(&state.store, &account, project_id, Need::Triage).await?;
+    if body.issues.len() > 200 {
+        return Err(ApiError::bad_request("at most 200 issues at once"));
+    }
+    let target = issues::merge(&state.store, project_id, &body.issues).await??;
+    let others: Vec<String> = body
+        .issues
+        .iter()
+        .filter(|&&id| id != target.id)
+        .map(|id| format!("#{id}"))
+        .collect();
+    audit::record(
+        &state.store,
+        &account,
+        project_id,
+        AuditAction::IssuesMerged,
+        format!("issues {} into issue {}", others.join(", "), target.id),
+    )
+    .await?;
+    Ok(Json(target.into()))
+}
+
+/// `POST /api/v1/issues/{id}/unmerge`: takes a merged issue out again.
+async fn unmerge_issue(
+    State(state): State<AppState>,
+    ApiAccount(account): ApiAccount,
+    ApiPath(issue_id): ApiPath<i64>,
 ) -> Result<Json<IssueJson>, ApiError> {
     let (project, _) = access::visible_issue(&state.store, &account, issue_id).await?;
     let issue = state
         .store
-        .set_issue_status(issue_id, change.status)
-        .await?;
-    audit::record_status(&state.store, &account, project.id, issue_id, change.status).await?;
+        .unmerge_issue(project.id, issue_id)
+        .await
+        .map_err(|error| match error {
+            crate::store::StoreError::Conflict(text) => ApiError::bad_request(text),
+            other => other.into(),
+        })?;
+    audit::record(
+        &state.store,
+        &account,
+        project.id,
+        AuditAction::IssueUnmerged,
+        format!("issue {issue_id}"),
+    )
+    .await?;
     Ok(Json(issue.into()))
 }
 

@@ -10,11 +10,9 @@ use serde::Deserialize;
 use super::session::SignedIn;
 use super::{WebError, check_csrf};
 use crate::access::{self, Need};
-use crate::store::{AuditAction, IssueStatus, Snooze};
+use crate::issues::{self, StatusChange};
+use crate::store::{AuditAction, IssueStatus};
 use crate::{AppState, audit};
-
-/// The most events or users an issue may be ignored for.
-const MAX_SNOOZE_COUNT: i64 = 1_000_000;
 
 #[derive(Deserialize)]
 pub(super) struct StatusForm {
@@ -32,51 +30,6 @@ pub(super) struct StatusForm {
     date: Option<String>,
 }
 
-/// What a status form asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Change {
-    Plain(IssueStatus),
-    NextRelease,
-    Snooze(Snooze),
-}
-
-fn change(form: &StatusForm, now: i64) -> Result<Change, WebError> {
-    let status: IssueStatus = form
-        .status
-        .parse()
-        .map_err(|_| WebError::BadRequest("Unknown status.".into()))?;
-    let count = || -> Result<i64, WebError> {
-        form.count
-            .as_deref()
-            .and_then(|c| c.trim().parse::<i64>().ok())
-            .filter(|c| (1..=MAX_SNOOZE_COUNT).contains(c))
-            .ok_or_else(|| {
-                WebError::BadRequest(format!(
-                    "The count is a number from 1 to {MAX_SNOOZE_COUNT}."
-                ))
-            })
-    };
-    Ok(match (status, form.until.as_str()) {
-        (_, "") => Change::Plain(status),
-        (IssueStatus::Resolved, "next_release") => Change::NextRelease,
-        (IssueStatus::Ignored, "events") => Change::Snooze(Snooze::MoreEvents(count()?)),
-        (IssueStatus::Ignored, "users") => Change::Snooze(Snooze::MoreUsers(count()?)),
-        (IssueStatus::Ignored, "date") => {
-            let date = form.date.as_deref().unwrap_or_default();
-            let at = chrono::NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d")
-                .ok()
-                .and_then(|d| d.and_hms_opt(0, 0, 0))
-                .map(|t| t.and_utc().timestamp_millis())
-                .filter(|at| *at > now)
-                .ok_or_else(|| {
-                    WebError::BadRequest("The date is a day after today, as YYYY-MM-DD.".into())
-                })?;
-            Change::Snooze(Snooze::Until(at))
-        }
-        _ => return Err(WebError::BadRequest("Unknown status change.".into())),
-    })
-}
-
 /// `POST /projects/{id}/issues/{id}/status`.
 pub(super) async fn change_status(
     State(state): State<AppState>,
@@ -87,11 +40,29 @@ pub(super) async fn change_status(
     check_csrf(&signed_in, &form.csrf)?;
     access::visible_issue_in(&state.store, &signed_in.account, project_id, issue_id).await?;
     let store = &state.store;
-    let status = match change(&form, crate::store::now_ms())? {
-        Change::Plain(status) => store.set_issue_status(issue_id, status).await?.status,
-        Change::NextRelease => store.resolve_in_next_release(issue_id).await?.status,
-        Change::Snooze(snooze) => store.snooze_issue(issue_id, snooze).await?.status,
+    let count = match form
+        .count
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+    {
+        Some(count) => Some(count.parse::<i64>().map_err(|_| {
+            WebError::BadRequest(format!(
+                "The count is a number from 1 to {}.",
+                issues::MAX_SNOOZE_COUNT
+            ))
+        })?),
+        None => None,
     };
+    let change = StatusChange::parse(
+        &form.status,
+        Some(form.until.as_str()),
+        count,
+        form.date.as_deref(),
+        crate::store::now_ms(),
+    )
+    .map_err(|e| WebError::BadRequest(capitalized(&e.to_string())))?;
+    let status = change.apply(store, issue_id).await?.status;
     audit::record_status(store, &signed_in.account, project_id, issue_id, status).await?;
     Ok(Redirect::to(&format!("/projects/{project_id}/issues/{issue_id}")).into_response())
 }
@@ -167,45 +138,39 @@ pub(super) async fn bulk_status(
     Ok(Redirect::to(&back).into_response())
 }
 
-/// Merges the selected issues into the one with the most events (the one the team
-/// knows best); returns its id.
+/// Merges the selected issues (see [`issues::merge`]); returns the target's id.
 async fn merge_selected(
     state: &AppState,
     signed_in: &SignedIn,
     project_id: i64,
     ids: &[i64],
 ) -> Result<i64, WebError> {
-    let mut selected = Vec::with_capacity(ids.len());
-    for &id in ids {
-        match state.store.issue(id).await? {
-            Some(issue) if issue.project_id == project_id && issue.merged_into.is_none() => {
-                selected.push(issue);
-            }
-            _ => return Err(WebError::NotFound),
-        }
-    }
-    if selected.len() < 2 {
-        return Err(WebError::BadRequest(
-            "Select two issues or more to merge.".into(),
-        ));
-    }
-    selected.sort_by_key(|issue| (std::cmp::Reverse(issue.event_count), issue.id));
-    let target = selected[0].id;
-    let sources: Vec<i64> = selected[1..].iter().map(|issue| issue.id).collect();
-    state
-        .store
-        .merge_issues(project_id, target, &sources)
-        .await?;
-    let names: Vec<String> = sources.iter().map(|id| format!("#{id}")).collect();
+    let target = issues::merge(&state.store, project_id, ids)
+        .await?
+        .map_err(|e| WebError::BadRequest(capitalized(&e.to_string())))?;
+    let names: Vec<String> = ids
+        .iter()
+        .filter(|&&id| id != target.id)
+        .map(|id| format!("#{id}"))
+        .collect();
     audit::record(
         &state.store,
         &signed_in.account,
         project_id,
         AuditAction::IssuesMerged,
-        format!("issues {} into issue {target}", names.join(", ")),
+        format!("issues {} into issue {}", names.join(", "), target.id),
     )
     .await?;
-    Ok(target)
+    Ok(target.id)
+}
+
+/// "Select two issues or more to merge.", from the domain's lowercase message.
+fn capitalized(message: &str) -> String {
+    let mut chars = message.chars();
+    match chars.next() {
+        Some(first) => format!("{}{}.", first.to_uppercase(), chars.as_str()),
+        None => String::new(),
+    }
 }
 
 /// `POST /projects/{id}/issues/{id}/unmerge`: takes a merged issue out again.
@@ -274,50 +239,4 @@ pub(super) async fn comment(
 pub(super) struct CsrfOnly {
     #[serde(default)]
     csrf: String,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn form(status: &str, until: &str, count: Option<&str>, date: Option<&str>) -> StatusForm {
-        StatusForm {
-            csrf: String::new(),
-            status: status.into(),
-            until: until.into(),
-            count: count.map(Into::into),
-            date: date.map(Into::into),
-        }
-    }
-
-    #[test]
-    fn status_forms_parse_or_say_why_not() {
-        let now = 1_780_000_000_000; // 2026-05-28
-        assert_eq!(
-            change(&form("resolved", "", None, None), now).ok(),
-            Some(Change::Plain(IssueStatus::Resolved))
-        );
-        assert_eq!(
-            change(&form("resolved", "next_release", None, None), now).ok(),
-            Some(Change::NextRelease)
-        );
-        assert_eq!(
-            change(&form("ignored", "events", Some("100"), None), now).ok(),
-            Some(Change::Snooze(Snooze::MoreEvents(100)))
-        );
-        assert_eq!(
-            change(&form("ignored", "date", None, Some("2026-12-01")), now).ok(),
-            Some(Change::Snooze(Snooze::Until(1_796_083_200_000)))
-        );
-        for bad in [
-            form("ignored", "events", Some("0"), None),
-            form("ignored", "users", Some("lots"), None),
-            form("ignored", "date", None, Some("2020-01-01")),
-            form("ignored", "date", None, Some("soon")),
-            form("resolved", "users", Some("3"), None),
-            form("ignored", "next_release", None, None),
-        ] {
-            assert!(change(&bad, now).is_err());
-        }
-    }
 }
