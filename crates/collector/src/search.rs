@@ -1,4 +1,5 @@
-//! The issue list's search box: free words matched in the title or culprit, and a few
+//! The issue list's search box: free words matched in the title, the culprit, or a tag
+//! value or message of the issue's events (`issue_tag`, kept at ingest), and a few
 //! operators, as the list page documents them:
 //!
 //! - `user.email:jane@example.com`: issues that affected this user;
@@ -14,7 +15,7 @@ use crate::store::EventLevel;
 /// A parsed search.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Search {
-    /// Free words, each to be found in the title or the culprit.
+    /// Free words, each to be found in the title, the culprit, a tag value or a message.
     pub words: Vec<String>,
     /// `user.email:`.
     pub user_email: Option<String>,

@@ -34,6 +34,7 @@ fn new_event(
         title: format!("Error: {fingerprint}"),
         culprit: Some("shop::checkout".into()),
         payload: encode_payload(br#"{"message":"x"}"#).unwrap(),
+        tags: vec![("release".into(), release.into())],
         spike: SpikeSettings::default(),
     }
 }

@@ -1312,3 +1312,28 @@ async fn comments_join_the_issue_history() {
         .unwrap();
     assert_eq!(forged.status(), StatusCode::FORBIDDEN);
 }
+
+/// Words in the search box also find an issue by its events' tag values and messages.
+#[tokio::test]
+async fn search_words_find_tag_values_and_messages() {
+    let db = common::sqlite();
+    let server = TestServer::start(&db, &[]).await;
+    let cookie = admin(&server).await;
+    let mut tagged = common::panic_event("shop::checkout::pay", None);
+    tagged["tags"] = json!({"bundle": "team-plan-2024"});
+    ingest(&server, &tagged).await;
+    let mut logged = common::panic_event("shop::cart::add", None);
+    logged["logentry"] = json!({"message": "cart total overflowed for coupon ZEBRA"});
+    ingest(&server, &logged).await;
+    ingest(&server, &common::panic_event("shop::other", None)).await;
+    let list = format!("/projects/{}/issues", server.project_id);
+    let (_, html) = page(&server, &cookie, &format!("{list}?query=team-plan")).await;
+    assert!(
+        html.contains("boom in shop::checkout::pay<"),
+        "by a tag value"
+    );
+    assert!(!html.contains("boom in shop::other<"));
+    let (_, html) = page(&server, &cookie, &format!("{list}?query=ZEBRA")).await;
+    assert!(html.contains("boom in shop::cart::add<"), "by the message");
+    assert!(!html.contains("boom in shop::checkout::pay<"));
+}

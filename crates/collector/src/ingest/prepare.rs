@@ -62,8 +62,30 @@ pub(super) fn prepare(
         title: text(&grouping.title, 1000),
         culprit: grouping.culprit.as_deref().map(|c| text(c, 1000)),
         payload,
+        tags: searchable(&event),
         spike,
     })
+}
+
+/// Tags kept per event for search, and the longest key and value kept (characters).
+const MAX_TAGS: usize = 20;
+const MAX_TAG_KEY: usize = 64;
+const MAX_TAG_VALUE: usize = 200;
+
+/// The event's tags and its message (under `message`), capped, for the search box.
+fn searchable(event: &Event) -> Vec<(String, String)> {
+    let mut tags: Vec<(String, String)> = event
+        .tags
+        .iter()
+        .flatten()
+        .take(MAX_TAGS)
+        .map(|(key, value)| (text(key, MAX_TAG_KEY), text(value, MAX_TAG_VALUE)))
+        .filter(|(key, value)| !key.is_empty() && !value.is_empty())
+        .collect();
+    if let Some(message) = event.message_text() {
+        tags.push(("message".into(), text(message, MAX_TAG_VALUE)));
+    }
+    tags
 }
 
 /// Text for a column: at most `max` characters, without NUL (PostgreSQL refuses it in

@@ -27,7 +27,7 @@ use sea_orm::{
 
 use super::entities::{
     EventLevel, FilterKind, IssueStatus, NotificationKind, affected_user, event, filter_value,
-    issue, issue_alias,
+    issue, issue_alias, issue_tag,
 };
 use super::outbox::{self, Notice};
 use super::{Store, StoreError};
@@ -76,6 +76,8 @@ pub struct NewEvent {
     pub culprit: Option<String>,
     /// zstd-compressed JSON.
     pub payload: Vec<u8>,
+    /// Its tags, and its message under `message`, capped, for the search box.
+    pub tags: Vec<(String, String)>,
     /// The project's spike notification settings.
     pub spike: SpikeSettings,
 }
@@ -497,6 +499,7 @@ async fn write_batch(
     // 6. Affected users, and the environments and releases seen.
     upsert_users(txn, batch, &inserted, &stored).await?;
     upsert_filter_values(txn, batch, &inserted).await?;
+    upsert_tags(txn, batch, &inserted, &stored).await?;
 
     // 6b. Ignored issues whose snooze ran out come back.
     wake_snoozed(txn, &groups, &before, &counts_after).await?;
@@ -589,6 +592,57 @@ async fn upsert_filter_values(
     let excluded = Expr::col((Alias::new("excluded"), C::LastSeen));
     insert.on_conflict(
         OnConflict::columns([C::ProjectId, C::Kind, C::Value])
+            .value(
+                C::LastSeen,
+                Expr::case(excluded.clone().gt(existing.clone()), excluded).finally(existing),
+            )
+            .to_owned(),
+    );
+    txn.execute(txn.get_database_backend().build(&insert))
+        .await?;
+    Ok(())
+}
+
+/// The tag values (and messages) of the batch's stored events per issue, for search:
+/// one upsert, newest time kept.
+async fn upsert_tags(
+    txn: &impl ConnectionTrait,
+    batch: &[NewEvent],
+    inserted: &[usize],
+    stored: &[Stored],
+) -> Result<(), DbErr> {
+    use issue_tag::Column as C;
+    let mut seen: BTreeMap<(i64, &str, &str), i64> = BTreeMap::new();
+    for &index in inserted {
+        let event = &batch[index];
+        for (key, value) in &event.tags {
+            let at = seen
+                .entry((stored[index].issue_id, key.as_str(), value.as_str()))
+                .or_insert(0);
+            *at = (*at).max(event.received_at);
+        }
+    }
+    if seen.is_empty() {
+        return Ok(());
+    }
+    let mut insert = Query::insert();
+    insert
+        .into_table(issue_tag::Entity)
+        .columns([C::IssueId, C::Key, C::Value, C::LastSeen]);
+    for ((issue_id, key, value), at) in &seen {
+        insert
+            .values([
+                (*issue_id).into(),
+                (*key).to_owned().into(),
+                (*value).to_owned().into(),
+                (*at).into(),
+            ])
+            .map_err(|e| DbErr::Custom(e.to_string()))?;
+    }
+    let existing = Expr::col((issue_tag::Entity, C::LastSeen));
+    let excluded = Expr::col((Alias::new("excluded"), C::LastSeen));
+    insert.on_conflict(
+        OnConflict::columns([C::IssueId, C::Key, C::Value])
             .value(
                 C::LastSeen,
                 Expr::case(excluded.clone().gt(existing.clone()), excluded).finally(existing),

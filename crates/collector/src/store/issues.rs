@@ -10,7 +10,7 @@ use sea_orm::{
 };
 
 use super::entities::{
-    EventLevel, FilterKind, IssueStatus, affected_user, event, filter_value, issue,
+    EventLevel, FilterKind, IssueStatus, affected_user, event, filter_value, issue, issue_tag,
 };
 use super::{Store, StoreError, now_ms};
 
@@ -209,16 +209,26 @@ impl Store {
         }
         for word in &filter.words {
             let pattern = format!("%{}%", escape_like(word));
+            let like = || sea_orm::sea_query::LikeExpr::new(&pattern).escape('\\');
             condition = condition.add(
                 Condition::any()
-                    .add(
-                        Expr::col(issue::Column::Title)
-                            .like(sea_orm::sea_query::LikeExpr::new(&pattern).escape('\\')),
-                    )
-                    .add(
-                        Expr::col(issue::Column::Culprit)
-                            .like(sea_orm::sea_query::LikeExpr::new(&pattern).escape('\\')),
-                    ),
+                    .add(Expr::col(issue::Column::Title).like(like()))
+                    .add(Expr::col(issue::Column::Culprit).like(like()))
+                    // A tag value or message of its events.
+                    .add(Expr::exists(
+                        Query::select()
+                            .expr(Expr::val(1))
+                            .from(issue_tag::Entity)
+                            .and_where(
+                                Expr::col((issue_tag::Entity, issue_tag::Column::IssueId))
+                                    .equals((issue::Entity, issue::Column::Id)),
+                            )
+                            .and_where(
+                                Expr::col((issue_tag::Entity, issue_tag::Column::Value))
+                                    .like(like()),
+                            )
+                            .to_owned(),
+                    )),
             );
         }
         if let Some(level) = filter.level {

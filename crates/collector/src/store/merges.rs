@@ -9,7 +9,7 @@ use sea_orm::{
     QueryFilter, QuerySelect, Set,
 };
 
-use super::entities::{affected_user, event, issue, issue_alias};
+use super::entities::{affected_user, event, issue, issue_alias, issue_tag};
 use super::{Store, StoreError};
 
 impl Store {
@@ -224,6 +224,19 @@ async fn merge_one(
         .and_where(event::Column::IssueId.eq(source.id))
         .to_owned();
     txn.execute(backend.build(&events)).await?;
+    // Its search values join the target's (those the target has already stay once).
+    let tags = format!(
+        "INSERT INTO issue_tag (issue_id, key, value, last_seen) \
+         SELECT {target}, key, value, last_seen FROM issue_tag WHERE issue_id = {source} \
+         ON CONFLICT (issue_id, key, value) DO NOTHING",
+        target = target.id,
+        source = source.id
+    );
+    txn.execute_unprepared(&tags).await?;
+    issue_tag::Entity::delete_many()
+        .filter(issue_tag::Column::IssueId.eq(source.id))
+        .exec(txn)
+        .await?;
     let users = affected_user::Entity::find()
         .filter(affected_user::Column::IssueId.eq(source.id))
         .all(txn)

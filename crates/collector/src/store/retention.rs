@@ -3,7 +3,7 @@
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
-use super::entities::{event, project};
+use super::entities::{event, issue, issue_tag, project};
 use super::{Store, StoreError, now_ms};
 
 impl Store {
@@ -42,12 +42,27 @@ async fn prune(
     per_issue: u64,
     age_ms: i64,
 ) -> Result<u64, StoreError> {
+    let cutoff = now_ms() - age_ms;
     let mut deleted = event::Entity::delete_many()
         .filter(event::Column::ProjectId.eq(project_id))
-        .filter(event::Column::ReceivedAt.lt(now_ms() - age_ms))
+        .filter(event::Column::ReceivedAt.lt(cutoff))
         .exec(txn)
         .await?
         .rows_affected;
+    // Search values no event within the retention carried any more.
+    issue_tag::Entity::delete_many()
+        .filter(issue_tag::Column::LastSeen.lt(cutoff))
+        .filter(
+            issue_tag::Column::IssueId.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(issue::Column::Id)
+                    .from(issue::Entity)
+                    .and_where(issue::Column::ProjectId.eq(project_id))
+                    .to_owned(),
+            ),
+        )
+        .exec(txn)
+        .await?;
     let crowded: Vec<i64> = event::Entity::find()
         .select_only()
         .column(event::Column::IssueId)

@@ -377,7 +377,7 @@ pub fn issue_list_page(view: &ListView<'_>) -> Markup {
             details #search-help {
                 summary { "Search syntax" }
                 ul {
-                    li { "Words: found in the title or the culprit (all of them)." }
+                    li { "Words: found in the title, the culprit, a tag value or the message of its events (all of them)." }
                     li { code { "user.email:jane@example.com" } ": issues that affected this user." }
                     li { code { "release:shop@2.4.1" } ", " code { "environment:production" } ": issues with events there." }
                     li { code { "level:error" } " (fatal, error, warning, info, debug)." }
