@@ -574,33 +574,20 @@ async fn upsert_filter_values(
     if seen.is_empty() {
         return Ok(());
     }
-    let mut insert = Query::insert();
-    insert
-        .into_table(filter_value::Entity)
-        .columns([C::ProjectId, C::Kind, C::Value, C::LastSeen]);
-    for ((project_id, kind, value), at) in &seen {
-        insert
-            .values([
-                (*project_id).into(),
-                (*kind).into(),
-                (*value).to_owned().into(),
-                (*at).into(),
-            ])
-            .map_err(|e| DbErr::Custom(e.to_string()))?;
-    }
-    let existing = Expr::col((filter_value::Entity, C::LastSeen));
-    let excluded = Expr::col((Alias::new("excluded"), C::LastSeen));
-    insert.on_conflict(
-        OnConflict::columns([C::ProjectId, C::Kind, C::Value])
-            .value(
-                C::LastSeen,
-                Expr::case(excluded.clone().gt(existing.clone()), excluded).finally(existing),
-            )
-            .to_owned(),
-    );
-    txn.execute(txn.get_database_backend().build(&insert))
-        .await?;
-    Ok(())
+    let rows = seen
+        .iter()
+        .map(|((project_id, kind, value), at)| {
+            ([(*project_id).into(), (*kind).into(), (*value).into()], *at)
+        })
+        .collect();
+    upsert_last_seen(
+        txn,
+        filter_value::Entity,
+        [C::ProjectId, C::Kind, C::Value],
+        C::LastSeen,
+        rows,
+    )
+    .await
 }
 
 /// The tag values (and messages) of the batch's stored events per issue, for search:
@@ -625,26 +612,46 @@ async fn upsert_tags(
     if seen.is_empty() {
         return Ok(());
     }
+    let rows = seen
+        .iter()
+        .map(|((issue_id, key, value), at)| {
+            ([(*issue_id).into(), (*key).into(), (*value).into()], *at)
+        })
+        .collect();
+    upsert_last_seen(
+        txn,
+        issue_tag::Entity,
+        [C::IssueId, C::Key, C::Value],
+        C::LastSeen,
+        rows,
+    )
+    .await
+}
+
+/// Rows of `entity` identified by their three `keys` values, each with the time it was
+/// seen: one multi-row insert that, for a row already there, keeps the newer time.
+async fn upsert_last_seen<E: EntityTrait>(
+    txn: &impl ConnectionTrait,
+    entity: E,
+    keys: [E::Column; 3],
+    last_seen: E::Column,
+    rows: Vec<([sea_orm::Value; 3], i64)>,
+) -> Result<(), DbErr> {
     let mut insert = Query::insert();
     insert
-        .into_table(issue_tag::Entity)
-        .columns([C::IssueId, C::Key, C::Value, C::LastSeen]);
-    for ((issue_id, key, value), at) in &seen {
+        .into_table(entity)
+        .columns(keys.into_iter().chain([last_seen]));
+    for ([a, b, c], at) in rows {
         insert
-            .values([
-                (*issue_id).into(),
-                (*key).to_owned().into(),
-                (*value).to_owned().into(),
-                (*at).into(),
-            ])
+            .values([a.into(), b.into(), c.into(), at.into()])
             .map_err(|e| DbErr::Custom(e.to_string()))?;
     }
-    let existing = Expr::col((issue_tag::Entity, C::LastSeen));
-    let excluded = Expr::col((Alias::new("excluded"), C::LastSeen));
+    let existing = Expr::col((entity, last_seen));
+    let excluded = Expr::col((Alias::new("excluded"), last_seen));
     insert.on_conflict(
-        OnConflict::columns([C::IssueId, C::Key, C::Value])
+        OnConflict::columns(keys)
             .value(
-                C::LastSeen,
+                last_seen,
                 Expr::case(excluded.clone().gt(existing.clone()), excluded).finally(existing),
             )
             .to_owned(),
