@@ -142,6 +142,16 @@ pub struct Config {
         global = true
     )]
     pub notify_poll_ms: u64,
+
+    /// How often the monitor scheduler looks for missed check-ins, timed-out runs and
+    /// due checks, in milliseconds.
+    #[arg(
+        long,
+        env = "MAYDAY_SCHEDULER_TICK_MS",
+        default_value_t = 1000,
+        global = true
+    )]
+    pub scheduler_tick_ms: u64,
 }
 
 /// A setting that cannot work.

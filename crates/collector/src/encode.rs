@@ -1,5 +1,5 @@
 //! Event data written into formats other than HTML (maud escapes HTML): `mailto:`
-//! links and Slack-style `text`. Everything from an event is untrusted; each format
+//! links, email header lines and Slack-style `text`. Everything from an event is untrusted; each format
 //! gets its own encoding here, so that no caller builds one by hand.
 
 use std::str::FromStr;
@@ -38,6 +38,15 @@ pub fn slack_text(text: &str) -> String {
     escaped
 }
 
+/// `text` as one email header line of at most 250 characters: control characters
+/// (line breaks included) become spaces, so event data cannot add headers.
+pub fn header_line(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(250)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -57,6 +66,15 @@ mod tests {
         assert_eq!(mailto("javascript:alert(1)"), None);
         assert_eq!(mailto("jane@example.com\r\nBcc: evil@example.com"), None);
         assert_eq!(mailto(""), None);
+    }
+
+    #[test]
+    fn header_lines_stay_one_line() {
+        assert_eq!(
+            header_line("a\r\nBcc: x@example.com"),
+            "a  Bcc: x@example.com"
+        );
+        assert_eq!(header_line(&"x".repeat(300)).len(), 250);
     }
 
     #[test]

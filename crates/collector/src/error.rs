@@ -111,6 +111,18 @@ impl From<crate::accounts::AccountError> for ApiError {
     }
 }
 
+impl From<crate::monitors::MonitorError> for ApiError {
+    fn from(error: crate::monitors::MonitorError) -> Self {
+        use crate::monitors::MonitorError;
+        match error {
+            MonitorError::Invalid(_) | MonitorError::Target(_) => {
+                ApiError::bad_request(error.to_string())
+            }
+            MonitorError::Store(error) => error.into(),
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut response = (

@@ -2,8 +2,9 @@
 //! stores them in SQLite or PostgreSQL, notifies, and serves a web UI and a JSON API.
 //!
 //! Three layers (see `docs/architecture.md`): the edges ([`ingest`], [`web`], [`api`],
-//! [`cli`]) parse requests and render answers; the domain ([`accounts`], [`access`],
-//! [`issues`], [`grouping`], [`notify`]) holds the rules; [`store`] holds every query.
+//! [`cli`], [`scheduler`]) parse requests and render answers or run what is due; the
+//! domain ([`accounts`], [`access`], [`issues`], [`grouping`], [`notify`], [`monitors`])
+//! holds the rules; [`store`] holds every query.
 //! Edges call the domain and the store, never each other.
 
 pub mod access;
@@ -18,9 +19,11 @@ pub mod grouping;
 pub mod ingest;
 pub mod issues;
 pub mod metrics;
+pub mod monitors;
 pub mod notify;
 pub mod outbound;
 pub mod release;
+pub mod scheduler;
 pub mod search;
 pub mod store;
 pub mod web;

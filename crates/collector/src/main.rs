@@ -49,6 +49,8 @@ async fn serve(config: Config, store: Store) -> anyhow::Result<()> {
     let state = AppInner::new(config, store)?;
     spawn_retention(state.clone(), Duration::from_secs(600));
     spawn_snooze_wake(state.clone(), Duration::from_secs(60));
+    let tick = Duration::from_millis(state.config.scheduler_tick_ms.max(50));
+    mayday_collector::scheduler::spawn(state.clone(), tick);
     eprintln!("mayday-collector listening on {base}");
     eprintln!("  web UI:  {base}/");
     eprintln!("  health:  {base}/healthz");

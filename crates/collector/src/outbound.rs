@@ -1,5 +1,5 @@
-//! Requests the collector makes to addresses its users give it (webhooks now, monitors
-//! later), so that a project admin cannot make the collector reach what only the
+//! Requests the collector makes to addresses its users give it (webhooks, uptime checks,
+//! sitemap runs), so that a project admin cannot make the collector reach what only the
 //! collector's own network can reach.
 //!
 //! A target's host is resolved and refused when any address is loopback, private,
@@ -169,7 +169,8 @@ impl Outbound {
             .redirect(reqwest::redirect::Policy::none())
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(5)))
-            .user_agent(concat!("mayday-collector/", env!("CARGO_PKG_VERSION")));
+            .user_agent(concat!("mayday-collector/", env!("CARGO_PKG_VERSION")))
+            .tls_info(true);
         if policy == TargetPolicy::PublicOnly {
             builder = builder.dns_resolver(Arc::new(PublicResolver));
         }
@@ -191,21 +192,7 @@ impl Outbound {
         headers: &[(&'static str, String)],
         body: Vec<u8>,
     ) -> Result<u16, OutboundError> {
-        let parsed = url::Url::parse(url).map_err(|_| OutboundError::BadUrl(url.to_owned()))?;
-        // The resolver sees names only: literal addresses are checked here.
-        if self.policy == TargetPolicy::PublicOnly {
-            let literal = match parsed.host() {
-                Some(url::Host::Ipv4(ip)) => Some(IpAddr::V4(ip)),
-                Some(url::Host::Ipv6(ip)) => Some(IpAddr::V6(ip)),
-                _ => None,
-            };
-            if let Some(kind) = literal.and_then(private_kind) {
-                return Err(OutboundError::Private {
-                    host: parsed.host_str().unwrap_or_default().to_owned(),
-                    kind,
-                });
-            }
-        }
+        let parsed = self.allowed(url)?;
         let mut request = self
             .client
             .post(parsed)
@@ -221,6 +208,102 @@ impl Outbound {
             Err(OutboundError::Status(status.as_u16()))
         }
     }
+
+    /// `url` parsed, refused when it is not http(s) or is a literal address the policy
+    /// refuses (the resolver sees names only).
+    fn allowed(&self, url: &str) -> Result<url::Url, OutboundError> {
+        let parsed = url::Url::parse(url).map_err(|_| OutboundError::BadUrl(url.to_owned()))?;
+        if !matches!(parsed.scheme(), "http" | "https") || !parsed.has_host() {
+            return Err(OutboundError::BadUrl(url.to_owned()));
+        }
+        if self.policy == TargetPolicy::PublicOnly {
+            let literal = match parsed.host() {
+                Some(url::Host::Ipv4(ip)) => Some(IpAddr::V4(ip)),
+                Some(url::Host::Ipv6(ip)) => Some(IpAddr::V6(ip)),
+                _ => None,
+            };
+            if let Some(kind) = literal.and_then(private_kind) {
+                return Err(OutboundError::Private {
+                    host: parsed.host_str().unwrap_or_default().to_owned(),
+                    kind,
+                });
+            }
+        }
+        Ok(parsed)
+    }
+
+    /// GETs `url` as `user_agent` within `timeout`, keeping at most `max_body` bytes of
+    /// the answer. Any status is an answer (the caller decides what counts as up);
+    /// redirects are not followed.
+    pub async fn get(
+        &self,
+        url: &str,
+        user_agent: &str,
+        timeout: Duration,
+        max_body: usize,
+    ) -> Result<Fetched, OutboundError> {
+        let parsed = self.allowed(url)?;
+        let started = std::time::Instant::now();
+        let mut response = self
+            .client
+            .get(parsed)
+            .header(reqwest::header::USER_AGENT, user_agent)
+            .timeout(timeout)
+            .send()
+            .await
+            .map_err(classify)?;
+        let status = response.status().as_u16();
+        let cert_expires_at = response
+            .extensions()
+            .get::<reqwest::tls::TlsInfo>()
+            .and_then(|info| info.peer_certificate())
+            .and_then(certificate_expiry);
+        let mut body = Vec::new();
+        while body.len() < max_body {
+            match tokio::time::timeout(timeout.saturating_sub(started.elapsed()), response.chunk())
+                .await
+            {
+                Ok(Ok(Some(chunk))) => {
+                    let room = max_body - body.len();
+                    body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+                }
+                Ok(Ok(None)) => break,
+                Ok(Err(error)) => return Err(classify(error)),
+                Err(_) => return Err(OutboundError::Timeout),
+            }
+        }
+        Ok(Fetched {
+            status,
+            body,
+            elapsed: started.elapsed(),
+            cert_expires_at,
+        })
+    }
+}
+
+/// An answer to [`Outbound::get`].
+#[derive(Debug, Clone)]
+pub struct Fetched {
+    /// Its status.
+    pub status: u16,
+    /// Its body, up to the size asked for.
+    pub body: Vec<u8>,
+    /// From sending the request to the end of the body read.
+    pub elapsed: Duration,
+    /// When the server's TLS certificate expires (Unix ms), for https.
+    pub cert_expires_at: Option<i64>,
+}
+
+/// When the DER certificate `der` stops being valid (Unix ms).
+pub fn certificate_expiry(der: &[u8]) -> Option<i64> {
+    use x509_cert::der::Decode;
+    let certificate = x509_cert::Certificate::from_der(der).ok()?;
+    let not_after = certificate
+        .tbs_certificate()
+        .validity()
+        .not_after
+        .to_unix_duration();
+    i64::try_from(not_after.as_millis()).ok()
 }
 
 /// What went wrong, without the remote's words.

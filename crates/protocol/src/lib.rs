@@ -7,7 +7,8 @@
 //!   field it does not know so that a round trip loses nothing;
 //! - [`envelope`]: the envelope reader and writer;
 //! - [`dsn`]: DSN parsing and the ingest URLs derived from it;
-//! - [`auth`]: the `X-Sentry-Auth` header.
+//! - [`auth`]: the `X-Sentry-Auth` header;
+//! - [`check_in`]: cron check-ins and the monitor configuration they carry.
 //!
 //! ```
 //! use mayday_protocol::{Dsn, Envelope, Event, Level};
@@ -25,12 +26,14 @@
 //! ```
 
 pub mod auth;
+pub mod check_in;
 pub mod dsn;
 pub mod envelope;
 pub mod event;
 mod lenient;
 
 pub use auth::{AuthError, SentryAuth};
+pub use check_in::{CheckIn, CheckInError, CheckInStatus, IntervalUnit, MonitorConfig, Schedule};
 pub use dsn::{Dsn, DsnError};
 pub use envelope::{Envelope, EnvelopeError, EnvelopeHeader, Item, ItemType};
 pub use event::*;

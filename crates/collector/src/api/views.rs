@@ -192,7 +192,8 @@ pub struct RemovedJson {
 #[derive(Debug, Serialize)]
 pub struct NotificationJson {
     pub id: i64,
-    pub issue_id: i64,
+    pub issue_id: Option<i64>,
+    pub monitor_id: Option<i64>,
     pub kind: NotificationKind,
     pub channel: Channel,
     pub webhook_id: Option<i64>,
@@ -208,6 +209,7 @@ impl From<outbox::Model> for NotificationJson {
         NotificationJson {
             id: row.id,
             issue_id: row.issue_id,
+            monitor_id: row.monitor_id,
             kind: row.kind,
             channel: row.channel,
             webhook_id: row.webhook_id,

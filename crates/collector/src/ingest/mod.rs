@@ -9,6 +9,7 @@
 
 mod auth;
 pub mod body;
+mod check_in;
 mod client_report;
 pub mod decode;
 mod prepare;
@@ -24,7 +25,7 @@ use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use mayday_protocol::{Envelope, Event, EventId, ItemType};
 use tower_http::cors::{Any, CorsLayer};
@@ -41,7 +42,11 @@ use rejections::Rejection;
 pub fn routes() -> Router<AppState> {
     let cors = CorsLayer::new()
         .allow_origin(Any)
-        .allow_methods([axum::http::Method::POST, axum::http::Method::OPTIONS])
+        .allow_methods([
+            axum::http::Method::GET,
+            axum::http::Method::POST,
+            axum::http::Method::OPTIONS,
+        ])
         .allow_headers(Any)
         .expose_headers([
             header::RETRY_AFTER,
@@ -52,6 +57,18 @@ pub fn routes() -> Router<AppState> {
         .route("/api/{project_id}/envelope", post(envelope))
         .route("/api/{project_id}/store/", post(store))
         .route("/api/{project_id}/store", post(store))
+        .route(
+            "/api/{project_id}/cron/{monitor_slug}/{public_key}/",
+            get(check_in::with_key_in_path).post(check_in::with_key_in_path),
+        )
+        .route(
+            "/api/{project_id}/cron/{monitor_slug}/{public_key}",
+            get(check_in::with_key_in_path).post(check_in::with_key_in_path),
+        )
+        .route(
+            "/api/{project_id}/cron/{monitor_slug}/",
+            get(check_in::with_key_in_query).post(check_in::with_key_in_query),
+        )
         .layer(cors)
 }
 
@@ -231,6 +248,7 @@ async fn ingest_envelope(
         .map_err(|e| reject(state, "invalid", ApiError::bad_request(e.to_string())))?;
 
     let mut events = Vec::new();
+    let mut check_ins = Vec::new();
     for (index, item) in envelope.items.iter().enumerate() {
         match &item.ty {
             ItemType::Event => {
@@ -255,13 +273,15 @@ async fn ingest_envelope(
                 })?;
                 events.push(event);
             }
+            ItemType::CheckIn => check_ins.push(check_in::parse_item(state, index, &item.payload)?),
             ItemType::ClientReport => client_report::count(&state.metrics, &item.payload),
-            // Transactions, sessions, attachments, check-ins, logs and types we do not
-            // know are accepted and not stored.
+            // Transactions, sessions, attachments, logs and types we do not know are
+            // accepted and not stored.
             _ => {}
         }
     }
     let first_id = store_events(request, &key, events, envelope.header.event_id).await?;
+    check_in::record_all(state, &key, check_ins).await?;
     Ok(first_id.or(envelope.header.event_id))
 }
 

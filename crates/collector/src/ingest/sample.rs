@@ -1,7 +1,7 @@
-//! "Send a test event": a sample event recorded in a project through the same steps as
-//! a received one (normalized, grouped, committed by the writer, notifications queued),
-//! so that a new project shows what an issue looks like, and its recipients and webhooks
-//! hear about it, before any app is set up.
+//! Events the collector makes itself, recorded through the same steps as received ones
+//! (normalized, grouped, committed by the writer, notifications queued): "send a test
+//! event", so that a new project shows what an issue looks like, and its recipients and
+//! webhooks hear about it, before any app is set up; and a sitemap run's failing pages.
 
 use mayday_protocol::{Event, EventId};
 use serde_json::json;
@@ -46,9 +46,19 @@ pub async fn record(
         "extra": {"note": "Sent by Mayday itself; resolve or ignore it when you are done."}
     }))
     .map_err(|e| ApiError::bad_request(format!("sample event: {e}")))?;
+    record_internal(state, project, event).await
+}
+
+/// Records `event`, made by the collector itself (a sample, a sitemap run's failing
+/// page), in `project` through the same steps as a received one.
+pub async fn record_internal(
+    state: &AppState,
+    project: &project::Model,
+    event: Event,
+) -> Result<Stored, ApiError> {
     let new = prepare(state, project, event, now_ms())?;
     state.writer.write(new).await.map_err(|error| {
-        tracing::error!(%error, "storing the test event failed");
+        tracing::error!(%error, "storing an event failed");
         ApiError::new(
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
             "storage is unavailable; retry later",

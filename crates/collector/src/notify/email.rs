@@ -4,9 +4,10 @@ use std::time::Duration;
 
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
-use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use maud::{DOCTYPE, html};
 
+use super::Message;
 use super::facts::Facts;
 use crate::encode;
 use crate::store::NotificationKind;
@@ -95,10 +96,14 @@ impl Mailer {
         Ok(Mailer { transport, from })
     }
 
-    /// Sends the notification for `facts` to `recipients`, in one message; returns the
-    /// SMTP server's answer (`250 2.0.0 Ok: queued as ...`).
-    pub async fn send(&self, facts: &Facts, recipients: &[String]) -> Result<String, EmailError> {
-        let message = compose(&self.from, facts, recipients)?;
+    /// Sends `message` to `recipients`, in one email; returns the SMTP server's answer
+    /// (`250 2.0.0 Ok: queued as ...`).
+    pub async fn send(
+        &self,
+        message: &dyn Message,
+        recipients: &[String],
+    ) -> Result<String, EmailError> {
+        let message = compose(&self.from, message, recipients)?;
         let response = self
             .transport
             .send(message)
@@ -116,15 +121,15 @@ fn percent_decode(text: &str) -> String {
         .unwrap_or_default()
 }
 
-/// The message: plain-text and HTML parts saying the same, event data escaped in HTML.
+/// The email: plain-text and HTML parts saying the same, event data escaped in HTML.
 pub fn compose(
     from: &Mailbox,
-    facts: &Facts,
+    message: &dyn Message,
     recipients: &[String],
-) -> Result<Message, EmailError> {
-    let mut builder = Message::builder()
+) -> Result<lettre::Message, EmailError> {
+    let mut builder = lettre::Message::builder()
         .from(from.clone())
-        .subject(facts.subject());
+        .subject(message.subject());
     let mut any = false;
     for recipient in recipients {
         match recipient.parse::<Mailbox>() {
@@ -140,8 +145,8 @@ pub fn compose(
     }
     builder
         .multipart(MultiPart::alternative_plain_html(
-            plain_text(facts),
-            html_body(facts),
+            message.plain_text(),
+            message.html_body(),
         ))
         .map_err(|e| EmailError::Build(e.to_string()))
 }
@@ -152,6 +157,8 @@ fn headline(facts: &Facts) -> &'static str {
         NotificationKind::Regression => "A resolved issue is back",
         NotificationKind::Spike => "An issue is spiking",
         NotificationKind::Test => "A test notification",
+        // Monitors' notifications are written by `notify::monitor`.
+        _ => "A monitor changed",
     }
 }
 

@@ -3,6 +3,7 @@
 use mayday_protocol::Event;
 use serde::Serialize;
 
+use crate::store::entities::issue;
 use crate::store::{NotificationContext, NotificationKind};
 
 /// Top in-app frames listed.
@@ -104,9 +105,14 @@ pub struct Facts {
 }
 
 impl Facts {
-    /// Gathers the facts of a notification; `base_url` makes the link.
-    pub fn gather(context: &NotificationContext, base_url: &str) -> Facts {
-        let event = &context.event;
+    /// Gathers the facts of a notification about `issue`, caused by `event`;
+    /// `base_url` makes the link.
+    pub fn gather(
+        context: &NotificationContext,
+        issue: &issue::Model,
+        event: &Event,
+        base_url: &str,
+    ) -> Facts {
         let user = event
             .user
             .as_ref()
@@ -139,20 +145,20 @@ impl Facts {
         let link = match &event_id {
             Some(id) => format!(
                 "{base_url}/projects/{}/issues/{}/events/{id}",
-                context.project.id, context.issue.id
+                context.project.id, issue.id
             ),
             None => format!(
                 "{base_url}/projects/{}/issues/{}",
-                context.project.id, context.issue.id
+                context.project.id, issue.id
             ),
         };
         Facts {
             kind: context.row.kind,
             project: context.project.name.clone(),
             environment: event.environment.clone(),
-            issue_id: context.issue.id,
+            issue_id: issue.id,
             title: crate::grouping::title(event),
-            culprit: context.issue.culprit.clone(),
+            culprit: issue.culprit.clone(),
             user,
             method: request.and_then(|r| r.method.clone()),
             url,
@@ -162,8 +168,8 @@ impl Facts {
             server_name: event.server_name.clone(),
             time_utc: time.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
             frames: top_frames(event),
-            user_count: context.issue.user_count,
-            event_count: context.issue.event_count,
+            user_count: issue.user_count,
+            event_count: issue.event_count,
             event_id,
             link,
         }
@@ -215,14 +221,14 @@ impl Facts {
             NotificationKind::Regression => "hit a regression:",
             NotificationKind::Spike => "is among many who hit",
             NotificationKind::Test => "(a test) hit",
+            // Monitors' notifications are written by `notify::monitor`.
+            _ => "hit",
         };
-        let subject = format!("[{scope}] {} {what} {}", self.user.short(), self.title);
-        // Event data must not break the header onto new lines.
-        let flat: String = subject
-            .chars()
-            .map(|c| if c.is_control() { ' ' } else { c })
-            .collect();
-        flat.chars().take(250).collect()
+        crate::encode::header_line(&format!(
+            "[{scope}] {} {what} {}",
+            self.user.short(),
+            self.title
+        ))
     }
 
     /// One line for chat: what happened and the link, escaped for Slack-style `text`.

@@ -5,6 +5,7 @@
 
 pub mod email;
 pub mod facts;
+pub mod monitor;
 pub mod policy;
 pub mod webhook;
 
@@ -15,7 +16,7 @@ use tokio::sync::{Notify, Semaphore};
 
 use crate::config::Config;
 use crate::outbound::Outbound;
-use crate::store::{Channel, NotificationContext, Store, now_ms};
+use crate::store::{About, Channel, NotificationContext, Store, now_ms};
 use email::Mailer;
 use facts::Facts;
 
@@ -29,6 +30,34 @@ const CONCURRENT_DELIVERIES: usize = 16;
 const CLAIM_BATCH: usize = 10;
 /// The longest a webhook may take to answer.
 const WEBHOOK_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// One notification as each destination renders it: an email's subject and parts, a
+/// webhook's JSON (with a `text` field chat tools show).
+pub trait Message: Send + Sync {
+    /// The email's subject, one line.
+    fn subject(&self) -> String;
+    /// The email's plain-text part.
+    fn plain_text(&self) -> String;
+    /// The email's HTML part, every outside value escaped.
+    fn html_body(&self) -> String;
+    /// The webhook's JSON body.
+    fn payload(&self) -> serde_json::Value;
+}
+
+impl Message for Facts {
+    fn subject(&self) -> String {
+        Facts::subject(self)
+    }
+    fn plain_text(&self) -> String {
+        email::plain_text(self)
+    }
+    fn html_body(&self) -> String {
+        email::html_body(self)
+    }
+    fn payload(&self) -> serde_json::Value {
+        webhook::payload(self)
+    }
+}
 
 /// Where one notification goes.
 #[derive(Debug, Clone, Copy)]
@@ -60,11 +89,11 @@ impl Sender {
         })
     }
 
-    /// Sends `facts` to `destination` now; returns the receiving server's answer
+    /// Sends `message` to `destination` now; returns the receiving server's answer
     /// (`250 2.0.0 Ok: queued`, `HTTP 200`), or what went wrong.
     pub async fn send(
         &self,
-        facts: &Facts,
+        message: &dyn Message,
         destination: Destination<'_>,
     ) -> Result<String, String> {
         match destination {
@@ -77,12 +106,12 @@ impl Sender {
                     return Err("the project has no recipients".into());
                 }
                 mailer
-                    .send(facts, recipients)
+                    .send(message, recipients)
                     .await
                     .map_err(|e| e.to_string())
             }
             Destination::Webhook(hook) => {
-                webhook::post(&self.outbound, &hook.url, &hook.secret, facts)
+                webhook::post(&self.outbound, &hook.url, &hook.secret, message)
                     .await
                     .map(|status| format!("HTTP {status}"))
             }
@@ -198,7 +227,17 @@ impl OutboxWorker {
     }
 
     async fn deliver(&self, context: &NotificationContext) -> Result<(), String> {
-        let facts = Facts::gather(context, &self.base_url);
+        let message: Box<dyn Message> = match &context.about {
+            About::Issue { issue, event } => {
+                Box::new(Facts::gather(context, issue, event, &self.base_url))
+            }
+            About::Monitor { monitor, detail } => Box::new(monitor::MonitorFacts::gather(
+                context,
+                monitor.as_deref(),
+                detail,
+                &self.base_url,
+            )?),
+        };
         let destination = match context.row.channel {
             Channel::Email => Destination::Email(&context.recipients),
             Channel::Webhook => Destination::Webhook(
@@ -208,6 +247,9 @@ impl OutboxWorker {
                     .ok_or_else(|| "the webhook was removed".to_owned())?,
             ),
         };
-        self.sender.send(&facts, destination).await.map(|_| ())
+        self.sender
+            .send(message.as_ref(), destination)
+            .await
+            .map(|_| ())
     }
 }

@@ -4,6 +4,7 @@
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
+use super::Message;
 use super::facts::Facts;
 use crate::outbound::Outbound;
 
@@ -47,7 +48,7 @@ pub fn signature(secret: &str, body: &[u8]) -> String {
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
 
-/// Posts `facts` to `url` through `outbound` (its address policy, no redirects);
+/// Posts `message` to `url` through `outbound` (its address policy, no redirects);
 /// any 2xx is delivered (its status is returned). The error says what failed, neither
 /// the remote's answer nor the URL (a chat webhook's URL is its password, and the error
 /// is logged and shown to every member on the issue page).
@@ -55,9 +56,9 @@ pub async fn post(
     outbound: &Outbound,
     url: &str,
     secret: &str,
-    facts: &Facts,
+    message: &dyn Message,
 ) -> Result<u16, String> {
-    let body = serde_json::to_vec(&payload(facts)).map_err(|e| e.to_string())?;
+    let body = serde_json::to_vec(&message.payload()).map_err(|e| e.to_string())?;
     let signature = signature(secret, &body);
     outbound
         .post_json(url, &[(SIGNATURE_HEADER, signature)], body)

@@ -80,6 +80,121 @@ pub enum NotificationKind {
     /// queued, sent at once.
     #[sea_orm(string_value = "test")]
     Test,
+    /// A cron monitor's check-in did not arrive in time.
+    #[sea_orm(string_value = "monitor_missed")]
+    MonitorMissed,
+    /// A cron job reported an error.
+    #[sea_orm(string_value = "monitor_failed")]
+    MonitorFailed,
+    /// A cron job started and did not finish within its maximum runtime.
+    #[sea_orm(string_value = "monitor_timeout")]
+    MonitorTimeout,
+    /// An uptime check failed as many times in a row as its monitor allows.
+    #[sea_orm(string_value = "monitor_down")]
+    MonitorDown,
+    /// A failing monitor succeeded again.
+    #[sea_orm(string_value = "monitor_recovered")]
+    MonitorRecovered,
+    /// A checked site's TLS certificate expires soon.
+    #[sea_orm(string_value = "certificate_expiring")]
+    CertificateExpiring,
+}
+
+impl NotificationKind {
+    /// Whether the notification is about a monitor rather than an issue.
+    pub fn is_monitor(self) -> bool {
+        matches!(
+            self,
+            NotificationKind::MonitorMissed
+                | NotificationKind::MonitorFailed
+                | NotificationKind::MonitorTimeout
+                | NotificationKind::MonitorDown
+                | NotificationKind::MonitorRecovered
+                | NotificationKind::CertificateExpiring
+        )
+    }
+}
+
+/// What a monitor watches.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+#[serde(rename_all = "lowercase")]
+pub enum MonitorKind {
+    /// A scheduled job that checks in (Sentry's crons).
+    #[sea_orm(string_value = "cron")]
+    Cron,
+    /// A URL requested on a schedule (uptime).
+    #[sea_orm(string_value = "http")]
+    Http,
+    /// Every URL of a sitemap requested on a schedule (smoke test).
+    #[sea_orm(string_value = "sitemap")]
+    Sitemap,
+}
+
+/// Where a monitor stands.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+#[serde(rename_all = "lowercase")]
+pub enum MonitorStatus {
+    /// No check-in or check yet.
+    #[sea_orm(string_value = "pending")]
+    Pending,
+    /// The last check-in or check succeeded.
+    #[sea_orm(string_value = "ok")]
+    Ok,
+    /// The job reported an error (or a sitemap run found failing pages).
+    #[sea_orm(string_value = "error")]
+    Error,
+    /// The job did not check in on time.
+    #[sea_orm(string_value = "missed")]
+    Missed,
+    /// The job started and did not finish in time.
+    #[sea_orm(string_value = "timeout")]
+    Timeout,
+    /// The site failed its checks.
+    #[sea_orm(string_value = "down")]
+    Down,
+}
+
+impl MonitorStatus {
+    /// Whether the monitor is failing.
+    pub fn is_failing(self) -> bool {
+        matches!(
+            self,
+            MonitorStatus::Error
+                | MonitorStatus::Missed
+                | MonitorStatus::Timeout
+                | MonitorStatus::Down
+        )
+    }
+}
+
+/// How one check-in or check went.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+#[serde(rename_all = "snake_case")]
+pub enum CheckOutcome {
+    /// The job started.
+    #[sea_orm(string_value = "in_progress")]
+    InProgress,
+    /// Succeeded.
+    #[sea_orm(string_value = "ok")]
+    Ok,
+    /// Failed: the job's error, a failing answer, a sitemap run with failing pages.
+    #[sea_orm(string_value = "error")]
+    Error,
+    /// No check-in arrived in time.
+    #[sea_orm(string_value = "missed")]
+    Missed,
+    /// Started and not finished in time.
+    #[sea_orm(string_value = "timeout")]
+    Timeout,
 }
 
 /// Where a notification goes.
@@ -542,10 +657,14 @@ pub mod outbox {
         pub id: i64,
         /// The project.
         pub project_id: i64,
-        /// The issue.
-        pub issue_id: i64,
+        /// The issue (none for a monitor's notification).
+        pub issue_id: Option<i64>,
         /// The event row (`event.id`) that triggered it.
-        pub event_row_id: i64,
+        pub event_row_id: Option<i64>,
+        /// The monitor, for a monitor's notification.
+        pub monitor_id: Option<i64>,
+        /// What a monitor's notification says, as JSON written when its state changed.
+        pub detail: Option<String>,
         /// Why it was queued.
         pub kind: super::NotificationKind,
         /// Where it goes.
@@ -810,6 +929,100 @@ pub mod web_session {
         pub created_at: i64,
         /// Expiry time.
         pub expires_at: i64,
+    }
+
+    /// No navigable relations.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod monitor {
+    use sea_orm::entity::prelude::*;
+
+    /// A row of `monitor`.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "monitor")]
+    pub struct Model {
+        /// Id.
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        /// The project.
+        pub project_id: i64,
+        /// Unique within the project; what check-ins name.
+        pub slug: String,
+        /// Shown in lists and notifications.
+        pub name: String,
+        /// What it watches.
+        pub kind: super::MonitorKind,
+        /// Where it stands.
+        pub status: super::MonitorStatus,
+        /// Not checked while paused.
+        pub paused: bool,
+        /// Its settings as JSON (`monitors::MonitorSpec`).
+        pub config: String,
+        /// The environment of the last check-in.
+        pub environment: Option<String>,
+        /// Failed check-ins or checks in a row.
+        pub consecutive_failures: i64,
+        /// Successful check-ins or checks in a row.
+        pub consecutive_ok: i64,
+        /// When the scheduler acts next: a missed check-in's deadline, the next check.
+        pub next_due_at: Option<i64>,
+        /// The last check-in or check.
+        pub last_check_at: Option<i64>,
+        /// When the status last changed.
+        pub state_since: i64,
+        /// When the site's TLS certificate expires.
+        pub cert_expires_at: Option<i64>,
+        /// When the team was told the certificate expires soon.
+        pub cert_warned_at: Option<i64>,
+        /// Creation time.
+        pub created_at: i64,
+        /// Last settings change.
+        pub updated_at: i64,
+    }
+
+    /// No navigable relations.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod monitor_checkin {
+    use sea_orm::entity::prelude::*;
+
+    /// A row of `monitor_checkin`: one check-in, check or sitemap run.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "monitor_checkin")]
+    pub struct Model {
+        /// Id.
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        /// The monitor.
+        pub monitor_id: i64,
+        /// The SDK's id, tying `in_progress` to its end.
+        pub check_in_id: Option<String>,
+        /// How it went.
+        pub status: super::CheckOutcome,
+        /// The job's environment.
+        pub environment: Option<String>,
+        /// When it started (a missed check-in: when it was expected).
+        pub started_at: i64,
+        /// When it ended.
+        pub finished_at: Option<i64>,
+        /// How long it took.
+        pub duration_ms: Option<i64>,
+        /// When an `in_progress` run times out.
+        pub timeout_at: Option<i64>,
+        /// The HTTP status answered (uptime checks).
+        pub http_status: Option<i64>,
+        /// What failed, in words.
+        pub error: Option<String>,
+        /// A sitemap run's summary as JSON.
+        pub summary: Option<String>,
     }
 
     /// No navigable relations.

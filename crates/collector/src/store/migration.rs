@@ -23,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(Comments),
             Box::new(FilterValues),
             Box::new(IssueTags),
+            Box::new(Monitors),
         ]
     }
 }
@@ -1154,6 +1155,220 @@ impl MigrationTrait for IssueTags {
                 .col(IssueTag::Key)
                 .col(IssueTag::Value)
                 .unique()
+                .to_owned(),
+        )
+        .await
+    }
+}
+
+/// Monitors (cron check-ins, uptime checks, sitemap runs), their results, and outbox rows
+/// about a monitor rather than an issue.
+struct Monitors;
+
+impl MigrationName for Monitors {
+    fn name(&self) -> &str {
+        "m0015_monitors"
+    }
+}
+
+#[derive(DeriveIden)]
+enum Monitor {
+    Table,
+    Id,
+    ProjectId,
+    Slug,
+    Name,
+    Kind,
+    Status,
+    Paused,
+    Config,
+    Environment,
+    ConsecutiveFailures,
+    ConsecutiveOk,
+    NextDueAt,
+    LastCheckAt,
+    StateSince,
+    CertExpiresAt,
+    CertWarnedAt,
+    CreatedAt,
+    UpdatedAt,
+}
+
+#[derive(DeriveIden)]
+enum MonitorCheckin {
+    Table,
+    Id,
+    MonitorId,
+    CheckInId,
+    Status,
+    Environment,
+    StartedAt,
+    FinishedAt,
+    DurationMs,
+    TimeoutAt,
+    HttpStatus,
+    Error,
+    Summary,
+}
+
+#[derive(DeriveIden)]
+enum OutboxMonitor {
+    #[sea_orm(iden = "outbox")]
+    Table,
+    MonitorId,
+    Detail,
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Monitors {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            Table::create()
+                .table(Monitor::Table)
+                .col(id(Monitor::Id))
+                .col(big(Monitor::ProjectId))
+                .col(text(Monitor::Slug))
+                .col(text(Monitor::Name))
+                .col(text(Monitor::Kind))
+                .col(text(Monitor::Status))
+                .col(ColumnDef::new(Monitor::Paused).boolean().not_null())
+                .col(text(Monitor::Config))
+                .col(text_null(Monitor::Environment))
+                .col(big(Monitor::ConsecutiveFailures))
+                .col(big(Monitor::ConsecutiveOk))
+                .col(big_null(Monitor::NextDueAt))
+                .col(big_null(Monitor::LastCheckAt))
+                .col(big(Monitor::StateSince))
+                .col(big_null(Monitor::CertExpiresAt))
+                .col(big_null(Monitor::CertWarnedAt))
+                .col(big(Monitor::CreatedAt))
+                .col(big(Monitor::UpdatedAt))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            Index::create()
+                .name("monitor_project_slug")
+                .table(Monitor::Table)
+                .col(Monitor::ProjectId)
+                .col(Monitor::Slug)
+                .unique()
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            Index::create()
+                .name("monitor_next_due")
+                .table(Monitor::Table)
+                .col(Monitor::NextDueAt)
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table(MonitorCheckin::Table)
+                .col(id(MonitorCheckin::Id))
+                .col(big(MonitorCheckin::MonitorId))
+                .col(text_null(MonitorCheckin::CheckInId))
+                .col(text(MonitorCheckin::Status))
+                .col(text_null(MonitorCheckin::Environment))
+                .col(big(MonitorCheckin::StartedAt))
+                .col(big_null(MonitorCheckin::FinishedAt))
+                .col(big_null(MonitorCheckin::DurationMs))
+                .col(big_null(MonitorCheckin::TimeoutAt))
+                .col(big_null(MonitorCheckin::HttpStatus))
+                .col(text_null(MonitorCheckin::Error))
+                .col(text_null(MonitorCheckin::Summary))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            Index::create()
+                .name("monitor_checkin_monitor_started")
+                .table(MonitorCheckin::Table)
+                .col(MonitorCheckin::MonitorId)
+                .col(MonitorCheckin::StartedAt)
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            Index::create()
+                .name("monitor_checkin_monitor_check_in_id")
+                .table(MonitorCheckin::Table)
+                .col(MonitorCheckin::MonitorId)
+                .col(MonitorCheckin::CheckInId)
+                .unique()
+                .to_owned(),
+        )
+        .await?;
+        let db = m.get_connection();
+        // The scheduler looks for runs still in progress past their time.
+        db.execute_unprepared(
+            "CREATE INDEX monitor_checkin_running ON monitor_checkin (timeout_at) \
+             WHERE status = 'in_progress'",
+        )
+        .await?;
+        // Outbox rows about a monitor have no issue and no event.
+        match db.get_database_backend() {
+            sea_orm::DbBackend::Sqlite => {
+                // SQLite cannot drop NOT NULL: the table is rebuilt with the same rows.
+                m.create_table(
+                    Table::create()
+                        .table(Alias::new("outbox_rebuilt"))
+                        .col(id(Outbox::Id))
+                        .col(big(Outbox::ProjectId))
+                        .col(big_null(Outbox::IssueId))
+                        .col(big_null(Outbox::EventRowId))
+                        .col(text(Outbox::Kind))
+                        .col(text(Outbox::Channel))
+                        .col(big_null(Outbox::WebhookId))
+                        .col(text(Outbox::Status))
+                        .col(big(Outbox::Attempts))
+                        .col(big(Outbox::NextAttemptAt))
+                        .col(big_null(Outbox::ClaimedUntil))
+                        .col(text_null(Outbox::LastError))
+                        .col(big(Outbox::CreatedAt))
+                        .col(big_null(Outbox::SentAt))
+                        .to_owned(),
+                )
+                .await?;
+                let columns = "id, project_id, issue_id, event_row_id, kind, channel, webhook_id, \
+                     status, attempts, next_attempt_at, claimed_until, last_error, created_at, sent_at";
+                db.execute_unprepared(&format!(
+                    "INSERT INTO outbox_rebuilt ({columns}) SELECT {columns} FROM outbox"
+                ))
+                .await?;
+                db.execute_unprepared("DROP TABLE outbox").await?;
+                db.execute_unprepared("ALTER TABLE outbox_rebuilt RENAME TO outbox")
+                    .await?;
+                for (name, columns) in [
+                    ("outbox_status_next", "status, next_attempt_at"),
+                    ("outbox_project_id", "project_id, id"),
+                    ("outbox_issue_id", "issue_id, id"),
+                ] {
+                    db.execute_unprepared(&format!("CREATE INDEX {name} ON outbox ({columns})"))
+                        .await?;
+                }
+            }
+            _ => {
+                db.execute_unprepared(
+                    "ALTER TABLE outbox ALTER COLUMN issue_id DROP NOT NULL, \
+                     ALTER COLUMN event_row_id DROP NOT NULL",
+                )
+                .await?;
+            }
+        }
+        m.alter_table(
+            Table::alter()
+                .table(OutboxMonitor::Table)
+                .add_column(big_null(OutboxMonitor::MonitorId))
+                .to_owned(),
+        )
+        .await?;
+        m.alter_table(
+            Table::alter()
+                .table(OutboxMonitor::Table)
+                .add_column(text_null(OutboxMonitor::Detail))
                 .to_owned(),
         )
         .await

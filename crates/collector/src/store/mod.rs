@@ -11,6 +11,7 @@ mod ingest;
 mod issues;
 mod merges;
 mod migration;
+mod monitors;
 mod outbox;
 mod projects;
 mod retention;
@@ -29,13 +30,14 @@ use sea_orm::{
 use sea_orm_migration::MigratorTrait;
 
 pub use entities::{
-    AuditAction, Channel, DeliveryStatus, EventLevel, IssueStatus, NotificationKind, ProjectRole,
-    UnknownName,
+    AuditAction, Channel, CheckOutcome, DeliveryStatus, EventLevel, IssueStatus, MonitorKind,
+    MonitorStatus, NotificationKind, ProjectRole, UnknownName,
 };
 pub use events::{EventFilter, EventLinks, EventRow, StoredEvent, decode_payload, encode_payload};
 pub use ingest::{EventUser, IngestFacts, NewEvent, NotificationRule, SpikeSettings, Stored};
 pub use issues::{Breakdown, IssueFilter, IssueSort, STATUS_COUNT_CAP, Snooze};
-pub use outbox::NotificationContext;
+pub use monitors::{MonitorChange, ResultWrite, Uptime};
+pub use outbox::{About, NotificationContext};
 pub use projects::{KEY_CACHE_TTL, KeyInfo, ProjectSummary, ProjectWithKeys};
 
 /// Why a storage operation failed.

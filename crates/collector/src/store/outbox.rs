@@ -9,7 +9,8 @@ use sea_orm::{
 };
 
 use super::entities::{
-    Channel, DeliveryStatus, NotificationKind, event, issue, outbox, project, recipient, webhook,
+    Channel, DeliveryStatus, NotificationKind, event, issue, monitor, outbox, project, recipient,
+    webhook,
 };
 use super::events::decode_payload;
 use super::{Store, StoreError, now_ms};
@@ -21,14 +22,33 @@ pub struct NotificationContext {
     pub row: outbox::Model,
     /// The project.
     pub project: project::Model,
-    /// The issue.
-    pub issue: issue::Model,
-    /// The event (an empty one when retention removed it).
-    pub event: Event,
+    /// What it is about.
+    pub about: About,
     /// Email recipients (channel `email`).
     pub recipients: Vec<String>,
     /// The webhook (channel `webhook`).
     pub webhook: Option<webhook::Model>,
+}
+
+/// What a notification is about.
+#[derive(Debug, Clone)]
+pub enum About {
+    /// An issue, and the event that caused the notification (an empty one when
+    /// retention removed it).
+    Issue {
+        /// The issue.
+        issue: Box<issue::Model>,
+        /// The event.
+        event: Box<Event>,
+    },
+    /// A monitor (gone when it was deleted since), and what the notification says,
+    /// as written when its state changed.
+    Monitor {
+        /// The monitor.
+        monitor: Option<Box<monitor::Model>>,
+        /// The `detail` JSON.
+        detail: String,
+    },
 }
 
 impl Store {
@@ -152,17 +172,39 @@ impl Store {
             .one(self.db())
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("project {}", row.project_id)))?;
-        let issue = issue::Entity::find_by_id(row.issue_id)
-            .one(self.db())
-            .await?
-            .ok_or_else(|| StoreError::NotFound(format!("issue {}", row.issue_id)))?;
-        // Retention may have removed the event; the notification still goes out.
-        let event = match event::Entity::find_by_id(row.event_row_id)
-            .one(self.db())
-            .await?
-        {
-            Some(event) => decode_payload(&event.payload)?,
-            None => Event::default(),
+        let about = match (row.issue_id, row.monitor_id) {
+            (Some(issue_id), _) => {
+                let issue = issue::Entity::find_by_id(issue_id)
+                    .one(self.db())
+                    .await?
+                    .ok_or_else(|| StoreError::NotFound(format!("issue {issue_id}")))?;
+                // Retention may have removed the event; the notification still goes out.
+                let event = match row.event_row_id {
+                    Some(id) => event::Entity::find_by_id(id).one(self.db()).await?,
+                    None => None,
+                };
+                let event = match event {
+                    Some(event) => decode_payload(&event.payload)?,
+                    None => Event::default(),
+                };
+                About::Issue {
+                    issue: Box::new(issue),
+                    event: Box::new(event),
+                }
+            }
+            (None, Some(monitor_id)) => About::Monitor {
+                monitor: monitor::Entity::find_by_id(monitor_id)
+                    .one(self.db())
+                    .await?
+                    .map(Box::new),
+                detail: row.detail.clone().unwrap_or_default(),
+            },
+            (None, None) => {
+                return Err(StoreError::NotFound(format!(
+                    "the subject of notification {}",
+                    row.id
+                )));
+            }
         };
         let recipients = if row.channel == Channel::Email {
             self.recipients(row.project_id).await?
@@ -176,8 +218,7 @@ impl Store {
         Ok(NotificationContext {
             row,
             project,
-            issue,
-            event,
+            about,
             recipients,
             webhook,
         })
@@ -207,23 +248,7 @@ pub(crate) async fn queue<'n>(
         return Ok(Vec::new());
     }
     let projects: Vec<i64> = notices.iter().map(|n| n.project_id).collect();
-    let with_recipients: Vec<i64> = recipient::Entity::find()
-        .select_only()
-        .column(recipient::Column::ProjectId)
-        .filter(recipient::Column::ProjectId.is_in(projects.clone()))
-        .distinct()
-        .into_tuple()
-        .all(txn)
-        .await?;
-    let webhooks: Vec<(i64, i64)> = webhook::Entity::find()
-        .select_only()
-        .column(webhook::Column::Id)
-        .column(webhook::Column::ProjectId)
-        .filter(webhook::Column::ProjectId.is_in(projects))
-        .order_by_asc(webhook::Column::Id)
-        .into_tuple()
-        .all(txn)
-        .await?;
+    let (with_recipients, webhooks) = destinations(txn, projects).await?;
     let mut insert = Query::insert();
     insert.into_table(outbox::Entity).columns([
         outbox::Column::ProjectId,
@@ -239,22 +264,13 @@ pub(crate) async fn queue<'n>(
     ]);
     let mut written = Vec::with_capacity(notices.len());
     for notice in &notices {
-        let mut channels: Vec<(Channel, Option<i64>)> = Vec::new();
-        if with_recipients.contains(&notice.project_id) {
-            channels.push((Channel::Email, None));
-        }
-        channels.extend(
-            webhooks
-                .iter()
-                .filter(|(_, project)| *project == notice.project_id)
-                .map(|(id, _)| (Channel::Webhook, Some(*id))),
-        );
+        let channels = channels_of(notice.project_id, &with_recipients, &webhooks);
         for (channel, webhook_id) in &channels {
             insert
                 .values([
                     notice.project_id.into(),
-                    notice.issue_id.into(),
-                    notice.event_row_id.into(),
+                    Some(notice.issue_id).into(),
+                    Some(notice.event_row_id).into(),
                     notice.kind.into(),
                     (*channel).into(),
                     (*webhook_id).into(),
@@ -281,4 +297,84 @@ pub(crate) async fn queue<'n>(
     txn.execute(txn.get_database_backend().build(&notified))
         .await?;
     Ok(written)
+}
+
+/// Of `projects`, those with email recipients, and every `(webhook, project)`.
+async fn destinations(
+    txn: &impl ConnectionTrait,
+    projects: Vec<i64>,
+) -> Result<(Vec<i64>, Vec<(i64, i64)>), DbErr> {
+    let with_recipients: Vec<i64> = recipient::Entity::find()
+        .select_only()
+        .column(recipient::Column::ProjectId)
+        .filter(recipient::Column::ProjectId.is_in(projects.clone()))
+        .distinct()
+        .into_tuple()
+        .all(txn)
+        .await?;
+    let webhooks: Vec<(i64, i64)> = webhook::Entity::find()
+        .select_only()
+        .column(webhook::Column::Id)
+        .column(webhook::Column::ProjectId)
+        .filter(webhook::Column::ProjectId.is_in(projects))
+        .order_by_asc(webhook::Column::Id)
+        .into_tuple()
+        .all(txn)
+        .await?;
+    Ok((with_recipients, webhooks))
+}
+
+/// Where a notification of `project_id` goes: one email (when it has recipients) and
+/// each of its webhooks.
+fn channels_of(
+    project_id: i64,
+    with_recipients: &[i64],
+    webhooks: &[(i64, i64)],
+) -> Vec<(Channel, Option<i64>)> {
+    let mut channels: Vec<(Channel, Option<i64>)> = Vec::new();
+    if with_recipients.contains(&project_id) {
+        channels.push((Channel::Email, None));
+    }
+    channels.extend(
+        webhooks
+            .iter()
+            .filter(|(_, project)| *project == project_id)
+            .map(|(id, _)| (Channel::Webhook, Some(*id))),
+    );
+    channels
+}
+
+/// Queues a monitor's notification `kind` saying `detail` (JSON), in the transaction
+/// that changed the monitor, to the same destinations as the project's issues.
+pub(crate) async fn queue_monitor(
+    txn: &impl ConnectionTrait,
+    monitor: &monitor::Model,
+    kind: NotificationKind,
+    detail: &str,
+) -> Result<(), DbErr> {
+    let (with_recipients, webhooks) = destinations(txn, vec![monitor.project_id]).await?;
+    let now = super::now_ms();
+    for (channel, webhook_id) in channels_of(monitor.project_id, &with_recipients, &webhooks) {
+        outbox::ActiveModel {
+            project_id: Set(monitor.project_id),
+            issue_id: Set(None),
+            event_row_id: Set(None),
+            monitor_id: Set(Some(monitor.id)),
+            detail: Set(Some(detail.to_owned())),
+            kind: Set(kind),
+            channel: Set(channel),
+            webhook_id: Set(webhook_id),
+            status: Set(DeliveryStatus::Pending),
+            attempts: Set(0),
+            next_attempt_at: Set(now),
+            claimed_until: Set(None),
+            last_error: Set(None),
+            created_at: Set(now),
+            sent_at: Set(None),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+    }
+    Ok(())
 }

@@ -21,14 +21,14 @@ pub(super) fn table(
     html! {
         table.deliveries {
             thead { tr {
-                th { "Queued" } @if issue_links.is_some() { th { "Issue" } }
+                th { "Queued" } @if issue_links.is_some() { th { "About" } }
                 th { "Why" } th { "To" } th { "Status" }
             } }
             tbody { @for row in rows {
                 tr {
                     td { (super::pages::when(row.created_at)) }
                     @if let Some(project_id) = issue_links {
-                        td { a href={ "/projects/" (project_id) "/issues/" (row.issue_id) } { "#" (row.issue_id) } }
+                        td { (subject(project_id, row)) }
                     }
                     td { (row.kind) }
                     td.wrap { (destination(row, webhooks)) }
@@ -36,6 +36,19 @@ pub(super) fn table(
                 }
             } }
         }
+    }
+}
+
+/// A link to the issue or monitor a notification is about.
+fn subject(project_id: i64, row: &outbox::Model) -> Markup {
+    match (row.issue_id, row.monitor_id) {
+        (Some(issue), _) => {
+            html! { a href={ "/projects/" (project_id) "/issues/" (issue) } { "#" (issue) } }
+        }
+        (None, Some(monitor)) => html! {
+            a href={ "/projects/" (project_id) "/monitors/" (monitor) } { "monitor " (monitor) }
+        },
+        (None, None) => html! {},
     }
 }
 

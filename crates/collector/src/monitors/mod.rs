@@ -1,0 +1,292 @@
+//! Monitors: cron jobs that check in (Sentry's check-in protocol), URLs checked on a
+//! schedule (uptime), sitemaps whose pages are requested on a schedule (smoke tests).
+//! This module holds the rules: what a monitor is set to do ([`spec`]), how its status
+//! follows what is seen ([`state`]), what its notifications say ([`notice`]), check-ins
+//! ([`check_ins`]) and the scheduler's steps ([`runs`]). The scheduler's loop and the
+//! requests it makes live in `crate::scheduler`.
+
+pub mod check_ins;
+pub mod notice;
+pub mod runs;
+pub mod spec;
+pub mod state;
+
+use crate::outbound::{self, TargetPolicy};
+use crate::store::entities::{monitor, monitor_checkin};
+use crate::store::{MonitorKind, MonitorStatus, NotificationKind, Store, StoreError, now_ms};
+use notice::MonitorNotice;
+pub use spec::{CronSpec, HttpSpec, MonitorSpec, SitemapSpec, StatusRange};
+use state::{Observation, Standing, Thresholds};
+
+/// Why a monitor operation is refused.
+#[derive(Debug, thiserror::Error)]
+pub enum MonitorError {
+    /// A setting or a check-in is not usable; the text says which and why.
+    #[error("{0}")]
+    Invalid(String),
+    /// The URL is one the collector may not request.
+    #[error(transparent)]
+    Target(#[from] outbound::OutboundError),
+    /// Storage failed (a taken name is a conflict).
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A monitor to create or the new settings of one.
+#[derive(Debug, Clone)]
+pub struct MonitorSettings {
+    /// Shown in lists and notifications; the slug is made from it.
+    pub name: String,
+    /// What it does.
+    pub spec: MonitorSpec,
+}
+
+impl MonitorSettings {
+    fn check(&self) -> Result<(), MonitorError> {
+        let name = self.name.trim();
+        if name.is_empty() || name.chars().count() > 100 {
+            return Err(MonitorError::Invalid(
+                "a monitor's name must be 1 to 100 characters".into(),
+            ));
+        }
+        match &self.spec {
+            MonitorSpec::Cron(cron) => cron.check(),
+            MonitorSpec::Http(http) => http.check(),
+            MonitorSpec::Sitemap(sitemap) => sitemap.check(),
+        }
+    }
+
+    async fn check_target(&self, policy: TargetPolicy) -> Result<(), MonitorError> {
+        if let Some(url) = self.spec.url() {
+            outbound::check_target(url, policy).await?;
+        }
+        Ok(())
+    }
+}
+
+/// The kind of a spec.
+pub fn kind_of(spec: &MonitorSpec) -> MonitorKind {
+    match spec {
+        MonitorSpec::Cron(_) => MonitorKind::Cron,
+        MonitorSpec::Http(_) => MonitorKind::Http,
+        MonitorSpec::Sitemap(_) => MonitorKind::Sitemap,
+    }
+}
+
+/// `Nightly backup!` → `nightly-backup`.
+pub fn slug_from_name(name: &str) -> String {
+    let mut slug = String::new();
+    for c in name.trim().chars().flat_map(char::to_lowercase) {
+        if c.is_ascii_alphanumeric() || c == '_' {
+            slug.push(c);
+        } else if !slug.ends_with('-') && !slug.is_empty() {
+            slug.push('-');
+        }
+    }
+    let slug: String = slug.trim_end_matches('-').chars().take(64).collect();
+    if slug.is_empty() {
+        "monitor".into()
+    } else {
+        slug
+    }
+}
+
+/// When the scheduler first acts on a new or changed monitor: an uptime or sitemap
+/// check at once; a cron job's first deadline.
+fn first_due(spec: &MonitorSpec, now: i64) -> Option<i64> {
+    match spec {
+        MonitorSpec::Cron(cron) => cron.next_deadline(now),
+        MonitorSpec::Http(_) | MonitorSpec::Sitemap(_) => Some(now),
+    }
+}
+
+/// Creates a monitor in `project_id` (uptime and sitemap URLs checked against `policy`).
+pub async fn create(
+    store: &Store,
+    policy: TargetPolicy,
+    project_id: i64,
+    settings: MonitorSettings,
+) -> Result<monitor::Model, MonitorError> {
+    settings.check()?;
+    settings.check_target(policy).await?;
+    let now = now_ms();
+    let row = monitor::Model {
+        id: 0,
+        project_id,
+        slug: slug_from_name(&settings.name),
+        name: settings.name.trim().to_owned(),
+        kind: kind_of(&settings.spec),
+        status: MonitorStatus::Pending,
+        paused: false,
+        config: settings.spec.to_stored(),
+        environment: None,
+        consecutive_failures: 0,
+        consecutive_ok: 0,
+        next_due_at: first_due(&settings.spec, now),
+        last_check_at: None,
+        state_since: now,
+        cert_expires_at: None,
+        cert_warned_at: None,
+        created_at: now,
+        updated_at: now,
+    };
+    Ok(store.create_monitor(row).await?)
+}
+
+/// Changes a monitor's name and settings (its kind stays); the schedule starts again.
+pub async fn update(
+    store: &Store,
+    policy: TargetPolicy,
+    monitor_id: i64,
+    settings: MonitorSettings,
+) -> Result<monitor::Model, MonitorError> {
+    settings.check()?;
+    settings.check_target(policy).await?;
+    let now = now_ms();
+    let changed = store
+        .change_monitor(monitor_id, None, false, |current, _| {
+            if kind_of(&settings.spec) != current.kind {
+                return None;
+            }
+            let mut next = current.clone();
+            next.name = settings.name.trim().to_owned();
+            next.config = settings.spec.to_stored();
+            next.next_due_at = first_due(&settings.spec, now);
+            next.updated_at = now;
+            Some(crate::store::MonitorChange {
+                monitor: next,
+                result: None,
+                notices: Vec::new(),
+            })
+        })
+        .await?;
+    changed.ok_or_else(|| {
+        MonitorError::Invalid("a monitor's kind cannot change; create another one".into())
+    })
+}
+
+/// Pauses a monitor (nothing is checked or missed) or resumes it (the schedule starts
+/// again from now).
+pub async fn set_paused(
+    store: &Store,
+    monitor_id: i64,
+    paused: bool,
+) -> Result<monitor::Model, MonitorError> {
+    let now = now_ms();
+    let changed = store
+        .change_monitor(monitor_id, None, false, |current, _| {
+            let mut next = current.clone();
+            next.paused = paused;
+            if !paused {
+                let spec = MonitorSpec::from_stored(&current.config).ok()?;
+                next.next_due_at = first_due(&spec, now);
+            }
+            next.updated_at = now;
+            Some(crate::store::MonitorChange {
+                monitor: next,
+                result: None,
+                notices: Vec::new(),
+            })
+        })
+        .await?;
+    changed.ok_or_else(|| StoreError::NotFound(format!("monitor {monitor_id}")).into())
+}
+
+/// The thresholds a monitor's status follows.
+fn thresholds(spec: &MonitorSpec) -> Thresholds {
+    match spec {
+        MonitorSpec::Cron(cron) => Thresholds {
+            failures: cron.failure_issue_threshold,
+            recoveries: cron.recovery_threshold,
+        },
+        MonitorSpec::Http(http) => Thresholds {
+            failures: http.failures,
+            recoveries: 1,
+        },
+        MonitorSpec::Sitemap(_) => Thresholds {
+            failures: 1,
+            recoveries: 1,
+        },
+    }
+}
+
+/// What an observation changes on `current`, and the notifications it calls for
+/// (none for sitemap monitors: their failing pages are issues, which notify).
+fn apply(
+    current: &monitor::Model,
+    spec: &MonitorSpec,
+    observation: Observation,
+    at: i64,
+    detail: impl FnOnce(&mut MonitorNotice),
+) -> (monitor::Model, Vec<(NotificationKind, String)>) {
+    let step = state::observe(
+        Standing {
+            status: current.status,
+            failures: current.consecutive_failures,
+            successes: current.consecutive_ok,
+        },
+        observation,
+        thresholds(spec),
+    );
+    let mut next = current.clone();
+    next.status = step.standing.status;
+    next.consecutive_failures = step.standing.failures;
+    next.consecutive_ok = step.standing.successes;
+    if step.changed {
+        next.state_since = at;
+    }
+    let mut notices = Vec::new();
+    if let Some(kind) = step.notify.filter(|_| current.kind != MonitorKind::Sitemap) {
+        let mut notice = MonitorNotice {
+            kind,
+            monitor: current.name.clone(),
+            slug: current.slug.clone(),
+            monitor_kind: current.kind,
+            environment: current.environment.clone(),
+            url: spec.url().map(str::to_owned),
+            at,
+            expected: None,
+            http_status: None,
+            error: None,
+            failures: step.standing.failures,
+            since: (kind == NotificationKind::MonitorRecovered).then_some(current.state_since),
+            cert_expires_at: None,
+        };
+        detail(&mut notice);
+        notices.push((kind, notice.to_json()));
+    }
+    (next, notices)
+}
+
+/// A result row with nothing set but its status and start.
+fn result_row(status: crate::store::CheckOutcome, started_at: i64) -> monitor_checkin::Model {
+    monitor_checkin::Model {
+        id: 0,
+        monitor_id: 0,
+        check_in_id: None,
+        status,
+        environment: None,
+        started_at,
+        finished_at: None,
+        duration_ms: None,
+        timeout_at: None,
+        http_status: None,
+        error: None,
+        summary: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs() {
+        assert_eq!(slug_from_name("Nightly backup!"), "nightly-backup");
+        assert_eq!(
+            slug_from_name("  shop.example.com / home "),
+            "shop-example-com-home"
+        );
+        assert_eq!(slug_from_name("!!!"), "monitor");
+    }
+}

@@ -1,0 +1,285 @@
+//! Monitors and their results (check-ins, checks, sitemap runs). A monitor's row is
+//! changed only inside [`Store::change_monitor`], which locks it (`FOR UPDATE` on
+//! PostgreSQL, the write turn on SQLite) so that check-ins arriving at two collectors, or
+//! two schedulers due at once, apply one after the other; schedulers skip a row another
+//! holds (`SKIP LOCKED`) and find it no longer due.
+
+use sea_orm::sea_query::{LockBehavior, LockType};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, IntoActiveModel,
+    NotSet, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
+
+use super::entities::{CheckOutcome, MonitorKind, NotificationKind, monitor, monitor_checkin};
+use super::{Store, StoreError, db_conflict};
+
+/// What a change of a monitor writes, decided by the caller from the locked row.
+#[derive(Debug, Clone)]
+pub struct MonitorChange {
+    /// The monitor's new row (same id).
+    pub monitor: monitor::Model,
+    /// A result to insert (`id` ignored) or update (same id).
+    pub result: Option<ResultWrite>,
+    /// Notifications to queue: why, and what they say (JSON).
+    pub notices: Vec<(NotificationKind, String)>,
+}
+
+/// A result row to write.
+#[derive(Debug, Clone)]
+pub enum ResultWrite {
+    /// A new check-in, check or run.
+    Insert(monitor_checkin::Model),
+    /// A run that started earlier and ended now.
+    Update(monitor_checkin::Model),
+}
+
+/// Where a monitor's results stand over a period.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Uptime {
+    /// Successful results.
+    pub ok: u64,
+    /// Finished results (in-progress runs are not counted).
+    pub total: u64,
+}
+
+impl Uptime {
+    /// Percent successful, `None` without results.
+    pub fn percent(self) -> Option<f64> {
+        (self.total > 0).then(|| self.ok as f64 * 100.0 / self.total as f64)
+    }
+}
+
+impl Store {
+    /// A project's monitors, by name.
+    pub async fn monitors(&self, project_id: i64) -> Result<Vec<monitor::Model>, StoreError> {
+        Ok(monitor::Entity::find()
+            .filter(monitor::Column::ProjectId.eq(project_id))
+            .order_by_asc(monitor::Column::Name)
+            .order_by_asc(monitor::Column::Id)
+            .all(self.db())
+            .await?)
+    }
+
+    /// One monitor.
+    pub async fn monitor(&self, id: i64) -> Result<monitor::Model, StoreError> {
+        monitor::Entity::find_by_id(id)
+            .one(self.db())
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("monitor {id}")))
+    }
+
+    /// A project's monitor by slug.
+    pub async fn monitor_by_slug(
+        &self,
+        project_id: i64,
+        slug: &str,
+    ) -> Result<Option<monitor::Model>, StoreError> {
+        Ok(monitor::Entity::find()
+            .filter(monitor::Column::ProjectId.eq(project_id))
+            .filter(monitor::Column::Slug.eq(slug))
+            .one(self.db())
+            .await?)
+    }
+
+    /// Creates `row` (its id ignored); a taken slug is a conflict.
+    pub async fn create_monitor(&self, row: monitor::Model) -> Result<monitor::Model, StoreError> {
+        let slug = row.slug.clone();
+        self.write(async |txn| {
+            let mut active = row.into_active_model().reset_all();
+            active.id = NotSet;
+            active
+                .insert(txn)
+                .await
+                .map_err(|e| db_conflict(e, &format!("a monitor named {slug}")))
+        })
+        .await
+    }
+
+    /// Creates `row` unless its project has a monitor with its slug; returns the one
+    /// that exists then (check-ins from two collectors may create it at once).
+    pub async fn ensure_monitor(&self, row: monitor::Model) -> Result<monitor::Model, StoreError> {
+        let (project_id, slug) = (row.project_id, row.slug.clone());
+        if let Some(found) = self.monitor_by_slug(project_id, &slug).await? {
+            return Ok(found);
+        }
+        match self.create_monitor(row).await {
+            Err(StoreError::Conflict(_)) => self
+                .monitor_by_slug(project_id, &slug)
+                .await?
+                .ok_or_else(|| StoreError::NotFound(format!("monitor {slug}"))),
+            other => other,
+        }
+    }
+
+    /// Locks monitor `id` for one transaction, lets `decide` look at it (and at its
+    /// result with `check_in_id`, if any) and writes what it decides: the monitor's row,
+    /// a result, notifications. `decide` returning `None` writes nothing. With
+    /// `skip_locked`, a row another transaction holds is skipped (`None`) rather than
+    /// waited for. Returns the monitor as written.
+    pub async fn change_monitor(
+        &self,
+        id: i64,
+        check_in_id: Option<String>,
+        skip_locked: bool,
+        decide: impl FnOnce(&monitor::Model, Option<&monitor_checkin::Model>) -> Option<MonitorChange>
+        + Send,
+    ) -> Result<Option<monitor::Model>, StoreError> {
+        self.write(async |txn| {
+            let mut select = monitor::Entity::find_by_id(id);
+            if txn.get_database_backend() == DbBackend::Postgres {
+                select = if skip_locked {
+                    select.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+                } else {
+                    select.lock_exclusive()
+                };
+            }
+            let Some(current) = select.one(txn).await? else {
+                return Ok(None);
+            };
+            let existing = match &check_in_id {
+                Some(check_in_id) => {
+                    monitor_checkin::Entity::find()
+                        .filter(monitor_checkin::Column::MonitorId.eq(id))
+                        .filter(monitor_checkin::Column::CheckInId.eq(check_in_id.as_str()))
+                        .one(txn)
+                        .await?
+                }
+                None => None,
+            };
+            let Some(change) = decide(&current, existing.as_ref()) else {
+                return Ok(None);
+            };
+            let mut active = change.monitor.clone().into_active_model().reset_all();
+            active.id = Set(id);
+            let written = active.update(txn).await?;
+            match change.result {
+                Some(ResultWrite::Insert(row)) => {
+                    let mut active = row.into_active_model().reset_all();
+                    active.id = NotSet;
+                    active.monitor_id = Set(id);
+                    active.insert(txn).await?;
+                }
+                Some(ResultWrite::Update(row)) => {
+                    row.into_active_model().reset_all().update(txn).await?;
+                }
+                None => {}
+            }
+            for (kind, detail) in &change.notices {
+                super::outbox::queue_monitor(txn, &written, *kind, detail).await?;
+            }
+            Ok(Some(written))
+        })
+        .await
+    }
+
+    /// Monitors not paused whose scheduler work is due at `now`: `(id, kind, due at)`,
+    /// the most overdue first, at most `limit`.
+    pub async fn due_monitors(
+        &self,
+        now: i64,
+        limit: u64,
+    ) -> Result<Vec<(i64, MonitorKind, i64)>, StoreError> {
+        Ok(monitor::Entity::find()
+            .select_only()
+            .column(monitor::Column::Id)
+            .column(monitor::Column::Kind)
+            .column(monitor::Column::NextDueAt)
+            .filter(monitor::Column::Paused.eq(false))
+            .filter(monitor::Column::NextDueAt.lte(now))
+            .order_by_asc(monitor::Column::NextDueAt)
+            .limit(limit)
+            .into_tuple()
+            .all(self.db())
+            .await?)
+    }
+
+    /// The `check_in_id` of a monitor's latest run still in progress.
+    pub async fn latest_running(&self, monitor_id: i64) -> Result<Option<String>, StoreError> {
+        let found: Option<Option<String>> = monitor_checkin::Entity::find()
+            .select_only()
+            .column(monitor_checkin::Column::CheckInId)
+            .filter(monitor_checkin::Column::MonitorId.eq(monitor_id))
+            .filter(monitor_checkin::Column::Status.eq(CheckOutcome::InProgress))
+            .order_by_desc(monitor_checkin::Column::StartedAt)
+            .into_tuple()
+            .one(self.db())
+            .await?;
+        Ok(found.flatten())
+    }
+
+    /// Runs still in progress past their maximum runtime at `now`, at most `limit`.
+    pub async fn overdue_runs(
+        &self,
+        now: i64,
+        limit: u64,
+    ) -> Result<Vec<monitor_checkin::Model>, StoreError> {
+        Ok(monitor_checkin::Entity::find()
+            .filter(monitor_checkin::Column::Status.eq(CheckOutcome::InProgress))
+            .filter(monitor_checkin::Column::TimeoutAt.lte(now))
+            .order_by_asc(monitor_checkin::Column::TimeoutAt)
+            .limit(limit)
+            .all(self.db())
+            .await?)
+    }
+
+    /// A monitor's results, newest first, at most `limit`, started before `before` when
+    /// given (paging).
+    pub async fn monitor_results(
+        &self,
+        monitor_id: i64,
+        limit: u64,
+        before: Option<i64>,
+    ) -> Result<Vec<monitor_checkin::Model>, StoreError> {
+        let mut select = monitor_checkin::Entity::find()
+            .filter(monitor_checkin::Column::MonitorId.eq(monitor_id));
+        if let Some(before) = before {
+            select = select.filter(monitor_checkin::Column::StartedAt.lt(before));
+        }
+        Ok(select
+            .order_by_desc(monitor_checkin::Column::StartedAt)
+            .order_by_desc(monitor_checkin::Column::Id)
+            .limit(limit)
+            .all(self.db())
+            .await?)
+    }
+
+    /// Successful and finished results of a monitor since `since`.
+    pub async fn monitor_uptime(&self, monitor_id: i64, since: i64) -> Result<Uptime, StoreError> {
+        let finished = monitor_checkin::Entity::find()
+            .filter(monitor_checkin::Column::MonitorId.eq(monitor_id))
+            .filter(monitor_checkin::Column::StartedAt.gte(since))
+            .filter(monitor_checkin::Column::Status.ne(CheckOutcome::InProgress));
+        let total = finished.clone().count(self.db()).await?;
+        let ok = finished
+            .filter(monitor_checkin::Column::Status.eq(CheckOutcome::Ok))
+            .count(self.db())
+            .await?;
+        Ok(Uptime { ok, total })
+    }
+
+    /// Removes a monitor and its results; `false` when there was none.
+    pub async fn delete_monitor(&self, id: i64) -> Result<bool, StoreError> {
+        self.write(async |txn| {
+            monitor_checkin::Entity::delete_many()
+                .filter(monitor_checkin::Column::MonitorId.eq(id))
+                .exec(txn)
+                .await?;
+            let deleted = monitor::Entity::delete_by_id(id).exec(txn).await?;
+            Ok(deleted.rows_affected > 0)
+        })
+        .await
+    }
+
+    /// Deletes results that started before `before`; returns how many.
+    pub async fn prune_monitor_results(&self, before: i64) -> Result<u64, StoreError> {
+        self.write(async |txn| {
+            let deleted = monitor_checkin::Entity::delete_many()
+                .filter(monitor_checkin::Column::StartedAt.lt(before))
+                .filter(monitor_checkin::Column::Status.ne(CheckOutcome::InProgress))
+                .exec(txn)
+                .await?;
+            Ok(deleted.rows_affected)
+        })
+        .await
+    }
+}
