@@ -136,3 +136,26 @@ pub async fn visible_issue_in(
     }
     Ok((project, issue))
 }
+
+/// Monitor `monitor_id` and its project, if `account` may do what `need` says there
+/// (another project's monitor is not found, as if it did not exist).
+pub async fn monitor_for(
+    store: &Store,
+    account: &account::Model,
+    monitor_id: i64,
+    need: Need,
+) -> Result<(project::Model, crate::store::entities::monitor::Model), AccessError> {
+    let not_found = || AccessError::NotFound(format!("monitor {monitor_id}"));
+    let monitor = match store.monitor(monitor_id).await {
+        Ok(monitor) => monitor,
+        Err(StoreError::NotFound(_)) => return Err(not_found()),
+        Err(other) => return Err(other.into()),
+    };
+    let project = project_for(store, account, monitor.project_id, need)
+        .await
+        .map_err(|error| match error {
+            AccessError::NotFound(_) => not_found(),
+            other => other,
+        })?;
+    Ok((project, monitor))
+}

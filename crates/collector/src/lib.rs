@@ -185,7 +185,7 @@ pub fn spawn_snooze_wake(state: AppState, every: Duration) {
     });
 }
 
-/// Deletes old events now and then, keeping counts.
+/// Deletes old events (keeping counts) and old monitor results now and then.
 pub fn spawn_retention(state: AppState, every: Duration) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
@@ -198,6 +198,16 @@ pub fn spawn_retention(state: AppState, every: Duration) {
                 Ok(0) => {}
                 Ok(purged) => tracing::info!(purged, "expired sessions removed"),
                 Err(error) => tracing::warn!(%error, "removing expired sessions failed"),
+            }
+            // Check-ins and checks are kept as long as events.
+            match state
+                .store
+                .prune_monitor_results(store::now_ms().saturating_sub(max_age))
+                .await
+            {
+                Ok(0) => {}
+                Ok(pruned) => tracing::info!(pruned, "retention removed old monitor results"),
+                Err(error) => tracing::warn!(%error, "removing old monitor results failed"),
             }
             match state
                 .store

@@ -5,6 +5,7 @@
 //! the domain or the store, and answer a typed view ([`views`]).
 
 mod extract;
+pub mod monitors;
 mod people;
 pub mod views;
 
@@ -76,6 +77,20 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/api/v1/users/{user_id}",
             axum::routing::patch(people::change_user).delete(people::remove_user),
+        )
+        .route(
+            "/api/v1/projects/{project_id}/monitors",
+            get(monitors::list).post(monitors::create),
+        )
+        .route(
+            "/api/v1/monitors/{monitor_id}",
+            get(monitors::detail)
+                .patch(monitors::change)
+                .delete(monitors::remove),
+        )
+        .route(
+            "/api/v1/monitors/{monitor_id}/checkins",
+            get(monitors::checkins),
         )
         .route("/api/v1/tokens", get(list_tokens))
         .route(

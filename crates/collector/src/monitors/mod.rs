@@ -6,6 +6,7 @@
 //! requests it makes live in `crate::scheduler`.
 
 pub mod check_ins;
+pub mod input;
 pub mod notice;
 pub mod runs;
 pub mod spec;
@@ -190,6 +191,20 @@ pub async fn set_paused(
         })
         .await?;
     changed.ok_or_else(|| StoreError::NotFound(format!("monitor {monitor_id}")).into())
+}
+
+/// Percent of successful results of `monitor_id` over the last day, week and month
+/// (`None` for a period without results).
+pub async fn uptime(store: &Store, monitor_id: i64) -> Result<[Option<f64>; 3], StoreError> {
+    let now = now_ms();
+    let mut found = [None; 3];
+    for (slot, days) in found.iter_mut().zip([1, 7, 30]) {
+        *slot = store
+            .monitor_uptime(monitor_id, now - days * 86_400_000)
+            .await?
+            .percent();
+    }
+    Ok(found)
 }
 
 /// The thresholds a monitor's status follows.

@@ -275,7 +275,10 @@ stored_names!(
     Channel,
     DeliveryStatus,
     ProjectRole,
-    AuditAction
+    AuditAction,
+    MonitorKind,
+    MonitorStatus,
+    CheckOutcome
 );
 
 /// A name that is none of a state's names.
@@ -722,6 +725,15 @@ pub enum AuditAction {
     /// A webhook was removed.
     #[sea_orm(string_value = "webhook_removed")]
     WebhookRemoved,
+    /// A monitor was created.
+    #[sea_orm(string_value = "monitor_added")]
+    MonitorAdded,
+    /// A monitor's settings changed, or it was paused or resumed.
+    #[sea_orm(string_value = "monitor_changed")]
+    MonitorChanged,
+    /// A monitor was removed.
+    #[sea_orm(string_value = "monitor_removed")]
+    MonitorRemoved,
     /// Rate limit or spike settings changed.
     #[sea_orm(string_value = "limits_changed")]
     LimitsChanged,

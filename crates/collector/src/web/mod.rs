@@ -11,6 +11,7 @@ mod deliveries;
 mod error;
 mod event_list;
 mod event_view;
+mod monitors;
 mod onboarding;
 mod pages;
 pub mod preauth;
@@ -75,6 +76,14 @@ pub fn routes() -> Router<AppState> {
             get(admin::settings_page).post(admin::change_settings),
         )
         .route("/projects/{project_id}/audit", get(admin::audit_page))
+        .route(
+            "/projects/{project_id}/monitors",
+            get(monitors::list_page).post(monitors::create),
+        )
+        .route(
+            "/projects/{project_id}/monitors/{monitor_id}",
+            get(monitors::monitor_page).post(monitors::change),
+        )
         .route(
             "/projects/{project_id}/test-event",
             post(onboarding::send_test_event),

@@ -106,6 +106,12 @@ nav.pager a { margin-right: 1rem; }
 }
 .notice.failed { border-left-color: var(--bad); background: #ffebe9; }
 .status-sent { color: #1a7f37; }
+.mon { padding: 0 .4rem; border-radius: 3px; font-size: .85rem; }
+.mon-ok { background: #dafbe1; color: #1a7f37; }
+.mon-bad { background: #ffebe9; color: var(--bad); font-weight: 600; }
+.mon-pending { background: #eaeef2; color: var(--muted); }
+svg.strip, svg.chart { max-width: 100%; height: auto; display: block; margin: .3rem 0; }
+form.stack label { display: block; margin: .3rem 0; }
 .status-failed { color: var(--bad); font-weight: 600; }
 .status-retrying { color: #9a6700; }
 @media (max-width: 700px) { .wide { display: none; } main { padding: .5rem; } table.kv th { width: auto; } }
@@ -350,7 +356,7 @@ pub fn issue_list_page(view: &ListView<'_>) -> Markup {
         &project.name,
         Some(signed_in),
         html! {
-            h1 { (project.name) @if view.manages { " " small { a href={ "/projects/" (project.id) "/settings" } { "settings" } } } }
+            h1 { (project.name) " " small { a href={ "/projects/" (project.id) "/monitors" } { "monitors" } } @if view.manages { " " small { a href={ "/projects/" (project.id) "/settings" } { "settings" } } } }
             (view.rejected)
             nav.tabs aria-label="Issue status" {
                 @for tab in [IssueStatus::Unresolved, IssueStatus::Resolved, IssueStatus::Ignored] {

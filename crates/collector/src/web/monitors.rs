@@ -1,0 +1,599 @@
+//! The monitors pages of a project: the list (status, the last results as a strip,
+//! uptime), one monitor (uptime over 24 h, 7 d and 30 d, response times, check-in
+//! durations, its results), and for project admins the forms to create, change, pause
+//! and remove monitors.
+
+use axum::extract::{Form, Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::{Markup, html};
+
+use super::session::SignedIn;
+use super::{WebError, check_csrf, html, pages};
+use crate::access::{self, Need};
+use crate::monitors::input::MonitorInput;
+use crate::monitors::{self, MonitorError, MonitorSpec};
+use crate::store::entities::{monitor, monitor_checkin, project};
+use crate::store::{AuditAction, CheckOutcome, MonitorKind, MonitorStatus};
+use crate::{AppState, audit};
+
+/// Results drawn as a strip and a chart.
+const RECENT: u64 = 50;
+
+/// The monitors page.
+pub(super) async fn list_page(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path(project_id): Path<i64>,
+) -> Result<Response, WebError> {
+    render_list(&state, &signed_in, project_id, None).await
+}
+
+async fn render_list(
+    state: &AppState,
+    signed_in: &SignedIn,
+    project_id: i64,
+    notice: Option<Result<String, String>>,
+) -> Result<Response, WebError> {
+    let project =
+        access::project_for(&state.store, &signed_in.account, project_id, Need::View).await?;
+    let manages = access::may(&state.store, &signed_in.account, project_id, Need::Manage).await?;
+    let mut rows = Vec::new();
+    for monitor in state.store.monitors(project_id).await? {
+        let recent = state
+            .store
+            .monitor_results(monitor.id, RECENT, None)
+            .await?;
+        let [day, _, _] = monitors::uptime(&state.store, monitor.id).await?;
+        rows.push((monitor, recent, day));
+    }
+    let key = state
+        .store
+        .project_keys(project_id)
+        .await?
+        .into_iter()
+        .find(|k| k.active)
+        .map(|k| k.public_key);
+    let base = state.config.base_url();
+    let body = html! {
+        h1 { (project.name) ": monitors" }
+        p { a href={ "/projects/" (project.id) "/issues" } { "← issues" } }
+        (notice_markup(notice.as_ref()))
+        @if rows.is_empty() {
+            p.muted { "No monitors yet. Cron jobs appear here when they first check in; project admins add uptime checks and sitemap smoke tests below." }
+        } @else {
+            table.monitors {
+                thead { tr { th { "Monitor" } th { "Kind" } th { "Status" } th { "Last " (RECENT) } th { "24 h" } th { "Last" } } }
+                tbody { @for (monitor, recent, day) in &rows {
+                    tr {
+                        td.wrap { a href={ "/projects/" (project.id) "/monitors/" (monitor.id) } { (monitor.name) } }
+                        td { (monitor.kind) }
+                        td { (status_badge(monitor)) }
+                        td { (strip(recent)) }
+                        td { (percent(*day)) }
+                        td { @match monitor.last_check_at { Some(at) => (pages::when(at)), None => span.muted { "never" } } }
+                    }
+                } }
+            }
+        }
+        @if let Some(key) = &key {
+            details {
+                summary { "Check in from a shell cron job" }
+                p { "Send the start and the end of each run; the monitor is created by its first check-in, its schedule set on its page or by an SDK's monitor config." }
+                pre.wrap { code {
+                    "curl \"" (base) "/api/" (project.id) "/cron/nightly-backup/" (key) "/?status=in_progress\"\n"
+                    "./backup.sh && status=ok || status=error\n"
+                    "curl \"" (base) "/api/" (project.id) "/cron/nightly-backup/" (key) "/?status=$status\""
+                } }
+            }
+        }
+        @if manages { (create_forms(&project, signed_in)) }
+    };
+    Ok(html(pages::page(
+        &format!("{} monitors", project.name),
+        signed_in,
+        body,
+    )))
+}
+
+fn notice_markup(notice: Option<&Result<String, String>>) -> Markup {
+    html! {
+        @match notice {
+            Some(Ok(text)) => { p.notice role="status" { (text) } }
+            Some(Err(text)) => { p.notice.failed role="alert" { (text) } }
+            None => {}
+        }
+    }
+}
+
+fn status_badge(monitor: &monitor::Model) -> Markup {
+    let class = match monitor.status {
+        MonitorStatus::Ok => "mon-ok",
+        MonitorStatus::Pending => "mon-pending",
+        _ => "mon-bad",
+    };
+    html! {
+        span class={ "mon " (class) } { (monitor.status) }
+        @if monitor.paused { " " span.muted { "(paused)" } }
+    }
+}
+
+fn percent(value: Option<f64>) -> Markup {
+    match value {
+        Some(value) => html! { (format!("{value:.2}")) "%" },
+        None => html! { span.muted { "–" } },
+    }
+}
+
+fn outcome_colour(outcome: CheckOutcome) -> &'static str {
+    match outcome {
+        CheckOutcome::Ok => "#1a7f37",
+        CheckOutcome::InProgress => "#9a6700",
+        CheckOutcome::Error | CheckOutcome::Missed | CheckOutcome::Timeout => "#cf222e",
+    }
+}
+
+/// The results as a strip of bars, oldest first (SVG: the page's CSP allows no inline
+/// style).
+fn strip(recent: &[monitor_checkin::Model]) -> Markup {
+    let width = 6 * RECENT as usize;
+    html! {
+        svg.strip width=(width) height="16" viewBox={ "0 0 " (width) " 16" } role="img" aria-label={ (recent.len()) " recent results" } {
+            @for (index, row) in recent.iter().rev().enumerate() {
+                rect x=(index * 6) y="0" width="4" height="16" fill=(outcome_colour(row.status)) {
+                    title { (describe(row)) }
+                }
+            }
+        }
+    }
+}
+
+fn describe(row: &monitor_checkin::Model) -> String {
+    let when = chrono::DateTime::<chrono::Utc>::from_timestamp_millis(row.started_at)
+        .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+        .unwrap_or_default();
+    let mut text = format!("{when}: {}", row.status);
+    if let Some(ms) = row.duration_ms {
+        text.push_str(&format!(", {ms} ms"));
+    }
+    if let Some(error) = &row.error {
+        text.push_str(&format!(", {error}"));
+    }
+    text
+}
+
+/// Durations (response times, run times) of the results as a line, oldest first.
+fn chart(recent: &[monitor_checkin::Model]) -> Markup {
+    let points: Vec<(usize, i64)> = recent
+        .iter()
+        .rev()
+        .enumerate()
+        .filter_map(|(i, row)| row.duration_ms.map(|ms| (i, ms)))
+        .collect();
+    let Some(max) = points.iter().map(|(_, ms)| *ms).max() else {
+        return html! { p.muted { "No durations yet." } };
+    };
+    let (width, height) = (600.0_f64, 120.0_f64);
+    let step = width / (RECENT as f64 - 1.0);
+    let scale = if max > 0 {
+        (height - 10.0) / max as f64
+    } else {
+        0.0
+    };
+    let line: Vec<String> = points
+        .iter()
+        .map(|(i, ms)| format!("{:.1},{:.1}", *i as f64 * step, height - *ms as f64 * scale))
+        .collect();
+    html! {
+        svg.chart width="600" height="120" viewBox="0 0 600 120" role="img" aria-label={ "Durations, up to " (max) " ms" } {
+            polyline points=(line.join(" ")) fill="none" stroke="#0969da" stroke-width="2" {}
+            text x="4" y="12" font-size="11" fill="#57606a" { (max) " ms" }
+        }
+    }
+}
+
+/// The forms that create monitors (project admins).
+fn create_forms(project: &project::Model, signed_in: &SignedIn) -> Markup {
+    let action = format!("/projects/{}/monitors", project.id);
+    html! {
+        h2 { "Add a monitor" }
+        form.stack method="post" action=(action) {
+            input type="hidden" name="csrf" value=(signed_in.csrf);
+            input type="hidden" name="action" value="create";
+            input type="hidden" name="kind" value="http";
+            h3 { "Uptime check" }
+            label { span.label { "Name" } input name="name" required; }
+            label { span.label { "URL" } input type="url" name="url" required placeholder="https://shop.example.com/"; }
+            label { span.label { "Every (seconds)" } input type="number" name="interval_seconds" value="60" min="1"; }
+            label { span.label { "Timeout (seconds)" } input type="number" name="timeout_seconds" value="10" min="1" max="120"; }
+            label { span.label { "Down after failures in a row" } input type="number" name="failures" value="2" min="1"; }
+            label { span.label { "Statuses that count as up" } input name="expect_status" value="200-399"; }
+            label { span.label { "Text the page must contain (optional)" } input name="keyword"; }
+            button type="submit" { "Add uptime check" }
+        }
+        form.stack method="post" action=(action) {
+            input type="hidden" name="csrf" value=(signed_in.csrf);
+            input type="hidden" name="action" value="create";
+            input type="hidden" name="kind" value="sitemap";
+            h3 { "Sitemap smoke test" }
+            label { span.label { "Name" } input name="name" required; }
+            label { span.label { "Sitemap URL" } input type="url" name="url" required placeholder="https://shop.example.com/sitemap.xml"; }
+            label { span.label { "Every (minutes)" } input type="number" name="interval_minutes" value="60" min="1"; }
+            label { span.label { "Most pages per run" } input type="number" name="max_urls" value="500" min="1"; }
+            label { span.label { "Requests at once" } input type="number" name="concurrency" value="4" min="1" max="32"; }
+            button type="submit" { "Add sitemap smoke test" }
+        }
+    }
+}
+
+/// The fields of a monitor form as settings input: empty fields are absent, numbers
+/// must be whole numbers.
+fn input_from_form(fields: &[(String, String)]) -> Result<MonitorInput, String> {
+    const NUMBERS: [&str; 10] = [
+        "interval_seconds",
+        "timeout_seconds",
+        "failures",
+        "interval_minutes",
+        "max_urls",
+        "concurrency",
+        "checkin_margin",
+        "max_runtime",
+        "failure_issue_threshold",
+        "recovery_threshold",
+    ];
+    const TEXTS: [&str; 7] = [
+        "kind",
+        "name",
+        "url",
+        "expect_status",
+        "keyword",
+        "schedule",
+        "timezone",
+    ];
+    let mut object = serde_json::Map::new();
+    for (name, value) in fields {
+        let value = value.trim();
+        if NUMBERS.contains(&name.as_str()) {
+            if value.is_empty() {
+                continue;
+            }
+            let number: u64 = value
+                .parse()
+                .map_err(|_| format!("{} must be a whole number", name.replace('_', " ")))?;
+            object.insert(name.clone(), number.into());
+        } else if TEXTS.contains(&name.as_str()) {
+            // An emptied keyword or time zone clears it; other empty texts are absent.
+            if value.is_empty() && !matches!(name.as_str(), "keyword" | "timezone") {
+                continue;
+            }
+            object.insert(name.clone(), value.into());
+        }
+    }
+    serde_json::from_value(object.into()).map_err(|e| e.to_string())
+}
+
+fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    fields
+        .iter()
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.as_str())
+}
+
+fn refusal(error: MonitorError) -> Result<String, String> {
+    match error {
+        MonitorError::Store(crate::store::StoreError::Conflict(what)) => {
+            Err(format!("{what} already exists; choose another name."))
+        }
+        MonitorError::Store(other) => Err(format!("Not saved: {other}")),
+        other => Err(format!("Not saved: {other}.")),
+    }
+}
+
+/// Creates a monitor (project admins).
+pub(super) async fn create(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path(project_id): Path<i64>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
+    check_csrf(&signed_in, field(&fields, "csrf").unwrap_or_default())?;
+    access::project_for(&state.store, &signed_in.account, project_id, Need::Manage).await?;
+    let settings = match input_from_form(&fields)
+        .map_err(MonitorError::Invalid)
+        .and_then(|input| input.settings(None))
+    {
+        Ok(settings) => settings,
+        Err(error) => {
+            return render_list(&state, &signed_in, project_id, Some(refusal(error))).await;
+        }
+    };
+    match monitors::create(
+        &state.store,
+        state.config.target_policy(),
+        project_id,
+        settings,
+    )
+    .await
+    {
+        Ok(created) => {
+            audit::record(
+                &state.store,
+                &signed_in.account,
+                project_id,
+                AuditAction::MonitorAdded,
+                &created.slug,
+            )
+            .await?;
+            Ok(
+                Redirect::to(&format!("/projects/{project_id}/monitors/{}", created.id))
+                    .into_response(),
+            )
+        }
+        Err(error) => render_list(&state, &signed_in, project_id, Some(refusal(error))).await,
+    }
+}
+
+/// One monitor's page.
+pub(super) async fn monitor_page(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path((project_id, monitor_id)): Path<(i64, i64)>,
+) -> Result<Response, WebError> {
+    render_monitor(&state, &signed_in, project_id, monitor_id, None).await
+}
+
+async fn visible_monitor(
+    state: &AppState,
+    signed_in: &SignedIn,
+    project_id: i64,
+    monitor_id: i64,
+    need: Need,
+) -> Result<(project::Model, monitor::Model), WebError> {
+    let (project, monitor) =
+        access::monitor_for(&state.store, &signed_in.account, monitor_id, need).await?;
+    if project.id != project_id {
+        return Err(WebError::NotFound);
+    }
+    Ok((project, monitor))
+}
+
+async fn render_monitor(
+    state: &AppState,
+    signed_in: &SignedIn,
+    project_id: i64,
+    monitor_id: i64,
+    notice: Option<Result<String, String>>,
+) -> Result<Response, WebError> {
+    let (project, monitor) =
+        visible_monitor(state, signed_in, project_id, monitor_id, Need::View).await?;
+    let manages = access::may(&state.store, &signed_in.account, project_id, Need::Manage).await?;
+    let recent = state
+        .store
+        .monitor_results(monitor.id, RECENT, None)
+        .await?;
+    let [day, week, month] = monitors::uptime(&state.store, monitor.id).await?;
+    let spec = MonitorSpec::from_stored(&monitor.config).ok();
+    let settings_rows = settings_rows(spec.as_ref());
+    let durations = match monitor.kind {
+        MonitorKind::Http => "Response times",
+        MonitorKind::Cron => "Check-in durations",
+        MonitorKind::Sitemap => "Run durations",
+    };
+    let body = html! {
+        h1.wrap { (monitor.name) " " (status_badge(&monitor)) }
+        p { a href={ "/projects/" (project.id) "/monitors" } { "← monitors" } }
+        (notice_markup(notice.as_ref()))
+        table.kv {
+            tr { th { "Kind" } td { (monitor.kind) } }
+            tr { th { "Slug" } td { code { (monitor.slug) } } }
+            @for (label, value) in &settings_rows { tr { th { (label) } td.wrap { (value) } } }
+            @if let Some(environment) = &monitor.environment { tr { th { "Environment" } td { (environment) } } }
+            tr { th { "Status since" } td { (pages::when(monitor.state_since)) } }
+            tr { th { "Last check-in or check" } td { @match monitor.last_check_at { Some(at) => (pages::when(at)), None => "never" } } }
+            @if let Some(expires) = monitor.cert_expires_at { tr { th { "TLS certificate expires" } td { (pages::when(expires)) } } }
+            tr { th { "Uptime" } td { "24 h " (percent(day)) " · 7 d " (percent(week)) " · 30 d " (percent(month)) } }
+        }
+        h2 { "Last " (RECENT) " results" }
+        (strip(&recent))
+        h2 { (durations) }
+        (chart(&recent))
+        table.results {
+            thead { tr { th { "When" } th { "Result" } th { "Duration" } th { "Details" } } }
+            tbody { @for row in &recent {
+                tr {
+                    td { (pages::when(row.started_at)) }
+                    td { (row.status) @if let Some(status) = row.http_status { " (HTTP " (status) ")" } }
+                    td { @if let Some(ms) = row.duration_ms { (ms) " ms" } }
+                    td.wrap {
+                        @if let Some(error) = &row.error { (error) }
+                        @if let Some(summary) = row.summary.as_deref().and_then(|s| serde_json::from_str::<serde_json::Value>(s).ok()) {
+                            " " (summary["checked"]) " pages checked, " (summary["failed"]) " failed"
+                            @if let Some(slowest) = summary["slowest"].as_array() {
+                                "; slowest " (slowest.first().and_then(|v| v.as_str()).unwrap_or("")) " (" (slowest.get(1).map(|v| v.to_string()).unwrap_or_default()) " ms)"
+                            }
+                        }
+                    }
+                }
+            } }
+        }
+        @if manages { (manage_forms(&project, &monitor, spec.as_ref(), signed_in)) }
+    };
+    Ok(html(pages::page(&monitor.name, signed_in, body)))
+}
+
+fn settings_rows(spec: Option<&MonitorSpec>) -> Vec<(&'static str, String)> {
+    match spec {
+        Some(MonitorSpec::Cron(cron)) => vec![
+            ("Schedule", cron.describe()),
+            ("Late after", format!("{} min", cron.checkin_margin)),
+            ("Longest run", format!("{} min", cron.max_runtime)),
+            (
+                "Told after",
+                format!("{} failure(s) in a row", cron.failure_issue_threshold),
+            ),
+        ],
+        Some(MonitorSpec::Http(http)) => vec![
+            ("URL", http.url.clone()),
+            (
+                "Every",
+                format!(
+                    "{} s (timeout {} s)",
+                    http.interval_seconds, http.timeout_seconds
+                ),
+            ),
+            (
+                "Down after",
+                format!("{} failed checks in a row", http.failures),
+            ),
+            ("Up when", format!("HTTP {}", http.expect_status)),
+            (
+                "Keyword",
+                http.keyword.clone().unwrap_or_else(|| "none".into()),
+            ),
+        ],
+        Some(MonitorSpec::Sitemap(sitemap)) => vec![
+            ("Sitemap", sitemap.url.clone()),
+            ("Every", format!("{} min", sitemap.interval_minutes)),
+            (
+                "Pages",
+                format!(
+                    "at most {}, {} at once",
+                    sitemap.max_urls, sitemap.concurrency
+                ),
+            ),
+        ],
+        None => Vec::new(),
+    }
+}
+
+fn manage_forms(
+    project: &project::Model,
+    monitor: &monitor::Model,
+    spec: Option<&MonitorSpec>,
+    signed_in: &SignedIn,
+) -> Markup {
+    let action = format!("/projects/{}/monitors/{}", project.id, monitor.id);
+    html! {
+        h2 { "Change" }
+        form.stack method="post" action=(action) {
+            input type="hidden" name="csrf" value=(signed_in.csrf);
+            input type="hidden" name="action" value="update";
+            label { span.label { "Name" } input name="name" value=(monitor.name) required; }
+            @match spec {
+                Some(MonitorSpec::Http(http)) => {
+                    label { span.label { "URL" } input type="url" name="url" value=(http.url) required; }
+                    label { span.label { "Every (seconds)" } input type="number" name="interval_seconds" value=(http.interval_seconds) min="1"; }
+                    label { span.label { "Timeout (seconds)" } input type="number" name="timeout_seconds" value=(http.timeout_seconds) min="1" max="120"; }
+                    label { span.label { "Down after failures in a row" } input type="number" name="failures" value=(http.failures) min="1"; }
+                    label { span.label { "Statuses that count as up" } input name="expect_status" value=(http.expect_status.to_string()); }
+                    label { span.label { "Text the page must contain" } input name="keyword" value=(http.keyword.clone().unwrap_or_default()); }
+                }
+                Some(MonitorSpec::Sitemap(sitemap)) => {
+                    label { span.label { "Sitemap URL" } input type="url" name="url" value=(sitemap.url) required; }
+                    label { span.label { "Every (minutes)" } input type="number" name="interval_minutes" value=(sitemap.interval_minutes) min="1"; }
+                    label { span.label { "Most pages per run" } input type="number" name="max_urls" value=(sitemap.max_urls) min="1"; }
+                    label { span.label { "Requests at once" } input type="number" name="concurrency" value=(sitemap.concurrency) min="1" max="32"; }
+                }
+                Some(MonitorSpec::Cron(cron)) => {
+                    @let crontab = match &cron.schedule {
+                        Some(mayday_protocol::Schedule::Crontab { value }) => value.clone(),
+                        _ => String::new(),
+                    };
+                    label { span.label { "Crontab (empty keeps " (cron.describe()) ")" } input name="schedule" value=(crontab) placeholder="0 2 * * *"; }
+                    label { span.label { "Time zone" } input name="timezone" value=(cron.timezone.clone().unwrap_or_default()) placeholder="UTC"; }
+                    label { span.label { "Late after (minutes)" } input type="number" name="checkin_margin" value=(cron.checkin_margin) min="0"; }
+                    label { span.label { "Longest run (minutes)" } input type="number" name="max_runtime" value=(cron.max_runtime) min="1"; }
+                    label { span.label { "Tell after failures in a row" } input type="number" name="failure_issue_threshold" value=(cron.failure_issue_threshold) min="1"; }
+                }
+                None => {}
+            }
+            button type="submit" { "Save" }
+        }
+        form method="post" action=(action) {
+            input type="hidden" name="csrf" value=(signed_in.csrf);
+            @if monitor.paused {
+                input type="hidden" name="action" value="resume";
+                button type="submit" { "Resume" }
+            } @else {
+                input type="hidden" name="action" value="pause";
+                button type="submit" { "Pause" }
+            }
+        }
+        form method="post" action=(action) {
+            input type="hidden" name="csrf" value=(signed_in.csrf);
+            input type="hidden" name="action" value="delete";
+            button.danger type="submit" { "Remove this monitor and its results" }
+        }
+    }
+}
+
+/// Changes, pauses, resumes or removes a monitor (project admins).
+pub(super) async fn change(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path((project_id, monitor_id)): Path<(i64, i64)>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
+    check_csrf(&signed_in, field(&fields, "csrf").unwrap_or_default())?;
+    let (_, monitor) =
+        visible_monitor(&state, &signed_in, project_id, monitor_id, Need::Manage).await?;
+    let audit_change = async |action: AuditAction| {
+        audit::record(
+            &state.store,
+            &signed_in.account,
+            project_id,
+            action,
+            &monitor.slug,
+        )
+        .await
+    };
+    let notice = match field(&fields, "action").unwrap_or_default() {
+        "pause" | "resume" => {
+            let paused = field(&fields, "action") == Some("pause");
+            monitors::set_paused(&state.store, monitor_id, paused)
+                .await
+                .map_err(|e| match e {
+                    MonitorError::Store(error) => WebError::from(error),
+                    other => WebError::BadRequest(other.to_string()),
+                })?;
+            audit_change(AuditAction::MonitorChanged).await?;
+            Ok(if paused {
+                "Paused.".to_owned()
+            } else {
+                "Resumed.".to_owned()
+            })
+        }
+        "delete" => {
+            state.store.delete_monitor(monitor_id).await?;
+            audit_change(AuditAction::MonitorRemoved).await?;
+            return Ok(Redirect::to(&format!("/projects/{project_id}/monitors")).into_response());
+        }
+        "update" => {
+            let current = MonitorSpec::from_stored(&monitor.config)
+                .map_err(|e| WebError::BadRequest(e.to_string()))?;
+            let result = match input_from_form(&fields)
+                .map_err(MonitorError::Invalid)
+                .and_then(|input| input.settings(Some((&monitor.name, &current))))
+            {
+                Ok(settings) => {
+                    monitors::update(
+                        &state.store,
+                        state.config.target_policy(),
+                        monitor_id,
+                        settings,
+                    )
+                    .await
+                }
+                Err(error) => Err(error),
+            };
+            match result {
+                Ok(_) => {
+                    audit_change(AuditAction::MonitorChanged).await?;
+                    Ok("Saved.".to_owned())
+                }
+                Err(error) => refusal(error),
+            }
+        }
+        other => Err(format!("Unknown action {other:?}.")),
+    };
+    render_monitor(&state, &signed_in, project_id, monitor_id, Some(notice)).await
+}
