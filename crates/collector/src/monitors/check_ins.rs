@@ -172,7 +172,8 @@ pub async fn record(
                 next.next_due_at = spec.next_deadline(now);
                 let mut row = result;
                 row.check_in_id = Some(id.clone());
-                row.environment = environment.clone();
+                // The end of a run may not repeat the environment its start named.
+                row.environment = environment.clone().or(row.environment);
                 let result = if row.id == 0 {
                     ResultWrite::Insert(row)
                 } else {

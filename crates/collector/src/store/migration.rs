@@ -1311,44 +1311,26 @@ impl MigrationTrait for Monitors {
         // Outbox rows about a monitor have no issue and no event.
         match db.get_database_backend() {
             sea_orm::DbBackend::Sqlite => {
-                // SQLite cannot drop NOT NULL: the table is rebuilt with the same rows.
-                m.create_table(
-                    Table::create()
-                        .table(Alias::new("outbox_rebuilt"))
-                        .col(id(Outbox::Id))
-                        .col(big(Outbox::ProjectId))
-                        .col(big_null(Outbox::IssueId))
-                        .col(big_null(Outbox::EventRowId))
-                        .col(text(Outbox::Kind))
-                        .col(text(Outbox::Channel))
-                        .col(big_null(Outbox::WebhookId))
-                        .col(text(Outbox::Status))
-                        .col(big(Outbox::Attempts))
-                        .col(big(Outbox::NextAttemptAt))
-                        .col(big_null(Outbox::ClaimedUntil))
-                        .col(text_null(Outbox::LastError))
-                        .col(big(Outbox::CreatedAt))
-                        .col(big_null(Outbox::SentAt))
-                        .to_owned(),
-                )
-                .await?;
+                // SQLite cannot drop NOT NULL: the table is rebuilt with the same rows, in
+                // one batch on one connection.
                 let columns = "id, project_id, issue_id, event_row_id, kind, channel, webhook_id, \
                      status, attempts, next_attempt_at, claimed_until, last_error, created_at, sent_at";
                 db.execute_unprepared(&format!(
-                    "INSERT INTO outbox_rebuilt ({columns}) SELECT {columns} FROM outbox"
+                    "CREATE TABLE outbox_rebuilt (\
+                       id integer NOT NULL PRIMARY KEY AUTOINCREMENT, project_id bigint NOT NULL, \
+                       issue_id bigint NULL, event_row_id bigint NULL, kind text NOT NULL, \
+                       channel text NOT NULL, webhook_id bigint NULL, status text NOT NULL, \
+                       attempts bigint NOT NULL, next_attempt_at bigint NOT NULL, \
+                       claimed_until bigint NULL, last_error text NULL, created_at bigint NOT NULL, \
+                       sent_at bigint NULL); \
+                     INSERT INTO outbox_rebuilt ({columns}) SELECT {columns} FROM outbox; \
+                     DROP TABLE outbox; \
+                     ALTER TABLE outbox_rebuilt RENAME TO outbox; \
+                     CREATE INDEX outbox_status_next ON outbox (status, next_attempt_at); \
+                     CREATE INDEX outbox_project_id ON outbox (project_id, id); \
+                     CREATE INDEX outbox_issue_id ON outbox (issue_id, id);"
                 ))
                 .await?;
-                db.execute_unprepared("DROP TABLE outbox").await?;
-                db.execute_unprepared("ALTER TABLE outbox_rebuilt RENAME TO outbox")
-                    .await?;
-                for (name, columns) in [
-                    ("outbox_status_next", "status, next_attempt_at"),
-                    ("outbox_project_id", "project_id, id"),
-                    ("outbox_issue_id", "issue_id, id"),
-                ] {
-                    db.execute_unprepared(&format!("CREATE INDEX {name} ON outbox ({columns})"))
-                        .await?;
-                }
             }
             _ => {
                 db.execute_unprepared(
