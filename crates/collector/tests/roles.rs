@@ -203,8 +203,75 @@ async fn every_route_answers_each_role_as_the_rules_say() {
             .await
             .unwrap();
 
+        let monitor = mayday_collector::monitors::create(
+            &server.state.store,
+            server.state.config.target_policy(),
+            p,
+            mayday_collector::monitors::MonitorSettings {
+                name: "Shop".into(),
+                spec: mayday_collector::monitors::MonitorSpec::Http(
+                    mayday_collector::monitors::HttpSpec {
+                        url: "http://127.0.0.1:9/".into(),
+                        interval_seconds: 3600,
+                        timeout_seconds: 1,
+                        failures: 2,
+                        expect_status: Default::default(),
+                        keyword: None,
+                    },
+                ),
+            },
+        )
+        .await
+        .unwrap();
+        let m = monitor.id;
+
         let cases = vec![
             web(Method::GET, "/".into(), Rule::SignedIn),
+            web(Method::GET, format!("/projects/{p}/monitors"), Rule::Sees),
+            web(
+                Method::GET,
+                format!("/projects/{p}/monitors/{m}"),
+                Rule::Sees,
+            ),
+            form(
+                format!("/projects/{p}/monitors"),
+                &[
+                    ("action", "create"),
+                    ("kind", "sitemap"),
+                    ("name", "Pages"),
+                    ("url", "http://127.0.0.1:9/sitemap.xml"),
+                ],
+                Rule::ManagesProject,
+            ),
+            form(
+                format!("/projects/{p}/monitors/{m}"),
+                &[("action", "update"), ("failures", "3")],
+                Rule::ManagesProject,
+            ),
+            api(
+                Method::GET,
+                format!("/api/v1/projects/{p}/monitors"),
+                None,
+                Rule::Sees,
+            ),
+            api(
+                Method::GET,
+                format!("/api/v1/monitors/{m}"),
+                None,
+                Rule::Sees,
+            ),
+            api(
+                Method::GET,
+                format!("/api/v1/monitors/{m}/checkins"),
+                None,
+                Rule::Sees,
+            ),
+            api(
+                Method::PATCH,
+                format!("/api/v1/monitors/{m}"),
+                Some(json!({"failures": 3})),
+                Rule::ManagesProject,
+            ),
             web(Method::GET, format!("/projects/{p}/issues"), Rule::Sees),
             web(
                 Method::GET,

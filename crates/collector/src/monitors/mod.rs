@@ -45,9 +45,9 @@ pub struct MonitorSettings {
 impl MonitorSettings {
     fn check(&self) -> Result<(), MonitorError> {
         let name = self.name.trim();
-        if name.is_empty() || name.chars().count() > 100 {
+        if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
             return Err(MonitorError::Invalid(
-                "a monitor's name must be 1 to 100 characters".into(),
+                "a monitor's name must be 1 to 100 characters, without line breaks".into(),
             ));
         }
         match &self.spec {
