@@ -101,6 +101,83 @@ fn project_user_and_token_commands() {
 }
 
 #[test]
+fn monitor_commands() {
+    let db = common::sqlite();
+    assert!(run(&db, &["project", "create", "shop"], "").0);
+    let (ok, out, err) = run(
+        &db,
+        &[
+            "--allow-private-targets",
+            "monitor",
+            "http",
+            "shop",
+            "Shop home",
+            "http://127.0.0.1:9/",
+            "--interval-seconds",
+            "30",
+            "--failures",
+            "3",
+            "--expect-status",
+            "200-299",
+            "--keyword",
+            "Welcome",
+        ],
+        "",
+    );
+    assert!(ok, "{err}");
+    assert!(out.trim().ends_with("\tshop-home"), "{out}");
+    let (ok, _, err) = run(
+        &db,
+        &[
+            "--allow-private-targets",
+            "monitor",
+            "sitemap",
+            "shop",
+            "Pages",
+            "http://127.0.0.1:9/sitemap.xml",
+            "--max-urls",
+            "50",
+        ],
+        "",
+    );
+    assert!(ok, "{err}");
+    // Without the instance's permission a private address is refused, with the reason.
+    let (ok, _, err) = run(
+        &db,
+        &["monitor", "http", "shop", "Internal", "http://127.0.0.1:9/"],
+        "",
+    );
+    assert!(!ok);
+    assert!(err.contains("MAYDAY_ALLOW_PRIVATE_TARGETS"), "{err}");
+    let (ok, _, err) = run(
+        &db,
+        &[
+            "--allow-private-targets",
+            "monitor",
+            "http",
+            "shop",
+            "Bad range",
+            "http://127.0.0.1:9/",
+            "--expect-status",
+            "399-200",
+        ],
+        "",
+    );
+    assert!(!ok);
+    assert!(err.contains("expect-status"), "{err}");
+    assert!(run(&db, &["monitor", "pause", "shop", "pages"], "").0);
+    let (ok, out, _) = run(&db, &["monitor", "list", "shop"], "");
+    assert!(ok);
+    assert!(out.contains("shop-home\thttp\tpending"), "{out}");
+    assert!(out.contains("pages\tsitemap\tpending\tpaused"), "{out}");
+    assert!(run(&db, &["monitor", "remove", "shop", "pages"], "").0);
+    let (_, out, _) = run(&db, &["monitor", "list", "shop"], "");
+    assert!(!out.contains("pages"), "{out}");
+    let (ok, _, err) = run(&db, &["monitor", "remove", "shop", "pages"], "");
+    assert!(!ok && err.contains("no monitor pages"), "{err}");
+}
+
+#[test]
 fn help_documents_every_setting() {
     let output = Command::new(BIN).arg("--help").output().unwrap();
     let help = String::from_utf8_lossy(&output.stdout);

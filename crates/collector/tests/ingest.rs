@@ -248,12 +248,12 @@ async fn bad_input_gets_a_4xx_naming_the_problem() {
 }
 
 #[tokio::test]
-async fn other_item_types_are_accepted_and_client_reports_counted() {
+async fn other_item_types_are_accepted_check_ins_stored_and_client_reports_counted() {
     let db = common::sqlite();
     let server = TestServer::start(&db, &[]).await;
     let report = r#"{"timestamp":1700000000,"discarded_events":[{"reason":"queue_overflow","category":"error","quantity":7}]}"#;
     let body = format!(
-        "{{}}\n{{\"type\":\"session\"}}\n{{\"sid\":\"x\"}}\n{{\"type\":\"transaction\"}}\n{{}}\n{{\"type\":\"attachment\",\"length\":3}}\nabc\n{{\"type\":\"check_in\"}}\n{{}}\n{{\"type\":\"log\"}}\n{{}}\n{{\"type\":\"brand_new_type\"}}\n{{}}\n{{\"type\":\"client_report\"}}\n{report}\n"
+        "{{}}\n{{\"type\":\"session\"}}\n{{\"sid\":\"x\"}}\n{{\"type\":\"transaction\"}}\n{{}}\n{{\"type\":\"attachment\",\"length\":3}}\nabc\n{{\"type\":\"check_in\"}}\n{{\"monitor_slug\":\"nightly\",\"status\":\"ok\"}}\n{{\"type\":\"log\"}}\n{{}}\n{{\"type\":\"brand_new_type\"}}\n{{}}\n{{\"type\":\"client_report\"}}\n{report}\n"
     );
     let (status, response, _) = post(
         &server,
@@ -274,7 +274,29 @@ async fn other_item_types_are_accepted_and_client_reports_counted() {
         )
         .await
         .unwrap();
-    assert!(issues.is_empty(), "nothing stored");
+    assert!(issues.is_empty(), "no issue");
+    let monitor = server
+        .state
+        .store
+        .monitor_by_slug(server.project_id, "nightly")
+        .await
+        .unwrap()
+        .expect("the check-in's monitor");
+    assert_eq!(monitor.status, mayday_collector::store::MonitorStatus::Ok);
+    // A check-in that is not one refuses the envelope, naming the item.
+    let bad = "{}\n{\"type\":\"check_in\"}\n{}\n";
+    let (status, response, _) = post(
+        &server,
+        bad.as_bytes().to_vec(),
+        &[("x-sentry-auth", server.auth())],
+    )
+    .await;
+    assert_eq!(status, 400);
+    let detail = response["detail"].as_str().unwrap_or_default();
+    assert!(
+        detail.contains("item 0") && detail.contains("monitor_slug"),
+        "{response}"
+    );
     let metrics = reqwest::get(format!("{}/metrics", server.base))
         .await
         .unwrap()
