@@ -355,6 +355,14 @@ mod tests {
         }
     }
 
+    #[test]
+    fn certificate_expiry_is_read_from_der() {
+        // A self-signed certificate for shop.example, valid until 2026-12-06 18:52:09 UTC.
+        let der = include_bytes!("../tests/fixtures/certificate-shop-example.der");
+        assert_eq!(certificate_expiry(der), Some(1_796_583_129_000));
+        assert_eq!(certificate_expiry(b"not a certificate"), None);
+    }
+
     #[tokio::test]
     async fn targets_are_checked_by_address() {
         let public = TargetPolicy::PublicOnly;

@@ -306,6 +306,32 @@ async fn pages_fit_from_a_phone_to_a_wide_screen() {
         .await;
     }
 
+    // A cron monitor with results, its page holding the strip and the chart.
+    let check_in = format!(
+        "{}/api/{}/cron/{}/{}/",
+        server.base,
+        server.project_id,
+        "nightly-backup-of-the-whole-catalogue-and-the-orders-database",
+        server.key
+    );
+    for status in ["ok", "error", "ok"] {
+        let answer = common::client()
+            .post(&check_in)
+            .json(&json!({"status": status, "duration": 12.5, "environment": "production",
+                          "monitor_config": {"schedule": {"type": "crontab", "value": "0 2 * * *"}}}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 202);
+    }
+    let monitor = server
+        .state
+        .store
+        .monitors(server.project_id)
+        .await
+        .unwrap()
+        .remove(0);
+
     let (_driver, client) = browser().await;
     client
         .goto(&format!("{}/login", server.base))
@@ -317,9 +343,16 @@ async fn pages_fit_from_a_phone_to_a_wide_screen() {
 
     let list = format!("{}/projects/{}/issues", server.base, server.project_id);
     let issue = format!("{list}/1");
+    let monitors = format!("{}/projects/{}/monitors", server.base, server.project_id);
+    let monitor = format!("{monitors}/{}", monitor.id);
     for width in [360u32, 390, 1280, 1920] {
         client.set_window_size(width, 900).await.unwrap();
-        for (name, url) in [("list", &list), ("issue", &issue)] {
+        for (name, url) in [
+            ("list", &list),
+            ("issue", &issue),
+            ("monitors", &monitors),
+            ("monitor", &monitor),
+        ] {
             client.goto(url).await.unwrap();
             let sizes = client
                 .execute(

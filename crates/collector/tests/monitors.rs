@@ -888,3 +888,79 @@ async fn admins_create_pause_change_and_remove_monitors_in_the_ui() {
         "{audit:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expiring_certificate_is_warned_about_once_per_certificate() {
+    use mayday_collector::monitors::runs::{CheckResult, record_check};
+    for db in common::databases().await {
+        let server = TestServer::start(&db, &["--allow-private-targets"]).await;
+        let store = &server.state.store;
+        store
+            .add_recipient(server.project_id, "ops@shop.example")
+            .await
+            .unwrap();
+        let monitor = mayday_collector::monitors::create(
+            store,
+            server.state.config.target_policy(),
+            server.project_id,
+            mayday_collector::monitors::MonitorSettings {
+                name: "Shop".into(),
+                spec: mayday_collector::monitors::MonitorSpec::Http(
+                    mayday_collector::monitors::HttpSpec {
+                        url: "https://127.0.0.1:9/".into(),
+                        interval_seconds: 60,
+                        timeout_seconds: 5,
+                        failures: 2,
+                        expect_status: Default::default(),
+                        keyword: None,
+                    },
+                ),
+            },
+        )
+        .await
+        .unwrap();
+        let day = 86_400_000;
+        let now = now_ms();
+        let check = |expires: i64| CheckResult {
+            started_at: now,
+            duration_ms: 12,
+            http_status: Some(200),
+            error: None,
+            cert_expires_at: Some(expires),
+            summary: None,
+        };
+        // Expiring in 5 days, seen twice: one warning. Renewed for 90 days: none.
+        // The new one nears its end: warned again.
+        for expires in [now + 5 * day, now + 5 * day, now + 90 * day, now + 90 * day] {
+            record_check(store, monitor.id, check(expires), now)
+                .await
+                .unwrap();
+        }
+        record_check(store, monitor.id, check(now + 90 * day), now + 80 * day)
+            .await
+            .unwrap();
+        let warnings = store
+            .notifications(server.project_id, None, 20)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|n| n.kind == NotificationKind::CertificateExpiring)
+            .count();
+        assert_eq!(warnings, 2, "{}", db.kind);
+        let row = store.monitor(monitor.id).await.unwrap();
+        assert_eq!(row.cert_expires_at, Some(now + 90 * day));
+        assert_eq!(row.status, MonitorStatus::Ok);
+
+        // Results are kept as long as events: older ones go.
+        assert_eq!(
+            store
+                .monitor_results(monitor.id, 100, None)
+                .await
+                .unwrap()
+                .len(),
+            5
+        );
+        let pruned = store.prune_monitor_results(now + 1).await.unwrap();
+        assert_eq!(pruned, 5, "{}", db.kind);
+    }
+}

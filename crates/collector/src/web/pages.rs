@@ -112,6 +112,9 @@ nav.pager a { margin-right: 1rem; }
 .mon-pending { background: #eaeef2; color: var(--muted); }
 svg.strip, svg.chart { max-width: 100%; height: auto; display: block; margin: .3rem 0; }
 form.stack label { display: block; margin: .3rem 0; }
+@media (max-width: 600px) {
+  table.monitors, table.results { display: block; overflow-x: auto; }
+}
 .status-failed { color: var(--bad); font-weight: 600; }
 .status-retrying { color: #9a6700; }
 @media (max-width: 700px) { .wide { display: none; } main { padding: .5rem; } table.kv th { width: auto; } }
