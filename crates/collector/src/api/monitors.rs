@@ -55,12 +55,7 @@ impl MonitorJson {
     /// The view of `row`.
     pub fn new(row: monitor::Model) -> MonitorJson {
         let spec = MonitorSpec::from_stored(&row.config).ok();
-        let next_expected_at = match (&spec, row.next_due_at) {
-            // A cron monitor is due at its deadline; the job is expected a margin before.
-            (Some(MonitorSpec::Cron(cron)), Some(due)) => Some(due - cron.deadline(0)),
-            (_, due) => due,
-        }
-        .filter(|_| !row.paused);
+        let next_expected_at = monitors::next_expected(&row);
         let mut config = spec
             .as_ref()
             .and_then(|s| serde_json::to_value(s).ok())

@@ -193,6 +193,19 @@ pub async fn set_paused(
     changed.ok_or_else(|| StoreError::NotFound(format!("monitor {monitor_id}")).into())
 }
 
+/// When the next check-in is expected (cron: the deadline less the margin) or the next
+/// check runs; `None` while paused or without a schedule.
+pub fn next_expected(monitor: &monitor::Model) -> Option<i64> {
+    if monitor.paused {
+        return None;
+    }
+    let due = monitor.next_due_at?;
+    match MonitorSpec::from_stored(&monitor.config) {
+        Ok(MonitorSpec::Cron(cron)) => Some(due - cron.deadline(0)),
+        _ => Some(due),
+    }
+}
+
 /// Percent of successful results of `monitor_id` over the last day, week and month
 /// (`None` for a period without results).
 pub async fn uptime(store: &Store, monitor_id: i64) -> Result<[Option<f64>; 3], StoreError> {

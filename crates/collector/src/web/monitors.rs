@@ -389,6 +389,9 @@ async fn render_monitor(
             @if let Some(environment) = &monitor.environment { tr { th { "Environment" } td { (environment) } } }
             tr { th { "Status since" } td { (pages::when(monitor.state_since)) } }
             tr { th { "Last check-in or check" } td { @match monitor.last_check_at { Some(at) => (pages::when(at)), None => "never" } } }
+            @if let Some(next) = monitors::next_expected(&monitor) {
+                tr { th { @if monitor.kind == MonitorKind::Cron { "Next check-in expected" } @else { "Next check" } } td { (pages::when(next)) } }
+            }
             @if let Some(expires) = monitor.cert_expires_at { tr { th { "TLS certificate expires" } td { (pages::when(expires)) } } }
             tr { th { "Uptime" } td { "24 h " (percent(day)) " · 7 d " (percent(week)) " · 30 d " (percent(month)) } }
         }
