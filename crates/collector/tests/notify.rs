@@ -700,7 +700,9 @@ async fn settings_test_sends_and_shows_every_delivery() {
         table.contains(&format!("{base}/broken")),
         "admins see the webhook"
     );
-    let issue_id = notifications(&server).await[0].issue_id;
+    let issue_id = notifications(&server).await[0]
+        .issue_id
+        .expect("an issue's notification");
     let (_, issue) = common::page(
         &server,
         &cookie,

@@ -98,7 +98,7 @@ async fn counts_stay_exact_and_each_issue_notifies_once() {
     let new_issue: Vec<i64> = notifications
         .iter()
         .filter(|n| n.kind == NotificationKind::NewIssue)
-        .map(|n| n.issue_id)
+        .filter_map(|n| n.issue_id)
         .collect();
     let distinct: HashSet<i64> = new_issue.iter().copied().collect();
     assert_eq!(new_issue.len(), 10, "{}: one per issue", db.kind);
