@@ -22,6 +22,7 @@ pub mod metrics;
 pub mod monitors;
 pub mod notify;
 pub mod outbound;
+pub mod outreach;
 pub mod release;
 pub mod scheduler;
 pub mod search;
@@ -180,6 +181,25 @@ pub fn spawn_snooze_wake(state: AppState, every: Duration) {
                 Ok(0) => {}
                 Ok(woken) => tracing::info!(woken, "snoozed issues are back"),
                 Err(error) => tracing::warn!(%error, "waking snoozed issues failed"),
+            }
+        }
+    });
+}
+
+/// Sends the "it's fixed" follow-ups whose fix went live (a newer release reported from
+/// the issue's environment), looking every `every`.
+pub fn spawn_fix_watch(state: AppState, every: Duration) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        loop {
+            tick.tick().await;
+            match outreach::check_fixes(&state.store, store::now_ms()).await {
+                Ok(0) => {}
+                Ok(sent) => {
+                    tracing::info!(sent, "fixes are live: follow-ups queued");
+                    state.notify_wake.notify_one();
+                }
+                Err(error) => tracing::warn!(%error, "checking for live fixes failed"),
             }
         }
     });

@@ -7,7 +7,7 @@ use clap::Parser;
 use mayday_collector::cli::{self, Cli, Command};
 use mayday_collector::config::Config;
 use mayday_collector::store::Store;
-use mayday_collector::{AppInner, router, spawn_retention, spawn_snooze_wake};
+use mayday_collector::{AppInner, router, spawn_fix_watch, spawn_retention, spawn_snooze_wake};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -49,6 +49,7 @@ async fn serve(config: Config, store: Store) -> anyhow::Result<()> {
     let state = AppInner::new(config, store)?;
     spawn_retention(state.clone(), Duration::from_secs(600));
     spawn_snooze_wake(state.clone(), Duration::from_secs(60));
+    spawn_fix_watch(state.clone(), Duration::from_secs(30));
     let tick = Duration::from_millis(state.config.scheduler_tick_ms.max(50));
     mayday_collector::scheduler::spawn(state.clone(), tick);
     eprintln!("mayday-collector listening on {base}");

@@ -6,6 +6,7 @@
 
 mod extract;
 pub mod monitors;
+mod outreach;
 mod people;
 pub mod views;
 
@@ -44,6 +45,22 @@ pub fn routes() -> Router<AppState> {
             axum::routing::post(merge_issues),
         )
         .route("/api/v1/issues/{issue_id}/users", get(issue_users))
+        .route(
+            "/api/v1/issues/{issue_id}/outreach",
+            axum::routing::post(outreach::send),
+        )
+        .route(
+            "/api/v1/issues/{issue_id}/fix-follow-up",
+            axum::routing::post(outreach::follow_up),
+        )
+        .route(
+            "/api/v1/issues/{issue_id}/fix-live",
+            axum::routing::post(outreach::fix_live),
+        )
+        .route(
+            "/api/v1/projects/{project_id}/outreach",
+            get(outreach::settings).put(outreach::save_settings),
+        )
         .route(
             "/api/v1/projects/{project_id}/recipients",
             get(list_recipients)
@@ -270,10 +287,19 @@ async fn issue_users(
     ApiAccount(account): ApiAccount,
     ApiPath(issue_id): ApiPath<i64>,
 ) -> Result<Json<UsersJson>, ApiError> {
-    access::visible_issue(&state.store, &account, issue_id).await?;
+    let (project, issue) = access::visible_issue(&state.store, &account, issue_id).await?;
     let users = state.store.issue_users(issue_id).await?;
+    let users = users.into_iter().map(|user| (user, None)).collect();
+    let candidates = crate::outreach::candidates_of(
+        &state.store,
+        &project,
+        &issue,
+        users,
+        crate::store::now_ms(),
+    )
+    .await?;
     Ok(Json(UsersJson {
-        users: users.into_iter().map(UserJson::from).collect(),
+        users: candidates.into_iter().map(UserJson::from).collect(),
     }))
 }
 

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::store::entities::{affected_user, api_token, audit_entry, issue, outbox, webhook};
+use crate::store::entities::{api_token, audit_entry, issue, outbox, webhook};
 use crate::store::{
     Channel, DeliveryStatus, EventLevel, IssueStatus, NotificationKind, StoredEvent,
 };
@@ -127,11 +127,25 @@ pub struct UserJson {
     pub event_count: i64,
     pub first_seen: String,
     pub last_seen: String,
+    /// Identifies the user for `POST /api/v1/issues/{id}/outreach`.
+    pub key: String,
+    /// When they were written to about this issue.
+    pub contacted_at: Option<String>,
+    /// Whether they can be written to now.
+    pub contactable: bool,
+    /// Why not, when they cannot.
+    pub not_contactable: Option<crate::store::Refusal>,
 }
 
-impl From<affected_user::Model> for UserJson {
-    fn from(user: affected_user::Model) -> Self {
+impl From<crate::outreach::Candidate> for UserJson {
+    fn from(candidate: crate::outreach::Candidate) -> Self {
+        let contactable = candidate.contactable();
+        let user = candidate.user;
         UserJson {
+            key: user.user_key,
+            contacted_at: candidate.contacted_at.map(time),
+            contactable,
+            not_contactable: candidate.blocked,
             id: user.user_id,
             email: user.email,
             username: user.username,

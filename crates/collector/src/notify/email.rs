@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
@@ -127,9 +128,28 @@ pub fn compose(
     message: &dyn Message,
     recipients: &[String],
 ) -> Result<lettre::Message, EmailError> {
+    let sender = message
+        .from()
+        .and_then(|own| own.parse::<Mailbox>().ok())
+        .unwrap_or_else(|| from.clone());
     let mut builder = lettre::Message::builder()
-        .from(from.clone())
+        .from(sender)
         .subject(message.subject());
+    if let Some(reply_to) = message.reply_to().and_then(|r| r.parse::<Mailbox>().ok()) {
+        builder = builder.reply_to(reply_to);
+    }
+    if let Some(link) = message.unsubscribe() {
+        // RFC 8058: one click, a POST to the link, unsubscribes.
+        builder = builder
+            .raw_header(HeaderValue::new(
+                HeaderName::new_from_ascii_str("List-Unsubscribe"),
+                format!("<{link}>"),
+            ))
+            .raw_header(HeaderValue::new(
+                HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
+                "List-Unsubscribe=One-Click".to_owned(),
+            ));
+    }
     let mut any = false;
     for recipient in recipients {
         match recipient.parse::<Mailbox>() {

@@ -6,6 +6,7 @@
 pub mod email;
 pub mod facts;
 pub mod monitor;
+pub mod outreach;
 pub mod policy;
 pub mod webhook;
 
@@ -42,6 +43,18 @@ pub trait Message: Send + Sync {
     fn html_body(&self) -> String;
     /// The webhook's JSON body.
     fn payload(&self) -> serde_json::Value;
+    /// The sender, when not the collector's `MAYDAY_EMAIL_FROM`.
+    fn from(&self) -> Option<&str> {
+        None
+    }
+    /// Where replies go, when not to the sender.
+    fn reply_to(&self) -> Option<&str> {
+        None
+    }
+    /// A link that unsubscribes the recipient (`List-Unsubscribe`, one click).
+    fn unsubscribe(&self) -> Option<&str> {
+        None
+    }
 }
 
 impl Message for Facts {
@@ -231,6 +244,11 @@ impl OutboxWorker {
             About::Issue { issue, event } => {
                 Box::new(Facts::gather(context, issue, event, &self.base_url))
             }
+            About::Outreach { message } => Box::new(outreach::Letter::new(
+                &context.project,
+                message,
+                &self.base_url,
+            )),
             About::Monitor { monitor, detail } => Box::new(monitor::MonitorFacts::gather(
                 context,
                 monitor.as_deref(),

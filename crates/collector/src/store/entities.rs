@@ -98,6 +98,12 @@ pub enum NotificationKind {
     /// A checked site's TLS certificate expires soon.
     #[sea_orm(string_value = "certificate_expiring")]
     CertificateExpiring,
+    /// A message the team wrote to a user an issue affected.
+    #[sea_orm(string_value = "outreach")]
+    Outreach,
+    /// The "it's fixed" follow-up to a user an issue affected.
+    #[sea_orm(string_value = "outreach_fixed")]
+    OutreachFixed,
 }
 
 impl NotificationKind {
@@ -278,7 +284,8 @@ stored_names!(
     AuditAction,
     MonitorKind,
     MonitorStatus,
-    CheckOutcome
+    CheckOutcome,
+    OutreachKind
 );
 
 /// A name that is none of a state's names.
@@ -316,6 +323,23 @@ pub mod project {
         pub retention_days: i64,
         /// Creation time.
         pub created_at: i64,
+        /// Whether the team may write to affected users from this project.
+        pub outreach_enabled: bool,
+        /// Sender of messages to users (`Shop <help@shop.example>`); the collector's
+        /// `MAYDAY_EMAIL_FROM` when unset.
+        pub outreach_from: Option<String>,
+        /// Where users' replies go.
+        pub outreach_reply_to: Option<String>,
+        /// Most messages one address gets from this project in 7 days.
+        pub outreach_weekly_limit: i64,
+        /// Subject of the message written from an issue (the default when unset).
+        pub outreach_subject: Option<String>,
+        /// Text of the message written from an issue (the default when unset).
+        pub outreach_template: Option<String>,
+        /// Subject of the "it's fixed" follow-up (the default when unset).
+        pub outreach_fixed_subject: Option<String>,
+        /// Text of the "it's fixed" follow-up (the default when unset).
+        pub outreach_fixed_template: Option<String>,
     }
 
     /// No navigable relations; queries join explicitly.
@@ -668,6 +692,8 @@ pub mod outbox {
         pub monitor_id: Option<i64>,
         /// What a monitor's notification says, as JSON written when its state changed.
         pub detail: Option<String>,
+        /// The message to an affected user it delivers (channel `email`, to that user).
+        pub outreach_id: Option<i64>,
         /// Why it was queued.
         pub kind: super::NotificationKind,
         /// Where it goes.
@@ -734,6 +760,15 @@ pub enum AuditAction {
     /// A monitor was removed.
     #[sea_orm(string_value = "monitor_removed")]
     MonitorRemoved,
+    /// Affected users were written to (the target names the issue and how many).
+    #[sea_orm(string_value = "outreach_sent")]
+    OutreachSent,
+    /// The affected users are to be told when the fix is live.
+    #[sea_orm(string_value = "fix_follow_up_requested")]
+    FixFollowUpRequested,
+    /// Outreach settings or templates changed.
+    #[sea_orm(string_value = "outreach_settings_changed")]
+    OutreachSettingsChanged,
     /// Rate limit or spike settings changed.
     #[sea_orm(string_value = "limits_changed")]
     LimitsChanged,
@@ -1035,6 +1070,122 @@ pub mod monitor_checkin {
         pub error: Option<String>,
         /// A sitemap run's summary as JSON.
         pub summary: Option<String>,
+    }
+
+    /// No navigable relations.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// What a message to an affected user is.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+#[serde(rename_all = "lowercase")]
+pub enum OutreachKind {
+    /// Written by the team from the issue page or the API.
+    #[sea_orm(string_value = "personal")]
+    Personal,
+    /// The "it's fixed" follow-up, sent when the fix is live.
+    #[sea_orm(string_value = "fixed")]
+    Fixed,
+}
+
+pub mod outreach_message {
+    use sea_orm::entity::prelude::*;
+
+    /// A row of `outreach_message`: one email to one affected user about one issue.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "outreach_message")]
+    pub struct Model {
+        /// Id.
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        /// The project.
+        pub project_id: i64,
+        /// The issue.
+        pub issue_id: i64,
+        /// The user (`affected_user.user_key`).
+        pub user_key: String,
+        /// Their address.
+        pub email: String,
+        /// Their name.
+        pub name: Option<String>,
+        /// Personal or the fixed follow-up.
+        pub kind: super::OutreachKind,
+        /// The subject, placeholders filled in.
+        pub subject: String,
+        /// The text, placeholders filled in.
+        pub body: String,
+        /// Who sent it (an account's email, or `collector` for a follow-up).
+        pub sent_by: String,
+        /// The unguessable part of its unsubscribe link.
+        pub unsubscribe_token: String,
+        /// When it was queued.
+        pub created_at: i64,
+    }
+
+    /// No navigable relations.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod do_not_contact {
+    use sea_orm::entity::prelude::*;
+
+    /// A row of `do_not_contact`: an address that unsubscribed from a project's messages.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "do_not_contact")]
+    pub struct Model {
+        /// Id.
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        /// The project.
+        pub project_id: i64,
+        /// The address, lower-cased.
+        pub email: String,
+        /// When.
+        pub created_at: i64,
+    }
+
+    /// No navigable relations.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod outreach_fix {
+    use sea_orm::entity::prelude::*;
+
+    /// A row of `outreach_fix`: an issue's affected users are to hear when its fix is
+    /// live.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "outreach_fix")]
+    pub struct Model {
+        /// Id.
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        /// The project.
+        pub project_id: i64,
+        /// The issue.
+        pub issue_id: i64,
+        /// The fix is live when a release newer than this one reports (none: only the
+        /// "fix is live" button says so).
+        pub after_release: Option<String>,
+        /// ... from this environment (any when none).
+        pub environment: Option<String>,
+        /// Who asked.
+        pub requested_by: String,
+        /// When.
+        pub requested_at: i64,
+        /// When the fix was seen live and the follow-ups queued.
+        pub live_at: Option<i64>,
     }
 
     /// No navigable relations.

@@ -13,6 +13,7 @@ mod merges;
 mod migration;
 mod monitors;
 mod outbox;
+mod outreach;
 mod projects;
 mod retention;
 mod sessions;
@@ -31,13 +32,14 @@ use sea_orm_migration::MigratorTrait;
 
 pub use entities::{
     AuditAction, Channel, CheckOutcome, DeliveryStatus, EventLevel, IssueStatus, MonitorKind,
-    MonitorStatus, NotificationKind, ProjectRole, UnknownName,
+    MonitorStatus, NotificationKind, OutreachKind, ProjectRole, UnknownName,
 };
 pub use events::{EventFilter, EventLinks, EventRow, StoredEvent, decode_payload, encode_payload};
 pub use ingest::{EventUser, IngestFacts, NewEvent, NotificationRule, SpikeSettings, Stored};
 pub use issues::{Breakdown, IssueFilter, IssueSort, STATUS_COUNT_CAP, Snooze};
 pub use monitors::{MonitorChange, ResultWrite, Uptime};
 pub use outbox::{About, NotificationContext};
+pub use outreach::{NewMessage, OutreachSettings, Refusal, WEEK_MS};
 pub use projects::{KEY_CACHE_TTL, KeyInfo, ProjectSummary, ProjectWithKeys};
 
 /// Why a storage operation failed.

@@ -9,8 +9,8 @@ use sea_orm::{
 };
 
 use super::entities::{
-    Channel, DeliveryStatus, NotificationKind, event, issue, monitor, outbox, project, recipient,
-    webhook,
+    Channel, DeliveryStatus, NotificationKind, event, issue, monitor, outbox, outreach_message,
+    project, recipient, webhook,
 };
 use super::events::decode_payload;
 use super::{Store, StoreError, now_ms};
@@ -40,6 +40,11 @@ pub enum About {
         issue: Box<issue::Model>,
         /// The event.
         event: Box<Event>,
+    },
+    /// A message to a user an issue affected (the recipient is that user).
+    Outreach {
+        /// The message.
+        message: Box<outreach_message::Model>,
     },
     /// A monitor (gone when it was deleted since), and what the notification says,
     /// as written when its state changed.
@@ -172,6 +177,21 @@ impl Store {
             .one(self.db())
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("project {}", row.project_id)))?;
+        if let Some(message_id) = row.outreach_id {
+            let message = outreach_message::Entity::find_by_id(message_id)
+                .one(self.db())
+                .await?
+                .ok_or_else(|| StoreError::NotFound(format!("message {message_id}")))?;
+            return Ok(NotificationContext {
+                recipients: vec![message.email.clone()],
+                row,
+                project,
+                about: About::Outreach {
+                    message: Box::new(message),
+                },
+                webhook: None,
+            });
+        }
         let about = match (row.issue_id, row.monitor_id) {
             (Some(issue_id), _) => {
                 let issue = issue::Entity::find_by_id(issue_id)

@@ -57,6 +57,14 @@ impl Store {
                 retention_events_per_issue: Set(0),
                 retention_days: Set(0),
                 created_at: Set(now_ms()),
+                outreach_enabled: Set(true),
+                outreach_from: Set(None),
+                outreach_reply_to: Set(None),
+                outreach_weekly_limit: Set(2),
+                outreach_subject: Set(None),
+                outreach_template: Set(None),
+                outreach_fixed_subject: Set(None),
+                outreach_fixed_template: Set(None),
             }
             .insert(txn)
             .await

@@ -136,6 +136,29 @@ pub(super) struct SettingsForm {
     url: Option<String>,
     #[serde(default)]
     webhook_id: Option<i64>,
+    #[serde(default)]
+    outreach_enabled: Option<String>,
+    #[serde(default)]
+    outreach_from: Option<String>,
+    #[serde(default)]
+    outreach_reply_to: Option<String>,
+    #[serde(default)]
+    outreach_weekly_limit: Option<String>,
+    #[serde(default)]
+    outreach_subject: Option<String>,
+    #[serde(default)]
+    outreach_template: Option<String>,
+    #[serde(default)]
+    outreach_fixed_subject: Option<String>,
+    #[serde(default)]
+    outreach_fixed_template: Option<String>,
+}
+
+/// A template field: empty (or the default text) means the default.
+fn template_field(value: Option<&str>, default: &str) -> Option<String> {
+    value
+        .map(|v| v.replace("\r\n", "\n").trim().to_owned())
+        .filter(|v| !v.is_empty() && v != default)
 }
 
 pub(super) async fn change_settings(
@@ -225,6 +248,54 @@ pub(super) async fn change_settings(
                 return Err(WebError::NotFound);
             }
             return Ok(Redirect::to(&format!("/projects/{project_id}/settings")).into_response());
+        }
+        ("outreach", _, _) => {
+            use crate::outreach::template;
+            let text = |v: &Option<String>| {
+                v.as_deref()
+                    .map(str::trim)
+                    .filter(|v| !v.is_empty())
+                    .map(str::to_owned)
+            };
+            let weekly_limit = match form.outreach_weekly_limit.as_deref().map(str::trim) {
+                Some(limit) => match limit.parse::<i64>() {
+                    Ok(limit) => limit,
+                    Err(_) => {
+                        let notice =
+                            SettingsNotice::Failed("Messages per week must be a number.".into());
+                        return render_settings(&state, &signed_in, project_id, Some(notice)).await;
+                    }
+                },
+                None => 2,
+            };
+            let settings = crate::store::OutreachSettings {
+                enabled: form.outreach_enabled.is_some(),
+                from: text(&form.outreach_from),
+                reply_to: text(&form.outreach_reply_to),
+                weekly_limit,
+                subject: template_field(
+                    form.outreach_subject.as_deref(),
+                    template::DEFAULT_SUBJECT,
+                ),
+                template: template_field(form.outreach_template.as_deref(), template::DEFAULT_TEXT),
+                fixed_subject: template_field(
+                    form.outreach_fixed_subject.as_deref(),
+                    template::DEFAULT_FIXED_SUBJECT,
+                ),
+                fixed_template: template_field(
+                    form.outreach_fixed_template.as_deref(),
+                    template::DEFAULT_FIXED_TEXT,
+                ),
+            };
+            match crate::outreach::save_settings(store, project_id, settings).await {
+                Ok(()) => {}
+                Err(crate::outreach::OutreachError::Store(error)) => return Err(error.into()),
+                Err(other) => {
+                    let notice = SettingsNotice::Failed(format!("Not saved: {other}."));
+                    return render_settings(&state, &signed_in, project_id, Some(notice)).await;
+                }
+            }
+            (AuditAction::OutreachSettingsChanged, "outreach".to_owned())
         }
         ("retention", _, _) => {
             let (events, days) = (

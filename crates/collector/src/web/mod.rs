@@ -13,6 +13,7 @@ mod event_list;
 mod event_view;
 mod monitors;
 mod onboarding;
+mod outreach;
 mod pages;
 pub mod preauth;
 pub mod session;
@@ -70,6 +71,14 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/projects/{project_id}/issues/{issue_id}/status",
             post(triage::change_status),
+        )
+        .route(
+            "/projects/{project_id}/issues/{issue_id}/outreach",
+            get(outreach::page).post(outreach::act),
+        )
+        .route(
+            "/unsubscribe/{token}",
+            get(outreach::unsubscribe_page).post(outreach::unsubscribe),
         )
         .route(
             "/projects/{project_id}/settings",
@@ -527,6 +536,13 @@ async fn render_issue(
         .await?;
     let merged = state.store.merged_into(issue.id).await?;
     let comments = state.store.comments(issue.id).await?;
+    let contacted: Vec<_> = state
+        .store
+        .outreach_messages(issue.id)
+        .await?
+        .into_iter()
+        .map(|(message, _)| message)
+        .collect();
     let grouping = event.as_ref().map_or("", |stored| {
         crate::grouping::explain(&crate::grouping::group(&stored.event).components)
     });
@@ -555,5 +571,6 @@ async fn render_issue(
         deliveries: &deliveries,
         merged: &merged,
         comments: &comments,
+        contacted: &contacted,
     })))
 }

@@ -112,6 +112,8 @@ nav.pager a { margin-right: 1rem; }
 .mon-pending { background: #eaeef2; color: var(--muted); }
 svg.strip, svg.chart { max-width: 100%; height: auto; display: block; margin: .3rem 0; }
 form.stack label { display: block; margin: .3rem 0; }
+form.inline { display: inline; }
+article.preview { border: 1px solid var(--line); border-radius: 6px; padding: .5rem; margin: .5rem 0; }
 @media (max-width: 600px) {
   table.monitors, table.results { display: block; overflow-x: auto; }
 }
@@ -155,6 +157,11 @@ fn layout(title: &str, signed_in: Option<&SignedIn>, body: Markup) -> Markup {
             }
         }
     }
+}
+
+/// A page for someone who is not signed in (the unsubscribe page).
+pub(super) fn public_page(title: &str, body: Markup) -> Markup {
+    layout(title, None, body)
 }
 
 /// A page that only says something.
@@ -524,6 +531,8 @@ pub struct IssueView<'a> {
     pub merged: &'a [issue::Model],
     /// The team's comments, oldest first.
     pub comments: &'a [crate::store::entities::issue_comment::Model],
+    /// The messages the team wrote to its users.
+    pub contacted: &'a [crate::store::entities::outreach_message::Model],
 }
 
 fn breakdown(title: &str, rows: &[(Option<String>, i64)]) -> Markup {
@@ -731,11 +740,25 @@ pub fn issue_page(view: &IssueView<'_>) -> Markup {
             }
             section #users {
                 h2 { "Affected users" }
+                @if users.iter().any(|u| u.email.is_some()) {
+                    p.noprint {
+                        a href={ (base) "/outreach" } { "Contact affected users" }
+                        @if issue.status == IssueStatus::Unresolved {
+                            form.inline method="post" action={ (base) "/status" } {
+                                input type="hidden" name="csrf" value=(signed_in.csrf);
+                                input type="hidden" name="status" value="resolved";
+                                input type="hidden" name="follow_up" value="1";
+                                " · " button type="submit" { "Resolve, and tell the affected users when the fix is live" }
+                            }
+                        }
+                    }
+                }
                 @if users.is_empty() { p.muted { "No user information in these events." } } @else {
                     table {
-                        thead { tr { th { "Id" } th { "Name" } th { "Email" } th.num { "Events" } th { "Last seen" } } }
+                        thead { tr { th { "Id" } th { "Name" } th { "Email" } th.num { "Events" } th { "Last seen" } th { "Written to" } } }
                         tbody {
                             @for user in users {
+                                @let message = view.contacted.iter().find(|m| m.user_key == user.user_key);
                                 tr {
                                     td.wrap { (user.user_id.clone().unwrap_or_default()) }
                                     td.wrap { (user.name.clone().unwrap_or_default()) }
@@ -744,6 +767,9 @@ pub fn issue_page(view: &IssueView<'_>) -> Markup {
                                     } }
                                     td.num { (user.event_count) }
                                     td { (when(user.last_seen)) }
+                                    td.wrap { @if let Some(message) = message {
+                                        (when(message.created_at)) " by " (message.sent_by) " (" (message.kind) ")"
+                                    } }
                                 }
                             }
                         }
@@ -967,8 +993,36 @@ pub fn settings_page(view: &SettingsView<'_>) -> Markup {
                     button type="submit" { "Save" }
                 }
             }
+            (outreach_settings(project, &target, csrf))
         },
     )
+}
+
+/// Writing to affected users: on or off, sender, reply-to, weekly most, templates.
+fn outreach_settings(project: &project::Model, target: &str, csrf: &str) -> Markup {
+    use crate::outreach::{Draft, template};
+    use crate::store::OutreachKind;
+    let personal = Draft::of(project, OutreachKind::Personal);
+    let fixed = Draft::of(project, OutreachKind::Fixed);
+    html! {
+        section #outreach {
+            h2 { "Writing to affected users" }
+            form.stack method="post" action=(target) {
+                input type="hidden" name="csrf" value=(csrf);
+                input type="hidden" name="action" value="outreach";
+                label { input type="checkbox" name="outreach_enabled" value="1" checked[project.outreach_enabled]; " The team may write to the users an issue affected" }
+                label { span.label { "From (empty: the collector's sender)" } input name="outreach_from" value=(project.outreach_from.clone().unwrap_or_default()) placeholder="Shop <help@shop.example>"; }
+                label { span.label { "Reply-to" } input name="outreach_reply_to" value=(project.outreach_reply_to.clone().unwrap_or_default()) placeholder="owner@shop.example"; }
+                label { span.label { "Most messages per address in 7 days" } input type="number" min="0" max="100" name="outreach_weekly_limit" value=(project.outreach_weekly_limit); }
+                p.muted { "Placeholders: " @for p in template::PLACEHOLDERS { code { (p) } " " } }
+                label { span.label { "Message subject" } input name="outreach_subject" value=(personal.subject) maxlength="200"; }
+                label { span.label { "Message text" } textarea name="outreach_template" rows="8" { (personal.text) } }
+                label { span.label { "\"It's fixed\" subject" } input name="outreach_fixed_subject" value=(fixed.subject) maxlength="200"; }
+                label { span.label { "\"It's fixed\" text" } textarea name="outreach_fixed_template" rows="6" { (fixed.text) } }
+                button type="submit" { "Save" }
+            }
+        }
+    }
 }
 
 /// Accounts, for admins: create, add to projects.

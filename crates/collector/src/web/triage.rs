@@ -28,6 +28,9 @@ pub(super) struct StatusForm {
     /// `YYYY-MM-DD`, UTC.
     #[serde(default)]
     date: Option<String>,
+    /// With resolved: tell the affected users when the fix is live.
+    #[serde(default)]
+    follow_up: Option<String>,
 }
 
 /// `POST /projects/{id}/issues/{id}/status`.
@@ -62,8 +65,30 @@ pub(super) async fn change_status(
         crate::store::now_ms(),
     )
     .map_err(|e| WebError::BadRequest(capitalized(&e.to_string())))?;
-    let status = change.apply(store, issue_id).await?.status;
+    let changed = change.apply(store, issue_id).await?;
+    let status = changed.status;
     audit::record_status(store, &signed_in.account, project_id, issue_id, status).await?;
+    if status == IssueStatus::Resolved && form.follow_up.as_deref().is_some_and(|v| !v.is_empty()) {
+        let (project, issue) =
+            access::visible_issue_in(store, &signed_in.account, project_id, issue_id).await?;
+        match crate::outreach::request_follow_up(store, &project, &issue, &signed_in.account.email)
+            .await
+        {
+            Ok(()) => {
+                let target = format!("issue {issue_id}");
+                audit::record(
+                    store,
+                    &signed_in.account,
+                    project_id,
+                    AuditAction::FixFollowUpRequested,
+                    target,
+                )
+                .await?;
+            }
+            Err(crate::outreach::OutreachError::Store(error)) => return Err(error.into()),
+            Err(other) => return Err(WebError::BadRequest(capitalized(&other.to_string()))),
+        }
+    }
     Ok(Redirect::to(&format!("/projects/{project_id}/issues/{issue_id}")).into_response())
 }
 

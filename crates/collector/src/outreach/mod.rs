@@ -1,0 +1,482 @@
+//! Writing to the users a crash hit: "sorry, this crashed" from the issue page, and "it
+//! is fixed now" when the fix is live. The rules live here: who may be written to (an
+//! email, not unsubscribed, not written to about this issue yet, under the project's
+//! weekly most), what each message says (templates, filled in per user), and when a fix
+//! counts as live (a newer release reports from the same environment).
+
+pub mod template;
+
+use mayday_protocol::Event;
+
+use crate::notify::facts::describe_user_agent;
+use crate::release;
+use crate::store::entities::{affected_user, issue, outreach_fix, outreach_message, project};
+use crate::store::{NewMessage, OutreachKind, Refusal, Store, StoreError, WEEK_MS, now_ms};
+use template::{TemplateError, Values};
+
+/// Most users listed on an issue's outreach page and written to at once.
+pub const MAX_USERS: u64 = 500;
+
+/// Why outreach cannot go ahead.
+#[derive(Debug, thiserror::Error)]
+pub enum OutreachError {
+    /// The project's admins turned outreach off.
+    #[error("outreach is off for this project; its admins can turn it on in its settings")]
+    Off,
+    /// A template cannot be used.
+    #[error(transparent)]
+    Template(#[from] TemplateError),
+    /// A setting is not usable.
+    #[error("{0}")]
+    Invalid(String),
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A user of an issue, as the outreach page and the API show them.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    /// The user.
+    pub user: affected_user::Model,
+    /// What they requested, in plain words: `GET /checkout?bundle=team`.
+    pub what: Option<String>,
+    /// Their browser and OS: `Firefox 86 on Windows 10`.
+    pub browser: Option<String>,
+    /// When they were written to about this issue.
+    pub contacted_at: Option<i64>,
+    /// Why they cannot be written to now, if so.
+    pub blocked: Option<Refusal>,
+}
+
+impl Candidate {
+    /// Whether they can be written to now.
+    pub fn contactable(&self) -> bool {
+        self.blocked.is_none()
+    }
+}
+
+/// `GET /checkout?bundle=team` from an event's request (path and query, no host), else
+/// its route.
+pub fn what_they_did(event: &Event) -> Option<String> {
+    let request = event.request.as_ref();
+    let page = request.and_then(|r| r.url.as_deref()).map(|url| {
+        let path = url::Url::parse(url)
+            .map(|u| u.path().to_owned())
+            .unwrap_or_else(|_| url.to_owned());
+        match request
+            .and_then(|r| r.query_string.as_deref())
+            .filter(|q| !q.is_empty())
+        {
+            Some(query) => format!("{path}?{query}"),
+            None => match url::Url::parse(url)
+                .ok()
+                .and_then(|u| u.query().map(str::to_owned))
+            {
+                Some(query) => format!("{path}?{query}"),
+                None => path,
+            },
+        }
+    });
+    match (request.and_then(|r| r.method.as_deref()), page) {
+        (Some(method), Some(page)) => Some(format!("{method} {page}")),
+        (None, Some(page)) => Some(page),
+        (_, None) => event.transaction.clone(),
+    }
+}
+
+/// The users of `issue` (at most [`MAX_USERS`]), each with whether and why not they can
+/// be written to at `now`.
+pub async fn candidates(
+    store: &Store,
+    project: &project::Model,
+    issue: &issue::Model,
+    now: i64,
+) -> Result<Vec<Candidate>, StoreError> {
+    let users = store.users_with_latest_event(issue.id, MAX_USERS).await?;
+    candidates_of(store, project, issue, users, now).await
+}
+
+/// `users` of `issue` (with their latest event, when loaded) as candidates at `now`.
+pub async fn candidates_of(
+    store: &Store,
+    project: &project::Model,
+    issue: &issue::Model,
+    users: Vec<(affected_user::Model, Option<Event>)>,
+    now: i64,
+) -> Result<Vec<Candidate>, StoreError> {
+    let sent: Vec<outreach_message::Model> = store
+        .outreach_messages(issue.id)
+        .await?
+        .into_iter()
+        .map(|(message, _)| message)
+        .collect();
+    let blocked_addresses = store.do_not_contact(project.id).await?;
+    let this_week = store.messages_since(project.id, now - WEEK_MS).await?;
+    Ok(users
+        .into_iter()
+        .map(|(user, event)| {
+            let contacted_at = sent
+                .iter()
+                .find(|m| m.user_key == user.user_key)
+                .map(|m| m.created_at);
+            let address = user.email.as_deref().map(|e| e.trim().to_lowercase());
+            let blocked = if !project.outreach_enabled {
+                Some(Refusal::OutreachOff)
+            } else if contacted_at.is_some() {
+                Some(Refusal::AlreadyContacted)
+            } else {
+                match address.as_deref().filter(|a| a.contains('@')) {
+                    None => Some(Refusal::NoEmail),
+                    Some(a) if blocked_addresses.iter().any(|b| b == a) => {
+                        Some(Refusal::DoNotContact)
+                    }
+                    Some(a)
+                        if this_week.get(a).copied().unwrap_or(0)
+                            >= project.outreach_weekly_limit =>
+                    {
+                        Some(Refusal::WeeklyLimit)
+                    }
+                    Some(_) => None,
+                }
+            };
+            let what = event.as_ref().and_then(what_they_did);
+            let browser = event
+                .as_ref()
+                .and_then(|e| e.request.as_ref())
+                .and_then(|r| r.headers.get("user-agent"))
+                .and_then(describe_user_agent);
+            Candidate {
+                user,
+                what,
+                browser,
+                contacted_at,
+                blocked,
+            }
+        })
+        .collect())
+}
+
+/// Which users to write to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Selection {
+    /// Every contactable user.
+    All,
+    /// These users (`user_key`s).
+    Users(Vec<String>),
+}
+
+/// The words of a message: subject and text, with placeholders.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Draft {
+    /// The subject.
+    pub subject: String,
+    /// The text.
+    pub text: String,
+}
+
+impl Draft {
+    /// The project's draft of `kind` (its templates, else the defaults).
+    pub fn of(project: &project::Model, kind: OutreachKind) -> Draft {
+        let (subject, text, default_subject, default_text) = match kind {
+            OutreachKind::Personal => (
+                &project.outreach_subject,
+                &project.outreach_template,
+                template::DEFAULT_SUBJECT,
+                template::DEFAULT_TEXT,
+            ),
+            OutreachKind::Fixed => (
+                &project.outreach_fixed_subject,
+                &project.outreach_fixed_template,
+                template::DEFAULT_FIXED_SUBJECT,
+                template::DEFAULT_FIXED_TEXT,
+            ),
+        };
+        Draft {
+            subject: subject
+                .clone()
+                .unwrap_or_else(|| default_subject.to_owned()),
+            text: text.clone().unwrap_or_else(|| default_text.to_owned()),
+        }
+    }
+
+    /// Checks both templates.
+    pub fn check(&self) -> Result<(), TemplateError> {
+        template::check(&self.subject)?;
+        if self.subject.chars().count() > 200 {
+            return Err(TemplateError::Size("a subject is at most 200 characters"));
+        }
+        template::check(&self.text)
+    }
+
+    /// The message to `candidate` about `issue`, seen at `now`: subject and text.
+    pub fn fill(&self, candidate: &Candidate, issue: &issue::Model, now: i64) -> (String, String) {
+        let user = &candidate.user;
+        let values = Values {
+            name: user
+                .name
+                .clone()
+                .or_else(|| user.username.clone())
+                .filter(|n| !n.trim().is_empty())
+                .unwrap_or_else(|| "there".into()),
+            when: template::when_in_words(user.last_seen, now),
+            what: candidate.what.clone().unwrap_or_else(|| "our site".into()),
+            issue: issue.title.clone(),
+        };
+        (
+            template::render(&self.subject, &values),
+            template::render(&self.text, &values),
+        )
+    }
+}
+
+/// What writing to users did.
+#[derive(Debug, Clone, Default)]
+pub struct Outcome {
+    /// The messages queued.
+    pub queued: Vec<outreach_message::Model>,
+    /// The users not written to, and why.
+    pub refused: Vec<(String, Refusal)>,
+}
+
+/// Writes `draft` to the `selection` of `issue`'s users on behalf of `sent_by` (an
+/// account's email, or `collector`); each message goes through the outbox. Users who
+/// cannot be written to are refused with the reason, the others queued.
+#[allow(clippy::too_many_arguments)]
+pub async fn send(
+    store: &Store,
+    project: &project::Model,
+    issue: &issue::Model,
+    sent_by: &str,
+    kind: OutreachKind,
+    draft: &Draft,
+    selection: &Selection,
+    now: i64,
+) -> Result<Outcome, OutreachError> {
+    if !project.outreach_enabled {
+        return Err(OutreachError::Off);
+    }
+    draft.check()?;
+    let candidates = candidates(store, project, issue, now).await?;
+    let mut outcome = Outcome::default();
+    let chosen: Vec<&Candidate> = match selection {
+        Selection::All => candidates.iter().filter(|c| c.contactable()).collect(),
+        Selection::Users(keys) => {
+            let mut chosen = Vec::new();
+            for key in keys {
+                match candidates.iter().find(|c| &c.user.user_key == key) {
+                    Some(candidate) => match candidate.blocked {
+                        Some(refusal) => outcome.refused.push((key.clone(), refusal)),
+                        None => chosen.push(candidate),
+                    },
+                    None => outcome.refused.push((key.clone(), Refusal::NotAffected)),
+                }
+            }
+            chosen
+        }
+    };
+    let messages: Vec<NewMessage> = chosen
+        .iter()
+        .filter_map(|candidate| {
+            let email = candidate.user.email.clone()?;
+            let (subject, body) = draft.fill(candidate, issue, now);
+            Some(NewMessage {
+                issue_id: issue.id,
+                user_key: candidate.user.user_key.clone(),
+                email,
+                name: candidate.user.name.clone(),
+                kind,
+                subject,
+                body,
+            })
+        })
+        .collect();
+    let keys: Vec<String> = messages.iter().map(|m| m.user_key.clone()).collect();
+    let results = store
+        .queue_outreach(project.id, sent_by, project.outreach_weekly_limit, messages)
+        .await?;
+    for (key, result) in keys.into_iter().zip(results) {
+        match result {
+            Ok(message) => outcome.queued.push(message),
+            Err(refusal) => outcome.refused.push((key, refusal)),
+        }
+    }
+    Ok(outcome)
+}
+
+/// Asks for the "it's fixed" follow-up of `issue`: sent when a release newer than the
+/// one the issue was last seen in reports from the same environment, or when the team
+/// says the fix is live.
+pub async fn request_follow_up(
+    store: &Store,
+    project: &project::Model,
+    issue: &issue::Model,
+    requested_by: &str,
+) -> Result<(), OutreachError> {
+    if !project.outreach_enabled {
+        return Err(OutreachError::Off);
+    }
+    let latest = store.issue_latest_event(issue.id).await?;
+    store
+        .request_fix_follow_up(outreach_fix::Model {
+            id: 0,
+            project_id: project.id,
+            issue_id: issue.id,
+            after_release: latest.as_ref().and_then(|e| e.release.clone()),
+            environment: latest.and_then(|e| e.environment),
+            requested_by: requested_by.to_owned(),
+            requested_at: now_ms(),
+            live_at: None,
+        })
+        .await?;
+    Ok(())
+}
+
+/// The fix of `issue` is live (the team says so, or a newer release reported): the
+/// follow-up goes to every user who can be written to. Only the first caller sends it.
+pub async fn fix_is_live(
+    store: &Store,
+    project: &project::Model,
+    issue: &issue::Model,
+    now: i64,
+) -> Result<Option<Outcome>, OutreachError> {
+    let Some(request) = store.fix_follow_up(issue.id).await? else {
+        return Ok(None);
+    };
+    if request.live_at.is_some() || !store.mark_fix_live(request.id, now).await? {
+        return Ok(None);
+    }
+    let draft = Draft::of(project, OutreachKind::Fixed);
+    let outcome = send(
+        store,
+        project,
+        issue,
+        "collector",
+        OutreachKind::Fixed,
+        &draft,
+        &Selection::All,
+        now,
+    )
+    .await?;
+    Ok(Some(outcome))
+}
+
+/// Sends the follow-ups whose fix went live: a release newer than the one each issue
+/// was last seen in reported from the same environment since it was asked for. Returns
+/// how many follow-ups went out.
+pub async fn check_fixes(store: &Store, now: i64) -> Result<usize, OutreachError> {
+    let mut sent = 0;
+    for request in store.pending_fix_follow_ups().await? {
+        let Some(after) = request.after_release.as_deref() else {
+            continue;
+        };
+        let mut live = false;
+        for seen in store
+            .releases_seen_since(request.project_id, request.requested_at)
+            .await?
+        {
+            if release::is_newer(&seen, after)
+                && store
+                    .release_reported_in(
+                        request.project_id,
+                        &seen,
+                        request.environment.as_deref(),
+                        request.requested_at,
+                    )
+                    .await?
+            {
+                live = true;
+                break;
+            }
+        }
+        if !live {
+            continue;
+        }
+        let (Some(project), Some(issue)) = (
+            store.project(request.project_id).await?,
+            store.issue(request.issue_id).await?,
+        ) else {
+            continue;
+        };
+        if fix_is_live(store, &project, &issue, now).await?.is_some() {
+            sent += 1;
+        }
+    }
+    Ok(sent)
+}
+
+/// Unsubscribes the address of the message with `token` from its project's messages;
+/// returns the project's name, or `None` for an unknown token.
+pub async fn unsubscribe(store: &Store, token: &str) -> Result<Option<String>, StoreError> {
+    if token.len() != 32 || !token.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Ok(None);
+    }
+    let Some(message) = store.message_by_unsubscribe_token(token).await? else {
+        return Ok(None);
+    };
+    store
+        .add_do_not_contact(message.project_id, &message.email)
+        .await?;
+    Ok(store.project(message.project_id).await?.map(|p| p.name))
+}
+
+/// Checks and saves a project's outreach settings.
+pub async fn save_settings(
+    store: &Store,
+    project_id: i64,
+    settings: crate::store::OutreachSettings,
+) -> Result<(), OutreachError> {
+    for (what, address) in [("sender", &settings.from), ("reply-to", &settings.reply_to)] {
+        if let Some(address) = address {
+            if address.parse::<lettre::message::Mailbox>().is_err() {
+                return Err(OutreachError::Invalid(format!(
+                    "the {what} {address:?} is not an email address (write `Shop <help@shop.example>` or `help@shop.example`)"
+                )));
+            }
+        }
+    }
+    if !(0..=100).contains(&settings.weekly_limit) {
+        return Err(OutreachError::Invalid(
+            "messages per week must be 0 to 100".into(),
+        ));
+    }
+    for template in [
+        &settings.subject,
+        &settings.template,
+        &settings.fixed_subject,
+        &settings.fixed_template,
+    ]
+    .into_iter()
+    .flatten()
+    {
+        template::check(template)?;
+    }
+    store.set_outreach_settings(project_id, settings).await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_they_did_in_plain_words() {
+        let event: Event = serde_json::from_value(serde_json::json!({
+            "request": {"method": "POST", "url": "https://shop.example/checkout", "query_string": "bundle=team"},
+            "transaction": "POST /checkout"
+        }))
+        .unwrap();
+        assert_eq!(
+            what_they_did(&event).as_deref(),
+            Some("POST /checkout?bundle=team")
+        );
+        let event: Event = serde_json::from_value(serde_json::json!({
+            "request": {"method": "GET", "url": "https://shop.example/cart?x=1"}
+        }))
+        .unwrap();
+        assert_eq!(what_they_did(&event).as_deref(), Some("GET /cart?x=1"));
+        let event: Event =
+            serde_json::from_value(serde_json::json!({"transaction": "GET /cart"})).unwrap();
+        assert_eq!(what_they_did(&event).as_deref(), Some("GET /cart"));
+    }
+}

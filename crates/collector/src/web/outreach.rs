@@ -1,0 +1,378 @@
+//! "Contact affected users": an issue's users with what they did, a message composed
+//! from the project's template and previewed per recipient, sent through the outbox;
+//! the "it's fixed" follow-up; who was written to, when, by whom and the delivery; and
+//! the unsubscribe page, which needs no sign-in.
+
+use axum::extract::{Form, Path, State};
+use axum::response::Response;
+use maud::{Markup, html};
+
+use super::session::SignedIn;
+use super::{WebError, check_csrf, html, pages};
+use crate::access::{self, Need};
+use crate::outreach::{self, Candidate, Draft, OutreachError, Selection, template};
+use crate::store::entities::{issue, project};
+use crate::store::{AuditAction, OutreachKind, now_ms};
+use crate::{AppState, audit};
+
+/// Recipients previewed at once.
+const PREVIEWS: usize = 20;
+
+/// What the page says after an action.
+enum Notice {
+    Done(String),
+    Failed(String),
+}
+
+/// The outreach page of an issue.
+pub(super) async fn page(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path((project_id, issue_id)): Path<(i64, i64)>,
+) -> Result<Response, WebError> {
+    let (project, issue) =
+        access::visible_issue_in(&state.store, &signed_in.account, project_id, issue_id).await?;
+    let draft = Draft::of(&project, OutreachKind::Personal);
+    render(
+        &state,
+        &signed_in,
+        &project,
+        &issue,
+        &draft,
+        &[],
+        false,
+        None,
+    )
+    .await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn render(
+    state: &AppState,
+    signed_in: &SignedIn,
+    project: &project::Model,
+    issue: &issue::Model,
+    draft: &Draft,
+    picked: &[String],
+    preview: bool,
+    notice: Option<Notice>,
+) -> Result<Response, WebError> {
+    let now = now_ms();
+    let candidates = outreach::candidates(&state.store, project, issue, now).await?;
+    let messages = state.store.outreach_messages(issue.id).await?;
+    let follow_up = state.store.fix_follow_up(issue.id).await?;
+    let may_send = access::may(&state.store, &signed_in.account, project.id, Need::Triage).await?;
+    let base = format!("/projects/{}/issues/{}", project.id, issue.id);
+    let action = format!("{base}/outreach");
+    let is_picked = |c: &Candidate| {
+        if picked.is_empty() {
+            c.contactable()
+        } else {
+            picked.contains(&c.user.user_key)
+        }
+    };
+    let previews: Vec<(&Candidate, (String, String))> = if preview {
+        candidates
+            .iter()
+            .filter(|c| c.contactable() && is_picked(c))
+            .take(PREVIEWS)
+            .map(|c| (c, draft.fill(c, issue, now)))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let contactable = candidates.iter().filter(|c| c.contactable()).count();
+    let body = html! {
+        h1.wrap { "Contact affected users" }
+        p { a href=(base) { "← " (issue.title) } }
+        @match &notice {
+            Some(Notice::Done(text)) => { p.notice role="status" { (text) } }
+            Some(Notice::Failed(text)) => { p.notice.failed role="alert" { (text) } }
+            None => {}
+        }
+        @if !project.outreach_enabled {
+            p.notice.failed { "Outreach is off for this project; its admins can turn it on in its settings." }
+        }
+        p {
+            (candidates.len()) " users, " (contactable) " can be written to now. Each user gets at most one message per issue, and at most "
+            (project.outreach_weekly_limit) " from this project in 7 days; every message has an unsubscribe link."
+        }
+        form method="post" action=(action) {
+            input type="hidden" name="csrf" value=(signed_in.csrf);
+            table.users {
+                thead { tr { th { "Write" } th { "Name" } th { "Email" } th { "When" } th { "What they did" } th { "Browser" } th { "Status" } } }
+                tbody { @for c in &candidates {
+                    tr {
+                        td { @if c.contactable() {
+                            input type="checkbox" name="user" value=(c.user.user_key) checked[is_picked(c)] aria-label={ "Write to " (c.user.email.clone().unwrap_or_default()) };
+                        } }
+                        td.wrap { (c.user.name.clone().or_else(|| c.user.username.clone()).unwrap_or_default()) }
+                        td.wrap { (c.user.email.clone().unwrap_or_default()) }
+                        td { (pages::when(c.user.last_seen)) }
+                        td.wrap { @if let Some(what) = &c.what { code { (what) } } }
+                        td { (c.browser.clone().unwrap_or_default()) }
+                        td { @match (c.contacted_at, c.blocked) {
+                            (Some(at), _) => { "written to " (pages::when(at)) }
+                            (None, Some(refusal)) => { span.muted { (refusal.words()) } }
+                            (None, None) => { "can be written to" }
+                        } }
+                    }
+                } }
+            }
+            @if may_send && project.outreach_enabled {
+                h2 { "Message" }
+                p.muted { "Placeholders: " @for p in template::PLACEHOLDERS { code { (p) } " " } "(name, when in their words, the page they were on, the issue's title)." }
+                label { span.label { "Subject" } input name="subject" value=(draft.subject) maxlength="200" required; }
+                label { span.label { "Text" } textarea name="text" rows="10" maxlength="10000" required { (draft.text) } }
+                button type="submit" name="action" value="preview" { "Preview" }
+                " "
+                button type="submit" name="action" value="send" { "Send to the checked users" }
+            }
+        }
+        @if !previews.is_empty() {
+            h2 { "Preview" }
+            @for (c, (subject, text)) in &previews {
+                article.preview {
+                    p { strong { "To: " } (c.user.email.clone().unwrap_or_default()) }
+                    p { strong { "Subject: " } (subject) }
+                    pre.wrap { (text) }
+                }
+            }
+        }
+        h2 { "It's fixed" }
+        @match &follow_up {
+            Some(request) if request.live_at.is_some() => {
+                p { "The fix went live " (pages::when(request.live_at.unwrap_or_default())) "; the follow-up went to the users who could be written to." }
+            }
+            Some(request) => {
+                p {
+                    "Asked by " (request.requested_by) " " (pages::when(request.requested_at)) ": the users hear it is fixed when "
+                    @match (&request.after_release, &request.environment) {
+                        (Some(release), Some(env)) => { "a release newer than " code { (release) } " reports from " code { (env) } }
+                        (Some(release), None) => { "a release newer than " code { (release) } " reports" }
+                        _ => { "you say the fix is live" }
+                    }
+                    "."
+                }
+                @if may_send {
+                    form method="post" action=(action) {
+                        input type="hidden" name="csrf" value=(signed_in.csrf);
+                        button type="submit" name="action" value="fix_live" { "The fix is live: send the follow-up now" }
+                    }
+                }
+            }
+            None => {
+                p.muted { "Resolve the issue with \"tell the affected users when the fix is live\", or ask for it here." }
+                @if may_send && project.outreach_enabled {
+                    form method="post" action=(action) {
+                        input type="hidden" name="csrf" value=(signed_in.csrf);
+                        button type="submit" name="action" value="follow_up" { "Tell the affected users when the fix is live" }
+                    }
+                }
+            }
+        }
+        h2 { "Messages sent" }
+        @if messages.is_empty() { p.muted { "None yet." } } @else {
+            table.results {
+                thead { tr { th { "To" } th { "What" } th { "When" } th { "By" } th { "Delivery" } } }
+                tbody { @for (message, delivery) in &messages {
+                    tr {
+                        td.wrap { (message.email) }
+                        td.wrap { (message.kind) ": " (message.subject) }
+                        td { (pages::when(message.created_at)) }
+                        td.wrap { (message.sent_by) }
+                        td { (delivery_status(delivery.as_ref())) }
+                    }
+                } }
+            }
+        }
+    };
+    Ok(html(pages::page("Contact affected users", signed_in, body)))
+}
+
+fn delivery_status(row: Option<&crate::store::entities::outbox::Model>) -> Markup {
+    use crate::store::DeliveryStatus;
+    match row {
+        None => html! { span.muted { "unknown" } },
+        Some(row) => match row.status {
+            DeliveryStatus::Sent => html! { span.status-sent { "sent" } },
+            DeliveryStatus::Pending if row.attempts == 0 => html! { span.muted { "waiting" } },
+            DeliveryStatus::Pending => html! {
+                span.status-retrying { "retrying" } ": " (row.last_error.clone().unwrap_or_default())
+            },
+            DeliveryStatus::Failed => html! {
+                span.status-failed { "failed" } ": " (row.last_error.clone().unwrap_or_default())
+            },
+        },
+    }
+}
+
+fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    fields
+        .iter()
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.as_str())
+}
+
+/// Preview, send, ask for the follow-up, or say the fix is live.
+pub(super) async fn act(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path((project_id, issue_id)): Path<(i64, i64)>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
+    check_csrf(&signed_in, field(&fields, "csrf").unwrap_or_default())?;
+    let (project, issue) =
+        access::visible_issue_in(&state.store, &signed_in.account, project_id, issue_id).await?;
+    access::project_for(&state.store, &signed_in.account, project_id, Need::Triage).await?;
+    let store = &state.store;
+    let draft = match (field(&fields, "subject"), field(&fields, "text")) {
+        (Some(subject), Some(text)) => Draft {
+            subject: subject.trim().to_owned(),
+            text: text.replace("\r\n", "\n"),
+        },
+        _ => Draft::of(&project, OutreachKind::Personal),
+    };
+    let picked: Vec<String> = fields
+        .iter()
+        .filter(|(key, _)| key == "user")
+        .map(|(_, value)| value.clone())
+        .collect();
+    let actor = signed_in.account.email.clone();
+    let failed = |error: OutreachError| match error {
+        OutreachError::Store(error) => Err(WebError::from(error)),
+        other => Ok(Notice::Failed(format!("Not sent: {other}."))),
+    };
+    let (notice, preview) = match field(&fields, "action").unwrap_or_default() {
+        "preview" => match draft.check() {
+            Ok(()) => (None, true),
+            Err(error) => (Some(Notice::Failed(format!("Not sent: {error}."))), false),
+        },
+        "send" if picked.is_empty() => (
+            Some(Notice::Failed(
+                "Check at least one user to write to.".into(),
+            )),
+            false,
+        ),
+        "send" => {
+            let selection = Selection::Users(picked.clone());
+            let notice = match outreach::send(
+                store,
+                &project,
+                &issue,
+                &actor,
+                OutreachKind::Personal,
+                &draft,
+                &selection,
+                now_ms(),
+            )
+            .await
+            {
+                Ok(outcome) => {
+                    let queued = outcome.queued.len();
+                    if queued > 0 {
+                        let target = format!("issue {}: {queued} user(s)", issue.id);
+                        audit::record(
+                            store,
+                            &signed_in.account,
+                            project_id,
+                            AuditAction::OutreachSent,
+                            target,
+                        )
+                        .await?;
+                    }
+                    let mut text = format!("{queued} message(s) queued.");
+                    for (key, refusal) in &outcome.refused {
+                        text.push_str(&format!(" {key}: not sent, {}.", refusal.words()));
+                    }
+                    Notice::Done(text)
+                }
+                Err(error) => failed(error)?,
+            };
+            (Some(notice), false)
+        }
+        "follow_up" => {
+            let notice = match outreach::request_follow_up(store, &project, &issue, &actor).await {
+                Ok(()) => {
+                    let target = format!("issue {}", issue.id);
+                    audit::record(
+                        store,
+                        &signed_in.account,
+                        project_id,
+                        AuditAction::FixFollowUpRequested,
+                        target,
+                    )
+                    .await?;
+                    Notice::Done("The affected users will hear when the fix is live.".into())
+                }
+                Err(error) => failed(error)?,
+            };
+            (Some(notice), false)
+        }
+        "fix_live" => {
+            let notice = match outreach::fix_is_live(store, &project, &issue, now_ms()).await {
+                Ok(Some(outcome)) => {
+                    state.notify_wake.notify_one();
+                    Notice::Done(format!("{} follow-up(s) queued.", outcome.queued.len()))
+                }
+                Ok(None) => Notice::Failed("The follow-up went out already.".into()),
+                Err(error) => failed(error)?,
+            };
+            (Some(notice), false)
+        }
+        other => (
+            Some(Notice::Failed(format!("Unknown action {other:?}."))),
+            false,
+        ),
+    };
+    if matches!(notice, Some(Notice::Done(_))) {
+        state.notify_wake.notify_one();
+    }
+    render(
+        &state, &signed_in, &project, &issue, &draft, &picked, preview, notice,
+    )
+    .await
+}
+
+/// `GET /unsubscribe/{token}`: asks to confirm (mail scanners open links; only a POST
+/// unsubscribes).
+pub(super) async fn unsubscribe_page(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> Result<Response, WebError> {
+    let known = token.len() == 32
+        && state
+            .store
+            .message_by_unsubscribe_token(&token)
+            .await?
+            .is_some();
+    if !known {
+        return Err(WebError::NotFound);
+    }
+    let body = html! {
+        h1 { "Unsubscribe" }
+        p { "Get no more messages like the one you received?" }
+        form method="post" action={ "/unsubscribe/" (token) } {
+            button type="submit" { "Unsubscribe" }
+        }
+    };
+    Ok(html(pages::public_page("Unsubscribe", body)))
+}
+
+/// `POST /unsubscribe/{token}`: the button, or a mail client's one-click unsubscribe
+/// (RFC 8058); no sign-in, the token is the permission.
+pub(super) async fn unsubscribe(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> Result<Response, WebError> {
+    match outreach::unsubscribe(&state.store, &token).await? {
+        Some(project) => {
+            let body = html! {
+                h1 { "Unsubscribed" }
+                p { "You will get no more messages from " (project) " about errors you ran into." }
+            };
+            Ok(html(pages::public_page("Unsubscribed", body)))
+        }
+        None => Err(WebError::NotFound),
+    }
+}
