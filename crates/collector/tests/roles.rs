@@ -227,6 +227,38 @@ async fn every_route_answers_each_role_as_the_rules_say() {
 
         let cases = vec![
             web(Method::GET, "/".into(), Rule::SignedIn),
+            web(
+                Method::GET,
+                format!("/projects/{p}/issues/{issue_id}/outreach"),
+                Rule::Sees,
+            ),
+            form(
+                format!("/projects/{p}/issues/{issue_id}/outreach"),
+                &[
+                    ("action", "preview"),
+                    ("subject", "Sorry, {name}"),
+                    ("text", "Hi {name}"),
+                ],
+                Rule::Sees,
+            ),
+            api(
+                Method::POST,
+                format!("/api/v1/issues/{issue_id}/outreach"),
+                Some(json!({"users": []})),
+                Rule::Sees,
+            ),
+            api(
+                Method::POST,
+                format!("/api/v1/issues/{issue_id}/fix-follow-up"),
+                None,
+                Rule::Sees,
+            ),
+            api(
+                Method::GET,
+                format!("/api/v1/projects/{p}/outreach"),
+                None,
+                Rule::ManagesProject,
+            ),
             web(Method::GET, format!("/projects/{p}/monitors"), Rule::Sees),
             web(
                 Method::GET,

@@ -212,16 +212,23 @@ impl Draft {
     /// The message to `candidate` about `issue`, seen at `now`: subject and text.
     pub fn fill(&self, candidate: &Candidate, issue: &issue::Model, now: i64) -> (String, String) {
         let user = &candidate.user;
+        // Values from events stay on their line wherever they land.
+        let one_line = |text: String| -> String {
+            text.chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .collect()
+        };
+        let name = user
+            .name
+            .clone()
+            .or_else(|| user.username.clone())
+            .filter(|n| !n.trim().is_empty())
+            .unwrap_or_else(|| "there".into());
         let values = Values {
-            name: user
-                .name
-                .clone()
-                .or_else(|| user.username.clone())
-                .filter(|n| !n.trim().is_empty())
-                .unwrap_or_else(|| "there".into()),
+            name: one_line(name),
             when: template::when_in_words(user.last_seen, now),
-            what: candidate.what.clone().unwrap_or_else(|| "our site".into()),
-            issue: issue.title.clone(),
+            what: one_line(candidate.what.clone().unwrap_or_else(|| "our site".into())),
+            issue: one_line(issue.title.clone()),
         };
         (
             template::render(&self.subject, &values),

@@ -61,9 +61,9 @@ pub fn check(template: &str) -> Result<(), TemplateError> {
         let after = &rest[open..];
         let Some(close) = after.find('}') else { break };
         let placeholder = &after[..=close];
-        let is_word = placeholder[1..placeholder.len() - 1]
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_');
+        let inner = &placeholder[1..placeholder.len() - 1];
+        let is_word =
+            !inner.is_empty() && inner.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
         if is_word && !PLACEHOLDERS.contains(&placeholder) {
             return Err(TemplateError::Unknown(placeholder.to_owned()));
         }
