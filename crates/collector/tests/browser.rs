@@ -345,6 +345,7 @@ async fn pages_fit_from_a_phone_to_a_wide_screen() {
     let issue = format!("{list}/1");
     let monitors = format!("{}/projects/{}/monitors", server.base, server.project_id);
     let monitor = format!("{monitors}/{}", monitor.id);
+    let outreach = format!("{issue}/outreach");
     for width in [360u32, 390, 1280, 1920] {
         client.set_window_size(width, 900).await.unwrap();
         for (name, url) in [
@@ -352,6 +353,7 @@ async fn pages_fit_from_a_phone_to_a_wide_screen() {
             ("issue", &issue),
             ("monitors", &monitors),
             ("monitor", &monitor),
+            ("outreach", &outreach),
         ] {
             client.goto(url).await.unwrap();
             let sizes = client

@@ -84,7 +84,7 @@ async fn render(
     let contactable = candidates.iter().filter(|c| c.contactable()).count();
     let body = html! {
         h1.wrap { "Contact affected users" }
-        p { a href=(base) { "← " (issue.title) } }
+        p.wrap { a href=(base) { "← " (issue.title) } }
         @match &notice {
             Some(Notice::Done(text)) => { p.notice role="status" { (text) } }
             Some(Notice::Failed(text)) => { p.notice.failed role="alert" { (text) } }
@@ -94,7 +94,7 @@ async fn render(
             p.notice.failed { "Outreach is off for this project; its admins can turn it on in its settings." }
         }
         p {
-            (candidates.len()) " users, " (contactable) " can be written to now. Each user gets at most one message per issue, and at most "
+            (candidates.len()) @if candidates.len() == 1 { " user, " } @else { " users, " } (contactable) " can be written to now. Each user gets at most one message per issue, and at most "
             (project.outreach_weekly_limit) " from this project in 7 days; every message has an unsubscribe link."
         }
         form method="post" action=(action) {
@@ -122,8 +122,10 @@ async fn render(
             @if may_send && project.outreach_enabled {
                 h2 { "Message" }
                 p.muted { "Placeholders: " @for p in template::PLACEHOLDERS { code { (p) } " " } "(name, when in their words, the page they were on, the issue's title)." }
-                label { span.label { "Subject" } input name="subject" value=(draft.subject) maxlength="200" required; }
-                label { span.label { "Text" } textarea name="text" rows="10" maxlength="10000" required { (draft.text) } }
+                div.stack {
+                    label { span.label { "Subject" } input name="subject" value=(draft.subject) maxlength="200" required; }
+                    label { span.label { "Text" } textarea name="text" rows="10" maxlength="10000" required { (draft.text) } }
+                }
                 button type="submit" name="action" value="preview" { "Preview" }
                 " "
                 button type="submit" name="action" value="send" { "Send to the checked users" }

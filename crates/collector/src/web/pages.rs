@@ -111,11 +111,13 @@ nav.pager a { margin-right: 1rem; }
 .mon-bad { background: #ffebe9; color: var(--bad); font-weight: 600; }
 .mon-pending { background: #eaeef2; color: var(--muted); }
 svg.strip, svg.chart { max-width: 100%; height: auto; display: block; margin: .3rem 0; }
-form.stack label { display: block; margin: .3rem 0; }
+.stack label { display: block; margin: .3rem 0; }
+.stack input[name], .stack textarea { box-sizing: border-box; width: 100%; max-width: 40rem; }
+.stack input[type=checkbox], .stack input[type=number] { width: auto; }
 form.inline { display: inline; }
 article.preview { border: 1px solid var(--line); border-radius: 6px; padding: .5rem; margin: .5rem 0; }
 @media (max-width: 600px) {
-  table.monitors, table.results { display: block; overflow-x: auto; }
+  table.monitors, table.results, table.users { display: block; overflow-x: auto; }
 }
 .status-failed { color: var(--bad); font-weight: 600; }
 .status-retrying { color: #9a6700; }
