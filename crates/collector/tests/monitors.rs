@@ -567,19 +567,7 @@ async fn two_collectors_run_each_check_once() {
             &first.state.store,
             first.state.config.target_policy(),
             first.project_id,
-            mayday_collector::monitors::MonitorSettings {
-                name: "Shop".into(),
-                spec: mayday_collector::monitors::MonitorSpec::Http(
-                    mayday_collector::monitors::HttpSpec {
-                        url: format!("{}/", shop.base),
-                        interval_seconds: 60,
-                        timeout_seconds: 5,
-                        failures: 2,
-                        expect_status: Default::default(),
-                        keyword: None,
-                    },
-                ),
-            },
+            common::uptime_check("Shop", &format!("{}/", shop.base), 60),
         )
         .await
         .unwrap();
@@ -903,19 +891,7 @@ async fn an_expiring_certificate_is_warned_about_once_per_certificate() {
             store,
             server.state.config.target_policy(),
             server.project_id,
-            mayday_collector::monitors::MonitorSettings {
-                name: "Shop".into(),
-                spec: mayday_collector::monitors::MonitorSpec::Http(
-                    mayday_collector::monitors::HttpSpec {
-                        url: "https://127.0.0.1:9/".into(),
-                        interval_seconds: 60,
-                        timeout_seconds: 5,
-                        failures: 2,
-                        expect_status: Default::default(),
-                        keyword: None,
-                    },
-                ),
-            },
+            common::uptime_check("Shop", "https://127.0.0.1:9/", 60),
         )
         .await
         .unwrap();

@@ -207,19 +207,7 @@ async fn every_route_answers_each_role_as_the_rules_say() {
             &server.state.store,
             server.state.config.target_policy(),
             p,
-            mayday_collector::monitors::MonitorSettings {
-                name: "Shop".into(),
-                spec: mayday_collector::monitors::MonitorSpec::Http(
-                    mayday_collector::monitors::HttpSpec {
-                        url: "http://127.0.0.1:9/".into(),
-                        interval_seconds: 3600,
-                        timeout_seconds: 1,
-                        failures: 2,
-                        expect_status: Default::default(),
-                        keyword: None,
-                    },
-                ),
-            },
+            common::uptime_check("Shop", "http://127.0.0.1:9/", 3600),
         )
         .await
         .unwrap();

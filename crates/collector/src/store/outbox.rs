@@ -375,26 +375,40 @@ pub(crate) async fn queue_monitor(
     let (with_recipients, webhooks) = destinations(txn, vec![monitor.project_id]).await?;
     let now = super::now_ms();
     for (channel, webhook_id) in channels_of(monitor.project_id, &with_recipients, &webhooks) {
-        outbox::ActiveModel {
-            project_id: Set(monitor.project_id),
-            issue_id: Set(None),
-            event_row_id: Set(None),
-            monitor_id: Set(Some(monitor.id)),
-            detail: Set(Some(detail.to_owned())),
-            kind: Set(kind),
-            channel: Set(channel),
-            webhook_id: Set(webhook_id),
-            status: Set(DeliveryStatus::Pending),
-            attempts: Set(0),
-            next_attempt_at: Set(now),
-            claimed_until: Set(None),
-            last_error: Set(None),
-            created_at: Set(now),
-            sent_at: Set(None),
-            ..Default::default()
-        }
-        .insert(txn)
-        .await?;
+        let mut row = pending(monitor.project_id, kind, channel, now);
+        row.monitor_id = Set(Some(monitor.id));
+        row.detail = Set(Some(detail.to_owned()));
+        row.webhook_id = Set(webhook_id);
+        row.insert(txn).await?;
     }
     Ok(())
+}
+
+/// A new outbox row of `kind` for `channel`, due at `now`, about nothing yet (the
+/// caller sets the issue, monitor or message it carries).
+pub(crate) fn pending(
+    project_id: i64,
+    kind: NotificationKind,
+    channel: Channel,
+    now: i64,
+) -> outbox::ActiveModel {
+    outbox::ActiveModel {
+        project_id: Set(project_id),
+        issue_id: Set(None),
+        event_row_id: Set(None),
+        monitor_id: Set(None),
+        detail: Set(None),
+        outreach_id: Set(None),
+        kind: Set(kind),
+        channel: Set(channel),
+        webhook_id: Set(None),
+        status: Set(DeliveryStatus::Pending),
+        attempts: Set(0),
+        next_attempt_at: Set(now),
+        claimed_until: Set(None),
+        last_error: Set(None),
+        created_at: Set(now),
+        sent_at: Set(None),
+        ..Default::default()
+    }
 }

@@ -11,8 +11,8 @@ use sea_orm::{
 };
 
 use super::entities::{
-    Channel, DeliveryStatus, FilterKind, NotificationKind, OutreachKind, affected_user,
-    do_not_contact, event, filter_value, outbox, outreach_fix, outreach_message, project,
+    Channel, FilterKind, NotificationKind, OutreachKind, affected_user, do_not_contact, event,
+    filter_value, outbox, outreach_fix, outreach_message, project,
 };
 use super::events::decode_payload;
 use super::{Store, StoreError, now_ms, random_hex};
@@ -267,30 +267,14 @@ impl Store {
                     continue;
                 };
                 *count += 1;
-                outbox::ActiveModel {
-                    project_id: Set(project_id),
-                    issue_id: Set(Some(message.issue_id)),
-                    event_row_id: Set(None),
-                    monitor_id: Set(None),
-                    detail: Set(None),
-                    outreach_id: Set(Some(row.id)),
-                    kind: Set(match message.kind {
-                        OutreachKind::Personal => NotificationKind::Outreach,
-                        OutreachKind::Fixed => NotificationKind::OutreachFixed,
-                    }),
-                    channel: Set(Channel::Email),
-                    webhook_id: Set(None),
-                    status: Set(DeliveryStatus::Pending),
-                    attempts: Set(0),
-                    next_attempt_at: Set(now),
-                    claimed_until: Set(None),
-                    last_error: Set(None),
-                    created_at: Set(now),
-                    sent_at: Set(None),
-                    ..Default::default()
-                }
-                .insert(txn)
-                .await?;
+                let kind = match message.kind {
+                    OutreachKind::Personal => NotificationKind::Outreach,
+                    OutreachKind::Fixed => NotificationKind::OutreachFixed,
+                };
+                let mut delivery = super::outbox::pending(project_id, kind, Channel::Email, now);
+                delivery.issue_id = Set(Some(message.issue_id));
+                delivery.outreach_id = Set(Some(row.id));
+                delivery.insert(txn).await?;
                 results.push(Ok(row));
             }
             Ok(results)

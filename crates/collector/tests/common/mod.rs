@@ -446,3 +446,23 @@ pub fn csrf_in(html: &str) -> String {
         + 19;
     html[at..].split('"').next().unwrap_or_default().to_owned()
 }
+
+/// The settings of an uptime check of `url` named `name`, every `interval_seconds`,
+/// down after two failures.
+pub fn uptime_check(
+    name: &str,
+    url: &str,
+    interval_seconds: u64,
+) -> mayday_collector::monitors::MonitorSettings {
+    mayday_collector::monitors::MonitorSettings {
+        name: name.into(),
+        spec: mayday_collector::monitors::MonitorSpec::Http(mayday_collector::monitors::HttpSpec {
+            url: url.into(),
+            interval_seconds,
+            timeout_seconds: 5,
+            failures: 2,
+            expect_status: Default::default(),
+            keyword: None,
+        }),
+    }
+}
