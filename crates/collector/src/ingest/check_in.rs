@@ -159,7 +159,7 @@ async fn http_check_in(
     };
     let (key, bytes) = authenticated_body(&request, project_id, body, false).await?;
     let invalid = |detail: String| reject(state, "invalid", ApiError::bad_request(detail));
-    let from_query: HttpCheckIn = serde_urlencoded_query(query.unwrap_or_default())
+    let from_query: HttpCheckIn = query_fields(query.unwrap_or_default())
         .map_err(|e| invalid(format!("query: {e}")))?;
     let from_body: HttpCheckIn = if bytes.iter().all(u8::is_ascii_whitespace) {
         HttpCheckIn::default()
@@ -194,7 +194,7 @@ async fn http_check_in(
 }
 
 /// The check-in's fields from a query string (`sentry_key` and others ignored).
-fn serde_urlencoded_query(query: &str) -> Result<HttpCheckIn, String> {
+fn query_fields(query: &str) -> Result<HttpCheckIn, String> {
     let mut found = HttpCheckIn::default();
     for (name, value) in url::form_urlencoded::parse(query.as_bytes()) {
         match name.as_ref() {
