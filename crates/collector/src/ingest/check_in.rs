@@ -159,8 +159,8 @@ async fn http_check_in(
     };
     let (key, bytes) = authenticated_body(&request, project_id, body, false).await?;
     let invalid = |detail: String| reject(state, "invalid", ApiError::bad_request(detail));
-    let from_query: HttpCheckIn = query_fields(query.unwrap_or_default())
-        .map_err(|e| invalid(format!("query: {e}")))?;
+    let from_query: HttpCheckIn =
+        query_fields(query.unwrap_or_default()).map_err(|e| invalid(format!("query: {e}")))?;
     let from_body: HttpCheckIn = if bytes.iter().all(u8::is_ascii_whitespace) {
         HttpCheckIn::default()
     } else {
