@@ -605,3 +605,67 @@ async fn members_preview_and_send_from_the_issue_page() {
     let mails = smtp.wait_for(1, Duration::from_secs(20)).await;
     assert_eq!(mails[0].subject(), "Sorry, Jane Doe");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_collectors_writing_at_once_keep_the_weekly_most() {
+    for db in common::databases().await {
+        let first = TestServer::start(&db, &[]).await;
+        let second = TestServer::join(&db, &[], &first).await;
+        let member = first.token("member@example.com", false).await;
+        first.add_member("member@example.com").await;
+        let store = &first.state.store;
+        let project = store.project(first.project_id).await.unwrap().unwrap();
+        let mut settings = mayday_collector::store::Store::outreach_settings(&project);
+        settings.weekly_limit = 1;
+        outreach::save_settings(store, project.id, settings)
+            .await
+            .unwrap();
+        // Jane hit four issues; four people write to her about each at the same moment.
+        let mut issues = Vec::new();
+        for n in 0..4 {
+            let function = format!("shop::step{n}::run");
+            ingest(
+                &first,
+                &crash(
+                    &function,
+                    "jane@example.com",
+                    "Jane",
+                    "https://shop.example/",
+                    "shop@1.0.0",
+                ),
+            )
+            .await;
+            issues.push(issue_of(&first, &member, &function).await);
+        }
+        let mut sends = Vec::new();
+        for (i, issue_id) in issues.iter().enumerate() {
+            let base = if i % 2 == 0 {
+                &first.base
+            } else {
+                &second.base
+            };
+            let (url, token) = (
+                format!("{base}/api/v1/issues/{issue_id}/outreach"),
+                member.clone(),
+            );
+            sends.push(tokio::spawn(async move {
+                let answer: Value = client()
+                    .post(url)
+                    .bearer_auth(token)
+                    .json(&json!({"users": "all"}))
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+                answer["queued"].as_array().unwrap().len()
+            }));
+        }
+        let mut queued = 0;
+        for send in sends {
+            queued += send.await.unwrap();
+        }
+        assert_eq!(queued, 1, "{}: one message a week", db.kind);
+    }
+}

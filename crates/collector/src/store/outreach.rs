@@ -186,8 +186,9 @@ impl Store {
 
     /// Queues `messages` of project `project_id` from `sent_by` with their outbox rows,
     /// in one transaction that checks each against the do-not-contact list, the weekly
-    /// cap (`weekly_limit` per address per 7 days) and once per user and issue (a
-    /// unique index, so two collectors asked at once queue one). Returns, per message,
+    /// cap (`weekly_limit` per address per 7 days; the project's row is locked, so two
+    /// collectors queuing at once take turns) and once per user and issue (a unique
+    /// index). Returns, per message,
     /// the queued row or why not.
     pub async fn queue_outreach(
         &self,
@@ -199,6 +200,14 @@ impl Store {
         let sent_by = sent_by.to_owned();
         self.write(async |txn| {
             let now = now_ms();
+            // One queuing per project at a time (SQLite's write turn does this by
+            // itself), so that the weekly most holds across collectors.
+            if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
+                project::Entity::find_by_id(project_id)
+                    .lock_exclusive()
+                    .one(txn)
+                    .await?;
+            }
             let blocked: Vec<String> = do_not_contact::Entity::find()
                 .select_only()
                 .column(do_not_contact::Column::Email)
