@@ -46,6 +46,18 @@ async fn write_to(
         .unwrap()
 }
 
+/// PUTs the outreach `settings` to `url` as `token`; the answer's status.
+async fn put_settings(url: &str, token: &str, settings: &Value) -> StatusCode {
+    client()
+        .put(url)
+        .bearer_auth(token)
+        .json(settings)
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
 /// An event of `function` for user `email` (named `name`) on `url`, in `release`.
 fn crash(function: &str, email: &str, name: &str, url: &str, release: &str) -> Value {
     let mut event = panic_event(function, None);
@@ -469,47 +481,23 @@ async fn hostile_names_and_urls_stay_inert_and_settings_are_checked() {
     .await;
     assert_eq!(settings["weekly_limit"], 2);
     settings["from"] = json!("not an address\r\nBcc: x@example.com");
-    let refused = client()
-        .put(&settings_url)
-        .bearer_auth(&admin)
-        .json(&settings)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    let refused = put_settings(&settings_url, &admin, &settings).await;
+    assert_eq!(refused, StatusCode::BAD_REQUEST);
     settings["from"] = json!("Shop <help@shop.example>");
     settings["reply_to"] = json!("owner@shop.example");
     settings["enabled"] = json!(false);
-    let members_may_not = client()
-        .put(&settings_url)
-        .bearer_auth(&member)
-        .json(&settings)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(members_may_not.status(), StatusCode::FORBIDDEN);
-    let saved = client()
-        .put(&settings_url)
-        .bearer_auth(&admin)
-        .json(&settings)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(saved.status(), StatusCode::OK);
+    let members_may_not = put_settings(&settings_url, &member, &settings).await;
+    assert_eq!(members_may_not, StatusCode::FORBIDDEN);
+    let saved = put_settings(&settings_url, &admin, &settings).await;
+    assert_eq!(saved, StatusCode::OK);
     let off = write_to(&server, &member, issue_id, json!({"users": "all"})).await;
     assert_eq!(off.status(), StatusCode::CONFLICT);
     assert!(off.text().await.unwrap().contains("outreach is off"));
 
     // Back on: a new user's message comes from the project's sender, replies to the owner.
     settings["enabled"] = json!(true);
-    let saved = client()
-        .put(&settings_url)
-        .bearer_auth(&admin)
-        .json(&settings)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(saved.status(), StatusCode::OK);
+    let saved = put_settings(&settings_url, &admin, &settings).await;
+    assert_eq!(saved, StatusCode::OK);
     ingest(
         &server,
         &crash(
