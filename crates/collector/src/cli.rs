@@ -5,11 +5,11 @@ use std::io::Read;
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 
+use crate::audit::Actor;
 use crate::config::Config;
 use crate::monitors::{self, HttpSpec, MonitorSettings, MonitorSpec, SitemapSpec, StatusRange};
-use crate::outbound;
-use crate::store::{AuditAction, ProjectRole, Store, random_hex};
-use crate::{accounts, audit};
+use crate::store::{ProjectRole, Store};
+use crate::{accounts, membership, projects, webhooks};
 
 /// Mayday collector: crash reports in, issues out.
 #[derive(Debug, Parser)]
@@ -289,7 +289,7 @@ pub async fn run(config: &Config, store: &Store, command: Command) -> anyhow::Re
         // `main` runs the server itself.
         Command::Serve => {}
         Command::Project(ProjectCommand::Create { name }) => {
-            let created = store.create_project(&name).await?;
+            let created = projects::create(store, Actor::Cli, &name).await?;
             let key = &created.keys[0];
             println!("{}", config.dsn(&key.public_key, created.project.id));
         }
@@ -306,40 +306,28 @@ pub async fn run(config: &Config, store: &Store, command: Command) -> anyhow::Re
         }
         Command::Project(ProjectCommand::AddMember { name, email, role }) => {
             let project = store.project_by_name(&name).await?;
-            let account = store.account_by_email(&email).await?;
-            store.add_member(project.id, account.id, role).await?;
-            let target = format!("{email} as {role}");
-            audit::record_cli(store, project.id, AuditAction::MemberAdded, target).await?;
+            membership::add(store, Actor::Cli, project.id, &email, role).await?;
         }
         Command::Project(ProjectCommand::RemoveMember { name, email }) => {
             let project = store.project_by_name(&name).await?;
-            let account = store.account_by_email(&email).await?;
-            if !store.remove_member(project.id, account.id).await? {
+            if !membership::remove(store, Actor::Cli, project.id, &email).await? {
                 bail!("{email} is not a member of {name}");
             }
-            audit::record_cli(store, project.id, AuditAction::MemberRemoved, &email).await?;
         }
         Command::Project(ProjectCommand::RateLimit { name, per_minute }) => {
             let project = store.project_by_name(&name).await?;
-            store.set_rate_limit(project.id, per_minute).await?;
-            let target = format!("{per_minute} events/min per key");
-            audit::record_cli(store, project.id, AuditAction::LimitsChanged, target).await?;
+            projects::set_rate_limit(store, Actor::Cli, project.id, per_minute).await?;
         }
         Command::Project(ProjectCommand::Recipients { name, action }) => {
             let project = store.project_by_name(&name).await?;
             match action {
                 RecipientAction::Add { email } => {
-                    accounts::check_email(&email)?;
-                    store.add_recipient(project.id, &email).await?;
-                    audit::record_cli(store, project.id, AuditAction::RecipientAdded, &email)
-                        .await?;
+                    projects::add_recipient(store, Actor::Cli, project.id, &email).await?;
                 }
                 RecipientAction::Remove { email } => {
-                    if !store.remove_recipient(project.id, &email).await? {
+                    if !projects::remove_recipient(store, Actor::Cli, project.id, &email).await? {
                         bail!("{email} is not a recipient of {name}");
                     }
-                    audit::record_cli(store, project.id, AuditAction::RecipientRemoved, &email)
-                        .await?;
                 }
                 RecipientAction::List => {
                     for email in store.recipients(project.id).await? {
@@ -352,19 +340,14 @@ pub async fn run(config: &Config, store: &Store, command: Command) -> anyhow::Re
             let project = store.project_by_name(&name).await?;
             match action {
                 WebhookAction::Add { url, secret } => {
-                    outbound::check_target(&url, config.target_policy()).await?;
-                    let secret = secret.unwrap_or_else(|| random_hex(1));
-                    let hook = store.add_webhook(project.id, &url, &secret).await?;
-                    audit::record_cli(store, project.id, AuditAction::WebhookAdded, &url).await?;
+                    let hook =
+                        webhooks::add(store, config, Actor::Cli, project.id, &url, secret).await?;
                     println!("{}\t{}", hook.id, hook.secret);
                 }
                 WebhookAction::Remove { id } => {
-                    if !store.remove_webhook(project.id, id).await? {
+                    if !webhooks::remove(store, Actor::Cli, project.id, id).await? {
                         bail!("{name} has no webhook {id}");
                     }
-                    let target = format!("webhook {id}");
-                    audit::record_cli(store, project.id, AuditAction::WebhookRemoved, target)
-                        .await?;
                 }
                 WebhookAction::List => {
                     for hook in store.webhooks(project.id).await? {
@@ -379,7 +362,7 @@ pub async fn run(config: &Config, store: &Store, command: Command) -> anyhow::Re
             minutes,
         }) => {
             let project = store.project_by_name(&name).await?;
-            store.set_spike(project.id, events, minutes).await?;
+            projects::set_spike(store, Actor::Cli, project.id, events, minutes).await?;
         }
         Command::User(UserCommand::Create { email, name, admin }) => {
             accounts::check_email(&email)?;

@@ -123,6 +123,16 @@ impl From<crate::monitors::MonitorError> for ApiError {
     }
 }
 
+impl From<crate::projects::SettingsError> for ApiError {
+    fn from(error: crate::projects::SettingsError) -> Self {
+        use crate::projects::SettingsError;
+        match error {
+            SettingsError::Invalid(message) => ApiError::bad_request(message),
+            SettingsError::Store(error) => error.into(),
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut response = (

@@ -4,9 +4,10 @@
 
 use serde::Deserialize;
 
+use crate::audit::{self, Actor};
 use crate::search;
 use crate::store::entities::issue;
-use crate::store::{IssueFilter, IssueSort, IssueStatus, Snooze, Store, StoreError};
+use crate::store::{AuditAction, IssueFilter, IssueSort, IssueStatus, Snooze, Store, StoreError};
 
 /// Issues per page of the list.
 pub const PAGE_SIZE: u64 = 50;
@@ -88,19 +89,46 @@ impl StatusChange {
     }
 
     /// Applies it to `issue_id`; returns the issue as it is now.
-    pub async fn apply(self, store: &Store, issue_id: i64) -> Result<issue::Model, StoreError> {
-        match self {
-            StatusChange::Plain(status) => store.set_issue_status(issue_id, status).await,
-            StatusChange::NextRelease => store.resolve_in_next_release(issue_id).await,
-            StatusChange::Snooze(snooze) => store.snooze_issue(issue_id, snooze).await,
-        }
+    /// Changes issue `issue_id` of `project_id` so, and records who did it.
+    pub async fn apply<'a>(
+        self,
+        store: &Store,
+        actor: impl Into<Actor<'a>>,
+        project_id: i64,
+        issue_id: i64,
+    ) -> Result<issue::Model, StoreError> {
+        let changed = match self {
+            StatusChange::Plain(status) => store.set_issue_status(issue_id, status).await?,
+            StatusChange::NextRelease => store.resolve_in_next_release(issue_id).await?,
+            StatusChange::Snooze(snooze) => store.snooze_issue(issue_id, snooze).await?,
+        };
+        audit::record_status(store, actor, project_id, issue_id, changed.status).await?;
+        Ok(changed)
     }
 }
 
-/// Merges `ids` (two or more issues of `project_id`, none merged already) into the one
-/// with the most events, the one the team knows best; returns it.
-pub async fn merge(
+/// Sets the status of the issues `ids` of `project_id` (bulk actions), recording each
+/// that changed; returns those.
+pub async fn set_statuses<'a>(
     store: &Store,
+    actor: impl Into<Actor<'a>>,
+    project_id: i64,
+    ids: &[i64],
+    status: IssueStatus,
+) -> Result<Vec<i64>, StoreError> {
+    let actor = actor.into();
+    let changed = store.set_issues_status(project_id, ids, status).await?;
+    for &issue_id in &changed {
+        audit::record_status(store, actor, project_id, issue_id, status).await?;
+    }
+    Ok(changed)
+}
+
+/// Merges `ids` (two or more issues of `project_id`, none merged already) into the one
+/// with the most events, the one the team knows best, and records it; returns it.
+pub async fn merge<'a>(
+    store: &Store,
+    actor: impl Into<Actor<'a>>,
     project_id: i64,
     ids: &[i64],
 ) -> Result<Result<issue::Model, QueryError>, StoreError> {
@@ -122,7 +150,33 @@ pub async fn merge(
     }
     let target = selected[0].id;
     let sources: Vec<i64> = selected[1..].iter().map(|issue| issue.id).collect();
-    Ok(Ok(store.merge_issues(project_id, target, &sources).await?))
+    let merged = store.merge_issues(project_id, target, &sources).await?;
+    let names: Vec<String> = sources.iter().map(|id| format!("#{id}")).collect();
+    let target_text = format!("issues {} into issue {target}", names.join(", "));
+    audit::record(
+        store,
+        actor,
+        project_id,
+        AuditAction::IssuesMerged,
+        target_text,
+    )
+    .await?;
+    Ok(Ok(merged))
+}
+
+/// Takes merged issue `issue_id` out of the issue it joined (its events, users and
+/// counts go back), and records it; returns the issue. A conflict (the issue was not
+/// merged) is [`StoreError::Conflict`].
+pub async fn unmerge<'a>(
+    store: &Store,
+    actor: impl Into<Actor<'a>>,
+    project_id: i64,
+    issue_id: i64,
+) -> Result<issue::Model, StoreError> {
+    let issue = store.unmerge_issue(project_id, issue_id).await?;
+    let target = format!("issue {issue_id}");
+    audit::record(store, actor, project_id, AuditAction::IssueUnmerged, target).await?;
+    Ok(issue)
 }
 
 /// The issue list's query parameters, as the web UI's links and the API's callers send

@@ -6,8 +6,11 @@ use anyhow::Context;
 use clap::Parser;
 use mayday_collector::cli::{self, Cli, Command};
 use mayday_collector::config::Config;
+use mayday_collector::scheduler::housekeeping::{
+    spawn_fix_watch, spawn_retention, spawn_snooze_wake,
+};
 use mayday_collector::store::Store;
-use mayday_collector::{AppInner, router, spawn_fix_watch, spawn_retention, spawn_snooze_wake};
+use mayday_collector::{AppInner, router};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {

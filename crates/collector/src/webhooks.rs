@@ -2,10 +2,10 @@
 //! the target checked against the outbound policy (no private addresses unless the
 //! instance allows them), a secret made when none is given, the change in the audit log.
 
-use crate::audit;
+use crate::audit::{self, Actor};
 use crate::config::Config;
 use crate::outbound::{self, OutboundError};
-use crate::store::entities::{account, webhook};
+use crate::store::entities::webhook;
 use crate::store::{AuditAction, Store, StoreError, random_hex};
 
 /// Why a webhook was not added.
@@ -21,10 +21,10 @@ pub enum WebhookError {
 
 /// Adds a webhook to `url` in `project_id` for `actor`; the secret is `secret` or a new
 /// random one (returned in the model, for showing once).
-pub async fn add(
+pub async fn add<'a>(
     store: &Store,
     config: &Config,
-    actor: &account::Model,
+    actor: impl Into<Actor<'a>>,
     project_id: i64,
     url: &str,
     secret: Option<String>,
@@ -46,9 +46,9 @@ pub async fn add(
 }
 
 /// Removes webhook `webhook_id` of `project_id`; false when there is no such webhook.
-pub async fn remove(
+pub async fn remove<'a>(
     store: &Store,
-    actor: &account::Model,
+    actor: impl Into<Actor<'a>>,
     project_id: i64,
     webhook_id: i64,
 ) -> Result<bool, StoreError> {

@@ -7,9 +7,9 @@ use axum::http::StatusCode;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
-use crate::AppState;
 use crate::accounts;
 use crate::error::ApiError;
+use crate::state::AppState;
 use crate::store::entities::account;
 
 /// The account the request's bearer token acts for.

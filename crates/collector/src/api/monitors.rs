@@ -13,7 +13,7 @@ use crate::monitors::input::MonitorInput;
 use crate::monitors::{self, MonitorSpec};
 use crate::store::entities::{monitor, monitor_checkin};
 use crate::store::{AuditAction, CheckOutcome, MonitorKind, MonitorStatus};
-use crate::{AppState, audit};
+use crate::{audit, state::AppState};
 
 /// A monitor.
 #[derive(Debug, Serialize)]

@@ -10,8 +10,8 @@ use super::extract::{ApiAccount, ApiPath, AppJson};
 use crate::access::{self, Need};
 use crate::error::ApiError;
 use crate::outreach::{self, Draft, OutreachError, Selection};
-use crate::store::{AuditAction, OutreachKind, OutreachSettings, Refusal, now_ms};
-use crate::{AppState, audit};
+use crate::state::AppState;
+use crate::store::{OutreachKind, OutreachSettings, Refusal, now_ms};
 
 impl From<OutreachError> for ApiError {
     fn from(error: OutreachError) -> Self {
@@ -119,7 +119,7 @@ pub async fn send(
         &state.store,
         &project,
         &issue,
-        &account.email,
+        &account,
         OutreachKind::Personal,
         &draft,
         &selection,
@@ -127,15 +127,6 @@ pub async fn send(
     )
     .await?;
     if !outcome.queued.is_empty() {
-        let target = format!("issue {issue_id}: {} user(s)", outcome.queued.len());
-        audit::record(
-            &state.store,
-            &account,
-            project.id,
-            AuditAction::OutreachSent,
-            target,
-        )
-        .await?;
         state.notify_wake.notify_one();
     }
     Ok(Json(outcome.into()))
@@ -157,16 +148,7 @@ pub async fn follow_up(
 ) -> Result<Json<FollowUpJson>, ApiError> {
     let (project, issue) = access::visible_issue(&state.store, &account, issue_id).await?;
     access::project_for(&state.store, &account, project.id, Need::Triage).await?;
-    outreach::request_follow_up(&state.store, &project, &issue, &account.email).await?;
-    let target = format!("issue {issue_id}");
-    audit::record(
-        &state.store,
-        &account,
-        project.id,
-        AuditAction::FixFollowUpRequested,
-        target,
-    )
-    .await?;
+    outreach::request_follow_up(&state.store, &account, &project, &issue).await?;
     Ok(Json(FollowUpJson {
         waiting: true,
         queued: None,
@@ -231,15 +213,7 @@ pub async fn save_settings(
         fixed_subject: Some(body.fixed_subject),
         fixed_template: Some(body.fixed_text),
     };
-    outreach::save_settings(&state.store, project_id, settings).await?;
-    audit::record(
-        &state.store,
-        &account,
-        project_id,
-        AuditAction::OutreachSettingsChanged,
-        "outreach",
-    )
-    .await?;
+    outreach::save_settings(&state.store, &account, project_id, settings).await?;
     settings_json(&state, &account, project_id).await
 }
 

@@ -10,8 +10,9 @@ use super::extract::{ApiAccount, ApiPath, AppJson};
 use super::views::{AccountJson, AccountsJson, MemberJson, MembersJson};
 use crate::access::{self, Need};
 use crate::error::ApiError;
+use crate::state::AppState;
 use crate::store::ProjectRole;
-use crate::{AppState, accounts, audit};
+use crate::{accounts, membership};
 
 #[derive(Deserialize)]
 pub(super) struct PasswordChange {
@@ -71,7 +72,7 @@ pub(super) async fn put_member(
     AppJson(body): AppJson<MemberBody>,
 ) -> Result<Json<MembersJson>, ApiError> {
     access::project_for(&state.store, &account, project_id, Need::Manage).await?;
-    audit::add_member(&state.store, &account, project_id, &body.email, body.role).await?;
+    membership::add(&state.store, &account, project_id, &body.email, body.role).await?;
     members(&state, project_id).await
 }
 
@@ -87,7 +88,7 @@ pub(super) async fn remove_member(
     AppJson(body): AppJson<EmailBody>,
 ) -> Result<Json<MembersJson>, ApiError> {
     access::project_for(&state.store, &account, project_id, Need::Manage).await?;
-    if !audit::remove_member(&state.store, &account, project_id, &body.email).await? {
+    if !membership::remove(&state.store, &account, project_id, &body.email).await? {
         return Err(ApiError::not_found(format!(
             "{} is not a member",
             body.email

@@ -6,9 +6,9 @@ use std::net::IpAddr;
 use axum::http::HeaderMap;
 use mayday_protocol::{Dsn, SentryAuth};
 
-use super::rejections::Rejection;
-use crate::AppState;
 use crate::error::ApiError;
+use crate::pipeline::rejections::Rejection;
+use crate::state::AppState;
 use crate::store::{KeyInfo, now_ms};
 
 /// Checks `public_key` (from [`request_key`] or [`envelope_key`]) against the store and

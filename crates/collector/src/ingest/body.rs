@@ -10,7 +10,6 @@
 //!   decompressed) before the key is checked.
 
 use std::io::Write;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::body::{Body, Bytes};
@@ -18,6 +17,7 @@ use http_body_util::BodyExt;
 use tokio::sync::Semaphore;
 
 use super::decode::{self, DecodeError};
+use crate::pipeline::in_flight::{Busy, Reservation};
 
 /// The longest envelope header line read before the key is known.
 pub const MAX_FIRST_LINE: usize = 16 << 10;
@@ -32,81 +32,14 @@ pub enum BodyError {
         limit: usize,
     },
     /// The collector is reading as many bytes as it allows at once.
-    #[error("too many bytes in flight; retry shortly")]
-    Busy,
+    #[error(transparent)]
+    Busy(#[from] Busy),
     /// The encoding is unknown or the data corrupt.
     #[error(transparent)]
     Decode(#[from] DecodeError),
     /// The connection failed while reading.
     #[error("reading the body failed: {0}")]
     Read(String),
-}
-
-/// The bytes all requests may hold at once.
-#[derive(Debug)]
-pub struct InFlight {
-    used: AtomicUsize,
-    limit: usize,
-}
-
-impl InFlight {
-    /// A budget of `limit` bytes.
-    pub fn new(limit: usize) -> Arc<Self> {
-        Arc::new(InFlight {
-            used: AtomicUsize::new(0),
-            limit,
-        })
-    }
-
-    /// Bytes held right now.
-    pub fn used(&self) -> usize {
-        self.used.load(Ordering::Relaxed)
-    }
-
-    /// An empty reservation, grown as a body is read.
-    pub fn reservation(self: &Arc<Self>) -> Reservation {
-        Reservation {
-            budget: self.clone(),
-            bytes: 0,
-        }
-    }
-}
-
-/// Bytes a request holds; given back when dropped.
-#[derive(Debug)]
-pub struct Reservation {
-    budget: Arc<InFlight>,
-    bytes: usize,
-}
-
-impl Reservation {
-    /// Holds `more` bytes, if the budget has them.
-    pub fn grow(&mut self, more: usize) -> Result<(), BodyError> {
-        let budget = &self.budget;
-        let mut used = budget.used.load(Ordering::Relaxed);
-        loop {
-            let next = used.checked_add(more).ok_or(BodyError::Busy)?;
-            if next > budget.limit {
-                return Err(BodyError::Busy);
-            }
-            match budget
-                .used
-                .compare_exchange_weak(used, next, Ordering::AcqRel, Ordering::Relaxed)
-            {
-                Ok(_) => {
-                    self.bytes += more;
-                    return Ok(());
-                }
-                Err(current) => used = current,
-            }
-        }
-    }
-}
-
-impl Drop for Reservation {
-    fn drop(&mut self) {
-        self.budget.used.fetch_sub(self.bytes, Ordering::AcqRel);
-    }
 }
 
 /// Reads the rest of `body` after `prefix`, up to `limit` bytes in all, holding them in
@@ -194,7 +127,7 @@ pub async fn decode(
         .clone()
         .acquire_owned()
         .await
-        .map_err(|_| BodyError::Busy)?;
+        .map_err(|_| BodyError::Busy(Busy))?;
     tokio::task::spawn_blocking(move || decode::decode_with(&codings, &raw, limit))
         .await
         .map_err(|e| BodyError::Read(e.to_string()))?
@@ -224,21 +157,7 @@ impl Write for SharedSink {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_budget_is_shared_and_given_back() {
-        let budget = InFlight::new(100);
-        let mut first = budget.reservation();
-        first.grow(60).unwrap();
-        let mut second = budget.reservation();
-        assert!(matches!(second.grow(50), Err(BodyError::Busy)));
-        second.grow(40).unwrap();
-        assert_eq!(budget.used(), 100);
-        drop(first);
-        assert_eq!(budget.used(), 40);
-        drop(second);
-        assert_eq!(budget.used(), 0);
-    }
+    use crate::pipeline::in_flight::InFlight;
 
     #[tokio::test]
     async fn the_first_line_of_a_compressed_envelope_is_read_alone() {

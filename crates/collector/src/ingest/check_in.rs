@@ -11,11 +11,11 @@ use mayday_protocol::{CheckIn, CheckInStatus, MonitorConfig};
 use serde::Deserialize;
 
 use super::{Request, authenticated_body, parse_project_id, reject};
-use crate::AppState;
 use crate::error::ApiError;
 use crate::monitors::{CronSpec, MonitorError, check_ins};
+use crate::request::ClientAddr;
+use crate::state::AppState;
 use crate::store::{KeyInfo, now_ms};
-use crate::web::client::ClientAddr;
 
 /// Parses the `check_in` item at `index` of an envelope, its config checked too, so that
 /// a bad one refuses the envelope before any of it is stored.

@@ -12,11 +12,6 @@ pub mod body;
 mod check_in;
 mod client_report;
 pub mod decode;
-mod prepare;
-pub mod rate_limit;
-pub mod rejections;
-pub mod sample;
-pub mod writer;
 
 use std::net::IpAddr;
 use std::time::Instant;
@@ -30,13 +25,14 @@ use axum::{Json, Router};
 use mayday_protocol::{Envelope, Event, EventId, ItemType};
 use tower_http::cors::{Any, CorsLayer};
 
-use crate::AppState;
 use crate::error::ApiError;
+use crate::pipeline::prepare::prepare;
+use crate::pipeline::rate_limit::Admission;
+use crate::pipeline::rejections::Rejection;
+use crate::request::ClientAddr;
+use crate::state::AppState;
 use crate::store::{KeyInfo, now_ms};
-use crate::web::client::ClientAddr;
 use decode::DecodeError;
-use rate_limit::Admission;
-use rejections::Rejection;
 
 /// The ingest routes, with CORS open for browser SDKs.
 pub fn routes() -> Router<AppState> {
@@ -146,7 +142,7 @@ fn body_error(state: &AppState, error: body::BodyError) -> ApiError {
         | body::BodyError::Decode(DecodeError::TooLarge { .. }) => {
             reject(state, "too_large", ApiError::too_large(error.to_string()))
         }
-        body::BodyError::Busy => {
+        body::BodyError::Busy(_) => {
             let mut busy = reject(
                 state,
                 "busy",
@@ -372,7 +368,7 @@ async fn store_events(
         };
         event.event_id = Some(id);
         first.get_or_insert(id);
-        pending.push(prepare::prepare(state, &key.project, event, now)?);
+        pending.push(prepare(state, &key.project, event, now)?);
     }
     for new in pending {
         state.writer.write(new).await.map_err(|error| {

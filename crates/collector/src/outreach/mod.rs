@@ -8,10 +8,13 @@ pub mod template;
 
 use mayday_protocol::Event;
 
+use crate::audit::{self, Actor};
 use crate::notify::facts::describe_user_agent;
 use crate::release;
 use crate::store::entities::{affected_user, issue, outreach_fix, outreach_message, project};
-use crate::store::{NewMessage, OutreachKind, Refusal, Store, StoreError, WEEK_MS, now_ms};
+use crate::store::{
+    AuditAction, NewMessage, OutreachKind, Refusal, Store, StoreError, WEEK_MS, now_ms,
+};
 use template::{TemplateError, Values};
 
 /// Most users listed on an issue's outreach page and written to at once.
@@ -246,15 +249,15 @@ pub struct Outcome {
     pub refused: Vec<(String, Refusal)>,
 }
 
-/// Writes `draft` to the `selection` of `issue`'s users on behalf of `sent_by` (an
-/// account's email, or `collector`); each message goes through the outbox. Users who
-/// cannot be written to are refused with the reason, the others queued.
+/// Writes `draft` to the `selection` of `issue`'s users on behalf of `actor`; each
+/// message goes through the outbox, and the audit log says how many. Users who cannot
+/// be written to are refused with the reason, the others queued.
 #[allow(clippy::too_many_arguments)]
-pub async fn send(
+pub async fn send<'a>(
     store: &Store,
     project: &project::Model,
     issue: &issue::Model,
-    sent_by: &str,
+    actor: impl Into<Actor<'a>>,
     kind: OutreachKind,
     draft: &Draft,
     selection: &Selection,
@@ -298,9 +301,15 @@ pub async fn send(
             })
         })
         .collect();
+    let actor = actor.into();
     let keys: Vec<String> = messages.iter().map(|m| m.user_key.clone()).collect();
     let results = store
-        .queue_outreach(project.id, sent_by, project.outreach_weekly_limit, messages)
+        .queue_outreach(
+            project.id,
+            actor.name(),
+            project.outreach_weekly_limit,
+            messages,
+        )
         .await?;
     for (key, result) in keys.into_iter().zip(results) {
         match result {
@@ -308,18 +317,23 @@ pub async fn send(
             Err(refusal) => outcome.refused.push((key, refusal)),
         }
     }
+    if !outcome.queued.is_empty() {
+        let target = format!("issue {}: {} user(s)", issue.id, outcome.queued.len());
+        audit::record(store, actor, project.id, AuditAction::OutreachSent, target).await?;
+    }
     Ok(outcome)
 }
 
 /// Asks for the "it's fixed" follow-up of `issue`: sent when a release newer than the
 /// one the issue was last seen in reports from the same environment, or when the team
 /// says the fix is live.
-pub async fn request_follow_up(
+pub async fn request_follow_up<'a>(
     store: &Store,
+    actor: impl Into<Actor<'a>>,
     project: &project::Model,
     issue: &issue::Model,
-    requested_by: &str,
 ) -> Result<(), OutreachError> {
+    let actor = actor.into();
     if !project.outreach_enabled {
         return Err(OutreachError::Off);
     }
@@ -331,11 +345,20 @@ pub async fn request_follow_up(
             issue_id: issue.id,
             after_release: latest.as_ref().and_then(|e| e.release.clone()),
             environment: latest.and_then(|e| e.environment),
-            requested_by: requested_by.to_owned(),
+            requested_by: actor.name().to_owned(),
             requested_at: now_ms(),
             live_at: None,
         })
         .await?;
+    let target = format!("issue {}", issue.id);
+    audit::record(
+        store,
+        actor,
+        project.id,
+        AuditAction::FixFollowUpRequested,
+        target,
+    )
+    .await?;
     Ok(())
 }
 
@@ -358,7 +381,7 @@ pub async fn fix_is_live(
         store,
         project,
         issue,
-        "collector",
+        Actor::Collector,
         OutreachKind::Fixed,
         &draft,
         &Selection::All,
@@ -428,8 +451,9 @@ pub async fn unsubscribe(store: &Store, token: &str) -> Result<Option<String>, S
 }
 
 /// Checks and saves a project's outreach settings.
-pub async fn save_settings(
+pub async fn save_settings<'a>(
     store: &Store,
+    actor: impl Into<crate::audit::Actor<'a>>,
     project_id: i64,
     settings: crate::store::OutreachSettings,
 ) -> Result<(), OutreachError> {
@@ -459,6 +483,14 @@ pub async fn save_settings(
         template::check(template)?;
     }
     store.set_outreach_settings(project_id, settings).await?;
+    crate::audit::record(
+        store,
+        actor,
+        project_id,
+        crate::store::AuditAction::OutreachSettingsChanged,
+        "outreach",
+    )
+    .await?;
     Ok(())
 }
 

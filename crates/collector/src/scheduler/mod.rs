@@ -5,6 +5,7 @@
 //! skipped (`FOR UPDATE SKIP LOCKED`), so with several collectors on one PostgreSQL each
 //! happens once. [`tick`] takes the time as a parameter, so tests can move the clock.
 
+pub mod housekeeping;
 pub mod sitemap;
 pub mod uptime;
 
@@ -13,10 +14,10 @@ use std::time::Duration;
 
 use tokio::sync::Semaphore;
 
-use crate::AppState;
 use crate::monitors::runs::{self, CheckResult};
 use crate::monitors::{MonitorError, MonitorSpec};
 use crate::outbound::Outbound;
+use crate::state::AppState;
 use crate::store::{MonitorKind, now_ms};
 
 /// Monitors looked at per tick, at most.

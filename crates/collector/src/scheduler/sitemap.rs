@@ -10,10 +10,10 @@ use futures_util::StreamExt;
 use mayday_protocol::{Event, EventId};
 use serde::Serialize;
 
-use crate::AppState;
 use crate::monitors::SitemapSpec;
 use crate::monitors::runs::CheckResult;
 use crate::outbound::Outbound;
+use crate::state::AppState;
 use crate::store::entities::monitor;
 use crate::store::now_ms;
 
@@ -284,7 +284,7 @@ async fn record_failure(
             return;
         }
     };
-    if let Err(error) = crate::ingest::sample::record_internal(state, &project, event).await {
+    if let Err(error) = crate::pipeline::sample::record_internal(state, &project, event).await {
         tracing::warn!(detail = %error.detail, "recording a failing page failed");
     }
 }

@@ -6,28 +6,31 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::session::SignedIn;
-use super::{WebError, check_csrf, error, html_with_status, pages};
-use crate::{AppState, accounts};
+use maud::{Markup, html};
 
-pub(super) async fn account_page(
+use super::format::when;
+use super::layout::{self, html_with_status};
+use super::session::SignedIn;
+use super::{WebError, error, forms::check_csrf};
+use crate::accounts;
+use crate::state::AppState;
+
+/// `GET /account`.
+pub(super) async fn page(
     State(state): State<AppState>,
     signed_in: SignedIn,
 ) -> Result<Response, WebError> {
-    page(&state, &signed_in, StatusCode::OK, pages::AccountNote::None).await
+    render(&state, &signed_in, StatusCode::OK, AccountNote::None).await
 }
 
-async fn page(
+async fn render(
     state: &AppState,
     signed_in: &SignedIn,
     status: StatusCode,
-    note: pages::AccountNote<'_>,
+    note: AccountNote<'_>,
 ) -> Result<Response, WebError> {
     let tokens = state.store.tokens(signed_in.account.id).await?;
-    Ok(html_with_status(
-        status,
-        pages::account_page(signed_in, &tokens, note),
-    ))
+    Ok(html_with_status(status, markup(signed_in, &tokens, note)))
 }
 
 #[derive(Deserialize)]
@@ -45,7 +48,8 @@ pub(super) struct AccountForm {
     new: String,
 }
 
-pub(super) async fn change_account(
+/// `POST /account`: one action of the page's forms.
+pub(super) async fn change(
     State(state): State<AppState>,
     signed_in: SignedIn,
     Form(form): Form<AccountForm>,
@@ -57,11 +61,11 @@ pub(super) async fn change_account(
         "create_token" => {
             let token = accounts::create_api_token(store, me.id, &form.name).await?;
             // Shown once, on this answer; only its hash is kept.
-            return page(
+            return render(
                 &state,
                 &signed_in,
                 StatusCode::OK,
-                pages::AccountNote::NewToken(&token),
+                AccountNote::NewToken(&token),
             )
             .await;
         }
@@ -85,22 +89,22 @@ pub(super) async fn change_account(
             if let Err(mistake) = changed {
                 return match error::form_mistake(&mistake) {
                     Some(message) => {
-                        page(
+                        render(
                             &state,
                             &signed_in,
                             StatusCode::BAD_REQUEST,
-                            pages::AccountNote::Error(&message),
+                            AccountNote::Error(&message),
                         )
                         .await
                     }
                     None => Err(mistake.into()),
                 };
             }
-            return page(
+            return render(
                 &state,
                 &signed_in,
                 StatusCode::OK,
-                pages::AccountNote::Done("Password changed; your other sessions are signed out."),
+                AccountNote::Done("Password changed; your other sessions are signed out."),
             )
             .await;
         }
@@ -108,15 +112,94 @@ pub(super) async fn change_account(
             store
                 .end_sessions(me.id, Some(&signed_in.token_hash))
                 .await?;
-            return page(
+            return render(
                 &state,
                 &signed_in,
                 StatusCode::OK,
-                pages::AccountNote::Done("Every other session is signed out."),
+                AccountNote::Done("Every other session is signed out."),
             )
             .await;
         }
         _ => return Err(WebError::BadRequest("Unknown change.".into())),
     }
     Ok(Redirect::to("/account").into_response())
+}
+
+/// What the account page says above its sections.
+#[derive(Debug, Clone, Copy)]
+enum AccountNote<'a> {
+    /// Nothing.
+    None,
+    /// A token just created, shown this once.
+    NewToken(&'a str),
+    /// A change went through.
+    Done(&'a str),
+    /// A mistake to fix.
+    Error(&'a str),
+}
+
+/// One's own account: API tokens, password, sessions.
+fn markup(
+    signed_in: &SignedIn,
+    tokens: &[crate::store::entities::api_token::Model],
+    note: AccountNote<'_>,
+) -> Markup {
+    layout::layout(
+        "Account",
+        Some(signed_in),
+        html! {
+            h1 { "Your account" }
+            @match note {
+                AccountNote::None => {},
+                AccountNote::NewToken(token) => p.notice {
+                    "Your new token (copy it now; it is not shown again): " code { (token) }
+                },
+                AccountNote::Done(message) => p.notice { (message) },
+                AccountNote::Error(message) => p.error { (message) },
+            }
+            section {
+                h2 { "API tokens" }
+                table {
+                    thead { tr { th { "Name" } th { "Created" } th { "Last used" } th {} } }
+                    tbody { @for token in tokens {
+                        tr {
+                            td { @if token.name.is_empty() { span.muted { "(no name)" } } @else { (token.name) } }
+                            td { (when(token.created_at)) }
+                            td { @match token.last_used_at { Some(at) => (when(at)), None => span.muted { "never" } } }
+                            td { form method="post" action="/account" {
+                                input type="hidden" name="csrf" value=(signed_in.csrf);
+                                input type="hidden" name="action" value="revoke_token";
+                                input type="hidden" name="token_id" value=(token.id);
+                                button type="submit" { "Revoke" }
+                            } }
+                        }
+                    } }
+                }
+                form method="post" action="/account" {
+                    input type="hidden" name="csrf" value=(signed_in.csrf);
+                    input type="hidden" name="action" value="create_token";
+                    input type="text" name="name" placeholder="Where it is used" maxlength="100"; " "
+                    button type="submit" { "Create a token" }
+                }
+            }
+            section {
+                h2 { "Password" }
+                form method="post" action="/account" {
+                    input type="hidden" name="csrf" value=(signed_in.csrf);
+                    input type="hidden" name="action" value="change_password";
+                    input type="password" name="current" placeholder="Current password" autocomplete="current-password" required; " "
+                    input type="password" name="new" placeholder="New password (8+)" autocomplete="new-password" minlength="8" required; " "
+                    button type="submit" { "Change" }
+                }
+            }
+            section {
+                h2 { "Sessions" }
+                form method="post" action="/account" {
+                    input type="hidden" name="csrf" value=(signed_in.csrf);
+                    input type="hidden" name="action" value="sign_out_elsewhere";
+                    button type="submit" { "Sign out everywhere else" }
+                }
+            }
+        },
+    )
 }

@@ -26,7 +26,7 @@ pub(super) fn table(
             } }
             tbody { @for row in rows {
                 tr {
-                    td { (super::pages::when(row.created_at)) }
+                    td { (super::format::when(row.created_at)) }
                     @if let Some(project_id) = issue_links {
                         td { (subject(project_id, row)) }
                     }
@@ -70,12 +70,12 @@ fn status(row: &outbox::Model) -> Markup {
     match (row.status, row.attempts) {
         (DeliveryStatus::Sent, _) => html! {
             span.status-sent { "sent" }
-            @if let Some(at) = row.sent_at { " " (super::pages::when(at)) }
+            @if let Some(at) = row.sent_at { " " (super::format::when(at)) }
         },
         (DeliveryStatus::Pending, 0) => html! { span.muted { "waiting" } },
         (DeliveryStatus::Pending, attempts) => html! {
             span.status-retrying { "retrying" } " after " (attempts) " attempts, next "
-            (super::pages::when(row.next_attempt_at)) ": " span.wrap { (error) }
+            (super::format::when(row.next_attempt_at)) ": " span.wrap { (error) }
         },
         (DeliveryStatus::Failed, attempts) => html! {
             span.status-failed { "failed" } " after " (attempts) " attempts: " span.wrap { (error) }

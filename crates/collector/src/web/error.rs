@@ -4,7 +4,7 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
-use super::{html, pages};
+use super::layout::{html, message_page};
 use crate::access::AccessError;
 use crate::accounts::AccountError;
 use crate::issues::QueryError;
@@ -49,7 +49,7 @@ impl IntoResponse for WebError {
             tracing::error!(%error, "storage error");
         }
         let (status, message) = self.status_and_message();
-        (status, html(pages::message_page(status, &message))).into_response()
+        (status, html(message_page(status, &message))).into_response()
     }
 }
 
@@ -78,6 +78,16 @@ impl From<AccessError> for WebError {
 impl From<QueryError> for WebError {
     fn from(error: QueryError) -> Self {
         WebError::BadRequest(error.to_string())
+    }
+}
+
+impl From<crate::projects::SettingsError> for WebError {
+    fn from(error: crate::projects::SettingsError) -> Self {
+        use crate::projects::SettingsError;
+        match error {
+            SettingsError::Invalid(message) => WebError::BadRequest(message),
+            SettingsError::Store(error) => error.into(),
+        }
     }
 }
 

@@ -6,10 +6,11 @@ use axum::response::Response;
 use maud::html;
 use serde::Deserialize;
 
+use super::layout::{self, html};
 use super::session::SignedIn;
-use super::{WebError, html, pages};
+use super::{WebError, format, forms};
 use crate::store::EventFilter;
-use crate::{AppState, access};
+use crate::{access, state::AppState};
 
 /// Events per page.
 const PAGE: u64 = 50;
@@ -68,7 +69,7 @@ impl EventQuery {
 }
 
 /// `GET /projects/{id}/issues/{id}/events`.
-pub(super) async fn event_list(
+pub(super) async fn page(
     State(state): State<AppState>,
     signed_in: SignedIn,
     Path((project_id, issue_id)): Path<(i64, i64)>,
@@ -97,8 +98,8 @@ pub(super) async fn event_list(
         p { a href=(issue_url) { "← " (issue.title) } }
         h1 { "Events of " (project.name) " issue #" (issue.id) }
         form.filters method="get" action=(base) {
-            (pages::value_select("Release", "release", filter.release.as_deref(), &releases))
-            (pages::value_select("Environment", "environment", filter.environment.as_deref(), &environments))
+            (forms::value_select("Release", "release", filter.release.as_deref(), &releases))
+            (forms::value_select("Environment", "environment", filter.environment.as_deref(), &environments))
             label { span.label { "User (id, email, username or IP)" }
                 input type="text" name="user" value=(filter.user.clone().unwrap_or_default()); }
             button type="submit" { "Filter" }
@@ -110,7 +111,7 @@ pub(super) async fn event_list(
                 thead { tr { th { "When" } th { "Event" } th { "Release" } th.wide { "Environment" } th { "User" } th.wide { "Level" } } }
                 tbody { @for row in &rows {
                     tr {
-                        td { (pages::when(row.timestamp)) }
+                        td { (format::when(row.timestamp)) }
                         td { a href={ (issue_url) "/events/" (row.event_id) } { code { (row.event_id.get(..8).unwrap_or(&row.event_id)) } } }
                         td.wrap { (row.release.clone().unwrap_or_default()) }
                         td.wide.wrap { (row.environment.clone().unwrap_or_default()) }
@@ -125,7 +126,7 @@ pub(super) async fn event_list(
             @if let Some(next) = &next { a href=(next) rel="next" { "Older →" } }
         }
     };
-    Ok(html(pages::page(
+    Ok(html(layout::page(
         &format!("Events of {}", issue.title),
         &signed_in,
         body,

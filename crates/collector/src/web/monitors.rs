@@ -7,14 +7,16 @@ use axum::extract::{Form, Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 
+use super::forms::check_csrf;
+use super::layout::{self, html};
 use super::session::SignedIn;
-use super::{WebError, check_csrf, html, pages};
+use super::{WebError, format};
 use crate::access::{self, Need};
 use crate::monitors::input::MonitorInput;
 use crate::monitors::{self, MonitorError, MonitorSpec};
 use crate::store::entities::{monitor, monitor_checkin, project};
 use crate::store::{AuditAction, CheckOutcome, MonitorKind, MonitorStatus};
-use crate::{AppState, audit};
+use crate::{audit, state::AppState};
 
 /// Results drawn as a strip and a chart.
 const RECENT: u64 = 50;
@@ -70,7 +72,7 @@ async fn render_list(
                         td { (status_badge(monitor)) }
                         td { (strip(recent)) }
                         td { (percent(*day)) }
-                        td { @match monitor.last_check_at { Some(at) => (pages::when(at)), None => span.muted { "never" } } }
+                        td { @match monitor.last_check_at { Some(at) => (format::when(at)), None => span.muted { "never" } } }
                     }
                 } }
             }
@@ -88,7 +90,7 @@ async fn render_list(
         }
         @if manages { (create_forms(&project, signed_in)) }
     };
-    Ok(html(pages::page(
+    Ok(html(layout::page(
         &format!("{} monitors", project.name),
         signed_in,
         body,
@@ -387,12 +389,12 @@ async fn render_monitor(
             tr { th { "Slug" } td { code { (monitor.slug) } } }
             @for (label, value) in &settings_rows { tr { th { (label) } td.wrap { (value) } } }
             @if let Some(environment) = &monitor.environment { tr { th { "Environment" } td { (environment) } } }
-            tr { th { "Status since" } td { (pages::when(monitor.state_since)) } }
-            tr { th { "Last check-in or check" } td { @match monitor.last_check_at { Some(at) => (pages::when(at)), None => "never" } } }
+            tr { th { "Status since" } td { (format::when(monitor.state_since)) } }
+            tr { th { "Last check-in or check" } td { @match monitor.last_check_at { Some(at) => (format::when(at)), None => "never" } } }
             @if let Some(next) = monitors::next_expected(&monitor) {
-                tr { th { @if monitor.kind == MonitorKind::Cron { "Next check-in expected" } @else { "Next check" } } td { (pages::when(next)) } }
+                tr { th { @if monitor.kind == MonitorKind::Cron { "Next check-in expected" } @else { "Next check" } } td { (format::when(next)) } }
             }
-            @if let Some(expires) = monitor.cert_expires_at { tr { th { "TLS certificate expires" } td { (pages::when(expires)) } } }
+            @if let Some(expires) = monitor.cert_expires_at { tr { th { "TLS certificate expires" } td { (format::when(expires)) } } }
             tr { th { "Uptime" } td { "24 h " (percent(day)) " · 7 d " (percent(week)) " · 30 d " (percent(month)) } }
         }
         h2 { "Last " (RECENT) " results" }
@@ -403,7 +405,7 @@ async fn render_monitor(
             thead { tr { th { "When" } th { "Result" } th { "Duration" } th { "Details" } } }
             tbody { @for row in &recent {
                 tr {
-                    td { (pages::when(row.started_at)) }
+                    td { (format::when(row.started_at)) }
                     td { (row.status) @if let Some(status) = row.http_status { " (HTTP " (status) ")" } }
                     td { @if let Some(ms) = row.duration_ms { (ms) " ms" } }
                     td.wrap {
@@ -420,7 +422,7 @@ async fn render_monitor(
         }
         @if manages { (manage_forms(&project, &monitor, spec.as_ref(), signed_in)) }
     };
-    Ok(html(pages::page(&monitor.name, signed_in, body)))
+    Ok(html(layout::page(&monitor.name, signed_in, body)))
 }
 
 fn settings_rows(spec: Option<&MonitorSpec>) -> Vec<(&'static str, String)> {

@@ -8,11 +8,13 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use serde::Deserialize;
 
+use super::WebError;
+use super::forms::check_csrf;
 use super::session::SignedIn;
-use super::{WebError, check_csrf};
 use crate::access::{self, Need};
-use crate::ingest::rejections::Rejection;
-use crate::{AppState, ingest};
+use crate::pipeline;
+use crate::pipeline::rejections::Rejection;
+use crate::state::AppState;
 
 /// "412 events rejected in the last hour: 400 rate limit, 12 unknown key", on the issue
 /// list and the settings page, when any were.
@@ -89,7 +91,7 @@ pub(super) async fn send_test_event(
     check_csrf(&signed_in, &form.csrf)?;
     let project =
         access::project_for(&state.store, &signed_in.account, project_id, Need::Triage).await?;
-    let stored = ingest::sample::record(&state, &project, &signed_in.account.email)
+    let stored = pipeline::sample::record(&state, &project, &signed_in.account.email)
         .await
         .map_err(|_| WebError::Internal("The test event could not be stored; retry later."))?;
     Ok(Redirect::to(&format!(

@@ -7,13 +7,15 @@ use axum::extract::{Form, Path, State};
 use axum::response::Response;
 use maud::{Markup, html};
 
+use super::forms::check_csrf;
+use super::layout::{self, html};
 use super::session::SignedIn;
-use super::{WebError, check_csrf, html, pages};
+use super::{WebError, format};
 use crate::access::{self, Need};
 use crate::outreach::{self, Candidate, Draft, OutreachError, Selection, template};
+use crate::state::AppState;
 use crate::store::entities::{issue, project};
-use crate::store::{AuditAction, OutreachKind, now_ms};
-use crate::{AppState, audit};
+use crate::store::{OutreachKind, now_ms};
 
 /// Recipients previewed at once.
 const PREVIEWS: usize = 20;
@@ -108,11 +110,11 @@ async fn render(
                         } }
                         td.wrap { (c.user.name.clone().or_else(|| c.user.username.clone()).unwrap_or_default()) }
                         td.wrap { (c.user.email.clone().unwrap_or_default()) }
-                        td { (pages::when(c.user.last_seen)) }
+                        td { (format::when(c.user.last_seen)) }
                         td.wrap { @if let Some(what) = &c.what { code { (what) } } }
                         td { (c.browser.clone().unwrap_or_default()) }
                         td { @match (c.contacted_at, c.blocked) {
-                            (Some(at), _) => { "written to " (pages::when(at)) }
+                            (Some(at), _) => { "written to " (format::when(at)) }
                             (None, Some(refusal)) => { span.muted { (refusal.words()) } }
                             (None, None) => { "can be written to" }
                         } }
@@ -144,11 +146,11 @@ async fn render(
         h2 { "It's fixed" }
         @match &follow_up {
             Some(request) if request.live_at.is_some() => {
-                p { "The fix went live " (pages::when(request.live_at.unwrap_or_default())) "; the follow-up went to the users who could be written to." }
+                p { "The fix went live " (format::when(request.live_at.unwrap_or_default())) "; the follow-up went to the users who could be written to." }
             }
             Some(request) => {
                 p {
-                    "Asked by " (request.requested_by) " " (pages::when(request.requested_at)) ": the users hear it is fixed when "
+                    "Asked by " (request.requested_by) " " (format::when(request.requested_at)) ": the users hear it is fixed when "
                     @match (&request.after_release, &request.environment) {
                         (Some(release), Some(env)) => { "a release newer than " code { (release) } " reports from " code { (env) } }
                         (Some(release), None) => { "a release newer than " code { (release) } " reports" }
@@ -181,7 +183,7 @@ async fn render(
                     tr {
                         td.wrap { (message.email) }
                         td.wrap { (message.kind) ": " (message.subject) }
-                        td { (pages::when(message.created_at)) }
+                        td { (format::when(message.created_at)) }
                         td.wrap { (message.sent_by) }
                         td { (delivery_status(delivery.as_ref())) }
                     }
@@ -189,7 +191,11 @@ async fn render(
             }
         }
     };
-    Ok(html(pages::page("Contact affected users", signed_in, body)))
+    Ok(html(layout::page(
+        "Contact affected users",
+        signed_in,
+        body,
+    )))
 }
 
 fn delivery_status(row: Option<&crate::store::entities::outbox::Model>) -> Markup {
@@ -240,93 +246,76 @@ pub(super) async fn act(
         .filter(|(key, _)| key == "user")
         .map(|(_, value)| value.clone())
         .collect();
-    let actor = signed_in.account.email.clone();
     let failed = |error: OutreachError| match error {
         OutreachError::Store(error) => Err(WebError::from(error)),
         other => Ok(Notice::Failed(format!("Not sent: {other}."))),
     };
-    let (notice, preview) = match field(&fields, "action").unwrap_or_default() {
-        "preview" => match draft.check() {
-            Ok(()) => (None, true),
-            Err(error) => (Some(Notice::Failed(format!("Not sent: {error}."))), false),
-        },
-        "send" if picked.is_empty() => (
-            Some(Notice::Failed(
-                "Check at least one user to write to.".into(),
-            )),
-            false,
-        ),
-        "send" => {
-            let selection = Selection::Users(picked.clone());
-            let notice = match outreach::send(
-                store,
-                &project,
-                &issue,
-                &actor,
-                OutreachKind::Personal,
-                &draft,
-                &selection,
-                now_ms(),
-            )
-            .await
-            {
-                Ok(outcome) => {
-                    let queued = outcome.queued.len();
-                    if queued > 0 {
-                        let target = format!("issue {}: {queued} user(s)", issue.id);
-                        audit::record(
-                            store,
-                            &signed_in.account,
-                            project_id,
-                            AuditAction::OutreachSent,
-                            target,
-                        )
-                        .await?;
+    let (notice, preview) =
+        match field(&fields, "action").unwrap_or_default() {
+            "preview" => match draft.check() {
+                Ok(()) => (None, true),
+                Err(error) => (Some(Notice::Failed(format!("Not sent: {error}."))), false),
+            },
+            "send" if picked.is_empty() => (
+                Some(Notice::Failed(
+                    "Check at least one user to write to.".into(),
+                )),
+                false,
+            ),
+            "send" => {
+                let selection = Selection::Users(picked.clone());
+                let notice = match outreach::send(
+                    store,
+                    &project,
+                    &issue,
+                    &signed_in.account,
+                    OutreachKind::Personal,
+                    &draft,
+                    &selection,
+                    now_ms(),
+                )
+                .await
+                {
+                    Ok(outcome) => {
+                        let queued = outcome.queued.len();
+                        let mut text = format!("{queued} message(s) queued.");
+                        for (key, refusal) in &outcome.refused {
+                            text.push_str(&format!(" {key}: not sent, {}.", refusal.words()));
+                        }
+                        Notice::Done(text)
                     }
-                    let mut text = format!("{queued} message(s) queued.");
-                    for (key, refusal) in &outcome.refused {
-                        text.push_str(&format!(" {key}: not sent, {}.", refusal.words()));
+                    Err(error) => failed(error)?,
+                };
+                (Some(notice), false)
+            }
+            "follow_up" => {
+                let notice =
+                    match outreach::request_follow_up(store, &signed_in.account, &project, &issue)
+                        .await
+                    {
+                        Ok(()) => Notice::Done(
+                            "The affected users will hear when the fix is live.".into(),
+                        ),
+                        Err(error) => failed(error)?,
+                    };
+                (Some(notice), false)
+            }
+            "fix_live" => {
+                let notice = match outreach::fix_is_live(store, &project, &issue, now_ms()).await {
+                    Ok(Some(outcome)) => {
+                        state.notify_wake.notify_one();
+                        Notice::Done(format!("{} follow-up(s) queued.", outcome.queued.len()))
                     }
-                    Notice::Done(text)
-                }
-                Err(error) => failed(error)?,
-            };
-            (Some(notice), false)
-        }
-        "follow_up" => {
-            let notice = match outreach::request_follow_up(store, &project, &issue, &actor).await {
-                Ok(()) => {
-                    let target = format!("issue {}", issue.id);
-                    audit::record(
-                        store,
-                        &signed_in.account,
-                        project_id,
-                        AuditAction::FixFollowUpRequested,
-                        target,
-                    )
-                    .await?;
-                    Notice::Done("The affected users will hear when the fix is live.".into())
-                }
-                Err(error) => failed(error)?,
-            };
-            (Some(notice), false)
-        }
-        "fix_live" => {
-            let notice = match outreach::fix_is_live(store, &project, &issue, now_ms()).await {
-                Ok(Some(outcome)) => {
-                    state.notify_wake.notify_one();
-                    Notice::Done(format!("{} follow-up(s) queued.", outcome.queued.len()))
-                }
-                Ok(None) => Notice::Failed("The follow-up went out already.".into()),
-                Err(error) => failed(error)?,
-            };
-            (Some(notice), false)
-        }
-        other => (
-            Some(Notice::Failed(format!("Unknown action {other:?}."))),
-            false,
-        ),
-    };
+                    Ok(None) => Notice::Failed("The follow-up went out already.".into()),
+                    Err(error) => failed(error)?,
+                };
+                (Some(notice), false)
+            }
+            other => (
+                Some(Notice::Failed(format!("Unknown action {other:?}."))),
+                false,
+            ),
+        };
     if matches!(notice, Some(Notice::Done(_))) {
         state.notify_wake.notify_one();
     }
@@ -358,7 +347,7 @@ pub(super) async fn unsubscribe_page(
             button type="submit" { "Unsubscribe" }
         }
     };
-    Ok(html(pages::public_page("Unsubscribe", body)))
+    Ok(html(layout::public_page("Unsubscribe", body)))
 }
 
 /// `POST /unsubscribe/{token}`: the button, or a mail client's one-click unsubscribe
@@ -373,7 +362,7 @@ pub(super) async fn unsubscribe(
                 h1 { "Unsubscribed" }
                 p { "You will get no more messages from " (project) " about errors you ran into." }
             };
-            Ok(html(pages::public_page("Unsubscribed", body)))
+            Ok(html(layout::public_page("Unsubscribed", body)))
         }
         None => Err(WebError::NotFound),
     }

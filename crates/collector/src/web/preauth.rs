@@ -9,7 +9,7 @@
 use axum::http::{HeaderMap, header};
 
 use super::WebError;
-use crate::AppState;
+use crate::state::AppState;
 use crate::store::random_hex;
 
 /// The cookie holding the token of the forms before sign-in.

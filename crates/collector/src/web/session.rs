@@ -7,8 +7,8 @@ use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::preauth;
-use crate::AppState;
 use crate::accounts::{self, SESSION_TTL_MS, token_hash};
+use crate::state::AppState;
 use crate::store::StoreError;
 use crate::store::entities::account;
 

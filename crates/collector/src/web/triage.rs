@@ -7,12 +7,13 @@ use axum::extract::{Form, Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
+use super::WebError;
+use super::forms::check_csrf;
 use super::session::SignedIn;
-use super::{WebError, check_csrf};
 use crate::access::{self, Need};
 use crate::issues::{self, StatusChange};
-use crate::store::{AuditAction, IssueStatus};
-use crate::{AppState, audit};
+use crate::state::AppState;
+use crate::store::IssueStatus;
 
 #[derive(Deserialize)]
 pub(super) struct StatusForm {
@@ -65,26 +66,16 @@ pub(super) async fn change_status(
         crate::store::now_ms(),
     )
     .map_err(|e| WebError::BadRequest(capitalized(&e.to_string())))?;
-    let changed = change.apply(store, issue_id).await?;
+    let changed = change
+        .apply(store, &signed_in.account, project_id, issue_id)
+        .await?;
     let status = changed.status;
-    audit::record_status(store, &signed_in.account, project_id, issue_id, status).await?;
     if status == IssueStatus::Resolved && form.follow_up.as_deref().is_some_and(|v| !v.is_empty()) {
         let (project, issue) =
             access::visible_issue_in(store, &signed_in.account, project_id, issue_id).await?;
-        match crate::outreach::request_follow_up(store, &project, &issue, &signed_in.account.email)
-            .await
+        match crate::outreach::request_follow_up(store, &signed_in.account, &project, &issue).await
         {
-            Ok(()) => {
-                let target = format!("issue {issue_id}");
-                audit::record(
-                    store,
-                    &signed_in.account,
-                    project_id,
-                    AuditAction::FixFollowUpRequested,
-                    target,
-                )
-                .await?;
-            }
+            Ok(()) => {}
             Err(crate::outreach::OutreachError::Store(error)) => return Err(error.into()),
             Err(other) => return Err(WebError::BadRequest(capitalized(&other.to_string()))),
         }
@@ -139,20 +130,7 @@ pub(super) async fn bulk_status(
         .unwrap_or_default()
         .parse()
         .map_err(|_| WebError::BadRequest("Unknown status.".into()))?;
-    let changed = state
-        .store
-        .set_issues_status(project_id, &ids, status)
-        .await?;
-    for issue_id in changed {
-        audit::record_status(
-            &state.store,
-            &signed_in.account,
-            project_id,
-            issue_id,
-            status,
-        )
-        .await?;
-    }
+    issues::set_statuses(&state.store, &signed_in.account, project_id, &ids, status).await?;
     // Back to the same list page (same filters), and nowhere else.
     let list = format!("/projects/{project_id}/issues");
     let back = back
@@ -170,22 +148,9 @@ async fn merge_selected(
     project_id: i64,
     ids: &[i64],
 ) -> Result<i64, WebError> {
-    let target = issues::merge(&state.store, project_id, ids)
+    let target = issues::merge(&state.store, &signed_in.account, project_id, ids)
         .await?
         .map_err(|e| WebError::BadRequest(capitalized(&e.to_string())))?;
-    let names: Vec<String> = ids
-        .iter()
-        .filter(|&&id| id != target.id)
-        .map(|id| format!("#{id}"))
-        .collect();
-    audit::record(
-        &state.store,
-        &signed_in.account,
-        project_id,
-        AuditAction::IssuesMerged,
-        format!("issues {} into issue {}", names.join(", "), target.id),
-    )
-    .await?;
     Ok(target.id)
 }
 
@@ -207,22 +172,12 @@ pub(super) async fn unmerge(
 ) -> Result<Response, WebError> {
     check_csrf(&signed_in, &form.csrf)?;
     access::visible_issue_in(&state.store, &signed_in.account, project_id, issue_id).await?;
-    let issue = state
-        .store
-        .unmerge_issue(project_id, issue_id)
+    let issue = issues::unmerge(&state.store, &signed_in.account, project_id, issue_id)
         .await
         .map_err(|error| match error {
             crate::store::StoreError::Conflict(text) => WebError::BadRequest(text),
             other => other.into(),
         })?;
-    audit::record(
-        &state.store,
-        &signed_in.account,
-        project_id,
-        AuditAction::IssueUnmerged,
-        format!("issue {issue_id}"),
-    )
-    .await?;
     Ok(Redirect::to(&format!("/projects/{project_id}/issues/{}", issue.id)).into_response())
 }
 

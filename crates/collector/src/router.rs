@@ -1,0 +1,77 @@
+//! Every route of the collector in one router: ingest, the JSON API, the web UI, and
+//! the operator's `/healthz` and `/metrics`.
+
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+
+use crate::state::AppState;
+use crate::{accounts, api, error, ingest, web};
+
+/// All routes.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(ingest::routes())
+        .merge(api::routes())
+        .merge(web::routes())
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics_text))
+        .fallback(not_found)
+        .with_state(state)
+}
+
+async fn healthz(State(state): State<AppState>) -> Response {
+    match state.store.ping().await {
+        Ok(()) => Json(serde_json::json!({"status": "ok", "database": state.store.backend_name()}))
+            .into_response(),
+        Err(error) => {
+            state.metrics.database_errors.inc();
+            tracing::error!(%error, "health check failed");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(serde_json::json!({"status": "unavailable", "detail": "database does not answer"})),
+            )
+                .into_response()
+        }
+    }
+}
+
+async fn metrics_text(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some(token) = state
+        .config
+        .metrics_token
+        .as_deref()
+        .filter(|t| !t.is_empty())
+    {
+        let given = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or_default();
+        // Digests compared, so that the time taken says nothing about the token.
+        if accounts::token_hash(given) != accounts::token_hash(token) {
+            let mut error = error::ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "metrics need `Authorization: Bearer <MAYDAY_METRICS_TOKEN>`",
+            );
+            error
+                .headers
+                .push((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
+            return error.into_response();
+        }
+    }
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        state.metrics.render(),
+    )
+        .into_response()
+}
+
+async fn not_found() -> error::ApiError {
+    error::ApiError::not_found("no such endpoint")
+}

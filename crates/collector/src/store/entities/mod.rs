@@ -1,0 +1,33 @@
+//! Table definitions (sea-orm entities), one file per table, and the states stored in
+//! them (`states.rs`: enums, stored as their lowercase names). Times are Unix
+//! milliseconds (`i64`), which both SQLite and PostgreSQL store and sort the same way.
+
+mod states;
+
+pub mod account;
+pub mod affected_user;
+pub mod api_token;
+pub mod audit_entry;
+pub mod do_not_contact;
+pub mod event;
+pub mod filter_value;
+pub mod issue;
+pub mod issue_alias;
+pub mod issue_comment;
+pub mod issue_tag;
+pub mod membership;
+pub mod monitor;
+pub mod monitor_checkin;
+pub mod outbox;
+pub mod outreach_fix;
+pub mod outreach_message;
+pub mod project;
+pub mod project_key;
+pub mod recipient;
+pub mod web_session;
+pub mod webhook;
+
+pub use states::{
+    AuditAction, Channel, CheckOutcome, DeliveryStatus, EventLevel, FilterKind, IssueStatus,
+    MonitorKind, MonitorStatus, NotificationKind, OutreachKind, ProjectRole, UnknownName,
+};

@@ -1,0 +1,621 @@
+//! The statements of a batch's write, each one statement (or a fixed few) for the whole
+//! batch, built with sea-query for SQLite and PostgreSQL alike.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use sea_orm::sea_query::{Alias, Expr, OnConflict, Query, SimpleExpr};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect};
+
+use super::batch::{Before, Group};
+use super::{EventUser, IngestFacts, NewEvent, NotificationRule, Stored};
+use crate::store::entities::{
+    FilterKind, IssueStatus, affected_user, event, filter_value, issue, issue_alias, issue_tag,
+};
+
+/// The environments and releases of the batch's stored events, for the issue list's
+/// selects: one upsert, newest time kept.
+pub(super) async fn upsert_filter_values(
+    txn: &impl ConnectionTrait,
+    batch: &[NewEvent],
+    inserted: &[usize],
+) -> Result<(), DbErr> {
+    use filter_value::Column as C;
+    let mut seen: BTreeMap<(i64, FilterKind, &str), i64> = BTreeMap::new();
+    for &index in inserted {
+        let event = &batch[index];
+        for (kind, value) in [
+            (FilterKind::Environment, &event.environment),
+            (FilterKind::Release, &event.release),
+        ] {
+            if let Some(value) = value.as_deref() {
+                let at = seen.entry((event.project_id, kind, value)).or_insert(0);
+                *at = (*at).max(event.received_at);
+            }
+        }
+    }
+    if seen.is_empty() {
+        return Ok(());
+    }
+    let rows = seen
+        .iter()
+        .map(|((project_id, kind, value), at)| {
+            ([(*project_id).into(), (*kind).into(), (*value).into()], *at)
+        })
+        .collect();
+    upsert_last_seen(
+        txn,
+        filter_value::Entity,
+        [C::ProjectId, C::Kind, C::Value],
+        C::LastSeen,
+        rows,
+    )
+    .await
+}
+
+/// The tag values (and messages) of the batch's stored events per issue, for search:
+/// one upsert, newest time kept.
+pub(super) async fn upsert_tags(
+    txn: &impl ConnectionTrait,
+    batch: &[NewEvent],
+    inserted: &[usize],
+    stored: &[Stored],
+) -> Result<(), DbErr> {
+    use issue_tag::Column as C;
+    let mut seen: BTreeMap<(i64, &str, &str), i64> = BTreeMap::new();
+    for &index in inserted {
+        let event = &batch[index];
+        for (key, value) in &event.tags {
+            let at = seen
+                .entry((stored[index].issue_id, key.as_str(), value.as_str()))
+                .or_insert(0);
+            *at = (*at).max(event.received_at);
+        }
+    }
+    if seen.is_empty() {
+        return Ok(());
+    }
+    let rows = seen
+        .iter()
+        .map(|((issue_id, key, value), at)| {
+            ([(*issue_id).into(), (*key).into(), (*value).into()], *at)
+        })
+        .collect();
+    upsert_last_seen(
+        txn,
+        issue_tag::Entity,
+        [C::IssueId, C::Key, C::Value],
+        C::LastSeen,
+        rows,
+    )
+    .await
+}
+
+/// Rows of `entity` identified by their three `keys` values, each with the time it was
+/// seen: one multi-row insert that, for a row already there, keeps the newer time.
+pub(super) async fn upsert_last_seen<E: EntityTrait>(
+    txn: &impl ConnectionTrait,
+    entity: E,
+    keys: [E::Column; 3],
+    last_seen: E::Column,
+    rows: Vec<([sea_orm::Value; 3], i64)>,
+) -> Result<(), DbErr> {
+    let mut insert = Query::insert();
+    insert
+        .into_table(entity)
+        .columns(keys.into_iter().chain([last_seen]));
+    for ([a, b, c], at) in rows {
+        insert
+            .values([a.into(), b.into(), c.into(), at.into()])
+            .map_err(|e| DbErr::Custom(e.to_string()))?;
+    }
+    let existing = Expr::col((entity, last_seen));
+    let excluded = Expr::col((Alias::new("excluded"), last_seen));
+    insert.on_conflict(
+        OnConflict::columns(keys)
+            .value(
+                last_seen,
+                Expr::case(excluded.clone().gt(existing.clone()), excluded).finally(existing),
+            )
+            .to_owned(),
+    );
+    txn.execute(txn.get_database_backend().build(&insert))
+        .await?;
+    Ok(())
+}
+
+/// Ignored issues of the batch whose snooze ran out (the date passed, or their events or
+/// users reached the count set) back to unresolved: one read of user counts when a
+/// snooze counts users, one update.
+pub(super) async fn wake_snoozed(
+    txn: &impl ConnectionTrait,
+    groups: &BTreeMap<(i64, String), Group>,
+    before: &HashMap<(i64, String), Before>,
+    counts_after: &HashMap<(i64, String), i64>,
+) -> Result<(), DbErr> {
+    let snoozed: Vec<(&(i64, String), &Before)> =
+        before.iter().filter(|(_, b)| b.snoozed()).collect();
+    if snoozed.is_empty() {
+        return Ok(());
+    }
+    let by_users: Vec<i64> = snoozed
+        .iter()
+        .filter(|(_, b)| b.snooze_users.is_some())
+        .map(|(_, b)| b.id)
+        .collect();
+    let users: HashMap<i64, i64> = if by_users.is_empty() {
+        HashMap::new()
+    } else {
+        issue::Entity::find()
+            .select_only()
+            .column(issue::Column::Id)
+            .column(issue::Column::UserCount)
+            .filter(issue::Column::Id.is_in(by_users))
+            .into_tuple::<(i64, i64)>()
+            .all(txn)
+            .await?
+            .into_iter()
+            .collect()
+    };
+    let woken: Vec<i64> = snoozed
+        .iter()
+        .filter(|(key, b)| {
+            let received = groups.get(*key).map_or(0, |g| g.received_at);
+            let events = counts_after.get(*key).copied().unwrap_or(0);
+            let users = users.get(&b.id).copied().unwrap_or(0);
+            b.snooze_until.is_some_and(|until| received >= until)
+                || b.snooze_events.is_some_and(|n| events >= n)
+                || b.snooze_users.is_some_and(|n| users >= n)
+        })
+        .map(|(_, b)| b.id)
+        .collect();
+    if woken.is_empty() {
+        return Ok(());
+    }
+    txn.execute(txn.get_database_backend().build(&unsnooze(&woken)))
+        .await?;
+    Ok(())
+}
+
+/// Back to unresolved, snooze cleared, for `ids`.
+pub(crate) fn unsnooze(ids: &[i64]) -> sea_orm::sea_query::UpdateStatement {
+    Query::update()
+        .table(issue::Entity)
+        .value(issue::Column::Status, IssueStatus::Unresolved)
+        .value(issue::Column::SnoozeUntil, Option::<i64>::None)
+        .value(issue::Column::SnoozeEvents, Option::<i64>::None)
+        .value(issue::Column::SnoozeUsers, Option::<i64>::None)
+        .and_where(issue::Column::Id.is_in(ids.iter().copied()))
+        .and_where(issue::Column::Status.eq(IssueStatus::Ignored))
+        .to_owned()
+}
+
+/// The aliases of the batch's fingerprints (issues merged into others), by (project,
+/// fingerprint): one query, none when the project has no merges.
+pub(super) async fn aliases_of(
+    txn: &impl ConnectionTrait,
+    batch: &[NewEvent],
+    fresh: &[usize],
+) -> Result<HashMap<(i64, String), issue_alias::Model>, DbErr> {
+    if fresh.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let projects: HashSet<i64> = fresh.iter().map(|&i| batch[i].project_id).collect();
+    let fingerprints: HashSet<&str> = fresh
+        .iter()
+        .map(|&i| batch[i].fingerprint.as_str())
+        .collect();
+    Ok(issue_alias::Entity::find()
+        .filter(issue_alias::Column::ProjectId.is_in(projects))
+        .filter(issue_alias::Column::Fingerprint.is_in(fingerprints))
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|alias| ((alias.project_id, alias.fingerprint.clone()), alias))
+        .collect())
+}
+
+/// Counts, per alias, the events stored through it in this batch (unmerging gives them
+/// back to the merged issue's count).
+pub(super) async fn count_alias_events(
+    txn: &impl ConnectionTrait,
+    batch: &[NewEvent],
+    fresh: &[usize],
+    rows: &HashMap<(i64, String), i64>,
+    aliases: &HashMap<(i64, String), issue_alias::Model>,
+) -> Result<(), DbErr> {
+    if aliases.is_empty() {
+        return Ok(());
+    }
+    let mut added: BTreeMap<i64, i64> = BTreeMap::new();
+    for event in fresh.iter().map(|&i| &batch[i]) {
+        if let Some(alias) = aliases.get(&(event.project_id, event.fingerprint.clone())) {
+            if rows.contains_key(&(event.project_id, event.event_id.clone())) {
+                *added.entry(alias.id).or_default() += 1;
+            }
+        }
+    }
+    for (alias_id, count) in added {
+        let update = Query::update()
+            .table(issue_alias::Entity)
+            .value(
+                issue_alias::Column::EventsAdded,
+                Expr::col(issue_alias::Column::EventsAdded).add(count),
+            )
+            .and_where(issue_alias::Column::Id.eq(alias_id))
+            .to_owned();
+        txn.execute(txn.get_database_backend().build(&update))
+            .await?;
+    }
+    Ok(())
+}
+
+/// The issues' upsert; returns (project, fingerprint, id, event count after) per issue.
+pub(super) async fn upsert_issues(
+    txn: &impl ConnectionTrait,
+    batch: &[NewEvent],
+    groups: &BTreeMap<(i64, String), Group>,
+) -> Result<Vec<(i64, String, i64, i64)>, DbErr> {
+    use issue::Column as C;
+    let mut insert = Query::insert();
+    insert.into_table(issue::Entity).columns([
+        C::ProjectId,
+        C::Fingerprint,
+        C::Title,
+        C::Culprit,
+        C::Level,
+        C::Status,
+        C::FirstSeen,
+        C::LastSeen,
+        C::EventCount,
+        C::UserCount,
+        C::FirstRelease,
+        C::LastRelease,
+        C::LastEnvironment,
+        C::RegressionCount,
+    ]);
+    for group in groups.values() {
+        let newest = &batch[group.newest];
+        let oldest = &batch[group.oldest];
+        insert
+            .values([
+                group.project_id.into(),
+                group.fingerprint.clone().into(),
+                newest.title.clone().into(),
+                newest.culprit.clone().into(),
+                newest.level.into(),
+                IssueStatus::Unresolved.into(),
+                group.first_seen.into(),
+                group.last_seen.into(),
+                (group.events.len() as i64).into(),
+                0i64.into(),
+                oldest.release.clone().into(),
+                newest.release.clone().into(),
+                newest.environment.clone().into(),
+                0i64.into(),
+            ])
+            .map_err(|e| DbErr::Custom(e.to_string()))?;
+    }
+    let existing = |column: C| Expr::col((issue::Entity, column));
+    let excluded = |column: C| Expr::col((Alias::new("excluded"), column));
+    // The newer of the stored issue and this batch decides title, level and the like.
+    let newer = || excluded(C::LastSeen).gte(existing(C::LastSeen));
+    let pick = |column: C| -> SimpleExpr {
+        Expr::case(newer(), excluded(column))
+            .finally(existing(column))
+            .into()
+    };
+    let pick_present = |column: C| -> SimpleExpr {
+        Expr::case(
+            newer().and(excluded(column).is_not_null()),
+            excluded(column),
+        )
+        .finally(existing(column))
+        .into()
+    };
+    insert.on_conflict(
+        OnConflict::columns([C::ProjectId, C::Fingerprint])
+            .values([
+                (
+                    C::EventCount,
+                    existing(C::EventCount).add(excluded(C::EventCount)),
+                ),
+                (
+                    C::FirstSeen,
+                    Expr::case(
+                        excluded(C::FirstSeen).lt(existing(C::FirstSeen)),
+                        excluded(C::FirstSeen),
+                    )
+                    .finally(existing(C::FirstSeen))
+                    .into(),
+                ),
+                (
+                    C::LastSeen,
+                    Expr::case(newer(), excluded(C::LastSeen))
+                        .finally(existing(C::LastSeen))
+                        .into(),
+                ),
+                (C::Title, pick(C::Title)),
+                (C::Culprit, pick(C::Culprit)),
+                (C::Level, pick(C::Level)),
+                (C::LastRelease, pick_present(C::LastRelease)),
+                (C::LastEnvironment, pick_present(C::LastEnvironment)),
+            ])
+            .to_owned(),
+    );
+    insert.returning(Query::returning().columns([
+        C::ProjectId,
+        C::Fingerprint,
+        C::Id,
+        C::EventCount,
+    ]));
+    let rows = txn
+        .query_all(txn.get_database_backend().build(&insert))
+        .await?;
+    rows.into_iter()
+        .map(|row| {
+            Ok((
+                row.try_get("", "project_id")?,
+                row.try_get("", "fingerprint")?,
+                row.try_get("", "id")?,
+                row.try_get("", "event_count")?,
+            ))
+        })
+        .collect()
+}
+
+/// The events' insert, skipping ids stored already; returns the stored rows' ids by
+/// (project, event id).
+pub(super) async fn insert_events(
+    txn: &impl ConnectionTrait,
+    batch: &[NewEvent],
+    fresh: &[usize],
+    stored: &[Stored],
+    grouped_as: &[Option<i64>],
+) -> Result<HashMap<(i64, String), i64>, DbErr> {
+    use event::Column as C;
+    if fresh.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let mut insert = Query::insert();
+    insert.into_table(event::Entity).columns([
+        C::ProjectId,
+        C::IssueId,
+        C::EventId,
+        C::ReceivedAt,
+        C::Timestamp,
+        C::Level,
+        C::Environment,
+        C::Release,
+        C::UserKey,
+        C::Payload,
+        C::GroupedAs,
+    ]);
+    for &index in fresh {
+        let event = &batch[index];
+        insert
+            .values([
+                event.project_id.into(),
+                stored[index].issue_id.into(),
+                event.event_id.clone().into(),
+                event.received_at.into(),
+                event.timestamp.into(),
+                event.level.into(),
+                event.environment.clone().into(),
+                event.release.clone().into(),
+                event.user.as_ref().map(|u| u.key.clone()).into(),
+                event.payload.clone().into(),
+                grouped_as[index].into(),
+            ])
+            .map_err(|e| DbErr::Custom(e.to_string()))?;
+    }
+    insert
+        .on_conflict(
+            OnConflict::columns([C::ProjectId, C::EventId])
+                .do_nothing()
+                .to_owned(),
+        )
+        .returning(Query::returning().columns([C::ProjectId, C::EventId, C::Id]));
+    let rows = txn
+        .query_all(txn.get_database_backend().build(&insert))
+        .await?;
+    rows.into_iter()
+        .map(|row| {
+            Ok((
+                (row.try_get("", "project_id")?, row.try_get("", "event_id")?),
+                row.try_get("", "id")?,
+            ))
+        })
+        .collect()
+}
+
+/// The affected users' upsert, and their issues' user counts raised by the users new to
+/// them.
+pub(super) async fn upsert_users(
+    txn: &impl ConnectionTrait,
+    batch: &[NewEvent],
+    inserted: &[usize],
+    stored: &[Stored],
+) -> Result<(), DbErr> {
+    use affected_user::Column as C;
+    struct Seen<'a> {
+        user: &'a EventUser,
+        count: i64,
+        first: i64,
+        last: i64,
+    }
+    let mut users: BTreeMap<(i64, &str), Seen<'_>> = BTreeMap::new();
+    for &index in inserted {
+        let event = &batch[index];
+        let Some(user) = &event.user else { continue };
+        let seen = users
+            .entry((stored[index].issue_id, user.key.as_str()))
+            .or_insert(Seen {
+                user,
+                count: 0,
+                first: event.timestamp,
+                last: event.timestamp,
+            });
+        seen.count += 1;
+        seen.first = seen.first.min(event.timestamp);
+        if event.timestamp >= seen.last {
+            seen.last = event.timestamp;
+            seen.user = user;
+        }
+    }
+    if users.is_empty() {
+        return Ok(());
+    }
+    let mut insert = Query::insert();
+    insert.into_table(affected_user::Entity).columns([
+        C::IssueId,
+        C::UserKey,
+        C::UserId,
+        C::Email,
+        C::Username,
+        C::Name,
+        C::IpAddress,
+        C::EventCount,
+        C::FirstSeen,
+        C::LastSeen,
+    ]);
+    for ((issue_id, key), seen) in &users {
+        insert
+            .values([
+                (*issue_id).into(),
+                (*key).to_owned().into(),
+                seen.user.id.clone().into(),
+                seen.user.email.clone().into(),
+                seen.user.username.clone().into(),
+                seen.user.name.clone().into(),
+                seen.user.ip_address.clone().into(),
+                seen.count.into(),
+                seen.first.into(),
+                seen.last.into(),
+            ])
+            .map_err(|e| DbErr::Custom(e.to_string()))?;
+    }
+    let existing = |column: C| Expr::col((affected_user::Entity, column));
+    let excluded = |column: C| Expr::col((Alias::new("excluded"), column));
+    // What the latest event says, without losing what older ones said.
+    let latest = |column: C| -> (C, SimpleExpr) {
+        (
+            column,
+            Expr::case(excluded(column).is_not_null(), excluded(column))
+                .finally(existing(column))
+                .into(),
+        )
+    };
+    insert.on_conflict(
+        OnConflict::columns([C::IssueId, C::UserKey])
+            .values([
+                (
+                    C::EventCount,
+                    existing(C::EventCount).add(excluded(C::EventCount)),
+                ),
+                (
+                    C::FirstSeen,
+                    Expr::case(
+                        excluded(C::FirstSeen).lt(existing(C::FirstSeen)),
+                        excluded(C::FirstSeen),
+                    )
+                    .finally(existing(C::FirstSeen))
+                    .into(),
+                ),
+                (
+                    C::LastSeen,
+                    Expr::case(
+                        excluded(C::LastSeen).gt(existing(C::LastSeen)),
+                        excluded(C::LastSeen),
+                    )
+                    .finally(existing(C::LastSeen))
+                    .into(),
+                ),
+                latest(C::UserId),
+                latest(C::Email),
+                latest(C::Username),
+                latest(C::Name),
+                latest(C::IpAddress),
+            ])
+            .to_owned(),
+    );
+    insert.returning(Query::returning().columns([C::IssueId, C::UserKey, C::EventCount]));
+    let rows = txn
+        .query_all(txn.get_database_backend().build(&insert))
+        .await?;
+    // A user is new to its issue when its count is this batch's alone. Exact: the issue's
+    // row is locked by its upsert, so no other writer adds users to it meanwhile.
+    let mut new_users: BTreeMap<i64, i64> = BTreeMap::new();
+    for row in rows {
+        let issue_id: i64 = row.try_get("", "issue_id")?;
+        let key: String = row.try_get("", "user_key")?;
+        let count: i64 = row.try_get("", "event_count")?;
+        if users
+            .get(&(issue_id, key.as_str()))
+            .is_some_and(|seen| seen.count == count)
+        {
+            *new_users.entry(issue_id).or_default() += 1;
+        }
+    }
+    if new_users.is_empty() {
+        return Ok(());
+    }
+    // One statement for all: `user_count + CASE WHEN id = .. THEN n .. END`.
+    let mut cases = new_users.iter();
+    let Some((first_issue, first_count)) = cases.next() else {
+        return Ok(());
+    };
+    let mut added = Expr::case(issue::Column::Id.eq(*first_issue), Expr::val(*first_count));
+    for (issue_id, count) in cases {
+        added = added.case(issue::Column::Id.eq(*issue_id), Expr::val(*count));
+    }
+    let update = Query::update()
+        .table(issue::Entity)
+        .value(
+            issue::Column::UserCount,
+            Expr::col(issue::Column::UserCount)
+                .add(Into::<SimpleExpr>::into(added.finally(Expr::val(0i64)))),
+        )
+        .and_where(issue::Column::Id.is_in(new_users.keys().copied()))
+        .to_owned();
+    txn.execute(txn.get_database_backend().build(&update))
+        .await?;
+    Ok(())
+}
+
+/// Events per issue since the time the rule asks about, for the issues it asks about:
+/// one query for the batch.
+pub(super) async fn recent_counts(
+    txn: &impl ConnectionTrait,
+    facts: &[(usize, IngestFacts)],
+    stored: &[Stored],
+    rule: &dyn NotificationRule,
+) -> Result<HashMap<i64, u64>, DbErr> {
+    let mut any = sea_orm::Condition::any();
+    let mut asked = false;
+    for (trigger, fact) in facts {
+        if let Some(since) = rule.count_since(fact) {
+            asked = true;
+            any = any.add(
+                event::Column::IssueId
+                    .eq(stored[*trigger].issue_id)
+                    .and(event::Column::ReceivedAt.gte(since)),
+            );
+        }
+    }
+    if !asked {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<(i64, i64)> = event::Entity::find()
+        .select_only()
+        .column(event::Column::IssueId)
+        .column_as(event::Column::Id.count(), "events")
+        .filter(any)
+        .group_by(event::Column::IssueId)
+        .into_tuple()
+        .all(txn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(issue, count)| (issue, u64::try_from(count).unwrap_or(0)))
+        .collect())
+}

@@ -1,0 +1,301 @@
+//! The first schema: projects and their keys, accounts, memberships, API tokens,
+//! issues, events and affected users.
+
+use sea_orm_migration::prelude::*;
+
+use super::columns::{big, big_null, id, text, text_null};
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+#[derive(DeriveIden)]
+enum Project {
+    Table,
+    Id,
+    Name,
+    RateLimitPerMinute,
+    CreatedAt,
+}
+
+#[derive(DeriveIden)]
+enum ProjectKey {
+    Table,
+    Id,
+    ProjectId,
+    PublicKey,
+    Active,
+    CreatedAt,
+}
+
+#[derive(DeriveIden)]
+enum Account {
+    Table,
+    Id,
+    Email,
+    Name,
+    PasswordHash,
+    IsAdmin,
+    CreatedAt,
+}
+
+#[derive(DeriveIden)]
+enum Membership {
+    Table,
+    ProjectId,
+    AccountId,
+}
+
+#[derive(DeriveIden)]
+enum ApiToken {
+    Table,
+    Id,
+    AccountId,
+    TokenHash,
+    CreatedAt,
+}
+
+#[derive(DeriveIden)]
+enum Issue {
+    Table,
+    Id,
+    ProjectId,
+    Fingerprint,
+    Title,
+    Culprit,
+    Level,
+    Status,
+    FirstSeen,
+    LastSeen,
+    EventCount,
+    UserCount,
+    FirstRelease,
+    LastRelease,
+    LastEnvironment,
+    RegressionCount,
+    LastRegressedAt,
+    ResolvedAt,
+}
+
+#[derive(DeriveIden)]
+#[allow(clippy::enum_variant_names)] // `Event::EventId` names the column `event_id`.
+enum Event {
+    Table,
+    Id,
+    ProjectId,
+    IssueId,
+    EventId,
+    ReceivedAt,
+    Timestamp,
+    Level,
+    Environment,
+    Release,
+    UserKey,
+    Payload,
+}
+
+#[derive(DeriveIden)]
+enum AffectedUser {
+    Table,
+    Id,
+    IssueId,
+    UserKey,
+    UserId,
+    Email,
+    Username,
+    Name,
+    IpAddress,
+    EventCount,
+    FirstSeen,
+    LastSeen,
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            Table::create()
+                .table(Project::Table)
+                .if_not_exists()
+                .col(id(Project::Id))
+                .col(text(Project::Name).unique_key().to_owned())
+                .col(big(Project::RateLimitPerMinute))
+                .col(big(Project::CreatedAt))
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table(ProjectKey::Table)
+                .if_not_exists()
+                .col(id(ProjectKey::Id))
+                .col(big(ProjectKey::ProjectId))
+                .col(text(ProjectKey::PublicKey).unique_key().to_owned())
+                .col(ColumnDef::new(ProjectKey::Active).boolean().not_null())
+                .col(big(ProjectKey::CreatedAt))
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table(Account::Table)
+                .if_not_exists()
+                .col(id(Account::Id))
+                .col(text(Account::Email).unique_key().to_owned())
+                .col(text_null(Account::Name))
+                .col(text(Account::PasswordHash))
+                .col(ColumnDef::new(Account::IsAdmin).boolean().not_null())
+                .col(big(Account::CreatedAt))
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table(Membership::Table)
+                .if_not_exists()
+                .col(big(Membership::ProjectId))
+                .col(big(Membership::AccountId))
+                .primary_key(
+                    Index::create()
+                        .col(Membership::ProjectId)
+                        .col(Membership::AccountId),
+                )
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table(ApiToken::Table)
+                .if_not_exists()
+                .col(id(ApiToken::Id))
+                .col(big(ApiToken::AccountId))
+                .col(text(ApiToken::TokenHash).unique_key().to_owned())
+                .col(big(ApiToken::CreatedAt))
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table(Issue::Table)
+                .if_not_exists()
+                .col(id(Issue::Id))
+                .col(big(Issue::ProjectId))
+                .col(text(Issue::Fingerprint))
+                .col(text(Issue::Title))
+                .col(text_null(Issue::Culprit))
+                .col(text(Issue::Level))
+                .col(text(Issue::Status))
+                .col(big(Issue::FirstSeen))
+                .col(big(Issue::LastSeen))
+                .col(big(Issue::EventCount))
+                .col(big(Issue::UserCount))
+                .col(text_null(Issue::FirstRelease))
+                .col(text_null(Issue::LastRelease))
+                .col(text_null(Issue::LastEnvironment))
+                .col(big(Issue::RegressionCount))
+                .col(big_null(Issue::LastRegressedAt))
+                .col(big_null(Issue::ResolvedAt))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            Index::create()
+                .name("issue_project_fingerprint")
+                .table(Issue::Table)
+                .col(Issue::ProjectId)
+                .col(Issue::Fingerprint)
+                .unique()
+                .if_not_exists()
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            Index::create()
+                .name("issue_project_status_last_seen")
+                .table(Issue::Table)
+                .col(Issue::ProjectId)
+                .col(Issue::Status)
+                .col(Issue::LastSeen)
+                .if_not_exists()
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table(Event::Table)
+                .if_not_exists()
+                .col(id(Event::Id))
+                .col(big(Event::ProjectId))
+                .col(big(Event::IssueId))
+                .col(text(Event::EventId))
+                .col(big(Event::ReceivedAt))
+                .col(big(Event::Timestamp))
+                .col(text(Event::Level))
+                .col(text_null(Event::Environment))
+                .col(text_null(Event::Release))
+                .col(text_null(Event::UserKey))
+                .col(ColumnDef::new(Event::Payload).blob().not_null())
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            Index::create()
+                .name("event_project_event_id")
+                .table(Event::Table)
+                .col(Event::ProjectId)
+                .col(Event::EventId)
+                .unique()
+                .if_not_exists()
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            Index::create()
+                .name("event_issue_id")
+                .table(Event::Table)
+                .col(Event::IssueId)
+                .col(Event::Id)
+                .if_not_exists()
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            Index::create()
+                .name("event_received_at")
+                .table(Event::Table)
+                .col(Event::ReceivedAt)
+                .if_not_exists()
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table(AffectedUser::Table)
+                .if_not_exists()
+                .col(id(AffectedUser::Id))
+                .col(big(AffectedUser::IssueId))
+                .col(text(AffectedUser::UserKey))
+                .col(text_null(AffectedUser::UserId))
+                .col(text_null(AffectedUser::Email))
+                .col(text_null(AffectedUser::Username))
+                .col(text_null(AffectedUser::Name))
+                .col(text_null(AffectedUser::IpAddress))
+                .col(big(AffectedUser::EventCount))
+                .col(big(AffectedUser::FirstSeen))
+                .col(big(AffectedUser::LastSeen))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            Index::create()
+                .name("affected_user_issue_key")
+                .table(AffectedUser::Table)
+                .col(AffectedUser::IssueId)
+                .col(AffectedUser::UserKey)
+                .unique()
+                .if_not_exists()
+                .to_owned(),
+        )
+        .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,87 @@
+//! Values as pages show them: times ("3 min ago", exact on hover), counts with their
+//! noun, durations in words, levels, tab counts, and the small bar charts.
+
+use maud::{Markup, html};
+
+use crate::store::{EventLevel, now_ms};
+
+/// `3 minutes ago`, from milliseconds.
+pub(super) fn relative(ms: i64) -> String {
+    let ahead = (ms - now_ms()) / 1000;
+    if ahead > 0 {
+        return match ahead {
+            0..=59 => format!("in {ahead} s"),
+            60..=3599 => format!("in {} min", ahead / 60),
+            _ => format!("in {} h", ahead / 3600),
+        };
+    }
+    let seconds = (now_ms() - ms).max(0) / 1000;
+    match seconds {
+        0..=59 => "just now".into(),
+        60..=3599 => format!("{} min ago", seconds / 60),
+        3600..=86_399 => format!("{} h ago", seconds / 3600),
+        _ => format!("{} days ago", seconds / 86_400),
+    }
+}
+
+pub(super) fn exact(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .format("%Y-%m-%d %H:%M:%S UTC")
+        .to_string()
+}
+
+/// A time as "3 min ago" (or "in 2 min"), its exact value on hover.
+pub(super) fn when(ms: i64) -> Markup {
+    html! { time datetime=(exact(ms)) title=(exact(ms)) { (relative(ms)) } }
+}
+
+pub(super) fn plural(count: i64, noun: &str) -> String {
+    if count == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{count} {noun}s")
+    }
+}
+
+pub(super) fn level(level: EventLevel) -> Markup {
+    html! { span class={ "level level-" (level) } { (level) } }
+}
+
+/// `3 days`, a duration in words.
+pub(super) fn duration(ms: i64) -> String {
+    let minutes = ms.max(0) / 60_000;
+    match minutes {
+        0..=59 => plural(minutes, "minute"),
+        60..=2879 => plural(minutes / 60, "hour"),
+        _ => plural(minutes / 1440, "day"),
+    }
+}
+
+/// "12", or "1000+" at the cap.
+pub(super) fn tab_count(count: i64) -> String {
+    if count >= crate::store::STATUS_COUNT_CAP {
+        format!("{}+", crate::store::STATUS_COUNT_CAP)
+    } else {
+        count.to_string()
+    }
+}
+
+/// Events per day as an inline SVG bar chart (no script, no external resources).
+pub(super) fn bar_chart(counts: &[u64], width: u32, height: u32) -> Markup {
+    let max = counts.iter().copied().max().unwrap_or(0).max(1);
+    let n = u32::try_from(counts.len()).unwrap_or(1).max(1);
+    let step = (width / n).max(1);
+    let total: u64 = counts.iter().sum();
+    html! {
+        svg.chart width=(width) height=(height) viewBox={ "0 0 " (width) " " (height) } role="img" {
+            title { (total) " events, one bar a day" }
+            @for (i, count) in counts.iter().enumerate() {
+                @let h = u32::try_from(count * u64::from(height) / max).unwrap_or(height).max(u32::from(*count > 0));
+                rect x=(u32::try_from(i).unwrap_or(0) * step) y=(height - h) width=(step.saturating_sub(1).max(1)) height=(h) {
+                    title { (count) }
+                }
+            }
+        }
+    }
+}

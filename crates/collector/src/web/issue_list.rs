@@ -1,0 +1,204 @@
+//! A project's issue list: status tabs with counts, search and filters, sort, pages,
+//! bulk actions; for a project without issues, how to send the first event.
+
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use maud::{Markup, html};
+
+use super::format::{bar_chart, level, tab_count, when};
+use super::layout::{self, html};
+use super::session::SignedIn;
+use super::{WebError, forms};
+use crate::access::{self, Need};
+use crate::issues::{self, ListQuery};
+use crate::state::AppState;
+use crate::store::IssueStatus;
+use crate::store::entities::{issue, project};
+
+/// `GET /projects/{id}/issues`.
+pub(super) async fn page(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path(project_id): Path<i64>,
+    Query(query): Query<ListQuery>,
+) -> Result<Response, WebError> {
+    let project = access::visible_project(&state.store, &signed_in.account, project_id).await?;
+    let manages = access::may(&state.store, &signed_in.account, project_id, Need::Manage).await?;
+    // The tabs: open issues unless another tab is asked for.
+    let filter = query.filter(Some(IssueStatus::Unresolved))?;
+    let status = filter.status.unwrap_or(IssueStatus::Unresolved);
+    let page = issues::list(&state.store, project_id, &filter).await?;
+    let ids: Vec<i64> = page.issues.iter().map(|i| i.id).collect();
+    let bars = state.store.daily_counts(&ids, 14).await?;
+    let counts = state.store.status_counts(project_id).await?;
+    // No issue at all yet: how to send the first event instead of an empty list.
+    let first_event = if counts.is_empty() {
+        let keys = state.store.project_keys(project_id).await?;
+        let dsn = keys
+            .iter()
+            .find(|key| key.active)
+            .map(|key| state.config.dsn(&key.public_key, project_id));
+        Some(super::onboarding::first_event_box(
+            project_id,
+            dsn.as_deref(),
+            &signed_in.csrf,
+        ))
+    } else {
+        None
+    };
+    let rejected = state
+        .rejections
+        .last_hour(project_id, crate::store::now_ms());
+    let (environments, releases) = state.store.filter_values(project_id).await?;
+    Ok(html(markup(&ListView {
+        environments: &environments,
+        releases: &releases,
+        counts: &counts,
+        first_event,
+        rejected: super::onboarding::rejected_notice(project_id, &rejected),
+        signed_in: &signed_in,
+        project: &project,
+        status,
+        query: &query,
+        manages,
+        offset: filter.offset,
+        issues: &page.issues,
+        bars: &bars,
+        next_offset: page.next_offset,
+    })))
+}
+
+/// What the issue list shows.
+struct ListView<'a> {
+    /// Who is looking.
+    signed_in: &'a SignedIn,
+    /// The project.
+    project: &'a project::Model,
+    /// The tab.
+    status: IssueStatus,
+    /// The query as sent (filters, order).
+    query: &'a ListQuery,
+    /// Whether the viewer may change the project's settings (then they are linked).
+    manages: bool,
+    /// Where this page starts.
+    offset: u64,
+    /// The page's issues.
+    issues: &'a [issue::Model],
+    /// Events per day of each issue, last 14 days.
+    bars: &'a std::collections::HashMap<i64, Vec<u64>>,
+    /// Where the next page starts, if there is one.
+    next_offset: Option<u64>,
+    /// Issues per status, for the tabs.
+    counts: &'a std::collections::HashMap<IssueStatus, i64>,
+    /// For a project without issues: how to send the first event.
+    first_event: Option<Markup>,
+    /// Events turned away in the last hour, if any.
+    rejected: Markup,
+    /// The project's environments, for the filter.
+    environments: &'a [String],
+    /// The project's releases, for the filter.
+    releases: &'a [String],
+}
+
+/// The issue list of a project.
+fn markup(view: &ListView<'_>) -> Markup {
+    let ListView {
+        signed_in,
+        project,
+        status,
+        query,
+        issues,
+        bars,
+        ..
+    } = *view;
+    let base = format!("/projects/{}/issues", project.id);
+    let text = |v: &Option<String>| v.clone().unwrap_or_default();
+    let previous = (view.offset > 0)
+        .then(|| query.link(&base, status, view.offset.saturating_sub(issues::PAGE_SIZE)));
+    let next = view.next_offset.map(|next| query.link(&base, status, next));
+    layout::layout(
+        &project.name,
+        Some(signed_in),
+        html! {
+            h1 { (project.name) " " small { a href={ "/projects/" (project.id) "/monitors" } { "monitors" } } @if view.manages { " " small { a href={ "/projects/" (project.id) "/settings" } { "settings" } } } }
+            (view.rejected)
+            nav.tabs aria-label="Issue status" {
+                @for tab in [IssueStatus::Unresolved, IssueStatus::Resolved, IssueStatus::Ignored] {
+                    a class=[(tab == status).then_some("current")] href={ (base) "?status=" (tab) } aria-current=[(tab == status).then_some("page")] {
+                        (tab) " " span.count { (tab_count(view.counts.get(&tab).copied().unwrap_or(0))) }
+                    }
+                }
+            }
+            form.filters method="get" action=(base) role="search" {
+                input type="hidden" name="status" value=(status);
+                label { span.label { "Search" }
+                    input type="search" name="query" placeholder="checkout user.email:jane@example.com is:regressed" value=(text(&query.query)) aria-describedby="search-help"; }
+                (forms::value_select("Environment", "environment", query.environment.as_deref(), view.environments))
+                (forms::value_select("Release", "release", query.release.as_deref(), view.releases))
+                label { span.label { "Sort" }
+                    select name="sort" {
+                        @for (value, label) in [("last_seen", "Last seen"), ("first_seen", "First seen"), ("events", "Events"), ("users", "Users")] {
+                            option value=(value) selected[query.sort.as_deref().unwrap_or("last_seen") == value] { (label) }
+                        }
+                    }
+                }
+                button type="submit" { "Filter" }
+            }
+            details #search-help {
+                summary { "Search syntax" }
+                ul {
+                    li { "Words: found in the title, the culprit, a tag value or the message of its events (all of them)." }
+                    li { code { "user.email:jane@example.com" } ": issues that affected this user." }
+                    li { code { "release:shop@2.4.1" } ", " code { "environment:production" } ": issues with events there." }
+                    li { code { "level:error" } " (fatal, error, warning, info, debug)." }
+                    li { code { "is:regressed" } ": issues that came back after being resolved." }
+                    li { "Quote values with spaces: " code { "release:\"shop 2.4\"" } "." }
+                }
+            }
+            @if let Some(first_event) = &view.first_event {
+                (first_event)
+            } @else if issues.is_empty() {
+                p.muted { "No " (status) " issues." }
+            } @else {
+                form #bulk method="post" action={ (base) "/bulk" } {
+                    input type="hidden" name="csrf" value=(signed_in.csrf);
+                    input type="hidden" name="back" value=(query.link(&base, status, view.offset));
+                    span.muted { "Selected: " }
+                    @for (to, label) in issues::actions(status) {
+                        button type="submit" name="status" value=(to) { (label) }
+                        " "
+                    }
+                    button type="submit" name="merge" value="1" title="Merge the selected issues into the one with the most events" { "Merge" }
+                }
+                table.issues {
+                    thead { tr {
+                        th { span.sr-only { "Select" } } th { "Issue" } th.wide { "Level" } th.num { "Events" } th.num { "Users" }
+                        th.wide { "First seen" } th { "Last seen" } th.wide { "14 days" }
+                    } }
+                    tbody {
+                        @for issue in issues {
+                            tr {
+                                td.pick { input type="checkbox" name="issue" value=(issue.id) form="bulk" aria-label={ "Select " (issue.title) }; }
+                                td.what {
+                                    a.wrap href={ (base) "/" (issue.id) } { (issue.title) }
+                                    @if let Some(culprit) = &issue.culprit { br; code.muted.trunc title=(culprit) tabindex="0" { (culprit) } }
+                                    @if issue.regression_count > 0 { " " span.badge.small { "regressed" } }
+                                }
+                                td.wide { (level(issue.level)) }
+                                td.num { span.cardlabel { "events " } (issue.event_count) }
+                                td.num { span.cardlabel { "users " } (issue.user_count) }
+                                td.wide { (when(issue.first_seen)) }
+                                td { span.cardlabel { "last seen " } (when(issue.last_seen)) }
+                                td.wide { (bar_chart(bars.get(&issue.id).map_or(&[][..], Vec::as_slice), 84, 24)) }
+                            }
+                        }
+                    }
+                }
+            }
+            nav.pager aria-label="Pages" {
+                @if let Some(previous) = &previous { a href=(previous) rel="prev" { "← Newer" } " " }
+                @if let Some(next) = &next { a href=(next) rel="next" { "Older →" } }
+            }
+        },
+    )
+}

@@ -1,0 +1,437 @@
+//! The UI in a real headless Chromium (Debian's `chromium` and `chromium-driver`, driven
+//! over WebDriver): the newcomer's path from first crash to resolved, and hostile event
+//! data that must run nothing. Screenshots go to `target/screenshots/`.
+
+use crate::common;
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use crate::common::{TestServer, ingest};
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+
+/// A chromedriver process on a free port, in a process group of its own with the
+/// Chromium it starts; the whole group is killed when dropped, so no browser outlives
+/// the test, even one that fails before closing its session.
+struct Driver {
+    child: tokio::process::Child,
+    _profile: tempfile::TempDir,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        if let Some(pid) = self.child.id() {
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", "--", &format!("-{pid}")])
+                .status();
+        }
+        let _ = self.child.start_kill();
+    }
+}
+
+async fn browser() -> (Driver, Client) {
+    let port = common::smtp::SmtpServer::free_port();
+    let child = tokio::process::Command::new("chromedriver")
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .process_group(0)
+        .spawn()
+        .expect("chromedriver runs (apt-get install chromium chromium-driver)");
+    let profile = tempfile::tempdir().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "chromedriver did not start");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": "/usr/bin/chromium",
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--window-size=1280,900",
+                format!("--user-data-dir={}", profile.path().display()),
+            ]
+        }),
+    );
+    let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(capabilities)
+        .connect(&format!("http://127.0.0.1:{port}"))
+        .await
+        .expect("a Chromium session");
+    (
+        Driver {
+            child,
+            _profile: profile,
+        },
+        client,
+    )
+}
+
+async fn screenshot(client: &Client, name: &str) {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .expect("the target directory")
+        .join("screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    let png = client.screenshot().await.unwrap();
+    assert!(png.starts_with(b"\x89PNG"));
+    std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+}
+
+async fn fill(client: &Client, name: &str, value: &str) {
+    client
+        .find(Locator::Css(&format!("input[name={name}]")))
+        .await
+        .unwrap()
+        .send_keys(value)
+        .await
+        .unwrap();
+}
+
+/// Clicks the button labelled `label` and waits until the page the form leads to has
+/// loaded (a `goto` right after the click could otherwise be overtaken by the form's
+/// own navigation).
+async fn submit(client: &Client, label: &str) {
+    client
+        .execute("window.__maydayBeforeSubmit = true", vec![])
+        .await
+        .unwrap();
+    client
+        .find(Locator::XPath(&format!(
+            "//button[normalize-space()='{label}']"
+        )))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let loaded = client
+            .execute(
+                "return window.__maydayBeforeSubmit === undefined \
+                 && document.readyState === 'complete'",
+                vec![],
+            )
+            .await
+            .unwrap_or(json!(false));
+        if loaded == json!(true) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the form's page loads after {label}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_newcomer_signs_in_sees_the_crash_and_resolves_it() {
+    let db = common::sqlite();
+    let server = TestServer::start(&db, &[]).await;
+    // The demo app's /panic, through mayday-reporter, signed in as Jane.
+    let (reporter, app_url) = common::demo_app(&server, "production").await;
+    let response = reqwest::Client::new()
+        .get(format!("{app_url}/panic?bundle=team"))
+        .header("x-demo-user", "42:jane@example.com:Jane Doe")
+        .header(
+            "user-agent",
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:86.0) Gecko/20100101 Firefox/86.0",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 500);
+    assert!(reporter.flush(Duration::from_secs(10)).await);
+
+    let (_driver, client) = browser().await;
+    client
+        .goto(&format!("{}/login", server.base))
+        .await
+        .unwrap();
+    assert!(
+        client
+            .current_url()
+            .await
+            .unwrap()
+            .as_str()
+            .ends_with("/setup"),
+        "first run"
+    );
+    fill(&client, "email", "admin@example.com").await;
+    fill(&client, "name", "Admin").await;
+    fill(&client, "password", "correct horse battery").await;
+    submit(&client, "Create and sign in").await;
+
+    client
+        .find(Locator::LinkText("default"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let title = "panic: coupon BLACKFRIDAY is not in the discount table";
+    client
+        .find(Locator::LinkText(title))
+        .await
+        .expect("the issue is listed");
+    screenshot(&client, "issue-list").await;
+    client
+        .find(Locator::LinkText(title))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+
+    let page = client.source().await.unwrap();
+    assert!(page.contains("jane@example.com"), "the user's email");
+    assert!(
+        page.contains("axum_app::checkout::apply_coupon"),
+        "the panicking function"
+    );
+    assert!(page.contains("Firefox 86 on Windows 10"));
+    let mailto = client
+        .find(Locator::Css("a[href^='mailto:']"))
+        .await
+        .unwrap()
+        .attr("href")
+        .await
+        .unwrap();
+    assert_eq!(mailto.as_deref(), Some("mailto:jane@example.com"));
+    screenshot(&client, "issue-page").await;
+
+    submit(&client, "Resolve").await;
+    let page = client.source().await.unwrap();
+    assert!(page.contains("resolved"));
+    client
+        .goto(&format!(
+            "{}/projects/{}/issues",
+            server.base, server.project_id
+        ))
+        .await
+        .unwrap();
+    let page = client.source().await.unwrap();
+    assert!(!page.contains(title), "it left the unresolved tab");
+    client.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_event_data_runs_nothing_in_the_browser() {
+    let db = common::sqlite();
+    let server = TestServer::start(&db, &[]).await;
+    let payload = "<img src=x onerror=\"window.xssFired=1\"><script>window.xssFired=2</script>";
+    ingest(
+        &server,
+        &json!({
+            "message": payload,
+            "user": {"id": payload, "email": format!("a@b.c\"><script>window.xssFired=3</script>"), "name": payload},
+            "tags": {"t": payload},
+            "request": {"url": "javascript:window.xssFired=4", "headers": {"X-Evil": payload}},
+            "exception": {"values": [{"type": payload, "value": payload, "stacktrace": {"frames": [
+                {"function": payload, "filename": payload, "in_app": true}
+            ]}}]}
+        }),
+    )
+    .await;
+    let (_driver, client) = browser().await;
+    client
+        .goto(&format!("{}/setup", server.base))
+        .await
+        .unwrap();
+    fill(&client, "email", "admin@example.com").await;
+    fill(&client, "password", "correct horse battery").await;
+    submit(&client, "Create and sign in").await;
+    client
+        .goto(&format!(
+            "{}/projects/{}/issues/1",
+            server.base, server.project_id
+        ))
+        .await
+        .unwrap();
+    let fired = client
+        .execute("return window.xssFired === undefined", vec![])
+        .await
+        .unwrap();
+    assert_eq!(fired, json!(true), "no injected script or handler ran");
+    let injected = client
+        .execute(
+            "return document.querySelectorAll('img, script:not([src=\"/static/copy.js\"])').length",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        injected,
+        json!(0),
+        "the payloads are text, not elements; the only script is ours"
+    );
+    let text = client
+        .find(Locator::Css("h1"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(text.contains("<script>"), "shown as text: {text}");
+    client.close().await.unwrap();
+}
+
+/// The layout from a phone to a wide screen, with long names: nothing wider than the
+/// window, the crash above the charts and within the first screen, rows as cards on a
+/// phone, the skip link first in the tab order. Screenshots per width.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_fit_from_a_phone_to_a_wide_screen() {
+    let db = common::sqlite();
+    let server = TestServer::start(&db, &[]).await;
+    mayday_collector::accounts::create_account(
+        &server.state.store,
+        "admin@example.com",
+        Some("Admin"),
+        "correct horse battery",
+        true,
+    )
+    .await
+    .unwrap();
+    let long_function = format!("shop::{}::apply_coupon", "very_long_module_name".repeat(12));
+    let mut event = common::panic_event(&long_function, Some("42"));
+    event["exception"]["values"][0]["value"] = json!(format!("bad coupon {}", "X".repeat(400)));
+    event["extra"] = json!({"sql": "SELECT * FROM coupons WHERE code = ? ".repeat(100)});
+    event["request"] = json!({"method": "GET", "url": format!("https://shop.example/checkout?{}", "bundle=team&".repeat(60))});
+    ingest(&server, &event).await;
+    for n in 0..5 {
+        ingest(
+            &server,
+            &common::panic_event(&format!("shop::step{n}"), None),
+        )
+        .await;
+    }
+
+    // A cron monitor with results, its page holding the strip and the chart.
+    let check_in = format!(
+        "{}/api/{}/cron/{}/{}/",
+        server.base,
+        server.project_id,
+        "nightly-backup-of-the-whole-catalogue-and-the-orders-database",
+        server.key
+    );
+    for status in ["ok", "error", "ok"] {
+        let answer = common::client()
+            .post(&check_in)
+            .json(&json!({"status": status, "duration": 12.5, "environment": "production",
+                          "monitor_config": {"schedule": {"type": "crontab", "value": "0 2 * * *"}}}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 202);
+    }
+    let monitor = server
+        .state
+        .store
+        .monitors(server.project_id)
+        .await
+        .unwrap()
+        .remove(0);
+
+    let (_driver, client) = browser().await;
+    client
+        .goto(&format!("{}/login", server.base))
+        .await
+        .unwrap();
+    fill(&client, "email", "admin@example.com").await;
+    fill(&client, "password", "correct horse battery").await;
+    submit(&client, "Sign in").await;
+
+    let list = format!("{}/projects/{}/issues", server.base, server.project_id);
+    let issue = format!("{list}/1");
+    let monitors = format!("{}/projects/{}/monitors", server.base, server.project_id);
+    let monitor = format!("{monitors}/{}", monitor.id);
+    let outreach = format!("{issue}/outreach");
+    for width in [360u32, 390, 1280, 1920] {
+        client.set_window_size(width, 900).await.unwrap();
+        for (name, url) in [
+            ("list", &list),
+            ("issue", &issue),
+            ("monitors", &monitors),
+            ("monitor", &monitor),
+            ("outreach", &outreach),
+        ] {
+            client.goto(url).await.unwrap();
+            let sizes = client
+                .execute(
+                    "return [document.documentElement.scrollWidth, window.innerWidth]",
+                    vec![],
+                )
+                .await
+                .unwrap();
+            let (scroll, inner) = (sizes[0].as_u64().unwrap(), sizes[1].as_u64().unwrap());
+            if scroll > inner {
+                // Name the widest culprits, to say what to fix.
+                let wide = client
+                    .execute(
+                        "return [...document.querySelectorAll('main *')].filter(e => e.getBoundingClientRect().right > window.innerWidth + 1).slice(0, 8).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().width))",
+                        vec![],
+                    )
+                    .await
+                    .unwrap();
+                panic!("{name} at {width} px: {scroll} px wide in a {inner} px window: {wide}");
+            }
+            screenshot(&client, &format!("{name}-{width}")).await;
+        }
+        client.goto(&list).await.unwrap();
+        let display = client
+            .execute(
+                "return getComputedStyle(document.querySelector('table.issues tr')).display",
+                vec![],
+            )
+            .await
+            .unwrap();
+        if width <= 390 {
+            assert_eq!(display, json!("block"), "rows are cards at {width} px");
+        } else {
+            assert_eq!(display, json!("table-row"));
+        }
+    }
+
+    client.set_window_size(1280, 900).await.unwrap();
+    client.goto(&issue).await.unwrap();
+    let tops = client
+        .execute(
+            "return ['exception', 'activity'].map(id => document.getElementById(id).getBoundingClientRect().top)",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let (exception, activity) = (tops[0].as_f64().unwrap(), tops[1].as_f64().unwrap());
+    assert!(exception < activity, "the crash before the charts");
+    assert!(
+        exception < 600.0,
+        "the crash on the first screen: {exception} px down"
+    );
+
+    // The first Tab reaches the skip link.
+    client
+        .execute("document.activeElement.blur(); window.focus();", vec![])
+        .await
+        .unwrap();
+    client
+        .active_element()
+        .await
+        .unwrap()
+        .send_keys("\u{E004}")
+        .await
+        .unwrap();
+    let focused = client
+        .execute("return document.activeElement.className", vec![])
+        .await
+        .unwrap();
+    assert_eq!(focused, json!("skip"));
+    client.close().await.unwrap();
+}

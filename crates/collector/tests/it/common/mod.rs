@@ -1,0 +1,484 @@
+//! Test support: real databases (an SQLite file; PostgreSQL when
+//! `MAYDAY_TEST_POSTGRES_URL` is set) and a real server on an ephemeral port.
+
+pub mod smtp;
+
+use std::net::SocketAddr;
+
+use clap::Parser;
+use mayday_collector::accounts;
+use mayday_collector::cli::Cli;
+use mayday_collector::config::Config;
+use mayday_collector::store::{ProjectRole, Store};
+use mayday_collector::{AppInner, AppState, router};
+use sea_orm::{ConnectionTrait, Database};
+
+/// A database for one test, removed afterwards.
+pub struct TestDb {
+    /// Connection URL.
+    pub url: String,
+    /// `sqlite` or `postgres`.
+    pub kind: &'static str,
+    _dir: Option<tempfile::TempDir>,
+    /// For PostgreSQL: the server's admin URL and the database to drop.
+    postgres: Option<(String, String)>,
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some((admin_url, name)) = self.postgres.take() else {
+            return;
+        };
+        // Drop may run inside a runtime; use a thread with its own to drop the database.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            runtime.block_on(async {
+                if let Ok(admin) = Database::connect(&admin_url).await {
+                    let _ = admin
+                        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// An SQLite file in a fresh temporary folder.
+pub fn sqlite() -> TestDb {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}/mayday.db?mode=rwc", dir.path().display());
+    TestDb {
+        url,
+        kind: "sqlite",
+        _dir: Some(dir),
+        postgres: None,
+    }
+}
+
+/// A fresh PostgreSQL database, when `MAYDAY_TEST_POSTGRES_URL` names a server.
+pub async fn postgres() -> Option<TestDb> {
+    let admin_url = std::env::var("MAYDAY_TEST_POSTGRES_URL").ok()?;
+    let name = format!("mayday_test_{}", uuid::Uuid::new_v4().simple());
+    let admin = Database::connect(&admin_url)
+        .await
+        .expect("connect to PostgreSQL");
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE {name}"))
+        .await
+        .expect("create a test database");
+    let mut url = url::Url::parse(&admin_url).expect("MAYDAY_TEST_POSTGRES_URL is a URL");
+    url.set_path(&format!("/{name}"));
+    Some(TestDb {
+        url: url.to_string(),
+        kind: "postgres",
+        _dir: None,
+        postgres: Some((admin_url, name)),
+    })
+}
+
+/// SQLite always, and PostgreSQL when configured: store tests run on each.
+pub async fn databases() -> Vec<TestDb> {
+    let mut dbs = vec![sqlite()];
+    if let Some(pg) = postgres().await {
+        dbs.push(pg);
+    }
+    dbs
+}
+
+/// The collector's configuration with `args` on top of the defaults.
+pub fn config(db: &TestDb, args: &[&str]) -> Config {
+    let mut all = vec!["mayday-collector", "--database-url", &db.url];
+    all.extend_from_slice(args);
+    Cli::try_parse_from(all).expect("valid arguments").config
+}
+
+/// A running collector.
+pub struct TestServer {
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    /// Its state (store, metrics).
+    pub state: AppState,
+    /// The default project's id.
+    pub project_id: i64,
+    /// The default project's key.
+    pub key: String,
+    /// The default project's DSN.
+    pub dsn: String,
+}
+
+impl TestServer {
+    /// Starts a collector's state (writer, notification worker) and HTTP listener on
+    /// `db` with `args`; returns its base URL and state.
+    async fn launch(db: &TestDb, args: &[&str]) -> (String, AppState) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr: SocketAddr = listener.local_addr().expect("addr");
+        let listen = addr.to_string();
+        let mut all = vec!["--listen", listen.as_str()];
+        all.extend_from_slice(args);
+        let config = config(db, &all);
+        let store = Store::connect(&db.url).await.expect("store");
+        let state = AppInner::new(config, store).expect("valid settings");
+        let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+        tokio::spawn(async move {
+            axum::serve(listener, app).await.expect("serve");
+        });
+        (format!("http://{addr}"), state)
+    }
+
+    /// Starts a second collector process's worth of state on the same database as
+    /// `other` (its own writer, notification worker and HTTP listener).
+    pub async fn join(db: &TestDb, args: &[&str], other: &TestServer) -> TestServer {
+        let (base, state) = Self::launch(db, args).await;
+        TestServer {
+            base,
+            state,
+            project_id: other.project_id,
+            key: other.key.clone(),
+            dsn: other.dsn.clone(),
+        }
+    }
+
+    /// Starts a collector on `db` with `args`, and a project named `default`.
+    pub async fn start(db: &TestDb, args: &[&str]) -> TestServer {
+        let (base, state) = Self::launch(db, args).await;
+        let project = state
+            .store
+            .create_project("default")
+            .await
+            .expect("project");
+        let key = project.keys[0].public_key.clone();
+        let dsn = state.config.dsn(&key, project.project.id);
+        TestServer {
+            base,
+            state,
+            project_id: project.project.id,
+            key,
+            dsn,
+        }
+    }
+
+    /// The envelope endpoint of the default project.
+    pub fn envelope_url(&self) -> String {
+        format!("{}/api/{}/envelope/", self.base, self.project_id)
+    }
+
+    /// The `X-Sentry-Auth` value for the default key.
+    pub fn auth(&self) -> String {
+        format!(
+            "Sentry sentry_version=7, sentry_key={}, sentry_client=test/1.0",
+            self.key
+        )
+    }
+
+    /// Creates an account and returns an API token for it.
+    pub async fn token(&self, email: &str, admin: bool) -> String {
+        let store = &self.state.store;
+        let account = accounts::create_account(
+            store,
+            email,
+            Some("Test User"),
+            "correct horse battery",
+            admin,
+        )
+        .await
+        .expect("account");
+        accounts::create_api_token(store, account.id, "tests")
+            .await
+            .expect("token")
+    }
+
+    /// Makes the account `email` a member of the default project.
+    pub async fn add_member(&self, email: &str) {
+        let store = &self.state.store;
+        let account = store.account_by_email(email).await.expect("account");
+        store
+            .add_member(self.project_id, account.id, ProjectRole::Member)
+            .await
+            .expect("membership");
+    }
+}
+
+/// An envelope with one event item.
+pub fn envelope(event: &serde_json::Value) -> Vec<u8> {
+    let payload = serde_json::to_vec(event).expect("json");
+    let mut out = b"{}\n".to_vec();
+    out.extend_from_slice(
+        format!("{{\"type\":\"event\",\"length\":{}}}\n", payload.len()).as_bytes(),
+    );
+    out.extend_from_slice(&payload);
+    out.push(b'\n');
+    out
+}
+
+/// A panic event from `function`, as mayday-reporter would send it.
+pub fn panic_event(function: &str, user_id: Option<&str>) -> serde_json::Value {
+    let mut event = serde_json::json!({
+        "event_id": uuid::Uuid::new_v4().simple().to_string(),
+        "level": "fatal",
+        "release": "shop@1.0.0",
+        "environment": "production",
+        "exception": {"values": [{
+            "type": "panic",
+            "value": format!("boom in {function}"),
+            "stacktrace": {"frames": [
+                {"function": "tokio::runtime::poll", "in_app": false},
+                {"function": function, "module": "shop::checkout", "in_app": true, "lineno": 10}
+            ]}
+        }]}
+    });
+    if let Some(id) = user_id {
+        event["user"] = serde_json::json!({"id": id, "email": format!("{id}@example.com")});
+    }
+    event
+}
+
+/// Posts one event to `server`'s default project and checks it was accepted.
+pub async fn ingest(server: &TestServer, event: &serde_json::Value) {
+    let response = reqwest::Client::new()
+        .post(server.envelope_url())
+        .header("x-sentry-auth", server.auth())
+        .body(envelope(event))
+        .send()
+        .await
+        .expect("collector answers");
+    assert_eq!(response.status(), 200);
+}
+
+/// A folder of Python packages from PyPI, installed under the target directory on first
+/// use, so that tests need no manual setup. Installs go to a temporary folder that is
+/// renamed into place, and tests of one binary take turns, so concurrent tests never see
+/// a half-installed folder.
+pub async fn python_packages(name: &str, requirement: &str, module: &str) -> std::path::PathBuf {
+    static INSTALLING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    let _turn = INSTALLING.lock().await;
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    if !dir.join(module).is_dir() {
+        let staging = dir.with_extension(format!("tmp-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&staging);
+        let status = tokio::process::Command::new("python3")
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "--target",
+            ])
+            .arg(&staging)
+            .arg(requirement)
+            .status()
+            .await
+            .expect("python3 with pip runs");
+        assert!(
+            status.success(),
+            "installing {requirement} from PyPI failed"
+        );
+        if std::fs::rename(&staging, &dir).is_err() {
+            // Another process put it in place first.
+            let _ = std::fs::remove_dir_all(&staging);
+        }
+    }
+    dir
+}
+
+/// Serves `examples/axum-app` on loopback, reporting to `server` in `environment`;
+/// returns the reporter and the app's base URL.
+pub async fn demo_app(
+    server: &TestServer,
+    environment: &str,
+) -> (mayday_reporter::Reporter, String) {
+    let reporter = mayday_reporter::Reporter::builder(axum_app::build_info())
+        .dsn(server.dsn.clone())
+        .environment(environment)
+        .build()
+        .expect("reporter");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let app_url = format!("http://{}", listener.local_addr().expect("addr"));
+    let app = axum_app::app(&reporter);
+    tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
+    (reporter, app_url)
+}
+
+/// An HTTP client that does not follow redirects (so that tests see them).
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+/// A form shown before sign-in (`/login` or `/setup`), as a browser gets it: the
+/// `Cookie` header carrying its form token, and the token the form carries.
+pub struct PreAuthForm {
+    /// `mayday_form=<token>`.
+    pub cookie: String,
+    /// The form's `csrf` value.
+    pub csrf: String,
+}
+
+/// Loads `path` (`/login` or `/setup`) like a browser, for its form token.
+pub async fn preauth_form(server: &TestServer, path: &str) -> PreAuthForm {
+    let response = client()
+        .get(format!("{}{path}", server.base))
+        .send()
+        .await
+        .expect("form page");
+    let cookie = response
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("mayday_form="))
+        .expect("a form cookie")
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let html = response.text().await.unwrap_or_default();
+    let at = html.find("name=\"csrf\" value=\"").expect("a form token") + 19;
+    let csrf = html[at..].split('"').next().unwrap_or_default().to_owned();
+    PreAuthForm { cookie, csrf }
+}
+
+/// Posts `fields` to `path` (`/login` or `/setup`) with a form token, as a browser
+/// that loaded the form would.
+pub async fn post_preauth(
+    server: &TestServer,
+    path: &str,
+    fields: &[(&str, &str)],
+    extra_headers: &[(&str, &str)],
+) -> reqwest::Response {
+    let form = preauth_form(server, path).await;
+    let mut all: Vec<(&str, &str)> = fields.to_vec();
+    all.push(("csrf", &form.csrf));
+    let mut request = client()
+        .post(format!("{}{path}", server.base))
+        .header(reqwest::header::COOKIE, &form.cookie)
+        .form(&all);
+    for (name, value) in extra_headers {
+        request = request.header(*name, *value);
+    }
+    request.send().await.expect("form post")
+}
+
+/// Signs in through `/login`; returns the `Cookie` header value.
+pub async fn sign_in(server: &TestServer, email: &str, password: &str) -> String {
+    let response = post_preauth(
+        server,
+        "/login",
+        &[("email", email), ("password", password)],
+        &[],
+    )
+    .await;
+    assert_eq!(response.status(), reqwest::StatusCode::SEE_OTHER);
+    let cookie = response
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("mayday_session="))
+        .expect("a session cookie")
+        .to_owned();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    cookie.split(';').next().unwrap_or_default().to_owned()
+}
+
+/// A page fetched with `cookie`: its status and body.
+pub async fn page(server: &TestServer, cookie: &str, path: &str) -> (reqwest::StatusCode, String) {
+    let response = client()
+        .get(format!("{}{path}", server.base))
+        .header(reqwest::header::COOKIE, cookie)
+        .send()
+        .await
+        .expect("page");
+    let status = response.status();
+    (status, response.text().await.unwrap_or_default())
+}
+
+/// The id of the newest issue of `server`'s default project, from the API.
+pub async fn latest_issue_id(server: &TestServer, token: &str) -> i64 {
+    let issues: serde_json::Value = client()
+        .get(format!(
+            "{}/api/v1/projects/{}/issues",
+            server.base, server.project_id
+        ))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("issues")
+        .json()
+        .await
+        .expect("JSON");
+    issues["issues"][0]["id"].as_i64().expect("an issue")
+}
+
+/// `GET path` on the API as `token`: the JSON answer.
+pub async fn api_json(server: &TestServer, token: &str, path: &str) -> serde_json::Value {
+    client()
+        .get(format!("{}{path}", server.base))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("API request")
+        .json()
+        .await
+        .expect("JSON")
+}
+
+/// The CSRF token in a page's first form.
+pub fn csrf_in(html: &str) -> String {
+    let at = html
+        .find("name=\"csrf\" value=\"")
+        .expect("a form with a CSRF token")
+        + 19;
+    html[at..].split('"').next().unwrap_or_default().to_owned()
+}
+
+/// The settings of an uptime check of `url` named `name`, every `interval_seconds`,
+/// down after two failures.
+pub fn uptime_check(
+    name: &str,
+    url: &str,
+    interval_seconds: u64,
+) -> mayday_collector::monitors::MonitorSettings {
+    mayday_collector::monitors::MonitorSettings {
+        name: name.into(),
+        spec: mayday_collector::monitors::MonitorSpec::Http(mayday_collector::monitors::HttpSpec {
+            url: url.into(),
+            interval_seconds,
+            timeout_seconds: 5,
+            failures: 2,
+            expect_status: Default::default(),
+            keyword: None,
+        }),
+    }
+}
+
+/// Runs the ignored test `name` (its full path, `module::test`) of this binary in a
+/// process of its own, with `env` set, and fails when it fails: for the few tests that
+/// need the process to themselves (a global tracing subscriber, say).
+pub fn isolated(name: &str, env: &[(&str, &str)]) {
+    let binary = std::env::current_exe().expect("the test binary's path");
+    let output = std::process::Command::new(binary)
+        .args([name, "--exact", "--ignored", "--test-threads=1"])
+        .envs(env.iter().copied())
+        .output()
+        .expect("the test binary runs again");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("1 passed"),
+        "{name} in its own process:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

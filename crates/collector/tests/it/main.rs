@@ -1,0 +1,23 @@
+//! The collector's integration tests, one binary (as cargo's own test suite): a module
+//! per area, the shared set-ups in `common`. Each test starts what it needs (a collector
+//! on an ephemeral port, an SQLite file, a PostgreSQL database when
+//! `MAYDAY_TEST_POSTGRES_URL` is set, an SMTP server, Chromium) and stops it.
+
+mod common;
+
+mod api;
+mod browser;
+mod cli;
+mod ingest;
+mod monitors;
+mod notify;
+mod outreach;
+mod release_apps;
+mod reporter_warnings;
+mod roles;
+mod sdks;
+mod security;
+mod shutdown;
+mod store;
+mod two_collectors;
+mod web;

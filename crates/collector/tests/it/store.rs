@@ -1,0 +1,779 @@
+//! The store against a real SQLite file and, when configured, a real PostgreSQL.
+
+use crate::common;
+
+use mayday_collector::access;
+use mayday_collector::notify::policy::Policy;
+use mayday_collector::store::{
+    EventLevel, EventUser, IssueFilter, IssueSort, IssueStatus, NewEvent, ProjectRole, Snooze,
+    SpikeSettings, Store, encode_payload, now_ms,
+};
+
+fn new_event(
+    project_id: i64,
+    fingerprint: &str,
+    user: Option<&str>,
+    at: i64,
+    release: &str,
+) -> NewEvent {
+    NewEvent {
+        project_id,
+        event_id: uuid::Uuid::new_v4().simple().to_string(),
+        received_at: at,
+        timestamp: at,
+        level: EventLevel::Error,
+        environment: Some("production".into()),
+        release: Some(release.into()),
+        user: user.map(|id| EventUser {
+            key: format!("id:{id}"),
+            id: Some(id.into()),
+            email: Some(format!("{id}@example.com")),
+            ..Default::default()
+        }),
+        fingerprint: fingerprint.into(),
+        title: format!("Error: {fingerprint}"),
+        culprit: Some("shop::checkout".into()),
+        payload: encode_payload(br#"{"message":"x"}"#).unwrap(),
+        tags: vec![("release".into(), release.into())],
+        spike: SpikeSettings::default(),
+    }
+}
+
+#[tokio::test]
+async fn batches_group_count_users_and_reopen_regressions() {
+    for db in common::databases().await {
+        let store = Store::connect(&db.url).await.unwrap();
+        let project = store.create_project("shop").await.unwrap().project;
+        let now = now_ms();
+        let batch = vec![
+            new_event(project.id, "a", Some("1"), now, "shop@1.0.0"),
+            new_event(project.id, "a", Some("2"), now + 1, "shop@1.0.1"),
+            new_event(project.id, "a", Some("1"), now + 2, "shop@1.0.1"),
+            new_event(project.id, "b", None, now + 3, "shop@1.0.1"),
+        ];
+        let results = store.ingest_batch(&batch, &Policy).await;
+        let stored: Vec<_> = results.into_iter().map(Result::unwrap).collect();
+        assert!(
+            stored[0].new_issue && !stored[1].new_issue && stored[3].new_issue,
+            "{}",
+            db.kind
+        );
+        assert_eq!(stored[0].issue_id, stored[2].issue_id);
+
+        let a = store.issue(stored[0].issue_id).await.unwrap().unwrap();
+        assert_eq!((a.event_count, a.user_count), (3, 2), "{}", db.kind);
+        assert_eq!(a.first_release.as_deref(), Some("shop@1.0.0"));
+        assert_eq!(a.last_release.as_deref(), Some("shop@1.0.1"));
+        assert_eq!(a.status, IssueStatus::Unresolved);
+        let users = store.issue_users(a.id).await.unwrap();
+        assert_eq!(users.len(), 2);
+        assert_eq!(
+            users
+                .iter()
+                .find(|u| u.user_id.as_deref() == Some("1"))
+                .unwrap()
+                .event_count,
+            2
+        );
+
+        // The same event id again changes nothing.
+        let again = store
+            .ingest_batch(&batch[..1], &Policy)
+            .await
+            .remove(0)
+            .unwrap();
+        assert!(again.duplicate);
+        assert_eq!(store.issue(a.id).await.unwrap().unwrap().event_count, 3);
+
+        // Resolved, then seen again: reopened, regression recorded.
+        store
+            .set_issue_status(a.id, IssueStatus::Resolved)
+            .await
+            .unwrap();
+        let back = store
+            .ingest_batch(
+                &[new_event(
+                    project.id,
+                    "a",
+                    Some("3"),
+                    now + 10,
+                    "shop@1.0.2",
+                )],
+                &Policy,
+            )
+            .await
+            .remove(0)
+            .unwrap();
+        assert!(back.regression, "{}", db.kind);
+        let a = store.issue(a.id).await.unwrap().unwrap();
+        assert_eq!(a.status, IssueStatus::Unresolved);
+        assert_eq!(a.regression_count, 1);
+        assert!(a.last_regressed_at.is_some());
+
+        // Ignored issues stay ignored.
+        store
+            .set_issue_status(a.id, IssueStatus::Ignored)
+            .await
+            .unwrap();
+        store
+            .ingest_batch(&[new_event(project.id, "a", None, now + 11, "r")], &Policy)
+            .await
+            .remove(0)
+            .unwrap();
+        assert_eq!(
+            store.issue(a.id).await.unwrap().unwrap().status,
+            IssueStatus::Ignored
+        );
+    }
+}
+
+#[tokio::test]
+async fn issue_list_filters_sorts_and_pages() {
+    for db in common::databases().await {
+        let store = Store::connect(&db.url).await.unwrap();
+        let project = store.create_project("shop").await.unwrap().project;
+        let now = now_ms();
+        let mut batch = Vec::new();
+        for i in 0..5 {
+            for _ in 0..=i {
+                let mut e = new_event(project.id, &format!("f{i}"), None, now + i, "shop@1.0.0");
+                if i == 4 {
+                    e.environment = Some("staging".into());
+                    e.release = Some("shop@2.0.0".into());
+                }
+                batch.push(e);
+            }
+        }
+        for result in store.ingest_batch(&batch, &Policy).await {
+            result.unwrap();
+        }
+        let list = |filter: IssueFilter| {
+            let store = store.clone();
+            async move {
+                store
+                    .list_issues(
+                        project.id,
+                        &IssueFilter {
+                            limit: 50,
+                            ..filter
+                        },
+                    )
+                    .await
+                    .unwrap()
+            }
+        };
+        let by_events = list(IssueFilter {
+            sort: IssueSort::Events,
+            ..Default::default()
+        })
+        .await;
+        let counts: Vec<i64> = by_events.iter().map(|i| i.event_count).collect();
+        assert_eq!(counts, [5, 4, 3, 2, 1], "{}", db.kind);
+        let staging = list(IssueFilter {
+            environment: Some("staging".into()),
+            ..Default::default()
+        })
+        .await;
+        assert_eq!(staging.len(), 1);
+        assert_eq!(staging[0].title, "Error: f4");
+        let release = list(IssueFilter {
+            release: Some("shop@1.0.0".into()),
+            ..Default::default()
+        })
+        .await;
+        assert_eq!(release.len(), 4);
+        let searched = list(IssueFilter {
+            words: vec!["f3".into()],
+            ..Default::default()
+        })
+        .await;
+        assert_eq!(searched.len(), 1);
+        let wildcard = list(IssueFilter {
+            words: vec!["%".into()],
+            ..Default::default()
+        })
+        .await;
+        assert!(
+            wildcard.is_empty(),
+            "LIKE wildcards in the query are literal"
+        );
+        let page = store
+            .list_issues(
+                project.id,
+                &IssueFilter {
+                    limit: 2,
+                    offset: 2,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(page.len(), 2);
+        store
+            .set_issue_status(by_events[0].id, IssueStatus::Resolved)
+            .await
+            .unwrap();
+        let resolved = list(IssueFilter {
+            status: Some(IssueStatus::Resolved),
+            ..Default::default()
+        })
+        .await;
+        assert_eq!(resolved.len(), 1);
+    }
+}
+
+#[tokio::test]
+async fn retention_keeps_the_newest_events_and_the_counts() {
+    for db in common::databases().await {
+        let store = Store::connect(&db.url).await.unwrap();
+        let project = store.create_project("shop").await.unwrap().project;
+        let now = now_ms();
+        let mut batch: Vec<_> = (0..12)
+            .map(|i| new_event(project.id, "a", None, now + i, "r"))
+            .collect();
+        let mut old = new_event(project.id, "old", None, now, "r");
+        old.received_at = now - 100 * 86_400_000;
+        batch.push(old);
+        let stored: Vec<_> = store
+            .ingest_batch(&batch, &Policy)
+            .await
+            .into_iter()
+            .map(Result::unwrap)
+            .collect();
+        let deleted = store.apply_retention(5, 90 * 86_400_000).await.unwrap();
+        assert_eq!(deleted, 7 + 1, "{}", db.kind);
+        assert_eq!(
+            store.stored_event_count(stored[0].issue_id).await.unwrap(),
+            5
+        );
+        let events = store.issue_events(stored[0].issue_id, 0, 50).await.unwrap();
+        assert_eq!(events[0].row.timestamp, now + 11, "the newest are kept");
+        assert_eq!(
+            store
+                .issue(stored[0].issue_id)
+                .await
+                .unwrap()
+                .unwrap()
+                .event_count,
+            12,
+            "count kept"
+        );
+        assert_eq!(
+            store.stored_event_count(stored[12].issue_id).await.unwrap(),
+            0
+        );
+    }
+}
+
+#[tokio::test]
+async fn accounts_tokens_and_visibility() {
+    for db in common::databases().await {
+        let store = Store::connect(&db.url).await.unwrap();
+        let shop = store.create_project("shop").await.unwrap().project;
+        let blog = store.create_project("blog").await.unwrap().project;
+        assert!(matches!(
+            store.create_project("shop").await,
+            Err(mayday_collector::store::StoreError::Conflict(_))
+        ));
+        let admin = store
+            .create_account("Admin@Example.com", None, "h", true)
+            .await
+            .unwrap();
+        let dev = store
+            .create_account("dev@example.com", Some("Dev"), "h", false)
+            .await
+            .unwrap();
+        assert_eq!(admin.email, "admin@example.com");
+        store
+            .add_member(shop.id, dev.id, ProjectRole::Member)
+            .await
+            .unwrap();
+        store
+            .add_member(shop.id, dev.id, ProjectRole::Member)
+            .await
+            .unwrap();
+        assert_eq!(
+            access::visible_projects(&store, &admin)
+                .await
+                .unwrap()
+                .len(),
+            2
+        );
+        let seen: Vec<_> = access::visible_projects(&store, &dev)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|p| p.id)
+            .collect();
+        assert_eq!(seen, [shop.id], "{}", db.kind);
+        assert!(access::visible_project(&store, &dev, shop.id).await.is_ok());
+        assert!(matches!(
+            access::visible_project(&store, &dev, blog.id).await,
+            Err(access::AccessError::NotFound(_))
+        ));
+        store
+            .create_token(dev.id, "hash-1", "laptop")
+            .await
+            .unwrap();
+        assert_eq!(
+            store.account_by_token("hash-1").await.unwrap().unwrap().id,
+            dev.id
+        );
+        assert!(store.account_by_token("nope").await.unwrap().is_none());
+    }
+}
+
+#[tokio::test]
+async fn ui_queries_on_both_databases() {
+    for db in common::databases().await {
+        let store = Store::connect(&db.url).await.unwrap();
+        let project = store.create_project("shop").await.unwrap().project;
+        let now = now_ms();
+        let batch = vec![
+            new_event(project.id, "a", None, now - 86_400_000, "shop@1.0"),
+            new_event(project.id, "a", None, now, "shop@1.1"),
+            new_event(project.id, "a", None, now, "shop@1.1"),
+        ];
+        let mut batch = batch;
+        batch[0].received_at = now - 86_400_000;
+        let stored: Vec<_> = store
+            .ingest_batch(&batch, &Policy)
+            .await
+            .into_iter()
+            .map(Result::unwrap)
+            .collect();
+        let issue_id = stored[0].issue_id;
+        let counts = store.daily_counts(&[issue_id], 14).await.unwrap();
+        let bars = &counts[&issue_id];
+        assert_eq!(bars.len(), 14, "{}", db.kind);
+        assert_eq!(
+            (bars[12], bars[13]),
+            (1, 2),
+            "{}: yesterday and today",
+            db.kind
+        );
+        let breakdown = store.breakdown(issue_id).await.unwrap();
+        assert_eq!(
+            breakdown.releases[0],
+            (Some("shop@1.1".to_owned()), 2),
+            "{}",
+            db.kind
+        );
+        assert_eq!(
+            breakdown.environments,
+            vec![(Some("production".to_owned()), 3)]
+        );
+        let events = store.issue_events(issue_id, 0, 10).await.unwrap();
+        let middle = &events[1].row;
+        let links = store.event_links(issue_id, middle.id).await.unwrap();
+        assert_eq!(
+            links.newer.as_deref(),
+            Some(events[0].row.event_id.as_str())
+        );
+        assert_eq!(
+            links.older.as_deref(),
+            Some(events[2].row.event_id.as_str())
+        );
+        let summary = store.project_summary(project.id).await.unwrap();
+        assert_eq!(summary.unresolved_issues, 1);
+        assert_eq!(summary.events_last_day, 2, "{}", db.kind);
+    }
+}
+
+#[tokio::test]
+async fn a_project_can_keep_fewer_events_than_the_default() {
+    for db in common::databases().await {
+        let store = Store::connect(&db.url).await.unwrap();
+        let strict = store.create_project("strict").await.unwrap().project;
+        let relaxed = store.create_project("relaxed").await.unwrap().project;
+        store.set_retention(strict.id, 2, 0).await.unwrap();
+        let now = now_ms();
+        let batch: Vec<_> = (0..5)
+            .flat_map(|i| {
+                [
+                    new_event(strict.id, "a", None, now + i, "r"),
+                    new_event(relaxed.id, "a", None, now + i, "r"),
+                ]
+            })
+            .collect();
+        let stored: Vec<_> = store
+            .ingest_batch(&batch, &Policy)
+            .await
+            .into_iter()
+            .map(Result::unwrap)
+            .collect();
+        store.apply_retention(4, 90 * 86_400_000).await.unwrap();
+        assert_eq!(
+            store.stored_event_count(stored[0].issue_id).await.unwrap(),
+            2,
+            "{}: its own limit",
+            db.kind
+        );
+        assert_eq!(
+            store.stored_event_count(stored[1].issue_id).await.unwrap(),
+            4,
+            "{}: the default",
+            db.kind
+        );
+    }
+}
+
+/// A batch costs a handful of statements, the same for 10 events as for 200.
+#[tokio::test]
+async fn a_batch_is_a_handful_of_statements_whatever_its_size() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    for db in common::databases().await {
+        let mut store = Store::connect(&db.url).await.unwrap();
+        let project = store.create_project("shop").await.unwrap().project;
+        store
+            .add_recipient(project.id, "team@example.com")
+            .await
+            .unwrap();
+        let statements = Arc::new(AtomicUsize::new(0));
+        let counter = statements.clone();
+        store.on_write_statement(move || {
+            counter.fetch_add(1, Ordering::Relaxed);
+        });
+        let now = now_ms();
+        let mut per_batch = Vec::new();
+        for (round, size) in [(0, 10usize), (1, 200)] {
+            // New issues (a notification each), known issues, users, a duplicate.
+            let mut batch: Vec<NewEvent> = (0..size)
+                .map(|i| {
+                    let user = (i % 7).to_string();
+                    new_event(
+                        project.id,
+                        &format!("f{}-{}", round, i % 5),
+                        Some(&user),
+                        now + i as i64,
+                        "shop@1.0.0",
+                    )
+                })
+                .collect();
+            batch.push(batch[0].clone());
+            statements.store(0, Ordering::Relaxed);
+            let stored: Vec<_> = store
+                .ingest_batch(&batch, &Policy)
+                .await
+                .into_iter()
+                .map(Result::unwrap)
+                .collect();
+            per_batch.push(statements.load(Ordering::Relaxed));
+            assert_eq!(
+                stored.iter().filter(|s| s.new_issue).count(),
+                5,
+                "{}",
+                db.kind
+            );
+            assert!(stored.last().unwrap().duplicate);
+            assert_eq!(stored.iter().filter(|s| s.notifications > 0).count(), 5);
+        }
+        assert_eq!(
+            per_batch[0], per_batch[1],
+            "{}: 10 and 200 events cost the same statements",
+            db.kind
+        );
+        assert!(
+            per_batch[1] <= 14,
+            "{}: {} statements for a batch",
+            db.kind,
+            per_batch[1]
+        );
+    }
+}
+
+/// Two stores on one database (two collectors) writing the same issues at once: every
+/// count exact, every event stored once, each new issue created once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_writers_keep_exact_counts() {
+    for db in common::databases().await {
+        let first = Store::connect(&db.url).await.unwrap();
+        let second = Store::connect(&db.url).await.unwrap();
+        let project = first.create_project("shop").await.unwrap().project;
+        let now = now_ms();
+        let mut tasks = Vec::new();
+        for (writer, store) in [first.clone(), second.clone()].into_iter().enumerate() {
+            tasks.push(tokio::spawn(async move {
+                let mut new_issues = 0;
+                for round in 0..20 {
+                    // Both writers send the same fingerprints, and a share of the same
+                    // event ids (an SDK retrying against the other collector).
+                    let batch: Vec<NewEvent> = (0..25)
+                        .map(|i| {
+                            let mut event = new_event(
+                                project.id,
+                                &format!("f{}", i % 6),
+                                Some(&(i % 4).to_string()),
+                                now + round * 100 + i,
+                                "shop@1.0.0",
+                            );
+                            if i % 5 == 0 {
+                                event.event_id = format!("{:032x}", round * 1000 + i);
+                            } else {
+                                event.event_id = format!(
+                                    "{:032x}",
+                                    1 << 40 | (writer as i64) << 32 | round << 8 | i
+                                );
+                            }
+                            event
+                        })
+                        .collect();
+                    for result in store.ingest_batch(&batch, &Policy).await {
+                        if result.expect("no error under contention").new_issue {
+                            new_issues += 1;
+                        }
+                    }
+                }
+                new_issues
+            }));
+        }
+        let mut new_issues = 0;
+        for task in tasks {
+            new_issues += task.await.unwrap();
+        }
+        let issues = first
+            .list_issues(
+                project.id,
+                &IssueFilter {
+                    limit: 100,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(issues.len(), 6, "{}", db.kind);
+        assert_eq!(new_issues, 6, "{}: each issue created once", db.kind);
+        let counted: i64 = issues.iter().map(|i| i.event_count).sum();
+        let mut stored = 0;
+        for issue in &issues {
+            let events = first.stored_event_count(issue.id).await.unwrap();
+            assert_eq!(
+                issue.event_count as u64, events,
+                "{}: {}",
+                db.kind, issue.title
+            );
+            stored += events;
+            let users = first.issue_users(issue.id).await.unwrap();
+            assert_eq!(issue.user_count as usize, users.len());
+        }
+        // 2 writers x 20 rounds x 25 events, of which the shared ids count once.
+        assert_eq!(stored, 2 * 20 * 25 - 20 * 5, "{}", db.kind);
+        assert_eq!(counted as u64, stored);
+    }
+}
+
+/// Ignored until more events, more users or a date, the issue comes back by itself;
+/// resolved in the next release, only an event of a newer release reopens it.
+#[tokio::test]
+async fn snoozes_run_out_and_next_release_resolves_wait_for_a_newer_release() {
+    for db in common::databases().await {
+        let store = Store::connect(&db.url).await.unwrap();
+        let project = store.create_project("shop").await.unwrap().project;
+        let now = now_ms();
+        let one = async |fingerprint: &str, user: Option<&str>, release: &str, at: i64| {
+            let event = new_event(project.id, fingerprint, user, at, release);
+            store
+                .ingest_batch(&[event], &Policy)
+                .await
+                .remove(0)
+                .unwrap()
+        };
+        let status = async |id: i64| store.issue(id).await.unwrap().unwrap().status;
+
+        // Two more events.
+        let events = one("by-events", None, "shop@1.0.0", now).await.issue_id;
+        store
+            .snooze_issue(events, Snooze::MoreEvents(2))
+            .await
+            .unwrap();
+        one("by-events", None, "shop@1.0.0", now + 1).await;
+        assert_eq!(status(events).await, IssueStatus::Ignored, "{}", db.url);
+        one("by-events", None, "shop@1.0.0", now + 2).await;
+        assert_eq!(status(events).await, IssueStatus::Unresolved, "{}", db.url);
+        assert_eq!(
+            store.issue(events).await.unwrap().unwrap().snooze_events,
+            None
+        );
+
+        // One more user.
+        let users = one("by-users", Some("1"), "shop@1.0.0", now).await.issue_id;
+        store
+            .snooze_issue(users, Snooze::MoreUsers(1))
+            .await
+            .unwrap();
+        one("by-users", Some("1"), "shop@1.0.0", now + 1).await;
+        one("by-users", None, "shop@1.0.0", now + 2).await;
+        assert_eq!(
+            status(users).await,
+            IssueStatus::Ignored,
+            "same user, no user"
+        );
+        one("by-users", Some("2"), "shop@1.0.0", now + 3).await;
+        assert_eq!(status(users).await, IssueStatus::Unresolved);
+
+        // A date: back when the sweep runs after it, or with an event after it.
+        let later = one("by-date", None, "shop@1.0.0", now).await.issue_id;
+        let past = one("by-past-date", None, "shop@1.0.0", now).await.issue_id;
+        store
+            .snooze_issue(later, Snooze::Until(now + 3_600_000))
+            .await
+            .unwrap();
+        store
+            .snooze_issue(past, Snooze::Until(now - 1))
+            .await
+            .unwrap();
+        assert_eq!(store.wake_snoozed(now_ms()).await.unwrap(), 1);
+        assert_eq!(status(past).await, IssueStatus::Unresolved);
+        assert_eq!(status(later).await, IssueStatus::Ignored);
+        one("by-date", None, "shop@1.0.0", now + 1).await;
+        assert_eq!(
+            status(later).await,
+            IssueStatus::Ignored,
+            "an event before the date"
+        );
+
+        // Resolved in the next release.
+        let fixed = one("next", None, "shop@1.9.0", now).await.issue_id;
+        one("next", None, "shop@2.0.0", now + 1).await;
+        store.resolve_in_next_release(fixed).await.unwrap();
+        let again = one("next", None, "shop@2.0.0", now + 2).await;
+        assert!(!again.regression);
+        let old = one("next", None, "shop@1.9.0", now + 3).await;
+        assert!(!old.regression, "an older release still running");
+        assert_eq!(status(fixed).await, IssueStatus::Resolved);
+        let newer = one("next", None, "shop@2.0.1", now + 4).await;
+        assert!(newer.regression, "{}", db.url);
+        let issue = store.issue(fixed).await.unwrap().unwrap();
+        assert_eq!(issue.status, IssueStatus::Unresolved);
+        assert_eq!(issue.resolved_in_release, None);
+        assert_eq!(issue.regression_count, 1);
+        assert_eq!(issue.event_count, 5, "every event counted");
+    }
+}
+
+/// Merging moves events, users and counts to the target, later events of the merged
+/// fingerprint join it too; unmerging gives exactly those back.
+#[tokio::test]
+async fn merge_and_unmerge_move_events_users_and_counts_exactly() {
+    for db in common::databases().await {
+        let store = Store::connect(&db.url).await.unwrap();
+        let project = store.create_project("shop").await.unwrap().project;
+        let now = now_ms();
+        let batch = vec![
+            new_event(project.id, "a", Some("1"), now, "r"),
+            new_event(project.id, "a", Some("2"), now + 1, "r"),
+            new_event(project.id, "a", None, now + 2, "r"),
+            new_event(project.id, "b", Some("2"), now + 3, "r"),
+            new_event(project.id, "b", Some("3"), now + 4, "r"),
+        ];
+        let stored: Vec<_> = store
+            .ingest_batch(&batch, &Policy)
+            .await
+            .into_iter()
+            .map(Result::unwrap)
+            .collect();
+        let (a, b) = (stored[0].issue_id, stored[3].issue_id);
+        let issue = async |id: i64| store.issue(id).await.unwrap().unwrap();
+        let listed = async || {
+            store
+                .list_issues(
+                    project.id,
+                    &IssueFilter {
+                        limit: 10,
+                        ..Default::default()
+                    },
+                )
+                .await
+                .unwrap()
+                .iter()
+                .map(|i| i.id)
+                .collect::<Vec<_>>()
+        };
+
+        let merged = store.merge_issues(project.id, a, &[b]).await.unwrap();
+        assert_eq!(
+            (merged.event_count, merged.user_count),
+            (5, 3),
+            "{}",
+            db.url
+        );
+        assert_eq!(listed().await, vec![a], "the merged issue is hidden");
+        assert_eq!(issue(b).await.merged_into, Some(a));
+        let users = store.issue_users(a).await.unwrap();
+        assert_eq!(
+            users
+                .iter()
+                .find(|u| u.user_key == "id:2")
+                .unwrap()
+                .event_count,
+            2
+        );
+        let events = store
+            .event_list(a, &Default::default(), 0, 50)
+            .await
+            .unwrap();
+        assert_eq!(events.len(), 5);
+        assert!(
+            store.merge_issues(project.id, b, &[a]).await.is_err(),
+            "a merged issue is not a target"
+        );
+
+        // A new event of the merged fingerprint joins the target.
+        let later = store
+            .ingest_batch(
+                &[new_event(project.id, "b", Some("4"), now + 5, "r")],
+                &Policy,
+            )
+            .await
+            .remove(0)
+            .unwrap();
+        assert_eq!(later.issue_id, a);
+        assert!(!later.new_issue);
+        assert_eq!(issue(a).await.event_count, 6);
+
+        let back = store.unmerge_issue(project.id, b).await.unwrap();
+        assert_eq!(
+            (back.event_count, back.user_count, back.merged_into),
+            (3, 3, None),
+            "{}",
+            db.url
+        );
+        let target = issue(a).await;
+        assert_eq!((target.event_count, target.user_count), (3, 2));
+        assert_eq!(
+            store
+                .event_list(b, &Default::default(), 0, 50)
+                .await
+                .unwrap()
+                .len(),
+            3
+        );
+        assert_eq!(
+            store
+                .event_list(a, &Default::default(), 0, 50)
+                .await
+                .unwrap()
+                .len(),
+            3
+        );
+        let users = store.issue_users(a).await.unwrap();
+        assert_eq!(
+            users
+                .iter()
+                .find(|u| u.user_key == "id:2")
+                .unwrap()
+                .event_count,
+            1
+        );
+        let mut ids = listed().await;
+        ids.sort();
+        assert_eq!(ids, vec![a, b]);
+        let again = store
+            .ingest_batch(&[new_event(project.id, "b", None, now + 6, "r")], &Policy)
+            .await
+            .remove(0)
+            .unwrap();
+        assert_eq!(again.issue_id, b, "its own again");
+    }
+}
