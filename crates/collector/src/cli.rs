@@ -454,7 +454,14 @@ async fn monitor_command(
                 expect_status,
                 keyword: keyword.filter(|k| !k.is_empty()),
             });
-            monitors::create(store, policy, project.id, MonitorSettings { name, spec }).await?
+            monitors::create(
+                store,
+                Actor::Cli,
+                policy,
+                project.id,
+                MonitorSettings { name, spec },
+            )
+            .await?
         }
         MonitorCommand::Sitemap {
             project,
@@ -471,7 +478,14 @@ async fn monitor_command(
                 max_urls,
                 concurrency,
             });
-            monitors::create(store, policy, project.id, MonitorSettings { name, spec }).await?
+            monitors::create(
+                store,
+                Actor::Cli,
+                policy,
+                project.id,
+                MonitorSettings { name, spec },
+            )
+            .await?
         }
         MonitorCommand::List { project } => {
             let project = store.project_by_name(&project).await?;
@@ -490,19 +504,19 @@ async fn monitor_command(
         MonitorCommand::Pause { project, slug } => {
             let project = store.project_by_name(&project).await?;
             let monitor = find_monitor(store, project.id, &slug).await?;
-            monitors::set_paused(store, monitor.id, true).await?;
+            monitors::set_paused(store, Actor::Cli, monitor.id, true).await?;
             return Ok(());
         }
         MonitorCommand::Resume { project, slug } => {
             let project = store.project_by_name(&project).await?;
             let monitor = find_monitor(store, project.id, &slug).await?;
-            monitors::set_paused(store, monitor.id, false).await?;
+            monitors::set_paused(store, Actor::Cli, monitor.id, false).await?;
             return Ok(());
         }
         MonitorCommand::Remove { project, slug } => {
             let project = store.project_by_name(&project).await?;
             let monitor = find_monitor(store, project.id, &slug).await?;
-            store.delete_monitor(monitor.id).await?;
+            monitors::remove(store, Actor::Cli, &monitor).await?;
             return Ok(());
         }
     };

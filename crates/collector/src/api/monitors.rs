@@ -11,9 +11,9 @@ use crate::access::{self, Need};
 use crate::error::ApiError;
 use crate::monitors::input::MonitorInput;
 use crate::monitors::{self, MonitorSpec};
+use crate::state::AppState;
 use crate::store::entities::{monitor, monitor_checkin};
-use crate::store::{AuditAction, CheckOutcome, MonitorKind, MonitorStatus};
-use crate::{audit, state::AppState};
+use crate::store::{CheckOutcome, MonitorKind, MonitorStatus};
 
 /// A monitor.
 #[derive(Debug, Serialize)]
@@ -171,17 +171,10 @@ pub async fn create(
     let settings = body.settings(None)?;
     let created = monitors::create(
         &state.store,
+        &account,
         state.config.target_policy(),
         project_id,
         settings,
-    )
-    .await?;
-    audit::record(
-        &state.store,
-        &account,
-        project_id,
-        AuditAction::MonitorAdded,
-        &created.slug,
     )
     .await?;
     Ok((
@@ -208,14 +201,14 @@ pub async fn change(
     ApiPath(monitor_id): ApiPath<i64>,
     AppJson(body): AppJson<MonitorPatch>,
 ) -> Result<Json<MonitorJson>, ApiError> {
-    let (project, row) =
-        access::monitor_for(&state.store, &account, monitor_id, Need::Manage).await?;
+    let (_, row) = access::monitor_for(&state.store, &account, monitor_id, Need::Manage).await?;
     let spec = MonitorSpec::from_stored(&row.config)?;
     let settings = body.settings.settings(Some((&row.name, &spec)))?;
     let mut changed = row.clone();
     if settings.name != row.name || settings.spec != spec {
         changed = monitors::update(
             &state.store,
+            &account,
             state.config.target_policy(),
             monitor_id,
             settings,
@@ -223,17 +216,7 @@ pub async fn change(
         .await?;
     }
     if let Some(paused) = body.paused.filter(|p| *p != row.paused) {
-        changed = monitors::set_paused(&state.store, monitor_id, paused).await?;
-    }
-    if changed != row {
-        audit::record(
-            &state.store,
-            &account,
-            project.id,
-            AuditAction::MonitorChanged,
-            &row.slug,
-        )
-        .await?;
+        changed = monitors::set_paused(&state.store, &account, monitor_id, paused).await?;
     }
     Ok(Json(MonitorJson::new(changed)))
 }
@@ -243,17 +226,8 @@ pub async fn remove(
     ApiAccount(account): ApiAccount,
     ApiPath(monitor_id): ApiPath<i64>,
 ) -> Result<Json<RemovedJson>, ApiError> {
-    let (project, row) =
-        access::monitor_for(&state.store, &account, monitor_id, Need::Manage).await?;
-    state.store.delete_monitor(monitor_id).await?;
-    audit::record(
-        &state.store,
-        &account,
-        project.id,
-        AuditAction::MonitorRemoved,
-        &row.slug,
-    )
-    .await?;
+    let (_, row) = access::monitor_for(&state.store, &account, monitor_id, Need::Manage).await?;
+    monitors::remove(&state.store, &account, &row).await?;
     Ok(Json(RemovedJson {
         removed: monitor_id,
     }))

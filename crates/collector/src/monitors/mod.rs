@@ -6,32 +6,23 @@
 //! requests it makes live in `crate::scheduler`.
 
 pub mod check_ins;
+mod error;
 pub mod input;
 pub mod notice;
 pub mod runs;
 pub mod spec;
 pub mod state;
 
+use crate::audit::{self, Actor};
 use crate::outbound::{self, TargetPolicy};
 use crate::store::entities::{monitor, monitor_checkin};
-use crate::store::{MonitorKind, MonitorStatus, NotificationKind, Store, StoreError, now_ms};
+use crate::store::{
+    AuditAction, MonitorKind, MonitorStatus, NotificationKind, Store, StoreError, now_ms,
+};
+pub use error::MonitorError;
 use notice::MonitorNotice;
 pub use spec::{CronSpec, HttpSpec, MonitorSpec, SitemapSpec, StatusRange};
 use state::{Observation, Standing, Thresholds};
-
-/// Why a monitor operation is refused.
-#[derive(Debug, thiserror::Error)]
-pub enum MonitorError {
-    /// A setting or a check-in is not usable; the text says which and why.
-    #[error("{0}")]
-    Invalid(String),
-    /// The URL is one the collector may not request.
-    #[error(transparent)]
-    Target(#[from] outbound::OutboundError),
-    /// Storage failed (a taken name is a conflict).
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
 
 /// A monitor to create or the new settings of one.
 #[derive(Debug, Clone)]
@@ -102,8 +93,9 @@ fn first_due(spec: &MonitorSpec, now: i64) -> Option<i64> {
 }
 
 /// Creates a monitor in `project_id` (uptime and sitemap URLs checked against `policy`).
-pub async fn create(
+pub async fn create<'a>(
     store: &Store,
+    actor: impl Into<Actor<'a>>,
     policy: TargetPolicy,
     project_id: i64,
     settings: MonitorSettings,
@@ -131,12 +123,22 @@ pub async fn create(
         created_at: now,
         updated_at: now,
     };
-    Ok(store.create_monitor(row).await?)
+    let created = store.create_monitor(row).await?;
+    audit::record(
+        store,
+        actor,
+        project_id,
+        AuditAction::MonitorAdded,
+        &created.slug,
+    )
+    .await?;
+    Ok(created)
 }
 
 /// Changes a monitor's name and settings (its kind stays); the schedule starts again.
-pub async fn update(
+pub async fn update<'a>(
     store: &Store,
+    actor: impl Into<Actor<'a>>,
     policy: TargetPolicy,
     monitor_id: i64,
     settings: MonitorSettings,
@@ -161,15 +163,41 @@ pub async fn update(
             })
         })
         .await?;
-    changed.ok_or_else(|| {
+    let changed = changed.ok_or_else(|| {
         MonitorError::Invalid("a monitor's kind cannot change; create another one".into())
-    })
+    })?;
+    record_change(store, actor, &changed, AuditAction::MonitorChanged).await?;
+    Ok(changed)
+}
+
+/// Records `action` on `monitor` in its project's audit log.
+async fn record_change<'a>(
+    store: &Store,
+    actor: impl Into<Actor<'a>>,
+    monitor: &monitor::Model,
+    action: AuditAction,
+) -> Result<(), StoreError> {
+    audit::record(store, actor, monitor.project_id, action, &monitor.slug).await
+}
+
+/// Removes `monitor` with its results, and records it; false when it was gone already.
+pub async fn remove<'a>(
+    store: &Store,
+    actor: impl Into<Actor<'a>>,
+    monitor: &monitor::Model,
+) -> Result<bool, StoreError> {
+    if !store.delete_monitor(monitor.id).await? {
+        return Ok(false);
+    }
+    record_change(store, actor, monitor, AuditAction::MonitorRemoved).await?;
+    Ok(true)
 }
 
 /// Pauses a monitor (nothing is checked or missed) or resumes it (the schedule starts
 /// again from now).
-pub async fn set_paused(
+pub async fn set_paused<'a>(
     store: &Store,
+    actor: impl Into<Actor<'a>>,
     monitor_id: i64,
     paused: bool,
 ) -> Result<monitor::Model, MonitorError> {
@@ -190,7 +218,9 @@ pub async fn set_paused(
             })
         })
         .await?;
-    changed.ok_or_else(|| StoreError::NotFound(format!("monitor {monitor_id}")).into())
+    let changed = changed.ok_or_else(|| StoreError::NotFound(format!("monitor {monitor_id}")))?;
+    record_change(store, actor, &changed, AuditAction::MonitorChanged).await?;
+    Ok(changed)
 }
 
 /// When the next check-in is expected (cron: the deadline less the margin) or the next

@@ -8,7 +8,7 @@ use croner::parser::{CronParser, Seconds};
 use mayday_protocol::{MonitorConfig, Schedule};
 use serde::{Deserialize, Serialize};
 
-use super::MonitorError;
+use super::error::MonitorError;
 
 /// Minutes a check-in may be late before it is missed, when the config does not say.
 pub const DEFAULT_MARGIN_MINUTES: u64 = 1;

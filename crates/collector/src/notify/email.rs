@@ -8,8 +8,8 @@ use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use maud::{DOCTYPE, html};
 
-use super::Message;
 use super::facts::Facts;
+use super::message::Message;
 use crate::encode;
 use crate::store::NotificationKind;
 

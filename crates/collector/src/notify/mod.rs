@@ -5,11 +5,13 @@
 
 pub mod email;
 pub mod facts;
+mod message;
 pub mod monitor;
 pub mod outreach;
 pub mod policy;
 pub mod webhook;
 
+pub use message::Message;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -31,31 +33,6 @@ const CONCURRENT_DELIVERIES: usize = 16;
 const CLAIM_BATCH: usize = 10;
 /// The longest a webhook may take to answer.
 const WEBHOOK_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// One notification as each destination renders it: an email's subject and parts, a
-/// webhook's JSON (with a `text` field chat tools show).
-pub trait Message: Send + Sync {
-    /// The email's subject, one line.
-    fn subject(&self) -> String;
-    /// The email's plain-text part.
-    fn plain_text(&self) -> String;
-    /// The email's HTML part, every outside value escaped.
-    fn html_body(&self) -> String;
-    /// The webhook's JSON body.
-    fn payload(&self) -> serde_json::Value;
-    /// The sender, when not the collector's `MAYDAY_EMAIL_FROM`.
-    fn from(&self) -> Option<&str> {
-        None
-    }
-    /// Where replies go, when not to the sender.
-    fn reply_to(&self) -> Option<&str> {
-        None
-    }
-    /// A link that unsubscribes the recipient (`List-Unsubscribe`, one click).
-    fn unsubscribe(&self) -> Option<&str> {
-        None
-    }
-}
 
 impl Message for Facts {
     fn subject(&self) -> String {

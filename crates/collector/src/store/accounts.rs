@@ -6,7 +6,8 @@ use sea_orm::{
 };
 
 use super::entities::{ProjectRole, account, api_token, membership, web_session};
-use super::{Store, StoreError, db_conflict, now_ms};
+use super::error::db_conflict;
+use super::{Store, StoreError, now_ms};
 use sea_orm::sea_query::Expr;
 use sea_orm::sea_query::{OnConflict, Query};
 

@@ -5,10 +5,13 @@ mod accounts;
 mod audit;
 mod channels;
 mod comments;
+mod database;
 pub mod entities;
+mod error;
 mod events;
 mod ingest;
 mod issues;
+mod keys;
 mod merges;
 mod migration;
 mod monitors;
@@ -19,309 +22,18 @@ mod retention;
 mod sessions;
 mod sqlite_hot;
 
-use std::path::Path;
-use std::sync::Arc;
-use std::time::Duration;
-
-use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
-    DbErr, TransactionTrait,
-};
-use sea_orm_migration::MigratorTrait;
-
+pub(crate) use database::WriteTxn;
+pub use database::{Store, now_ms, random_hex};
 pub use entities::{
     AuditAction, Channel, CheckOutcome, DeliveryStatus, EventLevel, IssueStatus, MonitorKind,
     MonitorStatus, NotificationKind, OutreachKind, ProjectRole, UnknownName,
 };
+pub use error::StoreError;
 pub use events::{EventFilter, EventLinks, EventRow, StoredEvent, decode_payload, encode_payload};
 pub use ingest::{EventUser, IngestFacts, NewEvent, NotificationRule, SpikeSettings, Stored};
 pub use issues::{Breakdown, IssueFilter, IssueSort, STATUS_COUNT_CAP, Snooze};
+pub use keys::{KEY_CACHE_TTL, KeyInfo};
 pub use monitors::{MonitorChange, ResultWrite, Uptime};
 pub use outbox::{About, NotificationContext};
 pub use outreach::{NewMessage, OutreachSettings, Refusal, WEEK_MS};
-pub use projects::{KEY_CACHE_TTL, KeyInfo, ProjectSummary, ProjectWithKeys};
-
-/// Why a storage operation failed.
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    /// The database reported an error.
-    #[error("database error: {0}")]
-    Db(#[from] DbErr),
-    /// The SQLite file's folder could not be created.
-    #[error("cannot create {path}: {source}")]
-    CreateDir {
-        /// The folder.
-        path: String,
-        /// Why.
-        #[source]
-        source: std::io::Error,
-    },
-    /// A named thing does not exist.
-    #[error("{0} not found")]
-    NotFound(String),
-    /// A unique value is taken.
-    #[error("{0} already exists")]
-    Conflict(String),
-    /// Stored payload could not be read back.
-    #[error("stored payload is unreadable: {0}")]
-    Payload(String),
-}
-
-/// The database, migrated and ready.
-#[derive(Debug, Clone)]
-pub struct Store {
-    /// Readers' pool (and, on PostgreSQL, writers' too).
-    db: DatabaseConnection,
-    /// SQLite's write path: one connection, used in turns by every writer of this
-    /// process (see [`Store::write`]).
-    sqlite_writer: Option<SqliteWriter>,
-    /// Recent key lookups (see [`Store::find_key`]).
-    keys: Arc<projects::KeyCache>,
-}
-
-/// SQLite allows one writer at a time. Writers of this process take turns on one
-/// connection (the turn shared by every `Store` on the same file), each in a
-/// transaction that takes the write lock first (as `BEGIN IMMEDIATE` does), waiting up to
-/// `busy_timeout` for writers of other processes (the CLI while the server runs),
-/// instead of failing at once the way a transaction that read first and writes later
-/// does when another write committed in between.
-///
-/// Ingest batches, the hot path, run on a rusqlite connection on a thread of its own
-/// (see [`sqlite_hot`]); every other write on sqlx's write connection. Both take the turn.
-#[derive(Debug, Clone)]
-struct SqliteWriter {
-    connection: DatabaseConnection,
-    /// None for an in-memory database (another connection would see another database).
-    hot: Option<sqlite_hot::HotWriter>,
-    turn: Arc<tokio::sync::Mutex<()>>,
-}
-
-/// How long an SQLite writer waits for another process's write to end.
-const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// How long a statement may run, and wait for a lock, on PostgreSQL.
-const POSTGRES_STATEMENT_TIMEOUT: &str = "30s";
-const POSTGRES_LOCK_TIMEOUT: &str = "10s";
-
-impl Store {
-    /// Connects to `url` (`sqlite://path?mode=rwc` or `postgres://...`), creating an
-    /// SQLite file's folder if needed, and runs pending migrations.
-    pub async fn connect(url: &str) -> Result<Self, StoreError> {
-        if let Some(path) = sqlite_path(url) {
-            if let Some(parent) = Path::new(&path)
-                .parent()
-                .filter(|p| !p.as_os_str().is_empty())
-            {
-                std::fs::create_dir_all(parent).map_err(|source| StoreError::CreateDir {
-                    path: parent.display().to_string(),
-                    source,
-                })?;
-            }
-        }
-        let sqlite = url.starts_with("sqlite");
-        let db = Database::connect(options(url, if sqlite { 4 } else { 16 })).await?;
-        migration::Migrator::up(&db, None).await?;
-        let sqlite_writer = if sqlite {
-            let hot = match sqlite_path(url) {
-                Some(path) => Some(sqlite_hot::HotWriter::open(
-                    Path::new(&path),
-                    SQLITE_BUSY_TIMEOUT,
-                )?),
-                None => None,
-            };
-            Some(SqliteWriter {
-                connection: Database::connect(options(url, 1)).await?,
-                hot,
-                turn: sqlite_write_lock(url),
-            })
-        } else {
-            None
-        };
-        Ok(Store {
-            db,
-            sqlite_writer,
-            keys: Arc::default(),
-        })
-    }
-
-    /// Runs `work` in a write transaction and commits it; rolls back when it fails.
-    ///
-    /// Every write of the collector comes through here: on SQLite a transaction that
-    /// takes the write lock first, on the one write connection, in turns (see
-    /// [`SqliteWriter`]; one connection held for the whole transaction, so no statement
-    /// pays for a trip through the pool); on
-    /// PostgreSQL an ordinary transaction (concurrent writers are fine there).
-    pub(crate) async fn write<T>(
-        &self,
-        work: impl AsyncFnOnce(&WriteTxn) -> Result<T, StoreError>,
-    ) -> Result<T, StoreError> {
-        let (_turn, txn) = match &self.sqlite_writer {
-            Some(writer) => {
-                let turn = writer.turn.lock().await;
-                let txn = writer.connection.begin().await?;
-                // A write first: SQLite takes the write lock at once (waiting up to
-                // `busy_timeout` for other processes), as `BEGIN IMMEDIATE` does.
-                txn.execute_unprepared(TAKE_WRITE_LOCK).await?;
-                (Some(turn), txn)
-            }
-            None => (None, self.db.begin().await?),
-        };
-        // Dropped without commit (an error or a cancelled write), it rolls back.
-        let value = work(&txn).await?;
-        txn.commit().await?;
-        Ok(value)
-    }
-
-    /// SQLite's writer thread and the write turn, when ingest goes through it.
-    fn sqlite_hot(&self) -> Option<(&sqlite_hot::HotWriter, &tokio::sync::Mutex<()>)> {
-        let writer = self.sqlite_writer.as_ref()?;
-        Some((writer.hot.as_ref()?, &writer.turn))
-    }
-
-    /// The connection, for this module's queries.
-    pub(crate) fn db(&self) -> &DatabaseConnection {
-        &self.db
-    }
-
-    /// The raw connection, for tools such as the benchmark's seeding.
-    pub fn connection(&self) -> &DatabaseConnection {
-        &self.db
-    }
-
-    /// Calls `count` for every statement a write runs (tests count statements per batch).
-    pub fn on_write_statement(&mut self, count: impl Fn() + Send + Sync + 'static) {
-        let count: sqlite_hot::StatementCounter = Arc::new(count);
-        let each = count.clone();
-        let callback = move |_: &sea_orm::metric::Info<'_>| each();
-        match &mut self.sqlite_writer {
-            Some(writer) => {
-                writer.connection.set_metric_callback(callback);
-                if let Some(hot) = &writer.hot {
-                    hot.count_statements(count);
-                }
-            }
-            None => self.db.set_metric_callback(callback),
-        }
-    }
-
-    /// SQLite: stores ingest batches through sqlx's write connection instead of the
-    /// writer thread, as every other write is (the benchmark measures one against the
-    /// other).
-    pub fn ingest_through_sqlx(&mut self) {
-        if let Some(writer) = &mut self.sqlite_writer {
-            writer.hot = None;
-        }
-    }
-
-    /// Whether the database answers.
-    pub async fn ping(&self) -> Result<(), StoreError> {
-        self.db.ping().await?;
-        Ok(())
-    }
-
-    /// `sqlite` or `postgres`.
-    pub fn backend_name(&self) -> &'static str {
-        match self.db.get_database_backend() {
-            DbBackend::Sqlite => "sqlite",
-            DbBackend::Postgres => "postgres",
-            DbBackend::MySql => "mysql",
-        }
-    }
-}
-
-/// Connection options for `url`: on SQLite, WAL (readers run while the writer commits),
-/// `synchronous=NORMAL` and a busy timeout on every connection, and no ping before each
-/// use (a round trip to the connection's thread per statement, for a file that cannot go
-/// away); on PostgreSQL, statement and lock timeouts, so that nothing waits forever.
-fn options(url: &str, connections: u32) -> ConnectOptions {
-    let mut options = ConnectOptions::new(url.to_owned());
-    options
-        .max_connections(connections)
-        .test_before_acquire(!url.starts_with("sqlite:"))
-        .connect_timeout(Duration::from_secs(10))
-        .sqlx_logging(false)
-        .map_sqlx_sqlite_opts(|opts| {
-            opts.journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal)
-                .busy_timeout(SQLITE_BUSY_TIMEOUT)
-        })
-        .map_sqlx_postgres_opts(|opts| {
-            opts.options([
-                ("statement_timeout", POSTGRES_STATEMENT_TIMEOUT),
-                ("lock_timeout", POSTGRES_LOCK_TIMEOUT),
-            ])
-        });
-    options
-}
-
-/// A write transaction (see [`Store::write`]).
-pub(crate) type WriteTxn = DatabaseTransaction;
-
-/// A statement that writes nothing but makes SQLite take the write lock: sea-orm begins
-/// transactions with a plain `BEGIN`, and a transaction's first statement decides its
-/// lock. A write first is what `BEGIN IMMEDIATE` does; a read first would later fail to
-/// upgrade, at once and without waiting, whenever another process had committed.
-const TAKE_WRITE_LOCK: &str = "UPDATE seaql_migrations SET version = version WHERE 0";
-
-/// The write turn shared by every `Store` of this process on the same SQLite file.
-fn sqlite_write_lock(url: &str) -> Arc<tokio::sync::Mutex<()>> {
-    static LOCKS: std::sync::Mutex<Vec<(String, Arc<tokio::sync::Mutex<()>>)>> =
-        std::sync::Mutex::new(Vec::new());
-    let key = sqlite_path(url)
-        .and_then(|path| std::fs::canonicalize(path).ok())
-        .map_or_else(|| url.to_owned(), |path| path.display().to_string());
-    let mut locks = LOCKS.lock().unwrap_or_else(|p| p.into_inner());
-    if let Some((_, lock)) = locks.iter().find(|(k, _)| *k == key) {
-        return lock.clone();
-    }
-    let lock = Arc::new(tokio::sync::Mutex::new(()));
-    locks.push((key, lock.clone()));
-    lock
-}
-
-/// The file path of an SQLite URL, if it is one (and not in-memory).
-fn sqlite_path(url: &str) -> Option<String> {
-    let rest = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))?;
-    let path = rest.split('?').next().unwrap_or(rest);
-    (!path.is_empty() && path != ":memory:").then(|| path.to_owned())
-}
-
-/// A unique constraint's error as a conflict on `what`; other errors as they are.
-fn db_conflict(err: DbErr, what: &str) -> StoreError {
-    let text = err.to_string().to_lowercase();
-    if text.contains("unique") || text.contains("duplicate") {
-        StoreError::Conflict(what.to_owned())
-    } else {
-        StoreError::Db(err)
-    }
-}
-
-/// A new random public key or token: 32 hex digits per UUID.
-pub fn random_hex(uuids: usize) -> String {
-    (0..uuids)
-        .map(|_| uuid::Uuid::new_v4().simple().to_string())
-        .collect()
-}
-
-/// Milliseconds since the Unix epoch, now.
-pub fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sqlite_paths() {
-        assert_eq!(
-            sqlite_path("sqlite://./mayday-data/mayday.db?mode=rwc").as_deref(),
-            Some("./mayday-data/mayday.db")
-        );
-        assert_eq!(sqlite_path("sqlite::memory:"), None);
-        assert_eq!(sqlite_path("postgres://x@y/z"), None);
-    }
-}
+pub use projects::{ProjectSummary, ProjectWithKeys};

@@ -11,7 +11,8 @@ use sea_orm::{
 };
 
 use super::entities::{CheckOutcome, MonitorKind, NotificationKind, monitor, monitor_checkin};
-use super::{Store, StoreError, db_conflict};
+use super::error::db_conflict;
+use super::{Store, StoreError};
 
 /// What a change of a monitor writes, decided by the caller from the locked row.
 #[derive(Debug, Clone)]

@@ -1,8 +1,6 @@
 //! Projects: their keys, members and settings (rate limit, spike notifications,
 //! retention).
 
-use std::collections::HashMap;
-
 use sea_orm::sea_query::Query;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, NotSet, PaginatorTrait, QueryFilter, QueryOrder,
@@ -10,7 +8,9 @@ use sea_orm::{
 };
 
 use super::entities::{IssueStatus, event, issue, membership, project, project_key};
-use super::{Store, StoreError, db_conflict, now_ms, random_hex};
+use super::error::db_conflict;
+use super::keys::KeyInfo;
+use super::{Store, StoreError, now_ms, random_hex};
 
 /// A project with its keys.
 #[derive(Debug, Clone)]
@@ -19,15 +19,6 @@ pub struct ProjectWithKeys {
     pub project: project::Model,
     /// Its keys.
     pub keys: Vec<project_key::Model>,
-}
-
-/// What the ingest path needs to know about a key.
-#[derive(Debug, Clone)]
-pub struct KeyInfo {
-    /// The key.
-    pub key: project_key::Model,
-    /// Its project.
-    pub project: project::Model,
 }
 
 /// A project's numbers for the projects page.
@@ -315,41 +306,4 @@ async fn insert_key(
     }
     .insert(db)
     .await
-}
-
-/// How long a key lookup is remembered.
-pub const KEY_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(5);
-
-/// Recent key lookups, found or not (a flood of bogus keys is answered from memory too).
-#[derive(Debug, Default)]
-pub(crate) struct KeyCache {
-    entries: std::sync::Mutex<HashMap<String, (std::time::Instant, Option<KeyInfo>)>>,
-}
-
-/// Lookups remembered at most; past it the cache starts over.
-const KEY_CACHE_MAX: usize = 10_000;
-
-impl KeyCache {
-    fn get(&self, public_key: &str) -> Option<Option<KeyInfo>> {
-        let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        entries
-            .get(public_key)
-            .filter(|(at, _)| at.elapsed() < KEY_CACHE_TTL)
-            .map(|(_, found)| found.clone())
-    }
-
-    fn put(&self, public_key: &str, found: Option<KeyInfo>) {
-        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        if entries.len() >= KEY_CACHE_MAX {
-            entries.clear();
-        }
-        entries.insert(public_key.to_owned(), (std::time::Instant::now(), found));
-    }
-
-    pub(crate) fn clear(&self) {
-        self.entries
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clear();
-    }
 }

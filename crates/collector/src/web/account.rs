@@ -11,7 +11,7 @@ use maud::{Markup, html};
 use super::format::when;
 use super::layout::{self, html_with_status};
 use super::session::SignedIn;
-use super::{WebError, error, forms::check_csrf};
+use super::{WebError, error, forms, forms::check_csrf};
 use crate::accounts;
 use crate::state::AppState;
 
@@ -49,6 +49,16 @@ pub(super) struct AccountForm {
 }
 
 /// `POST /account`: one action of the page's forms.
+/// What a form of the account page asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum AccountAction {
+    CreateToken,
+    RevokeToken,
+    ChangePassword,
+    SignOutElsewhere,
+}
+
 pub(super) async fn change(
     State(state): State<AppState>,
     signed_in: SignedIn,
@@ -57,8 +67,8 @@ pub(super) async fn change(
     check_csrf(&signed_in, &form.csrf)?;
     let store = &state.store;
     let me = &signed_in.account;
-    match form.action.as_str() {
-        "create_token" => {
+    match forms::action::<AccountAction>(&form.action)? {
+        AccountAction::CreateToken => {
             let token = accounts::create_api_token(store, me.id, &form.name).await?;
             // Shown once, on this answer; only its hash is kept.
             return render(
@@ -69,7 +79,7 @@ pub(super) async fn change(
             )
             .await;
         }
-        "revoke_token" => {
+        AccountAction::RevokeToken => {
             let id = form
                 .token_id
                 .ok_or_else(|| WebError::BadRequest("Which token?".into()))?;
@@ -77,7 +87,7 @@ pub(super) async fn change(
                 return Err(WebError::NotFound);
             }
         }
-        "change_password" => {
+        AccountAction::ChangePassword => {
             let changed = accounts::change_password(
                 store,
                 me,
@@ -108,7 +118,7 @@ pub(super) async fn change(
             )
             .await;
         }
-        "sign_out_elsewhere" => {
+        AccountAction::SignOutElsewhere => {
             store
                 .end_sessions(me.id, Some(&signed_in.token_hash))
                 .await?;
@@ -120,7 +130,6 @@ pub(super) async fn change(
             )
             .await;
         }
-        _ => return Err(WebError::BadRequest("Unknown change.".into())),
     }
     Ok(Redirect::to("/account").into_response())
 }
@@ -144,9 +153,9 @@ fn markup(
     tokens: &[crate::store::entities::api_token::Model],
     note: AccountNote<'_>,
 ) -> Markup {
-    layout::layout(
+    layout::page(
         "Account",
-        Some(signed_in),
+        signed_in,
         html! {
             h1 { "Your account" }
             @match note {

@@ -30,9 +30,9 @@ fn markup(
     project: &project::Model,
     entries: &[crate::store::entities::audit_entry::Model],
 ) -> Markup {
-    layout::layout(
+    layout::page(
         &format!("{} audit log", project.name),
-        Some(signed_in),
+        signed_in,
         html! {
             h1 { (project.name) " audit log" }
             p { a href={ "/projects/" (project.id) "/settings" } { "Back to settings" } }

@@ -3,6 +3,8 @@
 
 use maud::{Markup, html};
 
+use serde::de::DeserializeOwned;
+
 use super::WebError;
 use super::session::SignedIn;
 use crate::store::{ProjectRole, UnknownName};
@@ -59,4 +61,12 @@ pub(super) fn parse_role(role: Option<&str>) -> Result<ProjectRole, WebError> {
             .parse()
             .map_err(|e: UnknownName| WebError::BadRequest(e.to_string())),
     }
+}
+
+/// A form's `action` field as the handler's action enum (unit variants, snake_case
+/// names): forms with several buttons post to one route, and each action is its own
+/// arm. An unknown one is a 400 naming it.
+pub(super) fn action<A: DeserializeOwned>(action: &str) -> Result<A, WebError> {
+    A::deserialize(serde::de::value::StrDeserializer::<serde::de::value::Error>::new(action))
+        .map_err(|_| WebError::BadRequest(format!("Unknown change {action:?}.")))
 }

@@ -268,9 +268,9 @@ fn markup(view: &IssueView<'_>) -> Markup {
     } = *view;
     let base = format!("/projects/{}/issues/{}", project.id, issue.id);
     let actions = issues::actions(issue.status);
-    layout::layout(
+    layout::page(
         &issue.title,
-        Some(signed_in),
+        signed_in,
         html! {
             p.noprint { a href={ "/projects/" (project.id) "/issues" } { "← " (project.name) } }
             h1.issue-title title=(issue.title) { (issue.title) }

@@ -116,9 +116,9 @@ fn markup(view: &ListView<'_>) -> Markup {
     let previous = (view.offset > 0)
         .then(|| query.link(&base, status, view.offset.saturating_sub(issues::PAGE_SIZE)));
     let next = view.next_offset.map(|next| query.link(&base, status, next));
-    layout::layout(
+    layout::page(
         &project.name,
-        Some(signed_in),
+        signed_in,
         html! {
             h1 { (project.name) " " small { a href={ "/projects/" (project.id) "/monitors" } { "monitors" } } @if view.manages { " " small { a href={ "/projects/" (project.id) "/settings" } { "settings" } } } }
             (view.rejected)

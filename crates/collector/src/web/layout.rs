@@ -5,14 +5,22 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use maud::{DOCTYPE, Markup, html};
 
-use super::session::SignedIn;
-
-/// A signed-in page with the common header, for other page modules.
-pub(super) fn page(title: &str, signed_in: &SignedIn, body: Markup) -> Markup {
-    layout(title, Some(signed_in), body)
+/// Who the page frame greets: the signed-in account's email, whether it is an instance
+/// admin (the Users link), and the session's CSRF token (the sign-out form).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Viewer<'a> {
+    pub(super) email: &'a str,
+    pub(super) is_admin: bool,
+    pub(super) csrf: &'a str,
 }
 
-pub(super) fn layout(title: &str, signed_in: Option<&SignedIn>, body: Markup) -> Markup {
+/// A signed-in page with the common header, for other page modules.
+pub(super) fn page<'a>(title: &str, viewer: impl Into<Viewer<'a>>, body: Markup) -> Markup {
+    layout(title, Some(viewer.into()), body)
+}
+
+/// The frame around `body`; with a `viewer`, the header's links and sign-out form.
+pub(super) fn layout(title: &str, viewer: Option<Viewer<'_>>, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -27,12 +35,12 @@ pub(super) fn layout(title: &str, signed_in: Option<&SignedIn>, body: Markup) ->
                 a.skip href="#main" { "Skip to content" }
                 header {
                     a href="/" { "Mayday" }
-                    @if let Some(signed_in) = signed_in {
-                        @if signed_in.account.is_admin { a href="/admin/users" { "Users" } }
+                    @if let Some(viewer) = viewer {
+                        @if viewer.is_admin { a href="/admin/users" { "Users" } }
                         a href="/account" { "Account" }
                         form method="post" action="/logout" {
-                            input type="hidden" name="csrf" value=(signed_in.csrf);
-                            span class="muted" { (signed_in.account.email) " " }
+                            input type="hidden" name="csrf" value=(viewer.csrf);
+                            span class="muted" { (viewer.email) " " }
                             button type="submit" { "Sign out" }
                         }
                     }

@@ -7,16 +7,16 @@ use axum::extract::{Form, Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 
-use super::forms::check_csrf;
+use super::forms::{self, check_csrf};
 use super::layout::{self, html};
 use super::session::SignedIn;
 use super::{WebError, format};
 use crate::access::{self, Need};
 use crate::monitors::input::MonitorInput;
 use crate::monitors::{self, MonitorError, MonitorSpec};
+use crate::state::AppState;
 use crate::store::entities::{monitor, monitor_checkin, project};
-use crate::store::{AuditAction, CheckOutcome, MonitorKind, MonitorStatus};
-use crate::{audit, state::AppState};
+use crate::store::{CheckOutcome, MonitorKind, MonitorStatus};
 
 /// Results drawn as a strip and a chart.
 const RECENT: u64 = 50;
@@ -310,26 +310,17 @@ pub(super) async fn create(
     };
     match monitors::create(
         &state.store,
+        &signed_in.account,
         state.config.target_policy(),
         project_id,
         settings,
     )
     .await
     {
-        Ok(created) => {
-            audit::record(
-                &state.store,
-                &signed_in.account,
-                project_id,
-                AuditAction::MonitorAdded,
-                &created.slug,
-            )
-            .await?;
-            Ok(
-                Redirect::to(&format!("/projects/{project_id}/monitors/{}", created.id))
-                    .into_response(),
-            )
-        }
+        Ok(created) => Ok(
+            Redirect::to(&format!("/projects/{project_id}/monitors/{}", created.id))
+                .into_response(),
+        ),
         Err(error) => render_list(&state, &signed_in, project_id, Some(refusal(error))).await,
     }
 }
@@ -532,6 +523,16 @@ fn manage_forms(
 }
 
 /// Changes, pauses, resumes or removes a monitor (project admins).
+/// What a form of the monitor page asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum MonitorAction {
+    Pause,
+    Resume,
+    Delete,
+    Update,
+}
+
 pub(super) async fn change(
     State(state): State<AppState>,
     signed_in: SignedIn,
@@ -541,38 +542,27 @@ pub(super) async fn change(
     check_csrf(&signed_in, field(&fields, "csrf").unwrap_or_default())?;
     let (_, monitor) =
         visible_monitor(&state, &signed_in, project_id, monitor_id, Need::Manage).await?;
-    let audit_change = async |action: AuditAction| {
-        audit::record(
-            &state.store,
-            &signed_in.account,
-            project_id,
-            action,
-            &monitor.slug,
-        )
-        .await
-    };
-    let notice = match field(&fields, "action").unwrap_or_default() {
-        "pause" | "resume" => {
-            let paused = field(&fields, "action") == Some("pause");
-            monitors::set_paused(&state.store, monitor_id, paused)
+    let notice = match forms::action::<MonitorAction>(field(&fields, "action").unwrap_or_default())?
+    {
+        action @ (MonitorAction::Pause | MonitorAction::Resume) => {
+            let paused = action == MonitorAction::Pause;
+            monitors::set_paused(&state.store, &signed_in.account, monitor_id, paused)
                 .await
                 .map_err(|e| match e {
                     MonitorError::Store(error) => WebError::from(error),
                     other => WebError::BadRequest(other.to_string()),
                 })?;
-            audit_change(AuditAction::MonitorChanged).await?;
             Ok(if paused {
                 "Paused.".to_owned()
             } else {
                 "Resumed.".to_owned()
             })
         }
-        "delete" => {
-            state.store.delete_monitor(monitor_id).await?;
-            audit_change(AuditAction::MonitorRemoved).await?;
+        MonitorAction::Delete => {
+            monitors::remove(&state.store, &signed_in.account, &monitor).await?;
             return Ok(Redirect::to(&format!("/projects/{project_id}/monitors")).into_response());
         }
-        "update" => {
+        MonitorAction::Update => {
             let current = MonitorSpec::from_stored(&monitor.config)
                 .map_err(|e| WebError::BadRequest(e.to_string()))?;
             let result = match input_from_form(&fields)
@@ -582,6 +572,7 @@ pub(super) async fn change(
                 Ok(settings) => {
                     monitors::update(
                         &state.store,
+                        &signed_in.account,
                         state.config.target_policy(),
                         monitor_id,
                         settings,
@@ -591,14 +582,10 @@ pub(super) async fn change(
                 Err(error) => Err(error),
             };
             match result {
-                Ok(_) => {
-                    audit_change(AuditAction::MonitorChanged).await?;
-                    Ok("Saved.".to_owned())
-                }
+                Ok(_) => Ok("Saved.".to_owned()),
                 Err(error) => refusal(error),
             }
         }
-        other => Err(format!("Unknown action {other:?}.")),
     };
     render_monitor(&state, &signed_in, project_id, monitor_id, Some(notice)).await
 }

@@ -7,7 +7,7 @@ use axum::extract::{Form, Path, State};
 use axum::response::Response;
 use maud::{Markup, html};
 
-use super::forms::check_csrf;
+use super::forms::{self, check_csrf};
 use super::layout::{self, html};
 use super::session::SignedIn;
 use super::{WebError, format};
@@ -223,6 +223,16 @@ fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
 }
 
 /// Preview, send, ask for the follow-up, or say the fix is live.
+/// What a button of the contact page asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum OutreachAction {
+    Preview,
+    Send,
+    FollowUp,
+    FixLive,
+}
+
 pub(super) async fn act(
     State(state): State<AppState>,
     signed_in: SignedIn,
@@ -251,18 +261,18 @@ pub(super) async fn act(
         other => Ok(Notice::Failed(format!("Not sent: {other}."))),
     };
     let (notice, preview) =
-        match field(&fields, "action").unwrap_or_default() {
-            "preview" => match draft.check() {
+        match forms::action::<OutreachAction>(field(&fields, "action").unwrap_or_default())? {
+            OutreachAction::Preview => match draft.check() {
                 Ok(()) => (None, true),
                 Err(error) => (Some(Notice::Failed(format!("Not sent: {error}."))), false),
             },
-            "send" if picked.is_empty() => (
+            OutreachAction::Send if picked.is_empty() => (
                 Some(Notice::Failed(
                     "Check at least one user to write to.".into(),
                 )),
                 false,
             ),
-            "send" => {
+            OutreachAction::Send => {
                 let selection = Selection::Users(picked.clone());
                 let notice = match outreach::send(
                     store,
@@ -288,7 +298,7 @@ pub(super) async fn act(
                 };
                 (Some(notice), false)
             }
-            "follow_up" => {
+            OutreachAction::FollowUp => {
                 let notice =
                     match outreach::request_follow_up(store, &signed_in.account, &project, &issue)
                         .await
@@ -300,7 +310,7 @@ pub(super) async fn act(
                     };
                 (Some(notice), false)
             }
-            "fix_live" => {
+            OutreachAction::FixLive => {
                 let notice = match outreach::fix_is_live(store, &project, &issue, now_ms()).await {
                     Ok(Some(outcome)) => {
                         state.notify_wake.notify_one();
@@ -311,10 +321,6 @@ pub(super) async fn act(
                 };
                 (Some(notice), false)
             }
-            other => (
-                Some(Notice::Failed(format!("Unknown action {other:?}."))),
-                false,
-            ),
         };
     if matches!(notice, Some(Notice::Done(_))) {
         state.notify_wake.notify_one();

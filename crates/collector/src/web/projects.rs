@@ -82,9 +82,9 @@ fn markup(
     rows: &[(project::Model, ProjectSummary)],
     error: Option<&str>,
 ) -> Markup {
-    layout::layout(
+    layout::page(
         "Projects",
-        Some(signed_in),
+        signed_in,
         html! {
             h1 { "Projects" }
             @if let Some(error) = error { p.notice.failed role="alert" { (error) } }

@@ -6,6 +6,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Redirect, Response};
 
+use super::layout::Viewer;
 use super::preauth;
 use crate::accounts::{self, SESSION_TTL_MS, token_hash};
 use crate::state::AppState;
@@ -24,6 +25,16 @@ pub struct SignedIn {
     pub csrf: String,
     /// The session cookie's token hash.
     pub token_hash: String,
+}
+
+impl<'a> From<&'a SignedIn> for Viewer<'a> {
+    fn from(signed_in: &'a SignedIn) -> Self {
+        Viewer {
+            email: &signed_in.account.email,
+            is_admin: signed_in.account.is_admin,
+            csrf: &signed_in.csrf,
+        }
+    }
 }
 
 /// The session token from the `Cookie` header, if any.

@@ -104,13 +104,6 @@ enum SettingsAction {
     Outreach,
 }
 
-impl SettingsAction {
-    fn parse(action: &str) -> Option<Self> {
-        Self::deserialize(serde::de::value::StrDeserializer::<serde::de::value::Error>::new(action))
-            .ok()
-    }
-}
-
 /// Every field any settings form sends; each action reads its own.
 #[derive(Deserialize)]
 pub(super) struct SettingsForm {
@@ -199,8 +192,7 @@ pub(super) async fn change(
 ) -> Result<Response, WebError> {
     check_csrf(&signed_in, &form.csrf)?;
     access::project_for(&state.store, &signed_in.account, project_id, Need::Manage).await?;
-    let action = SettingsAction::parse(&form.action)
-        .ok_or_else(|| WebError::BadRequest(format!("Unknown change {:?}.", form.action)))?;
+    let action: SettingsAction = forms::action(&form.action)?;
     let store = &state.store;
     let me = &signed_in.account;
     let outcome: Outcome = match action {
@@ -475,9 +467,9 @@ fn markup(view: &SettingsView<'_>) -> Markup {
     let project = view.project;
     let csrf = &view.signed_in.csrf;
     let target = format!("/projects/{}/settings", project.id);
-    layout::layout(
+    layout::page(
         &format!("{} settings", project.name),
-        Some(view.signed_in),
+        view.signed_in,
         html! {
             p { a href={ "/projects/" (project.id) "/issues" } { "← " (project.name) } }
             h1 { (project.name) " settings" }

@@ -45,6 +45,26 @@ pub(super) struct UserForm {
 }
 
 /// `POST /admin/users`: one action of the page's forms.
+/// What a form of the users page asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum UserAction {
+    Create,
+    AddMember,
+    RemoveMember,
+    Deactivate,
+    Activate,
+    Remove,
+}
+
+impl UserForm {
+    fn project(&self) -> Result<&str, WebError> {
+        self.project
+            .as_deref()
+            .ok_or_else(|| WebError::BadRequest("Choose a project.".into()))
+    }
+}
+
 pub(super) async fn change(
     State(state): State<AppState>,
     signed_in: SignedIn,
@@ -54,10 +74,12 @@ pub(super) async fn change(
     if !signed_in.account.is_admin {
         return Err(WebError::NotFound);
     }
-    match form.action.as_str() {
-        "create" => {
+    let store = &state.store;
+    let me = &signed_in.account;
+    match forms::action::<UserAction>(&form.action)? {
+        UserAction::Create => {
             accounts::create_account(
-                &state.store,
+                store,
                 &form.email,
                 Some(&form.name),
                 &form.password,
@@ -65,48 +87,30 @@ pub(super) async fn change(
             )
             .await?;
         }
-        "add_member" => {
-            let project = form
-                .project
-                .as_deref()
-                .ok_or_else(|| WebError::BadRequest("Choose a project.".into()))?;
-            let project = state.store.project_by_name(project).await?;
+        UserAction::AddMember => {
+            let project = store.project_by_name(form.project()?).await?;
             let role = forms::parse_role(form.role.as_deref())?;
-            membership::add(
-                &state.store,
-                &signed_in.account,
-                project.id,
-                &form.email,
-                role,
-            )
-            .await?;
+            membership::add(store, me, project.id, &form.email, role).await?;
         }
-        "deactivate" | "activate" | "remove" => {
-            let account = state.store.account_by_email(&form.email).await?;
-            if account.id == signed_in.account.id {
+        UserAction::RemoveMember => {
+            let project = store.project_by_name(form.project()?).await?;
+            if !membership::remove(store, me, project.id, &form.email).await? {
+                return Err(WebError::NotFound);
+            }
+        }
+        action @ (UserAction::Deactivate | UserAction::Activate | UserAction::Remove) => {
+            let account = store.account_by_email(&form.email).await?;
+            if account.id == me.id {
                 return Err(WebError::BadRequest(
                     "You cannot deactivate or remove your own account.".into(),
                 ));
             }
-            match form.action.as_str() {
-                "deactivate" => state.store.set_account_active(account.id, false).await?,
-                "activate" => state.store.set_account_active(account.id, true).await?,
-                _ => state.store.remove_account(account.id).await?,
+            match action {
+                UserAction::Deactivate => store.set_account_active(account.id, false).await?,
+                UserAction::Activate => store.set_account_active(account.id, true).await?,
+                _ => store.remove_account(account.id).await?,
             };
         }
-        "remove_member" => {
-            let project = form
-                .project
-                .as_deref()
-                .ok_or_else(|| WebError::BadRequest("Choose a project.".into()))?;
-            let project = state.store.project_by_name(project).await?;
-            if !membership::remove(&state.store, &signed_in.account, project.id, &form.email)
-                .await?
-            {
-                return Err(WebError::NotFound);
-            }
-        }
-        _ => return Err(WebError::BadRequest("Unknown change.".into())),
     }
     Ok(Redirect::to("/admin/users").into_response())
 }
@@ -118,9 +122,9 @@ fn markup(
     projects: &[project::Model],
     error: Option<&str>,
 ) -> Markup {
-    layout::layout(
+    layout::page(
         "Users",
-        Some(signed_in),
+        signed_in,
         html! {
             h1 { "Users" }
             @if let Some(error) = error { p.error { (error) } }

@@ -20,4 +20,5 @@ mod security;
 mod shutdown;
 mod store;
 mod two_collectors;
+mod upgrade;
 mod web;

@@ -357,25 +357,8 @@ async fn wait_until(what: &str, mut done: impl AsyncFnMut() -> bool) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_site_that_goes_down_and_comes_back_sends_one_email_each() {
-    let smtp = SmtpServer::start(0).await;
-    let db = common::sqlite();
-    let server = TestServer::start(
-        &db,
-        &[
-            "--smtp-url",
-            &smtp.url(),
-            "--notify-poll-ms",
-            "50",
-            "--allow-private-targets",
-        ],
-    )
-    .await;
-    server
-        .state
-        .store
-        .add_recipient(server.project_id, "ops@shop.example")
-        .await
-        .unwrap();
+    let mail = common::with_mail(&["--allow-private-targets"]).await;
+    let (smtp, server) = (&mail.smtp, &mail.server);
     let token = server.token("root@example.com", true).await;
     let shop = site().await;
     let created = client()
@@ -565,6 +548,7 @@ async fn two_collectors_run_each_check_once() {
         let shop = site().await;
         let created = mayday_collector::monitors::create(
             &first.state.store,
+            mayday_collector::audit::Actor::Cli,
             first.state.config.target_policy(),
             first.project_id,
             common::uptime_check("Shop", &format!("{}/", shop.base), 60),
@@ -640,16 +624,8 @@ async fn two_collectors_run_each_check_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_values_stay_inert_and_members_cannot_manage() {
-    let smtp = SmtpServer::start(0).await;
-    let db = common::sqlite();
-    let server =
-        TestServer::start(&db, &["--smtp-url", &smtp.url(), "--notify-poll-ms", "50"]).await;
-    server
-        .state
-        .store
-        .add_recipient(server.project_id, "ops@shop.example")
-        .await
-        .unwrap();
+    let mail = common::with_mail(&[]).await;
+    let (smtp, server) = (&mail.smtp, &mail.server);
     let admin = server.token("root@example.com", true).await;
     let member = server.token("member@example.com", false).await;
     server.add_member("member@example.com").await;
@@ -667,7 +643,7 @@ async fn hostile_values_stay_inert_and_members_cannot_manage() {
         .unwrap();
     assert_eq!(answer.status(), StatusCode::ACCEPTED);
     let mails = smtp.wait_for(1, Duration::from_secs(20)).await;
-    assert_eq!(mails[0].recipients, ["ops@shop.example"]);
+    assert_eq!(mails[0].recipients, ["team@shop.example"]);
     let subject = mails[0].subject();
     assert!(
         !subject.contains('\n') && subject.ends_with("Monitor backup failed"),
@@ -889,6 +865,7 @@ async fn an_expiring_certificate_is_warned_about_once_per_certificate() {
             .unwrap();
         let monitor = mayday_collector::monitors::create(
             store,
+            mayday_collector::audit::Actor::Cli,
             server.state.config.target_policy(),
             server.project_id,
             common::uptime_check("Shop", "https://127.0.0.1:9/", 60),

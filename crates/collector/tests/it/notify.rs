@@ -56,26 +56,8 @@ async fn notifications(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_new_issue_emails_who_hit_what_where() {
-    let smtp = SmtpServer::start(0).await;
-    let db = common::sqlite();
-    let server = TestServer::start(
-        &db,
-        &[
-            "--smtp-url",
-            &smtp.url(),
-            "--notify-poll-ms",
-            "50",
-            "--base-url",
-            "https://mayday.example",
-        ],
-    )
-    .await;
-    server
-        .state
-        .store
-        .add_recipient(server.project_id, "team@shop.example")
-        .await
-        .unwrap();
+    let mail = common::with_mail(&["--base-url", "https://mayday.example"]).await;
+    let (smtp, server) = (&mail.smtp, &mail.server);
 
     ingest(&server, &checkout_crash()).await;
     let mails = smtp.wait_for(1, Duration::from_secs(20)).await;
@@ -116,16 +98,8 @@ async fn a_new_issue_emails_who_hit_what_where() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn event_data_is_escaped_in_html_and_kept_out_of_headers() {
-    let smtp = SmtpServer::start(0).await;
-    let db = common::sqlite();
-    let server =
-        TestServer::start(&db, &["--smtp-url", &smtp.url(), "--notify-poll-ms", "50"]).await;
-    server
-        .state
-        .store
-        .add_recipient(server.project_id, "team@shop.example")
-        .await
-        .unwrap();
+    let mail = common::with_mail(&[]).await;
+    let (smtp, server) = (&mail.smtp, &mail.server);
     let mut event = checkout_crash();
     event["user"]["name"] = json!("<script>alert(1)</script>\r\nBcc: victim@example.com");
     event["exception"]["values"][0]["value"] = json!("<img src=x onerror=alert(2)>");
@@ -147,26 +121,8 @@ async fn event_data_is_escaped_in_html_and_kept_out_of_headers() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_burst_of_one_new_issue_sends_one_email() {
-    let smtp = SmtpServer::start(0).await;
-    let db = common::sqlite();
-    let server = TestServer::start(
-        &db,
-        &[
-            "--smtp-url",
-            &smtp.url(),
-            "--notify-poll-ms",
-            "50",
-            "--rate-limit",
-            "0",
-        ],
-    )
-    .await;
-    server
-        .state
-        .store
-        .add_recipient(server.project_id, "team@shop.example")
-        .await
-        .unwrap();
+    let mail = common::with_mail(&["--rate-limit", "0"]).await;
+    let (smtp, server) = (&mail.smtp, &mail.server);
     let client = reqwest::Client::new();
     let tasks: Vec<_> = (0..10)
         .map(|_| {
@@ -297,26 +253,8 @@ async fn two_collectors_on_one_database_send_each_notification_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn regressions_always_notify_and_spikes_respect_the_window() {
-    let smtp = SmtpServer::start(0).await;
-    let db = common::sqlite();
-    let server = TestServer::start(
-        &db,
-        &[
-            "--smtp-url",
-            &smtp.url(),
-            "--notify-poll-ms",
-            "50",
-            "--rate-limit",
-            "0",
-        ],
-    )
-    .await;
-    server
-        .state
-        .store
-        .add_recipient(server.project_id, "team@shop.example")
-        .await
-        .unwrap();
+    let mail = common::with_mail(&["--rate-limit", "0"]).await;
+    let (smtp, server) = (&mail.smtp, &mail.server);
     ingest(&server, &checkout_crash()).await;
     smtp.wait_for(1, Duration::from_secs(20)).await;
     server
@@ -448,16 +386,8 @@ async fn webhooks_get_a_signed_payload() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_apps_panic_emails_the_team_naming_the_user() {
-    let smtp = SmtpServer::start(0).await;
-    let db = common::sqlite();
-    let server =
-        TestServer::start(&db, &["--smtp-url", &smtp.url(), "--notify-poll-ms", "50"]).await;
-    server
-        .state
-        .store
-        .add_recipient(server.project_id, "team@shop.example")
-        .await
-        .unwrap();
+    let mail = common::with_mail(&[]).await;
+    let (smtp, server) = (&mail.smtp, &mail.server);
     let (reporter, app_url) = common::demo_app(&server, "production").await;
     let response = reqwest::Client::new()
         .get(format!("{app_url}/panic?bundle=team"))
@@ -485,27 +415,9 @@ async fn the_demo_apps_panic_emails_the_team_naming_the_user() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_spike_notifies_when_the_window_allows() {
-    let smtp = SmtpServer::start(0).await;
-    let db = common::sqlite();
     // No quiet time, so every event past the threshold is a spike.
-    let server = TestServer::start(
-        &db,
-        &[
-            "--smtp-url",
-            &smtp.url(),
-            "--notify-poll-ms",
-            "50",
-            "--notify-window-minutes",
-            "0",
-        ],
-    )
-    .await;
-    server
-        .state
-        .store
-        .add_recipient(server.project_id, "team@shop.example")
-        .await
-        .unwrap();
+    let mail = common::with_mail(&["--notify-window-minutes", "0"]).await;
+    let (smtp, server) = (&mail.smtp, &mail.server);
     server
         .state
         .store
@@ -593,17 +505,7 @@ async fn settings_test_sends_and_shows_every_delivery() {
     let cookie = common::sign_in(&server, "owner@example.com", "correct horse battery").await;
     let settings = format!("/projects/{}/settings", server.project_id);
     let post = async |fields: &[(&str, &str)]| -> String {
-        let (_, html) = common::page(&server, &cookie, &settings).await;
-        let csrf = common::csrf_in(&html);
-        let mut form: Vec<(&str, &str)> = vec![("csrf", csrf.as_str())];
-        form.extend_from_slice(fields);
-        let response = common::client()
-            .post(format!("{}{settings}", server.base))
-            .header(reqwest::header::COOKIE, &cookie)
-            .form(&form)
-            .send()
-            .await
-            .unwrap();
+        let response = common::post_form(&server, &cookie, &settings, &settings, fields).await;
         assert!(response.status().is_success() || response.status().is_redirection());
         response.text().await.unwrap()
     };

@@ -6,7 +6,6 @@ use crate::common;
 
 use std::time::Duration;
 
-use crate::common::smtp::SmtpServer;
 use crate::common::{TestServer, api_json, client, ingest, panic_event};
 use mayday_collector::outreach;
 use mayday_collector::store::now_ms;
@@ -17,13 +16,6 @@ const FIREFOX: &str =
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:86.0) Gecko/20100101 Firefox/86.0";
 
 /// A collector on a new SQLite file (kept while the test holds it) mailing via `smtp`.
-async fn start(smtp: &SmtpServer) -> (common::TestDb, TestServer) {
-    let db = common::sqlite();
-    let server =
-        TestServer::start(&db, &["--smtp-url", &smtp.url(), "--notify-poll-ms", "50"]).await;
-    (db, server)
-}
-
 async fn users(server: &TestServer, token: &str, issue_id: i64) -> Vec<Value> {
     api_json(server, token, &format!("/api/v1/issues/{issue_id}/users")).await["users"]
         .as_array()
@@ -86,8 +78,8 @@ async fn issue_of(server: &TestServer, token: &str, function: &str) -> i64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_apps_crash_for_two_users_then_each_gets_one_personal_email() {
-    let smtp = SmtpServer::start(0).await;
-    let (_db, server) = start(&smtp).await;
+    let mail = common::with_smtp(&[]).await;
+    let (smtp, server) = (&mail.smtp, &mail.server);
     let member = server.token("member@example.com", false).await;
     server.add_member("member@example.com").await;
     let (reporter, app_url) = common::demo_app(&server, "production").await;
@@ -290,8 +282,8 @@ async fn the_demo_apps_crash_for_two_users_then_each_gets_one_personal_email() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_fixed_follow_up_goes_out_once_when_a_newer_release_reports() {
-    let smtp = SmtpServer::start(0).await;
-    let (_db, server) = start(&smtp).await;
+    let mail = common::with_smtp(&[]).await;
+    let (smtp, server) = (&mail.smtp, &mail.server);
     let member = server.token("member@example.com", false).await;
     server.add_member("member@example.com").await;
     let store = &server.state.store;
@@ -387,8 +379,8 @@ async fn the_fixed_follow_up_goes_out_once_when_a_newer_release_reports() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_names_and_urls_stay_inert_and_settings_are_checked() {
-    let smtp = SmtpServer::start(0).await;
-    let (_db, server) = start(&smtp).await;
+    let mail = common::with_smtp(&[]).await;
+    let (smtp, server) = (&mail.smtp, &mail.server);
     let member = server.token("member@example.com", false).await;
     server.add_member("member@example.com").await;
     let admin = server.token("root@example.com", true).await;
@@ -523,8 +515,8 @@ async fn hostile_names_and_urls_stay_inert_and_settings_are_checked() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn members_preview_and_send_from_the_issue_page() {
-    let smtp = SmtpServer::start(0).await;
-    let (_db, server) = start(&smtp).await;
+    let mail = common::with_smtp(&[]).await;
+    let (smtp, server) = (&mail.smtp, &mail.server);
     let member = server.token("member@example.com", false).await;
     server.add_member("member@example.com").await;
     ingest(

@@ -583,17 +583,7 @@ async fn account_form(
     cookie: &str,
     fields: &[(&str, &str)],
 ) -> (StatusCode, String) {
-    let (_, html) = page(server, cookie, "/account").await;
-    let csrf = common::csrf_in(&html);
-    let mut all = fields.to_vec();
-    all.push(("csrf", &csrf));
-    let response = client()
-        .post(format!("{}/account", server.base))
-        .header("cookie", cookie)
-        .form(&all)
-        .send()
-        .await
-        .unwrap();
+    let response = common::post_form(server, cookie, "/account", "/account", fields).await;
     (response.status(), response.text().await.unwrap_or_default())
 }
 
@@ -726,17 +716,8 @@ async fn api_tokens_are_named_listed_and_revoked() {
 
 /// Posts an `/admin/users` form as `admin` (session cookie).
 async fn admin_form(server: &TestServer, admin: &str, fields: &[(&str, &str)]) -> StatusCode {
-    let (_, html) = page(server, admin, "/admin/users").await;
-    let csrf = common::csrf_in(&html);
-    let mut all = fields.to_vec();
-    all.push(("csrf", &csrf));
-    client()
-        .post(format!("{}/admin/users", server.base))
-        .header("cookie", admin)
-        .form(&all)
-        .send()
+    common::post_form(server, admin, "/admin/users", "/admin/users", fields)
         .await
-        .unwrap()
         .status()
 }
 

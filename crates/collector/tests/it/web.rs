@@ -8,14 +8,7 @@ use reqwest::StatusCode;
 use reqwest::header::{CONTENT_SECURITY_POLICY, COOKIE, LOCATION, SET_COOKIE};
 use serde_json::json;
 
-/// The CSRF token in a page's forms.
-fn csrf(html: &str) -> String {
-    let at = html
-        .find("name=\"csrf\" value=\"")
-        .expect("a form with a CSRF token")
-        + 19;
-    html[at..].split('"').next().unwrap().to_owned()
-}
+use crate::common::csrf_in as csrf;
 
 async fn admin(server: &TestServer) -> String {
     mayday_collector::accounts::create_account(

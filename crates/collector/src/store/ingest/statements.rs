@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use sea_orm::sea_query::{Alias, Expr, OnConflict, Query, SimpleExpr};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect};
 
-use super::batch::{Before, Group};
-use super::{EventUser, IngestFacts, NewEvent, NotificationRule, Stored};
+use super::groups::{Before, Group};
+use super::model::{EventUser, IngestFacts, NewEvent, NotificationRule, Stored};
 use crate::store::entities::{
     FilterKind, IssueStatus, affected_user, event, filter_value, issue, issue_alias, issue_tag,
 };

@@ -144,6 +144,34 @@ impl TestServer {
         }
     }
 
+    /// Starts a collector on `db`, a database that holds a project named `default`
+    /// already (a database an earlier version wrote, say).
+    pub async fn open(db: &TestDb, args: &[&str]) -> TestServer {
+        let (base, state) = Self::launch(db, args).await;
+        let project = state
+            .store
+            .project_by_name("default")
+            .await
+            .expect("the project default");
+        let key = state
+            .store
+            .project_keys(project.id)
+            .await
+            .expect("keys")
+            .into_iter()
+            .find(|key| key.active)
+            .expect("an active key")
+            .public_key;
+        let dsn = state.config.dsn(&key, project.id);
+        TestServer {
+            base,
+            state,
+            project_id: project.id,
+            key,
+            dsn,
+        }
+    }
+
     /// Starts a collector on `db` with `args`, and a project named `default`.
     pub async fn start(db: &TestDb, args: &[&str]) -> TestServer {
         let (base, state) = Self::launch(db, args).await;
@@ -201,6 +229,44 @@ impl TestServer {
             .add_member(self.project_id, account.id, ProjectRole::Member)
             .await
             .expect("membership");
+    }
+}
+
+/// A collector that mails a real SMTP server, on a fresh SQLite file, looking for
+/// notifications to send every 50 ms; from [`with_mail`] the default project's
+/// recipient is `team@shop.example`.
+pub struct WithMail {
+    /// The SMTP server the collector sends to.
+    pub smtp: smtp::SmtpServer,
+    /// The collector.
+    pub server: TestServer,
+    _db: TestDb,
+}
+
+/// Starts an SMTP server and a collector sending to it with `args`; see [`WithMail`].
+pub async fn with_mail(args: &[&str]) -> WithMail {
+    let mail = with_smtp(args).await;
+    mail.server
+        .state
+        .store
+        .add_recipient(mail.server.project_id, "team@shop.example")
+        .await
+        .expect("a recipient");
+    mail
+}
+
+/// Like [`with_mail`], with no recipient: only messages to users go out.
+pub async fn with_smtp(args: &[&str]) -> WithMail {
+    let smtp = smtp::SmtpServer::start(0).await;
+    let db = sqlite();
+    let url = smtp.url();
+    let mut all = vec!["--smtp-url", url.as_str(), "--notify-poll-ms", "50"];
+    all.extend_from_slice(args);
+    let server = TestServer::start(&db, &all).await;
+    WithMail {
+        smtp,
+        server,
+        _db: db,
     }
 }
 
@@ -443,6 +509,28 @@ pub fn csrf_in(html: &str) -> String {
         .expect("a form with a CSRF token")
         + 19;
     html[at..].split('"').next().unwrap_or_default().to_owned()
+}
+
+/// Posts `fields` to `path` as a signed-in browser would: with the session `cookie`,
+/// and the CSRF token of the page `form_page` (the page the form is on).
+pub async fn post_form(
+    server: &TestServer,
+    cookie: &str,
+    form_page: &str,
+    path: &str,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    let (_, html) = page(server, cookie, form_page).await;
+    let csrf = csrf_in(&html);
+    let mut all = fields.to_vec();
+    all.push(("csrf", &csrf));
+    client()
+        .post(format!("{}{path}", server.base))
+        .header(reqwest::header::COOKIE, cookie)
+        .form(&all)
+        .send()
+        .await
+        .expect("form post")
 }
 
 /// The settings of an uptime check of `url` named `name`, every `interval_seconds`,
