@@ -1,6 +1,6 @@
-//! A binary built with `panic = "abort"` (the `abort` profile) panics: the panic hook
-//! delivers the event before the process aborts. The example is built once, by this
-//! test, with cargo.
+//! A binary built with `panic = "abort"` (`examples/abort-app` in the `abort` profile)
+//! panics: the panic hook delivers the event before the process aborts. The example is
+//! built once, by this test, with cargo.
 
 use std::process::Command;
 use std::time::Duration;
@@ -12,8 +12,7 @@ fn build_example() -> std::path::PathBuf {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let output = Command::new(cargo)
         .args(["build", "--profile", "abort", "--message-format=json"])
-        .args(["--no-default-features", "-p", "mayday-reporter"])
-        .args(["--example", "abort_on_panic"])
+        .args(["-p", "abort-app"])
         .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
         .stderr(std::process::Stdio::inherit())
         .output()
@@ -23,7 +22,7 @@ fn build_example() -> std::path::PathBuf {
         .lines()
         .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
         .find_map(|message| {
-            (message["target"]["name"] == "abort_on_panic")
+            (message["target"]["name"] == "abort-app")
                 .then(|| message["executable"].as_str().map(Into::into))
                 .flatten()
         })

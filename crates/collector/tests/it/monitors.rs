@@ -419,10 +419,10 @@ async fn a_site_that_goes_down_and_comes_back_sends_one_email_each() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(smtp.messages().len(), 2);
     // The checks are on record, with response times, and the uptime counts them.
-    let detail = api_json(&server, &token, &format!("/api/v1/monitors/{id}")).await;
+    let detail = api_json(server, &token, &format!("/api/v1/monitors/{id}")).await;
     let day = detail["uptime"]["day"].as_f64().unwrap();
     assert!(day > 0.0 && day < 100.0, "{detail}");
-    let rows = checkins(&server, &token, id).await;
+    let rows = checkins(server, &token, id).await;
     assert!(
         rows.iter()
             .any(|r| r["http_status"] == 503 && r["status"] == "error")
@@ -708,9 +708,9 @@ async fn hostile_values_stay_inert_and_members_cannot_manage() {
     assert_eq!(created.status(), StatusCode::BAD_REQUEST);
 
     // The pages escape what a check-in brought.
-    let cookie = common::sign_in(&server, "member@example.com", "correct horse battery").await;
+    let cookie = common::sign_in(server, "member@example.com", "correct horse battery").await;
     let (status, page) = common::page(
-        &server,
+        server,
         &cookie,
         &format!("/projects/{}/monitors", server.project_id),
     )
@@ -720,11 +720,11 @@ async fn hostile_values_stay_inert_and_members_cannot_manage() {
         page.contains("backup") && !page.contains("Add a monitor"),
         "members see no forms"
     );
-    let id = monitor_json(&server, &member, "backup").await["id"]
+    let id = monitor_json(server, &member, "backup").await["id"]
         .as_i64()
         .unwrap();
     let (status, page) = common::page(
-        &server,
+        server,
         &cookie,
         &format!("/projects/{}/monitors/{id}", server.project_id),
     )

@@ -59,7 +59,7 @@ async fn a_new_issue_emails_who_hit_what_where() {
     let mail = common::with_mail(&["--base-url", "https://mayday.example"]).await;
     let (smtp, server) = (&mail.smtp, &mail.server);
 
-    ingest(&server, &checkout_crash()).await;
+    ingest(server, &checkout_crash()).await;
     let mails = smtp.wait_for(1, Duration::from_secs(20)).await;
     assert_eq!(mails.len(), 1);
     let mail = &mails[0];
@@ -91,7 +91,7 @@ async fn a_new_issue_emails_who_hit_what_where() {
         html.contains("Firefox 86 on Windows 10")
             && html.contains("href=\"https://mayday.example/projects/1/issues/1/events/")
     );
-    let rows = notifications(&server).await;
+    let rows = notifications(server).await;
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].status, DeliveryStatus::Sent);
 }
@@ -103,7 +103,7 @@ async fn event_data_is_escaped_in_html_and_kept_out_of_headers() {
     let mut event = checkout_crash();
     event["user"]["name"] = json!("<script>alert(1)</script>\r\nBcc: victim@example.com");
     event["exception"]["values"][0]["value"] = json!("<img src=x onerror=alert(2)>");
-    ingest(&server, &event).await;
+    ingest(server, &event).await;
     let mails = smtp.wait_for(1, Duration::from_secs(20)).await;
     assert_eq!(
         mails[0].recipients,
@@ -152,7 +152,7 @@ async fn a_burst_of_one_new_issue_sends_one_email() {
     assert_eq!(smtp.messages().len(), 1);
     let issue = server.state.store.issue(1).await.unwrap().unwrap();
     assert_eq!(issue.event_count, 1000);
-    assert_eq!(notifications(&server).await.len(), 1);
+    assert_eq!(notifications(server).await.len(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -255,7 +255,7 @@ async fn two_collectors_on_one_database_send_each_notification_once() {
 async fn regressions_always_notify_and_spikes_respect_the_window() {
     let mail = common::with_mail(&["--rate-limit", "0"]).await;
     let (smtp, server) = (&mail.smtp, &mail.server);
-    ingest(&server, &checkout_crash()).await;
+    ingest(server, &checkout_crash()).await;
     smtp.wait_for(1, Duration::from_secs(20)).await;
     server
         .state
@@ -263,7 +263,7 @@ async fn regressions_always_notify_and_spikes_respect_the_window() {
         .set_issue_status(1, mayday_collector::store::IssueStatus::Resolved)
         .await
         .unwrap();
-    ingest(&server, &checkout_crash()).await;
+    ingest(server, &checkout_crash()).await;
     let mails = smtp.wait_for(2, Duration::from_secs(20)).await;
     assert_eq!(mails.len(), 2);
     assert!(
@@ -282,12 +282,12 @@ async fn regressions_always_notify_and_spikes_respect_the_window() {
         .await
         .unwrap();
     let other = panic_event("shop::cart::add", None);
-    ingest(&server, &other).await;
+    ingest(server, &other).await;
     smtp.wait_for(3, Duration::from_secs(20)).await;
     for _ in 0..10 {
         let mut again = other.clone();
         again["event_id"] = json!(uuid::Uuid::new_v4().simple().to_string());
-        ingest(&server, &again).await;
+        ingest(server, &again).await;
     }
     let mails = smtp.wait_for(4, Duration::from_secs(20)).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -388,7 +388,7 @@ async fn webhooks_get_a_signed_payload() {
 async fn the_demo_apps_panic_emails_the_team_naming_the_user() {
     let mail = common::with_mail(&[]).await;
     let (smtp, server) = (&mail.smtp, &mail.server);
-    let (reporter, app_url) = common::demo_app(&server, "production").await;
+    let (reporter, app_url) = common::demo_app(server, "production").await;
     let response = reqwest::Client::new()
         .get(format!("{app_url}/panic?bundle=team"))
         .header("x-demo-user", "42:jane@example.com:Jane Doe")
@@ -428,7 +428,7 @@ async fn a_spike_notifies_when_the_window_allows() {
     for _ in 0..5 {
         let mut again = event.clone();
         again["event_id"] = json!(uuid::Uuid::new_v4().simple().to_string());
-        ingest(&server, &again).await;
+        ingest(server, &again).await;
     }
     let mails = smtp.wait_for(3, Duration::from_secs(20)).await;
     tokio::time::sleep(Duration::from_millis(500)).await;

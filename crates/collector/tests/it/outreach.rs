@@ -82,7 +82,7 @@ async fn the_demo_apps_crash_for_two_users_then_each_gets_one_personal_email() {
     let (smtp, server) = (&mail.smtp, &mail.server);
     let member = server.token("member@example.com", false).await;
     server.add_member("member@example.com").await;
-    let (reporter, app_url) = common::demo_app(&server, "production").await;
+    let (reporter, app_url) = common::demo_app(server, "production").await;
     for (user, bundle) in [
         ("42:jane@example.com:Jane Doe", "team"),
         ("43:bob@example.com:Bob Stone", "solo"),
@@ -97,8 +97,8 @@ async fn the_demo_apps_crash_for_two_users_then_each_gets_one_personal_email() {
         assert_eq!(response.status(), 500);
     }
     assert!(reporter.flush(Duration::from_secs(10)).await);
-    let issue_id = common::latest_issue_id(&server, &member).await;
-    let before = users(&server, &member, issue_id).await;
+    let issue_id = common::latest_issue_id(server, &member).await;
+    let before = users(server, &member, issue_id).await;
     assert_eq!(before.len(), 2);
     assert!(
         before
@@ -106,7 +106,7 @@ async fn the_demo_apps_crash_for_two_users_then_each_gets_one_personal_email() {
             .all(|u| u["contactable"] == true && u["contacted_at"].is_null())
     );
 
-    let sent = write_to(&server, &member, issue_id, json!({"users": "all"})).await;
+    let sent = write_to(server, &member, issue_id, json!({"users": "all"})).await;
     assert_eq!(sent.status(), StatusCode::OK);
     let sent: Value = sent.json().await.unwrap();
     assert_eq!(sent["queued"].as_array().unwrap().len(), 2, "{sent}");
@@ -142,14 +142,14 @@ async fn the_demo_apps_crash_for_two_users_then_each_gets_one_personal_email() {
     }
 
     // The same users again, the same day: refused, with the reason.
-    let after = users(&server, &member, issue_id).await;
+    let after = users(server, &member, issue_id).await;
     assert!(
         after
             .iter()
             .all(|u| u["contacted_at"].is_string() && u["contactable"] == false)
     );
     let keys: Vec<Value> = after.iter().map(|u| u["key"].clone()).collect();
-    let again: Value = write_to(&server, &member, issue_id, json!({"users": keys}))
+    let again: Value = write_to(server, &member, issue_id, json!({"users": keys}))
         .await
         .json()
         .await
@@ -186,7 +186,7 @@ async fn the_demo_apps_crash_for_two_users_then_each_gets_one_personal_email() {
             .contains("no more messages from default")
     );
     ingest(
-        &server,
+        server,
         &crash(
             "shop::cart::add",
             "bob@example.com",
@@ -196,8 +196,8 @@ async fn the_demo_apps_crash_for_two_users_then_each_gets_one_personal_email() {
         ),
     )
     .await;
-    let cart = issue_of(&server, &member, "shop::cart::add").await;
-    let refused: Value = write_to(&server, &member, cart, json!({"users": "all"}))
+    let cart = issue_of(server, &member, "shop::cart::add").await;
+    let refused: Value = write_to(server, &member, cart, json!({"users": "all"}))
         .await
         .json()
         .await
@@ -207,14 +207,14 @@ async fn the_demo_apps_crash_for_two_users_then_each_gets_one_personal_email() {
         "{refused}"
     );
     assert_eq!(
-        users(&server, &member, cart).await[0]["not_contactable"],
+        users(server, &member, cart).await[0]["not_contactable"],
         "do_not_contact"
     );
 
     // At most two messages a week to one address from one project.
     for function in ["shop::search::run", "shop::account::save"] {
         ingest(
-            &server,
+            server,
             &crash(
                 function,
                 "jane@example.com",
@@ -225,16 +225,16 @@ async fn the_demo_apps_crash_for_two_users_then_each_gets_one_personal_email() {
         )
         .await;
     }
-    let search = issue_of(&server, &member, "shop::search::run").await;
-    let account = issue_of(&server, &member, "shop::account::save").await;
-    let second: Value = write_to(&server, &member, search, json!({"users": "all"}))
+    let search = issue_of(server, &member, "shop::search::run").await;
+    let account = issue_of(server, &member, "shop::account::save").await;
+    let second: Value = write_to(server, &member, search, json!({"users": "all"}))
         .await
         .json()
         .await
         .unwrap();
     assert_eq!(second["queued"].as_array().unwrap().len(), 1, "{second}");
     assert_eq!(
-        users(&server, &member, account).await[0]["not_contactable"],
+        users(server, &member, account).await[0]["not_contactable"],
         "weekly_limit"
     );
     smtp.wait_for(3, Duration::from_secs(20)).await;
@@ -242,9 +242,9 @@ async fn the_demo_apps_crash_for_two_users_then_each_gets_one_personal_email() {
     assert_eq!(smtp.messages().len(), 3, "nobody got more than they should");
 
     // Who was written to, when and by whom: the issue page and the audit log.
-    let cookie = common::sign_in(&server, "member@example.com", "correct horse battery").await;
+    let cookie = common::sign_in(server, "member@example.com", "correct horse battery").await;
     let (_, page) = common::page(
-        &server,
+        server,
         &cookie,
         &format!("/projects/{}/issues/{issue_id}", server.project_id),
     )
@@ -254,7 +254,7 @@ async fn the_demo_apps_crash_for_two_users_then_each_gets_one_personal_email() {
         "the users table says who wrote"
     );
     let (_, outreach_page) = common::page(
-        &server,
+        server,
         &cookie,
         &format!("/projects/{}/issues/{issue_id}/outreach", server.project_id),
     )
@@ -292,7 +292,7 @@ async fn the_fixed_follow_up_goes_out_once_when_a_newer_release_reports() {
         ("bob@example.com", "Bob Stone"),
     ] {
         ingest(
-            &server,
+            server,
             &crash(
                 "shop::checkout::apply_coupon",
                 email,
@@ -303,14 +303,14 @@ async fn the_fixed_follow_up_goes_out_once_when_a_newer_release_reports() {
         )
         .await;
     }
-    let issue_id = issue_of(&server, &member, "apply_coupon").await;
+    let issue_id = issue_of(server, &member, "apply_coupon").await;
     // Jane was written to already: the follow-up is for the others.
-    let jane = users(&server, &member, issue_id)
+    let jane = users(server, &member, issue_id)
         .await
         .into_iter()
         .find(|u| u["email"] == "jane@example.com")
         .unwrap();
-    let first: Value = write_to(&server, &member, issue_id, json!({"users": [jane["key"]]}))
+    let first: Value = write_to(server, &member, issue_id, json!({"users": [jane["key"]]}))
         .await
         .json()
         .await
@@ -318,9 +318,9 @@ async fn the_fixed_follow_up_goes_out_once_when_a_newer_release_reports() {
     assert_eq!(first["queued"].as_array().unwrap().len(), 1);
 
     // Resolved on the issue page with "tell the affected users when the fix is live".
-    let cookie = common::sign_in(&server, "member@example.com", "correct horse battery").await;
+    let cookie = common::sign_in(server, "member@example.com", "correct horse battery").await;
     let path = format!("/projects/{}/issues/{issue_id}", server.project_id);
-    let (_, page) = common::page(&server, &cookie, &path).await;
+    let (_, page) = common::page(server, &cookie, &path).await;
     assert!(page.contains("Resolve, and tell the affected users when the fix is live"));
     let resolved = client()
         .post(format!("{}{path}/status", server.base))
@@ -341,13 +341,13 @@ async fn the_fixed_follow_up_goes_out_once_when_a_newer_release_reports() {
     let mut staging = panic_event("shop::other::step", None);
     staging["release"] = json!("shop@1.4.3");
     staging["environment"] = json!("staging");
-    ingest(&server, &staging).await;
+    ingest(server, &staging).await;
     assert_eq!(check().await, 0, "staging does not count");
     // The same release from production: the fix is live; the follow-up goes out once.
     let mut live = staging.clone();
     live["event_id"] = json!(uuid::Uuid::new_v4().simple().to_string());
     live["environment"] = json!("production");
-    ingest(&server, &live).await;
+    ingest(server, &live).await;
     assert_eq!(check().await, 1);
     assert_eq!(check().await, 0, "once");
     let mails = smtp.wait_for(2, Duration::from_secs(20)).await;
@@ -387,7 +387,7 @@ async fn hostile_names_and_urls_stay_inert_and_settings_are_checked() {
     let name = "Eve <script>alert(1)</script>\r\nBcc: victim@example.com";
     let url = "https://shop.example/<img src=x onerror=alert(2)>?q=%0d%0aX-Injected:%201";
     ingest(
-        &server,
+        server,
         &crash(
             "shop::evil::run",
             "eve@example.com",
@@ -397,11 +397,11 @@ async fn hostile_names_and_urls_stay_inert_and_settings_are_checked() {
         ),
     )
     .await;
-    let issue_id = issue_of(&server, &member, "shop::evil::run").await;
+    let issue_id = issue_of(server, &member, "shop::evil::run").await;
 
     // A template with a placeholder that does not exist is refused, naming it.
     let bad = write_to(
-        &server,
+        server,
         &member,
         issue_id,
         json!({"users": "all", "text": "Hi {nmae}"}),
@@ -411,7 +411,7 @@ async fn hostile_names_and_urls_stay_inert_and_settings_are_checked() {
     assert!(bad.text().await.unwrap().contains("{nmae}"));
 
     let sent = write_to(
-        &server,
+        server,
         &member,
         issue_id,
         json!({"users": "all", "subject": "About {what}, {name}"}),
@@ -451,9 +451,9 @@ async fn hostile_names_and_urls_stay_inert_and_settings_are_checked() {
     assert!(html.contains("&lt;script&gt;"), "{html}");
 
     // The outreach page escapes them too.
-    let cookie = common::sign_in(&server, "member@example.com", "correct horse battery").await;
+    let cookie = common::sign_in(server, "member@example.com", "correct horse battery").await;
     let (_, page) = common::page(
-        &server,
+        server,
         &cookie,
         &format!("/projects/{}/issues/{issue_id}/outreach", server.project_id),
     )
@@ -466,7 +466,7 @@ async fn hostile_names_and_urls_stay_inert_and_settings_are_checked() {
         server.base, server.project_id
     );
     let mut settings: Value = api_json(
-        &server,
+        server,
         &admin,
         &format!("/api/v1/projects/{}/outreach", server.project_id),
     )
@@ -482,7 +482,7 @@ async fn hostile_names_and_urls_stay_inert_and_settings_are_checked() {
     assert_eq!(members_may_not, StatusCode::FORBIDDEN);
     let saved = put_settings(&settings_url, &admin, &settings).await;
     assert_eq!(saved, StatusCode::OK);
-    let off = write_to(&server, &member, issue_id, json!({"users": "all"})).await;
+    let off = write_to(server, &member, issue_id, json!({"users": "all"})).await;
     assert_eq!(off.status(), StatusCode::CONFLICT);
     assert!(off.text().await.unwrap().contains("outreach is off"));
 
@@ -491,7 +491,7 @@ async fn hostile_names_and_urls_stay_inert_and_settings_are_checked() {
     let saved = put_settings(&settings_url, &admin, &settings).await;
     assert_eq!(saved, StatusCode::OK);
     ingest(
-        &server,
+        server,
         &crash(
             "shop::evil::run",
             "zoe@example.com",
@@ -501,7 +501,7 @@ async fn hostile_names_and_urls_stay_inert_and_settings_are_checked() {
         ),
     )
     .await;
-    let sent: Value = write_to(&server, &member, issue_id, json!({"users": "all"}))
+    let sent: Value = write_to(server, &member, issue_id, json!({"users": "all"}))
         .await
         .json()
         .await
@@ -520,7 +520,7 @@ async fn members_preview_and_send_from_the_issue_page() {
     let member = server.token("member@example.com", false).await;
     server.add_member("member@example.com").await;
     ingest(
-        &server,
+        server,
         &crash(
             "shop::checkout::pay",
             "jane@example.com",
@@ -532,12 +532,12 @@ async fn members_preview_and_send_from_the_issue_page() {
     .await;
     let mut anonymous = panic_event("shop::checkout::pay", None);
     anonymous["user"] = json!({"id": "guest-7"});
-    ingest(&server, &anonymous).await;
-    let cookie = common::sign_in(&server, "member@example.com", "correct horse battery").await;
+    ingest(server, &anonymous).await;
+    let cookie = common::sign_in(server, "member@example.com", "correct horse battery").await;
     let path = format!("/projects/{}/issues", server.project_id);
-    let issue_id = common::latest_issue_id(&server, &member).await;
+    let issue_id = common::latest_issue_id(server, &member).await;
     let page_path = format!("{path}/{issue_id}/outreach");
-    let (_, page) = common::page(&server, &cookie, &page_path).await;
+    let (_, page) = common::page(server, &cookie, &page_path).await;
     assert!(page.contains("2 users, 1 can be written to now"), "{page}");
     assert!(
         page.contains("no email address"),

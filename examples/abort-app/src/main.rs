@@ -4,7 +4,7 @@
 //!
 //! ```sh
 //! MAYDAY_DSN=http://<key>@127.0.0.1:8300/1 \
-//!     cargo run --profile abort --no-default-features -p mayday-reporter --example abort_on_panic
+//!     cargo run --profile abort -p abort-app
 //! ```
 
 fn main() -> Result<(), mayday_reporter::ReporterError> {
