@@ -94,7 +94,7 @@ async fn serve(database_url: &str, through_sqlx: bool) -> anyhow::Result<()> {
             .public_key
             .clone(),
     };
-    let state = AppInner::new(cli.config, store)?;
+    let state = AppInner::new(cli.config(), store)?;
     println!("ready {address} {key}");
     axum::serve(
         listener,

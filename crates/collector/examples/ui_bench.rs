@@ -143,7 +143,7 @@ async fn main() -> anyhow::Result<()> {
         )
         .await?;
     let config = clap::Parser::try_parse_from(["mayday-collector", "--database-url", url.as_str()])
-        .map(|cli: Cli| cli.config)?;
+        .map(|cli: Cli| cli.config())?;
     let state = AppInner::new(config, store)?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);

@@ -164,6 +164,18 @@ pub async fn change_password(
     Ok(store.set_password(account.id, &hash, keep).await?)
 }
 
+/// Sets `account`'s password to `new` without asking for the current one (the command
+/// line, for an admin locked out), and ends every session of the account.
+pub async fn reset_password(
+    store: &Store,
+    account: &account::Model,
+    new: &str,
+) -> Result<(), AccountError> {
+    check_password(new)?;
+    let hash = hash_password_off_thread(new).await?;
+    Ok(store.set_password(account.id, &hash, None).await?)
+}
+
 /// Creates an API token named `name` for `account_id`; returns it (it is stored only
 /// as a hash).
 pub async fn create_api_token(

@@ -6,28 +6,46 @@ use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 
 use crate::audit::Actor;
-use crate::config::Config;
+use crate::config::{CommonSettings, Config, ServeSettings};
 use crate::monitors::{self, HttpSpec, MonitorSettings, MonitorSpec, SitemapSpec, StatusRange};
 use crate::store::{ProjectRole, Store};
 use crate::{accounts, membership, projects, webhooks};
 
 /// Mayday collector: crash reports in, issues out.
+///
+/// With no command it serves (the same as `serve`). Every setting is a flag or a
+/// `MAYDAY_*` environment variable; yes/no settings take `1`/`0`, `true`/`false`,
+/// `yes`/`no` or `on`/`off`.
 #[derive(Debug, Parser)]
-#[command(name = "mayday-collector", version, about)]
+#[command(name = "mayday-collector", version, about, long_about)]
 pub struct Cli {
-    /// Settings for every command.
+    /// Settings of every command.
     #[command(flatten)]
-    pub config: Config,
+    pub common: CommonSettings,
+    /// Settings of the collector when it serves (no command given).
+    #[command(flatten)]
+    pub serve: ServeSettings,
     /// What to do (default: serve).
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+impl Cli {
+    /// The settings this command line (and the environment) give.
+    pub fn config(&self) -> Config {
+        let serve = match &self.command {
+            Some(Command::Serve(serve)) => serve.clone(),
+            _ => self.serve.clone(),
+        };
+        Config::new(self.common.clone(), serve)
+    }
 }
 
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the collector (the default).
-    Serve,
+    Serve(ServeSettings),
     /// Manage projects.
     #[command(subcommand)]
     Project(ProjectCommand),
@@ -236,6 +254,13 @@ pub enum UserCommand {
         #[arg(long)]
         admin: bool,
     },
+    /// Set an account's password, read from standard input (for one who forgot it, or
+    /// the only admin locked out); its sessions end.
+    Password {
+        /// The account's email.
+        #[arg(long)]
+        email: String,
+    },
     /// Stop an account from signing in; its sessions and tokens stop working.
     Deactivate {
         /// The account's email.
@@ -284,10 +309,112 @@ pub enum TokenCommand {
     },
 }
 
+/// A password from standard input (a pipe, or typed and ended with Ctrl-D), without its
+/// line ending.
+fn read_password() -> anyhow::Result<String> {
+    let mut password = String::new();
+    std::io::stdin()
+        .read_to_string(&mut password)
+        .context("reading the password from standard input")?;
+    Ok(password.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+/// A password refused, said as the command line's user needs it.
+fn password_error(error: accounts::AccountError) -> anyhow::Error {
+    match error {
+        accounts::AccountError::PasswordTooShort => anyhow::anyhow!(
+            "the password (read from standard input) needs at least {} characters",
+            accounts::MIN_PASSWORD_CHARS
+        ),
+        other => other.into(),
+    }
+}
+
+/// The command line and the environment, parsed; on a mistake, the message (naming the
+/// environment variable when the bad value came from one) is printed and the exit code
+/// returned.
+pub fn parse() -> Result<Cli, std::process::ExitCode> {
+    use clap::{CommandFactory, FromArgMatches};
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let result = Cli::command()
+        .try_get_matches_from(&args)
+        .and_then(|matches| Cli::from_arg_matches(&matches));
+    match result {
+        Ok(cli) => Ok(cli),
+        Err(error) => {
+            if let Some(message) = from_environment(&error, &args) {
+                eprintln!("error: {message}");
+                return Err(std::process::ExitCode::from(2));
+            }
+            let code = if error.use_stderr() { 2 } else { 0 };
+            let _ = error.print();
+            Err(std::process::ExitCode::from(code))
+        }
+    }
+}
+
+/// When `error` is a bad value that came from an environment variable (the flag is not
+/// on the command line), says so, naming the variable.
+fn from_environment(error: &clap::Error, args: &[std::ffi::OsString]) -> Option<String> {
+    use clap::CommandFactory;
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if !matches!(
+        error.kind(),
+        ErrorKind::InvalidValue | ErrorKind::ValueValidation
+    ) {
+        return None;
+    }
+    let Some(ContextValue::String(arg)) = error.get(ContextKind::InvalidArg) else {
+        return None;
+    };
+    let long = arg
+        .split([' ', '=', '['])
+        .next()?
+        .trim_start_matches('-')
+        .to_owned();
+    let on_command_line = args
+        .iter()
+        .filter_map(|a| a.to_str())
+        .any(|a| a == format!("--{long}") || a.starts_with(&format!("--{long}=")));
+    if on_command_line {
+        return None;
+    }
+    let command = Cli::command();
+    let mut commands = vec![&command];
+    commands.extend(command.get_subcommands());
+    let env = commands
+        .iter()
+        .flat_map(|c| c.get_arguments())
+        .find(|a| a.get_long() == Some(long.as_str()))?
+        .get_env()?
+        .to_string_lossy()
+        .into_owned();
+    let value = std::env::var(&env).ok()?;
+    let expected = match error.get(ContextKind::ValidValue) {
+        Some(ContextValue::Strings(values)) => format!(" (expected one of: {})", values.join(", ")),
+        _ => String::new(),
+    };
+    // clap's first line: "error: invalid value 'x' for '--flag <FLAG>': why".
+    let why = error
+        .to_string()
+        .lines()
+        .next()
+        .and_then(|l| l.rsplit_once("': ").map(|(_, why)| why.to_owned()))
+        .unwrap_or_default();
+    let why = if why.is_empty() {
+        String::new()
+    } else {
+        format!(": {why}")
+    };
+    Some(format!(
+        "{env}={value:?} is not a valid value for --{long}{expected}{why}; fix or unset {env}"
+    ))
+}
+
 pub async fn run(config: &Config, store: &Store, command: Command) -> anyhow::Result<()> {
     match command {
         // `main` runs the server itself.
-        Command::Serve => {}
+        Command::Serve(_) => {}
         Command::Project(ProjectCommand::Create { name }) => {
             let created = projects::create(store, Actor::Cli, &name).await?;
             let key = &created.keys[0];
@@ -366,20 +493,11 @@ pub async fn run(config: &Config, store: &Store, command: Command) -> anyhow::Re
         }
         Command::User(UserCommand::Create { email, name, admin }) => {
             accounts::check_email(&email)?;
-            let mut password = String::new();
-            std::io::stdin()
-                .read_to_string(&mut password)
-                .context("reading the password from standard input")?;
-            let password = password.trim_end_matches(['\r', '\n']);
-            let account = accounts::create_account(store, &email, name.as_deref(), password, admin)
-                .await
-                .map_err(|error| match error {
-                    accounts::AccountError::PasswordTooShort => anyhow::anyhow!(
-                        "the password (read from standard input) needs at least {} characters",
-                        accounts::MIN_PASSWORD_CHARS
-                    ),
-                    other => other.into(),
-                })?;
+            let password = read_password()?;
+            let account =
+                accounts::create_account(store, &email, name.as_deref(), &password, admin)
+                    .await
+                    .map_err(password_error)?;
             eprintln!(
                 "created {}account {}",
                 if account.is_admin { "admin " } else { "" },
@@ -410,6 +528,14 @@ pub async fn run(config: &Config, store: &Store, command: Command) -> anyhow::Re
             if !store.revoke_token(account.id, id).await? {
                 bail!("{email} has no token {id}");
             }
+        }
+        Command::User(UserCommand::Password { email }) => {
+            let account = store.account_by_email(&email).await?;
+            let password = read_password()?;
+            accounts::reset_password(store, &account, &password)
+                .await
+                .map_err(password_error)?;
+            eprintln!("password of {} set; its sessions ended", account.email);
         }
         Command::User(UserCommand::Deactivate { email }) => {
             let account = store.account_by_email(&email).await?;

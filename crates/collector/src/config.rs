@@ -2,10 +2,11 @@
 
 use std::net::SocketAddr;
 
-/// Every setting of the collector. Each flag also reads the environment variable named
-/// in `--help`.
+/// Settings every command reads (they may follow any command): where the database is,
+/// how the collector is reached from outside (for DSNs and links), which targets
+/// monitors and webhooks may reach, and what is logged.
 #[derive(Debug, Clone, clap::Args)]
-pub struct Config {
+pub struct CommonSettings {
     /// Address to listen on.
     #[arg(
         long,
@@ -29,49 +30,70 @@ pub struct Config {
     #[arg(long, env = "MAYDAY_BASE_URL", global = true)]
     pub base_url: Option<String>,
 
+    /// Lets webhooks, uptime checks and sitemap runs reach loopback, private and other
+    /// non-public addresses: `1`, `true`, `yes` or `on` (`0`, `false`, `no`, `off`: the
+    /// default). Off by default: a project admin could otherwise make the collector
+    /// reach its own network.
+    #[arg(
+        long,
+        env = "MAYDAY_ALLOW_PRIVATE_TARGETS",
+        value_parser = yes_or_no,
+        num_args = 0..=1,
+        require_equals = true,
+        default_value = "false",
+        default_missing_value = "true",
+        global = true
+    )]
+    pub allow_private_targets: bool,
+
+    /// What is logged, in `tracing` filter syntax: `info`, `debug`,
+    /// `info,mayday_collector::notify=debug`. Output is plain text on standard error
+    /// (coloured only on a terminal).
+    #[arg(
+        long,
+        env = "MAYDAY_LOG",
+        default_value = "info,sqlx=warn,sea_orm=warn",
+        global = true
+    )]
+    pub log: String,
+}
+
+/// The settings of a running collector (`serve`, the default command). Each is a flag
+/// before the command or a `MAYDAY_*` variable.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeSettings {
     /// Largest event accepted, in bytes after decompression.
-    #[arg(long, env = "MAYDAY_MAX_EVENT_BYTES", default_value_t = 1 << 20, global = true)]
+    #[arg(long, env = "MAYDAY_MAX_EVENT_BYTES", default_value_t = 1 << 20)]
     pub max_event_bytes: usize,
 
     /// Largest envelope accepted, in bytes, compressed or not.
-    #[arg(long, env = "MAYDAY_MAX_ENVELOPE_BYTES", default_value_t = 20 << 20, global = true)]
+    #[arg(long, env = "MAYDAY_MAX_ENVELOPE_BYTES", default_value_t = 20 << 20)]
     pub max_envelope_bytes: usize,
+
+    /// Bytes of request bodies held at once, across all requests; past it ingest answers
+    /// 503 with `Retry-After` before reading more.
+    #[arg(long, env = "MAYDAY_MAX_BYTES_IN_FLIGHT", default_value_t = 64 << 20)]
+    pub max_bytes_in_flight: usize,
 
     /// Events per minute accepted per DSN key, unless the project sets its own; 0 means
     /// no limit.
-    /// Bytes of request bodies held at once, across all requests; past it ingest answers
-    /// 503 with `Retry-After` before reading more.
-    #[arg(
-        long,
-        env = "MAYDAY_MAX_BYTES_IN_FLIGHT",
-        default_value_t = 64 << 20,
-        global = true
-    )]
-    pub max_bytes_in_flight: usize,
-
-    #[arg(long, env = "MAYDAY_RATE_LIMIT", default_value_t = 6000, global = true)]
+    #[arg(long, env = "MAYDAY_RATE_LIMIT", default_value_t = 6000)]
     pub rate_limit: u64,
 
     /// Events kept per issue; older ones are deleted (counts are kept).
     #[arg(
         long,
         env = "MAYDAY_RETENTION_EVENTS_PER_ISSUE",
-        default_value_t = 1000,
-        global = true
+        default_value_t = 1000
     )]
     pub retention_events_per_issue: u64,
 
     /// Days an event is kept.
-    #[arg(
-        long,
-        env = "MAYDAY_RETENTION_DAYS",
-        default_value_t = 90,
-        global = true
-    )]
+    #[arg(long, env = "MAYDAY_RETENTION_DAYS", default_value_t = 90)]
     pub retention_days: u64,
 
     /// Most events committed in one transaction.
-    #[arg(long, env = "MAYDAY_BATCH_MAX", default_value_t = 256, global = true)]
+    #[arg(long, env = "MAYDAY_BATCH_MAX", default_value_t = 256)]
     pub batch_max: usize,
 
     /// Reverse proxies whose `X-Forwarded-For` is believed (addresses or networks,
@@ -81,77 +103,119 @@ pub struct Config {
         long,
         env = "MAYDAY_TRUSTED_PROXIES",
         value_delimiter = ',',
-        value_parser = parse_network,
-        global = true
+        value_parser = parse_network
     )]
     pub trusted_proxies: Vec<ipnet::IpNet>,
 
-    /// Lets webhooks (and other user-given targets) reach loopback, private and other
-    /// non-public addresses. Off by default: a project admin could otherwise make the
-    /// collector reach its own network.
-    #[arg(long, env = "MAYDAY_ALLOW_PRIVATE_TARGETS", global = true)]
-    pub allow_private_targets: bool,
-
     /// When set, `/metrics` answers only requests with `Authorization: Bearer <token>`.
-    #[arg(
-        long,
-        env = "MAYDAY_METRICS_TOKEN",
-        global = true,
-        hide_env_values = true
-    )]
+    #[arg(long, env = "MAYDAY_METRICS_TOKEN", hide_env_values = true)]
     pub metrics_token: Option<String>,
 
     /// SMTP server for notification emails: `smtp://user:pass@host:587` (STARTTLS),
-    /// `smtps://user:pass@host:465` (TLS) or `smtp://host:25?tls=none` (local relay).
-    #[arg(long, env = "MAYDAY_SMTP_URL", global = true)]
+    /// `smtps://user:pass@host:465` (TLS) or `smtp://host:25?tls=none` (a local server
+    /// without TLS).
+    #[arg(long, env = "MAYDAY_SMTP_URL", hide_env_values = true)]
     pub smtp_url: Option<String>,
 
     /// Sender of notification emails.
     #[arg(
         long,
         env = "MAYDAY_EMAIL_FROM",
-        default_value = "Mayday <mayday@localhost>",
-        global = true
+        default_value = "Mayday <mayday@localhost>"
     )]
     pub email_from: String,
 
     /// At most one spike notification per issue in this many minutes (new issues and
     /// regressions always notify).
-    #[arg(
-        long,
-        env = "MAYDAY_NOTIFY_WINDOW_MINUTES",
-        default_value_t = 60,
-        global = true
-    )]
+    #[arg(long, env = "MAYDAY_NOTIFY_WINDOW_MINUTES", default_value_t = 60)]
     pub notify_window_minutes: u64,
 
     /// First retry delay of a failed notification, in milliseconds (doubles each time).
-    #[arg(
-        long,
-        env = "MAYDAY_NOTIFY_RETRY_BASE_MS",
-        default_value_t = 5000,
-        global = true
-    )]
+    #[arg(long, env = "MAYDAY_NOTIFY_RETRY_BASE_MS", default_value_t = 5000)]
     pub notify_retry_base_ms: u64,
 
     /// How often the notification worker looks for work, in milliseconds.
-    #[arg(
-        long,
-        env = "MAYDAY_NOTIFY_POLL_MS",
-        default_value_t = 1000,
-        global = true
-    )]
+    #[arg(long, env = "MAYDAY_NOTIFY_POLL_MS", default_value_t = 1000)]
     pub notify_poll_ms: u64,
 
     /// How often the monitor scheduler looks for missed check-ins, timed-out runs and
     /// due checks, in milliseconds.
-    #[arg(
-        long,
-        env = "MAYDAY_SCHEDULER_TICK_MS",
-        default_value_t = 1000,
-        global = true
-    )]
+    #[arg(long, env = "MAYDAY_SCHEDULER_TICK_MS", default_value_t = 1000)]
     pub scheduler_tick_ms: u64,
+}
+
+/// Every setting of the collector, as the code reads them: the common settings and the
+/// serve settings, parsed by [`crate::cli::Cli`].
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// Database URL.
+    pub database_url: String,
+    /// Public URL, when set.
+    pub base_url: Option<String>,
+    /// Whether user-given targets may be non-public addresses.
+    pub allow_private_targets: bool,
+    /// The log filter.
+    pub log: String,
+    /// Largest event, decompressed.
+    pub max_event_bytes: usize,
+    /// Largest envelope.
+    pub max_envelope_bytes: usize,
+    /// Request body bytes held at once.
+    pub max_bytes_in_flight: usize,
+    /// Events per minute per key (0: none).
+    pub rate_limit: u64,
+    /// Events kept per issue.
+    pub retention_events_per_issue: u64,
+    /// Days events are kept.
+    pub retention_days: u64,
+    /// Most events per transaction.
+    pub batch_max: usize,
+    /// Proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// The token `/metrics` asks for, if any.
+    pub metrics_token: Option<String>,
+    /// The SMTP server, if any.
+    pub smtp_url: Option<String>,
+    /// Sender of notification emails.
+    pub email_from: String,
+    /// Quiet time after a spike notification, minutes.
+    pub notify_window_minutes: u64,
+    /// First retry delay of a notification, ms.
+    pub notify_retry_base_ms: u64,
+    /// How often the notification worker looks for work, ms.
+    pub notify_poll_ms: u64,
+    /// How often the scheduler ticks, ms.
+    pub scheduler_tick_ms: u64,
+}
+
+impl Config {
+    /// The settings from their two groups.
+    pub fn new(common: CommonSettings, serve: ServeSettings) -> Config {
+        Config {
+            listen: common.listen,
+            database_url: common.database_url,
+            base_url: common.base_url,
+            allow_private_targets: common.allow_private_targets,
+            log: common.log,
+            max_event_bytes: serve.max_event_bytes,
+            max_envelope_bytes: serve.max_envelope_bytes,
+            max_bytes_in_flight: serve.max_bytes_in_flight,
+            rate_limit: serve.rate_limit,
+            retention_events_per_issue: serve.retention_events_per_issue,
+            retention_days: serve.retention_days,
+            batch_max: serve.batch_max,
+            trusted_proxies: serve.trusted_proxies,
+            metrics_token: serve.metrics_token,
+            smtp_url: serve.smtp_url,
+            email_from: serve.email_from,
+            notify_window_minutes: serve.notify_window_minutes,
+            notify_retry_base_ms: serve.notify_retry_base_ms,
+            notify_poll_ms: serve.notify_poll_ms,
+            scheduler_tick_ms: serve.scheduler_tick_ms,
+        }
+    }
 }
 
 /// A setting that cannot work.
@@ -221,10 +285,35 @@ impl Config {
     }
 }
 
+/// A yes/no setting: `1`, `true`, `yes`, `on` or `0`, `false`, `no`, `off`, in any case.
+pub fn yes_or_no(text: &str) -> Result<bool, String> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" | "y" => Ok(true),
+        "0" | "false" | "no" | "off" | "n" | "" => Ok(false),
+        _ => Err("expected 1 or 0, true or false, yes or no, on or off".to_owned()),
+    }
+}
+
 /// An address or network: `10.0.0.0/8`, or `127.0.0.1` for that address alone.
 fn parse_network(text: &str) -> Result<ipnet::IpNet, String> {
     let text = text.trim();
     text.parse::<ipnet::IpNet>()
         .or_else(|_| text.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
         .map_err(|_| format!("{text:?} is neither an IP address nor a network like 10.0.0.0/8"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn yes_and_no_as_people_write_them() {
+        for yes in ["1", "true", "Yes", "ON", "on"] {
+            assert_eq!(yes_or_no(yes), Ok(true), "{yes}");
+        }
+        for no in ["0", "false", "NO", "off"] {
+            assert_eq!(yes_or_no(no), Ok(false), "{no}");
+        }
+        assert!(yes_or_no("maybe").unwrap_err().contains("yes or no"));
+    }
 }

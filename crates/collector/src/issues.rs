@@ -24,6 +24,49 @@ pub fn actions(status: IssueStatus) -> &'static [(IssueStatus, &'static str)] {
     }
 }
 
+/// What an event id, as someone pasted it, finds in a project.
+#[derive(Debug, Clone)]
+pub enum EventLookup {
+    /// One event: the id, or a prefix only it has.
+    Found(crate::store::entities::event::Model),
+    /// No event has that id (or starts with that prefix).
+    NotFound,
+    /// Several events start with that prefix.
+    Ambiguous,
+    /// The text is not an event id.
+    NotAnId,
+}
+
+/// Finds the event of `project_id` whose id is `text`: 32 hex digits (a UUID's dashes
+/// allowed, any case) or the first 8 of them.
+pub async fn find_event(
+    store: &Store,
+    project_id: i64,
+    text: &str,
+) -> Result<EventLookup, StoreError> {
+    let Some(id) = search::EventIdQuery::parse(text) else {
+        return Ok(EventLookup::NotAnId);
+    };
+    let mut found = store.events_by_id(project_id, &id.0).await?;
+    Ok(match found.len() {
+        0 => EventLookup::NotFound,
+        1 => EventLookup::Found(found.remove(0)),
+        _ => EventLookup::Ambiguous,
+    })
+}
+
+/// The status changes the list's bulk actions offer on `tab`: on "all", every one.
+pub fn bulk_actions(tab: Tab) -> &'static [(IssueStatus, &'static str)] {
+    match tab {
+        Tab::Only(status) => actions(status),
+        Tab::All => &[
+            (IssueStatus::Resolved, "Resolve"),
+            (IssueStatus::Ignored, "Ignore"),
+            (IssueStatus::Unresolved, "Reopen"),
+        ],
+    }
+}
+
 /// The most events or users an issue may be ignored for.
 pub const MAX_SNOOZE_COUNT: i64 = 1_000_000;
 
@@ -183,7 +226,7 @@ pub async fn unmerge<'a>(
 /// them (all optional).
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct ListQuery {
-    /// Tab: `unresolved` (default), `resolved` or `ignored`.
+    /// Tab: `unresolved` (the UI's default), `resolved`, `ignored` or `all`.
     pub status: Option<String>,
     /// Only issues with events in this environment.
     pub environment: Option<String>,
@@ -206,17 +249,58 @@ pub enum QueryError {
     Invalid(String),
 }
 
+/// A tab of the issue list: the issues of one status, or all of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Tab {
+    /// One status.
+    Only(IssueStatus),
+    /// Every status (`status=all`).
+    All,
+}
+
+impl Tab {
+    /// The tabs in the order the list shows them.
+    pub const ALL: [Tab; 4] = [
+        Tab::Only(IssueStatus::Unresolved),
+        Tab::Only(IssueStatus::Resolved),
+        Tab::Only(IssueStatus::Ignored),
+        Tab::All,
+    ];
+
+    /// The status it shows, `None` for all.
+    pub fn status(self) -> Option<IssueStatus> {
+        match self {
+            Tab::Only(status) => Some(status),
+            Tab::All => None,
+        }
+    }
+
+    /// Its name in URLs: the status's, or `all`.
+    pub fn name(self) -> String {
+        match self {
+            Tab::Only(status) => status.to_string(),
+            Tab::All => "all".to_owned(),
+        }
+    }
+}
+
 impl ListQuery {
-    /// The status asked for, if any.
-    pub fn status(&self) -> Result<Option<IssueStatus>, QueryError> {
-        self.status
+    /// The tab asked for (`unresolved`, `resolved`, `ignored` or `all`), else `default`.
+    pub fn tab(&self, default: Tab) -> Result<Tab, QueryError> {
+        match self
+            .status
             .as_deref()
+            .map(str::trim)
             .filter(|s| !s.is_empty())
-            .map(|name| {
-                name.parse()
-                    .map_err(|e: crate::store::UnknownName| QueryError::Invalid(e.to_string()))
-            })
-            .transpose()
+        {
+            None => Ok(default),
+            Some(name) if name.eq_ignore_ascii_case("all") => Ok(Tab::All),
+            Some(name) => name.parse().map(Tab::Only).map_err(|_| {
+                QueryError::Invalid(format!(
+                    "status {name:?} is not one of unresolved, resolved, ignored or all"
+                ))
+            }),
+        }
     }
 
     /// The order (most recently seen first unless given).
@@ -242,16 +326,17 @@ impl ListQuery {
     /// The store's filter for one page (and one row more, to know whether another page
     /// follows), with `default_status` when the query names none. The search box's
     /// `release:` and `environment:` apply when the selects leave them open.
-    pub fn filter(&self, default_status: Option<IssueStatus>) -> Result<IssueFilter, QueryError> {
+    pub fn filter(&self, default_tab: Tab) -> Result<IssueFilter, QueryError> {
         let text = |value: &Option<String>| value.clone().filter(|v| !v.trim().is_empty());
         let search = search::parse(self.query.as_deref().unwrap_or_default())
             .map_err(|e| QueryError::Invalid(e.to_string()))?;
         Ok(IssueFilter {
-            status: self.status()?.or(default_status),
+            status: self.tab(default_tab)?.status(),
             environment: text(&self.environment).or(search.environment),
             release: text(&self.release).or(search.release),
             words: search.words,
             user_email: search.user_email,
+            user: search.user,
             level: search.level,
             regressed: search.regressed,
             sort: self.sort()?,
@@ -261,9 +346,9 @@ impl ListQuery {
     }
 
     /// The same query on another page (`cursor` from `offset`), for the list's links.
-    pub fn link(&self, base: &str, status: IssueStatus, offset: u64) -> String {
+    pub fn link(&self, base: &str, tab: Tab, offset: u64) -> String {
         let mut url = url::form_urlencoded::Serializer::new(String::new());
-        url.append_pair("status", &status.to_string());
+        url.append_pair("status", &tab.name());
         for (name, value) in [
             ("environment", &self.environment),
             ("release", &self.release),
@@ -282,7 +367,7 @@ impl ListQuery {
 }
 
 /// One page of the issue list.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Page {
     /// The issues.
     pub issues: Vec<issue::Model>,
@@ -368,16 +453,22 @@ mod tests {
             environment: Some(" ".into()),
             ..Default::default()
         };
-        let filter = query.filter(None).unwrap();
+        let filter = query.filter(Tab::All).unwrap();
         assert_eq!(filter.status, Some(IssueStatus::Resolved));
         assert_eq!(filter.sort, IssueSort::Events);
         assert_eq!((filter.offset, filter.limit), (100, PAGE_SIZE + 1));
         assert_eq!(filter.environment, None);
         let default = ListQuery::default()
-            .filter(Some(IssueStatus::Unresolved))
+            .filter(Tab::Only(IssueStatus::Unresolved))
             .unwrap();
         assert_eq!(default.sort, IssueSort::LastSeen);
         assert_eq!(default.status, Some(IssueStatus::Unresolved));
+        let all = ListQuery {
+            status: Some("all".into()),
+            ..Default::default()
+        };
+        assert_eq!(all.tab(Tab::Only(IssueStatus::Unresolved)), Ok(Tab::All));
+        assert_eq!(all.filter(Tab::Only(IssueStatus::Resolved)).unwrap().status, None);
         for bad in [
             ListQuery {
                 status: Some("open".into()),
@@ -396,7 +487,7 @@ mod tests {
                 ..Default::default()
             },
         ] {
-            assert!(bad.filter(None).is_err(), "{bad:?}");
+            assert!(bad.filter(Tab::All).is_err(), "{bad:?}");
         }
     }
 }

@@ -1,53 +1,74 @@
 //! `mayday-collector`: see `--help`.
 
+use std::io::IsTerminal;
+use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
-use clap::Parser;
-use mayday_collector::cli::{self, Cli, Command};
+use mayday_collector::cli::{self, Command};
 use mayday_collector::config::Config;
 use mayday_collector::scheduler::housekeeping::{
     spawn_fix_watch, spawn_retention, spawn_snooze_wake,
 };
 use mayday_collector::store::Store;
-use mayday_collector::{AppInner, router};
+use mayday_collector::{AppInner, projects, router};
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> ExitCode {
+    let cli = match cli::parse() {
+        Ok(cli) => cli,
+        Err(exit) => return exit,
+    };
+    let config = cli.config();
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("MAYDAY_LOG")
+            tracing_subscriber::EnvFilter::try_new(&config.log)
                 .unwrap_or_else(|_| "info,sqlx=warn,sea_orm=warn".into()),
         )
         .with_writer(std::io::stderr)
+        // Colour codes only for a person at a terminal, never in a log file.
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
-    let cli = Cli::parse();
-    cli.config.validate()?;
-    let store = Store::connect(&cli.config.database_url)
-        .await
-        .with_context(|| format!("opening the database {}", redact(&cli.config.database_url)))?;
-    match cli.command {
-        None | Some(Command::Serve) => serve(cli.config, store).await,
-        Some(command) => cli::run(&cli.config, &store, command).await,
-    }
-}
-
-/// Hides a password in a database URL before printing it.
-fn redact(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut parsed) if parsed.password().is_some() => {
-            let _ = parsed.set_password(Some("****"));
-            parsed.to_string()
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the runtime: {error}");
+            return ExitCode::FAILURE;
         }
-        _ => url.to_owned(),
+    };
+    match runtime.block_on(run(cli.command, config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            // One line per cause, never a backtrace: these are mistakes to fix, not bugs.
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
     }
 }
 
-async fn serve(config: Config, store: Store) -> anyhow::Result<()> {
+async fn run(command: Option<Command>, config: Config) -> anyhow::Result<()> {
+    config.validate()?;
+    let store = Store::connect(&config.database_url).await?;
+    // Every command finds the project `default` on a new database, not only `serve`.
+    let created = projects::ensure_default(&store).await?;
+    match command {
+        None | Some(Command::Serve(_)) => serve(config, store, created).await,
+        Some(command) => cli::run(&config, &store, command).await,
+    }
+}
+
+async fn serve(config: Config, store: Store, created_default: bool) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
-        .with_context(|| format!("cannot listen on {}", config.listen))?;
-    bootstrap(&config, &store).await?;
+        .with_context(|| {
+            format!(
+                "cannot listen on {} (another program uses it? set MAYDAY_LISTEN or --listen)",
+                config.listen
+            )
+        })?;
+    bootstrap(&config, &store, created_default).await?;
     let base = config.base_url();
     let state = AppInner::new(config, store)?;
     spawn_retention(state.clone(), Duration::from_secs(600));
@@ -107,23 +128,18 @@ async fn shutdown_signal() {
     }
 }
 
-/// On first start: a `default` project whose DSN is printed, and how to create the
-/// first admin.
-async fn bootstrap(config: &Config, store: &Store) -> anyhow::Result<()> {
+/// What a starting collector prints: the DSN of each project (saying when `default` was
+/// just created), and how to create the first admin while there is none.
+async fn bootstrap(config: &Config, store: &Store, created_default: bool) -> anyhow::Result<()> {
     let projects = store.list_projects().await?;
-    if projects.is_empty() {
-        let created = store.create_project("default").await?;
-        let dsn = config.dsn(&created.keys[0].public_key, created.project.id);
-        eprintln!("created project \"default\"; report to it with:");
-        eprintln!("  MAYDAY_DSN={dsn}");
-    } else {
-        for p in &projects {
-            if let Some(key) = p.keys.iter().find(|k| k.active) {
-                eprintln!(
-                    "project {:?}: {}",
-                    p.project.name,
-                    config.dsn(&key.public_key, p.project.id)
-                );
+    for p in &projects {
+        if let Some(key) = p.keys.iter().find(|k| k.active) {
+            let dsn = config.dsn(&key.public_key, p.project.id);
+            if created_default && p.project.name == projects::DEFAULT_NAME {
+                eprintln!("created project \"default\"; report to it with:");
+                eprintln!("  MAYDAY_DSN={dsn}");
+            } else {
+                eprintln!("project {:?}: {dsn}", p.project.name);
             }
         }
     }

@@ -196,3 +196,20 @@ pub async fn set_retention<'a>(
     .await?;
     Ok(())
 }
+
+/// The name of the project a new database starts with.
+pub const DEFAULT_NAME: &str = "default";
+
+/// Creates the project `default` when the database has no project at all (a new
+/// database), so that every command, not only `serve`, finds it; whether it did.
+pub async fn ensure_default(store: &Store) -> Result<bool, StoreError> {
+    if !store.list_projects().await?.is_empty() {
+        return Ok(false);
+    }
+    match store.create_project(DEFAULT_NAME).await {
+        Ok(_) => Ok(true),
+        // Another process made it first.
+        Err(StoreError::Conflict(_)) => Ok(false),
+        Err(error) => Err(error),
+    }
+}

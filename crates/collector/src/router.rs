@@ -72,6 +72,12 @@ async fn metrics_text(State(state): State<AppState>, headers: HeaderMap) -> Resp
         .into_response()
 }
 
-async fn not_found() -> error::ApiError {
-    error::ApiError::not_found("no such endpoint")
+/// Nothing answers this path: JSON for the API and ingest (`/api/...`), a page for a
+/// browser anywhere else.
+async fn not_found(uri: axum::http::Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        error::ApiError::not_found("no such endpoint").into_response()
+    } else {
+        web::not_found_page()
+    }
 }

@@ -2,13 +2,19 @@
 //! value or message of the issue's events (`issue_tag`, kept at ingest), and a few
 //! operators, as the list page documents them:
 //!
-//! - `user.email:jane@example.com`: issues that affected this user;
+//! - `user:jane@example.com` (or an id, username or name): issues that affected this
+//!   user, whichever identity matches; `user.email:` for the email only;
 //! - `release:shop@2.4.1`, `environment:production`: issues with events there;
 //! - `level:error` (`fatal`, `error`, `warning`, `info`, `debug`);
 //! - `is:regressed`: issues that came back after being resolved.
 //!
-//! Values may be quoted (`release:"shop 2.4"`). A word with a colon that is not one of
-//! these (`Error: boom`) is free text.
+//! Values may be quoted (`release:"shop 2.4"`). `Error: boom` (nothing after the colon)
+//! and `https://shop.example/x` are free text; any other `key:value` with a key that is
+//! none of these is refused, naming the keys there are. Bare words match the affected
+//! users' names, emails and ids too.
+//!
+//! A search that is one event id (32 hex digits, with or without dashes, or the
+//! 8-character prefix error pages show) is an [`EventIdQuery`]: the list opens that event.
 
 use crate::store::EventLevel;
 
@@ -19,6 +25,8 @@ pub struct Search {
     pub words: Vec<String>,
     /// `user.email:`.
     pub user_email: Option<String>,
+    /// `user:`: any identity (id, email, username, name).
+    pub user: Option<String>,
     /// `release:`.
     pub release: Option<String>,
     /// `environment:`.
@@ -32,6 +40,12 @@ pub struct Search {
 /// Why a search was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SearchError {
+    /// A `key:value` whose key is not one the search knows.
+    #[error("{key}: is not a search key (the keys are {KEYS})")]
+    UnknownKey {
+        /// The key.
+        key: String,
+    },
     /// An operator's value is not one it takes.
     #[error("{key}:{value} is not a valid search ({expected})")]
     Value {
@@ -47,6 +61,33 @@ pub enum SearchError {
 /// Longest search kept, in characters.
 const MAX_CHARS: usize = 500;
 
+/// The keys the search knows, for messages.
+pub const KEYS: &str = "user:, user.email:, release:, environment:, level:, is:";
+
+/// An event id typed or pasted into the search box.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventIdQuery(pub String);
+
+impl EventIdQuery {
+    /// The id in `input` when the whole input is one: 32 hex digits (a UUID's dashes
+    /// allowed), or exactly 8 (the prefix error pages show); lowercase, without dashes.
+    pub fn parse(input: &str) -> Option<EventIdQuery> {
+        let text = input.trim();
+        let hex: String = text.chars().filter(|c| *c != '-').collect();
+        let dashes = text.len() - hex.len();
+        let all_hex = !hex.is_empty() && hex.chars().all(|c| c.is_ascii_hexdigit());
+        match (hex.len(), dashes) {
+            (32, 0 | 4) | (8, 0) if all_hex => Some(EventIdQuery(hex.to_ascii_lowercase())),
+            _ => None,
+        }
+    }
+
+    /// Whether it is a prefix rather than a whole id.
+    pub fn is_prefix(&self) -> bool {
+        self.0.len() < 32
+    }
+}
+
 /// Parses the search box's text.
 pub fn parse(input: &str) -> Result<Search, SearchError> {
     let input: String = input.chars().take(MAX_CHARS).collect();
@@ -59,6 +100,7 @@ pub fn parse(input: &str) -> Result<Search, SearchError> {
         let value = unquote(value);
         match key.to_ascii_lowercase().as_str() {
             "user.email" => search.user_email = Some(value),
+            "user" => search.user = Some(value),
             "release" => search.release = Some(value),
             "environment" | "env" => search.environment = Some(value),
             "level" => {
@@ -82,11 +124,25 @@ pub fn parse(input: &str) -> Result<Search, SearchError> {
                     expected: "is:regressed",
                 });
             }
-            _ => search.words.push(unquote(&token)),
+            _ if value.starts_with("//") || !is_key(key) => search.words.push(unquote(&token)),
+            _ => {
+                return Err(SearchError::UnknownKey {
+                    key: key.to_owned(),
+                });
+            }
         }
     }
     search.words.retain(|w| !w.is_empty());
     Ok(search)
+}
+
+/// Whether `key` looks like a search key (letters, digits, `.`, `_`), so that `key:`
+/// is a key the person meant and not text such as `(see: below)` or `a/b:c`.
+fn is_key(key: &str) -> bool {
+    !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '_')
 }
 
 /// Splits on spaces outside double quotes.
@@ -145,7 +201,32 @@ mod tests {
             "level:loud is not a valid search (fatal, error, warning, info or debug)"
         );
         assert!(parse("is:sleeping").is_err());
-        // Unknown keys are words.
-        assert_eq!(parse("os:linux").unwrap().words, vec!["os:linux"]);
+        // Unknown keys are refused, naming the ones there are; URLs are words.
+        let unknown = parse("foo:bar").unwrap_err().to_string();
+        assert!(unknown.contains("foo: is not a search key"), "{unknown}");
+        assert!(unknown.contains("user.email:"), "{unknown}");
+        assert_eq!(
+            parse("https://shop.example/checkout").unwrap().words,
+            vec!["https://shop.example/checkout"]
+        );
+        assert_eq!(parse("user:42").unwrap().user.as_deref(), Some("42"));
+    }
+
+    #[test]
+    fn event_ids_as_pasted() {
+        let full = "d5862e62-93b1-4b0e-9a3c-1e2f3a4b5c6d";
+        assert_eq!(
+            EventIdQuery::parse(full),
+            Some(EventIdQuery("d5862e6293b14b0e9a3c1e2f3a4b5c6d".into()))
+        );
+        assert_eq!(
+            EventIdQuery::parse(" D5862E6293B14B0E9A3C1E2F3A4B5C6D "),
+            Some(EventIdQuery("d5862e6293b14b0e9a3c1e2f3a4b5c6d".into()))
+        );
+        let short = EventIdQuery::parse("d5862e62").unwrap();
+        assert!(short.is_prefix());
+        for not_an_id in ["checkout", "d5862e6", "d5862e62 boom", "zzzzzzzz", ""] {
+            assert_eq!(EventIdQuery::parse(not_an_id), None, "{not_an_id}");
+        }
     }
 }

@@ -29,6 +29,30 @@ pub enum ReporterError {
     /// The worker thread or its runtime could not start.
     #[error("could not start the reporter's worker: {0}")]
     Worker(#[from] std::io::Error),
+    /// An environment variable holds a value the setting does not take.
+    #[error("{name}={value:?} is not valid: {expected}")]
+    InvalidSetting {
+        /// The variable.
+        name: &'static str,
+        /// Its value.
+        value: String,
+        /// What it takes.
+        expected: &'static str,
+    },
+}
+
+/// A yes/no environment variable: `1`, `true`, `yes`, `on` or `0`, `false`, `no`, `off`,
+/// in any case (as the collector's settings).
+fn yes_or_no(name: &'static str, value: &str) -> Result<bool, ReporterError> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        _ => Err(ReporterError::InvalidSetting {
+            name,
+            value: value.to_owned(),
+            expected: "1 or 0, true or false, yes or no, on or off",
+        }),
+    }
 }
 
 impl Reporter {
@@ -44,7 +68,7 @@ impl Reporter {
     /// - `MAYDAY_ENVIRONMENT` (default `production` in release builds, `development`
     ///   otherwise);
     /// - `MAYDAY_RELEASE` (default `name@version[+commit]` from `build`);
-    /// - `MAYDAY_SEND_IP=1` to include client IP addresses.
+    /// - `MAYDAY_SEND_IP=1` (or `true`, `yes`, `on`) to include client IP addresses.
     ///
     /// ```
     /// let reporter = mayday_reporter::Reporter::from_env(mayday_reporter::build_info!())?;
@@ -68,7 +92,7 @@ impl Reporter {
             builder = builder.release(release);
         }
         if let Some(send_ip) = var("MAYDAY_SEND_IP") {
-            builder = builder.send_ip(matches!(send_ip.as_str(), "1" | "true" | "yes"));
+            builder = builder.send_ip(yes_or_no("MAYDAY_SEND_IP", &send_ip)?);
         }
         builder.build()
     }
@@ -331,5 +355,25 @@ impl ReporterBuilder {
         let inner = Arc::new(Client::new(config, transport));
         hook::register(&inner);
         Ok(Reporter { inner: Some(inner) })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn yes_and_no_as_people_write_them() {
+        for yes in ["1", "true", "Yes", "ON"] {
+            assert!(yes_or_no("MAYDAY_SEND_IP", yes).unwrap(), "{yes}");
+        }
+        for no in ["0", "false", "no", "Off"] {
+            assert!(!yes_or_no("MAYDAY_SEND_IP", no).unwrap(), "{no}");
+        }
+        let error = yes_or_no("MAYDAY_SEND_IP", "sometimes").unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "MAYDAY_SEND_IP=\"sometimes\" is not valid: 1 or 0, true or false, yes or no, on or off"
+        );
     }
 }

@@ -20,7 +20,7 @@ pub(super) async fn list_issues(
 ) -> Result<Json<IssuesJson>, ApiError> {
     access::visible_project(&state.store, &account, project_id).await?;
     // Without a status the API lists every issue (the UI's tabs default to open ones).
-    let filter = query.filter(None)?;
+    let filter = query.filter(issues::Tab::All)?;
     let page = issues::list(&state.store, project_id, &filter).await?;
     Ok(Json(IssuesJson {
         issues: page.issues.into_iter().map(IssueJson::from).collect(),

@@ -52,6 +52,10 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/issues/{issue_id}/events",
             get(events::issue_events),
         )
+        .route(
+            "/api/v1/projects/{project_id}/events/{event_id}",
+            get(events::event_by_id),
+        )
         .route("/api/v1/issues/{issue_id}/outreach", post(outreach::send))
         .route(
             "/api/v1/issues/{issue_id}/fix-follow-up",

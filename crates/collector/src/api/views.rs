@@ -109,6 +109,13 @@ impl From<StoredEvent> for EventJson {
     }
 }
 
+/// One event with the issue it belongs to.
+#[derive(Debug, Serialize)]
+pub struct EventWithIssueJson {
+    pub event: EventJson,
+    pub issue: IssueJson,
+}
+
 /// A page of events.
 #[derive(Debug, Serialize)]
 pub struct EventsJson {

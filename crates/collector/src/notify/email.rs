@@ -109,9 +109,27 @@ impl Mailer {
             .transport
             .send(message)
             .await
-            .map_err(|e| EmailError::Smtp(e.to_string()))?;
+            .map_err(|e| EmailError::Smtp(with_hint(&e.to_string())))?;
         let text: Vec<&str> = response.message().collect();
         Ok(format!("{} {}", response.code(), text.join(" ")))
+    }
+}
+
+/// The SMTP error `text`, with what to change when the cause is a setting: a local
+/// server without TLS needs `?tls=none`, a TLS-only port `smtps://`.
+fn with_hint(text: &str) -> String {
+    let lower = text.to_ascii_lowercase();
+    if lower.contains("starttls") {
+        format!(
+            "{text} (a server without TLS, such as a local relay, needs ?tls=none at the end of \
+             MAYDAY_SMTP_URL: smtp://HOST:PORT?tls=none)"
+        )
+    } else if lower.contains("connection refused") {
+        format!("{text} (nothing listens at MAYDAY_SMTP_URL's host and port)")
+    } else if lower.contains("corrupt message") || lower.contains("invalid peer certificate") {
+        format!("{text} (for a TLS-only port such as 465, write smtps://HOST:465)")
+    } else {
+        text.to_owned()
     }
 }
 

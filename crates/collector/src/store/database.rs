@@ -14,7 +14,7 @@ use sea_orm_migration::MigratorTrait;
 
 use super::error::StoreError;
 use super::keys::KeyCache;
-use super::{migration, sqlite_hot};
+use super::{migration, open, sqlite_hot};
 
 /// The database, migrated and ready.
 #[derive(Debug, Clone)]
@@ -56,8 +56,9 @@ impl Store {
     /// Connects to `url` (`sqlite://path?mode=rwc` or `postgres://...`), creating an
     /// SQLite file's folder if needed, and runs pending migrations.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
-        if let Some(path) = sqlite_path(url) {
-            if let Some(parent) = Path::new(&path)
+        let target = open::target(url)?;
+        if let open::Target::SqliteFile { path, create: true } = &target {
+            if let Some(parent) = Path::new(path)
                 .parent()
                 .filter(|p| !p.as_os_str().is_empty())
             {
@@ -68,8 +69,13 @@ impl Store {
             }
         }
         let sqlite = url.starts_with("sqlite");
-        let db = Database::connect(options(url, if sqlite { 4 } else { 16 })).await?;
-        migration::Migrator::up(&db, None).await?;
+        let db = match Database::connect(options(url, if sqlite { 4 } else { 16 })).await {
+            Ok(db) => db,
+            Err(error) => return Err(open::explain(url, &target, error).await),
+        };
+        if let Err(error) = migration::Migrator::up(&db, None).await {
+            return Err(open::explain(url, &target, error).await);
+        }
         let sqlite_writer = if sqlite {
             let hot = match sqlite_path(url) {
                 Some(path) => Some(sqlite_hot::HotWriter::open(

@@ -18,6 +18,16 @@ pub enum StoreError {
         #[source]
         source: std::io::Error,
     },
+    /// The database cannot be opened: which, why, and what to do.
+    #[error("cannot open the database {url}: {problem}; {fix}")]
+    Open {
+        /// The URL, password hidden.
+        url: String,
+        /// What is wrong.
+        problem: String,
+        /// What to do about it.
+        fix: String,
+    },
     /// A named thing does not exist.
     #[error("{0} not found")]
     NotFound(String),

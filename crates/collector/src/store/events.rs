@@ -145,6 +145,26 @@ impl Store {
     }
 
     /// One stored event of an issue, by its event id.
+    /// The events of `project_id` whose id is `id` (32 hex digits) or starts with it (a
+    /// shorter prefix, as error pages show), at most two: one means the id is
+    /// unambiguous. Found through the (project, event id) index as a range.
+    pub async fn events_by_id(
+        &self,
+        project_id: i64,
+        id: &str,
+    ) -> Result<Vec<event::Model>, StoreError> {
+        let select = event::Entity::find().filter(event::Column::ProjectId.eq(project_id));
+        let select = if id.len() >= 32 {
+            select.filter(event::Column::EventId.eq(id))
+        } else {
+            // Every id starting with the prefix sorts in [prefix, prefix + "g").
+            select
+                .filter(event::Column::EventId.gte(id))
+                .filter(event::Column::EventId.lt(format!("{id}g")))
+        };
+        Ok(select.limit(2).all(self.db()).await?)
+    }
+
     pub async fn event_of_issue(
         &self,
         issue_id: i64,

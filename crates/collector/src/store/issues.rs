@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use sea_orm::sea_query::{Expr, Func, Query};
+use sea_orm::sea_query::{Expr, Func, Query, SimpleExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, Set,
@@ -58,6 +58,8 @@ pub struct IssueFilter {
     pub words: Vec<String>,
     /// Only issues that affected the user with this email.
     pub user_email: Option<String>,
+    /// Only issues that affected the user with this id, email, username or name.
+    pub user: Option<String>,
     /// Only issues of this level.
     pub level: Option<EventLevel>,
     /// Only issues that came back after being resolved.
@@ -68,6 +70,21 @@ pub struct IssueFilter {
     pub offset: u64,
     /// Rows to return.
     pub limit: u64,
+}
+
+/// Whether the issue has an affected user for whom `which` holds (correlated EXISTS).
+fn affected_user_where(which: Condition) -> SimpleExpr {
+    Expr::exists(
+        Query::select()
+            .expr(Expr::val(1))
+            .from(affected_user::Entity)
+            .and_where(
+                Expr::col((affected_user::Entity, affected_user::Column::IssueId))
+                    .equals((issue::Entity, issue::Column::Id)),
+            )
+            .cond_where(which)
+            .to_owned(),
+    )
 }
 
 /// The UTC day number of an event's receive time.
@@ -210,10 +227,20 @@ impl Store {
         for word in &filter.words {
             let pattern = format!("%{}%", escape_like(word));
             let like = || sea_orm::sea_query::LikeExpr::new(&pattern).escape('\\');
+            let user_like = Condition::any()
+                .add(Expr::col((affected_user::Entity, affected_user::Column::Name)).like(like()))
+                .add(Expr::col((affected_user::Entity, affected_user::Column::Email)).like(like()))
+                .add(Expr::col((affected_user::Entity, affected_user::Column::UserId)).like(like()))
+                .add(
+                    Expr::col((affected_user::Entity, affected_user::Column::Username))
+                        .like(like()),
+                );
             condition = condition.add(
                 Condition::any()
                     .add(Expr::col(issue::Column::Title).like(like()))
                     .add(Expr::col(issue::Column::Culprit).like(like()))
+                    // An affected user's name, email, id or username.
+                    .add(affected_user_where(user_like))
                     // A tag value or message of its events.
                     .add(Expr::exists(
                         Query::select()
@@ -236,6 +263,20 @@ impl Store {
         }
         if filter.regressed {
             condition = condition.add(issue::Column::RegressionCount.gt(0));
+        }
+        if let Some(user) = &filter.user {
+            let lower = user.to_lowercase();
+            let is = |column: affected_user::Column| {
+                Expr::expr(Func::lower(Expr::col((affected_user::Entity, column))))
+                    .eq(lower.as_str())
+            };
+            condition = condition.add(affected_user_where(
+                Condition::any()
+                    .add(is(affected_user::Column::UserId))
+                    .add(is(affected_user::Column::Email))
+                    .add(is(affected_user::Column::Username))
+                    .add(is(affected_user::Column::Name)),
+            ));
         }
         if let Some(email) = &filter.user_email {
             condition = condition.add(Expr::exists(

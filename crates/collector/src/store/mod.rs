@@ -15,6 +15,7 @@ mod keys;
 mod merges;
 mod migration;
 mod monitors;
+mod open;
 mod outbox;
 mod outreach;
 mod projects;
@@ -34,6 +35,7 @@ pub use ingest::{EventUser, IngestFacts, NewEvent, NotificationRule, SpikeSettin
 pub use issues::{Breakdown, IssueFilter, IssueSort, STATUS_COUNT_CAP, Snooze};
 pub use keys::{KEY_CACHE_TTL, KeyInfo};
 pub use monitors::{MonitorChange, ResultWrite, Uptime};
+pub use open::redact;
 pub use outbox::{About, NotificationContext};
 pub use outreach::{NewMessage, OutreachSettings, Refusal, WEEK_MS};
 pub use projects::{ProjectSummary, ProjectWithKeys};

@@ -57,6 +57,27 @@ pub(super) async fn event_page(
     render_issue(&state, &signed_in, &project, &issue, Some(event)).await
 }
 
+/// `GET /projects/{id}/events/{event}`: the event of that id (32 hex digits, dashes
+/// allowed, or the 8 an error page shows) on its issue's page.
+pub(super) async fn event_by_id(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path((project_id, event_id)): Path<(i64, String)>,
+) -> Result<Response, WebError> {
+    access::visible_project(&state.store, &signed_in.account, project_id).await?;
+    match issues::find_event(&state.store, project_id, &event_id).await? {
+        issues::EventLookup::Found(event) => Ok(Redirect::to(&format!(
+            "/projects/{project_id}/issues/{}/events/{}",
+            event.issue_id, event.event_id
+        ))
+        .into_response()),
+        issues::EventLookup::Ambiguous => Err(WebError::BadRequest(format!(
+            "More than one event's id starts with {event_id}: use more of it."
+        ))),
+        issues::EventLookup::NotFound | issues::EventLookup::NotAnId => Err(WebError::NotFound),
+    }
+}
+
 /// The issue page around `event` (the latest, or the one asked for).
 async fn render_issue(
     state: &AppState,

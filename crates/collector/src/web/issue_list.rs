@@ -2,20 +2,22 @@
 //! bulk actions; for a project without issues, how to send the first event.
 
 use axum::extract::{Path, Query, State};
-use axum::response::Response;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 
 use super::format::{bar_chart, level, tab_count, when};
-use super::layout::{self, html};
+use super::layout::{self, html, html_with_status};
 use super::session::SignedIn;
 use super::{WebError, forms};
 use crate::access::{self, Need};
-use crate::issues::{self, ListQuery};
+use crate::issues::{self, EventLookup, ListQuery, Tab};
 use crate::state::AppState;
 use crate::store::IssueStatus;
 use crate::store::entities::{issue, project};
 
-/// `GET /projects/{id}/issues`.
+/// `GET /projects/{id}/issues`. A search that is an event id opens that event; a search
+/// or filter that cannot be run is said above the list, the page otherwise intact.
 pub(super) async fn page(
     State(state): State<AppState>,
     signed_in: SignedIn,
@@ -24,10 +26,43 @@ pub(super) async fn page(
 ) -> Result<Response, WebError> {
     let project = access::visible_project(&state.store, &signed_in.account, project_id).await?;
     let manages = access::may(&state.store, &signed_in.account, project_id, Need::Manage).await?;
+    let mut notice = None;
+    if let Some(text) = query.query.as_deref() {
+        match issues::find_event(&state.store, project_id, text).await? {
+            EventLookup::Found(event) => {
+                let to = format!(
+                    "/projects/{project_id}/issues/{}/events/{}",
+                    event.issue_id, event.event_id
+                );
+                return Ok(Redirect::to(&to).into_response());
+            }
+            EventLookup::NotFound => {
+                notice = Some(format!(
+                    "No event with the id {} in this project; these are the issues whose text has it.",
+                    text.trim()
+                ));
+            }
+            EventLookup::Ambiguous => {
+                notice = Some(format!(
+                    "More than one event's id starts with {}: paste more of it.",
+                    text.trim()
+                ));
+            }
+            EventLookup::NotAnId => {}
+        }
+    }
     // The tabs: open issues unless another tab is asked for.
-    let filter = query.filter(Some(IssueStatus::Unresolved))?;
-    let status = filter.status.unwrap_or(IssueStatus::Unresolved);
-    let page = issues::list(&state.store, project_id, &filter).await?;
+    let tab = query
+        .tab(Tab::Only(IssueStatus::Unresolved))
+        .unwrap_or(Tab::Only(IssueStatus::Unresolved));
+    let (filter, refused) = match query.filter(tab) {
+        Ok(filter) => (Some(filter), None),
+        Err(error) => (None, Some(error.to_string())),
+    };
+    let page = match &filter {
+        Some(filter) => issues::list(&state.store, project_id, filter).await?,
+        None => issues::Page::default(),
+    };
     let ids: Vec<i64> = page.issues.iter().map(|i| i.id).collect();
     let bars = state.store.daily_counts(&ids, 14).await?;
     let counts = state.store.status_counts(project_id).await?;
@@ -50,7 +85,7 @@ pub(super) async fn page(
         .rejections
         .last_hour(project_id, crate::store::now_ms());
     let (environments, releases) = state.store.filter_values(project_id).await?;
-    Ok(html(markup(&ListView {
+    let markup = markup(&ListView {
         environments: &environments,
         releases: &releases,
         counts: &counts,
@@ -58,14 +93,20 @@ pub(super) async fn page(
         rejected: super::onboarding::rejected_notice(project_id, &rejected),
         signed_in: &signed_in,
         project: &project,
-        status,
+        tab,
         query: &query,
         manages,
-        offset: filter.offset,
+        offset: filter.as_ref().map_or(0, |f| f.offset),
         issues: &page.issues,
         bars: &bars,
         next_offset: page.next_offset,
-    })))
+        notice: notice.as_deref(),
+        refused: refused.as_deref(),
+    });
+    Ok(match refused {
+        Some(_) => html_with_status(StatusCode::BAD_REQUEST, markup),
+        None => html(markup),
+    })
 }
 
 /// What the issue list shows.
@@ -75,7 +116,7 @@ struct ListView<'a> {
     /// The project.
     project: &'a project::Model,
     /// The tab.
-    status: IssueStatus,
+    tab: Tab,
     /// The query as sent (filters, order).
     query: &'a ListQuery,
     /// Whether the viewer may change the project's settings (then they are linked).
@@ -98,6 +139,10 @@ struct ListView<'a> {
     environments: &'a [String],
     /// The project's releases, for the filter.
     releases: &'a [String],
+    /// Something to say about the search (an event id not found).
+    notice: Option<&'a str>,
+    /// Why the search or a filter could not run, if it could not.
+    refused: Option<&'a str>,
 }
 
 /// The issue list of a project.
@@ -105,7 +150,7 @@ fn markup(view: &ListView<'_>) -> Markup {
     let ListView {
         signed_in,
         project,
-        status,
+        tab,
         query,
         issues,
         bars,
@@ -114,8 +159,9 @@ fn markup(view: &ListView<'_>) -> Markup {
     let base = format!("/projects/{}/issues", project.id);
     let text = |v: &Option<String>| v.clone().unwrap_or_default();
     let previous = (view.offset > 0)
-        .then(|| query.link(&base, status, view.offset.saturating_sub(issues::PAGE_SIZE)));
-    let next = view.next_offset.map(|next| query.link(&base, status, next));
+        .then(|| query.link(&base, tab, view.offset.saturating_sub(issues::PAGE_SIZE)));
+    let next = view.next_offset.map(|next| query.link(&base, tab, next));
+    let all: i64 = view.counts.values().sum();
     layout::page(
         &project.name,
         signed_in,
@@ -123,14 +169,15 @@ fn markup(view: &ListView<'_>) -> Markup {
             h1 { (project.name) " " small { a href={ "/projects/" (project.id) "/monitors" } { "monitors" } } @if view.manages { " " small { a href={ "/projects/" (project.id) "/settings" } { "settings" } } } }
             (view.rejected)
             nav.tabs aria-label="Issue status" {
-                @for tab in [IssueStatus::Unresolved, IssueStatus::Resolved, IssueStatus::Ignored] {
-                    a class=[(tab == status).then_some("current")] href={ (base) "?status=" (tab) } aria-current=[(tab == status).then_some("page")] {
-                        (tab) " " span.count { (tab_count(view.counts.get(&tab).copied().unwrap_or(0))) }
+                @for each in Tab::ALL {
+                    @let count = match each { Tab::Only(status) => view.counts.get(&status).copied().unwrap_or(0), Tab::All => all };
+                    a class=[(each == tab).then_some("current")] href={ (base) "?status=" (each.name()) } aria-current=[(each == tab).then_some("page")] {
+                        (each.name()) " " span.count { (tab_count(count)) }
                     }
                 }
             }
             form.filters method="get" action=(base) role="search" {
-                input type="hidden" name="status" value=(status);
+                input type="hidden" name="status" value=(tab.name());
                 label { span.label { "Search" }
                     input type="search" name="query" placeholder="checkout user.email:jane@example.com is:regressed" value=(text(&query.query)) aria-describedby="search-help"; }
                 (forms::value_select("Environment", "environment", query.environment.as_deref(), view.environments))
@@ -147,24 +194,33 @@ fn markup(view: &ListView<'_>) -> Markup {
             details #search-help {
                 summary { "Search syntax" }
                 ul {
-                    li { "Words: found in the title, the culprit, a tag value or the message of its events (all of them)." }
-                    li { code { "user.email:jane@example.com" } ": issues that affected this user." }
+                    li { "Words: found in the title, the culprit, a tag value or the message of its events, or an affected user's name, email or id (all of them)." }
+                    li { "An event id (from an error page: the first 8 characters are enough): opens that event." }
+                    li { code { "user:jane@example.com" } " (or the user's id, username or name): issues that affected this user; " code { "user.email:" } " matches the email only." }
                     li { code { "release:shop@2.4.1" } ", " code { "environment:production" } ": issues with events there." }
                     li { code { "level:error" } " (fatal, error, warning, info, debug)." }
                     li { code { "is:regressed" } ": issues that came back after being resolved." }
                     li { "Quote values with spaces: " code { "release:\"shop 2.4\"" } "." }
                 }
             }
+            @if let Some(refused) = view.refused {
+                p.notice.failed role="alert" { "This search cannot run: " (refused) ". Fix it above; the syntax is under “Search syntax”." }
+            }
+            @if let Some(notice) = view.notice { p.notice role="status" { (notice) } }
             @if let Some(first_event) = &view.first_event {
                 (first_event)
+            } @else if view.refused.is_some() {
             } @else if issues.is_empty() {
-                p.muted { "No " (status) " issues." }
+                @match tab {
+                    Tab::Only(status) => p.muted { "No " (status) " issues." },
+                    Tab::All => p.muted { "No issues." },
+                }
             } @else {
                 form #bulk method="post" action={ (base) "/bulk" } {
                     input type="hidden" name="csrf" value=(signed_in.csrf);
-                    input type="hidden" name="back" value=(query.link(&base, status, view.offset));
+                    input type="hidden" name="back" value=(query.link(&base, tab, view.offset));
                     span.muted { "Selected: " }
-                    @for (to, label) in issues::actions(status) {
+                    @for (to, label) in issues::bulk_actions(tab) {
                         button type="submit" name="status" value=(to) { (label) }
                         " "
                     }

@@ -79,7 +79,12 @@ pub(super) fn html_with_status(status: StatusCode, markup: maud::Markup) -> Resp
 }
 
 /// Forbids inline script and framing on every UI response.
-pub(super) async fn security_headers(mut response: Response) -> Response {
+pub(super) async fn security_headers(response: Response) -> Response {
+    with_security_headers(response)
+}
+
+/// `response` with the headers every UI response carries.
+pub(super) fn with_security_headers(mut response: Response) -> Response {
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_SECURITY_POLICY,

@@ -37,6 +37,12 @@ pub use error::WebError;
 
 use crate::state::AppState;
 
+/// The page a browser gets for a path nothing answers, with the UI's headers.
+pub fn not_found_page() -> axum::response::Response {
+    use axum::response::IntoResponse;
+    layout::with_security_headers(WebError::NotFound.into_response())
+}
+
 /// The UI's routes.
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -70,6 +76,10 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/projects/{project_id}/issues/{issue_id}/events/{event_id}",
             get(issue::event_page),
+        )
+        .route(
+            "/projects/{project_id}/events/{event_id}",
+            get(issue::event_by_id),
         )
         .route(
             "/projects/{project_id}/issues/{issue_id}/outreach",

@@ -93,7 +93,7 @@ pub async fn databases() -> Vec<TestDb> {
 pub fn config(db: &TestDb, args: &[&str]) -> Config {
     let mut all = vec!["mayday-collector", "--database-url", &db.url];
     all.extend_from_slice(args);
-    Cli::try_parse_from(all).expect("valid arguments").config
+    Cli::try_parse_from(all).expect("valid arguments").config()
 }
 
 /// A running collector.
@@ -267,6 +267,34 @@ pub async fn with_smtp(args: &[&str]) -> WithMail {
         smtp,
         server,
         _db: db,
+    }
+}
+
+/// Waits (at most 20 s) until every notification `server`'s default project queued has
+/// been delivered or given up, and returns how many were queued: a test that expects
+/// no more mail asks this instead of waiting for mail that must not come.
+pub async fn notifications_settled(server: &TestServer) -> usize {
+    use mayday_collector::store::DeliveryStatus;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let rows = server
+            .state
+            .store
+            .notifications(server.project_id, None, 1000)
+            .await
+            .expect("notifications");
+        let pending = rows
+            .iter()
+            .filter(|row| row.status == DeliveryStatus::Pending)
+            .count();
+        if pending == 0 {
+            return rows.len();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{pending} notifications still pending"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
 
