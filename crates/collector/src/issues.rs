@@ -468,7 +468,10 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(all.tab(Tab::Only(IssueStatus::Unresolved)), Ok(Tab::All));
-        assert_eq!(all.filter(Tab::Only(IssueStatus::Resolved)).unwrap().status, None);
+        assert_eq!(
+            all.filter(Tab::Only(IssueStatus::Resolved)).unwrap().status,
+            None
+        );
         for bad in [
             ListQuery {
                 status: Some("open".into()),

@@ -145,6 +145,26 @@ impl Store {
     }
 
     /// One stored event of an issue, by its event id.
+    /// The affected users of `issue_id` with the keys `keys` (the ones a page of events
+    /// names), by key.
+    pub async fn users_by_key(
+        &self,
+        issue_id: i64,
+        keys: &[&str],
+    ) -> Result<std::collections::HashMap<String, affected_user::Model>, StoreError> {
+        if keys.is_empty() {
+            return Ok(Default::default());
+        }
+        Ok(affected_user::Entity::find()
+            .filter(affected_user::Column::IssueId.eq(issue_id))
+            .filter(affected_user::Column::UserKey.is_in(keys.iter().copied()))
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(|user| (user.user_key.clone(), user))
+            .collect())
+    }
+
     /// The events of `project_id` whose id is `id` (32 hex digits) or starts with it (a
     /// shorter prefix, as error pages show), at most two: one means the id is
     /// unambiguous. Found through the (project, event id) index as a range.

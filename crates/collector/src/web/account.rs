@@ -172,9 +172,9 @@ fn markup(
                     thead { tr { th { "Name" } th { "Created" } th { "Last used" } th {} } }
                     tbody { @for token in tokens {
                         tr {
-                            td { @if token.name.is_empty() { span.muted { "(no name)" } } @else { (token.name) } }
-                            td { (when(token.created_at)) }
-                            td { @match token.last_used_at { Some(at) => (when(at)), None => span.muted { "never" } } }
+                            td.wrap data-label="Name" { @if token.name.is_empty() { span.muted { "(no name)" } } @else { (token.name) } }
+                            td data-label="Created" { (when(token.created_at)) }
+                            td data-label="Last used" { @match token.last_used_at { Some(at) => (when(at)), None => span.muted { "never" } } }
                             td { form method="post" action="/account" {
                                 input type="hidden" name="csrf" value=(signed_in.csrf);
                                 input type="hidden" name="action" value="revoke_token";
@@ -187,7 +187,7 @@ fn markup(
                 form method="post" action="/account" {
                     input type="hidden" name="csrf" value=(signed_in.csrf);
                     input type="hidden" name="action" value="create_token";
-                    input type="text" name="name" placeholder="Where it is used" maxlength="100"; " "
+                    input type="text" name="name" placeholder="Where it is used" aria-label="Where the token is used" maxlength="100"; " "
                     button type="submit" { "Create a token" }
                 }
             }
@@ -196,8 +196,8 @@ fn markup(
                 form method="post" action="/account" {
                     input type="hidden" name="csrf" value=(signed_in.csrf);
                     input type="hidden" name="action" value="change_password";
-                    input type="password" name="current" placeholder="Current password" autocomplete="current-password" required; " "
-                    input type="password" name="new" placeholder="New password (8+)" autocomplete="new-password" minlength="8" required; " "
+                    input type="password" name="current" placeholder="Current password" aria-label="Current password" autocomplete="current-password" required; " "
+                    input type="password" name="new" placeholder="New password (8+)" aria-label="New password (8 characters or more)" autocomplete="new-password" minlength="8" required; " "
                     button type="submit" { "Change" }
                 }
             }

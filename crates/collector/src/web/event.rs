@@ -103,22 +103,126 @@ pub(super) fn event_view(row: &event::Model, event: &Event) -> Markup {
     }
 }
 
+/// What a person looks for first, on the first screen: who it happened to, what they
+/// asked for, with what browser, in which release and environment.
+pub(super) fn highlights(event: &Event, users_link: &str) -> Markup {
+    let user = event.user.as_ref();
+    let request = event.request.as_ref();
+    let browser = request
+        .and_then(|r| r.headers.get("user-agent"))
+        .and_then(describe_user_agent);
+    html! {
+        dl.highlights #highlights {
+            div {
+                dt { "User" }
+                dd.wrap {
+                    @match user {
+                        Some(user) => {
+                            @if let Some(name) = user.name.as_ref().or(user.username.as_ref()) { strong { (name) } " " }
+                            @if let Some(email) = &user.email {
+                                @if let Some(link) = crate::encode::mailto(email) { a href=(link) { (email) } } @else { (email) }
+                                " "
+                            }
+                            @if let Some(id) = &user.id { span.muted { "id " (id) } }
+                            @if user.name.is_none() && user.username.is_none() && user.email.is_none() && user.id.is_none() {
+                                @if let Some(ip) = &user.ip_address { span.muted { (ip) } }
+                            }
+                            " · " a href=(users_link) { "all affected users" }
+                        }
+                        None => { span.muted { "not known" } }
+                    }
+                }
+            }
+            @if let Some(request) = request {
+                div {
+                    dt { "Request" }
+                    dd.wrap { code { (request.method.clone().unwrap_or_default()) " " (request.url.clone().unwrap_or_default())
+                        @if let Some(q) = &request.query_string { "?" (q) } } }
+                }
+            }
+            @if let Some(browser) = browser {
+                div { dt { "Browser" } dd { (browser) } }
+            }
+            @if let Some(release) = &event.release {
+                div { dt { "Release" } dd.wrap { code { (release) } } }
+            }
+            @if let Some(environment) = &event.environment {
+                div { dt { "Environment" } dd.wrap { (environment) } }
+            }
+        }
+    }
+}
+
 /// One exception: its type and value, then its frames, the crashing one first.
 fn exception_block(exception: &Exception) -> Markup {
     let frames = frames(exception);
-    let folded = frames.iter().filter(|f| f.in_app != Some(true)).count();
     html! {
         h2.exception { (exception.ty.clone().unwrap_or_else(|| "Error".into())) }
         @if let Some(value) = &exception.value { (long_text(value)) }
         div.stack {
-            @for frame in frames.iter().rev() {
-                @if frame.in_app == Some(true) { (in_app_frame(frame)) }
-                @else {
-                    details.frame { summary { (frame_title(frame)) } (frame_detail(frame)) }
+            @for run in runs(frames) {
+                @match run {
+                    Run::InApp(frame) => (in_app_frame(frame)),
+                    // Library frames between the app's: one row, opened in place.
+                    Run::Library(frames) => details.frames {
+                        summary { (frames.len()) @if frames.len() == 1 { " more frame" } @else { " more frames" }
+                            span.muted { " (libraries: " (first_and_last(&frames)) ")" } }
+                        @for frame in frames {
+                            details.frame { summary { (frame_title(frame)) } (frame_detail(frame)) }
+                        }
+                    },
                 }
             }
         }
-        @if folded > 0 { p.muted { (folded) " frames outside the app folded; open one to see it." } }
+    }
+}
+
+/// A stack's frames, the crashing one first: each in-app frame alone, each run of
+/// other frames together.
+enum Run<'a> {
+    InApp(&'a Frame),
+    Library(Vec<&'a Frame>),
+}
+
+fn runs(frames: &[Frame]) -> Vec<Run<'_>> {
+    let mut runs: Vec<Run<'_>> = Vec::new();
+    for frame in frames.iter().rev() {
+        if frame.in_app == Some(true) {
+            runs.push(Run::InApp(frame));
+        } else if let Some(Run::Library(run)) = runs.last_mut() {
+            run.push(frame);
+        } else {
+            runs.push(Run::Library(vec![frame]));
+        }
+    }
+    runs
+}
+
+/// The first and last functions of a run, to say what it is.
+fn first_and_last(frames: &[&Frame]) -> String {
+    let name = |frame: &Frame| {
+        let function = frame.function.as_deref().unwrap_or("?");
+        // The crate is enough to say where: `tokio::runtime::...` -> `tokio`.
+        function
+            .trim_start_matches('<')
+            .split("::")
+            .next()
+            .unwrap_or(function)
+            .to_owned()
+    };
+    let mut crates: Vec<String> = Vec::new();
+    for frame in frames {
+        let krate = name(frame);
+        if !crates.contains(&krate) {
+            crates.push(krate);
+        }
+    }
+    let shown: Vec<&str> = crates.iter().take(4).map(String::as_str).collect();
+    let more = crates.len().saturating_sub(shown.len());
+    if more > 0 {
+        format!("{}, and {more} more", shown.join(", "))
+    } else {
+        shown.join(", ")
     }
 }
 

@@ -92,10 +92,12 @@ pub(super) async fn page(
     let (releases, environments) = (values(&breakdown.releases), values(&breakdown.environments));
     let issue_url = format!("/projects/{project_id}/issues/{issue_id}");
     let base = format!("{issue_url}/events");
+    let keys: Vec<&str> = rows.iter().filter_map(|r| r.user_key.as_deref()).collect();
+    let users = state.store.users_by_key(issue.id, &keys).await?;
     let previous = (offset > 0).then(|| query.link(&base, offset.saturating_sub(PAGE)));
     let next = more.then(|| query.link(&base, offset + PAGE));
     let body = html! {
-        p { a href=(issue_url) { "← " (issue.title) } }
+        p { a.wrap href=(issue_url) { "← " (issue.title) } }
         h1 { "Events of " (project.name) " issue #" (issue.id) }
         form.filters method="get" action=(base) {
             (forms::value_select("Release", "release", filter.release.as_deref(), &releases))
@@ -111,11 +113,18 @@ pub(super) async fn page(
                 thead { tr { th { "When" } th { "Event" } th { "Release" } th.wide { "Environment" } th { "User" } th.wide { "Level" } } }
                 tbody { @for row in &rows {
                     tr {
-                        td { (format::when(row.timestamp)) }
-                        td { a href={ (issue_url) "/events/" (row.event_id) } { code { (row.event_id.get(..8).unwrap_or(&row.event_id)) } } }
-                        td.wrap { (row.release.clone().unwrap_or_default()) }
+                        td data-label="When" { (format::when(row.timestamp)) }
+                        td data-label="Event" { a href={ (issue_url) "/events/" (row.event_id) } { code { (row.event_id.get(..8).unwrap_or(&row.event_id)) } } }
+                        td.wrap data-label="Release" { (row.release.clone().unwrap_or_default()) }
                         td.wide.wrap { (row.environment.clone().unwrap_or_default()) }
-                        td.wrap { (row.user_key.clone().unwrap_or_default()) }
+                        td.wrap { @match row.user_key.as_ref().and_then(|key| users.get(key)) {
+                            Some(user) => {
+                                @if let Some(name) = user.name.as_ref().or(user.username.as_ref()) { (name) " " }
+                                @if let Some(email) = &user.email { span.muted { (email) } }
+                                @else if let Some(id) = &user.user_id { span.muted { "id " (id) } }
+                            }
+                            None => { span.muted { (row.user_key.clone().unwrap_or_default()) } }
+                        } }
                         td.wide { (row.level) }
                     }
                 } }

@@ -299,7 +299,7 @@ fn markup(view: &IssueView<'_>) -> Markup {
             p {
                 (level(issue.level)) " "
                 strong { (issue.status) } " · "
-                (plural(issue.event_count, "event")) " · " (plural(issue.user_count, "user")) " · first seen " (when(issue.first_seen))
+                (plural(issue.event_count, "event")) " · " a href="#users" { (plural(issue.user_count, "user")) } " · first seen " (when(issue.first_seen))
                 @if let Some(release) = &issue.first_release { " in " code { (release) } }
                 " · last seen " (when(issue.last_seen))
                 @if let Some(release) = &issue.last_release { " in " code { (release) } }
@@ -330,24 +330,30 @@ fn markup(view: &IssueView<'_>) -> Markup {
                     button type="button" data-copy=(view.markdown) { "Copy as Markdown" }
                 }
                 @if issue.status == IssueStatus::Unresolved {
-                    form.snooze method="post" action={ (base) "/status" } {
-                        input type="hidden" name="csrf" value=(signed_in.csrf);
-                        input type="hidden" name="status" value="ignored";
-                        label for="snooze-until" { "Ignore until " }
-                        select #snooze-until name="until" {
-                            option value="events" { "this many more events" }
-                            option value="users" { "this many more users" }
-                            option value="date" { "this date" }
+                    details.snooze {
+                        summary { "Ignore until…" }
+                        form method="post" action={ (base) "/status" } {
+                            input type="hidden" name="csrf" value=(signed_in.csrf);
+                            input type="hidden" name="status" value="ignored";
+                            label for="snooze-until" { "Ignore until " }
+                            select #snooze-until name="until" {
+                                option value="events" { "this many more events" }
+                                option value="users" { "this many more users" }
+                                option value="date" { "this date" }
+                            }
+                            " "
+                            label.sr-only for="snooze-count" { "How many" }
+                            input #snooze-count type="number" name="count" min="1" value="100" size="6";
+                            " "
+                            label.sr-only for="snooze-date" { "Date" }
+                            input #snooze-date type="date" name="date";
+                            " " button type="submit" { "Ignore until" }
                         }
-                        " "
-                        label.sr-only for="snooze-count" { "How many" }
-                        input #snooze-count type="number" name="count" min="1" value="100" size="6";
-                        " "
-                        label.sr-only for="snooze-date" { "Date" }
-                        input #snooze-date type="date" name="date";
-                        " " button type="submit" { "Ignore until" }
                     }
                 }
+            }
+            @if let Some(StoredEvent { event, .. }) = event {
+                (super::event::highlights(event, "#users"))
             }
             @if let Some(StoredEvent { row, event }) = event {
                 nav.events.noprint aria-label="Events of this issue" {
@@ -393,13 +399,13 @@ fn markup(view: &IssueView<'_>) -> Markup {
                             @for user in users {
                                 @let message = view.contacted.iter().find(|m| m.user_key == user.user_key);
                                 tr {
-                                    td.wrap { (user.user_id.clone().unwrap_or_default()) }
-                                    td.wrap { (user.name.clone().unwrap_or_default()) }
+                                    td.wrap data-label="Id" { (user.user_id.clone().unwrap_or_default()) }
+                                    td.wrap data-label="Name" { (user.name.clone().unwrap_or_default()) }
                                     td.wrap { @if let Some(email) = &user.email {
                                         @if let Some(link) = crate::encode::mailto(email) { a href=(link) { (email) } } @else { (email) }
                                     } }
                                     td.num { (user.event_count) }
-                                    td { (when(user.last_seen)) }
+                                    td data-label="Last seen" { (when(user.last_seen)) }
                                     td.wrap { @if let Some(message) = message {
                                         (when(message.created_at)) " by " (message.sent_by) " (" (message.kind) ")"
                                     } }

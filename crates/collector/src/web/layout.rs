@@ -40,7 +40,7 @@ pub(super) fn layout(title: &str, viewer: Option<Viewer<'_>>, body: Markup) -> M
                         a href="/account" { "Account" }
                         form method="post" action="/logout" {
                             input type="hidden" name="csrf" value=(viewer.csrf);
-                            span class="muted" { (viewer.email) " " }
+                            span.who { (viewer.email) " " }
                             button type="submit" { "Sign out" }
                         }
                     }

@@ -68,11 +68,11 @@ async fn render_list(
                 tbody { @for (monitor, recent, day) in &rows {
                     tr {
                         td.wrap { a href={ "/projects/" (project.id) "/monitors/" (monitor.id) } { (monitor.name) } }
-                        td { (monitor.kind) }
-                        td { (status_badge(monitor)) }
+                        td data-label="Kind" { (monitor.kind) }
+                        td data-label="Status" { (status_badge(monitor)) }
                         td { (strip(recent)) }
-                        td { (percent(*day)) }
-                        td { @match monitor.last_check_at { Some(at) => (format::when(at)), None => span.muted { "never" } } }
+                        td data-label="24 h" { (percent(*day)) }
+                        td data-label="Last" { @match monitor.last_check_at { Some(at) => (format::when(at)), None => span.muted { "never" } } }
                     }
                 } }
             }
@@ -138,12 +138,20 @@ fn outcome_colour(outcome: CheckOutcome) -> &'static str {
 /// style).
 fn strip(recent: &[monitor_checkin::Model]) -> Markup {
     let width = 6 * RECENT as usize;
+    let oldest = recent.last().map(|row| row.started_at);
+    let newest = recent.first().map(|row| row.started_at);
     html! {
-        svg.strip width=(width) height="16" viewBox={ "0 0 " (width) " 16" } role="img" aria-label={ (recent.len()) " recent results" } {
-            @for (index, row) in recent.iter().rev().enumerate() {
-                rect x=(index * 6) y="0" width="4" height="16" fill=(outcome_colour(row.status)) {
-                    title { (describe(row)) }
+        figure.strip {
+            // Stretched to the box's width: as readable on a phone as on a desktop.
+            svg.strip width="100%" height="16" viewBox={ "0 0 " (width) " 16" } preserveAspectRatio="none" role="img" aria-label={ (recent.len()) " recent results, oldest first" } {
+                @for (index, row) in recent.iter().rev().enumerate() {
+                    rect x=(index * 6) y="0" width="4" height="16" fill=(outcome_colour(row.status)) {
+                        title { (describe(row)) }
+                    }
                 }
+            }
+            @if let (Some(oldest), Some(newest)) = (oldest, newest) {
+                div.x-axis aria-hidden="true" { span { (format::when(oldest)) } span { (format::when(newest)) } }
             }
         }
     }
@@ -163,7 +171,9 @@ fn describe(row: &monitor_checkin::Model) -> String {
     text
 }
 
-/// Durations (response times, run times) of the results as a line, oldest first.
+/// Durations (response times, run times) of the results as a line, oldest first, with
+/// its scale (0 to the longest) and its time span as text beside it, so that the labels
+/// stay readable whatever width the line is drawn at.
 fn chart(recent: &[monitor_checkin::Model]) -> Markup {
     let points: Vec<(usize, i64)> = recent
         .iter()
@@ -175,9 +185,9 @@ fn chart(recent: &[monitor_checkin::Model]) -> Markup {
         return html! { p.muted { "No durations yet." } };
     };
     let (width, height) = (600.0_f64, 120.0_f64);
-    let step = width / (RECENT as f64 - 1.0);
+    let step = width / (RECENT as f64 - 1.0).max(1.0);
     let scale = if max > 0 {
-        (height - 10.0) / max as f64
+        (height - 4.0) / max as f64
     } else {
         0.0
     };
@@ -185,10 +195,20 @@ fn chart(recent: &[monitor_checkin::Model]) -> Markup {
         .iter()
         .map(|(i, ms)| format!("{:.1},{:.1}", *i as f64 * step, height - *ms as f64 * scale))
         .collect();
+    let oldest = recent.last().map(|row| row.started_at);
+    let newest = recent.first().map(|row| row.started_at);
     html! {
-        svg.chart width="600" height="120" viewBox="0 0 600 120" role="img" aria-label={ "Durations, up to " (max) " ms" } {
-            polyline points=(line.join(" ")) fill="none" stroke="#0969da" stroke-width="2" {}
-            text x="4" y="12" font-size="11" fill="#57606a" { (max) " ms" }
+        figure.chart {
+            div.y-axis aria-hidden="true" { span { (max) " ms" } span { (max / 2) " ms" } span { "0" } }
+            svg.chart width="100%" height="120" viewBox="0 0 600 120" preserveAspectRatio="none" role="img" aria-label={ "Durations of the last " (points.len()) " results, from 0 to " (max) " ms" } {
+                line x1="0" y1="60" x2="600" y2="60" stroke="#d1d9e0" stroke-width="1" vector-effect="non-scaling-stroke" {}
+                line x1="0" y1="119" x2="600" y2="119" stroke="#8c959f" stroke-width="1" vector-effect="non-scaling-stroke" {}
+                polyline points=(line.join(" ")) fill="none" stroke="#0969da" stroke-width="2" vector-effect="non-scaling-stroke" {}
+            }
+            @if let (Some(oldest), Some(newest)) = (oldest, newest) {
+                div.x-axis aria-hidden="true" { span { (format::when(oldest)) } span { (format::when(newest)) } }
+            }
+            figcaption.muted { "Duration of each result, oldest first" }
         }
     }
 }
@@ -396,9 +416,9 @@ async fn render_monitor(
             thead { tr { th { "When" } th { "Result" } th { "Duration" } th { "Details" } } }
             tbody { @for row in &recent {
                 tr {
-                    td { (format::when(row.started_at)) }
-                    td { (row.status) @if let Some(status) = row.http_status { " (HTTP " (status) ")" } }
-                    td { @if let Some(ms) = row.duration_ms { (ms) " ms" } }
+                    td data-label="When" { (format::when(row.started_at)) }
+                    td data-label="Result" { (row.status) @if let Some(status) = row.http_status { " (HTTP " (status) ")" } }
+                    td data-label="Duration" { @if let Some(ms) = row.duration_ms { (ms) " ms" } }
                     td.wrap {
                         @if let Some(error) = &row.error { (error) }
                         @if let Some(summary) = row.summary.as_deref().and_then(|s| serde_json::from_str::<serde_json::Value>(s).ok()) {

@@ -488,7 +488,7 @@ fn markup(view: &SettingsView<'_>) -> Markup {
                 h2 { "Keys" }
                 table { tbody { @for (key, dsn) in view.keys {
                     tr {
-                        td { code { (dsn) } }
+                        td.wrap { code { (dsn) } }
                         td { @if key.active { "active" } @else { span.muted { "disabled" } } }
                         td {
                             button type="button" data-copy=(dsn) { "Copy DSN" } " "
@@ -548,14 +548,14 @@ fn markup(view: &SettingsView<'_>) -> Markup {
                 h2 { "Members" }
                 p.muted { "Members see issues and events and resolve them; admins also change these settings." }
                 table { tbody { @for (account, role) in view.members {
-                    tr { td { (account.email) } td { (role) }
+                    tr { td.wrap { (account.email) } td { (role) }
                         td { (action_form(csrf, "remove_member", &[("email", account.email.clone())], "Remove", &target)) } }
                 } } }
                 form method="post" action=(target) {
                     input type="hidden" name="csrf" value=(csrf);
                     input type="hidden" name="action" value="add_member";
-                    input type="email" name="email" placeholder="Email of an account" required; " "
-                    select name="role" { option value="member" { "member" } option value="admin" { "admin" } }
+                    input type="email" name="email" placeholder="Email of an account" aria-label="Email of an account" required; " "
+                    select name="role" aria-label="Role" { option value="member" { "member" } option value="admin" { "admin" } }
                     " " button type="submit" { "Add or change role" }
                 }
             }

@@ -131,9 +131,9 @@ fn markup(
             table {
                 thead { tr { th { "Email" } th { "Name" } th { "Role" } th { "Status" } th {} } }
                 tbody { @for account in accounts {
-                    tr { td { (account.email) } td { (account.name.clone().unwrap_or_default()) }
-                        td { @if account.is_admin { "instance admin" } @else { "user" } }
-                        td { @if account.active { "active" } @else { span.muted { "deactivated" } } }
+                    tr { td.wrap data-label="Email" { (account.email) } td.wrap data-label="Name" { (account.name.clone().unwrap_or_default()) }
+                        td data-label="Role" { @if account.is_admin { "instance admin" } @else { "user" } }
+                        td data-label="Status" { @if account.active { "active" } @else { span.muted { "deactivated" } } }
                         td { @if account.id != signed_in.account.id {
                             form method="post" action="/admin/users" {
                                 input type="hidden" name="csrf" value=(signed_in.csrf);
@@ -155,9 +155,9 @@ fn markup(
                 form method="post" action="/admin/users" {
                     input type="hidden" name="csrf" value=(signed_in.csrf);
                     input type="hidden" name="action" value="create";
-                    input type="email" name="email" placeholder="Email" required; " "
-                    input type="text" name="name" placeholder="Name"; " "
-                    input type="password" name="password" placeholder="Password (8+)" minlength="8" required; " "
+                    input type="email" name="email" placeholder="Email" aria-label="Email" required; " "
+                    input type="text" name="name" placeholder="Name" aria-label="Name"; " "
+                    input type="password" name="password" placeholder="Password (8+)" aria-label="Password (8 characters or more)" minlength="8" required; " "
                     label { input type="checkbox" name="admin" value="1"; " admin" } " "
                     button type="submit" { "Create" }
                 }
@@ -167,9 +167,9 @@ fn markup(
                 form method="post" action="/admin/users" {
                     input type="hidden" name="csrf" value=(signed_in.csrf);
                     input type="hidden" name="action" value="add_member";
-                    input type="email" name="email" placeholder="Email" required; " "
-                    select name="project" { @for project in projects { option value=(project.name) { (project.name) } } } " "
-                    select name="role" { option value="member" { "member" } option value="admin" { "project admin" } } " "
+                    input type="email" name="email" placeholder="Email" aria-label="Email" required; " "
+                    select name="project" aria-label="Project" { @for project in projects { option value=(project.name) { (project.name) } } } " "
+                    select name="role" aria-label="Role" { option value="member" { "member" } option value="admin" { "project admin" } } " "
                     button type="submit" { "Add" }
                 }
             }
@@ -178,8 +178,8 @@ fn markup(
                 form method="post" action="/admin/users" {
                     input type="hidden" name="csrf" value=(signed_in.csrf);
                     input type="hidden" name="action" value="remove_member";
-                    input type="email" name="email" placeholder="Email" required; " "
-                    select name="project" { @for project in projects { option value=(project.name) { (project.name) } } } " "
+                    input type="email" name="email" placeholder="Email" aria-label="Email" required; " "
+                    select name="project" aria-label="Project" { @for project in projects { option value=(project.name) { (project.name) } } } " "
                     button type="submit" { "Remove" }
                 }
             }

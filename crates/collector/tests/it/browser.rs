@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use crate::common::{TestServer, ingest};
 use fantoccini::{Client, ClientBuilder, Locator};
+use mayday_collector::store::ProjectRole;
 use serde_json::json;
 
 /// A chromedriver process on a free port, in a process group of its own with the
@@ -84,6 +85,67 @@ async fn screenshot(client: &Client, name: &str) {
     std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
 }
 
+/// axe-core's script, from the npm registry, installed under the target directory on
+/// first use (tests of this binary take turns installing).
+async fn axe_script() -> String {
+    static INSTALLING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    let _turn = INSTALLING.lock().await;
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("node-axe");
+    let script = dir.join("node_modules/axe-core/axe.min.js");
+    if !script.is_file() {
+        let status = tokio::process::Command::new("npm")
+            .args(["install", "--silent", "--no-audit", "--no-fund", "--prefix"])
+            .arg(&dir)
+            .arg("axe-core@4")
+            .status()
+            .await
+            .expect("npm runs (apt-get install npm)");
+        assert!(status.success(), "installing axe-core from npm failed");
+    }
+    std::fs::read_to_string(&script).expect("axe.min.js")
+}
+
+/// The serious and critical accessibility violations axe-core finds on the current
+/// page, each as "rule: how many elements (the first few)".
+async fn axe_violations(client: &Client, axe: &str) -> Vec<String> {
+    client
+        .execute(&format!("{axe}\nreturn true;"), vec![])
+        .await
+        .expect("axe-core loads");
+    let found = client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             axe.run(document).then(result => done(result.violations
+               .filter(v => v.impact === 'serious' || v.impact === 'critical')
+               .map(v => v.id + ': ' + v.nodes.length + ' (' +
+                 v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | ') + ')')));",
+            vec![],
+        )
+        .await
+        .expect("axe-core runs");
+    found
+        .as_array()
+        .map(|v| {
+            v.iter()
+                .filter_map(|s| s.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Where the element `css` ends, from the top of the page (px), if it is there.
+async fn bottom_of(client: &Client, css: &str) -> Option<f64> {
+    client
+        .execute(
+            "const e = document.querySelector(arguments[0]); \
+             return e ? e.getBoundingClientRect().bottom + window.scrollY : null;",
+            vec![json!(css)],
+        )
+        .await
+        .unwrap()
+        .as_f64()
+}
+
 async fn fill(client: &Client, name: &str, value: &str) {
     client
         .find(Locator::Css(&format!("input[name={name}]")))
@@ -149,6 +211,13 @@ async fn a_newcomer_signs_in_sees_the_crash_and_resolves_it() {
         .await
         .unwrap();
     assert_eq!(response.status(), 500);
+    // The error page's reference: what a customer reads out from a screenshot.
+    let event_id = response
+        .headers()
+        .get("x-mayday-event-id")
+        .and_then(|v| v.to_str().ok())
+        .expect("the event id header")
+        .to_owned();
     assert!(reporter.flush(Duration::from_secs(10)).await);
 
     let (_driver, client) = browser().await;
@@ -207,6 +276,66 @@ async fn a_newcomer_signs_in_sees_the_crash_and_resolves_it() {
         .unwrap();
     assert_eq!(mailto.as_deref(), Some("mailto:jane@example.com"));
     screenshot(&client, "issue-page").await;
+
+    // The first screen holds the title, the actions and who it happened to, on a
+    // desktop and on a phone.
+    let issue_url = client.current_url().await.unwrap().to_string();
+    for (width, height) in [(1280u32, 900u32), (390, 844)] {
+        client.set_window_size(width, height).await.unwrap();
+        client.goto(&issue_url).await.unwrap();
+        let inner = client
+            .execute("return window.innerHeight", vec![])
+            .await
+            .unwrap()
+            .as_f64()
+            .unwrap();
+        screenshot(&client, &format!("issue-first-screen-{width}")).await;
+        for what in ["#highlights", "div.actions", "h1.issue-title"] {
+            let bottom = bottom_of(&client, what).await.expect(what);
+            assert!(
+                bottom <= inner,
+                "{what} ends {bottom} px down at {width}x{height}: below the first screen ({inner} px)"
+            );
+        }
+        let highlights = client
+            .find(Locator::Id("highlights"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        for shown in [
+            "Jane Doe",
+            "jane@example.com",
+            "GET",
+            "/panic?bundle=team",
+            "Firefox 86",
+        ] {
+            assert!(
+                highlights.contains(shown),
+                "{shown} on the first screen: {highlights}"
+            );
+        }
+        screenshot(&client, &format!("issue-first-screen-{width}")).await;
+    }
+    client.set_window_size(1280, 900).await.unwrap();
+
+    // The reference from the error page, pasted into the search box, opens the event.
+    client
+        .goto(&format!(
+            "{}/projects/{}/issues",
+            server.base, server.project_id
+        ))
+        .await
+        .unwrap();
+    fill(&client, "query", &event_id[..8]).await;
+    submit(&client, "Filter").await;
+    let opened = client.current_url().await.unwrap().to_string();
+    assert!(
+        opened.ends_with(&format!("/events/{}", event_id.replace('-', ""))),
+        "the pasted id opened its event: {opened}"
+    );
+    client.goto(&issue_url).await.unwrap();
 
     submit(&client, "Resolve").await;
     let page = client.source().await.unwrap();
@@ -340,29 +469,70 @@ async fn pages_fit_from_a_phone_to_a_wide_screen() {
         .unwrap()
         .remove(0);
 
+    // Long names where pages show them: a member, a recipient, an affected user, and
+    // the audit entries their changes made.
+    let store = &server.state.store;
+    let long = "someone.with.a.rather.long.name".repeat(2);
+    let member = format!("{long}@a-rather-long-domain-of-the-company.example.com");
+    mayday_collector::accounts::create_account(
+        store,
+        &member,
+        Some(&long),
+        "correct horse battery",
+        false,
+    )
+    .await
+    .unwrap();
+    let cli = mayday_collector::audit::Actor::Cli;
+    mayday_collector::membership::add(store, cli, server.project_id, &member, ProjectRole::Member)
+        .await
+        .unwrap();
+    mayday_collector::projects::add_recipient(
+        store,
+        cli,
+        server.project_id,
+        &format!("alerts@{long}.example.com"),
+    )
+    .await
+    .unwrap();
+    let mut hurt = common::panic_event(&long_function, None);
+    hurt["user"] = json!({"id": long, "email": member, "name": long});
+    ingest(&server, &hurt).await;
+
+    let axe = axe_script().await;
     let (_driver, client) = browser().await;
     client
         .goto(&format!("{}/login", server.base))
         .await
         .unwrap();
+    let violations = axe_violations(&client, &axe).await;
+    assert!(violations.is_empty(), "sign-in page: {violations:?}");
     fill(&client, "email", "admin@example.com").await;
     fill(&client, "password", "correct horse battery").await;
     submit(&client, "Sign in").await;
 
-    let list = format!("{}/projects/{}/issues", server.base, server.project_id);
+    let project = format!("{}/projects/{}", server.base, server.project_id);
+    let list = format!("{project}/issues");
     let issue = format!("{list}/1");
-    let monitors = format!("{}/projects/{}/monitors", server.base, server.project_id);
+    let monitors = format!("{project}/monitors");
     let monitor = format!("{monitors}/{}", monitor.id);
-    let outreach = format!("{issue}/outreach");
+    let pages = [
+        ("projects", format!("{}/", server.base)),
+        ("list", list.clone()),
+        ("list-all", format!("{list}?status=all")),
+        ("issue", issue.clone()),
+        ("events", format!("{issue}/events")),
+        ("monitors", monitors.clone()),
+        ("monitor", monitor),
+        ("outreach", format!("{issue}/outreach")),
+        ("settings", format!("{project}/settings")),
+        ("audit", format!("{project}/audit")),
+        ("users", format!("{}/admin/users", server.base)),
+        ("account", format!("{}/account", server.base)),
+    ];
     for width in [360u32, 390, 1280, 1920] {
         client.set_window_size(width, 900).await.unwrap();
-        for (name, url) in [
-            ("list", &list),
-            ("issue", &issue),
-            ("monitors", &monitors),
-            ("monitor", &monitor),
-            ("outreach", &outreach),
-        ] {
+        for (name, url) in &pages {
             client.goto(url).await.unwrap();
             let sizes = client
                 .execute(
@@ -376,14 +546,39 @@ async fn pages_fit_from_a_phone_to_a_wide_screen() {
                 // Name the widest culprits, to say what to fix.
                 let wide = client
                     .execute(
-                        "return [...document.querySelectorAll('main *')].filter(e => e.getBoundingClientRect().right > window.innerWidth + 1).slice(0, 8).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().width))",
+                        "return [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > window.innerWidth + 1).slice(0, 8).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().width))",
                         vec![],
                     )
                     .await
                     .unwrap();
                 panic!("{name} at {width} px: {scroll} px wide in a {inner} px window: {wide}");
             }
+            if width == 390 || width == 1280 {
+                let violations = axe_violations(&client, &axe).await;
+                assert!(
+                    violations.is_empty(),
+                    "{name} at {width} px, axe-core: {violations:?}"
+                );
+            }
             screenshot(&client, &format!("{name}-{width}")).await;
+            if *name == "monitor" {
+                // The chart with its scale and time span, at this width.
+                let labels = client
+                    .execute(
+                        "const f = document.querySelector('figure.chart'); f.scrollIntoView(); \
+                         return [f.getBoundingClientRect().width, f.querySelector('.y-axis').innerText, \
+                                 f.querySelector('.x-axis').innerText];",
+                        vec![],
+                    )
+                    .await
+                    .unwrap();
+                assert!(
+                    labels[0].as_f64().unwrap() > f64::from(width.min(640)) * 0.7,
+                    "the chart uses the width at {width} px: {labels}"
+                );
+                assert!(labels[1].as_str().unwrap().contains("ms"), "{labels}");
+                screenshot(&client, &format!("{name}-chart-{width}")).await;
+            }
         }
         client.goto(&list).await.unwrap();
         let display = client
@@ -404,16 +599,22 @@ async fn pages_fit_from_a_phone_to_a_wide_screen() {
     client.goto(&issue).await.unwrap();
     let tops = client
         .execute(
-            "return ['exception', 'activity'].map(id => document.getElementById(id).getBoundingClientRect().top)",
+            "return ['exception', 'activity'].map(id => document.getElementById(id).getBoundingClientRect().top).concat([window.innerHeight])",
             vec![],
         )
         .await
         .unwrap();
-    let (exception, activity) = (tops[0].as_f64().unwrap(), tops[1].as_f64().unwrap());
+    let (exception, activity, inner) = (
+        tops[0].as_f64().unwrap(),
+        tops[1].as_f64().unwrap(),
+        tops[2].as_f64().unwrap(),
+    );
     assert!(exception < activity, "the crash before the charts");
+    // The exception's heading on the first screen, under the title, the actions and
+    // the highlights, even with names as long as these.
     assert!(
-        exception < 600.0,
-        "the crash on the first screen: {exception} px down"
+        exception + 100.0 < inner,
+        "the crash on the first screen: {exception} px down in {inner} px"
     );
 
     // The first Tab reaches the skip link.

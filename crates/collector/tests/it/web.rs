@@ -596,11 +596,25 @@ async fn the_event_page_puts_the_crash_first() {
         "local variables, escaped"
     );
     assert!(
-        html.contains(
-            "<details class=\"frame\"><summary><code class=\"wrap\">tokio::runtime::poll"
-        ),
-        "frames outside the app folded"
+        html.contains("<details class=\"frames\"><summary>1 more frame")
+            && html.contains(
+                "<details class=\"frame\"><summary><code class=\"wrap\">tokio::runtime::poll"
+            ),
+        "frames outside the app folded into one row"
     );
+    let highlights = &html[at("id=\"highlights\"")..at("id=\"exception\"")];
+    for shown in [
+        "42@example.com",
+        "POST",
+        "https://shop.example/checkout",
+        "shop@1.0.0",
+        "production",
+    ] {
+        assert!(
+            highlights.contains(shown),
+            "{shown} in the highlights: {highlights}"
+        );
+    }
     let extra = &html[at("id=\"extra\"")..at("id=\"contexts\"")];
     assert!(
         extra.contains("<details class=\"long\">") && extra.contains("show all (3500 characters)"),
