@@ -319,7 +319,18 @@ impl ReporterBuilder {
             })
             .collect::<Result<Vec<_>, _>>()?;
         if dsns.is_empty() {
+            tracing::info!("no DSN (MAYDAY_DSN): crashes are not reported");
             return Ok(Reporter::disabled());
+        }
+        for dsn in &dsns {
+            // Where events go, said once at start: a wrong DSN is seen before it matters.
+            let port = dsn.port().map(|p| format!(":{p}")).unwrap_or_default();
+            tracing::info!(
+                "reporting to {}://{}{port} (project {})",
+                dsn.scheme(),
+                dsn.host(),
+                dsn.project_id()
+            );
         }
         let config = Arc::new(Config {
             dsns,

@@ -24,19 +24,37 @@ impl Store {
         self.write(async |txn| {
             let target = live_issue(txn, project_id, target_id).await?;
             let mut event_count = target.event_count;
-            let (mut first_seen, mut last_seen) = (target.first_seen, target.last_seen);
+            // The merged issue's first and last seen, with the release and environment
+            // of whichever issue was seen first and last.
+            let mut first = (target.first_seen, target.first_release.clone());
+            let mut last = (
+                target.last_seen,
+                target.last_release.clone(),
+                target.last_environment.clone(),
+            );
             for &source_id in sources.iter().filter(|&&id| id != target_id) {
                 let source = live_issue(txn, project_id, source_id).await?;
                 merge_one(txn, &target, &source).await?;
                 event_count += source.event_count;
-                first_seen = first_seen.min(source.first_seen);
-                last_seen = last_seen.max(source.last_seen);
+                if source.first_seen < first.0 {
+                    first = (source.first_seen, source.first_release.clone());
+                }
+                if source.last_seen > last.0 {
+                    last = (
+                        source.last_seen,
+                        source.last_release.clone(),
+                        source.last_environment.clone(),
+                    );
+                }
             }
             let user_count = users_of(txn, target_id).await?;
             let mut active: issue::ActiveModel = target.into();
             active.event_count = Set(event_count);
-            active.first_seen = Set(first_seen);
-            active.last_seen = Set(last_seen);
+            active.first_seen = Set(first.0);
+            active.first_release = Set(first.1);
+            active.last_seen = Set(last.0);
+            active.last_release = Set(last.1);
+            active.last_environment = Set(last.2);
             active.user_count = Set(user_count);
             Ok(active.update(txn).await?)
         })

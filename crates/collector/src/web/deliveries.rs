@@ -65,9 +65,15 @@ fn destination(row: &outbox::Model, webhooks: Option<&[webhook::Model]>) -> Mark
     }
 }
 
-fn status(row: &outbox::Model) -> Markup {
+/// Where one delivery stands: sent (when), waiting, being sent, retrying (why, and
+/// when next), failed (why).
+pub(super) fn status(row: &outbox::Model) -> Markup {
     let error = row.last_error.as_deref().unwrap_or_default();
     match (row.status, row.attempts) {
+        // Claimed by a worker and not failed yet: on its way.
+        (DeliveryStatus::Pending, _) if row.last_error.is_none() && row.attempts > 0 => {
+            html! { span.muted { "sending" } }
+        }
         (DeliveryStatus::Sent, _) => html! {
             span.status-sent { "sent" }
             @if let Some(at) = row.sent_at { " " (super::format::when(at)) }

@@ -85,3 +85,59 @@ pub(super) fn bar_chart(counts: &[u64], width: u32, height: u32) -> Markup {
         }
     }
 }
+
+/// Text with its `http://` and `https://` addresses as links (the rest, and the links'
+/// text, escaped as text; a link opens without passing this page as referrer).
+pub(super) fn linkify(text: &str) -> Markup {
+    let mut parts: Vec<(&str, bool)> = Vec::new();
+    let mut rest = text;
+    while let Some(at) = rest
+        .find("http://")
+        .into_iter()
+        .chain(rest.find("https://"))
+        .min()
+    {
+        let (before, from) = rest.split_at(at);
+        let end = from
+            .find(|c: char| c.is_whitespace() || matches!(c, '<' | '>' | '"'))
+            .unwrap_or(from.len());
+        // Trailing punctuation ends a sentence, not the address.
+        let url = from[..end].trim_end_matches(['.', ',', ';', ':', '!', '?', ')']);
+        parts.push((before, false));
+        if url.len() > "https://".len() {
+            parts.push((url, true));
+        } else {
+            parts.push((url, false));
+        }
+        rest = &from[url.len().max(1)..];
+    }
+    parts.push((rest, false));
+    html! {
+        @for (part, link) in parts {
+            @if link { a href=(part) rel="noopener noreferrer nofollow" { (part) } } @else { (part) }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_in_text_become_links_and_nothing_else_does() {
+        assert_eq!(
+            linkify("see https://tracker.example/T-12. Then <b>fix</b> it").into_string(),
+            "see <a href=\"https://tracker.example/T-12\" rel=\"noopener noreferrer nofollow\">https://tracker.example/T-12</a>. Then &lt;b&gt;fix&lt;/b&gt; it"
+        );
+        assert_eq!(
+            linkify("javascript:alert(1) http://").into_string(),
+            "javascript:alert(1) http://"
+        );
+        let quoted = linkify("https://x.example/\"onmouseover=alert(1)").into_string();
+        assert!(
+            quoted.starts_with("<a href=\"https://x.example/\" rel=")
+                && quoted.ends_with("</a>&quot;onmouseover=alert(1)"),
+            "{quoted}"
+        );
+    }
+}

@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 
 use super::WebError;
-use super::format::{bar_chart, duration, exact, level, plural, when};
+use super::format::{bar_chart, duration, exact, level, linkify, plural, when};
 use super::layout::{self, html};
 use super::session::SignedIn;
 use crate::access;
@@ -266,7 +266,7 @@ fn history_list(
                     },
                     Entry::Comment(comment) => li.comment {
                         (comment.author) " commented " (when(comment.at)) ":"
-                        div.comment-body { (comment.body) }
+                        div.comment-body { (linkify(&comment.body)) }
                     },
                     Entry::Regressed(at) => li { "Regressed " (when(*at)) },
                 }

@@ -199,19 +199,9 @@ async fn render(
 }
 
 fn delivery_status(row: Option<&crate::store::entities::outbox::Model>) -> Markup {
-    use crate::store::DeliveryStatus;
     match row {
         None => html! { span.muted { "unknown" } },
-        Some(row) => match row.status {
-            DeliveryStatus::Sent => html! { span.status-sent { "sent" } },
-            DeliveryStatus::Pending if row.attempts == 0 => html! { span.muted { "waiting" } },
-            DeliveryStatus::Pending => html! {
-                span.status-retrying { "retrying" } ": " (row.last_error.clone().unwrap_or_default())
-            },
-            DeliveryStatus::Failed => html! {
-                span.status-failed { "failed" } ": " (row.last_error.clone().unwrap_or_default())
-            },
-        },
+        Some(row) => super::deliveries::status(row),
     }
 }
 

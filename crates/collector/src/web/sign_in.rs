@@ -67,6 +67,7 @@ pub(super) async fn login_page(
         csrf: &form.token,
         next: next.as_deref(),
         error: notice,
+        email: "",
     });
     Ok(preauth_page(&state, &form, StatusCode::OK, page))
 }
@@ -85,6 +86,8 @@ pub(super) async fn login(
             csrf: &token.token,
             next: next.as_deref(),
             error: Some(message),
+            // Kept, so that a mistyped password is all there is to type again.
+            email: &form.email,
         });
         preauth_page(&state, &token, status, page)
     };
@@ -192,6 +195,8 @@ struct SignInForm<'a> {
     next: Option<&'a str>,
     /// What went wrong, or why the form is shown.
     error: Option<&'a str>,
+    /// The email typed before, when the form is shown again.
+    email: &'a str,
 }
 
 /// Sign in.
@@ -206,7 +211,7 @@ fn login_markup(form: &SignInForm<'_>) -> Markup {
                 input type="hidden" name="csrf" value=(form.csrf);
                 @if let Some(next) = form.next { input type="hidden" name="next" value=(next); }
                 label for="email" { "Email" }
-                input #email type="email" name="email" autocomplete="username" required;
+                input #email type="email" name="email" autocomplete="username" value=(form.email) required;
                 label for="password" { "Password" }
                 input #password type="password" name="password" autocomplete="current-password" required;
                 p { button type="submit" { "Sign in" } }

@@ -45,6 +45,8 @@ fn release_binaries() -> &'static [(String, PathBuf)] {
 struct RunningApp {
     child: Child,
     base: String,
+    /// What it printed before it listened.
+    startup: Vec<String>,
 }
 
 impl Drop for RunningApp {
@@ -69,21 +71,30 @@ impl RunningApp {
             .stderr(Stdio::piped())
             .spawn()
             .expect("the demo app starts");
-        // It prints "demo shop ... on http://127.0.0.1:PORT" once it listens.
+        // It logs where it reports to first, then prints "demo shop ... on
+        // http://127.0.0.1:PORT" once it listens.
         let stderr = child.stderr.take().expect("stderr");
         let mut lines = BufReader::new(stderr).lines();
+        let mut startup = Vec::new();
         let base = loop {
             let line = lines
                 .next()
                 .expect("the app says where it listens")
                 .expect("readable stderr");
-            if let Some(at) = line.find("http://") {
-                break line[at..].trim().to_owned();
+            if line.starts_with("demo shop") {
+                if let Some(at) = line.find("http://") {
+                    break line[at..].trim().to_owned();
+                }
             }
+            startup.push(line);
         };
         // Keep draining stderr so the app never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines {});
-        RunningApp { child, base }
+        RunningApp {
+            child,
+            base,
+            startup,
+        }
     }
 }
 
@@ -211,6 +222,16 @@ async fn release_build_reports_right_culprits_frames_and_groups(package: &str, k
     let server = TestServer::start(&db, &[]).await;
     let token = server.token("dev@example.com", true).await;
     let app = RunningApp::start(package, &server.dsn);
+    // It says where it reports to before anything happens.
+    let said = format!(
+        "reporting to {} (project {})",
+        server.base, server.project_id
+    );
+    assert!(
+        app.startup.iter().any(|line| line.contains(&said)),
+        "{said:?} at start: {:?}",
+        app.startup
+    );
 
     // Two panics in two functions, the second with three different indices, and an
     // error returned with `?`.

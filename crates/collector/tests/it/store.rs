@@ -665,7 +665,7 @@ async fn merge_and_unmerge_move_events_users_and_counts_exactly() {
             new_event(project.id, "a", Some("2"), now + 1, "r"),
             new_event(project.id, "a", None, now + 2, "r"),
             new_event(project.id, "b", Some("2"), now + 3, "r"),
-            new_event(project.id, "b", Some("3"), now + 4, "r"),
+            new_event(project.id, "b", Some("3"), now + 4, "r2"),
         ];
         let stored: Vec<_> = store
             .ingest_batch(&batch, &Policy)
@@ -697,6 +697,16 @@ async fn merge_and_unmerge_move_events_users_and_counts_exactly() {
             (5, 3),
             "{}",
             db.url
+        );
+        // The header says when and in which release it was last seen: the merged
+        // issue's latest event's.
+        assert_eq!(
+            (merged.last_seen, merged.last_release.as_deref()),
+            (now + 4, Some("r2"))
+        );
+        assert_eq!(
+            (merged.first_seen, merged.first_release.as_deref()),
+            (now, Some("r"))
         );
         assert_eq!(listed().await, vec![a], "the merged issue is hidden");
         assert_eq!(issue(b).await.merged_into, Some(a));
