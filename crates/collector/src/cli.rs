@@ -144,6 +144,13 @@ pub enum ProjectCommand {
         /// The project's name.
         name: String,
     },
+    /// Rename a project (its DSNs and links do not change: they name it by id).
+    Rename {
+        /// The project's name.
+        name: String,
+        /// Its new name.
+        new_name: String,
+    },
     /// List projects with their DSNs.
     List,
     /// Let an account see a project.
@@ -419,6 +426,10 @@ pub async fn run(config: &Config, store: &Store, command: Command) -> anyhow::Re
             let created = projects::create(store, Actor::Cli, &name).await?;
             let key = &created.keys[0];
             println!("{}", config.dsn(&key.public_key, created.project.id));
+        }
+        Command::Project(ProjectCommand::Rename { name, new_name }) => {
+            let project = store.project_by_name(&name).await?;
+            projects::rename(store, Actor::Cli, project.id, &new_name).await?;
         }
         Command::Project(ProjectCommand::List) => {
             for p in store.list_projects().await? {

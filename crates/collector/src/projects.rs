@@ -52,6 +52,62 @@ pub async fn create<'a>(
     Ok(created)
 }
 
+/// Renames the project; its DSNs and links keep working (they name it by id).
+pub async fn rename<'a>(
+    store: &Store,
+    actor: impl Into<Actor<'a>>,
+    project_id: i64,
+    name: &str,
+) -> Result<(), SettingsError> {
+    let name = check_name(name)?;
+    store.rename_project(project_id, name).await?;
+    let target = format!("name {name:?}");
+    audit::record(
+        store,
+        actor,
+        project_id,
+        AuditAction::ProjectChanged,
+        target,
+    )
+    .await?;
+    Ok(())
+}
+
+/// Sets the name customers know the app by (empty: the project's name) and what each
+/// page is in their words (`POST /checkout = checking out`, a line each), for messages
+/// to affected users.
+pub async fn set_customer_words<'a>(
+    store: &Store,
+    actor: impl Into<Actor<'a>>,
+    project_id: i64,
+    sender_name: &str,
+    route_names: &str,
+) -> Result<(), SettingsError> {
+    let sender_name = sender_name.trim();
+    if sender_name.chars().count() > MAX_NAME_CHARS || sender_name.chars().any(char::is_control) {
+        return Err(SettingsError::Invalid(format!(
+            "The sender name is at most {MAX_NAME_CHARS} characters, on one line."
+        )));
+    }
+    let route_names = route_names.replace("\r\n", "\n");
+    crate::outreach::words::parse_route_names(&route_names)
+        .map_err(|error| SettingsError::Invalid(format!("{error}.")))?;
+    let text = |value: &str| (!value.trim().is_empty()).then(|| value.trim().to_owned());
+    store
+        .set_customer_words(project_id, text(sender_name), text(&route_names))
+        .await?;
+    let target = format!("sender name {sender_name:?}, route names");
+    audit::record(
+        store,
+        actor,
+        project_id,
+        AuditAction::ProjectChanged,
+        target,
+    )
+    .await?;
+    Ok(())
+}
+
 /// Adds a DSN key to the project.
 pub async fn create_key<'a>(
     store: &Store,

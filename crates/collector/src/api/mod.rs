@@ -32,6 +32,10 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/projects", get(projects::projects))
         .route(
+            "/api/v1/projects/{project_id}",
+            patch(projects::change_project),
+        )
+        .route(
             "/api/v1/projects/{project_id}/issues",
             get(issues::list_issues),
         )

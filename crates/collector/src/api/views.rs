@@ -20,6 +20,10 @@ pub fn time(ms: i64) -> String {
 pub struct ProjectJson {
     pub id: i64,
     pub name: String,
+    /// The name customers know the app by (messages to them), when set.
+    pub sender_name: Option<String>,
+    /// What each page is in customers' words, a line each, when set.
+    pub route_names: Option<String>,
     pub rate_limit_per_minute: i64,
     /// The DSN of its first active key.
     pub dsn: Option<String>,

@@ -149,7 +149,10 @@ pub fn compose(
     let sender = message
         .from()
         .and_then(|own| own.parse::<Mailbox>().ok())
-        .unwrap_or_else(|| from.clone());
+        .unwrap_or_else(|| match message.sender_name() {
+            Some(name) => Mailbox::new(Some(encode::header_line(name)), from.email.clone()),
+            None => from.clone(),
+        });
     let mut builder = lettre::Message::builder()
         .from(sender)
         .subject(message.subject());

@@ -15,6 +15,12 @@ pub trait Message: Send + Sync {
     fn from(&self) -> Option<&str> {
         None
     }
+    /// The name the sender shows, with the collector's address, when [`from`](Self::from)
+    /// gives no sender of its own (a project's messages to its users: its name, not the
+    /// collector's).
+    fn sender_name(&self) -> Option<&str> {
+        None
+    }
     /// Where replies go, when not to the sender.
     fn reply_to(&self) -> Option<&str> {
         None

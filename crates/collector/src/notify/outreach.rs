@@ -29,7 +29,7 @@ impl Letter {
         Letter {
             subject: message.subject.clone(),
             body: message.body.clone(),
-            project: project.name.clone(),
+            project: crate::outreach::sender_name(project).to_owned(),
             from: project.outreach_from.clone(),
             reply_to: project.outreach_reply_to.clone(),
             unsubscribe: format!("{base_url}/unsubscribe/{}", message.unsubscribe_token),
@@ -85,6 +85,10 @@ impl Message for Letter {
 
     fn from(&self) -> Option<&str> {
         self.from.as_deref()
+    }
+
+    fn sender_name(&self) -> Option<&str> {
+        Some(&self.project)
     }
 
     fn reply_to(&self) -> Option<&str> {

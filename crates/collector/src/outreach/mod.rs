@@ -5,6 +5,7 @@
 //! counts as live (a newer release reports from the same environment).
 
 pub mod template;
+pub mod words;
 
 use mayday_protocol::Event;
 
@@ -42,8 +43,12 @@ pub enum OutreachError {
 pub struct Candidate {
     /// The user.
     pub user: affected_user::Model,
-    /// What they requested, in plain words: `GET /checkout?bundle=team`.
+    /// What they requested, for the team: `GET /checkout?bundle=team`.
     pub what: Option<String>,
+    /// What they were doing, in their words: "checking out" (see [`words::doing`]).
+    pub doing: String,
+    /// The page's path: `/checkout`.
+    pub page: Option<String>,
     /// Their browser and OS: `Firefox 86 on Windows 10`.
     pub browser: Option<String>,
     /// When they were written to about this issue.
@@ -57,6 +62,16 @@ impl Candidate {
     pub fn contactable(&self) -> bool {
         self.blocked.is_none()
     }
+}
+
+/// The name customers know the project by: its sender name, else its name.
+pub fn sender_name(project: &project::Model) -> &str {
+    project
+        .sender_name
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .unwrap_or(&project.name)
 }
 
 /// `GET /checkout?bundle=team` from an event's request (path and query, no host), else
@@ -116,6 +131,9 @@ pub async fn candidates_of(
         .collect();
     let blocked_addresses = store.do_not_contact(project.id).await?;
     let this_week = store.messages_since(project.id, now - WEEK_MS).await?;
+    // Checked when saved; a list that no longer parses names no route.
+    let route_names = words::parse_route_names(project.route_names.as_deref().unwrap_or_default())
+        .unwrap_or_default();
     Ok(users
         .into_iter()
         .map(|(user, event)| {
@@ -144,6 +162,11 @@ pub async fn candidates_of(
                 }
             };
             let what = event.as_ref().and_then(what_they_did);
+            let doing = event.as_ref().map_or_else(
+                || "using the site".to_owned(),
+                |e| words::doing(e, &route_names),
+            );
+            let page = event.as_ref().and_then(words::page);
             let browser = event
                 .as_ref()
                 .and_then(|e| e.request.as_ref())
@@ -152,6 +175,8 @@ pub async fn candidates_of(
             Candidate {
                 user,
                 what,
+                doing,
+                page,
                 browser,
                 contacted_at,
                 blocked,
@@ -212,8 +237,15 @@ impl Draft {
         template::check(&self.text)
     }
 
-    /// The message to `candidate` about `issue`, seen at `now`: subject and text.
-    pub fn fill(&self, candidate: &Candidate, issue: &issue::Model, now: i64) -> (String, String) {
+    /// The message to `candidate` about `issue` of `project`, seen at `now`: subject
+    /// and text.
+    pub fn fill(
+        &self,
+        candidate: &Candidate,
+        project: &project::Model,
+        issue: &issue::Model,
+        now: i64,
+    ) -> (String, String) {
         let user = &candidate.user;
         // Values from events stay on their line wherever they land.
         let one_line = |text: String| -> String {
@@ -230,8 +262,10 @@ impl Draft {
         let values = Values {
             name: one_line(name),
             when: template::when_in_words(user.last_seen, now),
-            what: one_line(candidate.what.clone().unwrap_or_else(|| "our site".into())),
+            doing: one_line(candidate.doing.clone()),
+            page: one_line(candidate.page.clone().unwrap_or_else(|| "/".into())),
             issue: one_line(issue.title.clone()),
+            project: one_line(sender_name(project).to_owned()),
         };
         (
             template::render(&self.subject, &values),
@@ -289,7 +323,7 @@ pub async fn send<'a>(
         .iter()
         .filter_map(|candidate| {
             let email = candidate.user.email.clone()?;
-            let (subject, body) = draft.fill(candidate, issue, now);
+            let (subject, body) = draft.fill(candidate, project, issue, now);
             Some(NewMessage {
                 issue_id: issue.id,
                 user_key: candidate.user.user_key.clone(),
@@ -447,7 +481,25 @@ pub async fn unsubscribe(store: &Store, token: &str) -> Result<Option<String>, S
     store
         .add_do_not_contact(message.project_id, &message.email)
         .await?;
-    Ok(store.project(message.project_id).await?.map(|p| p.name))
+    Ok(store
+        .project(message.project_id)
+        .await?
+        .map(|p| sender_name(&p).to_owned()))
+}
+
+/// The name customers know the project of the message with `token` by, if there is
+/// such a message (for the unsubscribe page).
+pub async fn sender_of(store: &Store, token: &str) -> Result<Option<String>, StoreError> {
+    if token.len() != 32 || !token.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Ok(None);
+    }
+    let Some(message) = store.message_by_unsubscribe_token(token).await? else {
+        return Ok(None);
+    };
+    Ok(store
+        .project(message.project_id)
+        .await?
+        .map(|p| sender_name(&p).to_owned()))
 }
 
 /// Checks and saves a project's outreach settings.

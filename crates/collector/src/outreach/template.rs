@@ -1,26 +1,39 @@
-//! Message templates: `{name}`, `{when}`, `{what}` and `{issue}` filled in per
-//! recipient. A placeholder the collector does not know is refused when the template is
-//! saved or used, so no message goes out with `{nmae}` in it.
+//! Message templates: `{name}`, `{when}`, `{doing}`, `{page}`, `{issue}` and `{project}`
+//! filled in per recipient, in one pass (a value is never read as a template: a user
+//! named `{doing}` stays `{doing}`). A placeholder the collector does not know is refused
+//! when the template is saved or used, so no message goes out with `{nmae}` in it.
+//! `{what}`, the name of `{page}` before, is still understood.
 
 use chrono::{DateTime, Utc};
 
 /// The placeholders, for pages and errors.
-pub const PLACEHOLDERS: [&str; 4] = ["{name}", "{when}", "{what}", "{issue}"];
+pub const PLACEHOLDERS: [&str; 6] = [
+    "{name}",
+    "{when}",
+    "{doing}",
+    "{page}",
+    "{issue}",
+    "{project}",
+];
+
+/// Understood too: what `{page}` was called before.
+const OLD_PLACEHOLDERS: [&str; 1] = ["{what}"];
 
 /// The personal message's subject, when the project set none.
-pub const DEFAULT_SUBJECT: &str = "Sorry about the error on {what}";
+pub const DEFAULT_SUBJECT: &str = "Sorry about the error while you were {doing}";
 /// The personal message's text, when the project set none.
 pub const DEFAULT_TEXT: &str = "Hi {name},\n\n\
-I'm so sorry: {when}, something went wrong on our side while you were on {what}. \
+I'm so sorry: {when}, something went wrong on our side while you were {doing}. \
 I saw it in our error reports and we are on it. You don't need to do anything; if you \
 want to tell me more, just reply to this email.\n\n\
-Sorry again,\nThe team";
+Sorry again,\nThe {project} team";
 /// The fixed follow-up's subject, when the project set none.
-pub const DEFAULT_FIXED_SUBJECT: &str = "Fixed: the error you hit on {what}";
+pub const DEFAULT_FIXED_SUBJECT: &str = "Fixed: the error you ran into while {doing}";
 /// The fixed follow-up's text, when the project set none.
 pub const DEFAULT_FIXED_TEXT: &str = "Hi {name},\n\n\
-{when} you ran into an error on {what}. It is fixed now, and you can try again.\n\n\
-Thank you for your patience,\nThe team";
+{when} you ran into an error while you were {doing}. It is fixed now, and you can try \
+again.\n\n\
+Thank you for your patience,\nThe {project} team";
 
 /// What fills the placeholders for one recipient.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,17 +42,38 @@ pub struct Values {
     pub name: String,
     /// `{when}`: when they hit it, in words.
     pub when: String,
-    /// `{what}`: the page or route: `GET /checkout?bundle=team`.
-    pub what: String,
+    /// `{doing}`: what they were doing, in their words: "checking out", "on the cart
+    /// page" (see [`super::words`]).
+    pub doing: String,
+    /// `{page}`: the page's path, `/checkout`.
+    pub page: String,
     /// `{issue}`: the issue's title.
     pub issue: String,
+    /// `{project}`: the name customers know the app by.
+    pub project: String,
+}
+
+impl Values {
+    fn get(&self, placeholder: &str) -> Option<&str> {
+        Some(match placeholder {
+            "{name}" => &self.name,
+            "{when}" => &self.when,
+            "{doing}" => &self.doing,
+            "{page}" | "{what}" => &self.page,
+            "{issue}" => &self.issue,
+            "{project}" => &self.project,
+            _ => return None,
+        })
+    }
 }
 
 /// Why a template cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TemplateError {
     /// A `{...}` that is none of the placeholders.
-    #[error("unknown placeholder {0}; use {{name}}, {{when}}, {{what}} or {{issue}}")]
+    #[error(
+        "unknown placeholder {0}; use {{name}}, {{when}}, {{doing}}, {{page}}, {{issue}} or {{project}}"
+    )]
     Unknown(String),
     /// Empty, or too long.
     #[error("{0}")]
@@ -64,7 +98,10 @@ pub fn check(template: &str) -> Result<(), TemplateError> {
         let inner = &placeholder[1..placeholder.len() - 1];
         let is_word =
             !inner.is_empty() && inner.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-        if is_word && !PLACEHOLDERS.contains(&placeholder) {
+        if is_word
+            && !PLACEHOLDERS.contains(&placeholder)
+            && !OLD_PLACEHOLDERS.contains(&placeholder)
+        {
             return Err(TemplateError::Unknown(placeholder.to_owned()));
         }
         rest = &after[close + 1..];
@@ -72,13 +109,30 @@ pub fn check(template: &str) -> Result<(), TemplateError> {
     Ok(())
 }
 
-/// `template` with the placeholders filled in (after [`check`]).
+/// `template` with the placeholders filled in (after [`check`]), in one pass: what a
+/// value brings in is never filled in again.
 pub fn render(template: &str, values: &Values) -> String {
-    template
-        .replace("{name}", &values.name)
-        .replace("{when}", &values.when)
-        .replace("{what}", &values.what)
-        .replace("{issue}", &values.issue)
+    let mut out = String::with_capacity(template.len() + 64);
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open..];
+        match after
+            .find('}')
+            .and_then(|close| values.get(&after[..=close]).map(|v| (close, v)))
+        {
+            Some((close, value)) => {
+                out.push_str(value);
+                rest = &after[close + 1..];
+            }
+            None => {
+                out.push('{');
+                rest = &after[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// When, in a person's words, as seen at `now` (UTC, the user's zone being unknown):
@@ -108,13 +162,34 @@ mod tests {
         let values = Values {
             name: "Jane".into(),
             when: "earlier today at 14:05 UTC".into(),
-            what: "GET /checkout?bundle=team".into(),
+            doing: "checking out".into(),
+            page: "/checkout".into(),
             issue: "PaymentError".into(),
+            project: "Acme Shop".into(),
         };
         assert_eq!(
-            render("Hi {name}, {when} on {what} ({issue})", &values),
-            "Hi Jane, earlier today at 14:05 UTC on GET /checkout?bundle=team (PaymentError)"
+            render(
+                "Hi {name}, {when} while {doing} on {page} ({issue}, {project})",
+                &values
+            ),
+            "Hi Jane, earlier today at 14:05 UTC while checking out on /checkout (PaymentError, Acme Shop)"
         );
+        assert_eq!(render("{what}", &values), "/checkout");
+        // A value that looks like a placeholder stays as it is: one pass.
+        let hostile = Values {
+            name: "{doing} {issue}".into(),
+            ..values.clone()
+        };
+        assert_eq!(render("Hi {name}!", &hostile), "Hi {doing} {issue}!");
+        for default in [
+            DEFAULT_SUBJECT,
+            DEFAULT_TEXT,
+            DEFAULT_FIXED_SUBJECT,
+            DEFAULT_FIXED_TEXT,
+        ] {
+            let text = render(default, &values);
+            assert!(!text.contains("GET") && !text.contains('{'), "{text}");
+        }
         assert!(check(DEFAULT_TEXT).is_ok() && check(DEFAULT_FIXED_TEXT).is_ok());
         assert_eq!(
             check("Hi {nmae}"),

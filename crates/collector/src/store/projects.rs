@@ -56,6 +56,8 @@ impl Store {
                 outreach_template: Set(None),
                 outreach_fixed_subject: Set(None),
                 outreach_fixed_template: Set(None),
+                sender_name: Set(None),
+                route_names: Set(None),
             }
             .insert(txn)
             .await
@@ -253,6 +255,40 @@ impl Store {
         self.update_project(project_id, |project| {
             project.spike_threshold = Set(threshold.max(0));
             project.spike_window_minutes = Set(minutes.max(1));
+        })
+        .await
+    }
+
+    /// Renames a project (the name must be free: [`StoreError::Conflict`] otherwise).
+    pub async fn rename_project(&self, project_id: i64, name: &str) -> Result<(), StoreError> {
+        let name = name.to_owned();
+        self.keys.clear();
+        self.write(async |txn| {
+            let project = project::Entity::find_by_id(project_id)
+                .one(txn)
+                .await?
+                .ok_or_else(|| StoreError::NotFound(format!("project {project_id}")))?;
+            let mut active: project::ActiveModel = project.into();
+            active.name = Set(name.clone());
+            active
+                .update(txn)
+                .await
+                .map_err(|e| db_conflict(e, &format!("project {name:?}")))?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Sets what customers see: the sender name and the route names (`None`: unset).
+    pub async fn set_customer_words(
+        &self,
+        project_id: i64,
+        sender_name: Option<String>,
+        route_names: Option<String>,
+    ) -> Result<(), StoreError> {
+        self.update_project(project_id, |project| {
+            project.sender_name = Set(sender_name);
+            project.route_names = Set(route_names);
         })
         .await
     }

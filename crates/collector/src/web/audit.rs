@@ -55,6 +55,7 @@ fn markup(
 fn words(action: AuditAction) -> &'static str {
     match action {
         AuditAction::ProjectCreated => "created the project",
+        AuditAction::ProjectChanged => "renamed the project or its words for customers",
         AuditAction::KeyCreated => "added a DSN key",
         AuditAction::KeyDisabled => "disabled a DSN key",
         AuditAction::KeyEnabled => "enabled a DSN key",

@@ -51,9 +51,24 @@ pub(super) fn layout(title: &str, viewer: Option<Viewer<'_>>, body: Markup) -> M
     }
 }
 
-/// A page for someone who is not signed in (the unsubscribe page).
-pub(super) fn public_page(title: &str, body: Markup) -> Markup {
-    layout(title, None, body)
+/// A page of a project's own for its customers (the unsubscribe page): its name in the
+/// title and header, no mention of the collector.
+pub(super) fn branded_page(brand: &str, title: &str, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · " (brand) }
+                link rel="stylesheet" href="/static/mayday.css";
+            }
+            body {
+                header { span.brand { (brand) } }
+                main #main { (body) }
+            }
+        }
+    }
 }
 
 /// A page that only says something.

@@ -78,7 +78,7 @@ async fn render(
             .iter()
             .filter(|c| c.contactable() && is_picked(c))
             .take(PREVIEWS)
-            .map(|c| (c, draft.fill(c, issue, now)))
+            .map(|c| (c, draft.fill(c, project, issue, now)))
             .collect()
     } else {
         Vec::new()
@@ -327,23 +327,17 @@ pub(super) async fn unsubscribe_page(
     State(state): State<AppState>,
     Path(token): Path<String>,
 ) -> Result<Response, WebError> {
-    let known = token.len() == 32
-        && state
-            .store
-            .message_by_unsubscribe_token(&token)
-            .await?
-            .is_some();
-    if !known {
+    let Some(sender) = outreach::sender_of(&state.store, &token).await? else {
         return Err(WebError::NotFound);
-    }
+    };
     let body = html! {
         h1 { "Unsubscribe" }
-        p { "Get no more messages like the one you received?" }
+        p { "Get no more messages from " (sender) " like the one you received?" }
         form method="post" action={ "/unsubscribe/" (token) } {
             button type="submit" { "Unsubscribe" }
         }
     };
-    Ok(html(layout::public_page("Unsubscribe", body)))
+    Ok(html(layout::branded_page(&sender, "Unsubscribe", body)))
 }
 
 /// `POST /unsubscribe/{token}`: the button, or a mail client's one-click unsubscribe
@@ -353,12 +347,12 @@ pub(super) async fn unsubscribe(
     Path(token): Path<String>,
 ) -> Result<Response, WebError> {
     match outreach::unsubscribe(&state.store, &token).await? {
-        Some(project) => {
+        Some(sender) => {
             let body = html! {
                 h1 { "Unsubscribed" }
-                p { "You will get no more messages from " (project) " about errors you ran into." }
+                p { "You will get no more messages from " (sender) " about errors you ran into." }
             };
-            Ok(html(layout::public_page("Unsubscribed", body)))
+            Ok(html(layout::branded_page(&sender, "Unsubscribed", body)))
         }
         None => Err(WebError::NotFound),
     }

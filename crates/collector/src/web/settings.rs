@@ -102,6 +102,7 @@ enum SettingsAction {
     TestEmail,
     TestWebhook,
     Outreach,
+    Project,
 }
 
 /// Every field any settings form sends; each action reads its own.
@@ -130,6 +131,12 @@ pub(super) struct SettingsForm {
     url: Option<String>,
     #[serde(default)]
     webhook_id: Option<i64>,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    sender_name: Option<String>,
+    #[serde(default)]
+    route_names: Option<String>,
     #[serde(default)]
     outreach_enabled: Option<String>,
     #[serde(default)]
@@ -250,6 +257,7 @@ pub(super) async fn change(
             Outcome::Notice(send_test(&state, &signed_in, project_id, Some(id)).await?)
         }
         SettingsAction::Outreach => outreach(store, me, project_id, &form).await?,
+        SettingsAction::Project => project_words(store, me, project_id, &form).await.into(),
     };
     match outcome {
         Outcome::Saved => {
@@ -257,6 +265,33 @@ pub(super) async fn change(
         }
         Outcome::Notice(notice) => render(&state, &signed_in, project_id, Some(notice)).await,
     }
+}
+
+/// The project form: its name, and what customers see of it.
+async fn project_words(
+    store: &Store,
+    me: &account::Model,
+    project_id: i64,
+    form: &SettingsForm,
+) -> Result<(), SettingsError> {
+    if let Some(name) = form.name.as_deref() {
+        let current = store
+            .project(project_id)
+            .await?
+            .map(|p| p.name)
+            .unwrap_or_default();
+        if name.trim() != current {
+            projects::rename(store, me, project_id, name).await?;
+        }
+    }
+    projects::set_customer_words(
+        store,
+        me,
+        project_id,
+        form.sender_name.as_deref().unwrap_or_default(),
+        form.route_names.as_deref().unwrap_or_default(),
+    )
+    .await
 }
 
 /// The limits form: the rate limit and the spike notification, both or neither.
@@ -484,6 +519,20 @@ fn markup(view: &SettingsView<'_>) -> Markup {
                 None => {}
             }
             (view.rejected)
+            section #project {
+                h2 { "Project" }
+                form.stack method="post" action=(target) {
+                    input type="hidden" name="csrf" value=(csrf);
+                    input type="hidden" name="action" value="project";
+                    label { span.label { "Name (the team's; links and DSNs do not change)" }
+                        input name="name" value=(project.name) maxlength="100" required; }
+                    label { span.label { "Name customers know the app by (messages to them, the unsubscribe page; empty: the name above)" }
+                        input name="sender_name" value=(project.sender_name.clone().unwrap_or_default()) maxlength="100" placeholder="Acme Shop"; }
+                    label { span.label { "What each page is, in customers' words, a line each (for {doing} in messages; unnamed pages read \"on the checkout page\")" }
+                        textarea name="route_names" rows="4" placeholder="POST /checkout = checking out\n/cart/:id = looking at your cart" { (project.route_names.clone().unwrap_or_default()) } }
+                    button type="submit" { "Save" }
+                }
+            }
             section {
                 h2 { "Keys" }
                 table { tbody { @for (key, dsn) in view.keys {

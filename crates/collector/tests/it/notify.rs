@@ -91,6 +91,8 @@ async fn a_new_issue_emails_who_hit_what_where() {
         html.contains("Firefox 86 on Windows 10")
             && html.contains("href=\"https://mayday.example/projects/1/issues/1/events/")
     );
+    // The mail can arrive a moment before the worker records that it was sent.
+    common::notifications_settled(server).await;
     let rows = notifications(server).await;
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].status, DeliveryStatus::Sent);

@@ -82,6 +82,19 @@ async fn the_demo_apps_crash_for_two_users_then_each_gets_one_personal_email() {
     let (smtp, server) = (&mail.smtp, &mail.server);
     let member = server.token("member@example.com", false).await;
     server.add_member("member@example.com").await;
+    // What customers call the app and its pages, as the team sets them.
+    let admin = server.token("owner@example.com", true).await;
+    let named = client()
+        .patch(format!(
+            "{}/api/v1/projects/{}",
+            server.base, server.project_id
+        ))
+        .bearer_auth(&admin)
+        .json(&json!({"sender_name": "Acme Shop", "route_names": "GET /panic = checking out"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(named.status(), StatusCode::OK);
     let (reporter, app_url) = common::demo_app(server, "production").await;
     for (user, bundle) in [
         ("42:jane@example.com:Jane Doe", "team"),
@@ -121,11 +134,23 @@ async fn the_demo_apps_crash_for_two_users_then_each_gets_one_personal_email() {
             .unwrap_or_else(|| panic!("an email to {email}"));
         assert_eq!(
             mail.subject(),
-            format!("Sorry about the error on GET /panic?bundle={bundle}")
+            "Sorry about the error while you were checking out"
         );
         let (plain, html) = mail.parts();
         assert!(plain.starts_with(&format!("Hi {name},")), "{plain}");
-        assert!(plain.contains(&format!("while you were on GET /panic?bundle={bundle}")));
+        // The customer's words: never the HTTP method, the query or the project's name.
+        assert!(plain.contains("while you were checking out"), "{plain}");
+        assert!(plain.contains("The Acme Shop team"), "{plain}");
+        assert!(
+            !plain.contains("GET")
+                && !plain.contains(&format!("bundle={bundle}"))
+                && !plain.contains("default"),
+            "{plain}"
+        );
+        assert!(
+            plain.contains("because you were using Acme Shop"),
+            "{plain}"
+        );
         assert!(plain.contains("earlier today at "), "{plain}");
         assert!(
             plain.contains(&format!("{}/unsubscribe/", server.base)),
@@ -135,6 +160,10 @@ async fn the_demo_apps_crash_for_two_users_then_each_gets_one_personal_email() {
         let raw = String::from_utf8_lossy(&mail.raw);
         assert!(raw.contains(&format!("List-Unsubscribe: <{}/unsubscribe/", server.base)));
         assert!(raw.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click"));
+        assert!(
+            raw.contains("From: \"Acme Shop\" <") || raw.contains("From: Acme Shop <"),
+            "{raw}"
+        );
         if email == "jane@example.com" {
             // Printed for the README: `cargo test -p mayday-collector --test outreach -- --nocapture`.
             println!("To: {email}\nSubject: {}\n\n{plain}", mail.subject());
@@ -177,13 +206,22 @@ async fn the_demo_apps_crash_for_two_users_then_each_gets_one_personal_email() {
         .to_owned();
     let confirm = client().get(&link).send().await.unwrap();
     assert_eq!(confirm.status(), StatusCode::OK);
-    assert!(confirm.text().await.unwrap().contains("Unsubscribe"));
+    // The project's own page: its customers' name for it, not the collector's.
+    let page = confirm.text().await.unwrap();
+    assert!(
+        page.contains("<title>Unsubscribe · Acme Shop</title>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("no more messages from Acme Shop") && !page.contains("Mayday"),
+        "{page}"
+    );
     let done = client().post(&link).send().await.unwrap();
     assert!(
         done.text()
             .await
             .unwrap()
-            .contains("no more messages from default")
+            .contains("no more messages from Acme Shop")
     );
     ingest(
         server,
@@ -358,7 +396,7 @@ async fn the_fixed_follow_up_goes_out_once_when_a_newer_release_reports() {
     assert_eq!(fixed.recipients, ["bob@example.com"]);
     assert_eq!(
         fixed.subject(),
-        "Fixed: the error you hit on GET /checkout?bundle=team"
+        "Fixed: the error you ran into while on the checkout page"
     );
     let (plain, _) = fixed.parts();
     assert!(plain.contains("It is fixed now"), "{plain}");
@@ -576,9 +614,7 @@ async fn members_preview_and_send_from_the_issue_page() {
     };
     let preview = post("preview").await;
     assert!(preview.contains("Sorry, Jane Doe"), "{preview}");
-    assert!(
-        preview.contains("Hi Jane Doe, you were on GET /checkout?bundle=team earlier today at")
-    );
+    assert!(preview.contains("Hi Jane Doe, you were on /checkout earlier today at"));
     assert!(smtp.messages().is_empty(), "a preview sends nothing");
     let sent = post("send").await;
     assert!(sent.contains("1 message(s) queued."), "{sent}");

@@ -1130,14 +1130,18 @@ async fn an_issues_events_are_listed_filtered_and_paged() {
     );
     let (status, html) = page(&server, &cookie, &format!("{issue}/events")).await;
     assert_eq!(status, 200);
-    assert_eq!(html.matches("<tr><td><time").count(), 50, "a page");
+    assert_eq!(
+        html.matches("<tr><td data-label=\"When\"><time").count(),
+        50,
+        "a page"
+    );
     assert!(html.contains("rel=\"next\""));
     assert!(
         html.contains("<option value=\"shop@2.0.0\">"),
         "the issue's releases"
     );
     let (_, html) = page(&server, &cookie, &format!("{issue}/events?cursor=50")).await;
-    assert_eq!(html.matches("<tr><td><time").count(), 2);
+    assert_eq!(html.matches("<tr><td data-label=\"When\"><time").count(), 2);
     assert!(html.contains("rel=\"prev\""));
     let (_, html) = page(
         &server,
@@ -1145,7 +1149,7 @@ async fn an_issues_events_are_listed_filtered_and_paged() {
         &format!("{issue}/events?release=shop%402.0.0"),
     )
     .await;
-    assert_eq!(html.matches("<tr><td><time").count(), 1);
+    assert_eq!(html.matches("<tr><td data-label=\"When\"><time").count(), 1);
     assert!(html.contains("staging"));
     let (_, html) = page(
         &server,
@@ -1154,7 +1158,7 @@ async fn an_issues_events_are_listed_filtered_and_paged() {
     )
     .await;
     assert_eq!(
-        html.matches("<tr><td><time").count(),
+        html.matches("<tr><td data-label=\"When\"><time").count(),
         26,
         "by email: the user's events"
     );
@@ -1164,7 +1168,11 @@ async fn an_issues_events_are_listed_filtered_and_paged() {
         &format!("{issue}/events?user=42&environment=staging"),
     )
     .await;
-    assert_eq!(html.matches("<tr><td><time").count(), 0, "both filters");
+    assert_eq!(
+        html.matches("<tr><td data-label=\"When\"><time").count(),
+        0,
+        "both filters"
+    );
     let (status, _) = page(&server, &cookie, &format!("{issue}/events?cursor=-1")).await;
     assert_eq!(status, 400);
 }
@@ -1243,7 +1251,10 @@ async fn issues_merge_from_the_list_and_unmerge_from_the_issue() {
     let (_, html) = page(&server, &cookie, &list).await;
     assert!(html.contains("unresolved <span class=\"count\">1</span>"));
     let (_, issue) = page(&server, &cookie, &format!("{list}/{big}")).await;
-    assert!(issue.contains("4 events · 2 users"), "counts joined");
+    assert!(
+        issue.contains("4 events · <a href=\"#users\">2 users</a>"),
+        "counts joined"
+    );
     assert!(issue.contains("Merged into this issue"));
     // An old link to the merged issue's event still leads to it.
     let old_link = client()
@@ -1272,7 +1283,10 @@ async fn issues_merge_from_the_list_and_unmerge_from_the_issue() {
     let (_, html) = page(&server, &cookie, &list).await;
     assert!(html.contains("unresolved <span class=\"count\">2</span>"));
     let (_, issue) = page(&server, &cookie, &format!("{list}/{big}")).await;
-    assert!(issue.contains("3 events · 1 user"), "counts given back");
+    assert!(
+        issue.contains("3 events · <a href=\"#users\">1 user</a>"),
+        "counts given back"
+    );
 }
 
 /// Members comment on an issue; comments show in its history, in time order with the

@@ -41,6 +41,12 @@ pub struct Model {
     pub outreach_fixed_subject: Option<String>,
     /// Text of the "it's fixed" follow-up (the default when unset).
     pub outreach_fixed_template: Option<String>,
+    /// The name customers know the app by (messages to them, the unsubscribe page);
+    /// the project's name when unset.
+    pub sender_name: Option<String>,
+    /// What each page is in customers' words, a line each: `POST /checkout = checking
+    /// out` (see `outreach::doing`).
+    pub route_names: Option<String>,
 }
 
 /// No navigable relations; queries join explicitly.

@@ -306,6 +306,9 @@ pub enum AuditAction {
     /// The project was created.
     #[sea_orm(string_value = "project_created")]
     ProjectCreated,
+    /// The project's name, sender name or route names changed.
+    #[sea_orm(string_value = "project_changed")]
+    ProjectChanged,
     /// A DSN key was created.
     #[sea_orm(string_value = "key_created")]
     KeyCreated,

@@ -21,6 +21,7 @@ mod m0013_filter_values;
 mod m0014_issue_tags;
 mod m0015_monitors;
 mod m0016_outreach;
+mod m0017_customer_words;
 
 use sea_orm_migration::prelude::*;
 
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0014_issue_tags::Migration),
             Box::new(m0015_monitors::Migration),
             Box::new(m0016_outreach::Migration),
+            Box::new(m0017_customer_words::Migration),
         ]
     }
 }
