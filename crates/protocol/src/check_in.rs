@@ -119,6 +119,38 @@ pub struct MonitorConfig {
     pub recovery_threshold: Option<u64>,
 }
 
+impl MonitorConfig {
+    /// A configuration with `schedule` and the collector's defaults for the rest.
+    pub fn new(schedule: Schedule) -> Self {
+        MonitorConfig {
+            schedule,
+            checkin_margin: None,
+            max_runtime: None,
+            timezone: None,
+            failure_issue_threshold: None,
+            recovery_threshold: None,
+        }
+    }
+
+    /// Minutes after the expected time before a check-in counts as missed.
+    pub fn checkin_margin(mut self, minutes: u64) -> Self {
+        self.checkin_margin = Some(minutes);
+        self
+    }
+
+    /// Minutes a run may take before it counts as timed out.
+    pub fn max_runtime(mut self, minutes: u64) -> Self {
+        self.max_runtime = Some(minutes);
+        self
+    }
+
+    /// The crontab's time zone, such as `Europe/Berlin` (UTC when not set).
+    pub fn timezone(mut self, zone: impl Into<String>) -> Self {
+        self.timezone = Some(zone.into());
+        self
+    }
+}
+
 /// One check-in.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CheckIn {

@@ -35,6 +35,13 @@ impl Client {
     }
 }
 
+impl Client {
+    /// Queues a check-in (see [`crate::cron`]); never waits.
+    pub(crate) fn send_check_in(&self, check_in: mayday_protocol::CheckIn) -> bool {
+        self.transport.try_send_check_in(check_in)
+    }
+}
+
 impl Drop for Client {
     fn drop(&mut self) {
         LIVE.fetch_sub(1, Ordering::Relaxed);

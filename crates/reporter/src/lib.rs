@@ -35,6 +35,7 @@ mod builder;
 mod capture;
 mod client;
 mod config;
+pub mod cron;
 mod error;
 mod event_id;
 mod failure;
@@ -54,13 +55,14 @@ pub use build_info::{ACTIX_VERSION, AXUM_VERSION, BuildInfo, PROFILE, RUSTC_VERS
 pub use builder::{DEFAULT_STORM_LIMIT, ReporterBuilder, ReporterError};
 pub use client::{FlushGuard, Reporter};
 pub use config::{BeforeSend, DEFAULT_MAX_BREADCRUMBS};
+pub use cron::{CheckInStatus, IntervalUnit, JobOutcome, Monitor, MonitorConfig, Schedule};
 pub use error::{BoxError, ErrorReport, Reported};
 pub use event_id::EVENT_ID_HEADER;
 pub use hook::{capture_error, capture_message};
 pub use mayday_protocol::{Breadcrumb, EventId, Level, User};
 pub use report::SDK_NAME;
 pub use scope::Scope;
-pub use spawn::{ScopeExt, WithScope, spawn};
+pub use spawn::{ScopeExt, WithScope, spawn, spawn_blocking};
 pub use tower::{ReporterLayer, ReporterService, ResponseFuture};
 #[cfg(feature = "tracing")]
 pub use tracing_layer::TracingLayer;

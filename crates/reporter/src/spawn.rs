@@ -1,10 +1,10 @@
-//! Carrying a request's scope into spawned tasks.
+//! Carrying a request's scope into spawned tasks and blocking work.
 //!
 //! A task spawned from a handler runs outside the request's future, so it would lose the
 //! request's user, route and breadcrumbs. Wrap it with [`ScopeExt::in_current_scope`] (or
 //! spawn it with [`spawn`]) and, while the task runs, [`Scope::current`] is the request's
 //! scope: a panic in the task, or an error it captures, names the request's user and
-//! route.
+//! route. [`spawn_blocking`] does the same for a closure on tokio's blocking pool.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -71,4 +71,28 @@ where
     F::Output: Send + 'static,
 {
     tokio::spawn(future.in_current_scope())
+}
+
+/// `tokio::task::spawn_blocking`, carrying the current request's scope onto the blocking
+/// thread: a panic in `f`, or an error it captures, names the request's user and route.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let handle = mayday_reporter::spawn_blocking(|| {
+///     // Inside a request this is the request's scope; here there is none.
+///     mayday_reporter::Scope::current().is_some()
+/// });
+/// assert!(!handle.await.unwrap());
+/// # }
+/// ```
+pub fn spawn_blocking<F, R>(f: F) -> tokio::task::JoinHandle<R>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    let scope = Scope::current();
+    tokio::task::spawn_blocking(move || {
+        let _bound = scope.map(BoundGuard::enter);
+        f()
+    })
 }

@@ -294,6 +294,22 @@ async fn spawned_tasks_carry_the_request_scope() {
                 "accepted"
             }),
         )
+        .route(
+            "/blocking-work",
+            get(|scope: Scope| async move {
+                scope.add_breadcrumb("work", "resizing the photo");
+                // Work on tokio's blocking pool, awaited: its panic is the request's.
+                let resized = mayday_reporter::spawn_blocking(|| {
+                    Scope::current()
+                        .expect("the request's scope, carried onto the blocking thread")
+                        .capture_message("photo is very large", Level::Warning);
+                    panic!("resizer crashed");
+                })
+                .await;
+                assert!(resized.is_err());
+                "resized"
+            }),
+        )
         .layer(layer);
     let base = serve(app).await;
     let response = reqwest::Client::new()
@@ -320,6 +336,29 @@ async fn spawned_tasks_carry_the_request_scope() {
         panic.exceptions()[0].value.as_deref(),
         Some("receipt task crashed")
     );
+
+    // The same through spawn_blocking.
+    let response = reqwest::Client::new()
+        .get(format!("{base}/blocking-work"))
+        .header("x-user", "u-78")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let received = receiver.wait_for(4, Duration::from_secs(10)).await;
+    let blocking: Vec<_> = received
+        .iter()
+        .map(|r| r.event())
+        .filter(|e| e.transaction.as_deref() == Some("GET /blocking-work"))
+        .collect();
+    assert_eq!(blocking.len(), 2, "the message and the panic");
+    for event in &blocking {
+        assert_eq!(event.user.as_ref().unwrap().id.as_deref(), Some("u-78"));
+        let crumbs = &event.breadcrumbs.as_ref().unwrap().values;
+        assert_eq!(crumbs[0].message.as_deref(), Some("resizing the photo"));
+    }
+    assert!(blocking.iter().any(|e| e.level == Some(Level::Fatal)
+        && e.exceptions()[0].value.as_deref() == Some("resizer crashed")));
 }
 
 async fn caught_inside() -> Response<Body> {

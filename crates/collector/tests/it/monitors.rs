@@ -132,6 +132,89 @@ async fn check_ins_from_the_python_sdk_drive_the_monitor() {
     );
 }
 
+/// A Rust job reports through mayday-reporter: `monitor(..).run(..)` sends in_progress,
+/// then ok or error with the duration, and its configuration creates the monitor.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rust_job_checks_in_through_the_reporter() {
+    use mayday_reporter::{CheckInStatus, MonitorConfig, Schedule};
+    let db = common::sqlite();
+    let server = TestServer::start(&db, &[]).await;
+    let token = server.token("member@example.com", false).await;
+    server.add_member("member@example.com").await;
+    let reporter = mayday_reporter::Reporter::builder(mayday_reporter::build_info!())
+        .dsn(server.dsn.clone())
+        .environment("production")
+        .build()
+        .unwrap();
+    let export = reporter.monitor(
+        "nightly-export",
+        MonitorConfig::new(Schedule::Crontab {
+            value: "0 3 * * *".into(),
+        })
+        .checkin_margin(5)
+        .max_runtime(30),
+    );
+
+    // A blocking job that works, then one that fails, then an async one that works.
+    let exported: Result<u32, String> = tokio::task::spawn_blocking({
+        let export = export.clone();
+        move || {
+            export.run(|| {
+                std::thread::sleep(Duration::from_millis(30));
+                Ok(12)
+            })
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(exported, Ok(12), "the job's own result comes back");
+    let failed: Result<u32, String> = export.run(|| Err("disk full".into()));
+    assert!(failed.is_err());
+    assert!(reporter.flush(Duration::from_secs(10)).await);
+    let monitor = monitor_json(&server, &token, "nightly-export").await;
+    assert_eq!(monitor["kind"], "cron");
+    assert_eq!(monitor["status"], "error");
+    assert_eq!(monitor["environment"], "production");
+    assert_eq!(
+        monitor["config"]["schedule"],
+        json!({"type": "crontab", "value": "0 3 * * *"})
+    );
+    let id = monitor["id"].as_i64().unwrap();
+    let rows = checkins(&server, &token, id).await;
+    assert_eq!(
+        rows.iter()
+            .map(|r| r["status"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        ["error", "ok"],
+        "{rows:#?}"
+    );
+    assert!(
+        rows[1]["duration_ms"].as_i64().unwrap() >= 30,
+        "the run's duration: {:?}",
+        rows[1]
+    );
+
+    export.run_async(async { Ok::<(), String>(()) }).await;
+    // A plain check-in, and a run ended by hand.
+    let started = reporter
+        .check_in("nightly-export", CheckInStatus::InProgress)
+        .expect("queued");
+    assert!(reporter.finish_check_in(
+        "nightly-export",
+        &started,
+        CheckInStatus::Ok,
+        Duration::from_millis(250)
+    ));
+    assert!(reporter.flush(Duration::from_secs(10)).await);
+    let rows = checkins(&server, &token, id).await;
+    assert_eq!(rows.len(), 4, "{rows:#?}");
+    assert_eq!(rows[0]["duration_ms"], 250);
+    assert_eq!(
+        monitor_json(&server, &token, "nightly-export").await["status"],
+        "ok"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_shell_job_checks_in_with_curl() {
     let db = common::sqlite();

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use flate2::Compression;
 use flate2::write::GzEncoder;
-use mayday_protocol::{Dsn, Envelope, Event, SentryAuth};
+use mayday_protocol::{Dsn, Envelope, Event, Item, ItemType, SentryAuth};
 use tokio::sync::{Semaphore, mpsc, watch};
 
 use crate::capture::Capture;
@@ -29,6 +29,8 @@ use storm::{Storms, Verdict};
 #[allow(clippy::large_enum_variant)] // Reports are nearly all the jobs; flushes are rare.
 enum Job {
     Report(Capture),
+    /// A cron check-in: sent as it is, no event to build.
+    CheckIn(mayday_protocol::CheckIn),
     /// Send the storm summaries now, then tell how many reports are queued in all.
     Flush(Box<dyn FnOnce(u64) + Send>),
 }
@@ -192,6 +194,18 @@ impl Transport {
         }
     }
 
+    /// Queues a check-in without waiting; counted like a report (queued, sent, dropped),
+    /// so that a flush waits for it too.
+    pub(crate) fn try_send_check_in(&self, check_in: mayday_protocol::CheckIn) -> bool {
+        self.counters.queued.fetch_add(1, Ordering::Relaxed);
+        if self.sender.capacity() <= 1 || self.sender.try_send(Job::CheckIn(check_in)).is_err() {
+            self.counters.queued.fetch_sub(1, Ordering::Relaxed);
+            Counters::add(&self.counters.dropped);
+            return false;
+        }
+        true
+    }
+
     /// Asks the worker to send storm summaries now; `reply` gets how many reports are
     /// queued once they are. Returns false (and drops `reply`) when the queue is full.
     fn request_flush(&self, reply: Box<dyn FnOnce(u64) + Send>) -> bool {
@@ -281,7 +295,7 @@ impl Worker {
                 tracing::error!(%error, "mayday: cannot build an HTTP client; reports are dropped");
                 while let Some(job) = receiver.recv().await {
                     match job {
-                        Job::Report(_) => {
+                        Job::Report(_) | Job::CheckIn(_) => {
                             Counters::add(&self.counters.failed);
                             self.progress.finish_one();
                         }
@@ -311,6 +325,10 @@ impl Worker {
             .collect();
         let permits = Arc::new(Semaphore::new(self.config.max_in_flight));
         let mut storms = Storms::new(self.config.storm_limit);
+        // Per destination, the last check-in's delivery: the next waits for it, so that a
+        // run's `ok` never overtakes its `in_progress`.
+        let mut lanes: Vec<Option<tokio::task::JoinHandle<()>>> =
+            targets.iter().map(|_| None).collect();
         let mut tick = tokio::time::interval(STORM_TICK);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -342,6 +360,10 @@ impl Worker {
                             self.progress.finish_one();
                         }
                     }
+                }
+                Job::CheckIn(check_in) => {
+                    self.deliver_check_in(&check_in, &client, &targets, &permits, &mut lanes)
+                        .await;
                 }
                 Job::Flush(reply) => {
                     for summary in storms.due(Instant::now(), true) {
@@ -436,6 +458,7 @@ impl Worker {
                 target: target.clone(),
                 counters: self.counters.clone(),
                 retry_for: self.config.retry_for,
+                category: "error",
             };
             let remaining = remaining.clone();
             let progress = self.progress.clone();
@@ -446,6 +469,76 @@ impl Worker {
             });
         }
     }
+}
+
+impl Worker {
+    /// Sends a check-in to each destination (its rate-limit category is `monitor`), in
+    /// order with the check-ins before it (`lanes`).
+    async fn deliver_check_in(
+        &self,
+        check_in: &mayday_protocol::CheckIn,
+        client: &reqwest::Client,
+        targets: &[Arc<Target>],
+        permits: &Arc<Semaphore>,
+        lanes: &mut [Option<tokio::task::JoinHandle<()>>],
+    ) {
+        let remaining = Arc::new(AtomicUsize::new(targets.len()));
+        for (target, lane) in targets.iter().zip(lanes.iter_mut()) {
+            let body = match encode_check_in(check_in, &target.dsn) {
+                Ok(body) => body,
+                Err(error) => {
+                    tracing::warn!(%error, "mayday: could not serialize a check-in");
+                    Counters::add(&self.counters.failed);
+                    finish_one(&remaining, &self.progress);
+                    continue;
+                }
+            };
+            let Ok(permit) = permits.clone().acquire_owned().await else {
+                break;
+            };
+            let job = Delivery {
+                client: client.clone(),
+                target: target.clone(),
+                counters: self.counters.clone(),
+                retry_for: self.config.retry_for,
+                category: "monitor",
+            };
+            let remaining = remaining.clone();
+            let progress = self.progress.clone();
+            let before = lane.take();
+            *lane = Some(tokio::spawn(async move {
+                if let Some(before) = before {
+                    let _ = before.await;
+                }
+                job.run(body).await;
+                drop(permit);
+                finish_one(&remaining, &progress);
+            }));
+        }
+    }
+}
+
+/// The envelope of one `check_in` item addressed to `dsn`, gzip-compressed.
+fn encode_check_in(
+    check_in: &mayday_protocol::CheckIn,
+    dsn: &Dsn,
+) -> Result<Bytes, std::io::Error> {
+    let payload = serde_json::to_vec(check_in)?;
+    let envelope = Envelope {
+        header: mayday_protocol::EnvelopeHeader {
+            dsn: Some(dsn.to_string()),
+            sent_at: Some(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+            ..Default::default()
+        },
+        items: vec![Item::new(ItemType::CheckIn, payload)],
+    };
+    gzip(&envelope)
+}
+
+fn gzip(envelope: &Envelope) -> Result<Bytes, std::io::Error> {
+    let mut gzip = GzEncoder::new(Vec::new(), Compression::fast());
+    gzip.write_all(&envelope.to_bytes())?;
+    Ok(Bytes::from(gzip.finish()?))
 }
 
 fn finish_one(remaining: &AtomicUsize, progress: &Progress) {
@@ -459,9 +552,7 @@ fn encode(event: &Event, dsn: &Dsn) -> Result<Bytes, std::io::Error> {
     let mut envelope = Envelope::from_event(event, Some(dsn))?;
     envelope.header.sent_at =
         Some(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
-    let mut gzip = GzEncoder::new(Vec::new(), Compression::fast());
-    gzip.write_all(&envelope.to_bytes())?;
-    Ok(Bytes::from(gzip.finish()?))
+    gzip(&envelope)
 }
 
 /// One envelope to one target, with retries.
@@ -470,6 +561,8 @@ struct Delivery {
     target: Arc<Target>,
     counters: Arc<Counters>,
     retry_for: Duration,
+    /// The rate-limit category of what it carries: `error`, `monitor`.
+    category: &'static str,
 }
 
 impl Delivery {
@@ -477,7 +570,7 @@ impl Delivery {
         let started = Instant::now();
         let mut attempt: u32 = 0;
         loop {
-            if self.limits().is_limited("error", Instant::now()) {
+            if self.limits().is_limited(self.category, Instant::now()) {
                 Counters::add(&self.counters.rate_limited);
                 return;
             }
