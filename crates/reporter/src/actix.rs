@@ -47,6 +47,7 @@ pub(crate) struct ActixSettings {
     user: Option<UserResolver>,
     report_status: StatusPredicate,
     event_id_header: Option<HeaderName>,
+    body: crate::body::BodyCapture,
 }
 
 impl std::fmt::Debug for ActixSettings {
@@ -87,6 +88,7 @@ impl Reporter {
                 user: None,
                 report_status: Arc::new(|status| status >= 500),
                 event_id_header: Some(HeaderName::from_static(EVENT_ID_HEADER)),
+                body: crate::body::BodyCapture::Off,
             }),
         }
     }
@@ -116,6 +118,20 @@ impl ActixReporter {
     /// reported as (default `X-Mayday-Event-Id`; `None` sends none).
     pub fn event_id_header(mut self, name: Option<HeaderName>) -> Self {
         Arc::make_mut(&mut self.settings).event_id_header = name;
+        self
+    }
+
+    /// Keeps JSON and form request bodies for failures' events, scrubbed; see
+    /// [`ReporterLayer::capture_body`](crate::ReporterLayer::capture_body).
+    ///
+    /// ```
+    /// use mayday_reporter::BodyCapture;
+    /// let middleware = mayday_reporter::Reporter::disabled()
+    ///     .actix()
+    ///     .capture_body(BodyCapture::Json { max_bytes: 16 * 1024 });
+    /// ```
+    pub fn capture_body(mut self, capture: crate::body::BodyCapture) -> Self {
+        Arc::make_mut(&mut self.settings).body = capture;
         self
     }
 }
@@ -177,6 +193,51 @@ fn snapshot(request: &ServiceRequest, with_ip: bool) -> RequestSnapshot {
         route: None,
         client_ip,
         framework: ("actix-web", crate::build_info::ACTIX_VERSION),
+        body: None,
+    }
+}
+
+/// When the app asked for bodies and this one is JSON or a form: the payload replaced
+/// by one that copies what the handler reads, and the copy's sink.
+fn tee_payload(
+    request: &mut ServiceRequest,
+    capture: crate::body::BodyCapture,
+) -> Option<Arc<crate::body::CapturedBody>> {
+    let content_type = request
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    let sink = capture.sink_for(content_type)?;
+    let payload = actix_web::HttpMessage::take_payload(request);
+    let tee: std::pin::Pin<
+        Box<dyn futures_core::Stream<Item = Result<bytes::Bytes, actix_web::error::PayloadError>>>,
+    > = Box::pin(TeePayload {
+        inner: payload,
+        sink: sink.clone(),
+    });
+    request.set_payload(Payload::from(tee));
+    Some(sink)
+}
+
+pin_project! {
+    /// A request payload that copies its chunks into a sink as the handler reads them.
+    struct TeePayload {
+        #[pin]
+        inner: Payload,
+        sink: Arc<crate::body::CapturedBody>,
+    }
+}
+
+impl futures_core::Stream for TeePayload {
+    type Item = Result<bytes::Bytes, actix_web::error::PayloadError>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.project();
+        let polled = this.inner.poll_next(cx);
+        if let Poll::Ready(Some(Ok(chunk))) = &polled {
+            this.sink.push(chunk);
+        }
+        polled
     }
 }
 
@@ -214,7 +275,7 @@ where
 
     actix_web::dev::forward_ready!(service);
 
-    fn call(&self, request: ServiceRequest) -> Self::Future {
+    fn call(&self, mut request: ServiceRequest) -> Self::Future {
         let settings = &self.settings;
         if !settings.reporter.is_enabled() {
             // Not reporting, but a panic still answers 500, as it would in production.
@@ -231,7 +292,10 @@ where
                 settings: settings.clone(),
             };
         }
-        let snapshot = snapshot(&request, settings.reporter.send_ip());
+        let mut snapshot = snapshot(&request, settings.reporter.send_ip());
+        if settings.body != crate::body::BodyCapture::Off {
+            snapshot.body = tee_payload(&mut request, settings.body);
+        }
         let user = settings.user.as_ref().and_then(|resolve| resolve(&request));
         let scope = LazyScope::new(settings.reporter.clone(), snapshot, None, user);
         let called = {

@@ -30,6 +30,7 @@
 pub mod actix;
 #[cfg(feature = "axum")]
 mod axum_parts;
+mod body;
 mod build_info;
 mod builder;
 mod capture;
@@ -51,6 +52,7 @@ mod tower;
 mod tracing_layer;
 mod transport;
 
+pub use body::BodyCapture;
 pub use build_info::{ACTIX_VERSION, AXUM_VERSION, BuildInfo, PROFILE, RUSTC_VERSION, TARGET};
 pub use builder::{DEFAULT_STORM_LIMIT, ReporterBuilder, ReporterError};
 pub use client::{FlushGuard, Reporter};

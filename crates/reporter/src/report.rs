@@ -224,7 +224,16 @@ fn request_interface(request: &RequestSnapshot, config: &Config) -> Request {
         env.insert("REMOTE_ADDR".into(), Value::String(ip.clone()));
         env
     });
+    let mut other = mayday_protocol::Other::default();
+    if let Some(data) = request
+        .body
+        .as_ref()
+        .and_then(|body| body.to_data(&config.scrubber))
+    {
+        other.insert("data".into(), data);
+    }
     Request {
+        other,
         method: Some(request.method.to_string()),
         url: Some(format!("{scheme}://{host}{}", uri.path())),
         query_string: uri

@@ -17,6 +17,8 @@ pub(crate) struct RequestSnapshot {
     pub(crate) client_ip: Option<String>,
     /// The web framework and its version, such as (`axum`, `0.8.9`).
     pub(crate) framework: (&'static str, &'static str),
+    /// The body as the handler read it, when the app asked for bodies.
+    pub(crate) body: Option<std::sync::Arc<crate::body::CapturedBody>>,
 }
 
 /// Request headers, as the framework gave them; converted to text only when reported.

@@ -25,6 +25,11 @@ pub const DEFAULT_SENSITIVE: &[&str] = &[
     "xsrf",
     "credentials",
     "cookie",
+    // Payment fields, as request bodies name them (`card_number`, `cvv`).
+    "card",
+    "cvv",
+    "cvc",
+    "iban",
 ];
 
 /// Headers in which proxies and CDNs pass on the client's IP address; removed unless the
@@ -90,6 +95,24 @@ impl Scrubber {
             } else if let serde_json::Value::Object(inner) = value {
                 self.scrub_fields(inner);
             }
+        }
+    }
+
+    /// Filters the values of sensitive fields anywhere in `value`: objects at any depth,
+    /// and the objects inside arrays (a request body).
+    pub fn scrub_value(&self, value: &mut serde_json::Value) {
+        match value {
+            serde_json::Value::Object(fields) => {
+                for (name, value) in fields.iter_mut() {
+                    if self.is_sensitive(name) {
+                        *value = serde_json::Value::String(FILTERED.to_owned());
+                    } else {
+                        self.scrub_value(value);
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(|v| self.scrub_value(v)),
+            _ => {}
         }
     }
 

@@ -133,3 +133,54 @@ async fn a_disabled_middleware_still_answers_a_panic_with_500() {
     assert_eq!(response.status(), 500);
     assert!(!response.headers().contains_key("x-mayday-event-id"));
 }
+
+/// The middleware keeps a form body the handler read, scrubbed, when asked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_middleware_keeps_form_bodies_when_asked() {
+    let receiver = Receiver::start().await;
+    let reporter = Reporter::builder(mayday_reporter::build_info!())
+        .dsn(receiver.dsn())
+        .build()
+        .unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let middleware = reporter
+        .actix()
+        .capture_body(mayday_reporter::BodyCapture::Json { max_bytes: 1024 });
+    std::thread::spawn(move || {
+        actix_web::rt::System::new()
+            .block_on(async move {
+                HttpServer::new(move || {
+                    App::new()
+                        .route(
+                            "/signup",
+                            web::post().to(|body: web::Bytes| async move {
+                                // Every byte reached the handler.
+                                assert!(body.ends_with(b"plan=team"));
+                                HttpResponse::InternalServerError().body("mail server down")
+                            }),
+                        )
+                        .wrap(middleware.clone())
+                })
+                .workers(1)
+                .listen(listener)?
+                .run()
+                .await
+            })
+            .unwrap();
+    });
+    let response = reqwest::Client::new()
+        .post(format!("http://{addr}/signup"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("email=jane%40example.com&password=hunter2&plan=team")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 500);
+    assert!(reporter.flush(Duration::from_secs(10)).await);
+    let event = receiver.received()[0].event();
+    let data = &event.request.as_ref().unwrap().other["data"];
+    assert_eq!(data["email"], "jane@example.com");
+    assert_eq!(data["password"], "[Filtered]");
+    assert_eq!(data["plan"], "team");
+}

@@ -562,3 +562,109 @@ async fn services_with_their_own_body_type_are_wrapped_and_panics_answered() {
         Some("cart service crashed")
     );
 }
+
+/// With `capture_body`, the JSON or form body a handler read goes with its failure's
+/// event, sensitive fields filtered; the handler gets every byte; without it (the
+/// default), no body is sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn request_bodies_are_kept_only_when_asked_and_scrubbed() {
+    use mayday_reporter::BodyCapture;
+    let (reporter, receiver) = reporter_and_receiver().await;
+    let checkout = || {
+        Router::new().route(
+            "/checkout",
+            axum::routing::post(|body: Bytes| async move {
+                // The handler reads all of it, then fails on what it read.
+                let order: serde_json::Value = serde_json::from_slice(&body).unwrap();
+                let items = order["items"].as_array().unwrap().len();
+                if items > 2 {
+                    panic!("{items} items is more than the cart takes");
+                }
+                "ok"
+            }),
+        )
+    };
+    let with = serve(
+        checkout().layer(
+            reporter
+                .layer()
+                .capture_body(BodyCapture::Json { max_bytes: 4096 }),
+        ),
+    )
+    .await;
+    let without = serve(checkout().layer(reporter.layer())).await;
+    let order = serde_json::json!({
+        "coupon": "BLACKFRIDAY",
+        "card": {"number": "4111 1111 1111 1111", "cvv": "123"},
+        "password": "hunter2",
+        "items": [{"sku": "a"}, {"sku": "b"}, {"sku": "c", "token": "t-1"}]
+    });
+    for base in [&with, &without] {
+        let response = reqwest::Client::new()
+            .post(format!("{base}/checkout"))
+            .header("content-type", "application/json")
+            .body(order.to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 500);
+    }
+    let events = events(&reporter, &receiver).await;
+    assert_eq!(events.len(), 2);
+    let data: Vec<_> = events
+        .iter()
+        .map(|e| e.request.as_ref().unwrap().other.get("data").cloned())
+        .collect();
+    let kept = data.iter().flatten().next().expect("the body, once");
+    assert_eq!(
+        data.iter().flatten().count(),
+        1,
+        "only the layer that asked"
+    );
+    assert_eq!(kept["coupon"], "BLACKFRIDAY");
+    assert_eq!(kept["password"], "[Filtered]");
+    assert_eq!(kept["card"], "[Filtered]");
+    assert_eq!(kept["items"][2]["token"], "[Filtered]");
+    assert_eq!(kept["items"][1]["sku"], "b");
+
+    // Binary bodies are never kept.
+    let upload = serve(
+        Router::new()
+            .route(
+                "/upload",
+                axum::routing::post(|body: Bytes| async move {
+                    panic!("{} bytes of image", body.len());
+                    #[allow(unreachable_code)]
+                    ""
+                }),
+            )
+            .layer(
+                reporter
+                    .layer()
+                    .capture_body(BodyCapture::Json { max_bytes: 4096 }),
+            ),
+    )
+    .await;
+    let response = reqwest::Client::new()
+        .post(format!("{upload}/upload"))
+        .header("content-type", "application/octet-stream")
+        .body(vec![0u8; 100])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 500);
+    let events = self::events(&reporter, &receiver).await;
+    let upload_event = events
+        .iter()
+        .find(|e| e.transaction.as_deref() == Some("POST /upload"))
+        .unwrap();
+    assert!(
+        upload_event
+            .request
+            .as_ref()
+            .unwrap()
+            .other
+            .get("data")
+            .is_none()
+    );
+}

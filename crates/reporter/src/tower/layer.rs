@@ -57,6 +57,7 @@ impl ReporterLayer {
                 report_status: Arc::new(|status| status.is_server_error()),
                 panic_response: Arc::new(default_panic_response),
                 event_id_header: Some(HeaderName::from_static(EVENT_ID_HEADER)),
+                body: crate::body::BodyCapture::Off,
             }),
         }
     }
@@ -104,6 +105,23 @@ impl ReporterLayer {
     /// ```
     pub fn event_id_header(mut self, name: Option<HeaderName>) -> Self {
         Arc::make_mut(&mut self.settings).event_id_header = name;
+        self
+    }
+
+    /// Keeps request bodies for failures' events: with [`BodyCapture::Json`], up to
+    /// `max_bytes` of each JSON or form body, as the handler read it, sensitive fields
+    /// filtered by name like headers (`password`, `token`, `card`, ... and
+    /// [`ReporterBuilder::scrub`](crate::ReporterBuilder) names). Off by default; the
+    /// handler gets the body unchanged either way. Bodies of axum's `Body` type (any axum
+    /// app); other body types pass through without a copy.
+    ///
+    /// ```
+    /// use mayday_reporter::BodyCapture;
+    /// let reporter = mayday_reporter::Reporter::disabled();
+    /// let layer = reporter.layer().capture_body(BodyCapture::Json { max_bytes: 16 * 1024 });
+    /// ```
+    pub fn capture_body(mut self, capture: crate::body::BodyCapture) -> Self {
+        Arc::make_mut(&mut self.settings).body = capture;
         self
     }
 

@@ -52,6 +52,36 @@ fn snapshot<B>(request: &Request<B>, with_ip: bool) -> RequestSnapshot {
         route: None,
         client_ip: if with_ip { client_ip(request) } else { None },
         framework: ("axum", crate::build_info::AXUM_VERSION),
+        body: None,
+    }
+}
+
+/// When the app asked for bodies and this one is JSON or a form in axum's `Body`: the
+/// body replaced by one that copies what the handler reads, and the copy's sink.
+fn tee_body<B: 'static>(
+    request: &mut Request<B>,
+    capture: crate::body::BodyCapture,
+) -> Option<Arc<crate::body::CapturedBody>> {
+    if capture == crate::body::BodyCapture::Off {
+        return None;
+    }
+    #[cfg(feature = "axum")]
+    {
+        let content_type = request
+            .headers()
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok());
+        let sink = capture.sink_for(content_type)?;
+        let body =
+            (request.body_mut() as &mut dyn std::any::Any).downcast_mut::<axum::body::Body>()?;
+        let inner = std::mem::take(body);
+        *body = axum::body::Body::new(crate::body::Tee::new(inner, sink.clone()));
+        Some(sink)
+    }
+    #[cfg(not(feature = "axum"))]
+    {
+        let _ = request;
+        None
     }
 }
 
@@ -74,6 +104,7 @@ fn client_ip<B>(request: &Request<B>) -> Option<String> {
 /// that any tower service works, gRPC (tonic) included.
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for ReporterService<S>
 where
+    ReqBody: 'static,
     S: Service<Request<ReqBody>, Response = Response<ResBody>>,
     S::Error: std::fmt::Display + std::fmt::Debug,
     ResBody: Default + 'static,
@@ -86,7 +117,7 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
+    fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
         let reporter = &self.settings.reporter;
         if !reporter.is_enabled() {
             // Not reporting, but a panic still answers 500, as it would in production.
@@ -99,7 +130,8 @@ where
                 Err(_) => ResponseFuture::panicked(&self.settings, None),
             };
         }
-        let snapshot = snapshot(&request, reporter.send_ip());
+        let mut snapshot = snapshot(&request, reporter.send_ip());
+        snapshot.body = tee_body(&mut request, self.settings.body);
         let user = self
             .settings
             .user

@@ -22,6 +22,7 @@ pub(crate) struct Settings {
     pub(crate) report_status: StatusPredicate,
     pub(crate) panic_response: PanicResponder,
     pub(crate) event_id_header: Option<HeaderName>,
+    pub(crate) body: crate::body::BodyCapture,
 }
 
 impl Settings {
