@@ -258,3 +258,184 @@ fn healthy(port: u16) -> bool {
     let _ = stream.read_to_string(&mut response);
     response.starts_with("HTTP/1.1 200")
 }
+
+/// Runs the binary with extra environment variables; (success, stdout, stderr).
+fn run_with(args: &[&str], env: &[(&str, &str)]) -> (bool, String, String) {
+    let output = Command::new(BIN)
+        .args(args)
+        .env_remove("MAYDAY_DATABASE_URL")
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .output()
+        .expect("the binary runs");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// Yes/no settings as people write them; a bad one names its variable and the forms.
+#[test]
+fn settings_take_yes_and_no_as_people_write_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/m.db?mode=rwc", dir.path().display());
+    for yes in ["1", "true", "yes", "ON", "off", "0"] {
+        let (ok, _, err) = run_with(
+            &["project", "list"],
+            &[
+                ("MAYDAY_DATABASE_URL", &url),
+                ("MAYDAY_ALLOW_PRIVATE_TARGETS", yes),
+            ],
+        );
+        assert!(ok, "MAYDAY_ALLOW_PRIVATE_TARGETS={yes}: {err}");
+    }
+    let (ok, _, err) = run_with(
+        &["project", "list"],
+        &[
+            ("MAYDAY_DATABASE_URL", &url),
+            ("MAYDAY_ALLOW_PRIVATE_TARGETS", "maybe"),
+        ],
+    );
+    assert!(!ok);
+    assert!(
+        err.starts_with("error: MAYDAY_ALLOW_PRIVATE_TARGETS=\"maybe\" is not a valid value")
+            && err.contains("yes or no"),
+        "{err}"
+    );
+    let (ok, _, err) = run_with(&["--rate-limit", "lots"], &[("MAYDAY_DATABASE_URL", &url)]);
+    assert!(!ok);
+    assert!(
+        err.contains("--rate-limit") && !err.contains("MAYDAY_RATE_LIMIT="),
+        "{err}"
+    );
+}
+
+/// Each command's help shows its own options and the common ones, not every setting of
+/// the server; the server's help lists them all, `MAYDAY_LOG` included.
+#[test]
+fn each_help_shows_its_own_options() {
+    let (_, serve_help, _) = run_with(&["--help"], &[]);
+    for setting in [
+        "MAYDAY_LOG",
+        "MAYDAY_SMTP_URL",
+        "MAYDAY_RATE_LIMIT",
+        "MAYDAY_MAX_BYTES_IN_FLIGHT",
+    ] {
+        assert!(serve_help.contains(setting), "{setting} in --help");
+    }
+    let rate = serve_help.split("--rate-limit").nth(1).unwrap_or_default();
+    assert!(rate.trim_start().starts_with("<RATE_LIMIT>"), "{rate}");
+    assert!(rate.contains("Events per minute"), "its own help: {rate}");
+    let (_, project_help, _) = run_with(&["project", "--help"], &[]);
+    assert!(project_help.contains("--database-url"));
+    assert!(!project_help.contains("--smtp-url"), "{project_help}");
+}
+
+/// Start-up mistakes in one line each, naming the input and the fix, no backtrace.
+#[test]
+fn database_mistakes_are_said_in_one_line_with_the_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = format!("sqlite:{}/nope.db", dir.path().display());
+    let bare = format!("{}/mayday.db", dir.path().display());
+    let cases = [
+        (missing.as_str(), "?mode=rwc"),
+        (bare.as_str(), "sqlite://"),
+        (
+            "postgres://me:secret@127.0.0.1:1/mayday",
+            "is PostgreSQL running?",
+        ),
+    ];
+    for (url, fix) in cases {
+        let (ok, _, err) = run_with(
+            &["project", "list"],
+            &[("MAYDAY_DATABASE_URL", url), ("RUST_BACKTRACE", "1")],
+        );
+        assert!(!ok, "{url}");
+        assert_eq!(err.lines().count(), 1, "one line for {url}: {err}");
+        assert!(err.contains(fix), "{fix} for {url}: {err}");
+        assert!(!err.contains("secret"), "the password is hidden: {err}");
+    }
+    // A read-only database file: named, with what to do.
+    let url = format!("sqlite://{}/ro.db?mode=rwc", dir.path().display());
+    assert!(run_with(&["project", "list"], &[("MAYDAY_DATABASE_URL", &url)]).0);
+    let file = dir.path().join("ro.db");
+    let mut permissions = std::fs::metadata(&file).unwrap().permissions();
+    permissions.set_readonly(true);
+    std::fs::set_permissions(&file, permissions).unwrap();
+    let dir_permissions = std::fs::metadata(dir.path()).unwrap().permissions();
+    let mut read_only_dir = dir_permissions.clone();
+    read_only_dir.set_readonly(true);
+    std::fs::set_permissions(dir.path(), read_only_dir).unwrap();
+    let (ok, _, err) = run_with(
+        &["project", "create", "more"],
+        &[("MAYDAY_DATABASE_URL", &url)],
+    );
+    std::fs::set_permissions(dir.path(), dir_permissions).unwrap();
+    // Root writes anyway; elsewhere the message must say what is wrong.
+    if !ok {
+        assert!(err.contains("ro.db"), "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+    }
+}
+
+/// A new database answers project commands before the first `serve`; a forgotten
+/// password is set again from standard input.
+#[test]
+fn project_commands_before_serve_and_a_password_reset() {
+    let db = common::sqlite();
+    let (ok, _, err) = run(
+        &db,
+        &[
+            "project",
+            "recipients",
+            "default",
+            "add",
+            "team@example.com",
+        ],
+        "",
+    );
+    assert!(ok, "the default project exists on a new database: {err}");
+    let (ok, _, err) = run(
+        &db,
+        &["user", "create", "--email", "root@example.com", "--admin"],
+        "correct horse battery\n",
+    );
+    assert!(ok, "{err}");
+    let (ok, _, err) = run(
+        &db,
+        &["user", "password", "--email", "root@example.com"],
+        "short\n",
+    );
+    assert!(!ok && err.contains("at least 8 characters"), "{err}");
+    let (ok, _, err) = run(
+        &db,
+        &["user", "password", "--email", "root@example.com"],
+        "a brand new passphrase\n",
+    );
+    assert!(ok, "{err}");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let store = mayday_collector::store::Store::connect(&db.url)
+            .await
+            .unwrap();
+        let new = mayday_collector::accounts::authenticate(
+            &store,
+            "root@example.com",
+            "a brand new passphrase",
+        )
+        .await
+        .unwrap();
+        assert!(new.is_some(), "the new password signs in");
+        let old = mayday_collector::accounts::authenticate(
+            &store,
+            "root@example.com",
+            "correct horse battery",
+        )
+        .await
+        .unwrap();
+        assert!(old.is_none(), "the old one does not");
+    });
+    let (ok, out, _) = run(&db, &["project", "recipients", "default", "list"], "");
+    assert!(ok && out.contains("team@example.com"), "{out}");
+}
