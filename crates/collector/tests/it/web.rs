@@ -1358,3 +1358,168 @@ async fn search_words_find_tag_values_and_messages() {
     assert!(html.contains("boom in shop::cart::add<"), "by the message");
     assert!(!html.contains("boom in shop::checkout::pay<"));
 }
+
+/// Search as people use it: an event id pasted from an error page opens its event (the
+/// full id, with dashes, or its first 8 characters); an "all" tab; a person found by any
+/// of their identities; a mistake said above the list, the page intact; unknown paths a
+/// page, not JSON; a failed sign-in keeps the email typed.
+#[tokio::test]
+async fn search_finds_events_and_people_and_says_what_is_wrong() {
+    let db = common::sqlite();
+    let server = TestServer::start(&db, &[]).await;
+    let cookie = admin(&server).await;
+    let mut jane = common::panic_event("shop::checkout::pay", None);
+    jane["user"] = json!({"id": "42", "email": "jane@example.com", "name": "Jane Doe"});
+    let event_id = jane["event_id"].as_str().unwrap().to_owned();
+    ingest(&server, &jane).await;
+    ingest(&server, &common::panic_event("shop::cart::add", Some("7"))).await;
+    let list = format!("/projects/{}/issues", server.project_id);
+    let issue_id = server
+        .state
+        .store
+        .events_by_id(server.project_id, &event_id)
+        .await
+        .unwrap()[0]
+        .issue_id;
+    let event_page = format!("{list}/{issue_id}/events/{event_id}");
+
+    let dashed = format!(
+        "{}-{}-{}-{}-{}",
+        &event_id[..8],
+        &event_id[8..12],
+        &event_id[12..16],
+        &event_id[16..20],
+        &event_id[20..]
+    );
+    for pasted in [
+        event_id.clone(),
+        dashed.to_uppercase(),
+        event_id[..8].to_owned(),
+    ] {
+        let response = client()
+            .get(format!("{}{list}", server.base))
+            .query(&[("query", pasted.as_str())])
+            .header(COOKIE, &cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{pasted}");
+        assert_eq!(
+            response.headers()[LOCATION],
+            event_page.as_str(),
+            "{pasted}"
+        );
+    }
+    // The same from its own path, and over the API.
+    let by_id = client()
+        .get(format!(
+            "{}/projects/{}/events/{}",
+            server.base,
+            server.project_id,
+            &event_id[..8]
+        ))
+        .header(COOKIE, &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(by_id.headers()[LOCATION], event_page.as_str());
+    let token = server.token("api@example.com", true).await;
+    let api = common::api_json(
+        &server,
+        &token,
+        &format!("/api/v1/projects/{}/events/{dashed}", server.project_id),
+    )
+    .await;
+    assert_eq!(api["event"]["event_id"], event_id.as_str());
+    assert_eq!(api["issue"]["id"], issue_id);
+    let missing = client()
+        .get(format!(
+            "{}/api/v1/projects/{}/events/{}",
+            server.base,
+            server.project_id,
+            "0".repeat(32)
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+
+    // People by name, email or id; `user:` by any identity.
+    for (query, found) in [
+        ("Jane", true),
+        ("jane@example", true),
+        ("user:42", true),
+        ("user:jane@example.com", true),
+        ("user:nobody", false),
+    ] {
+        let (status, html) = page(
+            &server,
+            &cookie,
+            &format!("{list}?status=all&query={query}"),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{query}");
+        assert_eq!(html.contains("shop::checkout::pay"), found, "{query}");
+        assert!(
+            !html.contains("shop::cart::add"),
+            "{query} finds Jane's issue only"
+        );
+    }
+    // The "all" tab lists every status.
+    server
+        .state
+        .store
+        .set_issue_status(issue_id, mayday_collector::store::IssueStatus::Ignored)
+        .await
+        .unwrap();
+    let (_, html) = page(&server, &cookie, &format!("{list}?status=all")).await;
+    assert!(html.contains("shop::checkout::pay") && html.contains("shop::cart::add"));
+    assert!(
+        html.contains("aria-current=\"page\">all"),
+        "the all tab is current"
+    );
+
+    // Mistakes are said above the list; the page (navigation, tabs, form) stays.
+    for (query, said) in [
+        ("level:banana", "level:banana is not a valid search"),
+        ("foo:bar", "foo: is not a search key"),
+    ] {
+        let (status, html) = page(&server, &cookie, &format!("{list}?query={query}")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(html.contains(said), "{query}: {html}");
+        assert!(
+            html.contains("role=\"search\"") && html.contains("Issue status"),
+            "the page is intact"
+        );
+    }
+
+    // A path nothing answers: a page for a browser, JSON for the API.
+    let (status, html) = page(&server, &cookie, "/projects/1/nowhere").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(html.starts_with("<!DOCTYPE html>"), "{html}");
+    let api = client()
+        .get(format!("{}/api/v1/nowhere", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api.status(), StatusCode::NOT_FOUND);
+    assert!(api.text().await.unwrap().starts_with("{\"detail\""));
+
+    // A wrong password: the form again, the email still in it.
+    let again = common::post_preauth(
+        &server,
+        "/login",
+        &[("email", "admin@example.com"), ("password", "wrong")],
+        &[],
+    )
+    .await;
+    assert_eq!(again.status(), StatusCode::UNAUTHORIZED);
+    assert!(
+        again
+            .text()
+            .await
+            .unwrap()
+            .contains("value=\"admin@example.com\"")
+    );
+}
