@@ -181,13 +181,15 @@ mod tests {
             on,
             "application/json; charset=utf-8",
             &[
-                br#"{"coupon":"BLACKFRIDAY","card":{"number":"4111","#,
+                br#"{"coupon":"BLACKFRIDAY","card":{"number":"4111"},"account":{"name":"j","#,
                 br#""password":"x"},"items":[{"token":"t"}]}"#,
             ],
         )
         .unwrap();
         assert_eq!(json["coupon"], "BLACKFRIDAY");
-        assert_eq!(json["card"]["password"], "[Filtered]");
+        assert_eq!(json["card"], "[Filtered]");
+        assert_eq!(json["account"]["password"], "[Filtered]");
+        assert_eq!(json["account"]["name"], "j");
         assert_eq!(json["items"][0]["token"], "[Filtered]");
         let form = captured(
             on,

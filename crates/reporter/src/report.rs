@@ -242,7 +242,6 @@ fn request_interface(request: &RequestSnapshot, config: &Config) -> Request {
             .map(|q| config.scrubber.scrub_query(q)),
         headers,
         env,
-        ..Default::default()
     }
 }
 
@@ -361,6 +360,7 @@ mod tests {
             route: None,
             client_ip: None,
             framework: ("axum", build_info::AXUM_VERSION),
+            body: None,
         }
     }
 
@@ -433,7 +433,8 @@ mod tests {
         let fields = json!({
             "password": "hunter2",
             "user_id": 7,
-            "card": {"token": "tok_visa", "last4": "4242"},
+            "payment": {"token": "tok_visa", "last4": "4242"},
+            "card_number": "4242 4242 4242 4242",
             "session_cookie": "abc",
         });
         let failure = Failure::Log {
@@ -449,7 +450,8 @@ mod tests {
             json!({
                 "password": "[Filtered]",
                 "user_id": 7,
-                "card": {"token": "[Filtered]", "last4": "4242"},
+                "payment": {"token": "[Filtered]", "last4": "4242"},
+                "card_number": "[Filtered]",
                 "session_cookie": "[Filtered]",
             })
         );

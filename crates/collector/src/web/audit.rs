@@ -83,7 +83,7 @@ fn words(action: AuditAction) -> &'static str {
 fn linked(project_id: i64, target: &str) -> Markup {
     let mut parts: Vec<(String, Option<i64>)> = Vec::new();
     let mut rest = target;
-    while let Some(at) = rest.find(|c: char| c == '#' || c == 'i') {
+    while let Some(at) = rest.find(['#', 'i']) {
         let (before, from) = rest.split_at(at);
         let (skip, digits_from) = if let Some(after) = from.strip_prefix("issue ") {
             ("issue ".len(), after)

@@ -194,7 +194,8 @@ async fn a_rust_job_checks_in_through_the_reporter() {
         rows[1]
     );
 
-    export.run_async(async { Ok::<(), String>(()) }).await;
+    let done = export.run_async(async { Ok::<(), String>(()) }).await;
+    assert!(done.is_ok());
     // A plain check-in, and a run ended by hand.
     let started = reporter
         .check_in("nightly-export", CheckInStatus::InProgress)
