@@ -7,7 +7,8 @@ root = sys.argv[1] if len(sys.argv) > 1 else 'crates/collector/src'
 LAYERS = {'router': 6, 'lib': 6, 'main': 6,
           'ingest': 5, 'web': 5, 'api': 5, 'cli': 5, 'scheduler': 5,
           'state': 4, 'request': 4, 'pipeline': 4, 'error': 4,
-          'store': 1, 'config': 0, 'metrics': 0, 'outbound': 0}
+          'store': 1, 'config': 0, 'metrics': 0, 'outbound': 0, 'address': 0,
+          'encode': 0}
 def layer(mod): return LAYERS.get(mod.split('::')[0], 2)
 files = {}
 for dirpath, _, names in os.walk(root):

@@ -38,8 +38,7 @@ pub enum AccountError {
 
 /// Accepts `email` if it is an email address.
 pub fn check_email(email: &str) -> Result<(), AccountError> {
-    email
-        .parse::<lettre::Address>()
+    crate::address::check(email)
         .map(|_| ())
         .map_err(|_| AccountError::InvalidEmail(email.to_owned()))
 }

@@ -570,7 +570,7 @@ async fn monitor_command(
     store: &Store,
     command: MonitorCommand,
 ) -> anyhow::Result<()> {
-    let policy = config.target_policy();
+    let rules = config.monitor_rules();
     let created = match command {
         MonitorCommand::Http {
             project,
@@ -594,7 +594,7 @@ async fn monitor_command(
             monitors::create(
                 store,
                 Actor::Cli,
-                policy,
+                rules,
                 project.id,
                 MonitorSettings { name, spec },
             )
@@ -618,7 +618,7 @@ async fn monitor_command(
             monitors::create(
                 store,
                 Actor::Cli,
-                policy,
+                rules,
                 project.id,
                 MonitorSettings { name, spec },
             )

@@ -46,6 +46,16 @@ pub struct CommonSettings {
     )]
     pub allow_private_targets: bool,
 
+    /// Most monitors one project may have: a check-in naming a new monitor past it is
+    /// answered 429 (its existing monitors keep working), and admins cannot add more.
+    #[arg(
+        long,
+        env = "MAYDAY_MAX_MONITORS_PER_PROJECT",
+        default_value_t = 100,
+        global = true
+    )]
+    pub max_monitors_per_project: u64,
+
     /// What is logged, in `tracing` filter syntax: `info`, `debug`,
     /// `info,mayday_collector::notify=debug`. Output is plain text on standard error
     /// (coloured only on a terminal).
@@ -142,6 +152,20 @@ pub struct ServeSettings {
     /// due checks, in milliseconds.
     #[arg(long, env = "MAYDAY_SCHEDULER_TICK_MS", default_value_t = 1000)]
     pub scheduler_tick_ms: u64,
+
+    /// With an `https://` MAYDAY_BASE_URL, every answer says
+    /// `Strict-Transport-Security: max-age=31536000` (browsers keep to https for a year);
+    /// `0` turns it off (for a test domain that may go back to http).
+    #[arg(
+        long,
+        env = "MAYDAY_HSTS",
+        value_parser = yes_or_no,
+        num_args = 0..=1,
+        require_equals = true,
+        default_value = "true",
+        default_missing_value = "true"
+    )]
+    pub hsts: bool,
 }
 
 /// Every setting of the collector, as the code reads them: the common settings and the
@@ -156,6 +180,8 @@ pub struct Config {
     pub base_url: Option<String>,
     /// Whether user-given targets may be non-public addresses.
     pub allow_private_targets: bool,
+    /// Most monitors per project.
+    pub max_monitors_per_project: u64,
     /// The log filter.
     pub log: String,
     /// Largest event, decompressed.
@@ -188,6 +214,8 @@ pub struct Config {
     pub notify_poll_ms: u64,
     /// How often the scheduler ticks, ms.
     pub scheduler_tick_ms: u64,
+    /// Whether an https base URL brings `Strict-Transport-Security`.
+    pub hsts: bool,
 }
 
 impl Config {
@@ -198,6 +226,7 @@ impl Config {
             database_url: common.database_url,
             base_url: common.base_url,
             allow_private_targets: common.allow_private_targets,
+            max_monitors_per_project: common.max_monitors_per_project,
             log: common.log,
             max_event_bytes: serve.max_event_bytes,
             max_envelope_bytes: serve.max_envelope_bytes,
@@ -214,6 +243,7 @@ impl Config {
             notify_retry_base_ms: serve.notify_retry_base_ms,
             notify_poll_ms: serve.notify_poll_ms,
             scheduler_tick_ms: serve.scheduler_tick_ms,
+            hsts: serve.hsts,
         }
     }
 }
@@ -231,6 +261,15 @@ pub enum ConfigError {
 
 impl Config {
     /// Which addresses webhooks (and other user-given targets) may reach.
+    /// What monitors may be: which targets they reach, how many a project has.
+    pub fn monitor_rules(&self) -> crate::monitors::MonitorRules {
+        crate::monitors::MonitorRules {
+            targets: self.target_policy(),
+            max_per_project: self.max_monitors_per_project,
+        }
+    }
+
+    /// Which addresses webhooks and monitors may reach.
     pub fn target_policy(&self) -> crate::outbound::TargetPolicy {
         if self.allow_private_targets {
             crate::outbound::TargetPolicy::AllowPrivate
@@ -266,6 +305,16 @@ impl Config {
         }
         // The SMTP settings are checked where the mailer is made (`AppInner::new`).
         Ok(())
+    }
+
+    /// The `Strict-Transport-Security` every answer carries, if any: with an https base
+    /// URL, unless turned off.
+    pub fn hsts(&self) -> Option<&'static str> {
+        let https = self
+            .base_url
+            .as_deref()
+            .is_some_and(|b| b.trim().to_ascii_lowercase().starts_with("https://"));
+        (https && self.hsts).then_some("max-age=31536000")
     }
 
     /// The public base URL, without a trailing slash.

@@ -60,6 +60,7 @@ impl From<StoreError> for ApiError {
             StoreError::Conflict(what) => {
                 ApiError::new(StatusCode::CONFLICT, format!("{what} already exists"))
             }
+            StoreError::AtLimit(what) => ApiError::new(StatusCode::TOO_MANY_REQUESTS, what),
             other => {
                 // Storage trouble is ours, not the client's: log it, say little.
                 tracing::error!(error = %other, "storage error");

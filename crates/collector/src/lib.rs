@@ -20,11 +20,13 @@
 //!   [`grouping`], [`notify`] (what a notification says, the outbox worker),
 //!   [`monitors`], [`outreach`] (writing to affected users), [`throttle`] (sign-in
 //!   attempts); and what they share: [`outbound`] (requests to user-given targets),
-//!   [`encode`] (event data in other formats than HTML);
+//!   [`encode`] (event data in other formats than HTML), [`address`] (email addresses:
+//!   one parser, one normal form);
 //! - **store**: [`store`], every query.
 
 pub mod access;
 pub mod accounts;
+pub mod address;
 pub mod api;
 pub mod audit;
 pub mod cli;

@@ -54,12 +54,15 @@ pub enum OutboundError {
     Other,
 }
 
-/// What kind of non-public address `ip` is, if it is one.
+/// What kind of non-public address `ip` is, if it is one. IPv6 forms that carry an
+/// IPv4 address (IPv4-mapped `::ffff:a.b.c.d`, IPv4-compatible `::a.b.c.d`, NAT64
+/// `64:ff9b::/96` and `64:ff9b:1::/48`, 6to4 `2002::/16`) are judged by that address:
+/// `64:ff9b::a9fe:a9fe` is the metadata address 169.254.169.254.
 pub fn private_kind(ip: IpAddr) -> Option<&'static str> {
     match ip {
         IpAddr::V4(v4) => private_kind_v4(v4),
         IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
+            if let Some(v4) = embedded_ipv4(v6) {
                 return private_kind_v4(v4);
             }
             let first = v6.segments()[0];
@@ -73,13 +76,35 @@ pub fn private_kind(ip: IpAddr) -> Option<&'static str> {
                 Some("unique-local")
             } else if first & 0xffc0 == 0xfe80 {
                 Some("link-local")
-            } else if v6 == Ipv6Addr::new(0x64, 0xff9b, 0, 0, 0, 0, 0, 0) || first == 0x2002 {
-                // NAT64 and 6to4 prefixes can carry an IPv4 address of any kind.
-                Some("translated")
             } else {
                 None
             }
         }
+    }
+}
+
+/// The IPv4 address an IPv6 address carries, for the forms that carry one.
+fn embedded_ipv4(v6: Ipv6Addr) -> Option<Ipv4Addr> {
+    let s = v6.segments();
+    let low = |hi: u16, lo: u16| {
+        let [a, b] = hi.to_be_bytes();
+        let [c, d] = lo.to_be_bytes();
+        Ipv4Addr::new(a, b, c, d)
+    };
+    if let Some(v4) = v6.to_ipv4_mapped() {
+        return Some(v4);
+    }
+    match s {
+        // IPv4-compatible (deprecated): ::a.b.c.d, but not :: and ::1.
+        [0, 0, 0, 0, 0, 0, hi, lo] if hi != 0 => Some(low(hi, lo)),
+        // NAT64, well-known prefix (RFC 6052): 64:ff9b::a.b.c.d.
+        [0x64, 0xff9b, 0, 0, 0, 0, hi, lo] => Some(low(hi, lo)),
+        // NAT64, local-use prefix (RFC 8215): 64:ff9b:1::/48, the address in the last
+        // 32 bits as a /96 within it carries it.
+        [0x64, 0xff9b, 1, _, _, _, hi, lo] => Some(low(hi, lo)),
+        // 6to4 (RFC 3056): 2002:AABB:CCDD::/48 carries AA.BB.CC.DD.
+        [0x2002, hi, lo, ..] => Some(low(hi, lo)),
+        _ => None,
     }
 }
 
@@ -352,6 +377,34 @@ mod tests {
         }
         for ip in ["93.184.216.34", "2606:2800:220:1::1", "8.8.8.8"] {
             assert_eq!(private_kind(ip.parse().unwrap()), None, "{ip}");
+        }
+    }
+
+    /// IPv6 forms that carry an IPv4 address are as public as that address.
+    #[test]
+    fn embedded_ipv4_is_judged_by_the_ipv4() {
+        for (ip, kind) in [
+            // IPv4-mapped and IPv4-compatible.
+            ("::ffff:169.254.169.254", Some("link-local")),
+            ("::ffff:10.0.0.1", Some("private")),
+            ("::10.0.0.1", Some("private")),
+            ("::127.0.0.1", Some("loopback")),
+            ("::8.8.8.8", None),
+            // NAT64, the well-known prefix and the local-use one.
+            ("64:ff9b::a9fe:a9fe", Some("link-local")),
+            ("64:ff9b::169.254.169.254", Some("link-local")),
+            ("64:ff9b::7f00:1", Some("loopback")),
+            ("64:ff9b::192.168.0.1", Some("private")),
+            ("64:ff9b::8.8.8.8", None),
+            ("64:ff9b:1::a9fe:a9fe", Some("link-local")),
+            ("64:ff9b:1:abcd::10.1.1.1", Some("private")),
+            ("64:ff9b:1::93.184.216.34", None),
+            // 6to4: the address is in the second and third groups.
+            ("2002:a9fe:a9fe::1", Some("link-local")),
+            ("2002:c0a8:0101::", Some("private")),
+            ("2002:0808:0808::1", None),
+        ] {
+            assert_eq!(private_kind(ip.parse().unwrap()), kind, "{ip}");
         }
     }
 

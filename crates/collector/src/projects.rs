@@ -3,8 +3,8 @@
 //! their input, call one of these, and render what it returns.
 
 use crate::audit::{self, Actor};
+use crate::membership;
 use crate::store::{AuditAction, ProjectRole, ProjectWithKeys, Store, StoreError};
-use crate::{accounts, membership};
 
 /// Why a settings change was refused.
 #[derive(Debug, thiserror::Error)]
@@ -152,10 +152,17 @@ pub async fn add_recipient<'a>(
     project_id: i64,
     email: &str,
 ) -> Result<(), SettingsError> {
-    let email = email.trim();
-    accounts::check_email(email).map_err(|error| SettingsError::Invalid(error.to_string()))?;
-    store.add_recipient(project_id, email).await?;
-    audit::record(store, actor, project_id, AuditAction::RecipientAdded, email).await?;
+    let email = crate::address::check(email)
+        .map_err(|error| SettingsError::Invalid(format!("{error}.")))?;
+    store.add_recipient(project_id, &email).await?;
+    audit::record(
+        store,
+        actor,
+        project_id,
+        AuditAction::RecipientAdded,
+        &email,
+    )
+    .await?;
     Ok(())
 }
 
@@ -166,7 +173,8 @@ pub async fn remove_recipient<'a>(
     project_id: i64,
     email: &str,
 ) -> Result<bool, SettingsError> {
-    let email = email.trim();
+    let email = crate::address::normal_or_lower(email);
+    let email = email.as_str();
     if !store.remove_recipient(project_id, email).await? {
         return Ok(false);
     }

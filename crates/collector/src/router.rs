@@ -19,7 +19,28 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics_text))
         .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            transport_security,
+        ))
         .with_state(state)
+}
+
+/// `Strict-Transport-Security` on every answer when the collector is served over https
+/// (see [`crate::config::Config::hsts`]).
+async fn transport_security(
+    State(state): State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let mut response = next.run(request).await;
+    if let Some(value) = state.config.hsts() {
+        response.headers_mut().insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static(value),
+        );
+    }
+    response
 }
 
 async fn healthz(State(state): State<AppState>) -> Response {

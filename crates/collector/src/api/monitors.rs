@@ -172,7 +172,7 @@ pub async fn create(
     let created = monitors::create(
         &state.store,
         &account,
-        state.config.target_policy(),
+        state.config.monitor_rules(),
         project_id,
         settings,
     )

@@ -10,12 +10,12 @@ use axum::response::{IntoResponse, Response};
 use mayday_protocol::{CheckIn, CheckInStatus, MonitorConfig};
 use serde::Deserialize;
 
-use super::{Request, authenticated_body, parse_project_id, reject};
+use super::{Category, Request, admit, authenticated_body, parse_project_id, reject};
 use crate::error::ApiError;
 use crate::monitors::{CronSpec, MonitorError, check_ins};
 use crate::request::ClientAddr;
 use crate::state::AppState;
-use crate::store::{KeyInfo, now_ms};
+use crate::store::{KeyInfo, StoreError, now_ms};
 
 /// Parses the `check_in` item at `index` of an envelope, its config checked too, so that
 /// a bad one refuses the envelope before any of it is stored.
@@ -48,7 +48,7 @@ pub(super) fn parse_item(
     Ok(check_in)
 }
 
-/// Records parsed check-ins for the key's project.
+/// Records parsed check-ins for the key's project (their rate limit already asked).
 pub(super) async fn record_all(
     state: &AppState,
     key: &KeyInfo,
@@ -68,15 +68,26 @@ async fn record_one(
     project_id: i64,
     check_in: CheckIn,
 ) -> Result<check_ins::Receipt, ApiError> {
-    let receipt = check_ins::record(&state.store, project_id, check_in, now_ms())
-        .await
-        .map_err(|error| match error {
-            MonitorError::Store(_) => {
-                state.metrics.database_errors.inc();
-                ApiError::from(error)
-            }
-            other => reject(state, "invalid", ApiError::from(other)),
-        })?;
+    let receipt = check_ins::record(
+        &state.store,
+        state.config.max_monitors_per_project,
+        project_id,
+        check_in,
+        now_ms(),
+    )
+    .await
+    .map_err(|error| match error {
+        MonitorError::Store(StoreError::AtLimit(what)) => reject(
+            state,
+            "too_many_monitors",
+            ApiError::new(StatusCode::TOO_MANY_REQUESTS, what),
+        ),
+        MonitorError::Store(_) => {
+            state.metrics.database_errors.inc();
+            ApiError::from(error)
+        }
+        other => reject(state, "invalid", ApiError::from(other)),
+    })?;
     state.notify_wake.notify_one();
     Ok(receipt)
 }
@@ -185,6 +196,7 @@ async fn http_check_in(
         release: from_body.release.or(from_query.release),
         monitor_config,
     };
+    admit(&request, &key, Category::Monitor, 1)?;
     let receipt = record_one(state, key.project.id, check_in).await?;
     Ok((
         StatusCode::ACCEPTED,

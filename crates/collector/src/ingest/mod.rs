@@ -276,6 +276,10 @@ async fn ingest_envelope(
             _ => {}
         }
     }
+    // Both limits are asked before anything is stored: a 429 stores nothing.
+    if !check_ins.is_empty() {
+        admit(request, &key, Category::Monitor, check_ins.len() as u64)?;
+    }
     let first_id = store_events(request, &key, events, envelope.header.event_id).await?;
     check_in::record_all(state, &key, check_ins).await?;
     Ok(first_id.or(envelope.header.event_id))
@@ -309,6 +313,91 @@ async fn ingest_store(
     store_events(request, &key, vec![event], None).await
 }
 
+/// What a rate limit counts: events and check-ins each have the key's limit per minute
+/// (a busy cron job does not use up its project's error budget, nor the reverse).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Category {
+    /// Events (errors, messages).
+    Error,
+    /// Cron check-ins.
+    Monitor,
+}
+
+impl Category {
+    /// The categories of Sentry's `X-Sentry-Rate-Limits` that SDKs hold back.
+    fn sentry_categories(self) -> &'static str {
+        match self {
+            Category::Error => "error;default",
+            Category::Monitor => "monitor",
+        }
+    }
+
+    /// What is counted, for the 429's text.
+    fn counted(self) -> &'static str {
+        match self {
+            Category::Error => "events",
+            Category::Monitor => "check-ins",
+        }
+    }
+}
+
+/// Counts `count` items of `category` against the key's limit (the project's own, or
+/// the collector's): a 429 with `Retry-After` and `X-Sentry-Rate-Limits` past it.
+fn admit(
+    request: &Request<'_>,
+    key: &KeyInfo,
+    category: Category,
+    count: u64,
+) -> Result<(), ApiError> {
+    let state = request.state;
+    let limit = match key.project.rate_limit_per_minute {
+        0 => state.config.rate_limit,
+        own => u64::try_from(own).unwrap_or(0),
+    };
+    let now = now_ms();
+    let public_key = &key.key.public_key;
+    let admission = match category {
+        Category::Error => state.limiter.admit(public_key, count, limit, now),
+        Category::Monitor => {
+            state
+                .limiter
+                .admit(&format!("{public_key}/monitor"), count, limit, now)
+        }
+    };
+    let Admission::Limited { retry_after } = admission else {
+        return Ok(());
+    };
+    for _ in 0..count {
+        state.metrics.reject("rate_limited");
+    }
+    let _logged = state.rejections.record(
+        key.project.id,
+        Rejection::RateLimit,
+        public_key,
+        request.client,
+        count,
+        now,
+    );
+    let mut error = ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        format!(
+            "rate limit of {limit} {} per minute exceeded; retry in {retry_after} s",
+            category.counted()
+        ),
+    );
+    error
+        .headers
+        .push((header::RETRY_AFTER, HeaderValue::from(retry_after)));
+    let sentry = format!("{retry_after}:{}:key", category.sentry_categories());
+    if let Ok(value) = HeaderValue::from_str(&sentry) {
+        error.headers.push((
+            axum::http::HeaderName::from_static("x-sentry-rate-limits"),
+            value,
+        ));
+    }
+    Err(error)
+}
+
 /// Rate-limits, groups and stores `events`; returns the first event's id.
 async fn store_events(
     request: &Request<'_>,
@@ -320,42 +409,8 @@ async fn store_events(
     if events.is_empty() {
         return Ok(None);
     }
-    let limit = match key.project.rate_limit_per_minute {
-        0 => state.config.rate_limit,
-        own => u64::try_from(own).unwrap_or(0),
-    };
+    admit(request, key, Category::Error, events.len() as u64)?;
     let now = now_ms();
-    if let Admission::Limited { retry_after } =
-        state
-            .limiter
-            .admit(&key.key.public_key, events.len() as u64, limit, now)
-    {
-        for _ in 0..events.len() {
-            state.metrics.reject("rate_limited");
-        }
-        let _logged = state.rejections.record(
-            key.project.id,
-            Rejection::RateLimit,
-            &key.key.public_key,
-            request.client,
-            events.len() as u64,
-            now,
-        );
-        let mut error = ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            format!("rate limit of {limit} events per minute exceeded; retry in {retry_after} s"),
-        );
-        error
-            .headers
-            .push((header::RETRY_AFTER, HeaderValue::from(retry_after)));
-        if let Ok(value) = HeaderValue::from_str(&format!("{retry_after}:error;default:key")) {
-            error.headers.push((
-                axum::http::HeaderName::from_static("x-sentry-rate-limits"),
-                value,
-            ));
-        }
-        return Err(error);
-    }
 
     let mut first = None;
     let single = events.len() == 1;

@@ -25,9 +25,11 @@ pub struct Receipt {
     pub status: MonitorStatus,
 }
 
-/// Records `check_in` for `project_id`, received at `now`.
+/// Records `check_in` for `project_id`, received at `now`; a check-in naming a new
+/// monitor creates it unless the project has `max_monitors` already.
 pub async fn record(
     store: &Store,
+    max_monitors: u64,
     project_id: i64,
     check_in: CheckIn,
     now: i64,
@@ -68,26 +70,29 @@ pub async fn record(
 
     let first = config.clone().unwrap_or_default();
     let monitor = store
-        .ensure_monitor(monitor::Model {
-            id: 0,
-            project_id,
-            slug: slug.clone(),
-            name: slug.clone(),
-            kind: MonitorKind::Cron,
-            status: MonitorStatus::Pending,
-            paused: false,
-            config: MonitorSpec::Cron(first.clone()).to_stored(),
-            environment: environment.clone(),
-            consecutive_failures: 0,
-            consecutive_ok: 0,
-            next_due_at: first.next_deadline(now),
-            last_check_at: None,
-            state_since: now,
-            cert_expires_at: None,
-            cert_warned_at: None,
-            created_at: now,
-            updated_at: now,
-        })
+        .ensure_monitor(
+            monitor::Model {
+                id: 0,
+                project_id,
+                slug: slug.clone(),
+                name: slug.clone(),
+                kind: MonitorKind::Cron,
+                status: MonitorStatus::Pending,
+                paused: false,
+                config: MonitorSpec::Cron(first.clone()).to_stored(),
+                environment: environment.clone(),
+                consecutive_failures: 0,
+                consecutive_ok: 0,
+                next_due_at: first.next_deadline(now),
+                last_check_at: None,
+                state_since: now,
+                cert_expires_at: None,
+                cert_warned_at: None,
+                created_at: now,
+                updated_at: now,
+            },
+            max_monitors,
+        )
         .await?;
     if monitor.kind != MonitorKind::Cron {
         return Err(MonitorError::Invalid(format!(

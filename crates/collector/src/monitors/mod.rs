@@ -24,6 +24,16 @@ use notice::MonitorNotice;
 pub use spec::{CronSpec, HttpSpec, MonitorSpec, SitemapSpec, StatusRange};
 use state::{Observation, Standing, Thresholds};
 
+/// What monitors may be, from the collector's settings: which targets uptime and
+/// sitemap checks reach, and how many monitors one project has at most.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MonitorRules {
+    /// Which addresses checks may reach.
+    pub targets: TargetPolicy,
+    /// Most monitors per project (`MAYDAY_MAX_MONITORS_PER_PROJECT`).
+    pub max_per_project: u64,
+}
+
 /// A monitor to create or the new settings of one.
 #[derive(Debug, Clone)]
 pub struct MonitorSettings {
@@ -92,16 +102,17 @@ fn first_due(spec: &MonitorSpec, now: i64) -> Option<i64> {
     }
 }
 
-/// Creates a monitor in `project_id` (uptime and sitemap URLs checked against `policy`).
+/// Creates a monitor in `project_id` under `rules` (uptime and sitemap URLs checked
+/// against its target policy, the project's most monitors kept).
 pub async fn create<'a>(
     store: &Store,
     actor: impl Into<Actor<'a>>,
-    policy: TargetPolicy,
+    rules: MonitorRules,
     project_id: i64,
     settings: MonitorSettings,
 ) -> Result<monitor::Model, MonitorError> {
     settings.check()?;
-    settings.check_target(policy).await?;
+    settings.check_target(rules.targets).await?;
     let now = now_ms();
     let row = monitor::Model {
         id: 0,
@@ -123,7 +134,7 @@ pub async fn create<'a>(
         created_at: now,
         updated_at: now,
     };
-    let created = store.create_monitor(row).await?;
+    let created = store.create_monitor(row, rules.max_per_project).await?;
     audit::record(
         store,
         actor,

@@ -135,6 +135,23 @@ impl CronSpec {
                 "max_runtime must be at least 1 minute".into(),
             ));
         }
+        for (name, minutes) in [
+            ("checkin_margin", self.checkin_margin),
+            ("max_runtime", self.max_runtime),
+        ] {
+            if minutes > MAX_MINUTES {
+                return Err(MonitorError::Invalid(format!(
+                    "{name} is at most {MAX_MINUTES} minutes (28 days), not {minutes}"
+                )));
+            }
+        }
+        if let Some(Schedule::Interval { value, .. }) = &self.schedule {
+            if *value > MAX_INTERVAL {
+                return Err(MonitorError::Invalid(format!(
+                    "schedule: an interval is at most {MAX_INTERVAL} units, not {value}"
+                )));
+            }
+        }
         Ok(())
     }
 
@@ -214,6 +231,12 @@ impl CronSpec {
         }
     }
 }
+
+/// The longest margin and runtime a cron monitor takes, as Sentry does: 28 days.
+pub const MAX_MINUTES: u64 = 40_320;
+
+/// The most units an interval schedule takes (a thousand weeks is twenty years).
+pub const MAX_INTERVAL: u32 = 1_000;
 
 fn minutes_ms(minutes: u64) -> i64 {
     i64::try_from(minutes)

@@ -137,17 +137,21 @@ pub async fn candidates_of(
     Ok(users
         .into_iter()
         .map(|(user, event)| {
+            // One address whatever its form (`Name <a@b>`, case): every rule compares it.
+            let address = user.email.as_deref().and_then(crate::address::normalize);
             let contacted_at = sent
                 .iter()
-                .find(|m| m.user_key == user.user_key)
+                .find(|m| {
+                    m.user_key == user.user_key
+                        || address.as_deref() == Some(&*crate::address::normal_or_lower(&m.email))
+                })
                 .map(|m| m.created_at);
-            let address = user.email.as_deref().map(|e| e.trim().to_lowercase());
             let blocked = if !project.outreach_enabled {
                 Some(Refusal::OutreachOff)
             } else if contacted_at.is_some() {
                 Some(Refusal::AlreadyContacted)
             } else {
-                match address.as_deref().filter(|a| a.contains('@')) {
+                match address.as_deref() {
                     None => Some(Refusal::NoEmail),
                     Some(a) if blocked_addresses.iter().any(|b| b == a) => {
                         Some(Refusal::DoNotContact)
@@ -322,7 +326,11 @@ pub async fn send<'a>(
     let messages: Vec<NewMessage> = chosen
         .iter()
         .filter_map(|candidate| {
-            let email = candidate.user.email.clone()?;
+            let email = candidate
+                .user
+                .email
+                .as_deref()
+                .and_then(crate::address::normalize)?;
             let (subject, body) = draft.fill(candidate, project, issue, now);
             Some(NewMessage {
                 issue_id: issue.id,
@@ -511,9 +519,9 @@ pub async fn save_settings<'a>(
 ) -> Result<(), OutreachError> {
     for (what, address) in [("sender", &settings.from), ("reply-to", &settings.reply_to)] {
         if let Some(address) = address {
-            if address.parse::<lettre::message::Mailbox>().is_err() {
+            if let Err(error) = crate::address::check(address) {
                 return Err(OutreachError::Invalid(format!(
-                    "the {what} {address:?} is not an email address (write `Shop <help@shop.example>` or `help@shop.example`)"
+                    "the {what}: {error}; write `Shop <help@shop.example>` or `help@shop.example`"
                 )));
             }
         }

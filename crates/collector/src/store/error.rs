@@ -34,6 +34,9 @@ pub enum StoreError {
     /// A unique value is taken.
     #[error("{0} already exists")]
     Conflict(String),
+    /// A limit is reached; the text says which and what to do.
+    #[error("{0}")]
+    AtLimit(String),
     /// Stored payload could not be read back.
     #[error("stored payload is unreadable: {0}")]
     Payload(String),

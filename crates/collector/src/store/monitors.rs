@@ -4,13 +4,17 @@
 //! two schedulers due at once, apply one after the other; schedulers skip a row another
 //! holds (`SKIP LOCKED`) and find it no longer due.
 
-use sea_orm::sea_query::{LockBehavior, LockType};
+use std::collections::HashMap;
+
+use sea_orm::sea_query::{Alias, Asterisk, Expr, LockBehavior, LockType, Order, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, IntoActiveModel,
     NotSet, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
-use super::entities::{CheckOutcome, MonitorKind, NotificationKind, monitor, monitor_checkin};
+use super::entities::{
+    CheckOutcome, MonitorKind, NotificationKind, monitor, monitor_checkin, project,
+};
 use super::error::db_conflict;
 use super::{Store, StoreError};
 
@@ -83,9 +87,34 @@ impl Store {
     }
 
     /// Creates `row` (its id ignored); a taken slug is a conflict.
-    pub async fn create_monitor(&self, row: monitor::Model) -> Result<monitor::Model, StoreError> {
+    /// Creates `row`, unless its project has `max_per_project` monitors already
+    /// ([`StoreError::AtLimit`]).
+    pub async fn create_monitor(
+        &self,
+        row: monitor::Model,
+        max_per_project: u64,
+    ) -> Result<monitor::Model, StoreError> {
         let slug = row.slug.clone();
+        let project_id = row.project_id;
         self.write(async |txn| {
+            // Counted and inserted in one turn per project (SQLite's write turn does this
+            // by itself), so that collectors creating at once stay under the most.
+            if txn.get_database_backend() == DbBackend::Postgres {
+                project::Entity::find_by_id(project_id)
+                    .lock_exclusive()
+                    .one(txn)
+                    .await?;
+            }
+            let count = monitor::Entity::find()
+                .filter(monitor::Column::ProjectId.eq(project_id))
+                .count(txn)
+                .await?;
+            if count >= max_per_project {
+                return Err(StoreError::AtLimit(format!(
+                    "this project has {count} monitors, the most allowed \
+                     (MAYDAY_MAX_MONITORS_PER_PROJECT={max_per_project}); remove one or raise the setting"
+                )));
+            }
             let mut active = row.into_active_model().reset_all();
             active.id = NotSet;
             active
@@ -98,12 +127,16 @@ impl Store {
 
     /// Creates `row` unless its project has a monitor with its slug; returns the one
     /// that exists then (check-ins from two collectors may create it at once).
-    pub async fn ensure_monitor(&self, row: monitor::Model) -> Result<monitor::Model, StoreError> {
+    pub async fn ensure_monitor(
+        &self,
+        row: monitor::Model,
+        max_per_project: u64,
+    ) -> Result<monitor::Model, StoreError> {
         let (project_id, slug) = (row.project_id, row.slug.clone());
         if let Some(found) = self.monitor_by_slug(project_id, &slug).await? {
             return Ok(found);
         }
-        match self.create_monitor(row).await {
+        match self.create_monitor(row, max_per_project).await {
             Err(StoreError::Conflict(_)) => self
                 .monitor_by_slug(project_id, &slug)
                 .await?
@@ -242,6 +275,83 @@ impl Store {
             .limit(limit)
             .all(self.db())
             .await?)
+    }
+
+    /// The `per_monitor` latest results of each of `monitor_ids`, newest first: one
+    /// query (a window over each monitor's results) however many monitors a page shows.
+    pub async fn recent_results(
+        &self,
+        monitor_ids: &[i64],
+        per_monitor: u64,
+    ) -> Result<HashMap<i64, Vec<monitor_checkin::Model>>, StoreError> {
+        let mut found: HashMap<i64, Vec<monitor_checkin::Model>> = HashMap::new();
+        if monitor_ids.is_empty() {
+            return Ok(found);
+        }
+        let ranked = Query::select()
+            .column(Asterisk)
+            .expr_as(
+                Expr::cust(
+                    "ROW_NUMBER() OVER (PARTITION BY monitor_id ORDER BY started_at DESC, id DESC)",
+                ),
+                Alias::new("place"),
+            )
+            .from(monitor_checkin::Entity)
+            .and_where(monitor_checkin::Column::MonitorId.is_in(monitor_ids.iter().copied()))
+            .to_owned();
+        let latest = Query::select()
+            .column(Asterisk)
+            .from_subquery(ranked, Alias::new("ranked"))
+            .and_where(Expr::col(Alias::new("place")).lte(per_monitor))
+            .order_by(Alias::new("monitor_id"), Order::Asc)
+            .order_by(Alias::new("place"), Order::Asc)
+            .to_owned();
+        let statement = self.db().get_database_backend().build(&latest);
+        for row in monitor_checkin::Entity::find()
+            .from_raw_sql(statement)
+            .all(self.db())
+            .await?
+        {
+            found.entry(row.monitor_id).or_default().push(row);
+        }
+        Ok(found)
+    }
+
+    /// Where each of `monitor_ids` stands since `since`, in one query (monitors without
+    /// finished results are absent).
+    pub async fn uptimes(
+        &self,
+        monitor_ids: &[i64],
+        since: i64,
+    ) -> Result<HashMap<i64, Uptime>, StoreError> {
+        if monitor_ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let rows: Vec<(i64, i64, Option<i64>)> = monitor_checkin::Entity::find()
+            .select_only()
+            .column(monitor_checkin::Column::MonitorId)
+            .column_as(monitor_checkin::Column::Id.count(), "total")
+            .column_as(
+                Expr::cust("SUM(CASE WHEN status = 'ok' THEN 1 ELSE 0 END)"),
+                "ok",
+            )
+            .filter(monitor_checkin::Column::MonitorId.is_in(monitor_ids.iter().copied()))
+            .filter(monitor_checkin::Column::StartedAt.gte(since))
+            .filter(monitor_checkin::Column::Status.ne(CheckOutcome::InProgress))
+            .group_by(monitor_checkin::Column::MonitorId)
+            .into_tuple()
+            .all(self.db())
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, total, ok)| {
+                let uptime = Uptime {
+                    ok: u64::try_from(ok.unwrap_or(0)).unwrap_or(0),
+                    total: u64::try_from(total).unwrap_or(0),
+                };
+                (id, uptime)
+            })
+            .collect())
     }
 
     /// Successful and finished results of a monitor since `since`.

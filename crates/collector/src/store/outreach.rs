@@ -2,7 +2,7 @@
 //! weekly cap enforced in the transaction that queues them (with their outbox rows), the
 //! do-not-contact list, and follow-ups waiting for a fix to go live.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use sea_orm::sea_query::{OnConflict, Query};
 use sea_orm::{
@@ -16,6 +16,7 @@ use super::entities::{
 };
 use super::events::decode_payload;
 use super::{Store, StoreError, now_ms, random_hex};
+use crate::address::normal_or_lower;
 
 /// A message to queue.
 #[derive(Debug, Clone)]
@@ -170,9 +171,12 @@ impl Store {
             .select_only()
             .column(do_not_contact::Column::Email)
             .filter(do_not_contact::Column::ProjectId.eq(project_id))
-            .into_tuple()
+            .into_tuple::<String>()
             .all(self.db())
-            .await?)
+            .await?
+            .iter()
+            .map(|e| normal_or_lower(e))
+            .collect())
     }
 
     /// Messages each address got from a project since `since`, by lower-cased address.
@@ -212,18 +216,38 @@ impl Store {
                 .select_only()
                 .column(do_not_contact::Column::Email)
                 .filter(do_not_contact::Column::ProjectId.eq(project_id))
-                .into_tuple()
+                .into_tuple::<String>()
                 .all(txn)
-                .await?;
+                .await?
+                .iter()
+                .map(|e| normal_or_lower(e))
+                .collect();
             let mut sent = messages_since(txn, project_id, now - WEEK_MS).await?;
+            // Once per person and issue, whichever form of the address each event had.
+            let issues: BTreeSet<i64> = messages.iter().map(|m| m.issue_id).collect();
+            let mut written: HashSet<(i64, String)> = outreach_message::Entity::find()
+                .select_only()
+                .column(outreach_message::Column::IssueId)
+                .column(outreach_message::Column::Email)
+                .filter(outreach_message::Column::IssueId.is_in(issues))
+                .into_tuple::<(i64, String)>()
+                .all(txn)
+                .await?
+                .into_iter()
+                .map(|(issue, email)| (issue, normal_or_lower(&email)))
+                .collect();
             let mut results = Vec::with_capacity(messages.len());
             for message in messages {
-                let address = message.email.trim().to_lowercase();
+                let address = normal_or_lower(&message.email);
                 if blocked.contains(&address) {
                     results.push(Err(Refusal::DoNotContact));
                     continue;
                 }
-                let count = sent.entry(address).or_insert(0);
+                if written.contains(&(message.issue_id, address.clone())) {
+                    results.push(Err(Refusal::AlreadyContacted));
+                    continue;
+                }
+                let count = sent.entry(address.clone()).or_insert(0);
                 if *count >= weekly_limit {
                     results.push(Err(Refusal::WeeklyLimit));
                     continue;
@@ -276,6 +300,7 @@ impl Store {
                     continue;
                 };
                 *count += 1;
+                written.insert((message.issue_id, address));
                 let kind = match message.kind {
                     OutreachKind::Personal => NotificationKind::Outreach,
                     OutreachKind::Fixed => NotificationKind::OutreachFixed,
@@ -314,7 +339,7 @@ impl Store {
 
     /// Puts `email` on project `project_id`'s do-not-contact list (again is fine).
     pub async fn add_do_not_contact(&self, project_id: i64, email: &str) -> Result<(), StoreError> {
-        let email = email.trim().to_lowercase();
+        let email = normal_or_lower(email);
         self.write(async |txn| {
             do_not_contact::Entity::insert(do_not_contact::ActiveModel {
                 project_id: Set(project_id),
@@ -493,7 +518,7 @@ async fn messages_since(
         .await?;
     let mut counts = HashMap::new();
     for email in rows {
-        *counts.entry(email.trim().to_lowercase()).or_insert(0) += 1;
+        *counts.entry(normal_or_lower(&email)).or_insert(0) += 1;
     }
     Ok(counts)
 }

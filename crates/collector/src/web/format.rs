@@ -7,15 +7,16 @@ use crate::store::{EventLevel, now_ms};
 
 /// `3 minutes ago`, from milliseconds.
 pub(super) fn relative(ms: i64) -> String {
-    let ahead = (ms - now_ms()) / 1000;
+    let ahead = ms.saturating_sub(now_ms()) / 1000;
     if ahead > 0 {
         return match ahead {
             0..=59 => format!("in {ahead} s"),
             60..=3599 => format!("in {} min", ahead / 60),
-            _ => format!("in {} h", ahead / 3600),
+            3600..=172_799 => format!("in {} h", ahead / 3600),
+            _ => format!("in {} days", ahead / 86_400),
         };
     }
-    let seconds = (now_ms() - ms).max(0) / 1000;
+    let seconds = now_ms().saturating_sub(ms).max(0) / 1000;
     match seconds {
         0..=59 => "just now".into(),
         60..=3599 => format!("{} min ago", seconds / 60),
@@ -25,10 +26,12 @@ pub(super) fn relative(ms: i64) -> String {
 }
 
 pub(super) fn exact(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms)
-        .unwrap_or_default()
-        .format("%Y-%m-%d %H:%M:%S UTC")
-        .to_string()
+    match chrono::DateTime::from_timestamp_millis(ms) {
+        Some(at) => at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+        // Stored times come from settings the checks bound; say so rather than 1970.
+        None if ms > 0 => "far in the future".to_owned(),
+        None => "long ago".to_owned(),
+    }
 }
 
 /// A time as "3 min ago" (or "in 2 min"), its exact value on hover.
@@ -122,6 +125,16 @@ pub(super) fn linkify(text: &str) -> Markup {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn far_times_read_as_far() {
+        assert_eq!(exact(i64::MAX), "far in the future");
+        assert!(
+            relative(now_ms() + 5 * 86_400_000).starts_with("in 4 days")
+                || relative(now_ms() + 5 * 86_400_000).starts_with("in 5 days")
+        );
+        assert!(relative(i64::MIN).ends_with("days ago"));
+    }
 
     #[test]
     fn addresses_in_text_become_links_and_nothing_else_does() {

@@ -3,7 +3,7 @@
 //! durations, its results), and for project admins the forms to create, change, pause
 //! and remove monitors.
 
-use axum::extract::{Form, Path, State};
+use axum::extract::{Form, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 
@@ -21,33 +21,63 @@ use crate::store::{CheckOutcome, MonitorKind, MonitorStatus};
 /// Results drawn as a strip and a chart.
 const RECENT: u64 = 50;
 
+/// Monitors listed on one page.
+const PER_PAGE: usize = 100;
+
+/// `?page=N` of the monitors page (from 1).
+#[derive(Debug, Default, serde::Deserialize)]
+pub(super) struct ListQuery {
+    page: Option<usize>,
+}
+
 /// The monitors page.
 pub(super) async fn list_page(
     State(state): State<AppState>,
     signed_in: SignedIn,
     Path(project_id): Path<i64>,
+    Query(query): Query<ListQuery>,
 ) -> Result<Response, WebError> {
-    render_list(&state, &signed_in, project_id, None).await
+    let page = query.page.unwrap_or(1).max(1);
+    render_list(&state, &signed_in, project_id, page, None).await
 }
 
+/// The list: failing monitors first, then by name, [`PER_PAGE`] at a time; the same
+/// four queries however many monitors the project has.
 async fn render_list(
     state: &AppState,
     signed_in: &SignedIn,
     project_id: i64,
+    page: usize,
     notice: Option<Result<String, String>>,
 ) -> Result<Response, WebError> {
     let project =
         access::project_for(&state.store, &signed_in.account, project_id, Need::View).await?;
     let manages = access::may(&state.store, &signed_in.account, project_id, Need::Manage).await?;
-    let mut rows = Vec::new();
-    for monitor in state.store.monitors(project_id).await? {
-        let recent = state
-            .store
-            .monitor_results(monitor.id, RECENT, None)
-            .await?;
-        let [day, _, _] = monitors::uptime(&state.store, monitor.id).await?;
-        rows.push((monitor, recent, day));
-    }
+    let mut all = state.store.monitors(project_id).await?;
+    // Stable: by name within each group, as the store returns them.
+    all.sort_by_key(|m| matches!(m.status, MonitorStatus::Ok | MonitorStatus::Pending));
+    let total = all.len();
+    let pages = total.div_ceil(PER_PAGE).max(1);
+    let page = page.min(pages);
+    let shown: Vec<monitor::Model> = all
+        .into_iter()
+        .skip((page - 1) * PER_PAGE)
+        .take(PER_PAGE)
+        .collect();
+    let ids: Vec<i64> = shown.iter().map(|m| m.id).collect();
+    let mut recent = state.store.recent_results(&ids, RECENT).await?;
+    let day = state
+        .store
+        .uptimes(&ids, crate::store::now_ms() - 86_400_000)
+        .await?;
+    let rows: Vec<_> = shown
+        .into_iter()
+        .map(|monitor| {
+            let results = recent.remove(&monitor.id).unwrap_or_default();
+            let uptime = day.get(&monitor.id).and_then(|u| u.percent());
+            (monitor, results, uptime)
+        })
+        .collect();
     let key = state
         .store
         .project_keys(project_id)
@@ -75,6 +105,13 @@ async fn render_list(
                         td data-label="Last" { @match monitor.last_check_at { Some(at) => (format::when(at)), None => span.muted { "never" } } }
                     }
                 } }
+            }
+            @if pages > 1 {
+                nav.pager aria-label="Monitor pages" {
+                    "Monitors " ((page - 1) * PER_PAGE + 1) "–" (((page) * PER_PAGE).min(total)) " of " (total) " "
+                    @if page > 1 { a href={ "/projects/" (project.id) "/monitors?page=" (page - 1) } { "← previous" } " " }
+                    @if page < pages { a href={ "/projects/" (project.id) "/monitors?page=" (page + 1) } { "next →" } }
+                }
             }
         }
         @if let Some(key) = &key {
@@ -325,13 +362,13 @@ pub(super) async fn create(
     {
         Ok(settings) => settings,
         Err(error) => {
-            return render_list(&state, &signed_in, project_id, Some(refusal(error))).await;
+            return render_list(&state, &signed_in, project_id, 1, Some(refusal(error))).await;
         }
     };
     match monitors::create(
         &state.store,
         &signed_in.account,
-        state.config.target_policy(),
+        state.config.monitor_rules(),
         project_id,
         settings,
     )
@@ -341,7 +378,7 @@ pub(super) async fn create(
             Redirect::to(&format!("/projects/{project_id}/monitors/{}", created.id))
                 .into_response(),
         ),
-        Err(error) => render_list(&state, &signed_in, project_id, Some(refusal(error))).await,
+        Err(error) => render_list(&state, &signed_in, project_id, 1, Some(refusal(error))).await,
     }
 }
 

@@ -8,6 +8,7 @@ mod common;
 mod api;
 mod browser;
 mod cli;
+mod hardening;
 mod ingest;
 mod monitors;
 mod notify;

@@ -633,7 +633,7 @@ async fn two_collectors_run_each_check_once() {
         let created = mayday_collector::monitors::create(
             &first.state.store,
             mayday_collector::audit::Actor::Cli,
-            first.state.config.target_policy(),
+            first.state.config.monitor_rules(),
             first.project_id,
             common::uptime_check("Shop", &format!("{}/", shop.base), 60),
         )
@@ -950,7 +950,7 @@ async fn an_expiring_certificate_is_warned_about_once_per_certificate() {
         let monitor = mayday_collector::monitors::create(
             store,
             mayday_collector::audit::Actor::Cli,
-            server.state.config.target_policy(),
+            server.state.config.monitor_rules(),
             server.project_id,
             common::uptime_check("Shop", "https://127.0.0.1:9/", 60),
         )

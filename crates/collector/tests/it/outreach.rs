@@ -38,6 +38,15 @@ async fn write_to(
         .unwrap()
 }
 
+/// Writes to every contactable user of `issue_id`: the answer (`queued`, `refused`).
+async fn write_to_all(server: &TestServer, token: &str, issue_id: i64) -> Value {
+    write_to(server, token, issue_id, json!({"users": "all"}))
+        .await
+        .json()
+        .await
+        .unwrap()
+}
+
 /// PUTs the outreach `settings` to `url` as `token`; the answer's status.
 async fn put_settings(url: &str, token: &str, settings: &Value) -> StatusCode {
     client()
@@ -235,11 +244,7 @@ async fn the_demo_apps_crash_for_two_users_then_each_gets_one_personal_email() {
     )
     .await;
     let cart = issue_of(server, &member, "shop::cart::add").await;
-    let refused: Value = write_to(server, &member, cart, json!({"users": "all"}))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let refused: Value = write_to_all(server, &member, cart).await;
     assert!(
         refused["queued"].as_array().unwrap().is_empty(),
         "{refused}"
@@ -265,11 +270,7 @@ async fn the_demo_apps_crash_for_two_users_then_each_gets_one_personal_email() {
     }
     let search = issue_of(server, &member, "shop::search::run").await;
     let account = issue_of(server, &member, "shop::account::save").await;
-    let second: Value = write_to(server, &member, search, json!({"users": "all"}))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let second: Value = write_to_all(server, &member, search).await;
     assert_eq!(second["queued"].as_array().unwrap().len(), 1, "{second}");
     assert_eq!(
         users(server, &member, account).await[0]["not_contactable"],
@@ -539,11 +540,7 @@ async fn hostile_names_and_urls_stay_inert_and_settings_are_checked() {
         ),
     )
     .await;
-    let sent: Value = write_to(server, &member, issue_id, json!({"users": "all"}))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let sent: Value = write_to_all(server, &member, issue_id).await;
     assert_eq!(sent["queued"].as_array().unwrap().len(), 1, "{sent}");
     let mails = smtp.wait_for(2, Duration::from_secs(20)).await;
     let raw = String::from_utf8_lossy(&mails[1].raw);
@@ -689,4 +686,99 @@ async fn two_collectors_writing_at_once_keep_the_weekly_most() {
         }
         assert_eq!(queued, 1, "{}: one message a week", db.kind);
     }
+}
+
+/// The rules hold whatever form an address comes in: after `victim2@example.com`
+/// unsubscribes, `Victim Two <victim2@example.com>` and `<VICTIM2@example.com>` are the
+/// same person; the weekly most and "once per issue" count every form as one address.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_rule_keys_on_the_address_whatever_its_form() {
+    let mail = common::with_smtp(&[]).await;
+    let (smtp, server) = (&mail.smtp, &mail.server);
+    let member = server.token("member@example.com", false).await;
+    server.add_member("member@example.com").await;
+    let crash_as = |function: &str, email: &str| {
+        let mut event = crash(
+            function,
+            email,
+            "Victim Two",
+            "https://shop.example/x",
+            "shop@1.0.0",
+        );
+        // Each form its own user, as separate sign-ins would be.
+        event["user"]["id"] = json!(format!("{function}:{email}"));
+        event
+    };
+    ingest(server, &crash_as("shop::pay::run", "victim2@example.com")).await;
+    let first = issue_of(server, &member, "shop::pay::run").await;
+    let sent: Value = write_to_all(server, &member, first).await;
+    assert_eq!(sent["queued"].as_array().unwrap().len(), 1, "{sent}");
+    smtp.wait_for(1, Duration::from_secs(20)).await;
+    let (plain, _) = smtp.messages()[0].parts();
+    let link = plain
+        .split_whitespace()
+        .find(|w| w.starts_with(&format!("{}/unsubscribe/", server.base)))
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        client().post(&link).send().await.unwrap().status(),
+        StatusCode::OK
+    );
+
+    for form in ["Victim Two <victim2@example.com>", "<VICTIM2@example.com>"] {
+        ingest(server, &crash_as("shop::cart::add", form)).await;
+    }
+    let cart = issue_of(server, &member, "shop::cart::add").await;
+    let cart_users = users(server, &member, cart).await;
+    assert_eq!(cart_users.len(), 2);
+    assert!(
+        cart_users
+            .iter()
+            .all(|u| u["not_contactable"] == "do_not_contact"),
+        "{cart_users:?}"
+    );
+    let refused: Value = write_to_all(server, &member, cart).await;
+    assert!(
+        refused["queued"].as_array().unwrap().is_empty(),
+        "{refused}"
+    );
+
+    // Once per issue and at most two a week, however the address is written.
+    for (function, form) in [
+        ("shop::search::run", "jane@example.com"),
+        ("shop::search::run", "Jane Doe <Jane@Example.com>"),
+        ("shop::account::save", "<jane@EXAMPLE.com>"),
+        ("shop::wishlist::add", "Jane <jane@example.com>"),
+    ] {
+        ingest(server, &crash_as(function, form)).await;
+    }
+    let search = issue_of(server, &member, "shop::search::run").await;
+    let once: Value = write_to_all(server, &member, search).await;
+    assert_eq!(once["queued"].as_array().unwrap().len(), 1, "{once}");
+    assert!(
+        users(server, &member, search)
+            .await
+            .iter()
+            .all(|u| !u["contacted_at"].is_null()),
+        "both forms count as written to"
+    );
+    let account = issue_of(server, &member, "shop::account::save").await;
+    let second: Value = write_to_all(server, &member, account).await;
+    assert_eq!(second["queued"].as_array().unwrap().len(), 1, "{second}");
+    let wishlist = issue_of(server, &member, "shop::wishlist::add").await;
+    assert_eq!(
+        users(server, &member, wishlist).await[0]["not_contactable"],
+        "weekly_limit"
+    );
+    assert_eq!(common::notifications_settled(server).await, 3);
+    let delivered: Vec<Vec<String>> = smtp.messages().into_iter().map(|m| m.recipients).collect();
+    assert_eq!(
+        delivered,
+        [
+            ["victim2@example.com"],
+            ["jane@example.com"],
+            ["jane@example.com"]
+        ],
+        "three messages, each to the plain address"
+    );
 }
