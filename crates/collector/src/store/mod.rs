@@ -34,7 +34,7 @@ pub use events::{EventFilter, EventLinks, EventRow, StoredEvent, decode_payload,
 pub use ingest::{EventUser, IngestFacts, NewEvent, NotificationRule, SpikeSettings, Stored};
 pub use issues::{Breakdown, IssueFilter, IssueSort, STATUS_COUNT_CAP, Snooze};
 pub use keys::{KEY_CACHE_TTL, KeyInfo};
-pub use monitors::{MonitorChange, ResultWrite, Uptime};
+pub use monitors::{DueCheck, MonitorChange, ResultWrite, Uptime};
 pub use open::redact;
 pub use outbox::{About, NotificationContext};
 pub use outreach::{NewMessage, OutreachSettings, Refusal, WEEK_MS};

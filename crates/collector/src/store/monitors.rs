@@ -38,6 +38,17 @@ pub enum ResultWrite {
     Update(monitor_checkin::Model),
 }
 
+/// An uptime check or sitemap run that is due.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DueCheck {
+    /// The monitor.
+    pub id: i64,
+    /// Its project.
+    pub project_id: i64,
+    /// When it fell due (the claim checks it is unchanged).
+    pub due: i64,
+}
+
 /// Where a monitor's results stand over a period.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Uptime {
@@ -206,18 +217,15 @@ impl Store {
         .await
     }
 
-    /// Monitors not paused whose scheduler work is due at `now`: `(id, kind, due at)`,
-    /// the most overdue first, at most `limit`.
-    pub async fn due_monitors(
-        &self,
-        now: i64,
-        limit: u64,
-    ) -> Result<Vec<(i64, MonitorKind, i64)>, StoreError> {
+    /// Cron monitors not paused whose check-in is overdue at `now`: `(id, due at)`, the
+    /// most overdue first, at most `limit`. Asked apart from checks, so that no number
+    /// of due uptime checks delays a missed job.
+    pub async fn due_crons(&self, now: i64, limit: u64) -> Result<Vec<(i64, i64)>, StoreError> {
         Ok(monitor::Entity::find()
             .select_only()
             .column(monitor::Column::Id)
-            .column(monitor::Column::Kind)
             .column(monitor::Column::NextDueAt)
+            .filter(monitor::Column::Kind.eq(MonitorKind::Cron))
             .filter(monitor::Column::Paused.eq(false))
             .filter(monitor::Column::NextDueAt.lte(now))
             .order_by_asc(monitor::Column::NextDueAt)
@@ -225,6 +233,56 @@ impl Store {
             .into_tuple()
             .all(self.db())
             .await?)
+    }
+
+    /// Uptime checks and sitemap runs not paused that are due at `now`: at most
+    /// `per_project` of each project (its most overdue), at most `limit` in all, the most
+    /// overdue first. Per project, so that one project's always-due checks never
+    /// crowd out another's.
+    pub async fn due_checks(
+        &self,
+        now: i64,
+        per_project: u64,
+        limit: u64,
+    ) -> Result<Vec<DueCheck>, StoreError> {
+        let ranked = Query::select()
+            .columns([
+                monitor::Column::Id,
+                monitor::Column::ProjectId,
+                monitor::Column::NextDueAt,
+            ])
+            .expr_as(
+                Expr::cust("ROW_NUMBER() OVER (PARTITION BY project_id ORDER BY next_due_at, id)"),
+                Alias::new("place"),
+            )
+            .from(monitor::Entity)
+            .and_where(monitor::Column::Kind.ne(MonitorKind::Cron))
+            .and_where(monitor::Column::Paused.eq(false))
+            .and_where(monitor::Column::NextDueAt.lte(now))
+            .to_owned();
+        let due = Query::select()
+            .columns([
+                Alias::new("id"),
+                Alias::new("project_id"),
+                Alias::new("next_due_at"),
+            ])
+            .from_subquery(ranked, Alias::new("ranked"))
+            .and_where(Expr::col(Alias::new("place")).lte(per_project))
+            .order_by(Alias::new("next_due_at"), Order::Asc)
+            .order_by(Alias::new("id"), Order::Asc)
+            .limit(limit)
+            .to_owned();
+        let statement = self.db().get_database_backend().build(&due);
+        let rows = self.db().query_all(statement).await?;
+        rows.iter()
+            .map(|row| {
+                Ok(DueCheck {
+                    id: row.try_get("", "id")?,
+                    project_id: row.try_get("", "project_id")?,
+                    due: row.try_get("", "next_due_at")?,
+                })
+            })
+            .collect()
     }
 
     /// The `check_in_id` of a monitor's latest run still in progress.

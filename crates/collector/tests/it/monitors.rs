@@ -14,6 +14,7 @@ use crate::common::{TestServer, api_json, client};
 use axum::Router;
 use axum::http::StatusCode;
 use axum::routing::get;
+use mayday_collector::audit::Actor;
 use mayday_collector::scheduler::Scheduler;
 use mayday_collector::store::{IssueFilter, MonitorStatus, NotificationKind, now_ms};
 use serde_json::{Value, json};
@@ -1000,4 +1001,97 @@ async fn an_expiring_certificate_is_warned_about_once_per_certificate() {
         let pruned = store.prune_monitor_results(now + 1).await.unwrap();
         assert_eq!(pruned, 5, "{}", db.kind);
     }
+}
+
+/// One project's sixteen uptime checks of a server that never answers (1 s interval,
+/// 120 s timeout) take at most their project's share of the slots: another project's
+/// check keeps its interval, its overdue cron job is marked missed at once, and no tick
+/// waits for a slot.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_projects_slow_targets_do_not_starve_another_project() {
+    let db = common::sqlite();
+    let server = TestServer::start(&db, &["--allow-private-targets"]).await;
+    let store = &server.state.store;
+    let rules = server.state.config.monitor_rules();
+    // A server that accepts connections and never answers.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let silent_url = format!("http://{}/", silent.local_addr().unwrap());
+    let held = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let holder = held.clone();
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = silent.accept().await {
+            holder.lock().unwrap().push(socket);
+        }
+    });
+    for n in 0..16 {
+        let mut slow = common::uptime_check(&format!("slow {n}"), &silent_url, 1);
+        if let mayday_collector::monitors::MonitorSpec::Http(http) = &mut slow.spec {
+            http.timeout_seconds = 120;
+        }
+        mayday_collector::monitors::create(store, Actor::Cli, rules, server.project_id, slow)
+            .await
+            .unwrap();
+    }
+    let other = store.create_project("other").await.unwrap().project.id;
+    let shop = site().await;
+    let check = mayday_collector::monitors::create(
+        store,
+        Actor::Cli,
+        rules,
+        other,
+        common::uptime_check("Shop", &format!("{}/", shop.base), 1),
+    )
+    .await
+    .unwrap();
+    let cron: mayday_protocol::CheckIn = serde_json::from_value(json!({
+        "monitor_slug": "nightly", "status": "ok",
+        "monitor_config": {"schedule": {"type": "interval", "value": 1, "unit": "minute"},
+                           "checkin_margin": 1}
+    }))
+    .unwrap();
+    let start = now_ms();
+    mayday_collector::monitors::check_ins::record(store, 100, other, cron, start)
+        .await
+        .unwrap();
+
+    let scheduler = Scheduler::new(server.state.clone());
+    for round in 0..5_i64 {
+        // Each tick a second later than the last on the scheduler's clock; past the
+        // cron job's margin from the second one on.
+        let now = start + 3 * MINUTE + round * 1_000;
+        let report = tokio::time::timeout(Duration::from_secs(5), scheduler.tick(now))
+            .await
+            .expect("a tick never waits for a slot")
+            .unwrap();
+        if round == 0 {
+            assert_eq!(report.missed, 1, "the overdue cron job, at once");
+            assert_eq!(
+                report.started, 5,
+                "four slow checks and the other project's"
+            );
+        } else {
+            assert_eq!(report.started, 1, "round {round}: {report:?}");
+            assert_eq!(report.deferred, 4, "the slow project's next checks wait");
+        }
+        let recorded = usize::try_from(round + 1).unwrap();
+        wait_until("the other project's check recorded", async || {
+            store
+                .monitor_results(check.id, 10, None)
+                .await
+                .unwrap()
+                .len()
+                == recorded
+        })
+        .await;
+    }
+    assert_eq!(
+        shop.hits.load(Ordering::SeqCst),
+        5,
+        "one check per interval"
+    );
+    assert_eq!(
+        held.lock().unwrap().len(),
+        4,
+        "the slow project holds 4 slots, no more"
+    );
 }
