@@ -153,6 +153,12 @@ pub struct ServeSettings {
     #[arg(long, env = "MAYDAY_SCHEDULER_TICK_MS", default_value_t = 1000)]
     pub scheduler_tick_ms: u64,
 
+    /// How long a search or list of issues may take, in milliseconds, waiting for a
+    /// connection included; past it the search is stopped and the page says to narrow
+    /// it. At most 4 run at once, 2 per project.
+    #[arg(long, env = "MAYDAY_READ_TIME_LIMIT_MS", default_value_t = 5000)]
+    pub read_time_limit_ms: u64,
+
     /// With an `https://` MAYDAY_BASE_URL, every answer says
     /// `Strict-Transport-Security: max-age=31536000` (browsers keep to https for a year);
     /// `0` turns it off (for a test domain that may go back to http).
@@ -214,6 +220,8 @@ pub struct Config {
     pub notify_poll_ms: u64,
     /// How often the scheduler ticks, ms.
     pub scheduler_tick_ms: u64,
+    /// How long a bounded read may take.
+    pub read_time_limit: std::time::Duration,
     /// Whether an https base URL brings `Strict-Transport-Security`.
     pub hsts: bool,
 }
@@ -243,6 +251,7 @@ impl Config {
             notify_retry_base_ms: serve.notify_retry_base_ms,
             notify_poll_ms: serve.notify_poll_ms,
             scheduler_tick_ms: serve.scheduler_tick_ms,
+            read_time_limit: std::time::Duration::from_millis(serve.read_time_limit_ms.max(1)),
             hsts: serve.hsts,
         }
     }

@@ -61,6 +61,14 @@ impl From<StoreError> for ApiError {
                 ApiError::new(StatusCode::CONFLICT, format!("{what} already exists"))
             }
             StoreError::AtLimit(what) => ApiError::new(StatusCode::TOO_MANY_REQUESTS, what),
+            StoreError::Busy | StoreError::TimedOut(_) => {
+                let mut error = ApiError::new(StatusCode::SERVICE_UNAVAILABLE, error.to_string());
+                error.headers.push((
+                    axum::http::header::RETRY_AFTER,
+                    axum::http::HeaderValue::from(1),
+                ));
+                error
+            }
             other => {
                 // Storage trouble is ours, not the client's: log it, say little.
                 tracing::error!(error = %other, "storage error");

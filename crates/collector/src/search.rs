@@ -46,6 +46,14 @@ pub enum SearchError {
         /// The key.
         key: String,
     },
+    /// More free words than are searched.
+    #[error(
+        "the search has {count} words; at most {MAX_WORDS} are searched (remove some, or use user:, release:, environment:, level:)"
+    )]
+    TooManyWords {
+        /// How many there were.
+        count: usize,
+    },
     /// An operator's value is not one it takes.
     #[error("{key}:{value} is not a valid search ({expected})")]
     Value {
@@ -60,6 +68,10 @@ pub enum SearchError {
 
 /// Longest search kept, in characters.
 const MAX_CHARS: usize = 500;
+
+/// Most free words searched: each costs a pass over titles, culprits, users and tags,
+/// so a search of hundreds of words would be a way to keep the database busy.
+pub const MAX_WORDS: usize = 8;
 
 /// The keys the search knows, for messages.
 pub const KEYS: &str = "user:, user.email:, release:, environment:, level:, is:";
@@ -133,6 +145,11 @@ pub fn parse(input: &str) -> Result<Search, SearchError> {
         }
     }
     search.words.retain(|w| !w.is_empty());
+    if search.words.len() > MAX_WORDS {
+        return Err(SearchError::TooManyWords {
+            count: search.words.len(),
+        });
+    }
     Ok(search)
 }
 
@@ -177,6 +194,22 @@ fn unquote(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn at_most_eight_words() {
+        let eight = "a b c d e f g h";
+        assert_eq!(parse(eight).unwrap().words.len(), 8);
+        let many = "- ".repeat(248) + "zz";
+        assert_eq!(parse(&many), Err(SearchError::TooManyWords { count: 249 }));
+        assert!(
+            parse(&format!("{eight} i"))
+                .unwrap_err()
+                .to_string()
+                .contains("at most 8 are searched")
+        );
+        // Operators are not words.
+        assert!(parse(&format!("{eight} level:error release:1.0")).is_ok());
+    }
 
     #[test]
     fn operators_and_words() {

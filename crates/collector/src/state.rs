@@ -45,6 +45,7 @@ impl AppInner {
     /// State over `store`, starting the writer and the notification worker (call inside
     /// a tokio runtime). Fails when the SMTP settings are unusable.
     pub fn new(config: Config, store: Store) -> Result<AppState, notify::email::EmailError> {
+        store.set_read_time_limit(config.read_time_limit);
         let metrics = Arc::new(Metrics::default());
         let notify_wake = Arc::new(tokio::sync::Notify::new());
         let worker = notify::OutboxWorker::new(&config, store.clone(), notify_wake.clone())?;

@@ -14,7 +14,7 @@ use sea_orm_migration::MigratorTrait;
 
 use super::error::StoreError;
 use super::keys::KeyCache;
-use super::{migration, open, sqlite_hot};
+use super::{migration, open, reads, sqlite_hot};
 
 /// The database, migrated and ready.
 #[derive(Debug, Clone)]
@@ -26,6 +26,8 @@ pub struct Store {
     sqlite_writer: Option<SqliteWriter>,
     /// Recent key lookups (see [`Store::find_key`]).
     pub(super) keys: Arc<KeyCache>,
+    /// The connections of searches and lists (see [`Store::bounded_read`]).
+    reads: Option<Arc<reads::Reads>>,
 }
 
 /// SQLite allows one writer at a time. Writers of this process take turns on one
@@ -92,10 +94,12 @@ impl Store {
         } else {
             None
         };
+        let reads = reads::Reads::open(url, &db)?.map(Arc::new);
         Ok(Store {
             db,
             sqlite_writer,
             keys: Arc::default(),
+            reads,
         })
     }
 
@@ -125,6 +129,31 @@ impl Store {
         let value = work(&txn).await?;
         txn.commit().await?;
         Ok(value)
+    }
+
+    /// Runs `read`, a list or search shaped by a person, for `project_id` on the
+    /// connections of bounded reads: within [`reads::TIME_LIMIT`], a few per project at
+    /// once, stopped if the caller goes away (see [`reads`]). Ingest, `/healthz` and the
+    /// other reads never wait for these.
+    pub async fn bounded_read<T>(
+        &self,
+        project_id: i64,
+        read: impl AsyncFnOnce(&DatabaseConnection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        match &self.reads {
+            Some(reads) => reads.run(project_id, read).await,
+            // In memory: one pool, the time limit alone.
+            None => tokio::time::timeout(reads::TIME_LIMIT, read(&self.db))
+                .await
+                .map_err(|_| StoreError::TimedOut(reads::TIME_LIMIT))?,
+        }
+    }
+
+    /// Sets how long a bounded read may take (see [`Store::bounded_read`]).
+    pub fn set_read_time_limit(&self, limit: Duration) {
+        if let Some(reads) = &self.reads {
+            reads.set_limit(limit);
+        }
     }
 
     /// SQLite's writer thread and the write turn, when ingest goes through it.

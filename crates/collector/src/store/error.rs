@@ -37,6 +37,12 @@ pub enum StoreError {
     /// A limit is reached; the text says which and what to do.
     #[error("{0}")]
     AtLimit(String),
+    /// Too many reads of the project (or of everyone) are under way; retry shortly.
+    #[error("too many searches are running; retry in a moment")]
+    Busy,
+    /// A read took longer than its limit and was stopped.
+    #[error("the search took longer than {} and was stopped: narrow it (fewer words, or release:, environment:, level:)", limit_text(*.0))]
+    TimedOut(std::time::Duration),
     /// Stored payload could not be read back.
     #[error("stored payload is unreadable: {0}")]
     Payload(String),
@@ -49,5 +55,16 @@ pub(super) fn db_conflict(err: DbErr, what: &str) -> StoreError {
         StoreError::Conflict(what.to_owned())
     } else {
         StoreError::Db(err)
+    }
+}
+
+/// A time limit as people write it: `5 s`, `1.5 s`, `300 ms`.
+fn limit_text(limit: std::time::Duration) -> String {
+    if limit < std::time::Duration::from_secs(1) {
+        format!("{} ms", limit.as_millis())
+    } else if limit.subsec_millis() == 0 {
+        format!("{} s", limit.as_secs())
+    } else {
+        format!("{:.1} s", limit.as_secs_f64())
     }
 }

@@ -304,12 +304,13 @@ impl Store {
             IssueSort::Events => query.order_by_desc(issue::Column::EventCount),
             IssueSort::Users => query.order_by_desc(issue::Column::UserCount),
         };
-        Ok(query
+        let query = query
             .order_by_desc(issue::Column::Id)
             .offset(filter.offset)
-            .limit(filter.limit)
-            .all(self.db())
-            .await?)
+            .limit(filter.limit);
+        // Shaped by whoever searches: bounded (see `Store::bounded_read`).
+        self.bounded_read(project_id, async |db| Ok(query.all(db).await?))
+            .await
     }
 
     /// One issue.

@@ -19,6 +19,7 @@ mod open;
 mod outbox;
 mod outreach;
 mod projects;
+mod reads;
 mod retention;
 mod sessions;
 mod sqlite_hot;

@@ -39,6 +39,15 @@ pub(super) fn when(ms: i64) -> Markup {
     html! { time datetime=(exact(ms)) title=(exact(ms)) { (relative(ms)) } }
 }
 
+/// `text` with its first letter upper-case, for a message that starts a sentence.
+pub(super) fn sentence(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
 pub(super) fn plural(count: i64, noun: &str) -> String {
     if count == 1 {
         format!("1 {noun}")

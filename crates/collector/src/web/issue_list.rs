@@ -6,15 +6,15 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 
-use super::format::{bar_chart, level, tab_count, when};
+use super::format::{bar_chart, level, sentence, tab_count, when};
 use super::layout::{self, html, html_with_status};
 use super::session::SignedIn;
 use super::{WebError, forms};
 use crate::access::{self, Need};
 use crate::issues::{self, EventLookup, ListQuery, Tab};
 use crate::state::AppState;
-use crate::store::IssueStatus;
 use crate::store::entities::{issue, project};
+use crate::store::{IssueStatus, StoreError};
 
 /// `GET /projects/{id}/issues`. A search that is an event id opens that event; a search
 /// or filter that cannot be run is said above the list, the page otherwise intact.
@@ -55,12 +55,21 @@ pub(super) async fn page(
     let tab = query
         .tab(Tab::Only(IssueStatus::Unresolved))
         .unwrap_or(Tab::Only(IssueStatus::Unresolved));
-    let (filter, refused) = match query.filter(tab) {
+    let (filter, mut refused) = match query.filter(tab) {
         Ok(filter) => (Some(filter), None),
-        Err(error) => (None, Some(error.to_string())),
+        Err(error) => (None, Some(Refused::Mistake(error.to_string()))),
     };
     let page = match &filter {
-        Some(filter) => issues::list(&state.store, project_id, filter).await?,
+        Some(filter) => match issues::list(&state.store, project_id, filter).await {
+            Ok(page) => page,
+            // A search stopped at its time limit, or too many at once: said above the
+            // page like a mistake, the rest of the page intact.
+            Err(error @ (StoreError::TimedOut(_) | StoreError::Busy)) => {
+                refused = Some(Refused::Stopped(error.to_string()));
+                issues::Page::default()
+            }
+            Err(error) => return Err(error.into()),
+        },
         None => issues::Page::default(),
     };
     let ids: Vec<i64> = page.issues.iter().map(|i| i.id).collect();
@@ -101,12 +110,22 @@ pub(super) async fn page(
         bars: &bars,
         next_offset: page.next_offset,
         notice: notice.as_deref(),
-        refused: refused.as_deref(),
+        refused: refused.as_ref(),
     });
     Ok(match refused {
-        Some(_) => html_with_status(StatusCode::BAD_REQUEST, markup),
+        Some(Refused::Mistake(_)) => html_with_status(StatusCode::BAD_REQUEST, markup),
+        Some(Refused::Stopped(_)) => html_with_status(StatusCode::SERVICE_UNAVAILABLE, markup),
         None => html(markup),
     })
+}
+
+/// Why the list shows no issues for a search, said above the intact page.
+#[derive(Debug)]
+enum Refused {
+    /// The search is written wrong: the text says how (400).
+    Mistake(String),
+    /// The search was stopped at its time limit, or too many ran at once (503).
+    Stopped(String),
 }
 
 /// What the issue list shows.
@@ -142,7 +161,7 @@ struct ListView<'a> {
     /// Something to say about the search (an event id not found).
     notice: Option<&'a str>,
     /// Why the search or a filter could not run, if it could not.
-    refused: Option<&'a str>,
+    refused: Option<&'a Refused>,
 }
 
 /// The issue list of a project.
@@ -203,8 +222,14 @@ fn markup(view: &ListView<'_>) -> Markup {
                     li { "Quote values with spaces: " code { "release:\"shop 2.4\"" } "." }
                 }
             }
-            @if let Some(refused) = view.refused {
-                p.notice.failed role="alert" { "This search cannot run: " (refused) ". Fix it above; the syntax is under “Search syntax”." }
+            @match view.refused {
+                Some(Refused::Mistake(why)) => {
+                    p.notice.failed role="alert" { "This search cannot run: " (why) ". Fix it above; the syntax is under “Search syntax”." }
+                }
+                Some(Refused::Stopped(why)) => {
+                    p.notice.failed role="alert" { (sentence(why)) "." }
+                }
+                None => {}
             }
             @if let Some(notice) = view.notice { p.notice role="status" { (notice) } }
             @if let Some(first_event) = &view.first_event {

@@ -375,3 +375,91 @@ async fn https_collectors_send_strict_transport_security() {
         );
     }
 }
+
+/// Adds `count` issues to `project_id` in one statement (a big project, quickly).
+async fn many_issues(server: &TestServer, project_id: i64, count: usize) {
+    use sea_orm::ConnectionTrait;
+    server
+        .state
+        .store
+        .connection()
+        .execute_unprepared(&format!(
+            "INSERT INTO issue (project_id, fingerprint, title, culprit, level, status, \
+             first_seen, last_seen, event_count, user_count, regression_count) \
+             WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < {count}) \
+             SELECT {project_id}, 'fp' || x, 'Error number ' || x, 'shop::module::f', 'error', \
+             'unresolved', x, x, 1, 0, 0 FROM n"
+        ))
+        .await
+        .unwrap();
+}
+
+/// A search of more than eight words is refused naming the limit; a search past the
+/// read time limit is stopped, said as such (503 with `Retry-After` over the API, above
+/// the intact page in the UI), and `/healthz` is not held up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn searches_are_bounded_in_words_and_time() {
+    let db = common::sqlite();
+    let server = TestServer::start(&db, &["--read-time-limit-ms", "1"]).await;
+    many_issues(&server, server.project_id, 5000).await;
+    let member = server.token("member@example.com", false).await;
+    server.add_member("member@example.com").await;
+    let list = format!(
+        "{}/api/v1/projects/{}/issues",
+        server.base, server.project_id
+    );
+    let words = "- ".repeat(248) + "zz";
+    let refused = client()
+        .get(&list)
+        .bearer_auth(&member)
+        .query(&[("query", words.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    let text = refused.text().await.unwrap();
+    assert!(text.contains("249 words; at most 8 are searched"), "{text}");
+
+    let slow = "checkout payment cart search account wishlist order refund";
+    let stopped = client()
+        .get(&list)
+        .bearer_auth(&member)
+        .query(&[("query", slow)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stopped.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(stopped.headers()["retry-after"], "1");
+    let text = stopped.text().await.unwrap();
+    assert!(
+        text.contains("took longer than") && text.contains("narrow it"),
+        "{text}"
+    );
+    let health = client()
+        .get(format!("{}/healthz", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), StatusCode::OK);
+
+    let cookie = sign_in(&server, "member@example.com", "correct horse battery").await;
+    let (status, html) = page(
+        &server,
+        &cookie,
+        &format!(
+            "/projects/{}/issues?query={}",
+            server.project_id,
+            slow.replace(' ', "+")
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "said as such");
+    assert!(
+        html.contains("The search took longer than 1 ms and was stopped"),
+        "said above the list"
+    );
+    assert!(
+        html.contains("name=\"query\""),
+        "with the search box to narrow it"
+    );
+}

@@ -787,3 +787,136 @@ async fn merge_and_unmerge_move_events_users_and_counts_exactly() {
         assert_eq!(again.issue_id, b, "its own again");
     }
 }
+
+/// A query that never ends by itself.
+const ENDLESS: &str =
+    "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n) SELECT count(*) FROM n";
+
+async fn endless(
+    db: &sea_orm::DatabaseConnection,
+) -> Result<(), mayday_collector::store::StoreError> {
+    use sea_orm::ConnectionTrait;
+    let statement = sea_orm::Statement::from_string(db.get_database_backend(), ENDLESS);
+    db.query_one(statement).await?;
+    Ok(())
+}
+
+async fn quick(
+    db: &sea_orm::DatabaseConnection,
+) -> Result<(), mayday_collector::store::StoreError> {
+    use sea_orm::ConnectionTrait;
+    db.execute_unprepared("SELECT 1").await?;
+    Ok(())
+}
+
+/// Whether PostgreSQL still runs an endless query (always false on SQLite).
+async fn endless_running(store: &Store) -> bool {
+    use sea_orm::ConnectionTrait;
+    if store.backend_name() != "postgres" {
+        return false;
+    }
+    let db = store.connection();
+    let row = db
+        .query_one(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            "SELECT count(*) AS n FROM pg_stat_activity \
+             WHERE state = 'active' AND query LIKE 'WITH RECURSIVE n(x)%'",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    row.try_get::<i64>("", "n").unwrap() > 0
+}
+
+/// Reads people shape run apart: stopped at their time limit, stopped when their reader
+/// goes away (the connection free again at once, the query gone from PostgreSQL), at
+/// most two per project, so another project's read finds a connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bounded_reads_stop_on_time_and_when_abandoned_and_leave_room_for_others() {
+    use mayday_collector::store::StoreError;
+    use std::time::Duration;
+    for db in common::databases().await {
+        let store = Store::connect(&db.url).await.unwrap();
+        // Stopped at its limit, saying so.
+        store.set_read_time_limit(Duration::from_millis(300));
+        let error = store.bounded_read(1, endless).await.unwrap_err();
+        assert!(
+            matches!(error, StoreError::TimedOut(_)),
+            "{}: {error}",
+            db.kind
+        );
+        assert!(
+            error.to_string().contains("took longer than 0.3 s"),
+            "{error}"
+        );
+
+        // Abandoned by their readers: every connection comes back (a quick read in each
+        // of four projects would otherwise wait out the minute).
+        store.set_read_time_limit(Duration::from_secs(60));
+        for project in [1, 1, 2, 2] {
+            let abandoned = tokio::time::timeout(
+                Duration::from_millis(200),
+                store.bounded_read(project, endless),
+            )
+            .await;
+            assert!(
+                abandoned.is_err(),
+                "{}: still running when given up",
+                db.kind
+            );
+        }
+        let quick_reads = (3..7).map(|project| store.bounded_read(project, quick));
+        let answered = tokio::time::timeout(
+            Duration::from_secs(20),
+            futures_util::future::join_all(quick_reads),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("{}: the abandoned reads still hold connections", db.kind));
+        assert!(
+            answered.iter().all(Result::is_ok),
+            "{}: {answered:?}",
+            db.kind
+        );
+        for _ in 0..50 {
+            if !endless_running(&store).await {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert!(
+            !endless_running(&store).await,
+            "{}: cancelled on the server",
+            db.kind
+        );
+
+        // Two slow reads of project 7 take its share, not everyone's.
+        let slow: Vec<_> = (0..2)
+            .map(|_| {
+                let store = store.clone();
+                tokio::spawn(async move { store.bounded_read(7, endless).await })
+            })
+            .collect();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let other = tokio::time::timeout(Duration::from_secs(20), store.bounded_read(8, quick))
+            .await
+            .expect("another project's read is not kept waiting");
+        assert!(other.is_ok(), "{}: {other:?}", db.kind);
+        store.set_read_time_limit(Duration::from_millis(300));
+        let third = store.bounded_read(7, quick).await;
+        assert!(
+            matches!(third, Err(StoreError::Busy)),
+            "{}: {third:?}",
+            db.kind
+        );
+        for task in slow {
+            task.abort();
+        }
+        let again = tokio::time::timeout(
+            Duration::from_secs(20),
+            futures_util::future::join_all((0..4).map(|n| store.bounded_read(9 + n, quick))),
+        )
+        .await
+        .expect("connections back after the slow reads were abandoned");
+        assert!(again.iter().all(Result::is_ok), "{}: {again:?}", db.kind);
+    }
+}
