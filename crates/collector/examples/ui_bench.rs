@@ -72,7 +72,7 @@ async fn seed(db: &DatabaseConnection, issues: usize, events: usize) {
                 format!(
                     "(1, {}, '{e:032x}', {at}, {at}, 'error', '{}', 'shop@1.{}', 'id:{}', X'{blob}')",
                     issue + 1,
-                    if issue % 3 == 0 { "staging" } else { "production" },
+                    if issue.is_multiple_of(3) { "staging" } else { "production" },
                     issue % 10,
                     e % 5000,
                 )

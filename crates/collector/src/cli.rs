@@ -59,6 +59,18 @@ pub enum Command {
     /// by their check-ins).
     #[command(subcommand)]
     Monitor(MonitorCommand),
+    /// Write a consistent copy of the SQLite database to PATH while the collector serves
+    /// and ingests (PostgreSQL: use pg_dump; this says how). Never overwrites a file.
+    Backup {
+        /// The new file, such as /var/backups/mayday-2026-12-05.db.
+        path: std::path::PathBuf,
+    },
+    /// Put the backup PATH in place of the SQLite database (refused while a collector
+    /// serves it). The database it replaces is kept beside it as NAME.before-restore.
+    Restore {
+        /// The backup file.
+        path: std::path::PathBuf,
+    },
 }
 
 /// Monitor commands.
@@ -420,8 +432,17 @@ fn from_environment(error: &clap::Error, args: &[std::ffi::OsString]) -> Option<
 
 pub async fn run(config: &Config, store: &Store, command: Command) -> anyhow::Result<()> {
     match command {
-        // `main` runs the server itself.
-        Command::Serve(_) => {}
+        // `main` runs the server itself, and restores before opening the database.
+        Command::Serve(_) | Command::Restore { .. } => {}
+        Command::Backup { path } => {
+            let bytes = store.backup(&path).await?;
+            println!(
+                "backed up {} to {} ({bytes} bytes, as committed at {})",
+                crate::store::redact(&config.database_url),
+                path.display(),
+                chrono::Utc::now().format("%Y-%m-%d %H:%M:%S UTC")
+            );
+        }
         Command::Project(ProjectCommand::Create { name }) => {
             let created = projects::create(store, Actor::Cli, &name).await?;
             let key = &created.keys[0];

@@ -50,6 +50,20 @@ fn main() -> ExitCode {
 
 async fn run(command: Option<Command>, config: Config) -> anyhow::Result<()> {
     config.validate()?;
+    if let Some(Command::Restore { path }) = &command {
+        // Before the database is opened: it is about to be replaced.
+        let restored = mayday_collector::store::restore(&config.database_url, path)?;
+        println!(
+            "restored {} into {}",
+            path.display(),
+            restored.database.display()
+        );
+        if let Some(previous) = restored.previous {
+            println!("the database it replaced is kept as {}", previous.display());
+        }
+        println!("start the collector: an older backup is upgraded as it starts");
+        return Ok(());
+    }
     let store = Store::connect(&config.database_url).await?;
     // Every command finds the project `default` on a new database, not only `serve`.
     let created = projects::ensure_default(&store).await?;
@@ -68,8 +82,11 @@ async fn serve(config: Config, store: Store, created_default: bool) -> anyhow::R
                 config.listen
             )
         })?;
+    // Held while serving: `restore` refuses to replace a database in use.
+    let _serving = mayday_collector::store::Serving::claim(&config.database_url)?;
     bootstrap(&config, &store, created_default).await?;
     let base = config.base_url();
+    let stored = store.clone();
     let state = AppInner::new(config, store)?;
     spawn_retention(state.clone(), Duration::from_secs(600));
     spawn_snooze_wake(state.clone(), Duration::from_secs(60));
@@ -99,6 +116,15 @@ async fn serve(config: Config, store: Store, created_default: bool) -> anyhow::R
             let _ = stop.wait_for(|stopping| *stopping).await;
             tokio::time::sleep(DRAIN_DEADLINE).await;
         } => eprintln!("stopping: requests still open after {DRAIN_DEADLINE:?}; leaving them"),
+    }
+    // The database file alone is then complete (a copy of it is a backup).
+    match stored.checkpoint().await {
+        Ok(true) => {}
+        Ok(false) => eprintln!(
+            "stopping: another process was reading the database; its write-ahead log stays \
+             beside it (the next start folds it in)"
+        ),
+        Err(error) => eprintln!("stopping: could not fold the write-ahead log in: {error}"),
     }
     Ok(())
 }

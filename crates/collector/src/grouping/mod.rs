@@ -102,10 +102,10 @@ fn default_components(event: &Event) -> Vec<String> {
                 .iter()
                 .filter(|f| !has_in_app || f.in_app == Some(true))
                 .collect();
-            if chosen.is_empty() {
-                if let Some(value) = &exception.value {
-                    components.push(format!("value:{}", normalize_text(value)));
-                }
+            if chosen.is_empty()
+                && let Some(value) = &exception.value
+            {
+                components.push(format!("value:{}", normalize_text(value)));
             }
             for frame in chosen {
                 components.push(frame_component(frame));

@@ -145,12 +145,12 @@ impl CronSpec {
                 )));
             }
         }
-        if let Some(Schedule::Interval { value, .. }) = &self.schedule {
-            if *value > MAX_INTERVAL {
-                return Err(MonitorError::Invalid(format!(
-                    "schedule: an interval is at most {MAX_INTERVAL} units, not {value}"
-                )));
-            }
+        if let Some(Schedule::Interval { value, .. }) = &self.schedule
+            && *value > MAX_INTERVAL
+        {
+            return Err(MonitorError::Invalid(format!(
+                "schedule: an interval is at most {MAX_INTERVAL} units, not {value}"
+            )));
         }
         Ok(())
     }

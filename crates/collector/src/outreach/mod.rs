@@ -518,12 +518,12 @@ pub async fn save_settings<'a>(
     settings: crate::store::OutreachSettings,
 ) -> Result<(), OutreachError> {
     for (what, address) in [("sender", &settings.from), ("reply-to", &settings.reply_to)] {
-        if let Some(address) = address {
-            if let Err(error) = crate::address::check(address) {
-                return Err(OutreachError::Invalid(format!(
-                    "the {what}: {error}; write `Shop <help@shop.example>` or `help@shop.example`"
-                )));
-            }
+        if let Some(address) = address
+            && let Err(error) = crate::address::check(address)
+        {
+            return Err(OutreachError::Invalid(format!(
+                "the {what}: {error}; write `Shop <help@shop.example>` or `help@shop.example`"
+            )));
         }
     }
     if !(0..=100).contains(&settings.weekly_limit) {

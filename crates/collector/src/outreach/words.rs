@@ -80,10 +80,10 @@ fn is_wildcard(segment: &str) -> bool {
 
 impl RouteName {
     fn matches(&self, method: Option<&str>, path: &str) -> bool {
-        if let (Some(want), Some(method)) = (&self.method, method) {
-            if !want.eq_ignore_ascii_case(method) {
-                return false;
-            }
+        if let (Some(want), Some(method)) = (&self.method, method)
+            && !want.eq_ignore_ascii_case(method)
+        {
+            return false;
         }
         let given: Vec<&str> = segments(path).collect();
         given.len() == self.segments.len()

@@ -59,16 +59,15 @@ impl Store {
     /// SQLite file's folder if needed, and runs pending migrations.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
         let target = open::target(url)?;
-        if let open::Target::SqliteFile { path, create: true } = &target {
-            if let Some(parent) = Path::new(path)
+        if let open::Target::SqliteFile { path, create: true } = &target
+            && let Some(parent) = Path::new(path)
                 .parent()
                 .filter(|p| !p.as_os_str().is_empty())
-            {
-                std::fs::create_dir_all(parent).map_err(|source| StoreError::CreateDir {
-                    path: parent.display().to_string(),
-                    source,
-                })?;
-            }
+        {
+            std::fs::create_dir_all(parent).map_err(|source| StoreError::CreateDir {
+                path: parent.display().to_string(),
+                source,
+            })?;
         }
         let sqlite = url.starts_with("sqlite");
         let db = match Database::connect(options(url, if sqlite { 4 } else { 16 })).await {
@@ -195,6 +194,28 @@ impl Store {
         if let Some(writer) = &mut self.sqlite_writer {
             writer.hot = None;
         }
+    }
+
+    /// SQLite: moves everything in the write-ahead log into the database file and
+    /// empties the log (`wal_checkpoint(TRUNCATE)`), so that the `.db` file alone is the
+    /// whole database, as a stopping collector leaves it. Returns whether the log was
+    /// emptied (not when another process was reading at that moment). PostgreSQL:
+    /// nothing to do.
+    pub async fn checkpoint(&self) -> Result<bool, StoreError> {
+        let Some(writer) = &self.sqlite_writer else {
+            return Ok(true);
+        };
+        let _turn = writer.turn.lock().await;
+        let row = writer
+            .connection
+            .query_one(sea_orm::Statement::from_string(
+                DbBackend::Sqlite,
+                "PRAGMA wal_checkpoint(TRUNCATE)",
+            ))
+            .await?;
+        // (busy, log pages, checkpointed pages): busy 0 when it completed.
+        let busy: i64 = row.map_or(Ok(1), |row| row.try_get_by_index(0))?;
+        Ok(busy == 0)
     }
 
     /// Whether the database answers.

@@ -497,10 +497,9 @@ impl Store {
         for (issue_id, day, events) in rows {
             if let (Some(bars), Ok(slot)) =
                 (counts.get_mut(&issue_id), usize::try_from(day - start))
+                && let Some(bar) = bars.get_mut(slot)
             {
-                if let Some(bar) = bars.get_mut(slot) {
-                    *bar = u64::try_from(events).unwrap_or(0);
-                }
+                *bar = u64::try_from(events).unwrap_or(0);
             }
         }
         Ok(counts)

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod audit;
+mod backup;
 mod channels;
 mod comments;
 mod database;
@@ -24,6 +25,7 @@ mod retention;
 mod sessions;
 mod sqlite_hot;
 
+pub use backup::{BackupError, Restored, Serving, restore};
 pub(crate) use database::WriteTxn;
 pub use database::{Store, now_ms, random_hex};
 pub use entities::{

@@ -388,11 +388,11 @@ pub(super) fn markdown(title: &str, link: &str, row: &event::Model, event: &Even
             let _ = writeln!(fence);
         }
     }
-    if fence.is_empty() {
-        if let Some(message) = event.message_text() {
-            fence.push_str(message);
-            fence.push('\n');
-        }
+    if fence.is_empty()
+        && let Some(message) = event.message_text()
+    {
+        fence.push_str(message);
+        fence.push('\n');
     }
     if !fence.is_empty() {
         // A fence longer than any run of backticks inside cannot be closed early.

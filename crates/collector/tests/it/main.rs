@@ -12,6 +12,7 @@ mod hardening;
 mod ingest;
 mod monitors;
 mod notify;
+mod operations;
 mod outreach;
 mod release_apps;
 mod reporter_warnings;

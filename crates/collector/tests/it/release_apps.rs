@@ -81,10 +81,10 @@ impl RunningApp {
                 .next()
                 .expect("the app says where it listens")
                 .expect("readable stderr");
-            if line.starts_with("demo shop") {
-                if let Some(at) = line.find("http://") {
-                    break line[at..].trim().to_owned();
-                }
+            if line.starts_with("demo shop")
+                && let Some(at) = line.find("http://")
+            {
+                break line[at..].trim().to_owned();
             }
             startup.push(line);
         };

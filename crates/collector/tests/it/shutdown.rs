@@ -1,56 +1,25 @@
 //! The collector binary stops cleanly: on SIGTERM it stops accepting connections,
 //! answers the requests in flight (an ingest request only once its events are
-//! committed), and exits 0; every event it acknowledged is in the database.
+//! committed), folds SQLite's write-ahead log into the database file, and exits 0;
+//! every event it acknowledged is in the database file alone.
 
 use crate::common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
-
-const BIN: &str = env!("CARGO_BIN_EXE_mayday-collector");
+use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_drains_and_keeps_every_acknowledged_event() {
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
     let url = format!("sqlite://{}/mayday.db?mode=rwc", dir.path().display());
-    let mut child = Command::new(BIN)
-        .args(["--listen", &format!("127.0.0.1:{port}")])
-        .env("MAYDAY_DATABASE_URL", &url)
-        .env("MAYDAY_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // The first start prints the default project's DSN.
-    let stderr = child.stderr.take().unwrap();
-    let mut lines = BufReader::new(stderr).lines();
-    let key = loop {
-        let line = lines.next().expect("the collector starts").unwrap();
-        if let Some(dsn) = line.trim().strip_prefix("MAYDAY_DSN=http://") {
-            break dsn.split('@').next().unwrap().to_owned();
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
-    let envelope_url = format!("http://127.0.0.1:{port}/api/1/envelope/");
+    let collector = common::Process::start(&url, &[]).await;
+    let key = collector
+        .key
+        .clone()
+        .expect("the first start prints the DSN");
+    let envelope_url = format!("{}/api/1/envelope/", collector.base);
     let auth = format!("Sentry sentry_version=7, sentry_key={key}");
     let client = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while client
-        .get(format!("http://127.0.0.1:{port}/healthz"))
-        .send()
-        .await
-        .is_err()
-    {
-        assert!(Instant::now() < deadline, "the collector answers");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 
     let acknowledged = Arc::new(Mutex::new(Vec::new()));
     let mut senders = Vec::new();
@@ -82,21 +51,21 @@ async fn sigterm_drains_and_keeps_every_acknowledged_event() {
         }));
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let exited = tokio::task::spawn_blocking(move || child.wait().unwrap())
-        .await
-        .unwrap();
-    assert!(exited.success(), "exit 0 after draining: {exited:?}");
+    assert!(collector.stop().await, "exit 0 after draining");
     for sender in senders {
         let _ = tokio::time::timeout(Duration::from_secs(10), sender).await;
     }
 
     let acknowledged = acknowledged.lock().unwrap().clone();
     assert!(!acknowledged.is_empty(), "events went in before the signal");
+    // Stopped, the `.db` file alone is the whole database: the log is folded in and
+    // emptied, so an operator's copy of `mayday.db` is a complete backup.
+    let wal = dir.path().join("mayday.db-wal");
+    let wal_bytes = std::fs::metadata(&wal).map_or(0, |m| m.len());
+    assert_eq!(wal_bytes, 0, "the write-ahead log is empty after a stop");
+    let copy = tempfile::tempdir().unwrap();
+    std::fs::copy(dir.path().join("mayday.db"), copy.path().join("mayday.db")).unwrap();
+    let url = format!("sqlite://{}/mayday.db?mode=rwc", copy.path().display());
     let store = mayday_collector::store::Store::connect(&url).await.unwrap();
     let issues = store
         .list_issues(

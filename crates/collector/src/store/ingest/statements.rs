@@ -228,10 +228,10 @@ pub(super) async fn count_alias_events(
     }
     let mut added: BTreeMap<i64, i64> = BTreeMap::new();
     for event in fresh.iter().map(|&i| &batch[i]) {
-        if let Some(alias) = aliases.get(&(event.project_id, event.fingerprint.clone())) {
-            if rows.contains_key(&(event.project_id, event.event_id.clone())) {
-                *added.entry(alias.id).or_default() += 1;
-            }
+        if let Some(alias) = aliases.get(&(event.project_id, event.fingerprint.clone()))
+            && rows.contains_key(&(event.project_id, event.event_id.clone()))
+        {
+            *added.entry(alias.id).or_default() += 1;
         }
     }
     for (alias_id, count) in added {

@@ -598,3 +598,108 @@ pub fn isolated(name: &str, env: &[(&str, &str)]) {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+/// The `mayday-collector` binary, run as an operator runs it.
+pub const BIN: &str = env!("CARGO_BIN_EXE_mayday-collector");
+
+/// A `mayday-collector` process serving on a port of its own.
+pub struct Process {
+    /// The child; stopped (SIGKILL) when dropped unless waited for.
+    pub child: std::process::Child,
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    /// The default project's key (printed at its first start), if it printed one.
+    pub key: Option<String>,
+}
+
+impl Process {
+    /// Starts the binary on `database_url` with `env`, waits until it answers.
+    pub async fn start(database_url: &str, env: &[(&str, &str)]) -> Process {
+        use std::io::{BufRead, BufReader};
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .expect("a free port")
+            .local_addr()
+            .expect("its address")
+            .port();
+        let mut child = std::process::Command::new(BIN)
+            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .env("MAYDAY_DATABASE_URL", database_url)
+            .env("MAYDAY_LOG", "warn")
+            .envs(env.iter().copied())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("the binary runs");
+        let stderr = child.stderr.take().expect("stderr");
+        let (found, key) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut sent = false;
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if !sent {
+                    if let Some(dsn) = line.trim().strip_prefix("MAYDAY_DSN=http://") {
+                        let _ = found.send(dsn.split('@').next().map(str::to_owned));
+                        sent = true;
+                    } else if line.contains("listening on") {
+                        let _ = found.send(None);
+                        sent = true;
+                    }
+                }
+            }
+        });
+        let key = key
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .expect("the collector starts");
+        let base = format!("http://127.0.0.1:{port}");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while reqwest::get(format!("{base}/healthz")).await.is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the collector answers"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        Process { child, base, key }
+    }
+
+    /// Sends SIGTERM and waits for the exit; whether it exited 0.
+    pub async fn stop(mut self) -> bool {
+        let pid = self.child.id().to_string();
+        let sent = std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill runs");
+        assert!(sent.success());
+        let mut child = std::mem::replace(
+            &mut self.child,
+            std::process::Command::new("true")
+                .spawn()
+                .expect("true runs"),
+        );
+        tokio::task::spawn_blocking(move || child.wait().expect("it exits").success())
+            .await
+            .expect("waited")
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs the binary with `args` on `database_url`: whether it succeeded, its stdout and
+/// its stderr.
+pub fn command(database_url: &str, args: &[&str]) -> (bool, String, String) {
+    let output = std::process::Command::new(BIN)
+        .args(args)
+        .env("MAYDAY_DATABASE_URL", database_url)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("the binary runs");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
