@@ -51,7 +51,25 @@ impl ApiError {
     pub fn too_large(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::PAYLOAD_TOO_LARGE, detail)
     }
+
+    /// 503 with `Retry-After: seconds`: a passing condition (the database away, too
+    /// many searches at once), to be tried again.
+    pub fn unavailable(detail: impl Into<String>, seconds: u32) -> Self {
+        let mut error = Self::new(StatusCode::SERVICE_UNAVAILABLE, detail);
+        error
+            .headers
+            .push((axum::http::header::RETRY_AFTER, HeaderValue::from(seconds)));
+        error
+    }
+
+    /// The database did not answer: 503, retry in a few seconds (nothing was stored).
+    pub fn storage_unavailable() -> Self {
+        Self::unavailable("storage is unavailable; retry later", STORAGE_RETRY_SECONDS)
+    }
 }
+
+/// When a client may try again after the database did not answer.
+const STORAGE_RETRY_SECONDS: u32 = 5;
 
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
@@ -72,10 +90,7 @@ impl From<StoreError> for ApiError {
             other => {
                 // Storage trouble is ours, not the client's: log it, say little.
                 tracing::error!(error = %other, "storage error");
-                ApiError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "storage is unavailable; retry later",
-                )
+                ApiError::storage_unavailable()
             }
         }
     }

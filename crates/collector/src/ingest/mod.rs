@@ -429,10 +429,7 @@ async fn store_events(
         state.writer.write(new).await.map_err(|error| {
             state.metrics.database_errors.inc();
             tracing::error!(%error, "storing an event failed");
-            ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "storage is unavailable; retry later",
-            )
+            ApiError::storage_unavailable()
         })?;
         state.metrics.accepted.inc();
     }

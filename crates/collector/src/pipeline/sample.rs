@@ -59,9 +59,6 @@ pub async fn record_internal(
     let new = prepare(state, project, event, now_ms())?;
     state.writer.write(new).await.map_err(|error| {
         tracing::error!(%error, "storing an event failed");
-        ApiError::new(
-            axum::http::StatusCode::SERVICE_UNAVAILABLE,
-            "storage is unavailable; retry later",
-        )
+        ApiError::storage_unavailable()
     })
 }

@@ -53,6 +53,8 @@ const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long a statement may run, and wait for a lock, on PostgreSQL.
 const POSTGRES_STATEMENT_TIMEOUT: &str = "30s";
 const POSTGRES_LOCK_TIMEOUT: &str = "10s";
+/// How long a request waits for a PostgreSQL connection.
+const POSTGRES_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 
 impl Store {
     /// Connects to `url` (`sqlite://path?mode=rwc` or `postgres://...`), creating an
@@ -244,6 +246,13 @@ fn options(url: &str, connections: u32) -> ConnectOptions {
         .max_connections(connections)
         .test_before_acquire(!url.starts_with("sqlite:"))
         .connect_timeout(Duration::from_secs(10))
+        // PostgreSQL away: a request waits this long for a connection, then is answered
+        // 503 with Retry-After, instead of hanging for as long as the outage lasts.
+        .acquire_timeout(if url.starts_with("sqlite:") {
+            Duration::from_secs(30)
+        } else {
+            POSTGRES_ACQUIRE_TIMEOUT
+        })
         .sqlx_logging(false)
         .map_sqlx_sqlite_opts(|opts| {
             opts.journal_mode(SqliteJournalMode::Wal)

@@ -191,3 +191,295 @@ async fn postgres_backups_point_to_pg_dump() {
     );
     assert!(!std::path::Path::new("/tmp/never-written.db").exists());
 }
+
+/// What one ingest request got.
+#[derive(Debug, Clone)]
+struct Answer {
+    at: std::time::Instant,
+    status: u16,
+    retry_after: bool,
+    event_id: String,
+}
+
+/// PostgreSQL goes away under load and comes back: meanwhile ingest answers 503 with
+/// `Retry-After` (never a 200 for an event not committed), afterwards the collector
+/// recovers by itself, and every acknowledged event is stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_postgres_outage_under_load_loses_nothing_acknowledged() {
+    let Some(db) = common::postgres().await else {
+        return;
+    };
+    let target = {
+        let url = url::Url::parse(&db.url).unwrap();
+        tokio::net::lookup_host((url.host_str().unwrap(), url.port().unwrap_or(5432)))
+            .await
+            .unwrap()
+            .next()
+            .unwrap()
+    };
+    let proxy = common::Proxy::start(target).await;
+    let server = common::TestServer::start(&db.through(proxy.address), &[]).await;
+    let answers = Arc::new(std::sync::Mutex::new(Vec::<Answer>::new()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let senders: Vec<_> = (0..4)
+        .map(|n| {
+            let (url, auth) = (server.envelope_url(), server.auth());
+            let (answers, stop) = (answers.clone(), stop.clone());
+            tokio::spawn(async move {
+                let client = reqwest::Client::new();
+                while !stop.load(Ordering::Relaxed) {
+                    let event = common::panic_event(&format!("shop::worker{n}::run"), Some("7"));
+                    let event_id = event["event_id"].as_str().unwrap().to_owned();
+                    let Ok(response) = client
+                        .post(&url)
+                        .header("x-sentry-auth", &auth)
+                        .body(common::envelope(&event))
+                        .send()
+                        .await
+                    else {
+                        continue;
+                    };
+                    let answer = Answer {
+                        at: std::time::Instant::now(),
+                        status: response.status().as_u16(),
+                        retry_after: response.headers().contains_key("retry-after"),
+                        event_id,
+                    };
+                    let refused = answer.status != 200;
+                    answers.lock().unwrap().push(answer);
+                    if refused {
+                        // As an SDK would: back off a little.
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
+                }
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    proxy.down();
+    let down_at = std::time::Instant::now();
+    // Refusals while it is down.
+    for _ in 0..200 {
+        if answers
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|a| a.at > down_at && a.status == 503)
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    proxy.up();
+    let up_at = std::time::Instant::now();
+    let mut recovered = None;
+    for _ in 0..600 {
+        if let Some(first) = answers
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|a| a.at > up_at && a.status == 200)
+        {
+            recovered = Some(first.at - up_at);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let recovered = recovered.expect("ingest recovers without a restart");
+    eprintln!("PostgreSQL outage: first event acknowledged {recovered:?} after it came back");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    stop.store(true, Ordering::Relaxed);
+    for sender in senders {
+        sender.await.unwrap();
+    }
+
+    let answers = answers.lock().unwrap().clone();
+    let refused: Vec<&Answer> = answers.iter().filter(|a| a.status != 200).collect();
+    eprintln!(
+        "PostgreSQL outage: {} answers, {} refused",
+        answers.len(),
+        refused.len()
+    );
+    assert!(!refused.is_empty(), "the outage was seen");
+    assert!(
+        refused.iter().all(|a| a.status == 503 && a.retry_after),
+        "503 with Retry-After, nothing else: {refused:?}"
+    );
+    let store = Store::connect(&db.url).await.unwrap();
+    let mut stored = std::collections::HashSet::new();
+    for issue in store
+        .list_issues(
+            1,
+            &IssueFilter {
+                limit: 100,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+    {
+        for event in store.issue_events(issue.id, 0, 100_000).await.unwrap() {
+            stored.insert(event.row.event_id);
+        }
+    }
+    let acknowledged: Vec<&Answer> = answers.iter().filter(|a| a.status == 200).collect();
+    let lost: Vec<&&Answer> = acknowledged
+        .iter()
+        .filter(|a| !stored.contains(&a.event_id.replace('-', "")))
+        .collect();
+    assert!(
+        lost.is_empty(),
+        "{} acknowledged events lost: {lost:?}",
+        lost.len()
+    );
+    assert!(
+        acknowledged.iter().any(|a| a.at > up_at),
+        "events after the outage"
+    );
+}
+
+/// A tmpfs of `megabytes` at a new folder, unmounted when dropped; `None` where this
+/// machine does not let the test mount one.
+struct SmallDisk {
+    dir: tempfile::TempDir,
+}
+
+impl SmallDisk {
+    fn mount(megabytes: u32) -> Option<SmallDisk> {
+        let dir = tempfile::tempdir().ok()?;
+        let mounted = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={megabytes}m"), "tmpfs"])
+            .arg(dir.path())
+            .status()
+            .is_ok_and(|s| s.success());
+        mounted.then_some(SmallDisk { dir })
+    }
+
+    /// Gives the filesystem `megabytes` (more room: the space returns).
+    fn resize(&self, megabytes: u32) {
+        let status = std::process::Command::new("mount")
+            .args(["-o", &format!("remount,size={megabytes}m")])
+            .arg(self.dir.path())
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        // Lazily: the collector's connections may close a moment later.
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(self.dir.path())
+            .status();
+    }
+}
+
+/// SQLite on a full disk: ingest answers 503 with `Retry-After` (nothing acknowledged
+/// that is not stored), the database stays intact, and ingest works again as soon as
+/// there is room, without a restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_disk_refuses_for_a_while_and_corrupts_nothing() {
+    let Some(disk) = SmallDisk::mount(4) else {
+        eprintln!("this machine does not let the test mount a tmpfs; the full-disk test needs one");
+        return;
+    };
+    let url = format!("sqlite://{}/mayday.db?mode=rwc", disk.dir.path().display());
+    let db_url = url.clone();
+    let server = {
+        let db = common::TestDb::at(&db_url);
+        common::TestServer::start(&db, &[]).await
+    };
+    let client = reqwest::Client::new();
+    // Events with a big, incompressible message fill the disk quickly.
+    let send = async |n: usize| {
+        let mut event = common::panic_event("shop::upload::store", Some("7"));
+        let noise: String = (0..6000)
+            .map(|i| char::from(b'a' + ((i * 7919 + n * 104_729) % 26) as u8))
+            .collect();
+        event["message"] = serde_json::json!(format!("{n} {noise}"));
+        let id = event["event_id"].as_str().unwrap().to_owned();
+        let response = client
+            .post(server.envelope_url())
+            .header("x-sentry-auth", server.auth())
+            .body(common::envelope(&event))
+            .send()
+            .await
+            .unwrap();
+        (
+            id,
+            response.status().as_u16(),
+            response.headers().contains_key("retry-after"),
+        )
+    };
+    let mut acknowledged = Vec::new();
+    let mut refusals = Vec::new();
+    let mut n = 0;
+    while refusals.len() < 5 {
+        assert!(n < 20_000, "the disk never filled");
+        let (id, status, retry_after) = send(n).await;
+        n += 1;
+        match status {
+            200 => acknowledged.push(id),
+            other => refusals.push((other, retry_after)),
+        }
+    }
+    assert!(
+        !acknowledged.is_empty(),
+        "events went in before the disk filled"
+    );
+    assert!(
+        refusals
+            .iter()
+            .all(|(status, retry)| *status == 503 && *retry),
+        "503 with Retry-After while full: {refusals:?}"
+    );
+    // Room again: ingest goes on by itself.
+    disk.resize(64);
+    let mut after = 0;
+    for _ in 0..10 {
+        let (id, status, _) = send(n).await;
+        n += 1;
+        if status == 200 {
+            acknowledged.push(id);
+            after += 1;
+        }
+    }
+    assert_eq!(after, 10, "every event accepted once there is room");
+    let store = Store::connect(&url).await.unwrap();
+    use sea_orm::ConnectionTrait;
+    let check = store
+        .connection()
+        .query_one(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Sqlite,
+            "PRAGMA integrity_check",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(check.try_get_by_index::<String>(0).unwrap(), "ok");
+    let mut stored = std::collections::HashSet::new();
+    for issue in store
+        .list_issues(
+            1,
+            &IssueFilter {
+                limit: 100,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+    {
+        for event in store.issue_events(issue.id, 0, 100_000).await.unwrap() {
+            stored.insert(event.row.event_id);
+        }
+    }
+    let lost = acknowledged
+        .iter()
+        .filter(|id| !stored.contains(&id.replace('-', "")))
+        .count();
+    assert_eq!(lost, 0, "every acknowledged event is stored");
+    drop(server);
+}

@@ -703,3 +703,91 @@ pub fn command(database_url: &str, args: &[&str]) -> (bool, String, String) {
         String::from_utf8_lossy(&output.stderr).into_owned(),
     )
 }
+
+impl TestDb {
+    /// The same database reached at `address` (a proxy in front of PostgreSQL); the
+    /// original keeps the duty of removing it.
+    pub fn through(&self, address: SocketAddr) -> TestDb {
+        let mut url = url::Url::parse(&self.url).expect("a URL");
+        let _ = url.set_ip_host(address.ip());
+        let _ = url.set_port(Some(address.port()));
+        TestDb {
+            url: url.to_string(),
+            kind: self.kind,
+            _dir: None,
+            postgres: None,
+        }
+    }
+}
+
+/// A TCP proxy in front of a server that the test can take down (every connection cut,
+/// new ones refused) and bring back on the same port: a database outage without
+/// stopping the database other tests use.
+pub struct Proxy {
+    /// Where clients connect.
+    pub address: SocketAddr,
+    target: SocketAddr,
+    running: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
+}
+
+impl Proxy {
+    /// A proxy to `target`, up.
+    pub async fn start(target: SocketAddr) -> Proxy {
+        let probe = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let address = probe.local_addr().expect("address");
+        drop(probe);
+        let proxy = Proxy {
+            address,
+            target,
+            running: std::sync::Mutex::new(None),
+        };
+        proxy.up();
+        proxy
+    }
+
+    /// Accepts connections again, on the same port.
+    pub fn up(&self) {
+        let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+        socket.set_reuseaddr(true).expect("reuseaddr");
+        socket.bind(self.address).expect("the proxy's port again");
+        let listener = socket.listen(64).expect("listen");
+        let target = self.target;
+        let task = tokio::spawn(async move {
+            let mut connections = tokio::task::JoinSet::new();
+            while let Ok((mut client, _)) = listener.accept().await {
+                connections.spawn(async move {
+                    if let Ok(mut server) = tokio::net::TcpStream::connect(target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                    }
+                });
+            }
+        });
+        *self.running.lock().expect("lock") = Some(task);
+    }
+
+    /// Cuts every connection and refuses new ones (the listener closed).
+    pub fn down(&self) {
+        if let Some(task) = self.running.lock().expect("lock").take() {
+            // Aborting drops the listener and the JoinSet, which aborts every copy.
+            task.abort();
+        }
+    }
+}
+
+impl TestDb {
+    /// The database at `url`, which the caller keeps and removes.
+    pub fn at(url: &str) -> TestDb {
+        TestDb {
+            url: url.to_owned(),
+            kind: if url.starts_with("postgres") {
+                "postgres"
+            } else {
+                "sqlite"
+            },
+            _dir: None,
+            postgres: None,
+        }
+    }
+}
