@@ -483,3 +483,43 @@ async fn a_full_disk_refuses_for_a_while_and_corrupts_nothing() {
     assert_eq!(lost, 0, "every acknowledged event is stored");
     drop(server);
 }
+
+/// `packaging/mayday-collector.service` is a unit systemd accepts (`systemd-analyze
+/// verify`, where this machine has it) and its exposure is rated OK or better, with the
+/// binary this build made in place of the installed one.
+#[test]
+fn the_systemd_unit_verifies() {
+    let unit = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../packaging/mayday-collector.service"
+    ))
+    .unwrap();
+    assert!(unit.contains("DynamicUser=yes") && unit.contains("StateDirectory=mayday"));
+    assert!(unit.contains("MAYDAY_DATABASE_URL=sqlite:///var/lib/mayday/mayday.db?mode=rwc"));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mayday-collector.service");
+    std::fs::write(&path, unit.replace("/usr/local/bin/mayday-collector", common::BIN)).unwrap();
+    let Ok(verify) = std::process::Command::new("systemd-analyze")
+        .arg("verify")
+        .arg(&path)
+        .output()
+    else {
+        eprintln!("systemd-analyze is not installed here; the unit was not verified");
+        return;
+    };
+    assert!(
+        verify.status.success() && verify.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&verify.stderr)
+    );
+    let security = std::process::Command::new("systemd-analyze")
+        .args(["security", "--offline=yes"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&security.stdout);
+    assert!(
+        report.contains("Overall exposure level") && report.contains(" OK"),
+        "{report}"
+    );
+}
