@@ -206,18 +206,42 @@ pub struct NewSession {
     pub csrf: String,
 }
 
+impl NewSession {
+    /// A new random token and CSRF token.
+    pub fn new() -> NewSession {
+        NewSession {
+            token: random_hex(2),
+            csrf: random_hex(1),
+        }
+    }
+}
+
+impl Default for NewSession {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// Starts a browser session for `account_id`.
 pub async fn start_session(store: &Store, account_id: i64) -> Result<NewSession, StoreError> {
-    let session = NewSession {
-        token: random_hex(2),
-        csrf: random_hex(1),
-    };
+    start_session_as(store, account_id, false).await
+}
+
+/// Starts a browser session for `account_id`, waiting for the second factor when
+/// `pending` (it opens only `/login/code` until then).
+pub async fn start_session_as(
+    store: &Store,
+    account_id: i64,
+    pending: bool,
+) -> Result<NewSession, StoreError> {
+    let session = NewSession::new();
     store
-        .create_session(
+        .create_session_as(
             account_id,
             &token_hash(&session.token),
             &session.csrf,
             SESSION_TTL_MS,
+            pending,
         )
         .await?;
     Ok(session)

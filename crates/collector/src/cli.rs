@@ -280,6 +280,14 @@ pub enum UserCommand {
         #[arg(long)]
         email: String,
     },
+    /// Remove an account's second factor (a lost phone and no recovery code left): the
+    /// next sign-in asks for the password alone; its sessions end.
+    #[command(name = "reset-2fa")]
+    Reset2fa {
+        /// The account's email.
+        #[arg(long)]
+        email: String,
+    },
     /// Stop an account from signing in; its sessions and tokens stop working.
     Deactivate {
         /// The account's email.
@@ -568,6 +576,17 @@ pub async fn run(config: &Config, store: &Store, command: Command) -> anyhow::Re
                 .await
                 .map_err(password_error)?;
             eprintln!("password of {} set; its sessions ended", account.email);
+        }
+        Command::User(UserCommand::Reset2fa { email }) => {
+            let account = store.account_by_email(&email).await?;
+            if store.clear_totp(account.id).await? {
+                eprintln!(
+                    "two-factor sign-in of {} removed; its sessions ended (it can set it up again on /account/two-factor)",
+                    account.email
+                );
+            } else {
+                eprintln!("{} has no second factor; nothing changed", account.email);
+            }
         }
         Command::User(UserCommand::Deactivate { email }) => {
             let account = store.account_by_email(&email).await?;

@@ -159,6 +159,19 @@ pub struct ServeSettings {
     #[arg(long, env = "MAYDAY_READ_TIME_LIMIT_MS", default_value_t = 5000)]
     pub read_time_limit_ms: u64,
 
+    /// Everyone signs in with a second factor (an authenticator app's code): an account
+    /// without one is sent to set it up before any other page. `1` or `0` (the default).
+    #[arg(
+        long,
+        env = "MAYDAY_REQUIRE_TWO_FACTOR",
+        value_parser = yes_or_no,
+        num_args = 0..=1,
+        require_equals = true,
+        default_value = "false",
+        default_missing_value = "true"
+    )]
+    pub require_two_factor: bool,
+
     /// With an `https://` MAYDAY_BASE_URL, every answer says
     /// `Strict-Transport-Security: max-age=31536000` (browsers keep to https for a year);
     /// `0` turns it off (for a test domain that may go back to http).
@@ -222,6 +235,8 @@ pub struct Config {
     pub scheduler_tick_ms: u64,
     /// How long a bounded read may take.
     pub read_time_limit: std::time::Duration,
+    /// Whether every account must sign in with a second factor.
+    pub require_two_factor: bool,
     /// Whether an https base URL brings `Strict-Transport-Security`.
     pub hsts: bool,
 }
@@ -252,6 +267,7 @@ impl Config {
             notify_poll_ms: serve.notify_poll_ms,
             scheduler_tick_ms: serve.scheduler_tick_ms,
             read_time_limit: std::time::Duration::from_millis(serve.read_time_limit_ms.max(1)),
+            require_two_factor: serve.require_two_factor,
             hsts: serve.hsts,
         }
     }

@@ -52,6 +52,7 @@ pub mod search;
 pub mod state;
 pub mod store;
 pub mod throttle;
+pub mod two_factor;
 pub mod web;
 pub mod webhooks;
 

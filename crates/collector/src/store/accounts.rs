@@ -26,6 +26,9 @@ fn new_account(
         is_admin: Set(is_admin),
         created_at: Set(now_ms()),
         active: Set(true),
+        totp_secret: Set(None),
+        totp_enabled_at: Set(None),
+        totp_last_step: Set(None),
     }
 }
 

@@ -24,6 +24,7 @@ mod reads;
 mod retention;
 mod sessions;
 mod sqlite_hot;
+mod two_factor;
 
 pub use backup::{BackupError, Restored, Serving, restore};
 pub(crate) use database::WriteTxn;

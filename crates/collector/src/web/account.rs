@@ -202,6 +202,18 @@ fn markup(
                 }
             }
             section {
+                h2 { "Two-factor sign-in" }
+                p {
+                    @if signed_in.account.has_two_factor() {
+                        "On: signing in asks for a code from your authenticator app. "
+                        a href="/account/two-factor" { "Recovery codes, or turn it off" }
+                    } @else {
+                        "Off: signing in asks for your password only. "
+                        a href="/account/two-factor" { "Set it up" }
+                    }
+                }
+            }
+            section {
                 h2 { "Sessions" }
                 form method="post" action="/account" {
                     input type="hidden" name="csrf" value=(signed_in.csrf);

@@ -28,6 +28,7 @@ pub mod session;
 mod settings;
 mod sign_in;
 mod triage;
+mod two_factor;
 mod users;
 
 use axum::routing::{get, post};
@@ -107,6 +108,14 @@ pub fn routes() -> Router<AppState> {
             post(onboarding::send_test_event),
         )
         .route("/account", get(account::page).post(account::change))
+        .route(
+            "/account/two-factor",
+            get(two_factor::page).post(two_factor::change),
+        )
+        .route(
+            "/login/code",
+            get(two_factor::code_form).post(two_factor::code),
+        )
         .route("/admin/users", get(users::page).post(users::change))
         .route("/static/mayday.css", get(assets::stylesheet))
         .route("/static/copy.js", get(assets::copy_script))

@@ -72,6 +72,18 @@ impl FromRequestParts<AppState> for SignedIn {
         let token = cookie_token(&parts.headers).ok_or_else(|| to_login(parts, false))?;
         let hash = token_hash(&token);
         match state.store.session(&hash).await {
+            // The password was right, the code is still to come.
+            Ok(Some((session, _))) if session.second_factor_pending => {
+                Err(Redirect::to("/login/code").into_response())
+            }
+            // Everyone must have a second factor: set it up before anything else.
+            Ok(Some((_, account)))
+                if state.config.require_two_factor
+                    && !account.has_two_factor()
+                    && !parts.uri.path().starts_with("/account/two-factor") =>
+            {
+                Err(Redirect::to("/account/two-factor").into_response())
+            }
             Ok(Some((session, account))) => Ok(SignedIn {
                 account,
                 csrf: session.csrf_token,

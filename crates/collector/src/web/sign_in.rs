@@ -104,6 +104,23 @@ pub(super) async fn login(
         }
     };
     match accounts::authenticate(&state.store, &form.email, &form.password).await? {
+        Some(account) if account.has_two_factor() => {
+            // The password was right; the code comes next, on a session that opens
+            // nothing else, throttled on its own like a password.
+            state.sign_in_throttle.succeeded(attempt);
+            let pending = accounts::start_session_as(&state.store, account.id, true).await?;
+            let cookie = session::cookie_value(&state, &pending.token, 600);
+            let to = match next.as_deref() {
+                Some(next) => format!(
+                    "/login/code?{}",
+                    url::form_urlencoded::Serializer::new(String::new())
+                        .append_pair("next", next)
+                        .finish()
+                ),
+                None => "/login/code".to_owned(),
+            };
+            Ok(([(header::SET_COOKIE, cookie)], Redirect::to(&to)).into_response())
+        }
         Some(account) => {
             state.sign_in_throttle.succeeded(attempt);
             let cookie = session::start(&state, account.id).await?;

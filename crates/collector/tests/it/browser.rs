@@ -516,6 +516,20 @@ async fn pages_fit_from_a_phone_to_a_wide_screen() {
     let issue = format!("{list}/1");
     let monitors = format!("{project}/monitors");
     let monitor = format!("{monitors}/{}", monitor.id);
+    // Two-factor setup under way: its page shows the QR code and the key.
+    let admin_id = server
+        .state
+        .store
+        .account_by_email("admin@example.com")
+        .await
+        .unwrap()
+        .id;
+    server
+        .state
+        .store
+        .set_pending_totp(admin_id, "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ")
+        .await
+        .unwrap();
     let pages = [
         ("projects", format!("{}/", server.base)),
         ("list", list.clone()),
@@ -529,6 +543,7 @@ async fn pages_fit_from_a_phone_to_a_wide_screen() {
         ("audit", format!("{project}/audit")),
         ("users", format!("{}/admin/users", server.base)),
         ("account", format!("{}/account", server.base)),
+        ("two-factor", format!("{}/account/two-factor", server.base)),
     ];
     for width in [360u32, 390, 1280, 1920] {
         client.set_window_size(width, 900).await.unwrap();

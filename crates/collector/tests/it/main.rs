@@ -22,5 +22,6 @@ mod security;
 mod shutdown;
 mod store;
 mod two_collectors;
+mod two_factor;
 mod upgrade;
 mod web;

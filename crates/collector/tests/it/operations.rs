@@ -498,7 +498,11 @@ fn the_systemd_unit_verifies() {
     assert!(unit.contains("MAYDAY_DATABASE_URL=sqlite:///var/lib/mayday/mayday.db?mode=rwc"));
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("mayday-collector.service");
-    std::fs::write(&path, unit.replace("/usr/local/bin/mayday-collector", common::BIN)).unwrap();
+    std::fs::write(
+        &path,
+        unit.replace("/usr/local/bin/mayday-collector", common::BIN),
+    )
+    .unwrap();
     let Ok(verify) = std::process::Command::new("systemd-analyze")
         .arg("verify")
         .arg(&path)

@@ -23,6 +23,19 @@ pub struct Model {
     /// A deactivated account cannot sign in, and its sessions and tokens stop
     /// working; its history stays.
     pub active: bool,
+    /// The TOTP secret (base32), once two-factor sign-in is being set up.
+    pub totp_secret: Option<String>,
+    /// When two-factor sign-in was confirmed with a code; `None` while only pending.
+    pub totp_enabled_at: Option<i64>,
+    /// The last time step a code was accepted for: a code works once.
+    pub totp_last_step: Option<i64>,
+}
+
+impl Model {
+    /// Whether signing in asks for a second factor.
+    pub fn has_two_factor(&self) -> bool {
+        self.totp_enabled_at.is_some() && self.totp_secret.is_some()
+    }
 }
 
 /// No navigable relations.

@@ -24,6 +24,7 @@ pub mod outreach_message;
 pub mod project;
 pub mod project_key;
 pub mod recipient;
+pub mod recovery_code;
 pub mod web_session;
 pub mod webhook;
 

@@ -20,6 +20,9 @@ pub struct Model {
     pub created_at: i64,
     /// Expiry time.
     pub expires_at: i64,
+    /// The password was right and the second factor is still to come: such a session
+    /// opens only the page that asks for the code.
+    pub second_factor_pending: bool,
 }
 
 /// No navigable relations.

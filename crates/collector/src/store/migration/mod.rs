@@ -22,6 +22,7 @@ mod m0014_issue_tags;
 mod m0015_monitors;
 mod m0016_outreach;
 mod m0017_customer_words;
+mod m0018_two_factor;
 
 use sea_orm_migration::prelude::*;
 
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0015_monitors::Migration),
             Box::new(m0016_outreach::Migration),
             Box::new(m0017_customer_words::Migration),
+            Box::new(m0018_two_factor::Migration),
         ]
     }
 }
