@@ -846,7 +846,7 @@ async fn bounded_reads_stop_on_time_and_when_abandoned_and_leave_room_for_others
             db.kind
         );
         assert!(
-            error.to_string().contains("took longer than 0.3 s"),
+            error.to_string().contains("took longer than 300 ms"),
             "{error}"
         );
 
