@@ -610,7 +610,7 @@ async fn monitor_command(
     store: &Store,
     command: MonitorCommand,
 ) -> anyhow::Result<()> {
-    let rules = config.monitor_rules();
+    let rules = crate::monitors::MonitorRules::of(config);
     let created = match command {
         MonitorCommand::Http {
             project,

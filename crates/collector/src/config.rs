@@ -286,14 +286,6 @@ pub enum ConfigError {
 
 impl Config {
     /// Which addresses webhooks (and other user-given targets) may reach.
-    /// What monitors may be: which targets they reach, how many a project has.
-    pub fn monitor_rules(&self) -> crate::monitors::MonitorRules {
-        crate::monitors::MonitorRules {
-            targets: self.target_policy(),
-            max_per_project: self.max_monitors_per_project,
-        }
-    }
-
     /// Which addresses webhooks and monitors may reach.
     pub fn target_policy(&self) -> crate::outbound::TargetPolicy {
         if self.allow_private_targets {

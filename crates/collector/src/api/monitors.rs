@@ -172,7 +172,7 @@ pub async fn create(
     let created = monitors::create(
         &state.store,
         &account,
-        state.config.monitor_rules(),
+        crate::monitors::MonitorRules::of(&state.config),
         project_id,
         settings,
     )

@@ -34,6 +34,16 @@ pub struct MonitorRules {
     pub max_per_project: u64,
 }
 
+impl MonitorRules {
+    /// The rules `config` sets.
+    pub fn of(config: &crate::config::Config) -> MonitorRules {
+        MonitorRules {
+            targets: config.target_policy(),
+            max_per_project: config.max_monitors_per_project,
+        }
+    }
+}
+
 /// A monitor to create or the new settings of one.
 #[derive(Debug, Clone)]
 pub struct MonitorSettings {

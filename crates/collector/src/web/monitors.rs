@@ -41,8 +41,8 @@ pub(super) async fn list_page(
     render_list(&state, &signed_in, project_id, page, None).await
 }
 
-/// The list: failing monitors first, then by name, [`PER_PAGE`] at a time; the same
-/// four queries however many monitors the project has.
+/// The list: failing monitors first, then by name, [`PER_PAGE`] at a time; three queries
+/// for the monitors (the list, their latest results, their uptime) however many there are.
 async fn render_list(
     state: &AppState,
     signed_in: &SignedIn,
@@ -368,7 +368,7 @@ pub(super) async fn create(
     match monitors::create(
         &state.store,
         &signed_in.account,
-        state.config.monitor_rules(),
+        crate::monitors::MonitorRules::of(&state.config),
         project_id,
         settings,
     )

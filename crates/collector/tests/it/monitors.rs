@@ -634,7 +634,7 @@ async fn two_collectors_run_each_check_once() {
         let created = mayday_collector::monitors::create(
             &first.state.store,
             mayday_collector::audit::Actor::Cli,
-            first.state.config.monitor_rules(),
+            mayday_collector::monitors::MonitorRules::of(&first.state.config),
             first.project_id,
             common::uptime_check("Shop", &format!("{}/", shop.base), 60),
         )
@@ -951,7 +951,7 @@ async fn an_expiring_certificate_is_warned_about_once_per_certificate() {
         let monitor = mayday_collector::monitors::create(
             store,
             mayday_collector::audit::Actor::Cli,
-            server.state.config.monitor_rules(),
+            mayday_collector::monitors::MonitorRules::of(&server.state.config),
             server.project_id,
             common::uptime_check("Shop", "https://127.0.0.1:9/", 60),
         )
@@ -1012,7 +1012,7 @@ async fn one_projects_slow_targets_do_not_starve_another_project() {
     let db = common::sqlite();
     let server = TestServer::start(&db, &["--allow-private-targets"]).await;
     let store = &server.state.store;
-    let rules = server.state.config.monitor_rules();
+    let rules = mayday_collector::monitors::MonitorRules::of(&server.state.config);
     // A server that accepts connections and never answers.
     let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let silent_url = format!("http://{}/", silent.local_addr().unwrap());

@@ -206,7 +206,7 @@ async fn every_route_answers_each_role_as_the_rules_say() {
         let monitor = mayday_collector::monitors::create(
             &server.state.store,
             mayday_collector::audit::Actor::Cli,
-            server.state.config.monitor_rules(),
+            mayday_collector::monitors::MonitorRules::of(&server.state.config),
             p,
             common::uptime_check("Shop", "http://127.0.0.1:9/", 3600),
         )
