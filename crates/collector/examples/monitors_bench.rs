@@ -50,7 +50,7 @@ async fn seed(store: &Store, project_id: i64, first: usize, count: usize) {
             .flat_map(|i| {
                 (0..50).map(move |r| {
                     let at = now - r * 1_800_000;
-                    let status = if (i + r as usize) % 17 == 0 {
+                    let status = if (i + r as usize).is_multiple_of(17) {
                         "error"
                     } else {
                         "ok"
