@@ -135,8 +135,9 @@ pub struct ServeSettings {
     )]
     pub email_from: String,
 
-    /// At most one spike notification per issue in this many minutes (new issues and
-    /// regressions always notify).
+    /// The throttle of alert rules that set none: at most one frequency alert per rule
+    /// and issue in this many minutes (new issues, regressions and reappearances always
+    /// alert).
     #[arg(long, env = "MAYDAY_NOTIFY_WINDOW_MINUTES", default_value_t = 60)]
     pub notify_window_minutes: u64,
 
@@ -225,7 +226,7 @@ pub struct Config {
     pub smtp_url: Option<String>,
     /// Sender of notification emails.
     pub email_from: String,
-    /// Quiet time after a spike notification, minutes.
+    /// The default throttle of alert rules, minutes.
     pub notify_window_minutes: u64,
     /// First retry delay of a notification, ms.
     pub notify_retry_base_ms: u64,

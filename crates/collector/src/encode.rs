@@ -38,6 +38,55 @@ pub fn slack_text(text: &str) -> String {
     escaped
 }
 
+/// `text` for Markdown chats (Discord, Mattermost, Teams): Markdown's marks escaped
+/// with a backslash, so event data cannot format, link or hide text; an `@` that
+/// starts a word followed by a zero-width space, so it cannot mention `@everyone`,
+/// `@channel` or `@all` (an address's `@` stays as it is).
+pub fn markdown_text(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len() + 8);
+    let mut previous = ' ';
+    for c in text.chars() {
+        let in_word = previous.is_alphanumeric() || "._-+".contains(previous);
+        previous = c;
+        match c {
+            '\\' | '*' | '_' | '~' | '`' | '|' | '>' | '<' | '#' | '[' | ']' | '(' | ')' | '!' => {
+                escaped.push('\\');
+                escaped.push(c);
+            }
+            '@' if !in_word => escaped.push_str("@\u{200B}"),
+            c => escaped.push(c),
+        }
+    }
+    escaped
+}
+
+/// `text` with HTML's special characters escaped (Google Chat's card text, which
+/// reads a few HTML tags).
+pub fn html_text(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '"' => escaped.push_str("&quot;"),
+            '\'' => escaped.push_str("&#39;"),
+            c => escaped.push(c),
+        }
+    }
+    escaped
+}
+
+/// At most `max` characters of `text`, with `…` when cut (chats refuse longer fields).
+pub fn capped(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let mut cut: String = text.chars().take(max.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
+}
+
 /// `text` as one email header line of at most 250 characters: control characters
 /// (line breaks included) become spaces, so event data cannot add headers.
 pub fn header_line(text: &str) -> String {
@@ -66,6 +115,20 @@ mod tests {
         assert_eq!(mailto("javascript:alert(1)"), None);
         assert_eq!(mailto("jane@example.com\r\nBcc: evil@example.com"), None);
         assert_eq!(mailto(""), None);
+    }
+
+    #[test]
+    fn markdown_and_html_cannot_format_or_mention() {
+        assert_eq!(
+            markdown_text("**x** [a](http://e) @everyone <@1> jane@example.com"),
+            "\\*\\*x\\*\\* \\[a\\]\\(http://e\\) @\u{200B}everyone \\<@\u{200B}1\\> jane@example.com"
+        );
+        assert_eq!(
+            html_text("<b>\"x\" & 'y'</b>"),
+            "&lt;b&gt;&quot;x&quot; &amp; &#39;y&#39;&lt;/b&gt;"
+        );
+        assert_eq!(capped("abcdef", 4), "abc…");
+        assert_eq!(capped("abc", 4), "abc");
     }
 
     #[test]

@@ -27,6 +27,7 @@
 pub mod access;
 pub mod accounts;
 pub mod address;
+pub mod alerts;
 pub mod api;
 pub mod audit;
 pub mod cli;

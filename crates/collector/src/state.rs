@@ -54,6 +54,11 @@ impl AppInner {
             store.clone(),
             metrics.clone(),
             config.batch_max,
+            crate::store::Alerting {
+                default_throttle: std::time::Duration::from_secs(
+                    config.notify_window_minutes.saturating_mul(60),
+                ),
+            },
             notify_wake.clone(),
         );
         Ok(Arc::new(AppInner {

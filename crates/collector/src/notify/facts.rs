@@ -102,6 +102,8 @@ pub struct Facts {
     pub event_id: Option<String>,
     /// Where to see it.
     pub link: String,
+    /// The issue's level (`fatal`, `error`, `warning`, `info`, `debug`).
+    pub level: String,
 }
 
 impl Facts {
@@ -172,6 +174,7 @@ impl Facts {
             event_count: issue.event_count,
             event_id,
             link,
+            level: issue.level.to_string(),
         }
     }
 
@@ -207,6 +210,7 @@ impl Facts {
             event_count: 0,
             event_id: None,
             link: format!("{base_url}/projects/{}/settings", project.id),
+            level: "error".into(),
         }
     }
 
@@ -220,6 +224,9 @@ impl Facts {
             NotificationKind::NewIssue => "hit",
             NotificationKind::Regression => "hit a regression:",
             NotificationKind::Spike => "is among many who hit",
+            NotificationKind::UserFrequency => "is among many users who hit",
+            NotificationKind::Reappeared => "hit an ignored issue again:",
+            NotificationKind::Resolved => "hit an issue now resolved:",
             NotificationKind::Test => "(a test) hit",
             // Monitors' notifications are written by `notify::monitor`.
             _ => "hit",
@@ -229,6 +236,37 @@ impl Facts {
             self.user.short(),
             self.title
         ))
+    }
+
+    /// Who was hit, as chats name them: `Jane Doe <jane@example.com>`, else the
+    /// short form (unescaped).
+    pub fn who(&self) -> String {
+        match (&self.user.name, &self.user.email) {
+            (Some(name), Some(email)) => format!("{name} <{email}>"),
+            _ => self.user.short(),
+        }
+    }
+
+    /// What happened in one line, unescaped: `Jane Doe <jane@example.com> hit
+    /// PaymentError: card declined` (a regression, a spike: said so).
+    pub fn headline(&self) -> String {
+        let what = match self.kind {
+            NotificationKind::Regression => "hit a regression:",
+            NotificationKind::Spike => "is among many who hit",
+            NotificationKind::UserFrequency => "is among many users who hit",
+            NotificationKind::Reappeared => "hit an ignored issue again:",
+            NotificationKind::Test => "(a test) hit",
+            _ => "hit",
+        };
+        format!("{} {what} {}", self.who(), self.title)
+    }
+
+    /// `shop · production · release 2.4.0`: where it happened.
+    pub fn scope(&self) -> String {
+        let mut parts = vec![self.project.clone()];
+        parts.extend(self.environment.clone());
+        parts.extend(self.release.as_ref().map(|r| format!("release {r}")));
+        parts.join(" · ")
     }
 
     /// One line for chat: what happened and the link, escaped for Slack-style `text`.

@@ -3,12 +3,12 @@
 //! Rows are claimed with a lease (`FOR UPDATE SKIP LOCKED` on PostgreSQL), so with
 //! several collector processes each notification goes out once.
 
+pub mod chat;
 pub mod email;
 pub mod facts;
 mod message;
 pub mod monitor;
 pub mod outreach;
-pub mod policy;
 pub mod webhook;
 
 pub use message::Message;
@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use tokio::sync::{Notify, Semaphore};
 
+use crate::alerts::rule::{Action, EmailTo};
 use crate::config::Config;
 use crate::outbound::Outbound;
 use crate::store::{About, Channel, NotificationContext, Store, now_ms};
@@ -77,6 +78,11 @@ impl Sender {
             mailer,
             outbound: Outbound::new(config.target_policy(), WEBHOOK_TIMEOUT),
         })
+    }
+
+    /// Posts a chat or paging alert about `facts` as `action` says.
+    pub async fn post_chat(&self, action: &Action, facts: &Facts) -> Result<u16, String> {
+        chat::post(&self.outbound, action, facts).await
     }
 
     /// Sends `message` to `destination` now; returns the receiving server's answer
@@ -217,6 +223,23 @@ impl OutboxWorker {
     }
 
     async fn deliver(&self, context: &NotificationContext) -> Result<(), String> {
+        let action: Option<Action> = match context.row.action.as_deref() {
+            Some(json) => Some(
+                serde_json::from_str(json)
+                    .map_err(|e| format!("the alert rule's action no longer reads: {e}"))?,
+            ),
+            None => None,
+        };
+        if let Some(action) = action
+            .as_ref()
+            .filter(|a| !matches!(a, Action::Email { .. } | Action::Webhook))
+        {
+            let About::Issue { issue, event } = &context.about else {
+                return Err("a chat alert must be about an issue".into());
+            };
+            let facts = Facts::gather(context, issue, event, &self.base_url);
+            return self.sender.post_chat(action, &facts).await.map(|_| ());
+        }
         let message: Box<dyn Message> = match &context.about {
             About::Issue { issue, event } => {
                 Box::new(Facts::gather(context, issue, event, &self.base_url))
@@ -233,14 +256,26 @@ impl OutboxWorker {
                 &self.base_url,
             )?),
         };
-        let destination = match context.row.channel {
-            Channel::Email => Destination::Email(&context.recipients),
-            Channel::Webhook => Destination::Webhook(
+        let destination = match (context.row.channel, &action) {
+            (
+                Channel::Email,
+                Some(Action::Email {
+                    to: EmailTo::List(list),
+                }),
+            ) => Destination::Email(list),
+            (Channel::Email, _) => Destination::Email(&context.recipients),
+            (Channel::Webhook, _) => Destination::Webhook(
                 context
                     .webhook
                     .as_ref()
                     .ok_or_else(|| "the webhook was removed".to_owned())?,
             ),
+            (channel, _) => {
+                return Err(format!(
+                    "a {} alert without its action",
+                    crate::alerts::rule::channel_name(channel)
+                ));
+            }
         };
         self.sender
             .send(message.as_ref(), destination)

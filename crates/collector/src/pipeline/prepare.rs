@@ -9,7 +9,7 @@ use crate::error::ApiError;
 use crate::grouping;
 use crate::state::AppState;
 use crate::store::entities::project;
-use crate::store::{EventUser, NewEvent, SpikeSettings, encode_payload};
+use crate::store::{EventUser, NewEvent, encode_payload};
 
 /// Normalizes, groups and compresses one event.
 pub fn prepare(
@@ -19,13 +19,6 @@ pub fn prepare(
     now: i64,
 ) -> Result<NewEvent, ApiError> {
     let project_id = project.id;
-    let spike = SpikeSettings {
-        threshold: project.spike_threshold,
-        window_ms: project.spike_window_minutes.saturating_mul(60_000),
-        quiet_ms: i64::try_from(state.config.notify_window_minutes)
-            .unwrap_or(60)
-            .saturating_mul(60_000),
-    };
     let received = Timestamp::from_datetime(chrono::Utc::now());
     let timestamp = event.timestamp.unwrap_or(received);
     event.timestamp = Some(timestamp);
@@ -59,8 +52,39 @@ pub fn prepare(
         culprit: grouping.culprit.as_deref().map(|c| text(c, 1000)),
         payload,
         tags: searchable(&event),
-        spike,
+        paths: in_app_paths(&event),
+        url: event
+            .request
+            .as_ref()
+            .and_then(|r| r.url.as_deref())
+            .map(|u| text(u, 2000)),
     })
+}
+
+/// In-app frames' files kept per event for alert rules' `path` filters.
+const MAX_PATHS: usize = 50;
+
+/// The files of the event's in-app frames (`filename`, else `abs_path`), each once.
+fn in_app_paths(event: &Event) -> Vec<String> {
+    let mut paths: Vec<String> = Vec::new();
+    let frames = event
+        .exception
+        .iter()
+        .flat_map(|e| e.values.iter())
+        .filter_map(|e| e.stacktrace.as_ref())
+        .flat_map(|s| s.frames.iter())
+        .filter(|f| f.in_app == Some(true));
+    for frame in frames {
+        if let Some(path) = frame.filename.as_deref().or(frame.abs_path.as_deref())
+            && !paths.iter().any(|p| p == path)
+        {
+            paths.push(text(path, 500));
+            if paths.len() == MAX_PATHS {
+                break;
+            }
+        }
+    }
+    paths
 }
 
 /// Tags kept per event for search, and the longest key and value kept (characters).

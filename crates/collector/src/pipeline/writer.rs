@@ -6,8 +6,7 @@ use std::sync::Arc;
 use tokio::sync::{Notify, mpsc, oneshot};
 
 use crate::metrics::Metrics;
-use crate::notify::policy::Policy;
-use crate::store::{NewEvent, Store, StoreError, Stored};
+use crate::store::{Alerting, NewEvent, Store, StoreError, Stored};
 
 struct Job {
     event: NewEvent,
@@ -32,10 +31,24 @@ pub struct IngestWriter {
 }
 
 impl IngestWriter {
-    /// Starts the writer task. Batches hold at most `batch_max` events.
-    pub fn start(store: Store, metrics: Arc<Metrics>, batch_max: usize, wake: Arc<Notify>) -> Self {
+    /// Starts the writer task. Batches hold at most `batch_max` events; alert rules
+    /// decide as `alerting` says.
+    pub fn start(
+        store: Store,
+        metrics: Arc<Metrics>,
+        batch_max: usize,
+        alerting: Alerting,
+        wake: Arc<Notify>,
+    ) -> Self {
         let (sender, receiver) = mpsc::channel(batch_max.saturating_mul(16).max(64));
-        tokio::spawn(run(receiver, store, metrics, batch_max.max(1), wake));
+        tokio::spawn(run(
+            receiver,
+            store,
+            metrics,
+            batch_max.max(1),
+            alerting,
+            wake,
+        ));
         IngestWriter { sender }
     }
 
@@ -55,6 +68,7 @@ async fn run(
     store: Store,
     metrics: Arc<Metrics>,
     batch_max: usize,
+    alerting: Alerting,
     wake: Arc<Notify>,
 ) {
     let mut jobs = Vec::with_capacity(batch_max);
@@ -66,7 +80,7 @@ async fn run(
         }
         let (events, replies): (Vec<NewEvent>, Vec<_>) =
             jobs.drain(..).map(|job| (job.event, job.reply)).unzip();
-        let results = store.ingest_batch(&events, &Policy).await;
+        let results = store.ingest_batch(&events, alerting).await;
         metrics.batch_size.observe(events.len() as f64);
         if results
             .iter()

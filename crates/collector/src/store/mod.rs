@@ -2,6 +2,7 @@
 //! lives here only.
 
 mod accounts;
+mod alert_rules;
 mod audit;
 mod backup;
 mod channels;
@@ -26,6 +27,7 @@ mod sessions;
 mod sqlite_hot;
 mod two_factor;
 
+pub use alert_rules::RuleRow;
 pub use backup::{BackupError, Restored, Serving, restore};
 pub(crate) use database::WriteTxn;
 pub use database::{Store, now_ms, random_hex};
@@ -35,7 +37,7 @@ pub use entities::{
 };
 pub use error::StoreError;
 pub use events::{EventFilter, EventLinks, EventRow, StoredEvent, decode_payload, encode_payload};
-pub use ingest::{EventUser, IngestFacts, NewEvent, NotificationRule, SpikeSettings, Stored};
+pub use ingest::{Alerting, EventUser, NewEvent, Stored};
 pub use issues::{Breakdown, IssueFilter, IssueSort, STATUS_COUNT_CAP, Snooze};
 pub use keys::{KEY_CACHE_TTL, KeyInfo};
 pub use monitors::{DueCheck, MonitorChange, ResultWrite, Uptime};

@@ -245,20 +245,33 @@ impl Store {
     }
 }
 
+/// Where one of a notice's deliveries goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Target {
+    /// One email to the project's recipients (none when it has none).
+    Recipients,
+    /// One signed POST to each of the project's webhooks.
+    Webhooks,
+    /// One delivery of a rule's action: its channel and its JSON.
+    Action(Channel, String),
+}
+
 /// A notification to queue: `kind`, about `issue_id`, triggered by event row
-/// `event_row_id`.
-#[derive(Debug, Clone, Copy)]
+/// `event_row_id`, raised by alert rule `rule_id`, to `targets`.
+#[derive(Debug, Clone)]
 pub(crate) struct Notice {
     pub(crate) project_id: i64,
     pub(crate) issue_id: i64,
     pub(crate) event_row_id: i64,
     pub(crate) kind: NotificationKind,
     pub(crate) at: i64,
+    pub(crate) rule_id: Option<i64>,
+    pub(crate) targets: Vec<Target>,
 }
 
-/// Writes the outbox rows of `notices`: per notice, one email (when its project has
-/// recipients) and one per webhook, in the transaction of the events that caused them
-/// (a handful of statements however many notices). Returns the rows written per notice.
+/// Writes the outbox rows of `notices`, one per target (one per webhook for
+/// [`Target::Webhooks`]), in the transaction of the events that caused them (a handful
+/// of statements however many notices). Returns the rows written per notice.
 pub(crate) async fn queue<'n>(
     txn: &impl ConnectionTrait,
     notices: impl IntoIterator<Item = &'n Notice>,
@@ -277,6 +290,8 @@ pub(crate) async fn queue<'n>(
         outbox::Column::Kind,
         outbox::Column::Channel,
         outbox::Column::WebhookId,
+        outbox::Column::RuleId,
+        outbox::Column::Action,
         outbox::Column::Status,
         outbox::Column::Attempts,
         outbox::Column::NextAttemptAt,
@@ -284,8 +299,21 @@ pub(crate) async fn queue<'n>(
     ]);
     let mut written = Vec::with_capacity(notices.len());
     for notice in &notices {
-        let channels = channels_of(notice.project_id, &with_recipients, &webhooks);
-        for (channel, webhook_id) in &channels {
+        let mut rows: Vec<(Channel, Option<i64>, Option<&str>)> = Vec::new();
+        for target in &notice.targets {
+            match target {
+                Target::Recipients | Target::Webhooks => rows.extend(
+                    channels_of(notice.project_id, &with_recipients, &webhooks)
+                        .into_iter()
+                        .filter(|(channel, _)| {
+                            (*channel == Channel::Email) == (*target == Target::Recipients)
+                        })
+                        .map(|(channel, hook)| (channel, hook, None)),
+                ),
+                Target::Action(channel, json) => rows.push((*channel, None, Some(json))),
+            }
+        }
+        for (channel, webhook_id, action) in &rows {
             insert
                 .values([
                     notice.project_id.into(),
@@ -294,6 +322,8 @@ pub(crate) async fn queue<'n>(
                     notice.kind.into(),
                     (*channel).into(),
                     (*webhook_id).into(),
+                    notice.rule_id.into(),
+                    action.map(str::to_owned).into(),
                     DeliveryStatus::Pending.into(),
                     0i64.into(),
                     notice.at.into(),
@@ -301,13 +331,12 @@ pub(crate) async fn queue<'n>(
                 ])
                 .map_err(|e| DbErr::Custom(e.to_string()))?;
         }
-        written.push(channels.len());
+        written.push(rows.len());
     }
     if written.iter().sum::<usize>() > 0 {
         txn.execute(txn.get_database_backend().build(&insert))
             .await?;
     }
-    // Quiet time for spikes starts now, whether or not anyone is told.
     let at = notices.iter().map(|n| n.at).max().unwrap_or_default();
     let notified = Query::update()
         .table(issue::Entity)
@@ -402,6 +431,8 @@ pub(crate) fn pending(
         kind: Set(kind),
         channel: Set(channel),
         webhook_id: Set(None),
+        rule_id: Set(None),
+        action: Set(None),
         status: Set(DeliveryStatus::Pending),
         attempts: Set(0),
         next_attempt_at: Set(now),

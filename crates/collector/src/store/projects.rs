@@ -3,11 +3,11 @@
 
 use sea_orm::sea_query::Query;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, NotSet, PaginatorTrait, QueryFilter, QueryOrder,
-    Set,
+    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, NotSet, PaginatorTrait,
+    QueryFilter, QueryOrder, Set,
 };
 
-use super::entities::{IssueStatus, event, issue, membership, project, project_key};
+use super::entities::{IssueStatus, alert_rule, event, issue, membership, project, project_key};
 use super::error::db_conflict;
 use super::keys::KeyInfo;
 use super::{Store, StoreError, now_ms, random_hex};
@@ -63,6 +63,21 @@ impl Store {
             .await
             .map_err(|e| db_conflict(e, &format!("project {name:?}")))?;
             let key = insert_key(txn, project.id).await?;
+            let now = now_ms();
+            alert_rule::ActiveModel {
+                id: NotSet,
+                project_id: Set(project.id),
+                name: Set("Default".into()),
+                match_mode: Set("any".into()),
+                conditions: Set(alert_rule::DEFAULT_CONDITIONS.into()),
+                filters: Set("[]".into()),
+                actions: Set(alert_rule::DEFAULT_ACTIONS.into()),
+                throttle_minutes: Set(None),
+                created_at: Set(now),
+                updated_at: Set(now),
+            }
+            .insert(txn)
+            .await?;
             Ok(ProjectWithKeys {
                 project,
                 keys: vec![key],
@@ -245,16 +260,47 @@ impl Store {
         .await
     }
 
-    /// Sets spike notifications: more than `threshold` events in `minutes` (0: off).
+    /// Sets the spike setting: more than `threshold` events in `minutes` (0: off). The
+    /// setting is the `event_frequency` condition of the project's rule named "Default"
+    /// (the rule every project starts with), which is changed with it; a project whose
+    /// Default rule was removed keeps only the setting.
     pub async fn set_spike(
         &self,
         project_id: i64,
         threshold: i64,
         minutes: i64,
     ) -> Result<(), StoreError> {
+        let threshold = threshold.max(0);
+        let minutes = minutes.clamp(1, 7 * 24 * 60);
         self.update_project(project_id, |project| {
-            project.spike_threshold = Set(threshold.max(0));
-            project.spike_window_minutes = Set(minutes.max(1));
+            project.spike_threshold = Set(threshold);
+            project.spike_window_minutes = Set(minutes);
+        })
+        .await?;
+        let Some(rule) = alert_rule::Entity::find()
+            .filter(alert_rule::Column::ProjectId.eq(project_id))
+            .filter(alert_rule::Column::Name.eq("Default"))
+            .order_by_asc(alert_rule::Column::Id)
+            .one(self.db())
+            .await?
+        else {
+            return Ok(());
+        };
+        let mut conditions: Vec<serde_json::Value> =
+            serde_json::from_str(&rule.conditions).unwrap_or_default();
+        conditions.retain(|c| c["kind"] != "event_frequency");
+        if threshold > 0 {
+            conditions.push(serde_json::json!({
+                "kind": "event_frequency", "value": threshold, "interval_minutes": minutes,
+            }));
+        }
+        let conditions = serde_json::Value::from(conditions).to_string();
+        self.write(async |txn| {
+            let mut rule = rule.into_active_model();
+            rule.conditions = Set(conditions);
+            rule.updated_at = Set(now_ms());
+            rule.update(txn).await?;
+            Ok(())
         })
         .await
     }

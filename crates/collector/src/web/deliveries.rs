@@ -53,6 +53,14 @@ fn subject(project_id: i64, row: &outbox::Model) -> Markup {
 }
 
 fn destination(row: &outbox::Model, webhooks: Option<&[webhook::Model]>) -> Markup {
+    let action = row
+        .action
+        .as_deref()
+        .and_then(|json| serde_json::from_str::<crate::alerts::rule::Action>(json).ok());
+    if let Some(action) = action {
+        // Without the URL's path or key: those are the destination's password.
+        return html! { (action.describe()) };
+    }
     match (row.channel, webhooks) {
         (Channel::Email, _) => html! { "email" },
         (Channel::Webhook, None) => html! { "webhook" },
@@ -62,6 +70,7 @@ fn destination(row: &outbox::Model, webhooks: Option<&[webhook::Model]>) -> Mark
                 None => html! { "webhook " span.muted { "(removed)" } },
             }
         }
+        (channel, _) => html! { (crate::alerts::rule::channel_name(channel)) },
     }
 }
 

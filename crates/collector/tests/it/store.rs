@@ -3,10 +3,9 @@
 use crate::common;
 
 use mayday_collector::access;
-use mayday_collector::notify::policy::Policy;
 use mayday_collector::store::{
-    EventLevel, EventUser, IssueFilter, IssueSort, IssueStatus, NewEvent, ProjectRole, Snooze,
-    SpikeSettings, Store, encode_payload, now_ms,
+    Alerting, EventLevel, EventUser, IssueFilter, IssueSort, IssueStatus, NewEvent, ProjectRole,
+    Snooze, Store, encode_payload, now_ms,
 };
 
 fn new_event(
@@ -35,7 +34,8 @@ fn new_event(
         culprit: Some("shop::checkout".into()),
         payload: encode_payload(br#"{"message":"x"}"#).unwrap(),
         tags: vec![("release".into(), release.into())],
-        spike: SpikeSettings::default(),
+        paths: Vec::new(),
+        url: None,
     }
 }
 
@@ -51,7 +51,7 @@ async fn batches_group_count_users_and_reopen_regressions() {
             new_event(project.id, "a", Some("1"), now + 2, "shop@1.0.1"),
             new_event(project.id, "b", None, now + 3, "shop@1.0.1"),
         ];
-        let results = store.ingest_batch(&batch, &Policy).await;
+        let results = store.ingest_batch(&batch, Alerting::default()).await;
         let stored: Vec<_> = results.into_iter().map(Result::unwrap).collect();
         assert!(
             stored[0].new_issue && !stored[1].new_issue && stored[3].new_issue,
@@ -78,7 +78,7 @@ async fn batches_group_count_users_and_reopen_regressions() {
 
         // The same event id again changes nothing.
         let again = store
-            .ingest_batch(&batch[..1], &Policy)
+            .ingest_batch(&batch[..1], Alerting::default())
             .await
             .remove(0)
             .unwrap();
@@ -99,7 +99,7 @@ async fn batches_group_count_users_and_reopen_regressions() {
                     now + 10,
                     "shop@1.0.2",
                 )],
-                &Policy,
+                Alerting::default(),
             )
             .await
             .remove(0)
@@ -116,7 +116,10 @@ async fn batches_group_count_users_and_reopen_regressions() {
             .await
             .unwrap();
         store
-            .ingest_batch(&[new_event(project.id, "a", None, now + 11, "r")], &Policy)
+            .ingest_batch(
+                &[new_event(project.id, "a", None, now + 11, "r")],
+                Alerting::default(),
+            )
             .await
             .remove(0)
             .unwrap();
@@ -144,7 +147,7 @@ async fn issue_list_filters_sorts_and_pages() {
                 batch.push(e);
             }
         }
-        for result in store.ingest_batch(&batch, &Policy).await {
+        for result in store.ingest_batch(&batch, Alerting::default()).await {
             result.unwrap();
         }
         let list = |filter: IssueFilter| {
@@ -235,7 +238,7 @@ async fn retention_keeps_the_newest_events_and_the_counts() {
         old.received_at = now - 100 * 86_400_000;
         batch.push(old);
         let stored: Vec<_> = store
-            .ingest_batch(&batch, &Policy)
+            .ingest_batch(&batch, Alerting::default())
             .await
             .into_iter()
             .map(Result::unwrap)
@@ -337,7 +340,7 @@ async fn ui_queries_on_both_databases() {
         let mut batch = batch;
         batch[0].received_at = now - 86_400_000;
         let stored: Vec<_> = store
-            .ingest_batch(&batch, &Policy)
+            .ingest_batch(&batch, Alerting::default())
             .await
             .into_iter()
             .map(Result::unwrap)
@@ -397,7 +400,7 @@ async fn a_project_can_keep_fewer_events_than_the_default() {
             })
             .collect();
         let stored: Vec<_> = store
-            .ingest_batch(&batch, &Policy)
+            .ingest_batch(&batch, Alerting::default())
             .await
             .into_iter()
             .map(Result::unwrap)
@@ -454,7 +457,7 @@ async fn a_batch_is_a_handful_of_statements_whatever_its_size() {
             batch.push(batch[0].clone());
             statements.store(0, Ordering::Relaxed);
             let stored: Vec<_> = store
-                .ingest_batch(&batch, &Policy)
+                .ingest_batch(&batch, Alerting::default())
                 .await
                 .into_iter()
                 .map(Result::unwrap)
@@ -519,7 +522,7 @@ async fn concurrent_writers_keep_exact_counts() {
                             event
                         })
                         .collect();
-                    for result in store.ingest_batch(&batch, &Policy).await {
+                    for result in store.ingest_batch(&batch, Alerting::default()).await {
                         if result.expect("no error under contention").new_issue {
                             new_issues += 1;
                         }
@@ -574,7 +577,7 @@ async fn snoozes_run_out_and_next_release_resolves_wait_for_a_newer_release() {
         let one = async |fingerprint: &str, user: Option<&str>, release: &str, at: i64| {
             let event = new_event(project.id, fingerprint, user, at, release);
             store
-                .ingest_batch(&[event], &Policy)
+                .ingest_batch(&[event], Alerting::default())
                 .await
                 .remove(0)
                 .unwrap()
@@ -668,7 +671,7 @@ async fn merge_and_unmerge_move_events_users_and_counts_exactly() {
             new_event(project.id, "b", Some("3"), now + 4, "r2"),
         ];
         let stored: Vec<_> = store
-            .ingest_batch(&batch, &Policy)
+            .ingest_batch(&batch, Alerting::default())
             .await
             .into_iter()
             .map(Result::unwrap)
@@ -733,7 +736,7 @@ async fn merge_and_unmerge_move_events_users_and_counts_exactly() {
         let later = store
             .ingest_batch(
                 &[new_event(project.id, "b", Some("4"), now + 5, "r")],
-                &Policy,
+                Alerting::default(),
             )
             .await
             .remove(0)
@@ -780,7 +783,10 @@ async fn merge_and_unmerge_move_events_users_and_counts_exactly() {
         ids.sort();
         assert_eq!(ids, vec![a, b]);
         let again = store
-            .ingest_batch(&[new_event(project.id, "b", None, now + 6, "r")], &Policy)
+            .ingest_batch(
+                &[new_event(project.id, "b", None, now + 6, "r")],
+                Alerting::default(),
+            )
             .await
             .remove(0)
             .unwrap();

@@ -6,6 +6,8 @@ mod states;
 
 pub mod account;
 pub mod affected_user;
+pub mod alert_fire;
+pub mod alert_rule;
 pub mod api_token;
 pub mod audit_entry;
 pub mod do_not_contact;

@@ -27,6 +27,11 @@ pub struct Model {
     pub channel: super::Channel,
     /// The webhook, for channel `webhook`.
     pub webhook_id: Option<i64>,
+    /// The alert rule that queued it, if one did.
+    pub rule_id: Option<i64>,
+    /// The rule's action it carries out (JSON, `alerts::rule::Action`), as the rule
+    /// said when the alert fired.
+    pub action: Option<String>,
     /// Where it is in its delivery.
     pub status: super::DeliveryStatus,
     /// Delivery attempts so far.

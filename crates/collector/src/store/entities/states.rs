@@ -75,6 +75,15 @@ pub enum NotificationKind {
     /// An issue got more events in a while than the project's spike threshold.
     #[sea_orm(string_value = "spike")]
     Spike,
+    /// An ignored issue came back: the condition it was ignored under ran out.
+    #[sea_orm(string_value = "reappeared")]
+    Reappeared,
+    /// An issue was seen by more distinct users in a while than an alert rule allows.
+    #[sea_orm(string_value = "user_frequency")]
+    UserFrequency,
+    /// An issue an alert was raised for was resolved (PagerDuty's `resolve`).
+    #[sea_orm(string_value = "resolved")]
+    Resolved,
     /// A test from the settings page ("send test email", "send test webhook"); never
     /// queued, sent at once.
     #[sea_orm(string_value = "test")]
@@ -215,6 +224,28 @@ pub enum Channel {
     /// A signed POST to one webhook.
     #[sea_orm(string_value = "webhook")]
     Webhook,
+    /// A Slack incoming webhook.
+    #[sea_orm(string_value = "slack")]
+    Slack,
+    /// A Discord webhook.
+    #[sea_orm(string_value = "discord")]
+    Discord,
+    /// A Microsoft Teams workflow webhook (an Adaptive Card).
+    #[sea_orm(string_value = "teams")]
+    Teams,
+    /// A Google Chat space's webhook.
+    #[sea_orm(string_value = "google_chat")]
+    #[serde(rename = "google_chat")]
+    GoogleChat,
+    /// A Mattermost incoming webhook.
+    #[sea_orm(string_value = "mattermost")]
+    Mattermost,
+    /// An ntfy topic.
+    #[sea_orm(string_value = "ntfy")]
+    Ntfy,
+    /// PagerDuty's Events API v2.
+    #[sea_orm(string_value = "pagerduty")]
+    Pagerduty,
 }
 
 /// What a member may do in a project (an instance admin may do everything everywhere).
@@ -369,6 +400,15 @@ pub enum AuditAction {
     /// A merged issue was taken out again.
     #[sea_orm(string_value = "issue_unmerged")]
     IssueUnmerged,
+    /// An alert rule was added.
+    #[sea_orm(string_value = "alert_rule_added")]
+    AlertRuleAdded,
+    /// An alert rule was changed.
+    #[sea_orm(string_value = "alert_rule_changed")]
+    AlertRuleChanged,
+    /// An alert rule was removed.
+    #[sea_orm(string_value = "alert_rule_removed")]
+    AlertRuleRemoved,
 }
 
 /// What a filter value is.

@@ -9,11 +9,13 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
+use super::alerts::{self, Alerting, Touched};
 use super::groups::{Before, Group, IssueKey};
-use super::model::{IngestFacts, NewEvent, NotificationRule, Stored};
+use super::model::{NewEvent, Stored};
 use super::statements;
+use crate::alerts::rule::Seen;
 use crate::store::entities::{IssueStatus, event, issue, issue_alias};
-use crate::store::outbox::{self, Notice};
+use crate::store::outbox;
 
 /// A batch and what the steps found out about it.
 pub(super) struct Batch<'a> {
@@ -39,6 +41,8 @@ pub(super) struct Batch<'a> {
     rows: HashMap<(i64, String), i64>,
     /// Fresh events actually inserted (not raced by another collector).
     inserted: Vec<usize>,
+    /// Ignored issues this batch woke.
+    woken: HashSet<i64>,
 }
 
 impl<'a> Batch<'a> {
@@ -55,6 +59,7 @@ impl<'a> Batch<'a> {
             counts_after: HashMap::new(),
             rows: HashMap::new(),
             inserted: Vec::new(),
+            woken: HashSet::new(),
         }
     }
 
@@ -154,7 +159,6 @@ impl<'a> Batch<'a> {
             .column(issue::Column::ProjectId)
             .column(issue::Column::Fingerprint)
             .column(issue::Column::Status)
-            .column(issue::Column::LastNotifiedAt)
             .column(issue::Column::SnoozeUntil)
             .column(issue::Column::SnoozeEvents)
             .column(issue::Column::SnoozeUsers)
@@ -173,7 +177,6 @@ impl<'a> Batch<'a> {
             Option<i64>,
             Option<i64>,
             Option<i64>,
-            Option<i64>,
             Option<String>,
         );
         let rows: Vec<Row> = select.into_tuple().all(txn).await?;
@@ -182,7 +185,6 @@ impl<'a> Batch<'a> {
             project_id,
             fingerprint,
             status,
-            last_notified_at,
             snooze_until,
             snooze_events,
             snooze_users,
@@ -197,7 +199,6 @@ impl<'a> Batch<'a> {
                     Before {
                         id,
                         status,
-                        last_notified_at,
                         snooze_until,
                         snooze_events,
                         snooze_users,
@@ -366,19 +367,22 @@ impl<'a> Batch<'a> {
 
     /// 7. Ignored issues whose snooze ran out come back (only when the batch touches a
     ///    snoozed issue).
-    pub(super) async fn wake_snoozed(&self, txn: &impl ConnectionTrait) -> Result<(), DbErr> {
-        statements::wake_snoozed(txn, &self.groups, &self.before, &self.counts_after).await
+    pub(super) async fn wake_snoozed(&mut self, txn: &impl ConnectionTrait) -> Result<(), DbErr> {
+        let woken =
+            statements::wake_snoozed(txn, &self.groups, &self.before, &self.counts_after).await?;
+        self.woken.extend(woken);
+        Ok(())
     }
 
-    /// 8. The notifications `rule` decides on, at most one per issue, written to the
-    ///    outbox (a count of recent events first, when the rule asks for one).
-    pub(super) async fn queue_notifications(
+    /// 8. The alerts the projects' rules fire, written to the outbox with when each
+    ///    rule fired (its throttle).
+    pub(super) async fn queue_alerts(
         &mut self,
         txn: &impl ConnectionTrait,
-        rule: &dyn NotificationRule,
+        alerting: Alerting,
     ) -> Result<(), DbErr> {
-        let mut facts: Vec<(usize, IngestFacts)> = Vec::new();
-        for (key, group) in &self.groups {
+        let mut touched = Vec::new();
+        for group in self.groups.values() {
             let Some(&trigger) = group
                 .events
                 .iter()
@@ -387,44 +391,37 @@ impl<'a> Batch<'a> {
             else {
                 continue;
             };
-            let first = group.events[0];
-            facts.push((
+            let first = &self.stored[group.events[0]];
+            let event = &self.events[trigger];
+            let issue_id = self.stored[trigger].issue_id;
+            touched.push(Touched {
                 trigger,
-                IngestFacts {
-                    new_issue: self.stored[first].new_issue,
-                    regression: self.stored[first].regression,
-                    received_at: group.received_at,
-                    last_notified_at: self.before.get(key).and_then(|b| b.last_notified_at),
-                    spike: self.events[trigger].spike,
+                project_id: event.project_id,
+                issue_id,
+                event_row_id: self
+                    .rows
+                    .get(&(event.project_id, event.event_id.clone()))
+                    .copied()
+                    .unwrap_or_default(),
+                received_at: group.received_at,
+                seen: Seen {
+                    new_issue: first.new_issue,
+                    regression: first.regression,
+                    reappeared: self.woken.contains(&issue_id),
+                    level: event.level,
+                    environment: event.environment.as_deref(),
+                    release: event.release.as_deref(),
+                    tags: &event.tags,
+                    paths: &event.paths,
+                    url: event.url.as_deref(),
+                    latest_release: None,
                 },
-            ));
+            });
         }
-        let counts = statements::recent_counts(txn, &facts, &self.stored, rule).await?;
-        let mut notices = Vec::new();
-        for (trigger, fact) in &facts {
-            let event = &self.events[*trigger];
-            let recent = counts.get(&self.stored[*trigger].issue_id).copied();
-            let recent = rule.count_since(fact).map(|_| recent.unwrap_or(0));
-            if let Some(kind) = rule.decide(fact, recent) {
-                notices.push((
-                    *trigger,
-                    Notice {
-                        project_id: event.project_id,
-                        issue_id: self.stored[*trigger].issue_id,
-                        event_row_id: self
-                            .rows
-                            .get(&(event.project_id, event.event_id.clone()))
-                            .copied()
-                            .unwrap_or_default(),
-                        kind,
-                        at: fact.received_at,
-                    },
-                ));
-            }
-        }
+        let notices = alerts::decide(txn, &touched, alerting).await?;
         let queued = outbox::queue(txn, notices.iter().map(|(_, n)| n)).await?;
         for ((trigger, _), count) in notices.iter().zip(queued) {
-            self.stored[*trigger].notifications = count;
+            self.stored[*trigger].notifications += count;
         }
         Ok(())
     }

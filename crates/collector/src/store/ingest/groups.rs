@@ -29,7 +29,6 @@ pub(super) struct Group {
 pub(super) struct Before {
     pub(super) id: i64,
     pub(super) status: IssueStatus,
-    pub(super) last_notified_at: Option<i64>,
     /// Ignored until then (ms), or until these many events or users.
     pub(super) snooze_until: Option<i64>,
     pub(super) snooze_events: Option<i64>,

@@ -16,12 +16,13 @@
 //!    counts; one upsert each of the environments and releases seen and of the tag
 //!    values for search;
 //! 7. ignored issues whose snooze ran out, back (only when the batch touches one);
-//! 8. the notifications [`NotificationRule`] decides on, written to the outbox (a count
-//!    of recent events first, for spikes).
+//! 8. the alerts the projects' rules fire (`alerts.rs`; `alerts::rule` decides),
+//!    written to the outbox with when each rule fired.
 //!
 //! Rows are written in a fixed order (issues by project and fingerprint), so that two
 //! collectors on one PostgreSQL never deadlock, and every count is exact.
 
+mod alerts;
 mod batch;
 mod groups;
 mod model;
@@ -32,8 +33,9 @@ use sea_orm::{ConnectionTrait, DbErr};
 pub(crate) use statements::unsnooze;
 
 use super::{Store, StoreError};
+pub use alerts::Alerting;
 use batch::Batch;
-pub use model::{EventUser, IngestFacts, NewEvent, NotificationRule, SpikeSettings, Stored};
+pub use model::{EventUser, NewEvent, Stored};
 
 impl Store {
     /// Stores a batch of events in one transaction. When the batch fails as a whole
@@ -42,16 +44,16 @@ impl Store {
     pub async fn ingest_batch(
         &self,
         batch: &[NewEvent],
-        rule: &'static dyn NotificationRule,
+        alerting: Alerting,
     ) -> Vec<Result<Stored, StoreError>> {
-        match self.write_events(batch, rule).await {
+        match self.write_events(batch, alerting).await {
             Ok(stored) => stored.into_iter().map(Ok).collect(),
             Err(error) => {
                 tracing::debug!(%error, size = batch.len(), "batch failed; storing one by one");
                 let mut results = Vec::with_capacity(batch.len());
                 for event in batch {
                     results.push(
-                        self.write_events(std::slice::from_ref(event), rule)
+                        self.write_events(std::slice::from_ref(event), alerting)
                             .await
                             .map(|mut stored| stored.remove(0)),
                     );
@@ -66,16 +68,16 @@ impl Store {
     async fn write_events(
         &self,
         batch: &[NewEvent],
-        rule: &'static dyn NotificationRule,
+        alerting: Alerting,
     ) -> Result<Vec<Stored>, StoreError> {
         if let Some((hot, turn)) = self.sqlite_hot() {
             let _turn = turn.lock().await;
             let batch = batch.to_vec();
             return hot
-                .transaction(async move |txn| write_batch(txn, &batch, rule).await)
+                .transaction(async move |txn| write_batch(txn, &batch, alerting).await)
                 .await;
         }
-        self.write(async |txn| Ok(write_batch(txn, batch, rule).await?))
+        self.write(async |txn| Ok(write_batch(txn, batch, alerting).await?))
             .await
     }
 }
@@ -84,7 +86,7 @@ impl Store {
 async fn write_batch(
     txn: &impl ConnectionTrait,
     events: &[NewEvent],
-    rule: &dyn NotificationRule,
+    alerting: Alerting,
 ) -> Result<Vec<Stored>, DbErr> {
     let mut batch = Batch::new(events);
     if events.is_empty() {
@@ -98,6 +100,6 @@ async fn write_batch(
     batch.insert_events(txn).await?;
     batch.upsert_users_and_values(txn).await?;
     batch.wake_snoozed(txn).await?;
-    batch.queue_notifications(txn, rule).await?;
+    batch.queue_alerts(txn, alerting).await?;
     Ok(batch.stored)
 }

@@ -1,7 +1,7 @@
-//! What a batch write takes and gives back: the events, ready to store, the facts the
-//! notification rule decides on, and what storing each event did.
+//! What a batch write takes and gives back: the events, ready to store, and what
+//! storing each event did.
 
-use crate::store::entities::{EventLevel, NotificationKind};
+use crate::store::entities::EventLevel;
 
 /// The affected user of an event, as the event described them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -49,46 +49,10 @@ pub struct NewEvent {
     pub payload: Vec<u8>,
     /// Its tags, and its message under `message`, capped, for the search box.
     pub tags: Vec<(String, String)>,
-    /// The project's spike notification settings.
-    pub spike: SpikeSettings,
-}
-
-/// A project's spike notification settings, as ingest applies them.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct SpikeSettings {
-    /// More than this many events in the window is a spike; 0 turns spikes off.
-    pub threshold: i64,
-    /// The window, in milliseconds.
-    pub window_ms: i64,
-    /// After a notification about an issue, no spike notification for it during this
-    /// long (milliseconds).
-    pub quiet_ms: i64,
-}
-
-/// What an ingested event did to its issue: what the notification rule decides on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct IngestFacts {
-    /// The event created the issue.
-    pub new_issue: bool,
-    /// The event reopened a resolved issue.
-    pub regression: bool,
-    /// When the event was received (ms).
-    pub received_at: i64,
-    /// When a notification about the issue was last queued (ms).
-    pub last_notified_at: Option<i64>,
-    /// The project's spike settings.
-    pub spike: SpikeSettings,
-}
-
-/// Decides which notification an ingested event queues (`notify::policy` has the
-/// collector's rule): the store supplies the facts and writes the outbox rows in the
-/// event's transaction, the rule stays a pure function that is tested on its own.
-pub trait NotificationRule: Send + Sync {
-    /// From when (ms) the issue's events must be counted to decide, if at all.
-    fn count_since(&self, facts: &IngestFacts) -> Option<i64>;
-    /// The notification to queue, if any; `recent` counts the issue's events since
-    /// [`count_since`](Self::count_since), when it asked for a count.
-    fn decide(&self, facts: &IngestFacts, recent: Option<u64>) -> Option<NotificationKind>;
+    /// The files of its in-app frames (capped), for alert rules' `path` filters.
+    pub paths: Vec<String>,
+    /// The request's URL, for alert rules' `url` filters.
+    pub url: Option<String>,
 }
 
 /// What storing an event did.

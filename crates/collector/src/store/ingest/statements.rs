@@ -7,7 +7,7 @@ use sea_orm::sea_query::{Alias, Expr, OnConflict, Query, SimpleExpr};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect};
 
 use super::groups::{Before, Group};
-use super::model::{EventUser, IngestFacts, NewEvent, NotificationRule, Stored};
+use super::model::{EventUser, NewEvent, Stored};
 use crate::store::entities::{
     FilterKind, IssueStatus, affected_user, event, filter_value, issue, issue_alias, issue_tag,
 };
@@ -125,17 +125,17 @@ pub(super) async fn upsert_last_seen<E: EntityTrait>(
 
 /// Ignored issues of the batch whose snooze ran out (the date passed, or their events or
 /// users reached the count set) back to unresolved: one read of user counts when a
-/// snooze counts users, one update.
+/// snooze counts users, one update. Returns the issues woken.
 pub(super) async fn wake_snoozed(
     txn: &impl ConnectionTrait,
     groups: &BTreeMap<(i64, String), Group>,
     before: &HashMap<(i64, String), Before>,
     counts_after: &HashMap<(i64, String), i64>,
-) -> Result<(), DbErr> {
+) -> Result<Vec<i64>, DbErr> {
     let snoozed: Vec<(&(i64, String), &Before)> =
         before.iter().filter(|(_, b)| b.snoozed()).collect();
     if snoozed.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
     let by_users: Vec<i64> = snoozed
         .iter()
@@ -169,11 +169,11 @@ pub(super) async fn wake_snoozed(
         .map(|(_, b)| b.id)
         .collect();
     if woken.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
     txn.execute(txn.get_database_backend().build(&unsnooze(&woken)))
         .await?;
-    Ok(())
+    Ok(woken)
 }
 
 /// Back to unresolved, snooze cleared, for `ids`.
@@ -580,42 +580,4 @@ pub(super) async fn upsert_users(
     txn.execute(txn.get_database_backend().build(&update))
         .await?;
     Ok(())
-}
-
-/// Events per issue since the time the rule asks about, for the issues it asks about:
-/// one query for the batch.
-pub(super) async fn recent_counts(
-    txn: &impl ConnectionTrait,
-    facts: &[(usize, IngestFacts)],
-    stored: &[Stored],
-    rule: &dyn NotificationRule,
-) -> Result<HashMap<i64, u64>, DbErr> {
-    let mut any = sea_orm::Condition::any();
-    let mut asked = false;
-    for (trigger, fact) in facts {
-        if let Some(since) = rule.count_since(fact) {
-            asked = true;
-            any = any.add(
-                event::Column::IssueId
-                    .eq(stored[*trigger].issue_id)
-                    .and(event::Column::ReceivedAt.gte(since)),
-            );
-        }
-    }
-    if !asked {
-        return Ok(HashMap::new());
-    }
-    let rows: Vec<(i64, i64)> = event::Entity::find()
-        .select_only()
-        .column(event::Column::IssueId)
-        .column_as(event::Column::Id.count(), "events")
-        .filter(any)
-        .group_by(event::Column::IssueId)
-        .into_tuple()
-        .all(txn)
-        .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(issue, count)| (issue, u64::try_from(count).unwrap_or(0)))
-        .collect())
 }

@@ -23,6 +23,7 @@ mod m0015_monitors;
 mod m0016_outreach;
 mod m0017_customer_words;
 mod m0018_two_factor;
+mod m0019_alert_rules;
 
 use sea_orm_migration::prelude::*;
 
@@ -51,6 +52,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0016_outreach::Migration),
             Box::new(m0017_customer_words::Migration),
             Box::new(m0018_two_factor::Migration),
+            Box::new(m0019_alert_rules::Migration),
         ]
     }
 }

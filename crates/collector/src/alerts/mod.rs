@@ -1,0 +1,107 @@
+//! Alert rules, added, changed and removed one way from the alerts page and the API:
+//! checked ([`rule::RuleSpec::check`], then every target against the outbound address
+//! policy), stored, and recorded in the audit log. Ingest applies them (the store's
+//! batch, step 8); [`rule`] says what they mean.
+
+pub mod rule;
+
+use crate::audit::{self, Actor};
+use crate::config::Config;
+use crate::outbound::{self, OutboundError};
+use crate::store::entities::alert_rule;
+use crate::store::{AuditAction, RuleRow, Store, StoreError};
+use rule::{RuleError, RuleSpec};
+
+/// Why a rule was not saved.
+#[derive(Debug, thiserror::Error)]
+pub enum AlertRuleError {
+    /// The rule is not valid; the message names the part and the fix.
+    #[error(transparent)]
+    Rule(#[from] RuleError),
+    /// An action's URL may not be a target.
+    #[error("actions: {0}")]
+    Target(#[from] OutboundError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Checks `spec` and its targets.
+async fn check(config: &Config, spec: &RuleSpec) -> Result<RuleRow, AlertRuleError> {
+    spec.check()?;
+    for action in &spec.actions {
+        if let Some(url) = action.url() {
+            outbound::check_target(url, config.target_policy()).await?;
+        }
+    }
+    let (conditions, filters, actions) = spec.columns();
+    Ok(RuleRow {
+        name: spec.name.trim().to_owned(),
+        match_mode: spec.match_mode.as_str().to_owned(),
+        conditions,
+        filters,
+        actions,
+        throttle_minutes: spec.throttle_minutes.map(i64::from),
+    })
+}
+
+/// Adds rule `spec` to `project_id`.
+pub async fn add<'a>(
+    store: &Store,
+    config: &Config,
+    actor: impl Into<Actor<'a>>,
+    project_id: i64,
+    spec: &RuleSpec,
+) -> Result<alert_rule::Model, AlertRuleError> {
+    let row = check(config, spec).await?;
+    let rule = store.add_alert_rule(project_id, row).await?;
+    audit::record(
+        store,
+        actor,
+        project_id,
+        AuditAction::AlertRuleAdded,
+        format!("rule {}: {}", rule.id, rule.name),
+    )
+    .await?;
+    Ok(rule)
+}
+
+/// Replaces rule `rule`'s fields with `spec`.
+pub async fn change<'a>(
+    store: &Store,
+    config: &Config,
+    actor: impl Into<Actor<'a>>,
+    rule: &alert_rule::Model,
+    spec: &RuleSpec,
+) -> Result<alert_rule::Model, AlertRuleError> {
+    let row = check(config, spec).await?;
+    let changed = store.change_alert_rule(rule.id, row).await?;
+    audit::record(
+        store,
+        actor,
+        rule.project_id,
+        AuditAction::AlertRuleChanged,
+        format!("rule {}: {}", changed.id, changed.name),
+    )
+    .await?;
+    Ok(changed)
+}
+
+/// Removes rule `rule`.
+pub async fn remove<'a>(
+    store: &Store,
+    actor: impl Into<Actor<'a>>,
+    rule: &alert_rule::Model,
+) -> Result<(), StoreError> {
+    if store.remove_alert_rule(rule.id).await? {
+        audit::record(
+            store,
+            actor,
+            rule.project_id,
+            AuditAction::AlertRuleRemoved,
+            format!("rule {}: {}", rule.id, rule.name),
+        )
+        .await?;
+    }
+    Ok(())
+}
