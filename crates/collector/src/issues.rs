@@ -146,6 +146,9 @@ impl StatusChange {
             StatusChange::Snooze(snooze) => store.snooze_issue(issue_id, snooze).await?,
         };
         audit::record_status(store, actor, project_id, issue_id, changed.status).await?;
+        if changed.status == IssueStatus::Resolved {
+            crate::alerts::issues_resolved(store, &[issue_id]).await?;
+        }
         Ok(changed)
     }
 }
@@ -163,6 +166,9 @@ pub async fn set_statuses<'a>(
     let changed = store.set_issues_status(project_id, ids, status).await?;
     for &issue_id in &changed {
         audit::record_status(store, actor, project_id, issue_id, status).await?;
+    }
+    if status == IssueStatus::Resolved {
+        crate::alerts::issues_resolved(store, &changed).await?;
     }
     Ok(changed)
 }

@@ -9,7 +9,7 @@ use crate::audit::{self, Actor};
 use crate::config::Config;
 use crate::outbound::{self, OutboundError};
 use crate::store::entities::alert_rule;
-use crate::store::{AuditAction, RuleRow, Store, StoreError};
+use crate::store::{AuditAction, Channel, NotificationKind, RuleRow, Store, StoreError};
 use rule::{RuleError, RuleSpec};
 
 /// Why a rule was not saved.
@@ -24,6 +24,33 @@ pub enum AlertRuleError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// Follows issues that were resolved: each PagerDuty action of a rule that alerted
+/// about one of them gets a `resolve` with the issue's key (queued in the outbox, so
+/// it is retried like the trigger was).
+pub async fn issues_resolved(store: &Store, issue_ids: &[i64]) -> Result<(), StoreError> {
+    for (issue_id, rule) in store.rules_fired_for(issue_ids).await? {
+        let Ok(spec) = RuleSpec::from_row(&rule) else {
+            continue;
+        };
+        let actions: Vec<(Channel, String)> = spec
+            .actions
+            .iter()
+            .filter(|a| matches!(a, rule::Action::Pagerduty { .. }))
+            .filter_map(|a| Some((a.channel(), serde_json::to_string(a).ok()?)))
+            .collect();
+        store
+            .queue_rule_actions(
+                rule.project_id,
+                issue_id,
+                rule.id,
+                NotificationKind::Resolved,
+                actions,
+            )
+            .await?;
+    }
+    Ok(())
 }
 
 /// Checks `spec` and its targets.

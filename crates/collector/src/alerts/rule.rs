@@ -595,6 +595,18 @@ impl Compiled {
         })
     }
 
+    /// Whether when it fires must be kept: for its throttle (it has a frequency
+    /// condition) or to resolve its PagerDuty incidents. Rules with neither (the
+    /// Default rule) cost the batch no reads or writes of their own.
+    pub fn keeps_fires(&self) -> bool {
+        self.spec.conditions.iter().any(|c| c.ask().is_some())
+            || self
+                .spec
+                .actions
+                .iter()
+                .any(|a| matches!(a, Action::Pagerduty { .. }))
+    }
+
     /// The throttle, with the collector's default.
     pub fn throttle(&self, default: Duration) -> i64 {
         self.spec.throttle_minutes.map_or(

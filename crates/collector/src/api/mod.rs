@@ -6,6 +6,7 @@
 //! command line call) and answer a typed view ([`views`]). This file is only the
 //! route table.
 
+mod alert_rules;
 mod audit;
 mod deliveries;
 mod events;
@@ -78,6 +79,16 @@ pub fn routes() -> Router<AppState> {
             get(recipients::list_recipients)
                 .post(recipients::add_recipient)
                 .delete(recipients::remove_recipient),
+        )
+        .route(
+            "/api/v1/projects/{project_id}/alert-rules",
+            get(alert_rules::list).post(alert_rules::create),
+        )
+        .route(
+            "/api/v1/alert-rules/{rule_id}",
+            get(alert_rules::detail)
+                .patch(alert_rules::change)
+                .delete(alert_rules::remove),
         )
         .route(
             "/api/v1/projects/{project_id}/webhooks",

@@ -9,8 +9,8 @@ use sea_orm::{
 };
 
 use super::entities::{
-    Channel, DeliveryStatus, NotificationKind, event, issue, monitor, outbox, outreach_message,
-    project, recipient, webhook,
+    Channel, DeliveryStatus, NotificationKind, alert_fire, alert_rule, event, issue, monitor,
+    outbox, outreach_message, project, recipient, webhook,
 };
 use super::events::decode_payload;
 use super::{Store, StoreError, now_ms};
@@ -57,6 +57,64 @@ pub enum About {
 }
 
 impl Store {
+    /// The rules that alerted about any of `issue_ids`, with the issue: for the
+    /// alerts that follow the issue (PagerDuty's resolve).
+    pub async fn rules_fired_for(
+        &self,
+        issue_ids: &[i64],
+    ) -> Result<Vec<(i64, alert_rule::Model)>, StoreError> {
+        if issue_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let fires = alert_fire::Entity::find()
+            .filter(alert_fire::Column::IssueId.is_in(issue_ids.iter().copied()))
+            .all(self.db())
+            .await?;
+        let rules: std::collections::HashMap<i64, alert_rule::Model> = alert_rule::Entity::find()
+            .filter(alert_rule::Column::Id.is_in(fires.iter().map(|f| f.rule_id)))
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(|rule| (rule.id, rule))
+            .collect();
+        Ok(fires
+            .into_iter()
+            .filter_map(|fire| Some((fire.issue_id, rules.get(&fire.rule_id)?.clone())))
+            .collect())
+    }
+
+    /// Queues one delivery of `kind` about issue `issue_id` of `project_id` per
+    /// `(channel, action JSON)` of rule `rule_id`, due now.
+    pub async fn queue_rule_actions(
+        &self,
+        project_id: i64,
+        issue_id: i64,
+        rule_id: i64,
+        kind: NotificationKind,
+        actions: Vec<(Channel, String)>,
+    ) -> Result<(), StoreError> {
+        if actions.is_empty() {
+            return Ok(());
+        }
+        let notice = Notice {
+            project_id,
+            issue_id,
+            event_row_id: None,
+            kind,
+            at: now_ms(),
+            rule_id: Some(rule_id),
+            targets: actions
+                .into_iter()
+                .map(|(channel, json)| Target::Action(channel, json))
+                .collect(),
+        };
+        self.write(async |txn| {
+            queue(txn, [&notice]).await?;
+            Ok(())
+        })
+        .await
+    }
+
     /// A project's notifications (of one issue when `issue_id` is given), newest first, at
     /// most `limit`: where each stands in its delivery (settings and issue pages, API).
     pub async fn notifications(
@@ -262,7 +320,7 @@ pub(crate) enum Target {
 pub(crate) struct Notice {
     pub(crate) project_id: i64,
     pub(crate) issue_id: i64,
-    pub(crate) event_row_id: i64,
+    pub(crate) event_row_id: Option<i64>,
     pub(crate) kind: NotificationKind,
     pub(crate) at: i64,
     pub(crate) rule_id: Option<i64>,
@@ -318,7 +376,7 @@ pub(crate) async fn queue<'n>(
                 .values([
                     notice.project_id.into(),
                     Some(notice.issue_id).into(),
-                    Some(notice.event_row_id).into(),
+                    notice.event_row_id.into(),
                     notice.kind.into(),
                     (*channel).into(),
                     (*webhook_id).into(),

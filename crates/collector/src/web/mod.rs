@@ -8,6 +8,7 @@
 //! escaped by the templates, and a Content-Security-Policy forbids inline script.
 
 mod account;
+mod alerts;
 mod assets;
 mod audit;
 mod deliveries;
@@ -95,6 +96,10 @@ pub fn routes() -> Router<AppState> {
             get(settings::page).post(settings::change),
         )
         .route("/projects/{project_id}/audit", get(audit::page))
+        .route(
+            "/projects/{project_id}/alerts",
+            get(alerts::page).post(alerts::change),
+        )
         .route(
             "/projects/{project_id}/monitors",
             get(monitors::list_page).post(monitors::create),

@@ -508,7 +508,7 @@ fn markup(view: &SettingsView<'_>) -> Markup {
         html! {
             p { a href={ "/projects/" (project.id) "/issues" } { "← " (project.name) } }
             h1 { (project.name) " settings" }
-            p { a href={ "/projects/" (project.id) "/audit" } { "Audit log" } }
+            p { a href={ "/projects/" (project.id) "/alerts" } { "Alert rules" } " · " a href={ "/projects/" (project.id) "/audit" } { "Audit log" } }
             @match &view.notice {
                 Some(SettingsNotice::Done(text)) => { p.notice role="status" { (text) } }
                 Some(SettingsNotice::Failed(text) | SettingsNotice::Refused(text)) => { p.notice.failed role="alert" { (text) } }
@@ -616,7 +616,7 @@ fn markup(view: &SettingsView<'_>) -> Markup {
                     p { label { "Events per minute per key (0: the default, " (view.default_rate_limit) ") "
                         input type="number" min="0" name="rate_limit" value=(project.rate_limit_per_minute); } }
                     p { label { "Spike notification: more than " input type="number" min="0" name="spike_events" value=(project.spike_threshold);
-                        " events in " input type="number" min="1" name="spike_minutes" value=(project.spike_window_minutes); " minutes (0 events: off)" } }
+                        " events in " input type="number" min="1" name="spike_minutes" value=(project.spike_window_minutes); " minutes (0 events: off; the Default alert rule's frequency condition)" } }
                     button type="submit" { "Save" }
                 }
             }

@@ -213,6 +213,7 @@ async fn every_route_answers_each_role_as_the_rules_say() {
         .await
         .unwrap();
         let m = monitor.id;
+        let rule = server.state.store.alert_rules(p).await.unwrap()[0].id;
 
         let cases = vec![
             web(Method::GET, "/".into(), Rule::SignedIn),
@@ -466,6 +467,47 @@ async fn every_route_answers_each_role_as_the_rules_say() {
                 Method::GET,
                 format!("/api/v1/projects/{p}/notifications"),
                 None,
+                Rule::ManagesProject,
+            ),
+            web(
+                Method::GET,
+                format!("/projects/{p}/alerts"),
+                Rule::ManagesProject,
+            ),
+            form(
+                format!("/projects/{p}/alerts"),
+                &[
+                    ("action", "save"),
+                    ("name", "New"),
+                    ("first_seen", "on"),
+                    ("email_recipients", "on"),
+                ],
+                Rule::ManagesProject,
+            ),
+            api(
+                Method::GET,
+                format!("/api/v1/projects/{p}/alert-rules"),
+                None,
+                Rule::ManagesProject,
+            ),
+            api(
+                Method::POST,
+                format!("/api/v1/projects/{p}/alert-rules"),
+                Some(
+                    json!({"name": "New", "conditions": [{"kind": "first_seen"}], "actions": [{"kind": "webhook"}]}),
+                ),
+                Rule::ManagesProject,
+            ),
+            api(
+                Method::GET,
+                format!("/api/v1/alert-rules/{rule}"),
+                None,
+                Rule::ManagesProject,
+            ),
+            api(
+                Method::PATCH,
+                format!("/api/v1/alert-rules/{rule}"),
+                Some(json!({"throttle_minutes": 30})),
                 Rule::ManagesProject,
             ),
         ];

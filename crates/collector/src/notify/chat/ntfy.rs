@@ -15,7 +15,7 @@ pub fn post(topic_url: &str, token: Option<&str>, facts: &Facts) -> Option<Post>
     let mut url = url::Url::parse(topic_url).ok()?;
     let topic = url.path_segments()?.rfind(|s| !s.is_empty())?.to_owned();
     // The server's root, under any path prefix a self-hosted server has.
-    url.path_segments_mut().ok()?.pop_if_empty().pop();
+    url.path_segments_mut().ok()?.pop_if_empty().pop().push("");
     url.set_query(None);
     let priority = match facts.kind {
         NotificationKind::NewIssue | NotificationKind::Regression => 4,

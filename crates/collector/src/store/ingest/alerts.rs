@@ -44,7 +44,7 @@ pub(super) struct Touched<'a> {
     pub(super) trigger: usize,
     pub(super) project_id: i64,
     pub(super) issue_id: i64,
-    pub(super) event_row_id: i64,
+    pub(super) event_row_id: Option<i64>,
     pub(super) received_at: i64,
     pub(super) seen: Seen<'a>,
 }
@@ -128,7 +128,9 @@ pub(super) async fn decide(
             First::No => None,
         };
         let Some(kind) = kind else { continue };
-        fires.push((rule.id, touch.issue_id, touch.received_at));
+        if rule.keeps_fires() {
+            fires.push((rule.id, touch.issue_id, touch.received_at));
+        }
         notices.push((
             touch.trigger,
             Notice {
@@ -169,6 +171,14 @@ async fn fire_times(
     rules: &[Compiled],
     touched: &[Touched<'_>],
 ) -> Result<HashMap<(i64, i64), i64>, DbErr> {
+    let kept: Vec<i64> = rules
+        .iter()
+        .filter(|r| r.keeps_fires())
+        .map(|r| r.id)
+        .collect();
+    if kept.is_empty() {
+        return Ok(HashMap::new());
+    }
     let rows: Vec<(i64, i64, i64)> = alert_fire::Entity::find()
         .select_only()
         .columns([
@@ -176,7 +186,7 @@ async fn fire_times(
             alert_fire::Column::IssueId,
             alert_fire::Column::FiredAt,
         ])
-        .filter(alert_fire::Column::RuleId.is_in(rules.iter().map(|r| r.id)))
+        .filter(alert_fire::Column::RuleId.is_in(kept))
         .filter(alert_fire::Column::IssueId.is_in(touched.iter().map(|t| t.issue_id)))
         .into_tuple()
         .all(txn)

@@ -401,8 +401,7 @@ impl<'a> Batch<'a> {
                 event_row_id: self
                     .rows
                     .get(&(event.project_id, event.event_id.clone()))
-                    .copied()
-                    .unwrap_or_default(),
+                    .copied(),
                 received_at: group.received_at,
                 seen: Seen {
                     new_issue: first.new_issue,

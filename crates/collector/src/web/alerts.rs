@@ -1,0 +1,636 @@
+//! A project's alert rules page (project admins): each rule in words, a form to add
+//! one and to change or remove each, going through [`alerts`](crate::alerts) like the
+//! API. The form has a field per kind of condition, filter and destination; lists
+//! (tags, globs, chat URLs) take one entry per line.
+
+use axum::extract::{Form, Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use super::layout::{self, html, html_with_status};
+use super::session::SignedIn;
+use super::{WebError, forms, forms::check_csrf};
+use crate::access::{self, Need};
+use crate::alerts::rule::{
+    Action, Condition, EmailGroup, EmailTo, Filter, Match, RuleSpec, channel_name,
+};
+use crate::alerts::{self, AlertRuleError};
+use crate::state::AppState;
+use crate::store::EventLevel;
+use crate::store::entities::{alert_rule, project};
+
+/// `GET /projects/{id}/alerts`.
+pub(super) async fn page(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path(project_id): Path<i64>,
+) -> Result<Response, WebError> {
+    render(&state, &signed_in, project_id, None, None).await
+}
+
+/// The page; `refused` is a refused form's message and what it sent (answered 400).
+async fn render(
+    state: &AppState,
+    signed_in: &SignedIn,
+    project_id: i64,
+    done: Option<&str>,
+    refused: Option<(String, Option<i64>, RuleForm)>,
+) -> Result<Response, WebError> {
+    let project =
+        access::project_for(&state.store, &signed_in.account, project_id, Need::Manage).await?;
+    let rules = state.store.alert_rules(project_id).await?;
+    let default_throttle = state.config.notify_window_minutes;
+    let failed = refused.is_some();
+    let page = markup(&project, signed_in, &rules, default_throttle, done, refused);
+    Ok(if failed {
+        html_with_status(StatusCode::BAD_REQUEST, page)
+    } else {
+        html(page)
+    })
+}
+
+/// What the rule form asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum AlertsAction {
+    Save,
+    Remove,
+}
+
+/// The rule form's fields (also the remove button's: `csrf`, `action`, `rule_id`).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub(super) struct RuleForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    rule_id: Option<i64>,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    match_mode: String,
+    #[serde(default)]
+    first_seen: Option<String>,
+    #[serde(default)]
+    regression: Option<String>,
+    #[serde(default)]
+    reappeared: Option<String>,
+    #[serde(default)]
+    events_value: String,
+    #[serde(default)]
+    events_minutes: String,
+    #[serde(default)]
+    users_value: String,
+    #[serde(default)]
+    users_minutes: String,
+    #[serde(default)]
+    environment: String,
+    #[serde(default)]
+    level: String,
+    #[serde(default)]
+    release: String,
+    #[serde(default)]
+    tags: String,
+    #[serde(default)]
+    paths: String,
+    #[serde(default)]
+    urls: String,
+    #[serde(default)]
+    email_recipients: Option<String>,
+    #[serde(default)]
+    email_assignee: Option<String>,
+    #[serde(default)]
+    email_list: String,
+    #[serde(default)]
+    webhooks: Option<String>,
+    #[serde(default)]
+    slack: String,
+    #[serde(default)]
+    discord: String,
+    #[serde(default)]
+    teams: String,
+    #[serde(default)]
+    google_chat: String,
+    #[serde(default)]
+    mattermost: String,
+    #[serde(default)]
+    ntfy: String,
+    #[serde(default)]
+    pagerduty: String,
+    #[serde(default)]
+    throttle_minutes: String,
+}
+
+/// `POST /projects/{id}/alerts`: save (add or change) or remove a rule.
+pub(super) async fn change(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path(project_id): Path<i64>,
+    Form(form): Form<RuleForm>,
+) -> Result<Response, WebError> {
+    check_csrf(&signed_in, &form.csrf)?;
+    access::project_for(&state.store, &signed_in.account, project_id, Need::Manage).await?;
+    let existing = match form.rule_id {
+        Some(id) => match state.store.alert_rule(id).await {
+            Ok(rule) if rule.project_id == project_id => Some(rule),
+            _ => return Err(WebError::NotFound),
+        },
+        None => None,
+    };
+    let target = format!("/projects/{project_id}/alerts");
+    match forms::action::<AlertsAction>(&form.action)? {
+        AlertsAction::Remove => {
+            let rule = existing.ok_or(WebError::NotFound)?;
+            alerts::remove(&state.store, &signed_in.account, &rule).await?;
+            Ok(Redirect::to(&target).into_response())
+        }
+        AlertsAction::Save => {
+            let saved = match spec_of(&form) {
+                Err(message) => Err(message),
+                Ok(spec) => {
+                    let result = match &existing {
+                        Some(rule) => {
+                            alerts::change(
+                                &state.store,
+                                &state.config,
+                                &signed_in.account,
+                                rule,
+                                &spec,
+                            )
+                            .await
+                        }
+                        None => {
+                            alerts::add(
+                                &state.store,
+                                &state.config,
+                                &signed_in.account,
+                                project_id,
+                                &spec,
+                            )
+                            .await
+                        }
+                    };
+                    match result {
+                        Ok(_) => Ok(()),
+                        Err(AlertRuleError::Store(e)) => return Err(e.into()),
+                        Err(e) => Err(e.to_string()),
+                    }
+                }
+            };
+            match saved {
+                Ok(()) => render(&state, &signed_in, project_id, Some("Rule saved."), None).await,
+                Err(message) => {
+                    let rule_id = form.rule_id;
+                    render(
+                        &state,
+                        &signed_in,
+                        project_id,
+                        None,
+                        Some((message, rule_id, form)),
+                    )
+                    .await
+                }
+            }
+        }
+    }
+}
+
+/// The lines of a textarea, trimmed, without empty ones.
+fn lines(text: &str) -> impl Iterator<Item = &str> {
+    text.lines().map(str::trim).filter(|l| !l.is_empty())
+}
+
+/// A number field: empty is none; anything else must be a whole number.
+fn number(field: &str, text: &str) -> Result<Option<u32>, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    text.parse()
+        .map(Some)
+        .map_err(|_| format!("{field}: {text:?} is not a whole number"))
+}
+
+/// The rule a form describes (then checked like the API's).
+fn spec_of(form: &RuleForm) -> Result<RuleSpec, String> {
+    let mut conditions = Vec::new();
+    if form.first_seen.is_some() {
+        conditions.push(Condition::FirstSeen);
+    }
+    if form.regression.is_some() {
+        conditions.push(Condition::Regression);
+    }
+    if form.reappeared.is_some() {
+        conditions.push(Condition::Reappeared);
+    }
+    let frequency =
+        |value: &str, minutes: &str, what: &str| -> Result<Option<(u64, u32)>, String> {
+            match (number(what, value)?, number(what, minutes)?) {
+                (None, _) => Ok(None),
+                (Some(value), minutes) => Ok(Some((u64::from(value), minutes.unwrap_or(60)))),
+            }
+        };
+    if let Some((value, interval_minutes)) =
+        frequency(&form.events_value, &form.events_minutes, "events")?
+    {
+        conditions.push(Condition::EventFrequency {
+            value,
+            interval_minutes,
+        });
+    }
+    if let Some((value, interval_minutes)) =
+        frequency(&form.users_value, &form.users_minutes, "users")?
+    {
+        conditions.push(Condition::UserFrequency {
+            value,
+            interval_minutes,
+        });
+    }
+    let mut filters = Vec::new();
+    if !form.environment.trim().is_empty() {
+        filters.push(Filter::Environment {
+            value: form.environment.trim().to_owned(),
+        });
+    }
+    if !form.level.is_empty() {
+        let level: EventLevel = form
+            .level
+            .parse()
+            .map_err(|e: crate::store::entities::UnknownName| e.to_string())?;
+        filters.push(Filter::LevelAtLeast { value: level });
+    }
+    if !form.release.trim().is_empty() {
+        filters.push(Filter::Release {
+            value: form.release.trim().to_owned(),
+        });
+    }
+    for line in lines(&form.tags) {
+        let (key, value) = line
+            .split_once('=')
+            .ok_or_else(|| format!("tags: write {line:?} as key=value"))?;
+        filters.push(Filter::Tag {
+            key: key.trim().to_owned(),
+            value: value.trim().to_owned(),
+        });
+    }
+    filters.extend(lines(&form.paths).map(|value| Filter::Path {
+        value: value.to_owned(),
+    }));
+    filters.extend(lines(&form.urls).map(|value| Filter::Url {
+        value: value.to_owned(),
+    }));
+    let mut actions = Vec::new();
+    if form.email_recipients.is_some() {
+        actions.push(Action::Email {
+            to: EmailTo::Group(EmailGroup::Recipients),
+        });
+    }
+    if form.email_assignee.is_some() {
+        actions.push(Action::Email {
+            to: EmailTo::Group(EmailGroup::Assignee),
+        });
+    }
+    let list: Vec<String> = form
+        .email_list
+        .split([',', '\n'])
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if !list.is_empty() {
+        actions.push(Action::Email {
+            to: EmailTo::List(list),
+        });
+    }
+    if form.webhooks.is_some() {
+        actions.push(Action::Webhook);
+    }
+    let url = |u: &str| u.to_owned();
+    actions.extend(lines(&form.slack).map(|u| Action::Slack { url: url(u) }));
+    actions.extend(lines(&form.discord).map(|u| Action::Discord { url: url(u) }));
+    actions.extend(lines(&form.teams).map(|u| Action::Teams { url: url(u) }));
+    actions.extend(lines(&form.google_chat).map(|u| Action::GoogleChat { url: url(u) }));
+    actions.extend(lines(&form.mattermost).map(|u| Action::Mattermost { url: url(u) }));
+    for line in lines(&form.ntfy) {
+        let mut parts = line.split_whitespace();
+        actions.push(Action::Ntfy {
+            url: parts.next().unwrap_or_default().to_owned(),
+            token: parts.next().map(str::to_owned),
+        });
+    }
+    for line in lines(&form.pagerduty) {
+        let mut parts = line.split_whitespace();
+        actions.push(Action::Pagerduty {
+            routing_key: parts.next().unwrap_or_default().to_owned(),
+            url: parts.next().map(str::to_owned),
+        });
+    }
+    Ok(RuleSpec {
+        name: form.name.clone(),
+        match_mode: if form.match_mode == "all" {
+            Match::All
+        } else {
+            Match::Any
+        },
+        conditions,
+        filters,
+        actions,
+        throttle_minutes: number("throttle", &form.throttle_minutes)?,
+    })
+}
+
+/// The form a rule fills in (the inverse of [`spec_of`]).
+fn form_of(spec: &RuleSpec, rule_id: Option<i64>) -> RuleForm {
+    let mut form = RuleForm {
+        rule_id,
+        name: spec.name.clone(),
+        match_mode: spec.match_mode.as_str().into(),
+        throttle_minutes: spec
+            .throttle_minutes
+            .map(|m| m.to_string())
+            .unwrap_or_default(),
+        ..RuleForm::default()
+    };
+    let on = || Some("on".to_owned());
+    let add = |field: &mut String, line: String| {
+        if !field.is_empty() {
+            field.push('\n');
+        }
+        field.push_str(&line);
+    };
+    for condition in &spec.conditions {
+        match condition {
+            Condition::FirstSeen => form.first_seen = on(),
+            Condition::Regression => form.regression = on(),
+            Condition::Reappeared => form.reappeared = on(),
+            Condition::EventFrequency {
+                value,
+                interval_minutes,
+            } => {
+                form.events_value = value.to_string();
+                form.events_minutes = interval_minutes.to_string();
+            }
+            Condition::UserFrequency {
+                value,
+                interval_minutes,
+            } => {
+                form.users_value = value.to_string();
+                form.users_minutes = interval_minutes.to_string();
+            }
+        }
+    }
+    for filter in &spec.filters {
+        match filter {
+            Filter::Environment { value } => form.environment = value.clone(),
+            Filter::LevelAtLeast { value } => form.level = value.to_string(),
+            Filter::Release { value } => form.release = value.clone(),
+            Filter::Tag { key, value } => add(&mut form.tags, format!("{key}={value}")),
+            Filter::Path { value } => add(&mut form.paths, value.clone()),
+            Filter::Url { value } => add(&mut form.urls, value.clone()),
+        }
+    }
+    for action in &spec.actions {
+        match action {
+            Action::Email {
+                to: EmailTo::Group(EmailGroup::Recipients),
+            } => form.email_recipients = on(),
+            Action::Email {
+                to: EmailTo::Group(EmailGroup::Assignee),
+            } => form.email_assignee = on(),
+            Action::Email {
+                to: EmailTo::List(list),
+            } => add(&mut form.email_list, list.join(", ")),
+            Action::Webhook => form.webhooks = on(),
+            Action::Slack { url } => add(&mut form.slack, url.clone()),
+            Action::Discord { url } => add(&mut form.discord, url.clone()),
+            Action::Teams { url } => add(&mut form.teams, url.clone()),
+            Action::GoogleChat { url } => add(&mut form.google_chat, url.clone()),
+            Action::Mattermost { url } => add(&mut form.mattermost, url.clone()),
+            Action::Ntfy { url, token } => add(
+                &mut form.ntfy,
+                [Some(url.clone()), token.clone()]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ),
+            Action::Pagerduty { routing_key, url } => add(
+                &mut form.pagerduty,
+                [Some(routing_key.clone()), url.clone()]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ),
+        }
+    }
+    form
+}
+
+/// A rule in words: when, if, then.
+fn summary(spec: &RuleSpec, default_throttle: u64) -> Markup {
+    let conditions: Vec<String> = spec
+        .conditions
+        .iter()
+        .map(|c| match c {
+            Condition::FirstSeen => "a new issue".into(),
+            Condition::Regression => "a regression".into(),
+            Condition::Reappeared => "an ignored issue comes back".into(),
+            Condition::EventFrequency {
+                value,
+                interval_minutes,
+            } => format!("more than {value} events in {interval_minutes} min"),
+            Condition::UserFrequency {
+                value,
+                interval_minutes,
+            } => format!("more than {value} users in {interval_minutes} min"),
+        })
+        .collect();
+    let filters: Vec<String> = spec
+        .filters
+        .iter()
+        .map(|f| match f {
+            Filter::Environment { value } => format!("environment is {value}"),
+            Filter::LevelAtLeast { value } => format!("level is {value} or worse"),
+            Filter::Release { value } if value == "latest" => "the latest release".into(),
+            Filter::Release { value } => format!("release is {value}"),
+            Filter::Tag { key, value } => format!("tag {key} = {value}"),
+            Filter::Path { value } => format!("an in-app file matches {value}"),
+            Filter::Url { value } => format!("the URL matches {value}"),
+        })
+        .collect();
+    let joiner = match spec.match_mode {
+        Match::Any => " or ",
+        Match::All => " and ",
+    };
+    let throttle = spec.throttle_minutes.map_or(default_throttle, u64::from);
+    html! {
+        dl.rule {
+            dt { "When" } dd { (conditions.join(joiner)) }
+            @if !filters.is_empty() { dt { "If" } dd { (filters.join("; ")) } }
+            dt { "Then" } dd {
+                ul { @for action in &spec.actions { li.wrap { (action.describe()) } } }
+            }
+            dt { "At most" } dd { "one frequency alert per issue every " (throttle) " min" }
+        }
+    }
+}
+
+fn checkbox(name: &str, label: &str, checked: bool) -> Markup {
+    html! { label.check { input type="checkbox" name=(name) checked[checked]; " " (label) } }
+}
+
+/// The add-or-change form, filled from `form`.
+fn rule_form(csrf: &str, target: &str, form: &RuleForm, submit: &str) -> Markup {
+    let id = form.rule_id.map_or("new".to_owned(), |id| id.to_string());
+    let field = |name: &str| format!("rule-{id}-{name}");
+    html! {
+        form.stack method="post" action=(target) {
+            input type="hidden" name="csrf" value=(csrf);
+            input type="hidden" name="action" value="save";
+            @if let Some(rule_id) = form.rule_id { input type="hidden" name="rule_id" value=(rule_id); }
+            label { span.label { "Name" } input name="name" value=(form.name) maxlength="100" required; }
+            fieldset {
+                legend { "When" }
+                label { span.label { "Fire on" }
+                    select name="match_mode" {
+                        option value="any" selected[form.match_mode != "all"] { "any of these" }
+                        option value="all" selected[form.match_mode == "all"] { "all of these, for the same event" }
+                    }
+                }
+                (checkbox("first_seen", "a new issue", form.first_seen.is_some()))
+                (checkbox("regression", "a regression (a resolved issue is seen again)", form.regression.is_some()))
+                (checkbox("reappeared", "an ignored issue comes back", form.reappeared.is_some()))
+                p.inline-fields {
+                    label for=(field("ev")) { "More than " }
+                    input #(field("ev")) type="number" min="0" name="events_value" value=(form.events_value) aria-label="events";
+                    label for=(field("evm")) { " events in " }
+                    input #(field("evm")) type="number" min="1" name="events_minutes" value=(form.events_minutes) aria-label="minutes for events";
+                    " minutes"
+                }
+                p.inline-fields {
+                    label for=(field("us")) { "More than " }
+                    input #(field("us")) type="number" min="0" name="users_value" value=(form.users_value) aria-label="users";
+                    label for=(field("usm")) { " users in " }
+                    input #(field("usm")) type="number" min="1" name="users_minutes" value=(form.users_minutes) aria-label="minutes for users";
+                    " minutes"
+                }
+            }
+            fieldset {
+                legend { "If (all must hold; empty: any event)" }
+                label { span.label { "Environment" } input name="environment" value=(form.environment) placeholder="production"; }
+                label { span.label { "Level at least" }
+                    select name="level" {
+                        option value="" selected[form.level.is_empty()] { "any level" }
+                        @for level in ["warning", "error", "fatal"] {
+                            option value=(level) selected[form.level == level] { (level) }
+                        }
+                    }
+                }
+                label { span.label { "Release (or latest)" } input name="release" value=(form.release) placeholder="latest"; }
+                label { span.label { "Tags, key=value, one per line" } textarea name="tags" rows="2" { (form.tags) } }
+                label { span.label { "In-app files matching, one glob per line" } textarea name="paths" rows="2" placeholder="src/billing/*" { (form.paths) } }
+                label { span.label { "Request URLs matching, one glob per line" } textarea name="urls" rows="2" placeholder="*/checkout*" { (form.urls) } }
+            }
+            fieldset {
+                legend { "Then" }
+                (checkbox("email_recipients", "email the project's recipients", form.email_recipients.is_some()))
+                (checkbox("email_assignee", "email the issue's assignee", form.email_assignee.is_some()))
+                (checkbox("webhooks", "post to the project's webhooks", form.webhooks.is_some()))
+                label { span.label { "Email these addresses (comma-separated)" } input name="email_list" value=(form.email_list); }
+                @for (name, channel, value, hint) in [
+                    ("slack", "Slack", &form.slack, "incoming webhook URLs, one per line"),
+                    ("discord", "Discord", &form.discord, "webhook URLs, one per line"),
+                    ("teams", "Microsoft Teams", &form.teams, "workflow webhook URLs, one per line"),
+                    ("google_chat", "Google Chat", &form.google_chat, "space webhook URLs, one per line"),
+                    ("mattermost", "Mattermost", &form.mattermost, "incoming webhook URLs, one per line"),
+                    ("ntfy", "ntfy", &form.ntfy, "topic URL, then its token if any, one per line"),
+                    ("pagerduty", "PagerDuty", &form.pagerduty, "Events API v2 routing key, one per line"),
+                ] {
+                    label { span.label { (channel) ": " (hint) } textarea name=(name) rows="1" { (value) } }
+                }
+            }
+            label { span.label { "Throttle: minutes between frequency alerts per issue (empty: the collector's default)" }
+                input type="number" min="0" name="throttle_minutes" value=(form.throttle_minutes); }
+            button type="submit" { (submit) }
+        }
+    }
+}
+
+fn markup(
+    project: &project::Model,
+    signed_in: &SignedIn,
+    rules: &[alert_rule::Model],
+    default_throttle: u64,
+    done: Option<&str>,
+    refused: Option<(String, Option<i64>, RuleForm)>,
+) -> Markup {
+    let target = format!("/projects/{}/alerts", project.id);
+    let csrf = &signed_in.csrf;
+    let (message, refused_id, refused_form) = match refused {
+        Some((message, id, form)) => (Some(message), Some(id), Some(form)),
+        None => (None, None, None),
+    };
+    // A refused form comes back as it was sent, under its rule (or as the new rule).
+    let form_for = |id: Option<i64>, spec: Option<&RuleSpec>| -> RuleForm {
+        match (&refused_form, refused_id) {
+            (Some(form), Some(refused)) if refused == id => form.clone(),
+            _ => spec.map(|s| form_of(s, id)).unwrap_or_else(|| {
+                form_of(
+                    &RuleSpec {
+                        name: String::new(),
+                        conditions: Vec::new(),
+                        actions: Vec::new(),
+                        ..RuleSpec::default_rule()
+                    },
+                    None,
+                )
+            }),
+        }
+    };
+    layout::page(
+        &format!("{} alerts", project.name),
+        signed_in,
+        html! {
+            p { a href={ "/projects/" (project.id) "/settings" } { "← " (project.name) " settings" } }
+            h1 { (project.name) " alert rules" }
+            p.muted { "Each rule decides about every event as it is stored: when its conditions hold and its filters match, it alerts where it says. New issues, regressions and comebacks always alert; frequency alerts wait out the rule's throttle." }
+            @if let Some(text) = done { p.notice role="status" { (text) } }
+            @if let Some(text) = &message { p.notice.failed role="alert" { "Not saved: " (text) } }
+            @if rules.is_empty() { p { "No rules: nobody is alerted about this project's issues." } }
+            @for rule in rules {
+                section.rule {
+                    h2 { (rule.name) }
+                    @match RuleSpec::from_row(rule) {
+                        Ok(spec) => {
+                            (summary(&spec, default_throttle))
+                            details open[refused_id == Some(Some(rule.id))] {
+                                summary { "Change" }
+                                (rule_form(csrf, &target, &form_for(Some(rule.id), Some(&spec)), "Save"))
+                            }
+                        }
+                        Err(error) => { p.notice.failed { "This rule no longer reads: " (error.to_string()) } }
+                    }
+                    form method="post" action=(target) {
+                        input type="hidden" name="csrf" value=(csrf);
+                        input type="hidden" name="action" value="remove";
+                        input type="hidden" name="rule_id" value=(rule.id);
+                        button.danger type="submit" { "Remove " (rule.name) }
+                    }
+                }
+            }
+            section {
+                h2 { "Add a rule" }
+                details open[refused_id == Some(None)] {
+                    summary { "New rule" }
+                    (rule_form(csrf, &target, &form_for(None, None), "Add rule"))
+                }
+            }
+            p.muted { "Destinations: " (["Slack", "Discord", "Microsoft Teams", "Google Chat", "Mattermost", "ntfy", "PagerDuty"].join(", ")) ", email and the project's webhooks. "
+                "PagerDuty incidents resolve when the issue is resolved. " (channel_name(crate::store::Channel::Email)) " needs MAYDAY_SMTP_URL." }
+        },
+    )
+}
