@@ -474,7 +474,9 @@ fn summary(spec: &RuleSpec, default_throttle: u64) -> Markup {
             dt { "Then" } dd {
                 ul { @for action in &spec.actions { li.wrap { (action.describe()) } } }
             }
-            dt { "At most" } dd { "one frequency alert per issue every " (throttle) " min" }
+            @if spec.conditions.iter().any(|c| matches!(c, Condition::EventFrequency { .. } | Condition::UserFrequency { .. })) {
+                dt { "At most" } dd { "one frequency alert per issue every " (throttle) " min" }
+            }
         }
     }
 }

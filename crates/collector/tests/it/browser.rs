@@ -530,6 +530,39 @@ async fn pages_fit_from_a_phone_to_a_wide_screen() {
         .set_pending_totp(admin_id, "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ")
         .await
         .unwrap();
+    // An alert rule with every kind of destination and long targets.
+    let long = "a".repeat(120);
+    let rule: mayday_collector::alerts::rule::RuleSpec = serde_json::from_value(json!({
+        "name": "Checkout on fire: many events and many users on the checkout pages",
+        "match": "all",
+        "conditions": [{"kind": "event_frequency", "value": 50, "interval_minutes": 5},
+                       {"kind": "user_frequency", "value": 10, "interval_minutes": 5}],
+        "filters": [{"kind": "environment", "value": "production"},
+                    {"kind": "url", "value": format!("*/checkout/{long}*")}],
+        "actions": [{"kind": "email", "to": ["oncall-team-with-a-long-address@shop.example"]},
+                    {"kind": "slack", "url": format!("https://hooks.slack.com/services/T000/B000/{long}")},
+                    {"kind": "pagerduty", "routing_key": long}],
+    }))
+    .unwrap();
+    // Stored as it is: the check of the targets would resolve names, and this machine
+    // has no DNS.
+    let (conditions, filters, actions) = rule.columns();
+    server
+        .state
+        .store
+        .add_alert_rule(
+            server.project_id,
+            mayday_collector::store::RuleRow {
+                name: rule.name.clone(),
+                match_mode: rule.match_mode.as_str().into(),
+                conditions,
+                filters,
+                actions,
+                throttle_minutes: None,
+            },
+        )
+        .await
+        .unwrap();
     let pages = [
         ("projects", format!("{}/", server.base)),
         ("list", list.clone()),
@@ -541,6 +574,7 @@ async fn pages_fit_from_a_phone_to_a_wide_screen() {
         ("outreach", format!("{issue}/outreach")),
         ("settings", format!("{project}/settings")),
         ("audit", format!("{project}/audit")),
+        ("alerts", format!("{project}/alerts")),
         ("users", format!("{}/admin/users", server.base)),
         ("account", format!("{}/account", server.base)),
         ("two-factor", format!("{}/account/two-factor", server.base)),
@@ -549,6 +583,16 @@ async fn pages_fit_from_a_phone_to_a_wide_screen() {
         client.set_window_size(width, 900).await.unwrap();
         for (name, url) in &pages {
             client.goto(url).await.unwrap();
+            if *name == "alerts" {
+                // The forms too, not only the rules in words.
+                client
+                    .execute(
+                        "document.querySelectorAll('details').forEach(d => d.open = true)",
+                        vec![],
+                    )
+                    .await
+                    .unwrap();
+            }
             let sizes = client
                 .execute(
                     "return [document.documentElement.scrollWidth, window.innerWidth]",
