@@ -331,8 +331,9 @@ impl ListQuery {
 
     /// The store's filter for one page (and one row more, to know whether another page
     /// follows), with `default_status` when the query names none. The search box's
-    /// `release:` and `environment:` apply when the selects leave them open.
-    pub fn filter(&self, default_tab: Tab) -> Result<IssueFilter, QueryError> {
+    /// `release:` and `environment:` apply when the selects leave them open;
+    /// `assigned:me` is `viewer` (an email).
+    pub fn filter(&self, default_tab: Tab, viewer: &str) -> Result<IssueFilter, QueryError> {
         let text = |value: &Option<String>| value.clone().filter(|v| !v.trim().is_empty());
         let search = search::parse(self.query.as_deref().unwrap_or_default())
             .map_err(|e| QueryError::Invalid(e.to_string()))?;
@@ -345,6 +346,14 @@ impl ListQuery {
             user: search.user,
             level: search.level,
             regressed: search.regressed,
+            unassigned: search.unassigned,
+            assigned_to: search.assigned.map(|who| {
+                if who == "me" {
+                    viewer.to_lowercase()
+                } else {
+                    who
+                }
+            }),
             sort: self.sort()?,
             offset: self.offset()?,
             limit: PAGE_SIZE + 1,
@@ -459,13 +468,13 @@ mod tests {
             environment: Some(" ".into()),
             ..Default::default()
         };
-        let filter = query.filter(Tab::All).unwrap();
+        let filter = query.filter(Tab::All, "me@example.com").unwrap();
         assert_eq!(filter.status, Some(IssueStatus::Resolved));
         assert_eq!(filter.sort, IssueSort::Events);
         assert_eq!((filter.offset, filter.limit), (100, PAGE_SIZE + 1));
         assert_eq!(filter.environment, None);
         let default = ListQuery::default()
-            .filter(Tab::Only(IssueStatus::Unresolved))
+            .filter(Tab::Only(IssueStatus::Unresolved), "me@example.com")
             .unwrap();
         assert_eq!(default.sort, IssueSort::LastSeen);
         assert_eq!(default.status, Some(IssueStatus::Unresolved));
@@ -475,7 +484,9 @@ mod tests {
         };
         assert_eq!(all.tab(Tab::Only(IssueStatus::Unresolved)), Ok(Tab::All));
         assert_eq!(
-            all.filter(Tab::Only(IssueStatus::Resolved)).unwrap().status,
+            all.filter(Tab::Only(IssueStatus::Resolved), "me@example.com")
+                .unwrap()
+                .status,
             None
         );
         for bad in [
@@ -496,7 +507,7 @@ mod tests {
                 ..Default::default()
             },
         ] {
-            assert!(bad.filter(Tab::All).is_err(), "{bad:?}");
+            assert!(bad.filter(Tab::All, "me@example.com").is_err(), "{bad:?}");
         }
     }
 }

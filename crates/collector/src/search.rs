@@ -6,7 +6,9 @@
 //!   user, whichever identity matches; `user.email:` for the email only;
 //! - `release:shop@2.4.1`, `environment:production`: issues with events there;
 //! - `level:error` (`fatal`, `error`, `warning`, `info`, `debug`);
-//! - `is:regressed`: issues that came back after being resolved.
+//! - `is:regressed`: issues that came back after being resolved; `is:unassigned`:
+//!   issues nobody is assigned to;
+//! - `assigned:me`, `assigned:jane@example.com`: issues assigned to you, to Jane.
 //!
 //! Values may be quoted (`release:"shop 2.4"`). `Error: boom` (nothing after the colon)
 //! and `https://shop.example/x` are free text; any other `key:value` with a key that is
@@ -35,6 +37,10 @@ pub struct Search {
     pub level: Option<EventLevel>,
     /// `is:regressed`.
     pub regressed: bool,
+    /// `is:unassigned`.
+    pub unassigned: bool,
+    /// `assigned:`: `me` or an email.
+    pub assigned: Option<String>,
 }
 
 /// Why a search was refused.
@@ -74,7 +80,7 @@ const MAX_CHARS: usize = 500;
 pub const MAX_WORDS: usize = 8;
 
 /// The keys the search knows, for messages.
-pub const KEYS: &str = "user:, user.email:, release:, environment:, level:, is:";
+pub const KEYS: &str = "user:, user.email:, release:, environment:, level:, is:, assigned:";
 
 /// An event id typed or pasted into the search box.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -129,13 +135,15 @@ pub fn parse(input: &str) -> Result<Search, SearchError> {
                     )
             }
             "is" if value.eq_ignore_ascii_case("regressed") => search.regressed = true,
+            "is" if value.eq_ignore_ascii_case("unassigned") => search.unassigned = true,
             "is" => {
                 return Err(SearchError::Value {
                     key: "is",
                     value,
-                    expected: "is:regressed",
+                    expected: "is:regressed or is:unassigned",
                 });
             }
+            "assigned" => search.assigned = Some(value.to_lowercase()),
             _ if value.starts_with("//") || !is_key(key) => search.words.push(unquote(&token)),
             _ => {
                 return Err(SearchError::UnknownKey {
@@ -234,6 +242,9 @@ mod tests {
             "level:loud is not a valid search (fatal, error, warning, info or debug)"
         );
         assert!(parse("is:sleeping").is_err());
+        let assigned = parse("assigned:Jane@Example.com is:unassigned").unwrap();
+        assert_eq!(assigned.assigned.as_deref(), Some("jane@example.com"));
+        assert!(assigned.unassigned);
         // Unknown keys are refused, naming the ones there are; URLs are words.
         let unknown = parse("foo:bar").unwrap_err().to_string();
         assert!(unknown.contains("foo: is not a search key"), "{unknown}");

@@ -41,10 +41,10 @@ pub async fn issues_resolved(store: &Store, issue_ids: &[i64]) -> Result<(), Sto
             .filter_map(|a| Some((a.channel(), serde_json::to_string(a).ok()?)))
             .collect();
         store
-            .queue_rule_actions(
+            .queue_issue_actions(
                 rule.project_id,
                 issue_id,
-                rule.id,
+                Some(rule.id),
                 NotificationKind::Resolved,
                 actions,
             )

@@ -14,6 +14,7 @@ mod extract;
 mod issues;
 pub mod monitors;
 mod outreach;
+mod owners;
 mod people;
 mod projects;
 mod recipients;
@@ -22,7 +23,7 @@ pub mod views;
 mod webhooks;
 
 use axum::Router;
-use axum::routing::{delete, get, patch, post};
+use axum::routing::{delete, get, patch, post, put};
 
 pub use extract::{ApiAccount, ApiPath, AppJson};
 
@@ -84,6 +85,19 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/projects/{project_id}/alert-rules",
             get(alert_rules::list).post(alert_rules::create),
         )
+        .route(
+            "/api/v1/projects/{project_id}/ownership",
+            get(owners::ownership).put(owners::set_ownership),
+        )
+        .route(
+            "/api/v1/projects/{project_id}/ownership/apply",
+            post(owners::apply_ownership),
+        )
+        .route(
+            "/api/v1/projects/{project_id}/ticket-template",
+            put(owners::set_ticket_template),
+        )
+        .route("/api/v1/issues/{issue_id}/ticket", put(issues::link_ticket))
         .route(
             "/api/v1/alert-rules/{rule_id}",
             get(alert_rules::detail)

@@ -53,6 +53,40 @@ pub struct IssueJson {
     pub last_environment: Option<String>,
     pub regression_count: i64,
     pub fingerprint: String,
+    /// The assignee's email (filled by [`IssueJson::name_assignees`]).
+    pub assignee: Option<String>,
+    /// The ownership rule that assigned it.
+    pub owner_rule: Option<String>,
+    /// The ticket filed for it.
+    pub ticket_url: Option<String>,
+    #[serde(skip)]
+    assignee_id: Option<i64>,
+}
+
+impl IssueJson {
+    /// Fills in each issue's assignee's email: one read for them all.
+    pub async fn name_assignees(
+        store: &crate::store::Store,
+        issues: &mut [IssueJson],
+    ) -> Result<(), crate::store::StoreError> {
+        let ids: Vec<i64> = issues.iter().filter_map(|i| i.assignee_id).collect();
+        let emails = store.account_emails(&ids).await?;
+        for issue in issues {
+            issue.assignee = issue.assignee_id.and_then(|id| emails.get(&id).cloned());
+        }
+        Ok(())
+    }
+
+    /// One issue, its assignee named.
+    pub async fn named(
+        store: &crate::store::Store,
+        issue: issue::Model,
+    ) -> Result<IssueJson, crate::store::StoreError> {
+        let mut json = [IssueJson::from(issue)];
+        IssueJson::name_assignees(store, &mut json).await?;
+        let [json] = json;
+        Ok(json)
+    }
 }
 
 impl From<issue::Model> for IssueJson {
@@ -73,6 +107,10 @@ impl From<issue::Model> for IssueJson {
             last_environment: issue.last_environment,
             regression_count: issue.regression_count,
             fingerprint: issue.fingerprint,
+            assignee: None,
+            owner_rule: issue.owner_rule,
+            ticket_url: issue.ticket_url,
+            assignee_id: issue.assignee_id,
         }
     }
 }

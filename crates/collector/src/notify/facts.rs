@@ -227,6 +227,7 @@ impl Facts {
             NotificationKind::UserFrequency => "is among many users who hit",
             NotificationKind::Reappeared => "hit an ignored issue again:",
             NotificationKind::Resolved => "hit an issue now resolved:",
+            NotificationKind::Assigned => "hit an issue now assigned to you:",
             NotificationKind::Test => "(a test) hit",
             // Monitors' notifications are written by `notify::monitor`.
             _ => "hit",

@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use tokio::sync::{Notify, Semaphore};
 
-use crate::alerts::rule::{Action, EmailTo};
+use crate::alerts::rule::{Action, EmailGroup, EmailTo};
 use crate::config::Config;
 use crate::outbound::Outbound;
 use crate::store::{About, Channel, NotificationContext, Store, now_ms};
@@ -256,7 +256,15 @@ impl OutboxWorker {
                 &self.base_url,
             )?),
         };
+        let assignee: Vec<String> = context.assignee.iter().cloned().collect();
         let destination = match (context.row.channel, &action) {
+            // The assignee, else (an issue nobody is assigned to) the recipients.
+            (
+                Channel::Email,
+                Some(Action::Email {
+                    to: EmailTo::Group(EmailGroup::Assignee),
+                }),
+            ) if !assignee.is_empty() => Destination::Email(&assignee),
             (
                 Channel::Email,
                 Some(Action::Email {

@@ -27,6 +27,7 @@ pub fn prepare(
         .other
         .insert("received".into(), serde_json::json!(received.0));
     let grouping = grouping::group(&event);
+    let subject = crate::ownership::Subject::of(&event);
     let json = serde_json::to_vec(&event).map_err(|e| {
         state.metrics.reject("invalid");
         ApiError::bad_request(format!("event cannot be stored: {e}"))
@@ -52,39 +53,11 @@ pub fn prepare(
         culprit: grouping.culprit.as_deref().map(|c| text(c, 1000)),
         payload,
         tags: searchable(&event),
-        paths: in_app_paths(&event),
-        url: event
-            .request
-            .as_ref()
-            .and_then(|r| r.url.as_deref())
-            .map(|u| text(u, 2000)),
+        paths: subject.paths,
+        modules: subject.modules,
+        url: subject.url,
+        ownership: project.ownership_rules.as_deref().map(std::sync::Arc::from),
     })
-}
-
-/// In-app frames' files kept per event for alert rules' `path` filters.
-const MAX_PATHS: usize = 50;
-
-/// The files of the event's in-app frames (`filename`, else `abs_path`), each once.
-fn in_app_paths(event: &Event) -> Vec<String> {
-    let mut paths: Vec<String> = Vec::new();
-    let frames = event
-        .exception
-        .iter()
-        .flat_map(|e| e.values.iter())
-        .filter_map(|e| e.stacktrace.as_ref())
-        .flat_map(|s| s.frames.iter())
-        .filter(|f| f.in_app == Some(true));
-    for frame in frames {
-        if let Some(path) = frame.filename.as_deref().or(frame.abs_path.as_deref())
-            && !paths.iter().any(|p| p == path)
-        {
-            paths.push(text(path, 500));
-            if paths.len() == MAX_PATHS {
-                break;
-            }
-        }
-    }
-    paths
 }
 
 /// Tags kept per event for search, and the longest key and value kept (characters).

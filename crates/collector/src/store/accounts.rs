@@ -2,7 +2,7 @@
 
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, NotSet, PaginatorTrait,
-    QueryFilter, QueryOrder, Set,
+    QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
 use super::entities::{ProjectRole, account, api_token, membership, web_session};
@@ -76,6 +76,26 @@ impl Store {
     }
 
     /// The account with `email`.
+    /// The emails of the accounts `ids`, by id.
+    pub async fn account_emails(
+        &self,
+        ids: &[i64],
+    ) -> Result<std::collections::HashMap<i64, String>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Default::default());
+        }
+        Ok(account::Entity::find()
+            .select_only()
+            .column(account::Column::Id)
+            .column(account::Column::Email)
+            .filter(account::Column::Id.is_in(ids.iter().copied()))
+            .into_tuple::<(i64, String)>()
+            .all(self.db())
+            .await?
+            .into_iter()
+            .collect())
+    }
+
     pub async fn account_by_email(&self, email: &str) -> Result<account::Model, StoreError> {
         account::Entity::find()
             .filter(account::Column::Email.eq(email.trim().to_lowercase()))

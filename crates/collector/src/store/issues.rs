@@ -10,7 +10,8 @@ use sea_orm::{
 };
 
 use super::entities::{
-    EventLevel, FilterKind, IssueStatus, affected_user, event, filter_value, issue, issue_tag,
+    EventLevel, FilterKind, IssueStatus, account, affected_user, event, filter_value, issue,
+    issue_tag,
 };
 use super::{Store, StoreError, now_ms};
 
@@ -64,6 +65,10 @@ pub struct IssueFilter {
     pub level: Option<EventLevel>,
     /// Only issues that came back after being resolved.
     pub regressed: bool,
+    /// Only issues nobody is assigned to.
+    pub unassigned: bool,
+    /// Only issues assigned to the account with this email (lowercase).
+    pub assigned_to: Option<String>,
     /// Order.
     pub sort: IssueSort,
     /// Rows to skip.
@@ -264,6 +269,20 @@ impl Store {
         if filter.regressed {
             condition = condition.add(issue::Column::RegressionCount.gt(0));
         }
+        if filter.unassigned {
+            condition = condition.add(issue::Column::AssigneeId.is_null());
+        }
+        if let Some(email) = &filter.assigned_to {
+            condition = condition.add(
+                issue::Column::AssigneeId.in_subquery(
+                    Query::select()
+                        .column(account::Column::Id)
+                        .from(account::Entity)
+                        .and_where(account::Column::Email.eq(email.as_str()))
+                        .to_owned(),
+                ),
+            );
+        }
         if let Some(user) = &filter.user {
             let lower = user.to_lowercase();
             let is = |column: affected_user::Column| {
@@ -335,6 +354,64 @@ impl Store {
             Ok(active.update(txn).await?)
         })
         .await
+    }
+
+    /// Assigns issue `issue_id` to account `assignee` (none: unassigned), by ownership
+    /// rule `rule` when one chose them.
+    pub async fn assign_issue(
+        &self,
+        issue_id: i64,
+        assignee: Option<i64>,
+        rule: Option<&str>,
+    ) -> Result<issue::Model, StoreError> {
+        let rule = rule.map(str::to_owned);
+        self.write(async |txn| {
+            let issue = issue::Entity::find_by_id(issue_id)
+                .one(txn)
+                .await?
+                .ok_or_else(|| StoreError::NotFound(format!("issue {issue_id}")))?;
+            let mut active: issue::ActiveModel = issue.into();
+            active.assignee_id = Set(assignee);
+            active.owner_rule = Set(rule);
+            Ok(active.update(txn).await?)
+        })
+        .await
+    }
+
+    /// Links (or, with none, unlinks) the ticket filed for issue `issue_id`.
+    pub async fn set_ticket_url(
+        &self,
+        issue_id: i64,
+        url: Option<&str>,
+    ) -> Result<issue::Model, StoreError> {
+        let url = url.map(str::to_owned);
+        self.write(async |txn| {
+            let issue = issue::Entity::find_by_id(issue_id)
+                .one(txn)
+                .await?
+                .ok_or_else(|| StoreError::NotFound(format!("issue {issue_id}")))?;
+            let mut active: issue::ActiveModel = issue.into();
+            active.ticket_url = Set(url);
+            Ok(active.update(txn).await?)
+        })
+        .await
+    }
+
+    /// A project's open issues nobody is assigned to, seen last first, at most `limit`.
+    pub async fn unassigned_open_issues(
+        &self,
+        project_id: i64,
+        limit: u64,
+    ) -> Result<Vec<issue::Model>, StoreError> {
+        Ok(issue::Entity::find()
+            .filter(issue::Column::ProjectId.eq(project_id))
+            .filter(issue::Column::Status.eq(IssueStatus::Unresolved))
+            .filter(issue::Column::MergedInto.is_null())
+            .filter(issue::Column::AssigneeId.is_null())
+            .order_by_desc(issue::Column::LastSeen)
+            .limit(limit)
+            .all(self.db())
+            .await?)
     }
 
     /// Ignores an issue until `snooze` says it is back (see [`Snooze`]); ingest and

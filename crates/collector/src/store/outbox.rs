@@ -9,8 +9,8 @@ use sea_orm::{
 };
 
 use super::entities::{
-    Channel, DeliveryStatus, NotificationKind, alert_fire, alert_rule, event, issue, monitor,
-    outbox, outreach_message, project, recipient, webhook,
+    Channel, DeliveryStatus, NotificationKind, account, alert_fire, alert_rule, event, issue,
+    monitor, outbox, outreach_message, project, recipient, webhook,
 };
 use super::events::decode_payload;
 use super::{Store, StoreError, now_ms};
@@ -28,6 +28,8 @@ pub struct NotificationContext {
     pub recipients: Vec<String>,
     /// The webhook (channel `webhook`).
     pub webhook: Option<webhook::Model>,
+    /// The issue's assignee's email, when it has one.
+    pub assignee: Option<String>,
 }
 
 /// What a notification is about.
@@ -84,12 +86,12 @@ impl Store {
     }
 
     /// Queues one delivery of `kind` about issue `issue_id` of `project_id` per
-    /// `(channel, action JSON)` of rule `rule_id`, due now.
-    pub async fn queue_rule_actions(
+    /// `(channel, action JSON)`, for alert rule `rule_id` if one asked, due now.
+    pub async fn queue_issue_actions(
         &self,
         project_id: i64,
         issue_id: i64,
-        rule_id: i64,
+        rule_id: Option<i64>,
         kind: NotificationKind,
         actions: Vec<(Channel, String)>,
     ) -> Result<(), StoreError> {
@@ -102,7 +104,7 @@ impl Store {
             event_row_id: None,
             kind,
             at: now_ms(),
-            rule_id: Some(rule_id),
+            rule_id,
             targets: actions
                 .into_iter()
                 .map(|(channel, json)| Target::Action(channel, json))
@@ -248,6 +250,7 @@ impl Store {
                     message: Box::new(message),
                 },
                 webhook: None,
+                assignee: None,
             });
         }
         let about = match (row.issue_id, row.monitor_id) {
@@ -293,12 +296,23 @@ impl Store {
             Some(id) => webhook::Entity::find_by_id(id).one(self.db()).await?,
             None => None,
         };
+        let assignee = match &about {
+            About::Issue { issue, .. } => match issue.assignee_id {
+                Some(id) => account::Entity::find_by_id(id)
+                    .one(self.db())
+                    .await?
+                    .map(|a| a.email),
+                None => None,
+            },
+            _ => None,
+        };
         Ok(NotificationContext {
             row,
             project,
             about,
             recipients,
             webhook,
+            assignee,
         })
     }
 }

@@ -58,6 +58,8 @@ impl Store {
                 outreach_fixed_template: Set(None),
                 sender_name: Set(None),
                 route_names: Set(None),
+                ownership_rules: Set(None),
+                ticket_template: Set(None),
             }
             .insert(txn)
             .await
@@ -248,6 +250,36 @@ impl Store {
             key.active = Set(active);
             key.update(txn).await?;
             Ok(())
+        })
+        .await
+    }
+
+    /// Sets a project's ownership rules (checked by the caller); none: no rules. Ingest
+    /// reads them with the project's key, so the key cache is cleared.
+    pub async fn set_ownership_rules(
+        &self,
+        project_id: i64,
+        rules: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let rules = rules.map(str::to_owned);
+        self.update_project(project_id, |project| {
+            project.ownership_rules = Set(rules);
+        })
+        .await?;
+        self.keys.clear();
+        Ok(())
+    }
+
+    /// Sets a project's "new ticket" URL template (checked by the caller); none: no
+    /// "Create ticket" link.
+    pub async fn set_ticket_template(
+        &self,
+        project_id: i64,
+        template: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let template = template.map(str::to_owned);
+        self.update_project(project_id, |project| {
+            project.ticket_template = Set(template);
         })
         .await
     }

@@ -1,7 +1,8 @@
-//! A project's alert rules page (project admins): each rule in words, a form to add
+//! A project's alerts page (project admins): each alert rule in words, a form to add
 //! one and to change or remove each, going through [`alerts`](crate::alerts) like the
-//! API. The form has a field per kind of condition, filter and destination; lists
-//! (tags, globs, chat URLs) take one entry per line.
+//! API (the form has a field per kind of condition, filter and destination; lists take
+//! one entry per line); the ownership rules that assign new issues, and the "new
+//! ticket" template.
 
 use axum::extract::{Form, Path, State};
 use axum::http::StatusCode;
@@ -20,6 +21,7 @@ use crate::alerts::{self, AlertRuleError};
 use crate::state::AppState;
 use crate::store::EventLevel;
 use crate::store::entities::{alert_rule, project};
+use crate::{ownership, tickets};
 
 /// `GET /projects/{id}/alerts`.
 pub(super) async fn page(
@@ -57,6 +59,9 @@ async fn render(
 enum AlertsAction {
     Save,
     Remove,
+    Ownership,
+    ApplyOwnership,
+    TicketTemplate,
 }
 
 /// The rule form's fields (also the remove button's: `csrf`, `action`, `rule_id`).
@@ -122,6 +127,12 @@ pub(super) struct RuleForm {
     pagerduty: String,
     #[serde(default)]
     throttle_minutes: String,
+    /// The ownership rules (action `ownership`).
+    #[serde(default)]
+    rules: String,
+    /// The ticket template (action `ticket_template`).
+    #[serde(default)]
+    template: String,
 }
 
 /// `POST /projects/{id}/alerts`: save (add or change) or remove a rule.
@@ -141,7 +152,67 @@ pub(super) async fn change(
         None => None,
     };
     let target = format!("/projects/{project_id}/alerts");
+    let me = &signed_in.account;
     match forms::action::<AlertsAction>(&form.action)? {
+        AlertsAction::Ownership => {
+            let done = ownership::set_rules(&state.store, me, project_id, &form.rules).await;
+            match done {
+                Ok(()) => {
+                    render(
+                        &state,
+                        &signed_in,
+                        project_id,
+                        Some("Ownership rules saved."),
+                        None,
+                    )
+                    .await
+                }
+                Err(ownership::SetError::Store(e)) => Err(e.into()),
+                Err(e) => {
+                    let message = format!("ownership rules: {e}");
+                    render(
+                        &state,
+                        &signed_in,
+                        project_id,
+                        None,
+                        Some((message, Some(0), form)),
+                    )
+                    .await
+                }
+            }
+        }
+        AlertsAction::ApplyOwnership => {
+            let count = ownership::apply_to_existing(&state.store, me, project_id).await?;
+            let done = format!("{count} open issues assigned by the ownership rules.");
+            render(&state, &signed_in, project_id, Some(&done), None).await
+        }
+        AlertsAction::TicketTemplate => {
+            let template = Some(form.template.as_str());
+            match tickets::set_template(&state.store, me, project_id, template).await {
+                Ok(()) => {
+                    render(
+                        &state,
+                        &signed_in,
+                        project_id,
+                        Some("Ticket template saved."),
+                        None,
+                    )
+                    .await
+                }
+                Err(tickets::TicketError::Store(e)) => Err(e.into()),
+                Err(e) => {
+                    let message = format!("ticket template: {e}");
+                    render(
+                        &state,
+                        &signed_in,
+                        project_id,
+                        None,
+                        Some((message, Some(-1), form)),
+                    )
+                    .await
+                }
+            }
+        }
         AlertsAction::Remove => {
             let rule = existing.ok_or(WebError::NotFound)?;
             alerts::remove(&state.store, &signed_in.account, &rule).await?;
@@ -562,6 +633,56 @@ fn rule_form(csrf: &str, target: &str, form: &RuleForm, submit: &str) -> Markup 
     }
 }
 
+/// The ownership rules and the ticket template forms (a refused one comes back as
+/// sent: rule id 0 is the ownership form, -1 the template's).
+fn owners_and_tickets(
+    project: &project::Model,
+    csrf: &str,
+    target: &str,
+    refused_id: Option<Option<i64>>,
+    refused: Option<&RuleForm>,
+) -> Markup {
+    let rules = match (refused_id, refused) {
+        (Some(Some(0)), Some(form)) => form.rules.clone(),
+        _ => project.ownership_rules.clone().unwrap_or_default(),
+    };
+    let template = match (refused_id, refused) {
+        (Some(Some(-1)), Some(form)) => form.template.clone(),
+        _ => project.ticket_template.clone().unwrap_or_default(),
+    };
+    html! {
+        section #ownership {
+            h2 { "Ownership rules" }
+            p.muted { "Assign each new issue to its owner: one rule per line, the first that matches wins. "
+                code { "path:" } " in-app files, " code { "module:" } " in-app modules, " code { "url:" } " the request's URL, "
+                code { "tag:key=value" } " a tag; " code { "*" } " matches anything. The owner is a member of the project." }
+            form.stack method="post" action=(target) {
+                input type="hidden" name="csrf" value=(csrf);
+                input type="hidden" name="action" value="ownership";
+                label { span.label { "Rules" }
+                    textarea name="rules" rows="5" placeholder="path:src/billing/* jane@example.com\nmodule:shop::checkout::* omar@example.com\nurl:*/checkout* jane@example.com\ntag:tenant=acme omar@example.com" { (rules) } }
+                button type="submit" { "Save rules" }
+            }
+            form method="post" action=(target) {
+                input type="hidden" name="csrf" value=(csrf);
+                input type="hidden" name="action" value="apply_ownership";
+                button type="submit" { "Apply to open issues nobody is assigned to" }
+            }
+        }
+        section #tickets {
+            h2 { "Issue tracker" }
+            p.muted { "A \"Create ticket\" link on each issue: the tracker's new-ticket URL with " code { "{title}" } ", " code { "{body}" } " and " code { "{url}" } " where the issue's title, a summary and its link go." }
+            form.stack method="post" action=(target) {
+                input type="hidden" name="csrf" value=(csrf);
+                input type="hidden" name="action" value="ticket_template";
+                label { span.label { "New ticket URL (empty: no link)" }
+                    input name="template" value=(template) placeholder="https://github.com/acme/shop/issues/new?title={title}&body={body}"; }
+                button type="submit" { "Save template" }
+            }
+        }
+    }
+}
+
 fn markup(
     project: &project::Model,
     signed_in: &SignedIn,
@@ -598,7 +719,7 @@ fn markup(
         signed_in,
         html! {
             p { a href={ "/projects/" (project.id) "/settings" } { "← " (project.name) " settings" } }
-            h1 { (project.name) " alert rules" }
+            h1 { (project.name) " alerts and owners" }
             p.muted { "Each rule decides about every event as it is stored: when its conditions hold and its filters match, it alerts where it says. New issues, regressions and comebacks always alert; frequency alerts wait out the rule's throttle." }
             @if let Some(text) = done { p.notice role="status" { (text) } }
             @if let Some(text) = &message { p.notice.failed role="alert" { "Not saved: " (text) } }
@@ -631,6 +752,7 @@ fn markup(
                     (rule_form(csrf, &target, &form_for(None, None), "Add rule"))
                 }
             }
+            (owners_and_tickets(project, csrf, &target, refused_id, refused_form.as_ref()))
             p.muted { "Destinations: " (["Slack", "Discord", "Microsoft Teams", "Google Chat", "Mattermost", "ntfy", "PagerDuty"].join(", ")) ", email and the project's webhooks. "
                 "PagerDuty incidents resolve when the issue is resolved. " (channel_name(crate::store::Channel::Email)) " needs MAYDAY_SMTP_URL." }
         },

@@ -105,6 +105,22 @@ async fn render_issue(
         .await?;
     let merged = state.store.merged_into(issue.id).await?;
     let comments = state.store.comments(issue.id).await?;
+    let members: Vec<_> = state
+        .store
+        .members(project.id)
+        .await?
+        .into_iter()
+        .map(|(account, _)| account)
+        .collect();
+    let new_ticket = project.ticket_template.as_deref().map(|template| {
+        let link = format!(
+            "{}/projects/{}/issues/{}",
+            state.config.base_url(),
+            project.id,
+            issue.id
+        );
+        crate::tickets::new_ticket_url(template, issue, &link)
+    });
     let contacted: Vec<_> = state
         .store
         .outreach_messages(issue.id)
@@ -141,6 +157,8 @@ async fn render_issue(
         merged: &merged,
         comments: &comments,
         contacted: &contacted,
+        members: &members,
+        new_ticket: new_ticket.as_deref(),
     })))
 }
 
@@ -176,6 +194,54 @@ struct IssueView<'a> {
     comments: &'a [crate::store::entities::issue_comment::Model],
     /// The messages the team wrote to its users.
     contacted: &'a [crate::store::entities::outreach_message::Model],
+    /// The project's members, whom it may be assigned to.
+    members: &'a [crate::store::entities::account::Model],
+    /// The "Create ticket" link, when the project has a template.
+    new_ticket: Option<&'a str>,
+}
+
+/// Who owns the issue (and the rule that said so), a form to assign it, its ticket
+/// or a link to create one.
+fn ownership(view: &IssueView<'_>, base: &str) -> Markup {
+    let issue = view.issue;
+    let assignee = view
+        .members
+        .iter()
+        .find(|m| Some(m.id) == issue.assignee_id);
+    html! {
+        div.owner {
+            form method="post" action={ (base) "/assign" } {
+                input type="hidden" name="csrf" value=(view.signed_in.csrf);
+                label for="assignee" { "Assigned to " }
+                select #assignee name="assignee" {
+                    option value="" selected[assignee.is_none()] { "nobody" }
+                    @for member in view.members {
+                        option value=(member.email) selected[Some(member.id) == issue.assignee_id] { (member.email) }
+                    }
+                }
+                " " button type="submit" { "Assign" }
+            }
+            @if let Some(rule) = &issue.owner_rule {
+                p.muted.wrap { "By the ownership rule " code { (rule) } }
+            }
+            p {
+                @if let Some(ticket) = &issue.ticket_url {
+                    "Ticket: " a.wrap href=(ticket) rel="noopener noreferrer" { (ticket) }
+                } @else if let Some(new_ticket) = view.new_ticket {
+                    a href=(new_ticket) target="_blank" rel="noopener noreferrer" { "Create ticket" }
+                }
+            }
+            details.snooze {
+                summary { @if issue.ticket_url.is_some() { "Change the ticket" } @else { "Link a ticket" } }
+                form method="post" action={ (base) "/ticket" } {
+                    input type="hidden" name="csrf" value=(view.signed_in.csrf);
+                    label for="ticket-url" { "The ticket's URL (empty: unlink) " }
+                    input #ticket-url type="url" name="url" value=(issue.ticket_url.clone().unwrap_or_default()) placeholder="https://github.com/acme/shop/issues/42";
+                    " " button type="submit" { "Save" }
+                }
+            }
+        }
+    }
 }
 
 fn breakdown(title: &str, rows: &[(Option<String>, i64)]) -> Markup {
@@ -368,6 +434,10 @@ fn markup(view: &IssueView<'_>) -> Markup {
                     " " a href={ (base) "/events" } { "All events" }
                 }
                 (super::event::event_view(row, event))
+            }
+            section #owner.noprint {
+                h2 { "Owner and ticket" }
+                (ownership(view, &base))
             }
             section #activity {
                 h2 { "Events, last 30 days" }

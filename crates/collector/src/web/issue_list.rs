@@ -55,7 +55,7 @@ pub(super) async fn page(
     let tab = query
         .tab(Tab::Only(IssueStatus::Unresolved))
         .unwrap_or(Tab::Only(IssueStatus::Unresolved));
-    let (filter, mut refused) = match query.filter(tab) {
+    let (filter, mut refused) = match query.filter(tab, &signed_in.account.email) {
         Ok(filter) => (Some(filter), None),
         Err(error) => (None, Some(Refused::Mistake(error.to_string()))),
     };
@@ -94,7 +94,15 @@ pub(super) async fn page(
         .rejections
         .last_hour(project_id, crate::store::now_ms());
     let (environments, releases) = state.store.filter_values(project_id).await?;
+    let members: Vec<_> = state
+        .store
+        .members(project_id)
+        .await?
+        .into_iter()
+        .map(|(account, _)| account)
+        .collect();
     let markup = markup(&ListView {
+        members: &members,
         environments: &environments,
         releases: &releases,
         counts: &counts,
@@ -140,6 +148,8 @@ struct ListView<'a> {
     query: &'a ListQuery,
     /// Whether the viewer may change the project's settings (then they are linked).
     manages: bool,
+    /// The project's members, whom issues may be assigned to.
+    members: &'a [crate::store::entities::account::Model],
     /// Where this page starts.
     offset: u64,
     /// The page's issues.
@@ -194,6 +204,7 @@ fn markup(view: &ListView<'_>) -> Markup {
                         (each.name()) " " span.count { (tab_count(count)) }
                     }
                 }
+                a href={ (base) "?status=all&query=assigned%3Ame" } { "Assigned to me" }
             }
             form.filters method="get" action=(base) role="search" {
                 input type="hidden" name="status" value=(tab.name());
@@ -218,7 +229,8 @@ fn markup(view: &ListView<'_>) -> Markup {
                     li { code { "user:jane@example.com" } " (or the user's id, username or name): issues that affected this user; " code { "user.email:" } " matches the email only." }
                     li { code { "release:shop@2.4.1" } ", " code { "environment:production" } ": issues with events there." }
                     li { code { "level:error" } " (fatal, error, warning, info, debug)." }
-                    li { code { "is:regressed" } ": issues that came back after being resolved." }
+                    li { code { "is:regressed" } ": issues that came back after being resolved; " code { "is:unassigned" } ": issues nobody is assigned to." }
+                    li { code { "assigned:me" } ", " code { "assigned:jane@example.com" } ": issues assigned to you, to Jane." }
                     li { "Quote values with spaces: " code { "release:\"shop 2.4\"" } "." }
                 }
             }
@@ -250,6 +262,13 @@ fn markup(view: &ListView<'_>) -> Markup {
                         " "
                     }
                     button type="submit" name="merge" value="1" title="Merge the selected issues into the one with the most events" { "Merge" }
+                    " "
+                    label.sr-only for="bulk-assignee" { "Assign the selected issues to" }
+                    select #bulk-assignee name="assignee" {
+                        option value="" { "nobody" }
+                        @for member in view.members { option value=(member.email) { (member.email) } }
+                    }
+                    " " button type="submit" name="assign" value="1" { "Assign" }
                 }
                 table.issues {
                     thead { tr {

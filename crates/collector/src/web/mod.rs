@@ -68,6 +68,14 @@ pub fn routes() -> Router<AppState> {
             post(triage::unmerge),
         )
         .route(
+            "/projects/{project_id}/issues/{issue_id}/assign",
+            post(triage::assign),
+        )
+        .route(
+            "/projects/{project_id}/issues/{issue_id}/ticket",
+            post(triage::link_ticket),
+        )
+        .route(
             "/projects/{project_id}/issues/{issue_id}/comments",
             post(triage::comment),
         )

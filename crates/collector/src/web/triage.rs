@@ -1,6 +1,7 @@
 //! Triage: one issue's status (resolve, resolve in the next release, ignore, ignore until
 //! more events, more users or a date, reopen), and many issues selected on the list
-//! resolved, ignored or reopened at once. Members may; each change is in the audit log.
+//! resolved, ignored, reopened or assigned at once; an issue assigned, its ticket
+//! linked. Members may; each change is in the audit log.
 
 use axum::body::Bytes;
 use axum::extract::{Form, Path, State};
@@ -14,6 +15,7 @@ use crate::access::{self, Need};
 use crate::issues::{self, StatusChange};
 use crate::state::AppState;
 use crate::store::IssueStatus;
+use crate::{assignment, tickets};
 
 #[derive(Deserialize)]
 pub(super) struct StatusForm {
@@ -96,6 +98,8 @@ pub(super) async fn bulk_status(
     let mut csrf = String::new();
     let mut status = None;
     let mut merge = false;
+    let mut assign = false;
+    let mut assignee = String::new();
     let mut back = None;
     let mut ids = Vec::new();
     for (name, value) in url::form_urlencoded::parse(&body) {
@@ -103,6 +107,8 @@ pub(super) async fn bulk_status(
             "csrf" => csrf = value.into_owned(),
             "status" => status = Some(value.into_owned()),
             "merge" => merge = true,
+            "assign" => assign = true,
+            "assignee" => assignee = value.into_owned(),
             "back" => back = Some(value.into_owned()),
             "issue" => ids.push(
                 value
@@ -125,12 +131,24 @@ pub(super) async fn bulk_status(
             Redirect::to(&format!("/projects/{project_id}/issues/{target}")).into_response(),
         );
     }
-    let status: IssueStatus = status
-        .as_deref()
-        .unwrap_or_default()
-        .parse()
-        .map_err(|_| WebError::BadRequest("Unknown status.".into()))?;
-    issues::set_statuses(&state.store, &signed_in.account, project_id, &ids, status).await?;
+    if assign {
+        assignment::assign_many(
+            &state.store,
+            &signed_in.account,
+            project_id,
+            &ids,
+            Some(assignee.as_str()),
+        )
+        .await
+        .map_err(assign_refused)?;
+    } else {
+        let status: IssueStatus = status
+            .as_deref()
+            .unwrap_or_default()
+            .parse()
+            .map_err(|_| WebError::BadRequest("Unknown status.".into()))?;
+        issues::set_statuses(&state.store, &signed_in.account, project_id, &ids, status).await?;
+    }
     // Back to the same list page (same filters), and nowhere else.
     let list = format!("/projects/{project_id}/issues");
     let back = back
@@ -179,6 +197,79 @@ pub(super) async fn unmerge(
             other => other.into(),
         })?;
     Ok(Redirect::to(&format!("/projects/{project_id}/issues/{}", issue.id)).into_response())
+}
+
+fn assign_refused(error: assignment::AssignError) -> WebError {
+    match error {
+        assignment::AssignError::Store(e) => e.into(),
+        other => WebError::BadRequest(capitalized(&other.to_string())),
+    }
+}
+
+#[derive(Deserialize)]
+pub(super) struct AssignForm {
+    #[serde(default)]
+    csrf: String,
+    /// An email; empty: nobody.
+    #[serde(default)]
+    assignee: String,
+}
+
+/// `POST /projects/{id}/issues/{id}/assign`: a member assigns the issue (or unassigns
+/// it).
+pub(super) async fn assign(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path((project_id, issue_id)): Path<(i64, i64)>,
+    Form(form): Form<AssignForm>,
+) -> Result<Response, WebError> {
+    check_csrf(&signed_in, &form.csrf)?;
+    access::visible_issue_in(&state.store, &signed_in.account, project_id, issue_id).await?;
+    access::project_for(&state.store, &signed_in.account, project_id, Need::Triage).await?;
+    assignment::assign(
+        &state.store,
+        &signed_in.account,
+        project_id,
+        issue_id,
+        Some(form.assignee.as_str()),
+    )
+    .await
+    .map_err(assign_refused)?;
+    Ok(Redirect::to(&format!("/projects/{project_id}/issues/{issue_id}")).into_response())
+}
+
+#[derive(Deserialize)]
+pub(super) struct TicketForm {
+    #[serde(default)]
+    csrf: String,
+    /// The ticket's URL; empty: unlinks.
+    #[serde(default)]
+    url: String,
+}
+
+/// `POST /projects/{id}/issues/{id}/ticket`: the ticket the team filed, pasted back.
+pub(super) async fn link_ticket(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path((project_id, issue_id)): Path<(i64, i64)>,
+    Form(form): Form<TicketForm>,
+) -> Result<Response, WebError> {
+    check_csrf(&signed_in, &form.csrf)?;
+    access::visible_issue_in(&state.store, &signed_in.account, project_id, issue_id).await?;
+    access::project_for(&state.store, &signed_in.account, project_id, Need::Triage).await?;
+    tickets::link(
+        &state.store,
+        &signed_in.account,
+        project_id,
+        issue_id,
+        Some(form.url.as_str()),
+    )
+    .await
+    .map_err(|error| match error {
+        tickets::TicketError::Store(e) => e.into(),
+        other => WebError::BadRequest(format!("The ticket's URL: {other}.")),
+    })?;
+    Ok(Redirect::to(&format!("/projects/{project_id}/issues/{issue_id}")).into_response())
 }
 
 /// The longest comment, in characters.

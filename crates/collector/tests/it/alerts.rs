@@ -68,7 +68,9 @@ fn event(project_id: i64, fingerprint: &str, user: &str, at: i64) -> NewEvent {
         payload: encode_payload(br#"{"message":"x"}"#).unwrap(),
         tags: vec![("tenant".into(), "acme".into())],
         paths: vec!["src/billing/invoice.rs".into()],
+        modules: vec!["shop::billing".into()],
         url: Some("https://shop.example.com/checkout/pay".into()),
+        ownership: None,
     }
 }
 

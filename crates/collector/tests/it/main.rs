@@ -15,6 +15,7 @@ mod monitors;
 mod notify;
 mod operations;
 mod outreach;
+mod owners;
 mod release_apps;
 mod reporter_warnings;
 mod roles;

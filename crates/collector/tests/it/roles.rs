@@ -322,6 +322,52 @@ async fn every_route_answers_each_role_as_the_rules_say() {
                 Rule::Sees,
             ),
             form(
+                format!("/projects/{p}/issues/{issue_id}/assign"),
+                &[("assignee", "")],
+                Rule::Sees,
+            ),
+            form(
+                format!("/projects/{p}/issues/{issue_id}/ticket"),
+                &[("url", "https://tracker.example/1")],
+                Rule::Sees,
+            ),
+            api(
+                Method::PATCH,
+                format!("/api/v1/issues/{issue_id}"),
+                Some(json!({"assignee": null})),
+                Rule::Sees,
+            ),
+            api(
+                Method::PUT,
+                format!("/api/v1/issues/{issue_id}/ticket"),
+                Some(json!({"url": "https://tracker.example/2"})),
+                Rule::Sees,
+            ),
+            api(
+                Method::GET,
+                format!("/api/v1/projects/{p}/ownership"),
+                None,
+                Rule::ManagesProject,
+            ),
+            api(
+                Method::PUT,
+                format!("/api/v1/projects/{p}/ownership"),
+                Some(json!({"rules": ""})),
+                Rule::ManagesProject,
+            ),
+            api(
+                Method::POST,
+                format!("/api/v1/projects/{p}/ownership/apply"),
+                None,
+                Rule::ManagesProject,
+            ),
+            api(
+                Method::PUT,
+                format!("/api/v1/projects/{p}/ticket-template"),
+                Some(json!({"template": null})),
+                Rule::ManagesProject,
+            ),
+            form(
                 format!("/projects/{p}/issues/bulk"),
                 &[("status", "unresolved"), ("issue", &issue_id.to_string())],
                 Rule::Sees,

@@ -35,7 +35,9 @@ fn new_event(
         payload: encode_payload(br#"{"message":"x"}"#).unwrap(),
         tags: vec![("release".into(), release.into())],
         paths: Vec::new(),
+        modules: Vec::new(),
         url: None,
+        ownership: None,
     }
 }
 

@@ -57,6 +57,12 @@ pub struct Model {
     pub resolved_release: Option<String>,
     /// The issue this one was merged into (then it is hidden, its events there).
     pub merged_into: Option<i64>,
+    /// The account the issue is assigned to.
+    pub assignee_id: Option<i64>,
+    /// The ownership rule that assigned it, as written (`path:src/billing/* jane@…`).
+    pub owner_rule: Option<String>,
+    /// The ticket the team filed for it.
+    pub ticket_url: Option<String>,
 }
 
 /// No navigable relations.

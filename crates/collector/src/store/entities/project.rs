@@ -47,6 +47,10 @@ pub struct Model {
     /// What each page is in customers' words, a line each: `POST /checkout = checking
     /// out` (see `outreach::doing`).
     pub route_names: Option<String>,
+    /// Ownership rules, one per line (`path:src/billing/* jane@example.com`).
+    pub ownership_rules: Option<String>,
+    /// The "new ticket" URL, with `{title}`, `{body}` and `{url}` placeholders.
+    pub ticket_template: Option<String>,
 }
 
 /// No navigable relations; queries join explicitly.

@@ -84,6 +84,9 @@ pub enum NotificationKind {
     /// An issue an alert was raised for was resolved (PagerDuty's `resolve`).
     #[sea_orm(string_value = "resolved")]
     Resolved,
+    /// An issue was assigned to someone by someone else (an email to them).
+    #[sea_orm(string_value = "assigned")]
+    Assigned,
     /// A test from the settings page ("send test email", "send test webhook"); never
     /// queued, sent at once.
     #[sea_orm(string_value = "test")]
@@ -409,6 +412,18 @@ pub enum AuditAction {
     /// An alert rule was removed.
     #[sea_orm(string_value = "alert_rule_removed")]
     AlertRuleRemoved,
+    /// An issue was assigned (or unassigned).
+    #[sea_orm(string_value = "issue_assigned")]
+    IssueAssigned,
+    /// The ownership rules were changed.
+    #[sea_orm(string_value = "ownership_changed")]
+    OwnershipChanged,
+    /// The "new ticket" template was changed.
+    #[sea_orm(string_value = "ticket_template_changed")]
+    TicketTemplateChanged,
+    /// A ticket was linked to an issue.
+    #[sea_orm(string_value = "ticket_linked")]
+    TicketLinked,
 }
 
 /// What a filter value is.

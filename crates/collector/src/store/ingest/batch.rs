@@ -12,8 +12,10 @@ use sea_orm::{
 use super::alerts::{self, Alerting, Touched};
 use super::groups::{Before, Group, IssueKey};
 use super::model::{NewEvent, Stored};
+use super::owners;
 use super::statements;
 use crate::alerts::rule::Seen;
+use crate::ownership::Subject;
 use crate::store::entities::{IssueStatus, event, issue, issue_alias};
 use crate::store::outbox;
 
@@ -371,6 +373,35 @@ impl<'a> Batch<'a> {
         let woken =
             statements::wake_snoozed(txn, &self.groups, &self.before, &self.counts_after).await?;
         self.woken.extend(woken);
+        Ok(())
+    }
+
+    /// 7b. Each new issue's owner, by its project's ownership rules.
+    pub(super) async fn assign_owners(&mut self, txn: &impl ConnectionTrait) -> Result<(), DbErr> {
+        let mut issues = Vec::new();
+        for group in self.groups.values() {
+            let first = group.events[0];
+            if !self.stored[first].new_issue {
+                continue;
+            }
+            let event = &self.events[first];
+            let Some(rules) = event.ownership.as_deref().filter(|r| !r.trim().is_empty()) else {
+                continue;
+            };
+            issues.push(owners::NewIssue {
+                issue_id: self.stored[first].issue_id,
+                rules,
+                subject: Subject {
+                    paths: event.paths.clone(),
+                    modules: event.modules.clone(),
+                    url: event.url.clone(),
+                    tags: event.tags.clone(),
+                },
+            });
+        }
+        if !issues.is_empty() {
+            owners::assign(txn, issues).await?;
+        }
         Ok(())
     }
 

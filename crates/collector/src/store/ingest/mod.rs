@@ -15,7 +15,9 @@
 //! 6. one multi-row upsert of the affected users and one update of their issues' user
 //!    counts; one upsert each of the environments and releases seen and of the tag
 //!    values for search;
-//! 7. ignored issues whose snooze ran out, back (only when the batch touches one);
+//! 7. ignored issues whose snooze ran out, back (only when the batch touches one); new
+//!    issues assigned by their project's ownership rules (`owners.rs`; only when there
+//!    are rules);
 //! 8. the alerts the projects' rules fire (`alerts.rs`; `alerts::rule` decides),
 //!    written to the outbox with when each rule fired.
 //!
@@ -26,6 +28,7 @@ mod alerts;
 mod batch;
 mod groups;
 mod model;
+mod owners;
 mod statements;
 
 use sea_orm::{ConnectionTrait, DbErr};
@@ -100,6 +103,7 @@ async fn write_batch(
     batch.insert_events(txn).await?;
     batch.upsert_users_and_values(txn).await?;
     batch.wake_snoozed(txn).await?;
+    batch.assign_owners(txn).await?;
     batch.queue_alerts(txn, alerting).await?;
     Ok(batch.stored)
 }

@@ -49,10 +49,15 @@ pub struct NewEvent {
     pub payload: Vec<u8>,
     /// Its tags, and its message under `message`, capped, for the search box.
     pub tags: Vec<(String, String)>,
-    /// The files of its in-app frames (capped), for alert rules' `path` filters.
+    /// The files of its in-app frames (capped), for alert rules' `path` filters and
+    /// ownership rules.
     pub paths: Vec<String>,
-    /// The request's URL, for alert rules' `url` filters.
+    /// The modules of its in-app frames (capped), for ownership rules.
+    pub modules: Vec<String>,
+    /// The request's URL, for alert rules' `url` filters and ownership rules.
     pub url: Option<String>,
+    /// The project's ownership rules, as written, applied when the event opens an issue.
+    pub ownership: Option<std::sync::Arc<str>>,
 }
 
 /// What storing an event did.

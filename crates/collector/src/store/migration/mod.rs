@@ -24,6 +24,7 @@ mod m0016_outreach;
 mod m0017_customer_words;
 mod m0018_two_factor;
 mod m0019_alert_rules;
+mod m0020_owners_and_tickets;
 
 use sea_orm_migration::prelude::*;
 
@@ -53,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0017_customer_words::Migration),
             Box::new(m0018_two_factor::Migration),
             Box::new(m0019_alert_rules::Migration),
+            Box::new(m0020_owners_and_tickets::Migration),
         ]
     }
 }
