@@ -27,7 +27,7 @@ pub fn prepare(
         .other
         .insert("received".into(), serde_json::json!(received.0));
     let grouping = grouping::group(&event);
-    let subject = crate::ownership::Subject::of(&event);
+    let subject = crate::ownership::rules::Subject::of(&event);
     let json = serde_json::to_vec(&event).map_err(|e| {
         state.metrics.reject("invalid");
         ApiError::bad_request(format!("event cannot be stored: {e}"))

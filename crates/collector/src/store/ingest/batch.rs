@@ -15,7 +15,7 @@ use super::model::{NewEvent, Stored};
 use super::owners;
 use super::statements;
 use crate::alerts::rule::Seen;
-use crate::ownership::Subject;
+use crate::ownership::rules::Subject;
 use crate::store::entities::{IssueStatus, event, issue, issue_alias};
 use crate::store::outbox;
 

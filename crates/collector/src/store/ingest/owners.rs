@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use sea_orm::sea_query::Query;
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect};
 
-use crate::ownership::{Ownership, Subject};
+use crate::ownership::rules::{Ownership, Subject};
 use crate::store::entities::{account, issue};
 
 /// A new issue the rules may assign: its id, the project's rules as written, and what
