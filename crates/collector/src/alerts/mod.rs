@@ -53,6 +53,54 @@ pub async fn issues_resolved(store: &Store, issue_ids: &[i64]) -> Result<(), Sto
     Ok(())
 }
 
+/// Follows ignored issues that came back by their date (the housekeeping loop; those
+/// back by their events or users are decided at ingest): every rule with `reappeared`
+/// whose filters hold for the issue's latest event alerts. A rule that also needs
+/// frequencies (`all`) is not decided here: no event arrived to count.
+pub async fn issues_reappeared(store: &Store, issue_ids: &[i64]) -> Result<usize, StoreError> {
+    let mut fired = 0;
+    for &issue_id in issue_ids {
+        let Some(issue) = store.issue(issue_id).await? else {
+            continue;
+        };
+        let latest = store.issue_events(issue_id, 0, 1).await?.pop();
+        let subject = latest
+            .as_ref()
+            .map(|l| crate::ownership::rules::Subject::of(&l.event))
+            .unwrap_or_default();
+        let seen = rule::Seen {
+            new_issue: false,
+            regression: false,
+            reappeared: true,
+            level: issue.level,
+            environment: latest.as_ref().and_then(|l| l.row.environment.as_deref()),
+            release: latest.as_ref().and_then(|l| l.row.release.as_deref()),
+            tags: &subject.tags,
+            paths: &subject.paths,
+            url: subject.url.as_deref(),
+            latest_release: None,
+        };
+        for row in store.alert_rules(issue.project_id).await? {
+            let Ok(compiled) = rule::Compiled::new(&row) else {
+                continue;
+            };
+            if compiled.first(&seen, false) == rule::First::Fires(NotificationKind::Reappeared) {
+                store
+                    .queue_rule_alert(
+                        issue.project_id,
+                        issue_id,
+                        &compiled,
+                        NotificationKind::Reappeared,
+                        latest.as_ref().map(|l| l.row.id),
+                    )
+                    .await?;
+                fired += 1;
+            }
+        }
+    }
+    Ok(fired)
+}
+
 /// Checks `spec` and its targets.
 async fn check(config: &Config, spec: &RuleSpec) -> Result<RuleRow, AlertRuleError> {
     spec.check()?;

@@ -4,7 +4,8 @@
 //! - [`spawn_retention`] (every 10 minutes): deletes events past their project's age or
 //!   count limits (issue counts are kept), old monitor results, expired sessions;
 //! - [`spawn_snooze_wake`] (every minute): ignored issues whose snooze date passed come
-//!   back (snoozes counted in events or users end at ingest);
+//!   back, and alert rules with `reappeared` alert (snoozes counted in events or users
+//!   end at ingest);
 //! - [`spawn_fix_watch`] (every 30 s): the "it's fixed" follow-ups whose fix went live
 //!   are queued.
 //!
@@ -16,6 +17,18 @@ use crate::outreach;
 use crate::state::AppState;
 use crate::store;
 
+/// Brings back the ignored issues whose snooze date is `now` or before, and alerts as
+/// the rules with `reappeared` say; returns how many came back. One step of
+/// [`spawn_snooze_wake`]'s loop (tests move the clock with `now`).
+pub async fn wake_snoozed(state: &AppState, now: i64) -> Result<usize, store::StoreError> {
+    let woken = state.store.wake_snoozed(now).await?;
+    if !woken.is_empty() {
+        crate::alerts::issues_reappeared(&state.store, &woken).await?;
+        state.notify_wake.notify_one();
+    }
+    Ok(woken.len())
+}
+
 /// Brings back ignored issues whose snooze date has passed, every `every` (issues
 /// snoozed by events or users come back at ingest).
 pub fn spawn_snooze_wake(state: AppState, every: Duration) {
@@ -23,7 +36,7 @@ pub fn spawn_snooze_wake(state: AppState, every: Duration) {
         let mut tick = tokio::time::interval(every);
         loop {
             tick.tick().await;
-            match state.store.wake_snoozed(store::now_ms()).await {
+            match wake_snoozed(&state, store::now_ms()).await {
                 Ok(0) => {}
                 Ok(woken) => tracing::info!(woken, "snoozed issues are back"),
                 Err(error) => tracing::warn!(%error, "waking snoozed issues failed"),

@@ -456,24 +456,28 @@ impl Store {
     }
 
     /// Brings back the ignored issues whose snooze date has passed (events and users are
-    /// counted at ingest); returns how many.
-    pub async fn wake_snoozed(&self, now: i64) -> Result<u64, StoreError> {
+    /// counted at ingest); returns them. The rows are locked first (`FOR UPDATE` on
+    /// PostgreSQL), so with several collectors each issue comes back at one of them.
+    pub async fn wake_snoozed(&self, now: i64) -> Result<Vec<i64>, StoreError> {
         self.write(async |txn| {
-            let due: Vec<i64> = issue::Entity::find()
+            let mut select = issue::Entity::find()
                 .select_only()
                 .column(issue::Column::Id)
                 .filter(issue::Column::Status.eq(IssueStatus::Ignored))
                 .filter(issue::Column::SnoozeUntil.lte(now))
-                .into_tuple()
-                .all(txn)
-                .await?;
+                .order_by_asc(issue::Column::Id);
+            if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
+                select = select.lock_exclusive();
+            }
+            let due: Vec<i64> = select.into_tuple().all(txn).await?;
             if due.is_empty() {
-                return Ok(0);
+                return Ok(due);
             }
             let statement = txn
                 .get_database_backend()
                 .build(&super::ingest::unsnooze(&due));
-            Ok(txn.execute(statement).await?.rows_affected())
+            txn.execute(statement).await?;
+            Ok(due)
         })
         .await
     }

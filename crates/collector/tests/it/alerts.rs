@@ -626,3 +626,82 @@ async fn the_api_names_mistakes_and_keeps_rules_to_project_admins() {
     assert!(actions.contains(&"alert_rule_changed"), "{audit}");
     assert!(actions.contains(&"alert_rule_removed"), "{audit}");
 }
+
+/// An ignored issue back by its events (decided at ingest) and by its date (decided by
+/// the snooze loop, with a moved clock): a `reappeared` rule alerts each time.
+#[tokio::test]
+async fn reappeared_fires_when_an_ignored_issue_comes_back() {
+    use mayday_collector::store::Snooze;
+    let db = common::sqlite();
+    let server = TestServer::start(&db, &[]).await;
+    let store = &server.state.store;
+    let p = server.project_id;
+    for rule in store.alert_rules(p).await.unwrap() {
+        store.remove_alert_rule(rule.id).await.unwrap();
+    }
+    store.add_recipient(p, "team@example.com").await.unwrap();
+    store
+        .add_alert_rule(
+            p,
+            row(
+                json!({"name": "back", "conditions": [{"kind": "reappeared"}],
+                       "filters": [{"kind": "environment", "value": "production"}],
+                       "actions": [{"kind": "email", "to": "recipients"}]}),
+            ),
+        )
+        .await
+        .unwrap();
+    let t = now_ms();
+    assert_eq!(
+        store_one(store, event(p, "f", "u", t)).await,
+        0,
+        "new: not this rule"
+    );
+    assert!(store.notifications(p, None, 10).await.unwrap().is_empty());
+    let issue_id = store
+        .ingest_batch(&[event(p, "f", "u", t + 1)], Alerting::default())
+        .await
+        .remove(0)
+        .unwrap()
+        .issue_id;
+    // Ignored until one more event: the next one brings it back, and alerts.
+    store
+        .snooze_issue(issue_id, Snooze::MoreEvents(1))
+        .await
+        .unwrap();
+    assert_eq!(store_one(store, event(p, "f", "u", t + 2)).await, 1);
+    let kinds: Vec<_> = store
+        .notifications(p, None, 10)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.kind)
+        .collect();
+    assert_eq!(kinds, [NotificationKind::Reappeared]);
+
+    // Ignored until a date: nothing before it; at it, back and alerted.
+    let until = t + 3_600_000;
+    store
+        .snooze_issue(issue_id, Snooze::Until(until))
+        .await
+        .unwrap();
+    let woken = mayday_collector::scheduler::housekeeping::wake_snoozed(&server.state, until - 1)
+        .await
+        .unwrap();
+    assert_eq!(woken, 0);
+    let woken = mayday_collector::scheduler::housekeeping::wake_snoozed(&server.state, until)
+        .await
+        .unwrap();
+    assert_eq!(woken, 1);
+    let kinds: Vec<_> = store
+        .notifications(p, None, 10)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.kind)
+        .collect();
+    assert_eq!(
+        kinds,
+        [NotificationKind::Reappeared, NotificationKind::Reappeared]
+    );
+}

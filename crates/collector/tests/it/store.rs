@@ -628,7 +628,7 @@ async fn snoozes_run_out_and_next_release_resolves_wait_for_a_newer_release() {
             .snooze_issue(past, Snooze::Until(now - 1))
             .await
             .unwrap();
-        assert_eq!(store.wake_snoozed(now_ms()).await.unwrap(), 1);
+        assert_eq!(store.wake_snoozed(now_ms()).await.unwrap().len(), 1);
         assert_eq!(status(past).await, IssueStatus::Unresolved);
         assert_eq!(status(later).await, IssueStatus::Ignored);
         one("by-date", None, "shop@1.0.0", now + 1).await;

@@ -148,6 +148,40 @@ pub(super) async fn decide(
     Ok(notices)
 }
 
+impl crate::store::Store {
+    /// Queues rule `rule_id`'s `actions` about issue `issue_id` of `project_id` as
+    /// `kind`, caused by event row `event_row_id`, and records when it fired: an alert
+    /// raised outside ingest (an ignored issue back by its date).
+    pub async fn queue_rule_alert(
+        &self,
+        project_id: i64,
+        issue_id: i64,
+        rule: &Compiled,
+        kind: crate::store::NotificationKind,
+        event_row_id: Option<i64>,
+    ) -> Result<(), crate::store::StoreError> {
+        let now = crate::store::now_ms();
+        let notice = Notice {
+            project_id,
+            issue_id,
+            event_row_id,
+            kind,
+            at: now,
+            rule_id: Some(rule.id),
+            targets: targets(&rule.spec.actions),
+        };
+        let keeps = rule.keeps_fires();
+        self.write(async |txn| {
+            crate::store::outbox::queue(txn, [&notice]).await?;
+            if keeps {
+                record_fires(txn, &[(rule.id, issue_id, now)]).await?;
+            }
+            Ok(())
+        })
+        .await
+    }
+}
+
 /// Where a rule's actions go, as outbox targets.
 fn targets(actions: &[Action]) -> Vec<Target> {
     actions
