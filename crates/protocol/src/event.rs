@@ -307,6 +307,9 @@ pub struct Event {
     /// Arbitrary extra data.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extra: Option<Map<String, Value>>,
+    /// The loaded images, for symbolicating frames by address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub debug_meta: Option<crate::DebugMeta>,
     /// Fields this model does not know, kept verbatim.
     #[serde(flatten)]
     pub other: Other,
@@ -447,6 +450,9 @@ pub struct Frame {
     /// The instruction address, as a hex string.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instruction_addr: Option<String>,
+    /// Where the image holding it was loaded, as a hex string.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_addr: Option<String>,
     /// Fields this model does not know, kept verbatim.
     #[serde(flatten)]
     pub other: Other,

@@ -27,6 +27,7 @@
 
 pub mod auth;
 pub mod check_in;
+pub mod debug_meta;
 pub mod dsn;
 pub mod envelope;
 pub mod event;
@@ -34,6 +35,7 @@ mod lenient;
 
 pub use auth::{AuthError, SentryAuth};
 pub use check_in::{CheckIn, CheckInError, CheckInStatus, IntervalUnit, MonitorConfig, Schedule};
+pub use debug_meta::{DebugImage, DebugMeta, debug_id_of_build_id, parse_addr};
 pub use dsn::{Dsn, DsnError};
 pub use envelope::{Envelope, EnvelopeError, EnvelopeHeader, Item, ItemType};
 pub use event::*;

@@ -37,6 +37,7 @@ mod capture;
 mod client;
 mod config;
 pub mod cron;
+mod debug_images;
 mod error;
 mod event_id;
 mod failure;

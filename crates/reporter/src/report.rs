@@ -12,6 +12,7 @@ use serde_json::{Map, Value, json};
 use crate::build_info;
 use crate::capture::Capture;
 use crate::config::Config;
+use crate::debug_images;
 use crate::failure::{CapturedError, Failure, PanicCapture, Trace};
 use crate::frames::{self, AppSource, REPORTER_DIR};
 use crate::request::RequestSnapshot;
@@ -123,6 +124,17 @@ pub(crate) fn build_event(capture: Capture, config: &Config) -> Event {
     event.environment = Some(config.environment.clone());
     event.server_name = config.server_name.clone();
     event.contexts = Some(contexts(config, request));
+    let mut has_addresses = false;
+    for exception in event.exception.iter_mut().flat_map(|e| e.values.iter_mut()) {
+        if let Some(stacktrace) = &mut exception.stacktrace {
+            debug_images::mark_images(&mut stacktrace.frames);
+            has_addresses |= stacktrace.frames.iter().any(|f| f.image_addr.is_some());
+        }
+    }
+    if has_addresses {
+        // What a server needs to name frames a stripped binary could not.
+        event.debug_meta = debug_images::debug_meta();
+    }
     event.sdk = Some(ClientSdk {
         name: Some(SDK_NAME.into()),
         version: Some(env!("CARGO_PKG_VERSION").into()),
