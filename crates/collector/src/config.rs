@@ -56,6 +56,16 @@ pub struct CommonSettings {
     )]
     pub max_monitors_per_project: u64,
 
+    /// How many bytes of debug files a project may keep (1 GiB by default); an upload
+    /// past it is refused until some are deleted.
+    #[arg(
+        long,
+        env = "MAYDAY_DEBUG_FILES_MAX_BYTES",
+        default_value_t = 1 << 30,
+        global = true
+    )]
+    pub debug_files_max_bytes: u64,
+
     /// What is logged, in `tracing` filter syntax: `info`, `debug`,
     /// `info,mayday_collector::notify=debug`. Output is plain text on standard error
     /// (coloured only on a terminal).
@@ -154,6 +164,12 @@ pub struct ServeSettings {
     #[arg(long, env = "MAYDAY_SCHEDULER_TICK_MS", default_value_t = 1000)]
     pub scheduler_tick_ms: u64,
 
+    /// Where debug files are written to be read when symbolicating (they are kept in
+    /// the database; this is a cache, safe to delete). Default: `mayday-debug-files` in
+    /// the system's temporary folder.
+    #[arg(long, env = "MAYDAY_SYMBOL_CACHE_DIR")]
+    pub symbol_cache_dir: Option<std::path::PathBuf>,
+
     /// How long a search or list of issues may take, in milliseconds, waiting for a
     /// connection included; past it the search is stopped and the page says to narrow
     /// it. At most 4 run at once, 2 per project.
@@ -202,6 +218,10 @@ pub struct Config {
     pub allow_private_targets: bool,
     /// Most monitors per project.
     pub max_monitors_per_project: u64,
+    /// Most bytes of debug files per project.
+    pub debug_files_max_bytes: u64,
+    /// Where debug files are cached for symbolication.
+    pub symbol_cache_dir: std::path::PathBuf,
     /// The log filter.
     pub log: String,
     /// Largest event, decompressed.
@@ -251,6 +271,10 @@ impl Config {
             base_url: common.base_url,
             allow_private_targets: common.allow_private_targets,
             max_monitors_per_project: common.max_monitors_per_project,
+            debug_files_max_bytes: common.debug_files_max_bytes,
+            symbol_cache_dir: serve
+                .symbol_cache_dir
+                .unwrap_or_else(|| std::env::temp_dir().join("mayday-debug-files")),
             log: common.log,
             max_event_bytes: serve.max_event_bytes,
             max_envelope_bytes: serve.max_envelope_bytes,

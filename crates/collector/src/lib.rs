@@ -33,6 +33,7 @@ pub mod assignment;
 pub mod audit;
 pub mod cli;
 pub mod config;
+pub mod debug_files;
 pub mod encode;
 pub mod error;
 pub mod grouping;

@@ -64,6 +64,11 @@ async fn run(command: Option<Command>, config: Config) -> anyhow::Result<()> {
         println!("start the collector: an older backup is upgraded as it starts");
         return Ok(());
     }
+    if let Some(Command::DebugFiles(upload)) = &command
+        && mayday_collector::cli::debug_files::run_remote(upload).await?
+    {
+        return Ok(());
+    }
     let store = Store::connect(&config.database_url).await?;
     // Every command finds the project `default` on a new database, not only `serve`.
     let created = projects::ensure_default(&store).await?;

@@ -36,6 +36,8 @@ pub struct AppInner {
     pub decoders: Arc<tokio::sync::Semaphore>,
     /// Events turned away (bad key, rate limit), per project, for the last hour.
     pub rejections: Rejections,
+    /// Names stripped binaries' frames from uploaded debug files.
+    pub symbolicator: crate::pipeline::symbolicate::Symbolicator,
 }
 
 /// Shared state of the HTTP server.
@@ -73,6 +75,9 @@ impl AppInner {
                 std::thread::available_parallelism().map_or(2, usize::from),
             )),
             rejections: Rejections::default(),
+            symbolicator: crate::pipeline::symbolicate::Symbolicator::new(
+                config.symbol_cache_dir.clone(),
+            ),
             config,
         }))
     }

@@ -132,8 +132,19 @@ pub(crate) fn build_event(capture: Capture, config: &Config) -> Event {
         }
     }
     if has_addresses {
-        // What a server needs to name frames a stripped binary could not.
-        event.debug_meta = debug_images::debug_meta();
+        // What a server needs to name frames a stripped binary could not, and to name
+        // them as this reporter would have (the app's crate and source folders).
+        event.debug_meta = debug_images::debug_meta().map(|mut meta| {
+            meta.other.insert(
+                "mayday_app".into(),
+                json!({
+                    "crate": config.app_crate,
+                    "manifest_dir": config.build.manifest_dir,
+                    "reporter_dir": REPORTER_DIR,
+                }),
+            );
+            meta
+        });
     }
     event.sdk = Some(ClientSdk {
         name: Some(SDK_NAME.into()),

@@ -8,6 +8,7 @@
 
 mod alert_rules;
 mod audit;
+mod debug_files;
 mod deliveries;
 mod events;
 mod extract;
@@ -28,6 +29,9 @@ use axum::routing::{delete, get, patch, post, put};
 pub use extract::{ApiAccount, ApiPath, AppJson};
 
 use crate::state::AppState;
+
+/// The largest debug file one request may upload.
+const DEBUG_FILE_MAX_BYTES: usize = 1 << 30;
 
 /// The API routes.
 pub fn routes() -> Router<AppState> {
@@ -84,6 +88,17 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/api/v1/projects/{project_id}/alert-rules",
             get(alert_rules::list).post(alert_rules::create),
+        )
+        .route(
+            "/api/v1/projects/{project_id}/debug-files",
+            get(debug_files::list).post(debug_files::upload).layer(
+                // A debug file is large; the project's limit is checked as it is stored.
+                axum::extract::DefaultBodyLimit::max(DEBUG_FILE_MAX_BYTES),
+            ),
+        )
+        .route(
+            "/api/v1/projects/{project_id}/debug-files/{file_id}",
+            delete(debug_files::remove),
         )
         .route(
             "/api/v1/projects/{project_id}/ownership",

@@ -1,8 +1,10 @@
 //! Commands: `serve` (the default), `project`, `user`, `token`, `monitor` (in
 //! [`monitors`]), `backup`, `restore`.
 
+pub mod debug_files;
 mod monitors;
 
+pub use debug_files::DebugFilesCommand;
 pub use monitors::MonitorCommand;
 
 use std::io::Read;
@@ -63,6 +65,9 @@ pub enum Command {
     /// by their check-ins).
     #[command(subcommand)]
     Monitor(MonitorCommand),
+    /// Upload and list debug files, for the frames of stripped release binaries.
+    #[command(subcommand, name = "debug-files")]
+    DebugFiles(DebugFilesCommand),
     /// Write a consistent copy of the SQLite database to PATH while the collector serves
     /// and ingests (PostgreSQL: use pg_dump; this says how). Never overwrites a file.
     Backup {
@@ -530,6 +535,7 @@ pub async fn run(config: &Config, store: &Store, command: Command) -> anyhow::Re
             store.remove_account(account.id).await?;
         }
         Command::Monitor(command) => monitors::run(config, store, command).await?,
+        Command::DebugFiles(command) => debug_files::run(config, store, command).await?,
     }
     Ok(())
 }

@@ -423,6 +423,23 @@ async fn store_events(
         };
         event.event_id = Some(id);
         first.get_or_insert(id);
+        if event.debug_meta.is_some() {
+            // Frames a stripped binary could not name, named before grouping.
+            match state
+                .symbolicator
+                .symbolicate(&state.store, key.project.id, &mut event)
+                .await
+            {
+                Ok(outcome) if !outcome.missing.is_empty() => {
+                    event.other.insert(
+                        "mayday_missing_debug_files".into(),
+                        serde_json::json!(outcome.missing),
+                    );
+                }
+                Ok(_) => {}
+                Err(error) => tracing::warn!(%error, "symbolicating an event failed"),
+            }
+        }
         pending.push(prepare(state, &key.project, event, now)?);
     }
     for new in pending {

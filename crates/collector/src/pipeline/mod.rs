@@ -10,4 +10,5 @@ pub mod prepare;
 pub mod rate_limit;
 pub mod rejections;
 pub mod sample;
+pub mod symbolicate;
 pub mod writer;

@@ -8,6 +8,7 @@ mod backup;
 mod channels;
 mod comments;
 mod database;
+mod debug_files;
 pub mod entities;
 mod error;
 mod events;
@@ -31,6 +32,7 @@ pub use alert_rules::RuleRow;
 pub use backup::{BackupError, Restored, Serving, restore};
 pub(crate) use database::WriteTxn;
 pub use database::{Store, now_ms, random_hex};
+pub use debug_files::NewDebugFile;
 pub use entities::{
     AuditAction, Channel, CheckOutcome, DeliveryStatus, EventLevel, IssueStatus, MonitorKind,
     MonitorStatus, NotificationKind, OutreachKind, ProjectRole, UnknownName,

@@ -73,6 +73,8 @@ fn words(action: AuditAction) -> &'static str {
         AuditAction::OwnershipChanged => "changed the ownership rules",
         AuditAction::TicketTemplateChanged => "changed the ticket template",
         AuditAction::TicketLinked => "linked a ticket",
+        AuditAction::DebugFileUploaded => "uploaded a debug file",
+        AuditAction::DebugFileRemoved => "deleted a debug file",
         AuditAction::OutreachSent => "wrote to affected users",
         AuditAction::FixFollowUpRequested => "asked to tell users when fixed",
         AuditAction::OutreachSettingsChanged => "changed the messages to users",

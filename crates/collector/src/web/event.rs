@@ -24,6 +24,7 @@ pub(super) fn event_view(row: &event::Model, event: &Event) -> Markup {
     let raw = serde_json::to_string_pretty(event).unwrap_or_default();
     html! {
         section #exception {
+            (missing_debug_files(event))
             @for exception in event.exceptions().iter().rev() {
                 (exception_block(exception))
             }
@@ -242,9 +243,45 @@ fn in_app_frame(frame: &Frame) -> Markup {
     }
 }
 
-fn frame_title(frame: &Frame) -> Markup {
+/// The debug files the collector lacked to name this event's frames, and how to
+/// upload them.
+fn missing_debug_files(event: &Event) -> Markup {
+    let missing: Vec<&str> = match event.other.get("mayday_missing_debug_files") {
+        Some(Value::Array(ids)) => ids.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    };
+    let file_of = |id: &str| {
+        event
+            .debug_meta
+            .iter()
+            .flat_map(|m| m.images.iter())
+            .find(|image| image.debug_id.as_deref() == Some(id))
+            .and_then(|image| image.code_file.clone())
+    };
     html! {
-        code.wrap { (frame.function.clone().unwrap_or_else(|| "?".into())) }
+        @for id in missing {
+            p.notice.failed role="note" {
+                "Debug file " code { (id) }
+                @if let Some(file) = file_of(id) { " (" code.wrap { (file) } ")" }
+                " missing: its frames show addresses only. Upload it with "
+                code.wrap { "mayday-collector debug-files upload --project NAME FILE.debug" }
+                " (the file "
+                code { "objcopy --only-keep-debug" }
+                " wrote before stripping) or "
+                code { "POST /api/v1/projects/{id}/debug-files" }
+                "; events after the upload are named."
+            }
+        }
+    }
+}
+
+fn frame_title(frame: &Frame) -> Markup {
+    let unnamed = || match &frame.instruction_addr {
+        Some(address) => format!("{address} (unnamed)"),
+        None => "?".into(),
+    };
+    html! {
+        code.wrap { (frame.function.clone().unwrap_or_else(unnamed)) }
         @if let Some(file) = frame.filename.as_ref().or(frame.abs_path.as_ref()) {
             " " span.muted.wrap { (file) @if let Some(line) = frame.lineno { ":" (line) } }
         }

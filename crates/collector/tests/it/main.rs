@@ -9,6 +9,7 @@ mod alerts;
 mod api;
 mod browser;
 mod cli;
+mod debug_files;
 mod hardening;
 mod ingest;
 mod monitors;

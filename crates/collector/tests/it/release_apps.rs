@@ -16,7 +16,7 @@ use serde_json::Value;
 
 /// Builds both demo apps in release, once per run of this test binary (cargo does
 /// nothing when they are up to date); returns the path of each binary by package name.
-fn release_binaries() -> &'static [(String, PathBuf)] {
+pub(crate) fn release_binaries() -> &'static [(String, PathBuf)] {
     static BUILT: OnceLock<Vec<(String, PathBuf)>> = OnceLock::new();
     BUILT.get_or_init(|| {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
@@ -42,9 +42,9 @@ fn release_binaries() -> &'static [(String, PathBuf)] {
 }
 
 /// A demo app binary running on an ephemeral port; killed when dropped.
-struct RunningApp {
+pub(crate) struct RunningApp {
     child: Child,
-    base: String,
+    pub(crate) base: String,
     /// What it printed before it listened.
     startup: Vec<String>,
 }
@@ -57,12 +57,17 @@ impl Drop for RunningApp {
 }
 
 impl RunningApp {
-    fn start(package: &str, dsn: &str) -> RunningApp {
+    pub(crate) fn start(package: &str, dsn: &str) -> RunningApp {
         let binary = release_binaries()
             .iter()
             .find(|(name, _)| name == package)
             .map(|(_, path)| path.clone())
             .unwrap_or_else(|| panic!("{package} was built"));
+        RunningApp::start_binary(&binary, dsn)
+    }
+
+    /// The demo app at `binary` (a copy, stripped, say).
+    pub(crate) fn start_binary(binary: &std::path::Path, dsn: &str) -> RunningApp {
         let mut child = Command::new(binary)
             .env("MAYDAY_DSN", dsn)
             .env("MAYDAY_ENVIRONMENT", "production")
@@ -98,12 +103,12 @@ impl RunningApp {
     }
 }
 
-const USERS: [&str; 2] = [
+pub(crate) const USERS: [&str; 2] = [
     "42:jane@example.com:Jane Doe",
     "7:omar@example.com:Omar Haddad",
 ];
 
-async fn get(url: &str, user: &str) -> reqwest::Response {
+pub(crate) async fn get(url: &str, user: &str) -> reqwest::Response {
     reqwest::Client::new()
         .get(url)
         .header("x-demo-user", user)

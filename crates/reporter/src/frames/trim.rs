@@ -77,9 +77,16 @@ pub(crate) fn trim(mut frames: Vec<(Frame, Role)>) -> (Vec<Frame>, Option<[u64; 
         .iter()
         .take_while(|(_, role)| machinery(*role) || *role == Role::Std)
         .count();
+    // Only where the capture or the panic machinery is known: a stripped binary's
+    // frames are all unresolved, and they are the app's, to be named by the collector.
     let last_machinery = frames[..leading]
         .iter()
-        .rposition(|(_, role)| machinery(*role));
+        .rposition(|(_, role)| machinery(*role))
+        .filter(|_| {
+            frames[..leading]
+                .iter()
+                .any(|(_, role)| matches!(role, Role::Capture | Role::Panicking))
+        });
     let mut cut = match last_machinery {
         Some(_) if leading < frames.len() => leading,
         // Nothing of the app's: keep the standard library's part.

@@ -10,6 +10,8 @@ pub mod alert_fire;
 pub mod alert_rule;
 pub mod api_token;
 pub mod audit_entry;
+pub mod debug_file;
+pub mod debug_file_chunk;
 pub mod do_not_contact;
 pub mod event;
 pub mod filter_value;

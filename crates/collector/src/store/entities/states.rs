@@ -424,6 +424,12 @@ pub enum AuditAction {
     /// A ticket was linked to an issue.
     #[sea_orm(string_value = "ticket_linked")]
     TicketLinked,
+    /// A debug file was uploaded.
+    #[sea_orm(string_value = "debug_file_uploaded")]
+    DebugFileUploaded,
+    /// A debug file was deleted.
+    #[sea_orm(string_value = "debug_file_removed")]
+    DebugFileRemoved,
 }
 
 /// What a filter value is.

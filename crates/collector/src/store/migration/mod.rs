@@ -25,6 +25,7 @@ mod m0017_customer_words;
 mod m0018_two_factor;
 mod m0019_alert_rules;
 mod m0020_owners_and_tickets;
+mod m0021_debug_files;
 
 use sea_orm_migration::prelude::*;
 
@@ -55,6 +56,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0018_two_factor::Migration),
             Box::new(m0019_alert_rules::Migration),
             Box::new(m0020_owners_and_tickets::Migration),
+            Box::new(m0021_debug_files::Migration),
         ]
     }
 }

@@ -1,0 +1,337 @@
+//! Naming the frames a stripped binary could not: an event's frames that carry only an
+//! address are looked up in the debug file of their image (`debug_meta`), uploaded to
+//! the project, before the event is grouped, so a crash groups the same from a stripped
+//! and an unstripped build.
+//!
+//! Lookups use `addr2line` (DWARF lines and inlined functions; the ELF symbol table for
+//! full names where line tables name functions by their last segment) over the debug
+//! file; the symbols found go through the reporter's own `frames::process` (names,
+//! in-app by the app's source folder, trimming), so the frames are what the reporter
+//! would have sent from an unstripped build. The debug file is written once from the
+//! database to a cache folder and memory-mapped: the operating system keeps what is used
+//! in memory, and at most [`LOADED`] files are open at once.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use addr2line::Loader;
+use mayday_protocol::{DebugImage, Event, Frame, parse_addr};
+use mayday_reporter::frames::{self, AppSource, InAppRules, RawSymbol};
+
+use crate::store::{Store, StoreError};
+
+/// Debug files open at once.
+const LOADED: usize = 8;
+
+/// One open debug file.
+struct Open {
+    key: (i64, String),
+    loader: Arc<Mutex<Loader>>,
+}
+
+/// The open debug files, most recently used last, and where they are written.
+pub struct Symbolicator {
+    dir: PathBuf,
+    open: Mutex<Vec<Open>>,
+}
+
+impl std::fmt::Debug for Symbolicator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Symbolicator")
+            .field("dir", &self.dir)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What symbolicating an event did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Outcome {
+    /// Frames named.
+    pub resolved: usize,
+    /// Debug ids of images with frames to name whose file is not uploaded.
+    pub missing: Vec<String>,
+}
+
+impl Symbolicator {
+    /// A symbolicator writing debug files under `dir`.
+    pub fn new(dir: PathBuf) -> Symbolicator {
+        Symbolicator {
+            dir,
+            open: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Names the unnamed frames of `event` from `project_id`'s debug files; returns how
+    /// many, and which files were missing.
+    pub async fn symbolicate(
+        &self,
+        store: &Store,
+        project_id: i64,
+        event: &mut Event,
+    ) -> Result<Outcome, StoreError> {
+        let mut outcome = Outcome::default();
+        let images: Vec<DebugImage> = event
+            .debug_meta
+            .as_ref()
+            .map(|m| m.images.clone())
+            .unwrap_or_default();
+        if images.is_empty() {
+            return Ok(outcome);
+        }
+        let app = App::of(event);
+        let mut loaders: HashMap<String, Option<Arc<Mutex<Loader>>>> = HashMap::new();
+        let stacks = event
+            .exception
+            .iter_mut()
+            .flat_map(|e| e.values.iter_mut())
+            .filter_map(|e| e.stacktrace.as_mut());
+        for stack in stacks {
+            // The stack as the reporter's resolution gives it, innermost first: frames it
+            // named as they are, the unnamed ones from their debug file.
+            let mut raw: Vec<RawSymbol> = Vec::with_capacity(stack.frames.len());
+            let mut named = 0;
+            for frame in stack.frames.iter().rev() {
+                let ip = frame
+                    .instruction_addr
+                    .as_deref()
+                    .and_then(parse_addr)
+                    .unwrap_or(0);
+                let Some((image, address)) = unnamed(frame, &images) else {
+                    raw.push(as_raw(frame, ip));
+                    continue;
+                };
+                let Some(debug_id) = image.debug_id.clone() else {
+                    raw.push(as_raw(frame, ip));
+                    continue;
+                };
+                if !loaders.contains_key(&debug_id) {
+                    let loader = self.loader(store, project_id, &debug_id).await?;
+                    if loader.is_none() && !outcome.missing.contains(&debug_id) {
+                        outcome.missing.push(debug_id.clone());
+                    }
+                    loaders.insert(debug_id.clone(), loader);
+                }
+                let Some(Some(loader)) = loaders.get(&debug_id) else {
+                    raw.push(as_raw(frame, ip));
+                    continue;
+                };
+                let base = image
+                    .image_addr
+                    .as_deref()
+                    .and_then(parse_addr)
+                    .unwrap_or(0);
+                let vmaddr = image
+                    .image_vmaddr
+                    .as_deref()
+                    .and_then(parse_addr)
+                    .unwrap_or(0);
+                // A return address points after the call: look up the call itself.
+                let probe = address
+                    .wrapping_sub(base)
+                    .wrapping_add(vmaddr)
+                    .saturating_sub(1);
+                let loader = loader.clone();
+                let found = tokio::task::spawn_blocking(move || {
+                    let loader = loader.lock().unwrap_or_else(|e| e.into_inner());
+                    lookup(&loader, probe, address)
+                })
+                .await
+                .unwrap_or_default();
+                if found.is_empty() {
+                    raw.push(as_raw(frame, ip));
+                } else {
+                    named += 1;
+                    raw.extend(found);
+                }
+            }
+            if named == 0 {
+                continue;
+            }
+            outcome.resolved += named;
+            let source = AppSource {
+                krate: &app.krate,
+                manifest_dir: &app.manifest_dir,
+                reporter_dir: &app.reporter_dir,
+            };
+            let mut processed = frames::process(&raw, &source, &InAppRules::default());
+            for frame in &mut processed.frames {
+                frame
+                    .other
+                    .insert("symbolicated".into(), serde_json::Value::Bool(true));
+            }
+            *stack = processed;
+        }
+        Ok(outcome)
+    }
+
+    /// The open debug file `debug_id` of `project_id`, opening it when it was uploaded;
+    /// `None` when it was not.
+    async fn loader(
+        &self,
+        store: &Store,
+        project_id: i64,
+        debug_id: &str,
+    ) -> Result<Option<Arc<Mutex<Loader>>>, StoreError> {
+        let key = (project_id, debug_id.to_lowercase());
+        {
+            let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(at) = open.iter().position(|o| o.key == key) {
+                let entry = open.remove(at);
+                let loader = entry.loader.clone();
+                open.push(entry);
+                return Ok(Some(loader));
+            }
+        }
+        let Some(file) = store.debug_file(project_id, debug_id).await? else {
+            return Ok(None);
+        };
+        let path = self
+            .dir
+            .join(format!("{project_id}-{}-{}.debug", file.debug_id, file.id));
+        if !path.exists() {
+            let bytes = store.debug_file_bytes(file.id).await?;
+            let dir = self.dir.clone();
+            let target = path.clone();
+            let written = tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+                std::fs::create_dir_all(&dir)?;
+                // Written aside, then renamed: another collector may be writing it too.
+                let partial = target.with_extension(format!("partial-{}", std::process::id()));
+                std::fs::write(&partial, &bytes)?;
+                std::fs::rename(&partial, &target)
+            })
+            .await;
+            if !matches!(written, Ok(Ok(()))) {
+                tracing::warn!(path = %path.display(), "writing a debug file to the cache failed");
+                return Ok(None);
+            }
+        }
+        let opened = tokio::task::spawn_blocking(move || Loader::new(&path).ok()).await;
+        let Ok(Some(loader)) = opened else {
+            tracing::warn!(debug_id, "a debug file does not open");
+            return Ok(None);
+        };
+        let loader = Arc::new(Mutex::new(loader));
+        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        if open.len() >= LOADED {
+            open.remove(0);
+        }
+        open.push(Open {
+            key,
+            loader: loader.clone(),
+        });
+        Ok(Some(loader))
+    }
+}
+
+/// The image and address of a frame that has an address and no name.
+fn unnamed<'a>(frame: &Frame, images: &'a [DebugImage]) -> Option<(&'a DebugImage, u64)> {
+    if frame.function.is_some() || frame.filename.is_some() {
+        return None;
+    }
+    let address = frame.instruction_addr.as_deref().and_then(parse_addr)?;
+    let image = images.iter().find(|image| {
+        let start = image.image_addr.as_deref().and_then(parse_addr);
+        match (&frame.image_addr, start) {
+            (Some(given), Some(start)) => parse_addr(given) == Some(start),
+            (None, Some(start)) => {
+                let size = image.image_size.unwrap_or(0);
+                start <= address && address < start.saturating_add(size)
+            }
+            _ => false,
+        }
+    })?;
+    Some((image, address))
+}
+
+/// The symbols at `probe` (an address in the file's own terms), innermost first, as
+/// the reporter's resolution gives them for a frame at run-time address `ip`: the
+/// functions inlined there, then the function itself (its full name from the symbol
+/// table where the line tables name it by its last segment).
+fn lookup(loader: &Loader, probe: u64, ip: u64) -> Vec<RawSymbol> {
+    let mut found = Vec::new();
+    if let Ok(mut iter) = loader.find_frames(probe) {
+        while let Ok(Some(frame)) = iter.next() {
+            let name = frame
+                .function
+                .as_ref()
+                .and_then(|f| f.raw_name().ok())
+                .map(|raw| demangle(&raw));
+            let location = frame.location.as_ref();
+            found.push(RawSymbol {
+                ip,
+                inlined: true,
+                name,
+                full_name: None,
+                file: location.and_then(|l| l.file).map(str::to_owned),
+                line: location.and_then(|l| l.line),
+                column: location.and_then(|l| l.column),
+            });
+        }
+    }
+    let full = loader.find_symbol(probe).map(demangle);
+    match found.last_mut() {
+        Some(outermost) => {
+            outermost.inlined = false;
+            if outermost.name.as_deref().is_none_or(|n| !n.contains("::")) {
+                outermost.full_name = full;
+            }
+        }
+        None if full.is_some() => found.push(RawSymbol {
+            ip,
+            name: full,
+            ..Default::default()
+        }),
+        None => {}
+    }
+    found
+}
+
+/// A frame the reporter named, back in the form its resolution gave.
+fn as_raw(frame: &Frame, ip: u64) -> RawSymbol {
+    RawSymbol {
+        ip,
+        inlined: false,
+        name: frame.function.clone(),
+        full_name: None,
+        file: frame.abs_path.clone().or_else(|| frame.filename.clone()),
+        line: frame.lineno.and_then(|l| u32::try_from(l).ok()),
+        column: frame.colno.and_then(|c| u32::try_from(c).ok()),
+    }
+}
+
+/// The readable form of a (possibly) mangled name, without the hash, as the reporter
+/// writes them.
+fn demangle(name: &str) -> String {
+    match rustc_demangle::try_demangle(name) {
+        Ok(demangled) => format!("{demangled:#}"),
+        Err(_) => name.to_owned(),
+    }
+}
+
+/// What the reporter said of the app (`debug_meta.mayday_app`): its crate and source
+/// folders, which decide which frames are the app's own.
+struct App {
+    krate: String,
+    manifest_dir: String,
+    reporter_dir: String,
+}
+
+impl App {
+    fn of(event: &Event) -> App {
+        let said = event
+            .debug_meta
+            .as_ref()
+            .and_then(|m| m.other.get("mayday_app"));
+        let text = |key: &str| {
+            said.and_then(|s| s[key].as_str())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        App {
+            krate: text("crate"),
+            manifest_dir: text("manifest_dir"),
+            reporter_dir: text("reporter_dir"),
+        }
+    }
+}

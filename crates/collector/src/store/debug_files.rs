@@ -1,0 +1,154 @@
+//! Debug files: stored once per (project, debug id), replaced when uploaded again, in
+//! chunks of [`CHUNK`] bytes; a project's total is capped by the caller's limit, checked
+//! in the same transaction as the write.
+
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, NotSet, QueryFilter, QueryOrder, QuerySelect, Set,
+};
+
+use super::entities::{debug_file, debug_file_chunk};
+use super::{Store, StoreError, now_ms};
+
+/// Bytes per stored chunk.
+const CHUNK: usize = 4 << 20;
+
+/// A debug file to store.
+#[derive(Debug, Clone)]
+pub struct NewDebugFile<'a> {
+    /// Sentry's debug id.
+    pub debug_id: &'a str,
+    /// The GNU build id, hex.
+    pub code_id: Option<&'a str>,
+    /// The name it was uploaded under.
+    pub name: &'a str,
+    /// Its bytes.
+    pub bytes: &'a [u8],
+}
+
+impl Store {
+    /// Stores `file` for `project_id`, replacing one with the same debug id, unless the
+    /// project's files would then take more than `limit` bytes
+    /// ([`StoreError::AtLimit`]).
+    pub async fn add_debug_file(
+        &self,
+        project_id: i64,
+        file: NewDebugFile<'_>,
+        limit: u64,
+    ) -> Result<debug_file::Model, StoreError> {
+        self.write(async |txn| {
+            let existing = debug_file::Entity::find()
+                .filter(debug_file::Column::ProjectId.eq(project_id))
+                .filter(debug_file::Column::DebugId.eq(file.debug_id))
+                .one(txn)
+                .await?;
+            let used: Option<i64> = debug_file::Entity::find()
+                .select_only()
+                .column_as(debug_file::Column::Size.sum(), "used")
+                .filter(debug_file::Column::ProjectId.eq(project_id))
+                .into_tuple::<Option<i64>>()
+                .one(txn)
+                .await?
+                .flatten();
+            let replaced = existing.as_ref().map_or(0, |f| f.size);
+            let after = u64::try_from(used.unwrap_or(0) - replaced).unwrap_or(0)
+                + file.bytes.len() as u64;
+            if after > limit {
+                return Err(StoreError::AtLimit(format!(
+                    "the project's debug files would take {after} bytes, more than its {limit} (MAYDAY_DEBUG_FILES_MAX_BYTES); delete some first"
+                )));
+            }
+            if let Some(existing) = existing {
+                debug_file::Entity::delete_by_id(existing.id).exec(txn).await?;
+                debug_file_chunk::Entity::delete_many()
+                    .filter(debug_file_chunk::Column::FileId.eq(existing.id))
+                    .exec(txn)
+                    .await?;
+            }
+            let row = debug_file::ActiveModel {
+                id: NotSet,
+                project_id: Set(project_id),
+                debug_id: Set(file.debug_id.to_owned()),
+                code_id: Set(file.code_id.map(str::to_owned)),
+                name: Set(file.name.to_owned()),
+                size: Set(i64::try_from(file.bytes.len()).unwrap_or(i64::MAX)),
+                has_sources: Set(false),
+                created_at: Set(now_ms()),
+            }
+            .insert(txn)
+            .await?;
+            for (seq, chunk) in file.bytes.chunks(CHUNK).enumerate() {
+                debug_file_chunk::ActiveModel {
+                    file_id: Set(row.id),
+                    seq: Set(i64::try_from(seq).unwrap_or(i64::MAX)),
+                    data: Set(chunk.to_vec()),
+                }
+                .insert(txn)
+                .await?;
+            }
+            Ok(row)
+        })
+        .await
+    }
+
+    /// A project's debug files, newest first.
+    pub async fn debug_files(&self, project_id: i64) -> Result<Vec<debug_file::Model>, StoreError> {
+        Ok(debug_file::Entity::find()
+            .filter(debug_file::Column::ProjectId.eq(project_id))
+            .order_by_desc(debug_file::Column::Id)
+            .all(self.db())
+            .await?)
+    }
+
+    /// The debug file of `project_id` with `debug_id`, if uploaded.
+    pub async fn debug_file(
+        &self,
+        project_id: i64,
+        debug_id: &str,
+    ) -> Result<Option<debug_file::Model>, StoreError> {
+        Ok(debug_file::Entity::find()
+            .filter(debug_file::Column::ProjectId.eq(project_id))
+            .filter(debug_file::Column::DebugId.eq(debug_id.to_lowercase()))
+            .one(self.db())
+            .await?)
+    }
+
+    /// The bytes of debug file `file_id`.
+    pub async fn debug_file_bytes(&self, file_id: i64) -> Result<Vec<u8>, StoreError> {
+        let mut bytes = Vec::new();
+        // One chunk at a time, so a large file never needs two copies at once.
+        let mut seq = 0i64;
+        loop {
+            let chunk = debug_file_chunk::Entity::find_by_id((file_id, seq))
+                .one(self.db())
+                .await?;
+            let Some(chunk) = chunk else { break };
+            bytes.extend_from_slice(&chunk.data);
+            seq += 1;
+        }
+        Ok(bytes)
+    }
+
+    /// Deletes debug file `file_id` of `project_id`; false when there is none.
+    pub async fn remove_debug_file(
+        &self,
+        project_id: i64,
+        file_id: i64,
+    ) -> Result<bool, StoreError> {
+        self.write(async |txn| {
+            let found = debug_file::Entity::find_by_id(file_id)
+                .filter(debug_file::Column::ProjectId.eq(project_id))
+                .one(txn)
+                .await?;
+            let Some(found) = found else {
+                return Ok(false);
+            };
+            debug_file_chunk::Entity::delete_many()
+                .filter(debug_file_chunk::Column::FileId.eq(found.id))
+                .exec(txn)
+                .await?;
+            debug_file::Entity::delete_by_id(found.id).exec(txn).await?;
+            Ok(true)
+        })
+        .await
+    }
+}

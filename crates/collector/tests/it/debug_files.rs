@@ -1,0 +1,290 @@
+//! Stripped release binaries: the axum demo app built in release (the release-apps
+//! test's build), its debug file split off with `objcopy --only-keep-debug` and the
+//! binary stripped. Before the upload its frames are addresses and the event says which
+//! debug file is missing; after uploading with the command line, the frames have the
+//! right function, file and line, the culprit is the app's function, and the crash
+//! groups with the same crash from the unstripped build. Bad uploads are refused.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::common::{self, TestServer};
+use crate::release_apps::{RunningApp, USERS, get, release_binaries};
+
+/// The stripped copy of the axum app and its debug file, made once per run.
+fn stripped_app() -> (PathBuf, PathBuf) {
+    let original = release_binaries()
+        .iter()
+        .find(|(name, _)| name == "axum-app")
+        .map(|(_, path)| path.clone())
+        .expect("the axum app was built");
+    let dir =
+        PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("stripped-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let debug = dir.join("axum-app.debug");
+    let stripped = dir.join("axum-app");
+    let run = |args: &[&std::ffi::OsStr]| {
+        let status = Command::new("objcopy")
+            .args(args)
+            .status()
+            .expect("objcopy runs");
+        assert!(status.success(), "objcopy {args:?}");
+    };
+    run(&[
+        "--only-keep-debug".as_ref(),
+        original.as_os_str(),
+        debug.as_os_str(),
+    ]);
+    run(&[
+        "--strip-all".as_ref(),
+        original.as_os_str(),
+        stripped.as_os_str(),
+    ]);
+    (stripped, debug)
+}
+
+async fn api(server: &TestServer, token: &str, path: &str) -> Value {
+    common::api_json(server, token, path).await
+}
+
+/// The newest event of the project once there are `count` events in all.
+async fn events_after(server: &TestServer, token: &str, count: usize) -> Vec<(i64, Value)> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let issues = api(
+            server,
+            token,
+            &format!("/api/v1/projects/{}/issues?status=all", server.project_id),
+        )
+        .await;
+        let mut events = Vec::new();
+        for issue in issues["issues"].as_array().into_iter().flatten() {
+            let id = issue["id"].as_i64().unwrap();
+            let listed = api(server, token, &format!("/api/v1/issues/{id}/events")).await;
+            for event in listed["events"].as_array().into_iter().flatten() {
+                events.push((id, event.clone()));
+            }
+        }
+        if events.len() >= count {
+            return events;
+        }
+        assert!(Instant::now() < deadline, "{count} events: {events:#?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn app_frames(event: &Value) -> Vec<Value> {
+    event["payload"]["exception"]["values"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|e| {
+            e["stacktrace"]["frames"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stripped_build_is_named_from_its_uploaded_debug_file() {
+    let (stripped, debug) = stripped_app();
+    let db = common::sqlite();
+    let server = TestServer::start(&db, &[]).await;
+    let token = server.token("dev@example.com", true).await;
+
+    // Before the upload: addresses, and the missing file named.
+    let app = RunningApp::start_binary(&stripped, &server.dsn);
+    assert_eq!(
+        get(&format!("{}/panic", app.base), USERS[0]).await.status(),
+        500
+    );
+    let events = events_after(&server, &token, 1).await;
+    let (_, before) = &events[0];
+    let images = before["payload"]["debug_meta"]["images"]
+        .as_array()
+        .expect("debug_meta");
+    let exe = images
+        .iter()
+        .find(|i| {
+            i["code_file"]
+                .as_str()
+                .is_some_and(|f| f.ends_with("/axum-app"))
+        })
+        .expect("the executable among the images");
+    let exe_frames: Vec<Value> = app_frames(before)
+        .into_iter()
+        .filter(|f| f["image_addr"] == exe["image_addr"])
+        .collect();
+    assert!(exe_frames.len() > 5, "the app's frames kept: {before:#}");
+    assert!(
+        exe_frames
+            .iter()
+            .all(|f| f["function"].is_null() && f["instruction_addr"].is_string()),
+        "a stripped build names nothing of its own: {exe_frames:#?}"
+    );
+    let debug_id = exe["debug_id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        before["payload"]["mayday_missing_debug_files"],
+        serde_json::json!([debug_id])
+    );
+    let cookie = common::sign_in(&server, "dev@example.com", "correct horse battery").await;
+    let (_, page) = common::page(
+        &server,
+        &cookie,
+        &format!("/projects/{}/issues", server.project_id),
+    )
+    .await;
+    let _ = page;
+    let issue = events[0].0;
+    let (_, page) = common::page(
+        &server,
+        &cookie,
+        &format!("/projects/{}/issues/{issue}", server.project_id),
+    )
+    .await;
+    assert!(
+        page.contains(&format!("Debug file <code>{debug_id}</code>")),
+        "the missing note"
+    );
+    assert!(page.contains("(unnamed)"));
+
+    // Bad uploads, each refused with its reason.
+    let upload_url = format!(
+        "{}/api/v1/projects/{}/debug-files?name=x",
+        server.base, server.project_id
+    );
+    let client = common::client();
+    let bytes = std::fs::read(&debug).unwrap();
+    for (body, said) in [
+        (b"just text".to_vec(), "is not an ELF file"),
+        (bytes[..2048].to_vec(), "x"),
+        (
+            std::fs::read(&stripped).unwrap(),
+            "neither debug info nor a symbol table",
+        ),
+    ] {
+        let answer = client
+            .post(&upload_url)
+            .bearer_auth(&token)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 400);
+        let text = answer.text().await.unwrap();
+        assert!(text.contains(said), "{text}");
+    }
+    // A token of someone outside the project.
+    let outsider = server.token("outsider@example.com", false).await;
+    let answer = client
+        .post(&upload_url)
+        .bearer_auth(&outsider)
+        .body(bytes.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 404);
+
+    // The upload, with the command line over HTTP, as CI would.
+    let output = Command::new(env!("CARGO_BIN_EXE_mayday-collector"))
+        .args([
+            "debug-files",
+            "upload",
+            "--project",
+            "default",
+            "--url",
+            &server.base,
+            "--token",
+            &token,
+        ])
+        .arg(&debug)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).starts_with(&debug_id));
+    let listed = api(
+        &server,
+        &token,
+        &format!("/api/v1/projects/{}/debug-files", server.project_id),
+    )
+    .await;
+    assert_eq!(listed["debug_files"][0]["debug_id"], debug_id.as_str());
+    assert_eq!(listed["debug_files"][0]["size"], bytes.len());
+
+    // After: the same crash, named, with the app's function as the culprit.
+    assert_eq!(
+        get(&format!("{}/panic", app.base), USERS[1]).await.status(),
+        500
+    );
+    let events = events_after(&server, &token, 2).await;
+    let (named_issue, after) = events
+        .iter()
+        .find(|(_, e)| e["payload"]["mayday_missing_debug_files"].is_null())
+        .expect("the event after the upload");
+    let frames = app_frames(after);
+    let culprit = frames
+        .iter()
+        .rev()
+        .find(|f| f["in_app"] == true)
+        .unwrap_or_else(|| panic!("an in-app frame: {frames:#?}"));
+    assert_eq!(
+        culprit["function"], "axum_app::checkout::apply_coupon",
+        "{frames:#?}"
+    );
+    assert_eq!(culprit["filename"], "src/lib.rs");
+    assert!(
+        culprit["lineno"].as_u64().is_some_and(|l| l > 0),
+        "{culprit}"
+    );
+    let issue = api(&server, &token, &format!("/api/v1/issues/{named_issue}")).await;
+    assert_eq!(
+        issue["culprit"], "axum_app::checkout::apply_coupon",
+        "{issue:#}"
+    );
+
+    // The unstripped build's crash joins the same issue.
+    let unstripped = RunningApp::start("axum-app", &server.dsn);
+    assert_eq!(
+        get(&format!("{}/panic", unstripped.base), USERS[0])
+            .await
+            .status(),
+        500
+    );
+    let events = events_after(&server, &token, 3).await;
+    let joined = events
+        .iter()
+        .filter(|(issue, _)| issue == named_issue)
+        .count();
+    assert_eq!(joined, 2, "stripped and unstripped, one issue: {events:#?}");
+}
+
+#[tokio::test]
+async fn a_project_keeps_its_debug_files_within_its_limit() {
+    let db = common::sqlite();
+    let server = TestServer::start(&db, &["--debug-files-max-bytes", "1000"]).await;
+    let token = server.token("dev@example.com", true).await;
+    // This test binary is an ELF with a build id and debug info, larger than 1,000 bytes.
+    let bytes = std::fs::read(std::env::current_exe().unwrap()).unwrap();
+    let answer = common::client()
+        .post(format!(
+            "{}/api/v1/projects/{}/debug-files?name=big",
+            server.base, server.project_id
+        ))
+        .bearer_auth(&token)
+        .body(bytes)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 413);
+    let text = answer.text().await.unwrap();
+    assert!(text.contains("MAYDAY_DEBUG_FILES_MAX_BYTES"), "{text}");
+}
