@@ -68,7 +68,7 @@ pub async fn issues_reappeared(store: &Store, issue_ids: &[i64]) -> Result<usize
             .as_ref()
             .map(|l| crate::ownership::rules::Subject::of(&l.event))
             .unwrap_or_default();
-        let seen = rule::Seen {
+        let seen = rule::decide::Seen {
             new_issue: false,
             regression: false,
             reappeared: true,
@@ -81,10 +81,12 @@ pub async fn issues_reappeared(store: &Store, issue_ids: &[i64]) -> Result<usize
             latest_release: None,
         };
         for row in store.alert_rules(issue.project_id).await? {
-            let Ok(compiled) = rule::Compiled::new(&row) else {
+            let Ok(compiled) = rule::decide::Compiled::new(&row) else {
                 continue;
             };
-            if compiled.first(&seen, false) == rule::First::Fires(NotificationKind::Reappeared) {
+            if compiled.first(&seen, false)
+                == rule::decide::First::Fires(NotificationKind::Reappeared)
+            {
                 store
                     .queue_rule_alert(
                         issue.project_id,

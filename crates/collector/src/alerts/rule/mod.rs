@@ -12,8 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::store::entities::{Channel, EventLevel, NotificationKind, alert_rule};
 
-mod decide;
-pub use decide::{Compiled, First, Seen, severity};
+pub mod decide;
 
 /// Most conditions, filters or actions in one rule.
 pub const MAX_PARTS: usize = 10;

@@ -1,4 +1,5 @@
 //! How rules read, refuse mistakes and decide.
+use super::decide::{Compiled, First, Seen};
 use super::*;
 
 fn rule(json: &str) -> Compiled {

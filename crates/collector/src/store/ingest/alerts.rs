@@ -17,7 +17,8 @@ use sea_orm::{
     QuerySelect,
 };
 
-use crate::alerts::rule::{Action, Ask, Compiled, EmailGroup, EmailTo, First, Seen};
+use crate::alerts::rule::decide::{Compiled, First, Seen};
+use crate::alerts::rule::{Action, Ask, EmailGroup, EmailTo};
 use crate::store::entities::{
     FilterKind, affected_user, alert_fire, alert_rule, event, filter_value,
 };

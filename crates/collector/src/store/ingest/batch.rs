@@ -14,7 +14,7 @@ use super::groups::{Before, Group, IssueKey};
 use super::model::{NewEvent, Stored};
 use super::owners;
 use super::statements;
-use crate::alerts::rule::Seen;
+use crate::alerts::rule::decide::Seen;
 use crate::ownership::rules::Subject;
 use crate::store::entities::{IssueStatus, event, issue, issue_alias};
 use crate::store::outbox;
