@@ -87,64 +87,72 @@ impl Symbolicator {
             .flat_map(|e| e.values.iter_mut())
             .filter_map(|e| e.stacktrace.as_mut());
         for stack in stacks {
-            // The stack as the reporter's resolution gives it, innermost first: frames it
-            // named as they are, the unnamed ones from their debug file.
-            let mut raw: Vec<RawSymbol> = Vec::with_capacity(stack.frames.len());
-            let mut named = 0;
+            // What to look up, innermost first: each frame as it is, or its debug file
+            // and the address in the file's own terms.
+            let mut asks: Vec<(Frame, u64, Option<(Arc<Mutex<Loader>>, u64)>)> = Vec::new();
             for frame in stack.frames.iter().rev() {
                 let ip = frame
                     .instruction_addr
                     .as_deref()
                     .and_then(parse_addr)
                     .unwrap_or(0);
-                let Some((image, address)) = unnamed(frame, &images) else {
-                    raw.push(as_raw(frame, ip));
-                    continue;
-                };
-                let Some(debug_id) = image.debug_id.clone() else {
-                    raw.push(as_raw(frame, ip));
-                    continue;
-                };
-                if !loaders.contains_key(&debug_id) {
-                    let loader = self.loader(store, project_id, &debug_id).await?;
-                    if loader.is_none() && !outcome.missing.contains(&debug_id) {
-                        outcome.missing.push(debug_id.clone());
+                let mut ask = None;
+                if let Some((image, address)) = unnamed(frame, &images)
+                    && let Some(debug_id) = image.debug_id.clone()
+                {
+                    if !loaders.contains_key(&debug_id) {
+                        let loader = self.loader(store, project_id, &debug_id).await?;
+                        if loader.is_none() && !outcome.missing.contains(&debug_id) {
+                            outcome.missing.push(debug_id.clone());
+                        }
+                        loaders.insert(debug_id.clone(), loader);
                     }
-                    loaders.insert(debug_id.clone(), loader);
+                    if let Some(Some(loader)) = loaders.get(&debug_id) {
+                        let base = image
+                            .image_addr
+                            .as_deref()
+                            .and_then(parse_addr)
+                            .unwrap_or(0);
+                        let vmaddr = image
+                            .image_vmaddr
+                            .as_deref()
+                            .and_then(parse_addr)
+                            .unwrap_or(0);
+                        // A return address points after the call: look up the call.
+                        let probe = address
+                            .wrapping_sub(base)
+                            .wrapping_add(vmaddr)
+                            .saturating_sub(1);
+                        ask = Some((loader.clone(), probe));
+                    }
                 }
-                let Some(Some(loader)) = loaders.get(&debug_id) else {
-                    raw.push(as_raw(frame, ip));
-                    continue;
-                };
-                let base = image
-                    .image_addr
-                    .as_deref()
-                    .and_then(parse_addr)
-                    .unwrap_or(0);
-                let vmaddr = image
-                    .image_vmaddr
-                    .as_deref()
-                    .and_then(parse_addr)
-                    .unwrap_or(0);
-                // A return address points after the call: look up the call itself.
-                let probe = address
-                    .wrapping_sub(base)
-                    .wrapping_add(vmaddr)
-                    .saturating_sub(1);
-                let loader = loader.clone();
-                let found = tokio::task::spawn_blocking(move || {
-                    let loader = loader.lock().unwrap_or_else(|e| e.into_inner());
-                    lookup(&loader, probe, address)
-                })
-                .await
-                .unwrap_or_default();
-                if found.is_empty() {
-                    raw.push(as_raw(frame, ip));
-                } else {
-                    named += 1;
-                    raw.extend(found);
-                }
+                asks.push((frame.clone(), ip, ask));
             }
+            if asks.iter().all(|(_, _, ask)| ask.is_none()) {
+                continue;
+            }
+            // The stack as the reporter's resolution gives it, innermost first: frames it
+            // named as they are, the unnamed ones from their debug file; all lookups of
+            // the stack in one blocking task.
+            let (raw, named) = tokio::task::spawn_blocking(move || {
+                let mut raw: Vec<RawSymbol> = Vec::with_capacity(asks.len());
+                let mut named = 0;
+                for (frame, ip, ask) in asks {
+                    let found = ask.map_or_else(Vec::new, |(loader, probe)| {
+                        let loader = loader.lock().unwrap_or_else(|e| e.into_inner());
+                        lookup(&loader, probe, ip)
+                    });
+                    if found.is_empty() {
+                        raw.push(as_raw(&frame, ip));
+                    } else {
+                        named += 1;
+                        raw.extend(found);
+                    }
+                }
+                (raw, named)
+            })
+            .await
+            .unwrap_or_default();
             if named == 0 {
                 continue;
             }

@@ -371,12 +371,17 @@ async fn missed_and_timed_out_runs_notify_once_per_change() {
         let mails = smtp.wait_for(3, Duration::from_secs(20)).await;
         let subjects: Vec<String> = mails.iter().map(|m| m.subject()).collect();
         assert_eq!(subjects.len(), 3, "{subjects:?}");
-        assert_eq!(
-            subjects[1],
-            "[default/production] Monitor nightly-backup timed out"
+        // Queued one after the other, delivered side by side: in either order.
+        assert!(
+            subjects[1..]
+                .contains(&"[default/production] Monitor nightly-backup timed out".to_owned()),
+            "{subjects:?}"
         );
         assert!(
-            subjects[2].starts_with("[default/production] Monitor nightly-backup recovered after"),
+            subjects[1..]
+                .iter()
+                .any(|s| s
+                    .starts_with("[default/production] Monitor nightly-backup recovered after")),
             "{subjects:?}"
         );
         let kinds: Vec<NotificationKind> = store
