@@ -24,6 +24,10 @@ use crate::store::{Store, StoreError};
 /// Debug files open at once.
 const LOADED: usize = 8;
 
+/// One frame of a stack to name: as it is, its run-time address, and the debug file
+/// and address (in the file's own terms) to look it up at, when there is one.
+type Ask = (Frame, u64, Option<(Arc<Mutex<Loader>>, u64)>);
+
 /// One open debug file.
 struct Open {
     key: (i64, String),
@@ -89,7 +93,7 @@ impl Symbolicator {
         for stack in stacks {
             // What to look up, innermost first: each frame as it is, or its debug file
             // and the address in the file's own terms.
-            let mut asks: Vec<(Frame, u64, Option<(Arc<Mutex<Loader>>, u64)>)> = Vec::new();
+            let mut asks: Vec<Ask> = Vec::new();
             for frame in stack.frames.iter().rev() {
                 let ip = frame
                     .instruction_addr
