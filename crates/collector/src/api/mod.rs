@@ -19,6 +19,7 @@ mod owners;
 mod people;
 mod projects;
 mod recipients;
+mod sentry_dif;
 mod tokens;
 pub mod views;
 mod webhooks;
@@ -99,6 +100,17 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/api/v1/projects/{project_id}/debug-files/{file_id}",
             delete(debug_files::remove),
+        )
+        // sentry-cli debug-files upload: Sentry's chunk-upload protocol.
+        .route(
+            "/api/0/organizations/{org}/chunk-upload/",
+            get(sentry_dif::options).post(sentry_dif::chunks).layer(
+                axum::extract::DefaultBodyLimit::max(sentry_dif::MAX_REQUEST_SIZE),
+            ),
+        )
+        .route(
+            "/api/0/projects/{org}/{project}/files/difs/assemble/",
+            post(sentry_dif::assemble),
         )
         .route(
             "/api/v1/projects/{project_id}/ownership",

@@ -6,7 +6,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, NotSet, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
-use super::entities::{debug_file, debug_file_chunk};
+use super::entities::{debug_file, debug_file_chunk, upload_chunk};
 use super::{Store, StoreError, now_ms};
 
 /// Bytes per stored chunk.
@@ -25,7 +25,69 @@ pub struct NewDebugFile<'a> {
     pub bytes: &'a [u8],
 }
 
+/// How long an uploaded chunk waits for its file to be assembled.
+const CHUNK_TTL_MS: i64 = 3_600_000;
+
 impl Store {
+    /// Keeps an uploaded chunk under its SHA-1 (`checksum`, checked by the caller);
+    /// chunks older than an hour go at the same time.
+    pub async fn add_upload_chunk(&self, checksum: &str, data: Vec<u8>) -> Result<(), StoreError> {
+        let now = now_ms();
+        let checksum = checksum.to_owned();
+        self.write(async |txn| {
+            upload_chunk::Entity::delete_many()
+                .filter(upload_chunk::Column::CreatedAt.lt(now - CHUNK_TTL_MS))
+                .exec(txn)
+                .await?;
+            let exists = upload_chunk::Entity::find_by_id(checksum.clone())
+                .one(txn)
+                .await?
+                .is_some();
+            if !exists {
+                upload_chunk::ActiveModel {
+                    checksum: Set(checksum),
+                    data: Set(data),
+                    created_at: Set(now),
+                }
+                .insert(txn)
+                .await?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    /// Of `checksums`, those with no uploaded chunk.
+    pub async fn missing_chunks(&self, checksums: &[String]) -> Result<Vec<String>, StoreError> {
+        let present: Vec<String> = upload_chunk::Entity::find()
+            .select_only()
+            .column(upload_chunk::Column::Checksum)
+            .filter(upload_chunk::Column::Checksum.is_in(checksums.iter().cloned()))
+            .into_tuple()
+            .all(self.db())
+            .await?;
+        Ok(checksums
+            .iter()
+            .filter(|c| !present.contains(c))
+            .cloned()
+            .collect())
+    }
+
+    /// The uploaded chunks `checksums`, joined in order (`None` when one is missing).
+    pub async fn join_chunks(&self, checksums: &[String]) -> Result<Option<Vec<u8>>, StoreError> {
+        let mut bytes = Vec::new();
+        for checksum in checksums {
+            match upload_chunk::Entity::find_by_id(checksum.clone())
+                .one(self.db())
+                .await?
+            {
+                Some(chunk) => bytes.extend_from_slice(&chunk.data),
+                None => return Ok(None),
+            }
+        }
+        Ok(Some(bytes))
+    }
+
     /// Stores `file` for `project_id`, replacing one with the same debug id, unless the
     /// project's files would then take more than `limit` bytes
     /// ([`StoreError::AtLimit`]).

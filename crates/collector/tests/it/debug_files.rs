@@ -46,6 +46,26 @@ fn stripped_app() -> (PathBuf, PathBuf) {
     (stripped, debug)
 }
 
+/// The real `sentry-cli` binary, from its npm package (`@sentry/cli` carries it in
+/// `@sentry/cli-linux-x64`), installed under the target directory on first use.
+async fn sentry_cli() -> PathBuf {
+    static INSTALLING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    let _turn = INSTALLING.lock().await;
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("node-sentry-cli");
+    let binary = dir.join("node_modules/@sentry/cli-linux-x64/bin/sentry-cli");
+    if !binary.is_file() {
+        let status = tokio::process::Command::new("npm")
+            .args(["install", "--silent", "--no-audit", "--no-fund", "--prefix"])
+            .arg(&dir)
+            .arg("@sentry/cli@2")
+            .status()
+            .await
+            .expect("npm runs (apt-get install npm)");
+        assert!(status.success(), "installing @sentry/cli from npm failed");
+    }
+    binary
+}
+
 async fn api(server: &TestServer, token: &str, path: &str) -> Value {
     common::api_json(server, token, path).await
 }
@@ -287,4 +307,95 @@ async fn a_project_keeps_its_debug_files_within_its_limit() {
     assert_eq!(answer.status(), 413);
     let text = answer.text().await.unwrap();
     assert!(text.contains("MAYDAY_DEBUG_FILES_MAX_BYTES"), "{text}");
+}
+
+/// `sentry-cli debug-files upload`, unmodified, pointed at the collector: the chunk
+/// upload protocol stores the file, and the stripped app's crash is named from it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sentry_cli_uploads_debug_files() {
+    let (stripped, debug) = stripped_app();
+    let cli = sentry_cli().await;
+    let db = common::sqlite();
+    let server = TestServer::start(&db, &[]).await;
+    let token = server.token("dev@example.com", true).await;
+    let member = server.token("member@example.com", false).await;
+    server.add_member("member@example.com").await;
+    let upload = |token: &str| {
+        Command::new(&cli)
+            .args([
+                "--url",
+                &server.base,
+                "--auth-token",
+                token,
+                "--log-level",
+                "warn",
+            ])
+            .args([
+                "debug-files",
+                "upload",
+                "--org",
+                "any",
+                "--project",
+                "default",
+            ])
+            .arg(&debug)
+            .output()
+            .unwrap()
+    };
+    // A member may not upload: a project admin's token is needed.
+    let refused = upload(&member);
+    assert!(
+        !refused.status.success(),
+        "{}",
+        String::from_utf8_lossy(&refused.stdout)
+    );
+    assert!(
+        api(
+            &server,
+            &token,
+            &format!("/api/v1/projects/{}/debug-files", server.project_id)
+        )
+        .await["debug_files"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+
+    let output = upload(&token);
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(output.status.success(), "{said}");
+    let listed = api(
+        &server,
+        &token,
+        &format!("/api/v1/projects/{}/debug-files", server.project_id),
+    )
+    .await;
+    let file = &listed["debug_files"][0];
+    assert_eq!(
+        file["size"],
+        std::fs::read(&debug).unwrap().len(),
+        "{listed:#}"
+    );
+    let debug_id = file["debug_id"].as_str().unwrap().to_owned();
+    assert!(
+        said.contains(&debug_id[..8]),
+        "sentry-cli names the file it uploaded: {said}"
+    );
+
+    // The crash of the stripped build is named.
+    let app = RunningApp::start_binary(&stripped, &server.dsn);
+    assert_eq!(
+        get(&format!("{}/panic", app.base), USERS[0]).await.status(),
+        500
+    );
+    let events = events_after(&server, &token, 1).await;
+    let issue = api(&server, &token, &format!("/api/v1/issues/{}", events[0].0)).await;
+    assert_eq!(
+        issue["culprit"], "axum_app::checkout::apply_coupon",
+        "{issue:#}"
+    );
 }

@@ -29,6 +29,7 @@ pub mod project;
 pub mod project_key;
 pub mod recipient;
 pub mod recovery_code;
+pub mod upload_chunk;
 pub mod web_session;
 pub mod webhook;
 

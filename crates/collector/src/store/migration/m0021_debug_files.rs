@@ -1,6 +1,7 @@
 //! Debug files: a project's ELF debug files (split debug info or unstripped binaries),
 //! one per debug id, kept in the database in chunks (so several collectors share them
-//! and a backup holds them), for symbolicating the frames of stripped binaries.
+//! and a backup holds them), for symbolicating the frames of stripped binaries; and the
+//! chunks `sentry-cli` uploads them in.
 
 use sea_orm_migration::prelude::*;
 
@@ -25,6 +26,14 @@ enum DebugFile {
     Name,
     Size,
     HasSources,
+    CreatedAt,
+}
+
+#[derive(DeriveIden)]
+enum UploadChunk {
+    Table,
+    Checksum,
+    Data,
     CreatedAt,
 }
 
@@ -91,6 +100,17 @@ impl MigrationTrait for Migration {
                         .to(DebugFile::Table, DebugFile::Id)
                         .on_delete(ForeignKeyAction::Cascade),
                 )
+                .to_owned(),
+        )
+        .await?;
+        // Chunks `sentry-cli` uploads before it asks for a file to be assembled from
+        // them, by their SHA-1; kept an hour.
+        m.create_table(
+            Table::create()
+                .table(UploadChunk::Table)
+                .col(text(UploadChunk::Checksum).primary_key())
+                .col(ColumnDef::new(UploadChunk::Data).blob().not_null())
+                .col(big(UploadChunk::CreatedAt))
                 .to_owned(),
         )
         .await
