@@ -11,6 +11,7 @@ mod account;
 mod alerts;
 mod assets;
 mod audit;
+mod debug_files;
 mod deliveries;
 mod error;
 mod event;
@@ -104,6 +105,10 @@ pub fn routes() -> Router<AppState> {
             get(settings::page).post(settings::change),
         )
         .route("/projects/{project_id}/audit", get(audit::page))
+        .route(
+            "/projects/{project_id}/debug-files",
+            get(debug_files::page).post(debug_files::remove),
+        )
         .route(
             "/projects/{project_id}/alerts",
             get(alerts::page).post(alerts::change),

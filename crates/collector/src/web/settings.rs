@@ -508,7 +508,7 @@ fn markup(view: &SettingsView<'_>) -> Markup {
         html! {
             p { a href={ "/projects/" (project.id) "/issues" } { "← " (project.name) } }
             h1 { (project.name) " settings" }
-            p { a href={ "/projects/" (project.id) "/alerts" } { "Alert rules" } " · " a href={ "/projects/" (project.id) "/audit" } { "Audit log" } }
+            p { a href={ "/projects/" (project.id) "/alerts" } { "Alert rules" } " · " a href={ "/projects/" (project.id) "/debug-files" } { "Debug files" } " · " a href={ "/projects/" (project.id) "/audit" } { "Audit log" } }
             @match &view.notice {
                 Some(SettingsNotice::Done(text)) => { p.notice role="status" { (text) } }
                 Some(SettingsNotice::Failed(text) | SettingsNotice::Refused(text)) => { p.notice.failed role="alert" { (text) } }
