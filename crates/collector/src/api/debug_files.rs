@@ -91,7 +91,22 @@ pub(super) async fn upload(
         DebugFileError::Store(e) => e.into(),
         other => ApiError::bad_request(other.to_string()),
     })?;
+    spawn_after_upload(&state, project_id, &file.debug_id);
     Ok(Json(file.into()))
+}
+
+/// Names, in the background, the events that arrived before debug file `debug_id`.
+pub(super) fn spawn_after_upload(state: &AppState, project_id: i64, debug_id: &str) {
+    let (state, debug_id) = (state.clone(), debug_id.to_owned());
+    tokio::spawn(async move {
+        match crate::pipeline::symbolicate::after_upload(&state, project_id, &debug_id).await {
+            Ok(0) => {}
+            Ok(named) => {
+                tracing::info!(named, debug_id, "stored events named from a new debug file")
+            }
+            Err(error) => tracing::warn!(%error, debug_id, "naming stored events failed"),
+        }
+    });
 }
 
 pub(super) async fn remove(

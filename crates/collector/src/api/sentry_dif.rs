@@ -167,6 +167,9 @@ pub(super) async fn assemble(
             state.config.debug_files_max_bytes,
         )
         .await;
+        if let Ok(dif) = &stored {
+            super::debug_files::spawn_after_upload(&state, project.id, &dif.debug_id);
+        }
         let entry = match stored {
             Ok(dif) => json!({
                 "state": "ok",

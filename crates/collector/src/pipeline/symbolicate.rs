@@ -347,3 +347,106 @@ impl App {
         }
     }
 }
+
+/// Issues looked at after an upload (the most recently seen), and events named in each.
+const AFTER_UPLOAD_ISSUES: u64 = 500;
+const AFTER_UPLOAD_EVENTS: u64 = 1000;
+
+/// Whether `event` was stored without the debug file `debug_id`.
+fn lacks(event: &Event, debug_id: &str) -> bool {
+    event
+        .other
+        .get("mayday_missing_debug_files")
+        .and_then(serde_json::Value::as_array)
+        .is_some_and(|ids| ids.iter().any(|id| id.as_str() == Some(debug_id)))
+}
+
+/// After debug file `debug_id` was uploaded to `project_id`: the events that arrived
+/// without it (in the project's 500 most recently seen issues, 1,000 events each) are
+/// named and stored again, and each such issue takes the identity its named events
+/// have: merged into the issue that already has it (counts kept exact, as a merge
+/// keeps them), else given its fingerprint, title and culprit. Returns the events
+/// named. Runs in the background after an upload.
+pub async fn after_upload(
+    state: &crate::state::AppState,
+    project_id: i64,
+    debug_id: &str,
+) -> Result<usize, StoreError> {
+    let store = &state.store;
+    let filter = crate::store::IssueFilter {
+        limit: AFTER_UPLOAD_ISSUES,
+        ..Default::default()
+    };
+    let mut named = 0;
+    for issue in store.list_issues(project_id, &filter).await? {
+        let newest = store.issue_events(issue.id, 0, 1).await?;
+        if !newest.first().is_some_and(|e| lacks(&e.event, debug_id)) {
+            continue;
+        }
+        let mut identity = None;
+        for stored in store.issue_events(issue.id, 0, AFTER_UPLOAD_EVENTS).await? {
+            let mut event = stored.event;
+            if !lacks(&event, debug_id) {
+                continue;
+            }
+            let outcome = state
+                .symbolicator
+                .symbolicate(store, project_id, &mut event)
+                .await?;
+            if outcome.resolved == 0 {
+                continue;
+            }
+            if outcome.missing.is_empty() {
+                event.other.remove("mayday_missing_debug_files");
+            } else {
+                event.other.insert(
+                    "mayday_missing_debug_files".into(),
+                    serde_json::json!(outcome.missing),
+                );
+            }
+            identity.get_or_insert_with(|| crate::grouping::group(&event));
+            let payload = serde_json::to_vec(&event)
+                .map_err(|e| e.to_string())
+                .and_then(|json| crate::store::encode_payload(&json).map_err(|e| e.to_string()))
+                .map_err(StoreError::Payload)?;
+            store.replace_event_payload(stored.row.id, payload).await?;
+            named += 1;
+        }
+        let Some(identity) = identity else { continue };
+        if identity.fingerprint == issue.fingerprint {
+            continue;
+        }
+        match store
+            .issue_by_fingerprint(project_id, &identity.fingerprint)
+            .await?
+        {
+            Some(target) if target.id != issue.id => {
+                store
+                    .merge_issues(project_id, target.id, &[issue.id])
+                    .await?;
+                crate::audit::record(
+                    store,
+                    crate::audit::Actor::Collector,
+                    project_id,
+                    crate::store::AuditAction::IssuesMerged,
+                    format!(
+                        "issue {} into issue {}: their frames named by debug file {debug_id}",
+                        issue.id, target.id
+                    ),
+                )
+                .await?;
+            }
+            _ => {
+                store
+                    .regroup_issue(
+                        issue.id,
+                        &identity.fingerprint,
+                        &identity.title,
+                        identity.culprit.as_deref(),
+                    )
+                    .await?;
+            }
+        }
+    }
+    Ok(named)
+}

@@ -6,7 +6,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, NotSet, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
-use super::entities::{debug_file, debug_file_chunk, upload_chunk};
+use super::entities::{debug_file, debug_file_chunk, event, issue, upload_chunk};
 use super::{Store, StoreError, now_ms};
 
 /// Bytes per stored chunk.
@@ -29,6 +29,73 @@ pub struct NewDebugFile<'a> {
 const CHUNK_TTL_MS: i64 = 3_600_000;
 
 impl Store {
+    /// Replaces a stored event's payload (its frames named after its debug file came).
+    pub async fn replace_event_payload(
+        &self,
+        row_id: i64,
+        payload: Vec<u8>,
+    ) -> Result<(), StoreError> {
+        self.write(async |txn| {
+            event::Entity::update_many()
+                .col_expr(
+                    event::Column::Payload,
+                    sea_orm::sea_query::Expr::value(payload),
+                )
+                .filter(event::Column::Id.eq(row_id))
+                .exec(txn)
+                .await?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// The live (not merged) issue of `project_id` with `fingerprint`, if there is one.
+    pub async fn issue_by_fingerprint(
+        &self,
+        project_id: i64,
+        fingerprint: &str,
+    ) -> Result<Option<issue::Model>, StoreError> {
+        Ok(issue::Entity::find()
+            .filter(issue::Column::ProjectId.eq(project_id))
+            .filter(issue::Column::Fingerprint.eq(fingerprint))
+            .filter(issue::Column::MergedInto.is_null())
+            .one(self.db())
+            .await?)
+    }
+
+    /// Gives issue `issue_id` the fingerprint, title and culprit its events have now
+    /// that their frames are named (its counts stay).
+    pub async fn regroup_issue(
+        &self,
+        issue_id: i64,
+        fingerprint: &str,
+        title: &str,
+        culprit: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let (fingerprint, title, culprit) = (
+            fingerprint.to_owned(),
+            title.to_owned(),
+            culprit.map(str::to_owned),
+        );
+        self.write(async |txn| {
+            issue::Entity::update_many()
+                .col_expr(
+                    issue::Column::Fingerprint,
+                    sea_orm::sea_query::Expr::value(fingerprint),
+                )
+                .col_expr(issue::Column::Title, sea_orm::sea_query::Expr::value(title))
+                .col_expr(
+                    issue::Column::Culprit,
+                    sea_orm::sea_query::Expr::value(culprit),
+                )
+                .filter(issue::Column::Id.eq(issue_id))
+                .exec(txn)
+                .await?;
+            Ok(())
+        })
+        .await
+    }
+
     /// Keeps an uploaded chunk under its SHA-1 (`checksum`, checked by the caller);
     /// chunks older than an hour go at the same time.
     pub async fn add_upload_chunk(&self, checksum: &str, data: Vec<u8>) -> Result<(), StoreError> {

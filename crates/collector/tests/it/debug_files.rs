@@ -240,15 +240,53 @@ async fn a_stripped_build_is_named_from_its_uploaded_debug_file() {
     assert_eq!(listed["debug_files"][0]["debug_id"], debug_id.as_str());
     assert_eq!(listed["debug_files"][0]["size"], bytes.len());
 
-    // After: the same crash, named, with the app's function as the culprit.
+    // The event that came before the upload is named in the background, and its issue
+    // takes the crash's identity.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let before_issue = loop {
+        let issue = api(&server, &token, &format!("/api/v1/issues/{issue}")).await;
+        if issue["culprit"] == "axum_app::checkout::apply_coupon" {
+            break issue;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the earlier event named: {issue:#}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(before_issue["count"], 1);
+    let (_, renamed) = &events_after(&server, &token, 1).await[0];
+    assert!(
+        renamed["payload"]["mayday_missing_debug_files"].is_null(),
+        "{renamed:#}"
+    );
+    let (_, page) = common::page(
+        &server,
+        &cookie,
+        &format!("/projects/{}/issues/{issue}", server.project_id),
+    )
+    .await;
+    assert!(
+        !page.contains("(unnamed)"),
+        "the issue page shows named frames"
+    );
+
+    // After: the same crash, named at ingest, with the app's function as the culprit,
+    // in the same issue.
     assert_eq!(
         get(&format!("{}/panic", app.base), USERS[1]).await.status(),
         500
     );
     let events = events_after(&server, &token, 2).await;
-    let (named_issue, after) = events
+    let named_issue = &issue;
+    assert!(
+        events.iter().all(|(i, _)| i == named_issue),
+        "one issue: {events:#?}"
+    );
+    let after = events
         .iter()
-        .find(|(_, e)| e["payload"]["mayday_missing_debug_files"].is_null())
+        .map(|(_, e)| e)
+        .find(|e| e["event_id"] != before["event_id"])
         .expect("the event after the upload");
     let frames = app_frames(after);
     let culprit = frames
@@ -265,11 +303,6 @@ async fn a_stripped_build_is_named_from_its_uploaded_debug_file() {
         culprit["lineno"].as_u64().is_some_and(|l| l > 0),
         "{culprit}"
     );
-    let issue = api(&server, &token, &format!("/api/v1/issues/{named_issue}")).await;
-    assert_eq!(
-        issue["culprit"], "axum_app::checkout::apply_coupon",
-        "{issue:#}"
-    );
 
     // The unstripped build's crash joins the same issue.
     let unstripped = RunningApp::start("axum-app", &server.dsn);
@@ -284,7 +317,7 @@ async fn a_stripped_build_is_named_from_its_uploaded_debug_file() {
         .iter()
         .filter(|(issue, _)| issue == named_issue)
         .count();
-    assert_eq!(joined, 2, "stripped and unstripped, one issue: {events:#?}");
+    assert_eq!(joined, 3, "stripped and unstripped, one issue: {events:#?}");
 }
 
 #[tokio::test]
@@ -361,6 +394,24 @@ async fn sentry_cli_uploads_debug_files() {
             .is_empty()
     );
 
+    // Before the upload: the crash from the unstripped build, and the same crash from
+    // the stripped one, which cannot be named yet: two issues.
+    let unstripped = RunningApp::start("axum-app", &server.dsn);
+    assert_eq!(
+        get(&format!("{}/panic", unstripped.base), USERS[0])
+            .await
+            .status(),
+        500
+    );
+    let app = RunningApp::start_binary(&stripped, &server.dsn);
+    assert_eq!(
+        get(&format!("{}/panic", app.base), USERS[1]).await.status(),
+        500
+    );
+    let events = events_after(&server, &token, 2).await;
+    let issues: std::collections::BTreeSet<i64> = events.iter().map(|(i, _)| *i).collect();
+    assert_eq!(issues.len(), 2, "{events:#?}");
+
     let output = upload(&token);
     let said = format!(
         "{}{}",
@@ -386,16 +437,23 @@ async fn sentry_cli_uploads_debug_files() {
         "sentry-cli names the file it uploaded: {said}"
     );
 
-    // The crash of the stripped build is named.
-    let app = RunningApp::start_binary(&stripped, &server.dsn);
-    assert_eq!(
-        get(&format!("{}/panic", app.base), USERS[0]).await.status(),
-        500
-    );
-    let events = events_after(&server, &token, 1).await;
-    let issue = api(&server, &token, &format!("/api/v1/issues/{}", events[0].0)).await;
-    assert_eq!(
-        issue["culprit"], "axum_app::checkout::apply_coupon",
-        "{issue:#}"
-    );
+    // After it, the stripped crash is named in the background and its issue merged
+    // into the unstripped build's: one issue, two events, two users.
+    let list = format!("/api/v1/projects/{}/issues", server.project_id);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let live = api(&server, &token, &list).await;
+        let live = live["issues"].as_array().unwrap().clone();
+        if live.len() == 1 {
+            assert_eq!(
+                live[0]["culprit"], "axum_app::checkout::apply_coupon",
+                "{live:#?}"
+            );
+            assert_eq!(live[0]["count"], 2, "{live:#?}");
+            assert_eq!(live[0]["user_count"], 2, "{live:#?}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "merged: {live:#?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
