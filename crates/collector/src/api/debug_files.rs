@@ -99,7 +99,14 @@ pub(super) async fn upload(
 pub(super) fn spawn_after_upload(state: &AppState, project_id: i64, debug_id: &str) {
     let (state, debug_id) = (state.clone(), debug_id.to_owned());
     tokio::spawn(async move {
-        match crate::pipeline::symbolicate::after_upload(&state, project_id, &debug_id).await {
+        match crate::pipeline::symbolicate::after_upload(
+            &state.store,
+            &state.symbolicator,
+            project_id,
+            &debug_id,
+        )
+        .await
+        {
             Ok(0) => {}
             Ok(named) => {
                 tracing::info!(named, debug_id, "stored events named from a new debug file")

@@ -368,11 +368,11 @@ fn lacks(event: &Event, debug_id: &str) -> bool {
 /// keeps them), else given its fingerprint, title and culprit. Returns the events
 /// named. Runs in the background after an upload.
 pub async fn after_upload(
-    state: &crate::state::AppState,
+    store: &Store,
+    symbolicator: &Symbolicator,
     project_id: i64,
     debug_id: &str,
 ) -> Result<usize, StoreError> {
-    let store = &state.store;
     let filter = crate::store::IssueFilter {
         limit: AFTER_UPLOAD_ISSUES,
         ..Default::default()
@@ -389,8 +389,7 @@ pub async fn after_upload(
             if !lacks(&event, debug_id) {
                 continue;
             }
-            let outcome = state
-                .symbolicator
+            let outcome = symbolicator
                 .symbolicate(store, project_id, &mut event)
                 .await?;
             if outcome.resolved == 0 {
