@@ -9,7 +9,7 @@
 //! in-app by the app's source folder, trimming), so the frames are what the reporter
 //! would have sent from an unstripped build. The debug file is written once from the
 //! database to a cache folder and memory-mapped: the operating system keeps what is used
-//! in memory, and at most [`LOADED`] files are open at once.
+//! in memory, at most [`LOADED`] files are open at once and [`CACHED`] kept in the folder.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -23,6 +23,9 @@ use crate::store::{Store, StoreError};
 
 /// Debug files open at once.
 const LOADED: usize = 8;
+/// Debug files kept in the cache folder (the least recently written go first; one still
+/// open stays readable until closed).
+const CACHED: usize = 32;
 
 /// One frame of a stack to name: as it is, its run-time address, and the debug file
 /// and address (in the file's own terms) to look it up at, when there is one.
@@ -210,7 +213,9 @@ impl Symbolicator {
                 // Written aside, then renamed: another collector may be writing it too.
                 let partial = target.with_extension(format!("partial-{}", std::process::id()));
                 std::fs::write(&partial, &bytes)?;
-                std::fs::rename(&partial, &target)
+                std::fs::rename(&partial, &target)?;
+                prune(&dir);
+                Ok(())
             })
             .await;
             if !matches!(written, Ok(Ok(()))) {
@@ -233,6 +238,25 @@ impl Symbolicator {
             loader: loader.clone(),
         });
         Ok(Some(loader))
+    }
+}
+
+/// Removes the oldest debug files of the cache folder `dir` beyond [`CACHED`].
+fn prune(dir: &std::path::Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut files: Vec<(std::time::SystemTime, PathBuf)> = entries
+        .filter_map(Result::ok)
+        .filter(|e| e.path().extension().is_some_and(|x| x == "debug"))
+        .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
+        .collect();
+    if files.len() <= CACHED {
+        return;
+    }
+    files.sort();
+    for (_, path) in &files[..files.len() - CACHED] {
+        let _ = std::fs::remove_file(path);
     }
 }
 
@@ -448,4 +472,37 @@ pub async fn after_upload(
         }
     }
     Ok(named)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cache_folder_keeps_the_newest_files() {
+        let dir = std::env::temp_dir().join(format!("mayday-prune-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        for n in 0..CACHED + 3 {
+            let path = dir.join(format!("{n:03}.debug"));
+            std::fs::write(&path, b"x").unwrap();
+            let at = std::time::SystemTime::UNIX_EPOCH
+                + std::time::Duration::from_secs(1_000 + n as u64);
+            std::fs::File::options()
+                .write(true)
+                .open(&path)
+                .unwrap()
+                .set_modified(at)
+                .unwrap();
+        }
+        std::fs::write(dir.join("notes.txt"), b"kept").unwrap();
+        prune(&dir);
+        let left: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(left.len(), CACHED + 1, "{left:?}");
+        assert!(!left.contains(&"000.debug".to_owned()));
+        assert!(left.contains(&"notes.txt".to_owned()));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }
