@@ -1,7 +1,8 @@
 //! Links to issue trackers without tokens: a project's "new ticket" URL template
 //! (GitHub, GitLab, Jira or any tracker) with `{title}`, `{body}` and `{url}`
 //! placeholders, filled in URL-encoded for an issue's "Create ticket" link; and the
-//! ticket's URL, pasted back by the team, kept on the issue.
+//! ticket's URL, pasted back by the team, kept on the issue; and links from in-app
+//! frames to their line in the repository at the build's commit.
 //!
 //! ```text
 //! https://github.com/acme/shop/issues/new?title={title}&body={body}
@@ -25,6 +26,9 @@ pub enum TicketError {
     /// A template with no placeholder would open the same empty ticket every time.
     #[error("the template uses none of {{title}}, {{body}}, {{url}}")]
     NoPlaceholder,
+    /// A source link template that says nowhere which file.
+    #[error("the template does not use {{path}}")]
+    NoPath,
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -109,6 +113,57 @@ pub async fn set_template<'a>(
     Ok(())
 }
 
+/// Checks a source link template: an http(s) URL once filled, with `{path}`.
+pub fn check_source_template(template: &str) -> Result<(), TicketError> {
+    let template = template.trim();
+    if !template.contains("{path}") {
+        return Err(TicketError::NoPath);
+    }
+    let filled = source_link(template, "0123abc", "src/lib.rs", 1);
+    if !http_url(&filled) {
+        return Err(TicketError::NotUrl(template.to_owned()));
+    }
+    Ok(())
+}
+
+/// The link to `path` at `line` in the repository at `commit`, by `template`
+/// (`https://github.com/acme/shop/blob/{commit}/{path}#L{line}`).
+pub fn source_link(template: &str, commit: &str, path: &str, line: u64) -> String {
+    let path: String = path
+        .trim_start_matches("./")
+        .split('/')
+        .map(|segment| url::form_urlencoded::byte_serialize(segment.as_bytes()).collect::<String>())
+        .collect::<Vec<_>>()
+        .join("/");
+    template
+        .replace("{commit}", &encode(commit))
+        .replace("{path}", &path)
+        .replace("{line}", &line.to_string())
+}
+
+/// Sets `project_id`'s source link template (none: no links).
+pub async fn set_source_template<'a>(
+    store: &Store,
+    actor: impl Into<Actor<'a>>,
+    project_id: i64,
+    template: Option<&str>,
+) -> Result<(), TicketError> {
+    let template = template.map(str::trim).filter(|t| !t.is_empty());
+    if let Some(template) = template {
+        check_source_template(template)?;
+    }
+    store.set_source_link_template(project_id, template).await?;
+    audit::record(
+        store,
+        actor,
+        project_id,
+        AuditAction::ProjectChanged,
+        format!("source links: {}", template.unwrap_or("none")),
+    )
+    .await?;
+    Ok(())
+}
+
 /// Links the ticket at `url` to issue `issue_id` of `project_id` (none: unlinks).
 pub async fn link<'a>(
     store: &Store,
@@ -184,5 +239,12 @@ mod tests {
         assert!(pairs["body"].contains("https://mayday.example/projects/1/issues/7"));
         assert!(check_template("https://example.com/new").is_err());
         assert!(check_template("javascript:alert({title})").is_err());
+        let source = "https://github.com/acme/shop/blob/{commit}/{path}#L{line}";
+        check_source_template(source).expect("a source template");
+        assert_eq!(
+            source_link(source, "0315d27", "src/my file.rs", 127),
+            "https://github.com/acme/shop/blob/0315d27/src/my+file.rs#L127"
+        );
+        assert!(check_source_template("https://github.com/acme/shop").is_err());
     }
 }

@@ -126,6 +126,10 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/v1/issues/{issue_id}/ticket", put(issues::link_ticket))
         .route(
+            "/api/v1/projects/{project_id}/source-links",
+            put(owners::set_source_links),
+        )
+        .route(
             "/api/v1/alert-rules/{rule_id}",
             get(alert_rules::detail)
                 .patch(alert_rules::change)

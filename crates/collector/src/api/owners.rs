@@ -89,3 +89,24 @@ pub(super) async fn set_ticket_template(
             .filter(|t| !t.is_empty()),
     }))
 }
+
+pub(super) async fn set_source_links(
+    State(state): State<AppState>,
+    ApiAccount(account): ApiAccount,
+    ApiPath(project_id): ApiPath<i64>,
+    AppJson(body): AppJson<TicketTemplateJson>,
+) -> Result<Json<TicketTemplateJson>, ApiError> {
+    access::project_for(&state.store, &account, project_id, Need::Manage).await?;
+    tickets::set_source_template(&state.store, &account, project_id, body.template.as_deref())
+        .await
+        .map_err(|error| match error {
+            tickets::TicketError::Store(e) => e.into(),
+            other => ApiError::bad_request(format!("template: {other}")),
+        })?;
+    Ok(Json(TicketTemplateJson {
+        template: body
+            .template
+            .map(|t| t.trim().to_owned())
+            .filter(|t| !t.is_empty()),
+    }))
+}

@@ -60,6 +60,7 @@ impl Store {
                 route_names: Set(None),
                 ownership_rules: Set(None),
                 ticket_template: Set(None),
+                source_link_template: Set(None),
             }
             .insert(txn)
             .await
@@ -280,6 +281,19 @@ impl Store {
         let template = template.map(str::to_owned);
         self.update_project(project_id, |project| {
             project.ticket_template = Set(template);
+        })
+        .await
+    }
+
+    /// Sets a project's source link template (checked by the caller); none: no links.
+    pub async fn set_source_link_template(
+        &self,
+        project_id: i64,
+        template: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let template = template.map(str::to_owned);
+        self.update_project(project_id, |project| {
+            project.source_link_template = Set(template);
         })
         .await
     }

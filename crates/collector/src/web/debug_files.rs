@@ -1,6 +1,7 @@
 //! A project's debug files page (project admins): the files uploaded for its stripped
 //! binaries (name, debug id, size, when), how to upload more, a delete button each,
-//! through [`debug_files`](crate::debug_files) like the API.
+//! through [`debug_files`](crate::debug_files) like the API; and the template that links
+//! in-app frames to their line in the repository.
 
 use axum::extract::{Form, Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -35,25 +36,48 @@ pub(super) async fn page(
 }
 
 #[derive(Deserialize)]
-pub(super) struct RemoveForm {
+pub(super) struct DebugFilesForm {
     #[serde(default)]
     csrf: String,
-    file_id: i64,
+    /// A file to delete.
+    #[serde(default)]
+    file_id: Option<i64>,
+    /// The source link template to set (empty: none).
+    #[serde(default)]
+    source_template: Option<String>,
 }
 
-/// `POST /projects/{id}/debug-files`: deletes one.
-pub(super) async fn remove(
+/// `POST /projects/{id}/debug-files`: deletes one, or sets the source link template.
+pub(super) async fn change(
     State(state): State<AppState>,
     signed_in: SignedIn,
     Path(project_id): Path<i64>,
-    Form(form): Form<RemoveForm>,
+    Form(form): Form<DebugFilesForm>,
 ) -> Result<Response, WebError> {
     check_csrf(&signed_in, &form.csrf)?;
     access::project_for(&state.store, &signed_in.account, project_id, Need::Manage).await?;
-    if !crate::debug_files::remove(&state.store, &signed_in.account, project_id, form.file_id)
-        .await?
-    {
-        return Err(WebError::NotFound);
+    if let Some(template) = &form.source_template {
+        crate::tickets::set_source_template(
+            &state.store,
+            &signed_in.account,
+            project_id,
+            Some(template.as_str()),
+        )
+        .await
+        .map_err(|error| match error {
+            crate::tickets::TicketError::Store(e) => e.into(),
+            other => WebError::BadRequest(format!("The source link template: {other}.")),
+        })?;
+    } else if let Some(file_id) = form.file_id {
+        if !crate::debug_files::remove(&state.store, &signed_in.account, project_id, file_id)
+            .await?
+        {
+            return Err(WebError::NotFound);
+        }
+    } else {
+        return Err(WebError::BadRequest(
+            "The form sent nothing to change.".into(),
+        ));
     }
     Ok(Redirect::to(&format!("/projects/{project_id}/debug-files")).into_response())
 }
@@ -88,6 +112,15 @@ fn markup(
                 "mayday-collector debug-files upload --project " (project.name) " \\\n    --url " (base_url) " --token $MAYDAY_TOKEN app.debug"
             }
             p.muted { "Or " code { "sentry-cli --url " (base_url) " --auth-token $MAYDAY_TOKEN debug-files upload --org any --project " (project.name) " app.debug" } "." }
+            h2 { "Source links" }
+            p { "In-app frames link to their line in your repository at the commit of the event's build (the reporter sends it; a release's " code { "+commit" } " works too)." }
+            form.stack method="post" action=(target) {
+                input type="hidden" name="csrf" value=(signed_in.csrf);
+                label { span.label { "Link template, with {commit}, {path} and {line} (empty: no links)" }
+                    input name="source_template" value=(project.source_link_template.clone().unwrap_or_default())
+                        placeholder="https://github.com/acme/shop/blob/{commit}/{path}#L{line}"; }
+                button type="submit" { "Save" }
+            }
             h2 { "Files" }
             @if files.is_empty() { p.muted { "None yet: stripped binaries' frames show addresses only." } }
             @else {

@@ -20,13 +20,58 @@ const FOLD_LINES: usize = 6;
 const PREVIEW_CHARS: usize = 160;
 
 /// The event's sections, debugging first.
-pub(super) fn event_view(row: &event::Model, event: &Event) -> Markup {
+/// Where in-app frames link to: the project's source link template and the commit
+/// the event's build names (`contexts.app.app_build`, else a release's `+<commit>`).
+pub(super) struct SourceLinks<'a> {
+    template: Option<&'a str>,
+    commit: Option<String>,
+}
+
+impl<'a> SourceLinks<'a> {
+    /// The links of `event` in `project`.
+    pub(super) fn of(project: &'a crate::store::entities::project::Model, event: &Event) -> Self {
+        let from_build = event
+            .contexts
+            .as_ref()
+            .and_then(|c| c.app.as_ref())
+            .and_then(|a| a.app_build.clone());
+        let from_release = event
+            .release
+            .as_deref()
+            .and_then(|r| r.rsplit_once('+'))
+            .map(|(_, commit)| commit.to_owned());
+        let commit = from_build
+            .or(from_release)
+            .filter(|c| c.len() >= 7 && c.len() <= 64 && c.bytes().all(|b| b.is_ascii_hexdigit()));
+        SourceLinks {
+            template: project.source_link_template.as_deref(),
+            commit,
+        }
+    }
+
+    /// The link to an in-app frame's line, when there is one.
+    fn of_frame(&self, frame: &Frame) -> Option<String> {
+        let (template, commit) = (self.template?, self.commit.as_deref()?);
+        if frame.in_app != Some(true) {
+            return None;
+        }
+        let path = frame.filename.as_deref()?;
+        Some(crate::tickets::source_link(
+            template,
+            commit,
+            path,
+            frame.lineno?,
+        ))
+    }
+}
+
+pub(super) fn event_view(row: &event::Model, event: &Event, links: &SourceLinks<'_>) -> Markup {
     let raw = serde_json::to_string_pretty(event).unwrap_or_default();
     html! {
         section #exception {
             (missing_debug_files(event))
             @for exception in event.exceptions().iter().rev() {
-                (exception_block(exception))
+                (exception_block(exception, links))
             }
             @if let Some(message) = event.message_text() {
                 @if event.exceptions().is_empty() { h2 { "Message" } }
@@ -155,7 +200,7 @@ pub(super) fn highlights(event: &Event, users_link: &str) -> Markup {
 }
 
 /// One exception: its type and value, then its frames, the crashing one first.
-fn exception_block(exception: &Exception) -> Markup {
+fn exception_block(exception: &Exception, links: &SourceLinks<'_>) -> Markup {
     let frames = frames(exception);
     html! {
         h2.exception { (exception.ty.clone().unwrap_or_else(|| "Error".into())) }
@@ -163,7 +208,7 @@ fn exception_block(exception: &Exception) -> Markup {
         div.stack {
             @for run in runs(frames) {
                 @match run {
-                    Run::InApp(frame) => (in_app_frame(frame)),
+                    Run::InApp(frame) => (in_app_frame(frame, links)),
                     // Library frames between the app's: one row, opened in place.
                     Run::Library(frames) => details.frames {
                         summary { (frames.len()) @if frames.len() == 1 { " more frame" } @else { " more frames" }
@@ -234,10 +279,14 @@ fn frames(exception: &Exception) -> &[Frame] {
         .map_or(&[], |s| s.frames.as_slice())
 }
 
-fn in_app_frame(frame: &Frame) -> Markup {
+fn in_app_frame(frame: &Frame, links: &SourceLinks<'_>) -> Markup {
     html! {
         div.frame.in-app {
-            div { (frame_title(frame)) }
+            div { (frame_title(frame))
+                @if let Some(link) = links.of_frame(frame) {
+                    " " a.source href=(link) rel="noopener noreferrer" { "source" }
+                }
+            }
             (frame_detail(frame))
         }
     }

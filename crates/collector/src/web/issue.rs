@@ -433,7 +433,7 @@ fn markup(view: &IssueView<'_>) -> Markup {
                     span.muted { "Event " code { (row.event_id) } ", " (exact(row.timestamp)) }
                     " " a href={ (base) "/events" } { "All events" }
                 }
-                (super::event::event_view(row, event))
+                (super::event::event_view(row, event, &super::event::SourceLinks::of(project, event)))
             }
             section #owner.noprint {
                 h2 { "Owner and ticket" }

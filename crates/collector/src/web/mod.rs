@@ -107,7 +107,7 @@ pub fn routes() -> Router<AppState> {
         .route("/projects/{project_id}/audit", get(audit::page))
         .route(
             "/projects/{project_id}/debug-files",
-            get(debug_files::page).post(debug_files::remove),
+            get(debug_files::page).post(debug_files::change),
         )
         .route(
             "/projects/{project_id}/alerts",

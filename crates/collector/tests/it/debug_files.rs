@@ -271,6 +271,41 @@ async fn a_stripped_build_is_named_from_its_uploaded_debug_file() {
         "the issue page shows named frames"
     );
 
+    // Source links: in-app frames link to their line at the build's commit.
+    let links = format!("/api/v1/projects/{}/source-links", server.project_id);
+    for (template, status) in [
+        ("https://github.com/acme/shop", 400),
+        (
+            "https://github.com/acme/shop/blob/{commit}/{path}#L{line}",
+            200,
+        ),
+    ] {
+        let answer = client
+            .put(format!("{}{links}", server.base))
+            .bearer_auth(&token)
+            .json(&serde_json::json!({"template": template}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), status, "{template}");
+    }
+    let commit = renamed["payload"]["contexts"]["app"]["app_build"]
+        .as_str()
+        .expect("the build's commit (the demo is built in a git checkout)")
+        .to_owned();
+    let (_, page) = common::page(
+        &server,
+        &cookie,
+        &format!("/projects/{}/issues/{issue}", server.project_id),
+    )
+    .await;
+    assert!(
+        page.contains(&format!(
+            "https://github.com/acme/shop/blob/{commit}/src/lib.rs#L"
+        )),
+        "a source link at {commit}"
+    );
+
     // After: the same crash, named at ingest, with the app's function as the culprit,
     // in the same issue.
     assert_eq!(

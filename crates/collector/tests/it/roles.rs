@@ -363,6 +363,12 @@ async fn every_route_answers_each_role_as_the_rules_say() {
             ),
             api(
                 Method::PUT,
+                format!("/api/v1/projects/{p}/source-links"),
+                Some(json!({"template": null})),
+                Rule::ManagesProject,
+            ),
+            api(
+                Method::PUT,
                 format!("/api/v1/projects/{p}/ticket-template"),
                 Some(json!({"template": null})),
                 Rule::ManagesProject,

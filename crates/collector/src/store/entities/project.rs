@@ -51,6 +51,9 @@ pub struct Model {
     pub ownership_rules: Option<String>,
     /// The "new ticket" URL, with `{title}`, `{body}` and `{url}` placeholders.
     pub ticket_template: Option<String>,
+    /// Where an in-app frame's line is in the repository: `{commit}`, `{path}` and
+    /// `{line}` placeholders.
+    pub source_link_template: Option<String>,
 }
 
 /// No navigable relations; queries join explicitly.

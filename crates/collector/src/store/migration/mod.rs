@@ -26,6 +26,7 @@ mod m0018_two_factor;
 mod m0019_alert_rules;
 mod m0020_owners_and_tickets;
 mod m0021_debug_files;
+mod m0022_source_links;
 
 use sea_orm_migration::prelude::*;
 
@@ -57,6 +58,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0019_alert_rules::Migration),
             Box::new(m0020_owners_and_tickets::Migration),
             Box::new(m0021_debug_files::Migration),
+            Box::new(m0022_source_links::Migration),
         ]
     }
 }
