@@ -78,14 +78,18 @@ impl Symbolicator {
         event: &mut Event,
     ) -> Result<Outcome, StoreError> {
         let mut outcome = Outcome::default();
-        let images: Vec<DebugImage> = event
-            .debug_meta
-            .as_ref()
-            .map(|m| m.images.clone())
-            .unwrap_or_default();
-        if images.is_empty() {
+        // Most events name every frame: nothing to copy or look up for them.
+        let images: &[DebugImage] = event.debug_meta.as_ref().map_or(&[], |m| &m.images);
+        let any_unnamed = event
+            .exceptions()
+            .iter()
+            .filter_map(|e| e.stacktrace.as_ref())
+            .flat_map(|s| s.frames.iter())
+            .any(|frame| unnamed(frame, images).is_some());
+        if !any_unnamed {
             return Ok(outcome);
         }
+        let images: Vec<DebugImage> = images.to_vec();
         let app = App::of(event);
         let mut loaders: HashMap<String, Option<Arc<Mutex<Loader>>>> = HashMap::new();
         let stacks = event

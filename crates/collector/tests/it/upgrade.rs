@@ -54,6 +54,20 @@ async fn check_upgraded(db: &TestDb) {
         (default.spike_threshold, default.spike_window_minutes),
         (50, 5)
     );
+    // Alert rules came after this database: it gets the Default rule, its spike in it.
+    let rules = store.alert_rules(default.id).await.unwrap();
+    assert_eq!(rules.len(), 1, "{rules:?}");
+    let rule = mayday_collector::alerts::rule::RuleSpec::from_row(&rules[0]).unwrap();
+    assert_eq!(rule.name, "Default");
+    assert_eq!(
+        serde_json::to_value(&rule.conditions).unwrap(),
+        serde_json::json!([{"kind": "first_seen"}, {"kind": "regression"},
+                           {"kind": "event_frequency", "value": 50, "interval_minutes": 5}])
+    );
+    assert_eq!(
+        serde_json::to_value(&rule.actions).unwrap(),
+        serde_json::json!([{"kind": "email", "to": "recipients"}, {"kind": "webhook"}])
+    );
     assert_eq!(
         store.recipients(default.id).await.unwrap(),
         vec!["team@example.com".to_owned()]
