@@ -14,7 +14,7 @@ use crate::debug_files::{self, DebugFileError};
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::StoreError;
-use crate::store::entities::debug_file;
+use crate::store::entities::{DebugFileKind, debug_file};
 
 /// A debug file.
 #[derive(Debug, Serialize)]
@@ -25,6 +25,7 @@ pub struct DebugFileJson {
     pub code_id: Option<String>,
     pub size: i64,
     pub has_sources: bool,
+    pub kind: DebugFileKind,
     pub uploaded_at: String,
 }
 
@@ -37,6 +38,7 @@ impl From<debug_file::Model> for DebugFileJson {
             code_id: file.code_id,
             size: file.size,
             has_sources: file.has_sources,
+            kind: file.kind,
             uploaded_at: time(file.created_at),
         }
     }
@@ -91,25 +93,27 @@ pub(super) async fn upload(
         DebugFileError::Store(e) => e.into(),
         other => ApiError::bad_request(other.to_string()),
     })?;
-    spawn_after_upload(&state, project_id, &file.debug_id);
+    spawn_after_upload(&state, project_id, &file);
     Ok(Json(file.into()))
 }
 
-/// Names, in the background, the events that arrived before debug file `debug_id`.
-pub(super) fn spawn_after_upload(state: &AppState, project_id: i64, debug_id: &str) {
-    let (state, debug_id) = (state.clone(), debug_id.to_owned());
+/// Helps, in the background, the stored events that arrived before `file`: names
+/// their frames (an ELF file) or adds source lines (a source bundle).
+pub(super) fn spawn_after_upload(state: &AppState, project_id: i64, file: &debug_file::Model) {
+    let (state, debug_id, kind) = (state.clone(), file.debug_id.clone(), file.kind);
     tokio::spawn(async move {
         match crate::pipeline::symbolicate::after_upload(
             &state.store,
             &state.symbolicator,
             project_id,
             &debug_id,
+            kind,
         )
         .await
         {
             Ok(0) => {}
-            Ok(named) => {
-                tracing::info!(named, debug_id, "stored events named from a new debug file")
+            Ok(changed) => {
+                tracing::info!(changed, debug_id, %kind, "stored events helped by a new file")
             }
             Err(error) => tracing::warn!(%error, debug_id, "naming stored events failed"),
         }

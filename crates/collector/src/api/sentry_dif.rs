@@ -27,6 +27,7 @@ use crate::debug_files::{self, DebugFileError};
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::StoreError;
+use crate::store::entities::DebugFileKind;
 
 /// Bytes per chunk (a power of two, as older `sentry-cli`s require).
 const CHUNK_SIZE: usize = 8 << 20;
@@ -54,7 +55,7 @@ pub(super) async fn options(
         "concurrency": 1,
         "hashAlgorithm": "sha1",
         "compression": ["gzip"],
-        "accept": ["debug_files"],
+        "accept": ["debug_files", "sources"],
     }))
 }
 
@@ -168,7 +169,7 @@ pub(super) async fn assemble(
         )
         .await;
         if let Ok(dif) = &stored {
-            super::debug_files::spawn_after_upload(&state, project.id, &dif.debug_id);
+            super::debug_files::spawn_after_upload(&state, project.id, dif);
         }
         let entry = match stored {
             Ok(dif) => json!({
@@ -186,8 +187,14 @@ pub(super) async fn assemble(
                     "size": dif.size,
                     "sha1": checksum,
                     "dateCreated": super::views::time(dif.created_at),
-                    "symbolType": "elf",
-                    "data": {"features": ["debug", "symtab"]},
+                    "symbolType": match dif.kind {
+                        DebugFileKind::Elf => "elf",
+                        DebugFileKind::Sources => "sourcebundle",
+                    },
+                    "data": {"features": match dif.kind {
+                        DebugFileKind::Elf => ["debug", "symtab"].as_slice(),
+                        DebugFileKind::Sources => ["sources"].as_slice(),
+                    }},
                 },
             }),
             Err(DebugFileError::Store(StoreError::AtLimit(text))) => {

@@ -1,4 +1,4 @@
-//! Debug files: stored once per (project, debug id), replaced when uploaded again, in
+//! Debug files: stored once per (project, debug id, kind), replaced when uploaded again, in
 //! chunks of [`CHUNK`] bytes; a project's total is capped by the caller's limit, checked
 //! in the same transaction as the write.
 
@@ -6,7 +6,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, NotSet, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
-use super::entities::{debug_file, debug_file_chunk, event, issue, upload_chunk};
+use super::entities::{DebugFileKind, debug_file, debug_file_chunk, event, issue, upload_chunk};
 use super::{Store, StoreError, now_ms};
 
 /// Bytes per stored chunk.
@@ -15,6 +15,8 @@ const CHUNK: usize = 4 << 20;
 /// A debug file to store.
 #[derive(Debug, Clone)]
 pub struct NewDebugFile<'a> {
+    /// An ELF file or a source bundle.
+    pub kind: DebugFileKind,
     /// Sentry's debug id.
     pub debug_id: &'a str,
     /// The GNU build id, hex.
@@ -165,11 +167,13 @@ impl Store {
         limit: u64,
     ) -> Result<debug_file::Model, StoreError> {
         self.write(async |txn| {
-            let existing = debug_file::Entity::find()
+            let same_id = debug_file::Entity::find()
                 .filter(debug_file::Column::ProjectId.eq(project_id))
                 .filter(debug_file::Column::DebugId.eq(file.debug_id))
-                .one(txn)
+                .all(txn)
                 .await?;
+            let existing = same_id.iter().find(|f| f.kind == file.kind).cloned();
+            let other_kind = same_id.iter().find(|f| f.kind != file.kind);
             let used: Option<i64> = debug_file::Entity::find()
                 .select_only()
                 .column_as(debug_file::Column::Size.sum(), "used")
@@ -200,11 +204,15 @@ impl Store {
                 code_id: Set(file.code_id.map(str::to_owned)),
                 name: Set(file.name.to_owned()),
                 size: Set(i64::try_from(file.bytes.len()).unwrap_or(i64::MAX)),
-                has_sources: Set(false),
+                has_sources: Set(file.kind == DebugFileKind::Elf && other_kind.is_some()),
+                kind: Set(file.kind),
                 created_at: Set(now_ms()),
             }
             .insert(txn)
             .await?;
+            if file.kind == DebugFileKind::Sources {
+                set_has_sources(txn, project_id, file.debug_id, true).await?;
+            }
             for (seq, chunk) in file.bytes.chunks(CHUNK).enumerate() {
                 debug_file_chunk::ActiveModel {
                     file_id: Set(row.id),
@@ -228,15 +236,17 @@ impl Store {
             .await?)
     }
 
-    /// The debug file of `project_id` with `debug_id`, if uploaded.
+    /// The file of `kind` of `project_id` with `debug_id`, if uploaded.
     pub async fn debug_file(
         &self,
         project_id: i64,
         debug_id: &str,
+        kind: DebugFileKind,
     ) -> Result<Option<debug_file::Model>, StoreError> {
         Ok(debug_file::Entity::find()
             .filter(debug_file::Column::ProjectId.eq(project_id))
             .filter(debug_file::Column::DebugId.eq(debug_id.to_lowercase()))
+            .filter(debug_file::Column::Kind.eq(kind))
             .one(self.db())
             .await?)
     }
@@ -276,8 +286,31 @@ impl Store {
                 .exec(txn)
                 .await?;
             debug_file::Entity::delete_by_id(found.id).exec(txn).await?;
+            if found.kind == DebugFileKind::Sources {
+                set_has_sources(txn, project_id, &found.debug_id, false).await?;
+            }
             Ok(true)
         })
         .await
     }
+}
+
+/// Marks the ELF file of `debug_id` (if there is one) as having its sources or not.
+async fn set_has_sources(
+    txn: &super::database::WriteTxn,
+    project_id: i64,
+    debug_id: &str,
+    has: bool,
+) -> Result<(), StoreError> {
+    debug_file::Entity::update_many()
+        .col_expr(
+            debug_file::Column::HasSources,
+            sea_orm::sea_query::Expr::value(has),
+        )
+        .filter(debug_file::Column::ProjectId.eq(project_id))
+        .filter(debug_file::Column::DebugId.eq(debug_id))
+        .filter(debug_file::Column::Kind.eq(DebugFileKind::Elf))
+        .exec(txn)
+        .await?;
+    Ok(())
 }

@@ -14,7 +14,7 @@ use super::session::SignedIn;
 use super::{WebError, forms::check_csrf};
 use crate::access::{self, Need};
 use crate::state::AppState;
-use crate::store::entities::{debug_file, project};
+use crate::store::entities::{DebugFileKind, debug_file, project};
 
 /// `GET /projects/{id}/debug-files`.
 pub(super) async fn page(
@@ -82,6 +82,15 @@ pub(super) async fn change(
     Ok(Redirect::to(&format!("/projects/{project_id}/debug-files")).into_response())
 }
 
+/// What a file gives: names (with or without its sources uploaded too), or sources.
+fn holds(file: &debug_file::Model) -> &'static str {
+    match (file.kind, file.has_sources) {
+        (DebugFileKind::Elf, true) => "frame names; its sources too",
+        (DebugFileKind::Elf, false) => "frame names",
+        (DebugFileKind::Sources, _) => "source lines",
+    }
+}
+
 /// `1.5 MB`, `34.7 MB`.
 fn megabytes(bytes: i64) -> String {
     format!("{:.1} MB", bytes as f64 / 1_000_000.0)
@@ -109,9 +118,10 @@ fn markup(
             pre {
                 "objcopy --only-keep-debug target/release/app app.debug\n"
                 "objcopy --strip-all target/release/app\n"
-                "mayday-collector debug-files upload --project " (project.name) " \\\n    --url " (base_url) " --token $MAYDAY_TOKEN app.debug"
+                "mayday-collector debug-files upload --project " (project.name) " \\\n    --url " (base_url) " --token $MAYDAY_TOKEN --include-sources app.debug"
             }
-            p.muted { "Or " code { "sentry-cli --url " (base_url) " --auth-token $MAYDAY_TOKEN debug-files upload --org any --project " (project.name) " app.debug" } "." }
+            p.muted { "Or " code { "sentry-cli --url " (base_url) " --auth-token $MAYDAY_TOKEN debug-files upload --org any --project " (project.name) " --include-sources app.debug" } ". "
+                code { "--include-sources" } " also uploads the source files the build used (run it where the build ran): the issue page then shows the lines around each of the app's frames." }
             h2 { "Source links" }
             p { "In-app frames link to their line in your repository at the commit of the event's build (the reporter sends it; a release's " code { "+commit" } " works too)." }
             form.stack method="post" action=(target) {
@@ -125,11 +135,12 @@ fn markup(
             @if files.is_empty() { p.muted { "None yet: stripped binaries' frames show addresses only." } }
             @else {
                 table {
-                    thead { tr { th { "Name" } th { "Debug id" } th.num { "Size" } th { "Uploaded" } th { span.sr-only { "Delete" } } } }
+                    thead { tr { th { "Name" } th { "Debug id" } th { "Holds" } th.num { "Size" } th { "Uploaded" } th { span.sr-only { "Delete" } } } }
                     tbody { @for file in files {
                         tr {
                             td.wrap data-label="Name" { (file.name) }
                             td.wrap data-label="Debug id" { code { (file.debug_id) } }
+                            td data-label="Holds" { (holds(file)) }
                             td.num data-label="Size" { (megabytes(file.size)) }
                             td data-label="Uploaded" { (when(file.created_at)) }
                             td { form method="post" action=(target) {

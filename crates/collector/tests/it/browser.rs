@@ -563,21 +563,27 @@ async fn pages_fit_from_a_phone_to_a_wide_screen() {
         )
         .await
         .unwrap();
-    server
-        .state
-        .store
-        .add_debug_file(
-            server.project_id,
-            mayday_collector::store::NewDebugFile {
-                debug_id: "0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0",
-                code_id: Some("3e2d1c0b504f7261839405b6c7d8e9f0aabbccdd"),
-                name: &format!("shop-{}.debug", "very-long-build-name-".repeat(6)),
-                bytes: b"not read by this page",
-            },
-            1 << 30,
-        )
-        .await
-        .unwrap();
+    for kind in [
+        mayday_collector::store::entities::DebugFileKind::Elf,
+        mayday_collector::store::entities::DebugFileKind::Sources,
+    ] {
+        server
+            .state
+            .store
+            .add_debug_file(
+                server.project_id,
+                mayday_collector::store::NewDebugFile {
+                    kind,
+                    debug_id: "0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0",
+                    code_id: Some("3e2d1c0b504f7261839405b6c7d8e9f0aabbccdd"),
+                    name: &format!("shop-{}.debug", "very-long-build-name-".repeat(6)),
+                    bytes: b"not read by this page",
+                },
+                1 << 30,
+            )
+            .await
+            .unwrap();
+    }
     let pages = [
         ("projects", format!("{}/", server.base)),
         ("list", list.clone()),

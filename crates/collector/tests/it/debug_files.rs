@@ -96,6 +96,46 @@ async fn events_after(server: &TestServer, token: &str, count: usize) -> Vec<(i6
     }
 }
 
+/// The line of the source file a frame names, read from this checkout.
+fn source_at(frame: &Value) -> String {
+    let path = frame["abs_path"].as_str().expect("abs_path");
+    let line = frame["lineno"].as_u64().expect("lineno") as usize;
+    let text = std::fs::read_to_string(path).unwrap();
+    text.lines().nth(line - 1).unwrap().to_owned()
+}
+
+/// `text` as the pages write it.
+fn html_text(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// Waits until the project's newest event's culprit frame has its source lines;
+/// returns its line number and the line.
+async fn with_sources(server: &TestServer, token: &str) -> (u64, String) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let events = events_after(server, token, 1).await;
+        let frames = app_frames(&events[0].1);
+        let culprit = frames.iter().rev().find(|f| f["in_app"] == true).cloned();
+        if let Some(culprit) = culprit
+            && let Some(line) = culprit["context_line"].as_str()
+        {
+            assert_eq!(line, source_at(&culprit), "{culprit:#}");
+            assert!(
+                culprit["pre_context"]
+                    .as_array()
+                    .is_some_and(|l| !l.is_empty())
+            );
+            return (culprit["lineno"].as_u64().unwrap(), line.to_owned());
+        }
+        assert!(Instant::now() < deadline, "source lines: {frames:#?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 fn app_frames(event: &Value) -> Vec<Value> {
     event["payload"]["exception"]["values"]
         .as_array()
@@ -221,6 +261,7 @@ async fn a_stripped_build_is_named_from_its_uploaded_debug_file() {
             &server.base,
             "--token",
             &token,
+            "--include-sources",
         ])
         .arg(&debug)
         .output()
@@ -237,8 +278,15 @@ async fn a_stripped_build_is_named_from_its_uploaded_debug_file() {
         &format!("/api/v1/projects/{}/debug-files", server.project_id),
     )
     .await;
-    assert_eq!(listed["debug_files"][0]["debug_id"], debug_id.as_str());
-    assert_eq!(listed["debug_files"][0]["size"], bytes.len());
+    // The debug file and, uploaded after it, its source bundle.
+    let files = listed["debug_files"].as_array().unwrap();
+    assert_eq!(files.len(), 2, "{listed:#}");
+    assert_eq!(files[0]["kind"], "sources");
+    assert_eq!(files[0]["debug_id"], debug_id.as_str());
+    assert_eq!(files[1]["kind"], "elf");
+    assert_eq!(files[1]["debug_id"], debug_id.as_str());
+    assert_eq!(files[1]["size"], bytes.len());
+    assert_eq!(files[1]["has_sources"], true);
 
     // The event that came before the upload is named in the background, and its issue
     // takes the crash's identity.
@@ -269,6 +317,21 @@ async fn a_stripped_build_is_named_from_its_uploaded_debug_file() {
     assert!(
         !page.contains("(unnamed)"),
         "the issue page shows named frames"
+    );
+    // ... with the source lines around the app's frames, from the bundle.
+    let (culprit_line, source_line) = with_sources(&server, &token).await;
+    let (_, page) = common::page(
+        &server,
+        &cookie,
+        &format!("/projects/{}/issues/{issue}", server.project_id),
+    )
+    .await;
+    assert!(
+        page.contains(&format!(
+            "<mark><span class=\"lineno\">{culprit_line}</span>{}",
+            html_text(&source_line)
+        )),
+        "the issue page shows line {culprit_line} of the culprit's file: {source_line}"
     );
 
     // Source links: in-app frames link to their line at the build's commit.
@@ -338,6 +401,11 @@ async fn a_stripped_build_is_named_from_its_uploaded_debug_file() {
         culprit["lineno"].as_u64().is_some_and(|l| l > 0),
         "{culprit}"
     );
+    assert_eq!(
+        culprit["context_line"].as_str(),
+        Some(source_at(culprit).as_str()),
+        "source lines added at ingest: {culprit}"
+    );
 
     // The unstripped build's crash joins the same issue.
     let unstripped = RunningApp::start("axum-app", &server.dsn);
@@ -405,6 +473,7 @@ async fn sentry_cli_uploads_debug_files() {
                 "any",
                 "--project",
                 "default",
+                "--include-sources",
             ])
             .arg(&debug)
             .output()
@@ -460,7 +529,15 @@ async fn sentry_cli_uploads_debug_files() {
         &format!("/api/v1/projects/{}/debug-files", server.project_id),
     )
     .await;
-    let file = &listed["debug_files"][0];
+    let files = listed["debug_files"].as_array().unwrap();
+    let file = files
+        .iter()
+        .find(|f| f["kind"] == "elf")
+        .unwrap_or_else(|| panic!("the debug file: {listed:#}"));
+    assert!(
+        files.iter().any(|f| f["kind"] == "sources"),
+        "sentry-cli's source bundle: {listed:#}"
+    );
     assert_eq!(
         file["size"],
         std::fs::read(&debug).unwrap().len(),
@@ -489,6 +566,27 @@ async fn sentry_cli_uploads_debug_files() {
             break;
         }
         assert!(Instant::now() < deadline, "merged: {live:#?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // The stripped crash's frames have their source lines from sentry-cli's bundle.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let events = events_after(&server, &token, 2).await;
+        let stripped_event = events.iter().find(|(_, e)| {
+            app_frames(e)
+                .iter()
+                .any(|f| f["symbolicated"] == true && f["context_line"].is_string())
+        });
+        if let Some((_, event)) = stripped_event {
+            let frames = app_frames(event);
+            let culprit = frames.iter().rev().find(|f| f["in_app"] == true).unwrap();
+            assert_eq!(
+                culprit["context_line"].as_str(),
+                Some(source_at(culprit).as_str())
+            );
+            break;
+        }
+        assert!(Instant::now() < deadline, "source lines: {events:#?}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }

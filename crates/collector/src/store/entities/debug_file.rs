@@ -1,4 +1,4 @@
-//! A project's debug files, one per debug id; their bytes are in `debug_file_chunk`.
+//! A project's debug files, one of each kind per debug id; their bytes are in `debug_file_chunk`.
 
 use sea_orm::entity::prelude::*;
 
@@ -19,8 +19,11 @@ pub struct Model {
     pub name: String,
     /// Its size in bytes.
     pub size: i64,
-    /// Whether a source bundle came with it.
+    /// For an ELF file: whether the source bundle of its debug id is uploaded too
+    /// (kept by the store as bundles come and go).
     pub has_sources: bool,
+    /// An ELF file or a source bundle.
+    pub kind: super::DebugFileKind,
     /// Upload time.
     pub created_at: i64,
 }

@@ -34,6 +34,7 @@ pub mod web_session;
 pub mod webhook;
 
 pub use states::{
-    AuditAction, Channel, CheckOutcome, DeliveryStatus, EventLevel, FilterKind, IssueStatus,
-    MonitorKind, MonitorStatus, NotificationKind, OutreachKind, ProjectRole, UnknownName,
+    AuditAction, Channel, CheckOutcome, DebugFileKind, DeliveryStatus, EventLevel, FilterKind,
+    IssueStatus, MonitorKind, MonitorStatus, NotificationKind, OutreachKind, ProjectRole,
+    UnknownName,
 };

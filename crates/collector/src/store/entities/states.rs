@@ -284,6 +284,21 @@ pub enum DeliveryStatus {
     Failed,
 }
 
+/// What a debug file holds.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+#[serde(rename_all = "lowercase")]
+pub enum DebugFileKind {
+    /// An ELF file with debug info or a symbol table: names frames.
+    #[sea_orm(string_value = "elf")]
+    Elf,
+    /// A source bundle (`--include-sources`): the source lines around named frames.
+    #[sea_orm(string_value = "sources")]
+    Sources,
+}
+
 /// `Display` and `FromStr` by the stored names, for the wire (JSON, forms, URLs).
 macro_rules! stored_names {
     ($($ty:ident),*) => {$(
@@ -318,7 +333,8 @@ stored_names!(
     MonitorKind,
     MonitorStatus,
     CheckOutcome,
-    OutreachKind
+    OutreachKind,
+    DebugFileKind
 );
 
 /// A name that is none of a state's names.

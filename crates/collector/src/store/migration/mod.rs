@@ -27,6 +27,7 @@ mod m0019_alert_rules;
 mod m0020_owners_and_tickets;
 mod m0021_debug_files;
 mod m0022_source_links;
+mod m0023_source_bundles;
 
 use sea_orm_migration::prelude::*;
 
@@ -59,6 +60,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0020_owners_and_tickets::Migration),
             Box::new(m0021_debug_files::Migration),
             Box::new(m0022_source_links::Migration),
+            Box::new(m0023_source_bundles::Migration),
         ]
     }
 }
