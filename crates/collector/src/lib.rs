@@ -36,6 +36,7 @@ pub mod config;
 pub mod debug_files;
 pub mod encode;
 pub mod error;
+pub mod feedback;
 pub mod grouping;
 pub mod ingest;
 pub mod issues;

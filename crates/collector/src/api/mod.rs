@@ -12,6 +12,7 @@ mod debug_files;
 mod deliveries;
 mod events;
 mod extract;
+mod feedback;
 mod issues;
 pub mod monitors;
 mod outreach;
@@ -59,6 +60,14 @@ pub fn routes() -> Router<AppState> {
             post(issues::unmerge_issue),
         )
         .route("/api/v1/issues/{issue_id}/users", get(issues::issue_users))
+        .route(
+            "/api/v1/issues/{issue_id}/feedback",
+            get(feedback::issue_feedback),
+        )
+        .route(
+            "/api/v1/projects/{project_id}/feedback",
+            get(feedback::project_feedback),
+        )
         .route(
             "/api/v1/issues/{issue_id}/events",
             get(events::issue_events),

@@ -12,6 +12,7 @@ pub mod body;
 mod check_in;
 mod client_report;
 pub mod decode;
+mod feedback;
 
 use std::net::IpAddr;
 use std::time::Instant;
@@ -64,6 +65,14 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/api/{project_id}/cron/{monitor_slug}/",
             get(check_in::with_key_in_query).post(check_in::with_key_in_query),
+        )
+        .route(
+            "/api/embed/error-page/",
+            get(feedback::dialog).post(feedback::dialog_post),
+        )
+        .route(
+            "/api/embed/error-page",
+            get(feedback::dialog).post(feedback::dialog_post),
         )
         .layer(cors)
 }
@@ -245,9 +254,12 @@ async fn ingest_envelope(
 
     let mut events = Vec::new();
     let mut check_ins = Vec::new();
+    let mut said = Vec::new();
     for (index, item) in envelope.items.iter().enumerate() {
+        let feedback_item = matches!(&item.ty, ItemType::Unknown(name) if name == "feedback");
         match &item.ty {
-            ItemType::Event => {
+            ItemType::UserReport => said.push(feedback::user_report(state, index, &item.payload)?),
+            ItemType::Event | ItemType::Unknown(_) if item.ty == ItemType::Event || feedback_item => {
                 if item.payload.len() > state.config.max_event_bytes {
                     return Err(reject(
                         state,
@@ -267,7 +279,11 @@ async fn ingest_envelope(
                         )),
                     )
                 })?;
-                events.push(event);
+                if feedback_item || feedback::is_feedback(&event) {
+                    said.push(feedback::feedback_event(state, index, &event)?);
+                } else {
+                    events.push(event);
+                }
             }
             ItemType::CheckIn => check_ins.push(check_in::parse_item(state, index, &item.payload)?),
             ItemType::ClientReport => client_report::count(&state.metrics, &item.payload),
@@ -280,8 +296,12 @@ async fn ingest_envelope(
     if !check_ins.is_empty() {
         admit(request, &key, Category::Monitor, check_ins.len() as u64)?;
     }
+    if !said.is_empty() {
+        feedback::admit(request, &key, said.len() as u64)?;
+    }
     let first_id = store_events(request, &key, events, envelope.header.event_id).await?;
     check_in::record_all(state, &key, check_ins).await?;
+    feedback::record_all(state, &key, said).await?;
     Ok(first_id.or(envelope.header.event_id))
 }
 

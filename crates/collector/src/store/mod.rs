@@ -12,6 +12,7 @@ mod debug_files;
 pub mod entities;
 mod error;
 mod events;
+mod feedback;
 mod ingest;
 mod issues;
 mod keys;
@@ -38,6 +39,7 @@ pub use entities::{
     MonitorStatus, NotificationKind, OutreachKind, ProjectRole, UnknownName,
 };
 pub use error::StoreError;
+pub use feedback::NewFeedback;
 pub use events::{EventFilter, EventLinks, EventRow, StoredEvent, decode_payload, encode_payload};
 pub use ingest::{Alerting, EventUser, NewEvent, Stored};
 pub use issues::{Breakdown, IssueFilter, IssueSort, STATUS_COUNT_CAP, Snooze};

@@ -14,6 +14,7 @@ pub mod debug_file;
 pub mod debug_file_chunk;
 pub mod do_not_contact;
 pub mod event;
+pub mod feedback;
 pub mod filter_value;
 pub mod issue;
 pub mod issue_alias;
@@ -34,7 +35,7 @@ pub mod web_session;
 pub mod webhook;
 
 pub use states::{
-    AuditAction, Channel, CheckOutcome, DebugFileKind, DeliveryStatus, EventLevel, FilterKind,
+    AuditAction, Channel, CheckOutcome, DebugFileKind, DeliveryStatus, FeedbackSource, EventLevel, FilterKind,
     IssueStatus, MonitorKind, MonitorStatus, NotificationKind, OutreachKind, ProjectRole,
     UnknownName,
 };

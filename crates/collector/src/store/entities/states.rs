@@ -299,6 +299,24 @@ pub enum DebugFileKind {
     Sources,
 }
 
+/// How feedback came.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+#[serde(rename_all = "snake_case")]
+pub enum FeedbackSource {
+    /// A `user_report` envelope item (older SDKs, the reporter's `capture_feedback`).
+    #[sea_orm(string_value = "user_report")]
+    UserReport,
+    /// A `feedback` event (`contexts.feedback`: newer SDKs' `captureFeedback`).
+    #[sea_orm(string_value = "feedback_event")]
+    FeedbackEvent,
+    /// The crash-report dialog (`/api/embed/error-page/`, `showReportDialog`).
+    #[sea_orm(string_value = "dialog")]
+    Dialog,
+}
+
 /// `Display` and `FromStr` by the stored names, for the wire (JSON, forms, URLs).
 macro_rules! stored_names {
     ($($ty:ident),*) => {$(
@@ -334,7 +352,8 @@ stored_names!(
     MonitorStatus,
     CheckOutcome,
     OutreachKind,
-    DebugFileKind
+    DebugFileKind,
+    FeedbackSource
 );
 
 /// A name that is none of a state's names.

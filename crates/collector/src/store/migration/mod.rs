@@ -28,6 +28,7 @@ mod m0020_owners_and_tickets;
 mod m0021_debug_files;
 mod m0022_source_links;
 mod m0023_source_bundles;
+mod m0024_feedback;
 
 use sea_orm_migration::prelude::*;
 
@@ -61,6 +62,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0021_debug_files::Migration),
             Box::new(m0022_source_links::Migration),
             Box::new(m0023_source_bundles::Migration),
+            Box::new(m0024_feedback::Migration),
         ]
     }
 }
