@@ -106,7 +106,10 @@ mod tests {
             url: None,
         })
         .unwrap();
-        assert_eq!(ok.event_id.as_deref(), Some("0f3a6b8c1d2e4f508a9b0c1d2e3f4a5b"));
+        assert_eq!(
+            ok.event_id.as_deref(),
+            Some("0f3a6b8c1d2e4f508a9b0c1d2e3f4a5b")
+        );
         assert_eq!(ok.name.as_deref(), Some("Jane <b>Doe</b>"));
         assert_eq!(ok.message.chars().count(), MAX_MESSAGE);
         let refused = |sent: Sent<'_>| check(&sent).unwrap_err().to_string();

@@ -59,9 +59,8 @@ pub(super) fn user_report(
     index: usize,
     payload: &[u8],
 ) -> Result<Received, ApiError> {
-    let value: Value = serde_json::from_slice(payload).map_err(|e| {
-        invalid(state, index, format!("user_report is not JSON: {e}"))
-    })?;
+    let value: Value = serde_json::from_slice(payload)
+        .map_err(|e| invalid(state, index, format!("user_report is not JSON: {e}")))?;
     checked(
         state,
         index,
@@ -103,8 +102,7 @@ pub(super) fn feedback_event(
             event_id: text(&context, "associated_event_id"),
             name: text(&context, "name")
                 .or_else(|| user.and_then(|u| u.name.clone().or_else(|| u.username.clone()))),
-            email: text(&context, "contact_email")
-                .or_else(|| user.and_then(|u| u.email.clone())),
+            email: text(&context, "contact_email").or_else(|| user.and_then(|u| u.email.clone())),
             message: text(&context, "message"),
             url: text(&context, "url"),
         },
@@ -215,10 +213,9 @@ pub(super) async fn dialog(
     Query(query): Query<DialogQuery>,
 ) -> Result<Response, ApiError> {
     let key = dialog_key(&state, &query, client).await?;
-    let event_id = query
-        .event_id
-        .as_deref()
-        .ok_or_else(|| ApiError::bad_request("missing eventId (the id of the event to write about)"))?;
+    let event_id = query.event_id.as_deref().ok_or_else(|| {
+        ApiError::bad_request("missing eventId (the id of the event to write about)")
+    })?;
     event_id
         .parse::<mayday_protocol::EventId>()
         .map_err(|_| ApiError::bad_request(format!("eventId {event_id:?} is not an event id")))?;

@@ -259,7 +259,9 @@ async fn ingest_envelope(
         let feedback_item = matches!(&item.ty, ItemType::Unknown(name) if name == "feedback");
         match &item.ty {
             ItemType::UserReport => said.push(feedback::user_report(state, index, &item.payload)?),
-            ItemType::Event | ItemType::Unknown(_) if item.ty == ItemType::Event || feedback_item => {
+            ItemType::Event | ItemType::Unknown(_)
+                if item.ty == ItemType::Event || feedback_item =>
+            {
                 if item.payload.len() > state.config.max_event_bytes {
                     return Err(reject(
                         state,

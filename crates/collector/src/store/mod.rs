@@ -39,8 +39,8 @@ pub use entities::{
     MonitorStatus, NotificationKind, OutreachKind, ProjectRole, UnknownName,
 };
 pub use error::StoreError;
-pub use feedback::NewFeedback;
 pub use events::{EventFilter, EventLinks, EventRow, StoredEvent, decode_payload, encode_payload};
+pub use feedback::NewFeedback;
 pub use ingest::{Alerting, EventUser, NewEvent, Stored};
 pub use issues::{Breakdown, IssueFilter, IssueSort, STATUS_COUNT_CAP, Snooze};
 pub use keys::{KEY_CACHE_TTL, KeyInfo};

@@ -87,6 +87,7 @@ async fn render_issue(
     event: Option<StoredEvent>,
 ) -> Result<Response, WebError> {
     let users = state.store.issue_users(issue.id).await?;
+    let feedback = state.store.issue_feedback(project.id, issue.id, 20).await?;
     let chart = state
         .store
         .daily_counts(&[issue.id], 30)
@@ -146,6 +147,7 @@ async fn render_issue(
         project,
         issue,
         users: &users,
+        feedback: &feedback,
         event: event.as_ref(),
         chart: &chart,
         breakdown: &breakdown,
@@ -172,6 +174,8 @@ struct IssueView<'a> {
     issue: &'a issue::Model,
     /// Its affected users.
     users: &'a [affected_user::Model],
+    /// What the people it hit wrote, newest first.
+    feedback: &'a [crate::store::entities::feedback::Model],
     /// The event shown.
     event: Option<&'a StoredEvent>,
     /// Events per day, last 30 days.
@@ -198,6 +202,30 @@ struct IssueView<'a> {
     members: &'a [crate::store::entities::account::Model],
     /// The "Create ticket" link, when the project has a template.
     new_ticket: Option<&'a str>,
+}
+
+/// Feedback, quoted, each with who wrote it, when, and the event it is about.
+pub(super) fn feedback_list(
+    feedback: &[crate::store::entities::feedback::Model],
+    issue_base: Option<&str>,
+) -> Markup {
+    html! {
+        @for said in feedback {
+            figure.feedback {
+                blockquote.wrap { (said.message) }
+                figcaption.muted.wrap {
+                    "— " (said.name.clone().unwrap_or_else(|| "someone".into()))
+                    @if let Some(email) = &said.email {
+                        " <" @if let Some(link) = crate::encode::mailto(email) { a href=(link) { (email) } } @else { (email) } ">"
+                    }
+                    ", " (when(said.created_at))
+                    @if let (Some(event_id), Some(issue_base)) = (&said.event_id, issue_base) {
+                        " · " a href={ (issue_base) "/events/" (event_id) } { "their event" }
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// Who owns the issue (and the rule that said so), a form to assign it, its ticket
@@ -420,6 +448,12 @@ fn markup(view: &IssueView<'_>) -> Markup {
             }
             @if let Some(StoredEvent { event, .. }) = event {
                 (super::event::highlights(event, "#users"))
+            }
+            @if !view.feedback.is_empty() {
+                section #feedback {
+                    h2 { "What they said" }
+                    (feedback_list(view.feedback, Some(&base)))
+                }
             }
             @if let Some(StoredEvent { row, event }) = event {
                 nav.events.noprint aria-label="Events of this issue" {

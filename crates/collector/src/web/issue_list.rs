@@ -74,6 +74,7 @@ pub(super) async fn page(
     };
     let ids: Vec<i64> = page.issues.iter().map(|i| i.id).collect();
     let bars = state.store.daily_counts(&ids, 14).await?;
+    let with_feedback = state.store.issues_with_feedback(project_id, &ids).await?;
     let counts = state.store.status_counts(project_id).await?;
     // No issue at all yet: how to send the first event instead of an empty list.
     let first_event = if counts.is_empty() {
@@ -116,6 +117,7 @@ pub(super) async fn page(
         offset: filter.as_ref().map_or(0, |f| f.offset),
         issues: &page.issues,
         bars: &bars,
+        with_feedback: &with_feedback,
         next_offset: page.next_offset,
         notice: notice.as_deref(),
         refused: refused.as_ref(),
@@ -156,6 +158,8 @@ struct ListView<'a> {
     issues: &'a [issue::Model],
     /// Events per day of each issue, last 14 days.
     bars: &'a std::collections::HashMap<i64, Vec<u64>>,
+    /// The issues someone wrote about.
+    with_feedback: &'a std::collections::HashSet<i64>,
     /// Where the next page starts, if there is one.
     next_offset: Option<u64>,
     /// Issues per status, for the tabs.
@@ -205,6 +209,7 @@ fn markup(view: &ListView<'_>) -> Markup {
                     }
                 }
                 a href={ (base) "?status=all&query=assigned%3Ame" } { "Assigned to me" }
+                a href={ "/projects/" (project.id) "/feedback" } { "Feedback" }
             }
             form.filters method="get" action=(base) role="search" {
                 input type="hidden" name="status" value=(tab.name());
@@ -283,6 +288,7 @@ fn markup(view: &ListView<'_>) -> Markup {
                                     a.wrap href={ (base) "/" (issue.id) } { (issue.title) }
                                     @if let Some(culprit) = &issue.culprit { br; code.muted.trunc title=(culprit) tabindex="0" { (culprit) } }
                                     @if issue.regression_count > 0 { " " span.badge.small { "regressed" } }
+                                    @if view.with_feedback.contains(&issue.id) { " " a.badge.small.said href={ (base) "/" (issue.id) "#feedback" } { "feedback" } }
                                 }
                                 td.wide { (level(issue.level)) }
                                 td.num { span.cardlabel { "events " } (issue.event_count) }

@@ -16,6 +16,7 @@ mod deliveries;
 mod error;
 mod event;
 mod event_list;
+mod feedback;
 mod format;
 mod forms;
 mod issue;
@@ -105,6 +106,7 @@ pub fn routes() -> Router<AppState> {
             get(settings::page).post(settings::change),
         )
         .route("/projects/{project_id}/audit", get(audit::page))
+        .route("/projects/{project_id}/feedback", get(feedback::page))
         .route(
             "/projects/{project_id}/debug-files",
             get(debug_files::page).post(debug_files::change),

@@ -10,6 +10,7 @@ mod api;
 mod browser;
 mod cli;
 mod debug_files;
+mod feedback;
 mod hardening;
 mod ingest;
 mod monitors;

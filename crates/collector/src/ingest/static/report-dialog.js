@@ -1,5 +1,5 @@
 // Mayday's crash-report dialog, the script Sentry's `showReportDialog` loads from
-// /api/embed/error-page/. The collector puts the options first (MAYDAY_DIALOG, JSON);
+// /api/embed/error-page/. The collector fills in the options (JSON) at the end;
 // every text is set with textContent, never parsed as HTML.
 (function (options) {
   "use strict";

@@ -35,7 +35,7 @@ pub mod web_session;
 pub mod webhook;
 
 pub use states::{
-    AuditAction, Channel, CheckOutcome, DebugFileKind, DeliveryStatus, FeedbackSource, EventLevel, FilterKind,
-    IssueStatus, MonitorKind, MonitorStatus, NotificationKind, OutreachKind, ProjectRole,
-    UnknownName,
+    AuditAction, Channel, CheckOutcome, DebugFileKind, DeliveryStatus, EventLevel, FeedbackSource,
+    FilterKind, IssueStatus, MonitorKind, MonitorStatus, NotificationKind, OutreachKind,
+    ProjectRole, UnknownName,
 };
