@@ -23,7 +23,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use actix_web::body::MessageBody;
+use actix_web::body::{BoxBody, EitherBody, MessageBody};
 use actix_web::dev::{Payload, Service, ServiceRequest, ServiceResponse, Transform};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::{FromRequest, HttpRequest, HttpResponse};
@@ -32,6 +32,7 @@ use pin_project_lite::pin_project;
 
 use crate::client::Reporter;
 use crate::error::{BoxError, ErrorReport, Reported};
+use crate::error_page::{ErrorPage, Prefill};
 use crate::event_id::EVENT_ID_HEADER;
 use crate::failure::{CapturedError, ErrorLink, Failure};
 use crate::request::{HeaderList, Headers, RequestSnapshot};
@@ -48,6 +49,7 @@ pub(crate) struct ActixSettings {
     report_status: StatusPredicate,
     event_id_header: Option<HeaderName>,
     body: crate::body::BodyCapture,
+    error_page: Option<Arc<ErrorPage>>,
 }
 
 impl std::fmt::Debug for ActixSettings {
@@ -89,6 +91,7 @@ impl Reporter {
                 report_status: Arc::new(|status| status >= 500),
                 event_id_header: Some(HeaderName::from_static(EVENT_ID_HEADER)),
                 body: crate::body::BodyCapture::Off,
+                error_page: None,
             }),
         }
     }
@@ -134,6 +137,54 @@ impl ActixReporter {
         Arc::make_mut(&mut self.settings).body = capture;
         self
     }
+
+    /// The HTML error page with its feedback form, as
+    /// [`ReporterLayer::error_page`](crate::ReporterLayer::error_page) gives it: for
+    /// requests that accept HTML, a panic, a 5xx error or a 5xx response that is not
+    /// HTML already is answered with the page; the middleware answers the form's post.
+    ///
+    /// ```
+    /// let middleware = mayday_reporter::Reporter::disabled()
+    ///     .actix()
+    ///     .error_page(mayday_reporter::ErrorPage::default());
+    /// # let _ = middleware;
+    /// ```
+    pub fn error_page(mut self, page: ErrorPage) -> Self {
+        Arc::make_mut(&mut self.settings).error_page = Some(Arc::new(page));
+        self
+    }
+}
+
+/// A failure's HTML page for this request: the page and who to fill the form in for.
+type ErrorHtml = Arc<(Arc<ErrorPage>, Prefill)>;
+
+/// A response the middleware makes itself (the error page's form post).
+type OwnResponse = Pin<Box<dyn Future<Output = ServiceResponse<BoxBody>>>>;
+
+/// `response` (an `http` 1 response the error page made) as actix-web's.
+fn to_actix(response: http::Response<bytes::Bytes>) -> HttpResponse {
+    let mut out = HttpResponse::build(
+        actix_web::http::StatusCode::from_u16(response.status().as_u16())
+            .unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR),
+    );
+    for (name, value) in response.headers() {
+        if let (Ok(name), Ok(value)) = (
+            HeaderName::from_bytes(name.as_str().as_bytes()),
+            HeaderValue::from_bytes(value.as_bytes()),
+        ) {
+            out.insert_header((name, value));
+        }
+    }
+    out.body(response.into_body())
+}
+
+/// Whether a response is already an HTML page.
+fn is_html<B>(response: &HttpResponse<B>) -> bool {
+    response
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"))
 }
 
 impl<S, B> Transform<S, ServiceRequest> for ActixReporter
@@ -141,7 +192,7 @@ where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error> + 'static,
     B: MessageBody + 'static,
 {
-    type Response = ServiceResponse<B>;
+    type Response = ServiceResponse<EitherBody<B>>;
     type Error = actix_web::Error;
     type Transform = ActixReporterService<S>;
     type InitError = ();
@@ -269,7 +320,7 @@ where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error> + 'static,
     B: MessageBody + 'static,
 {
-    type Response = ServiceResponse<B>;
+    type Response = ServiceResponse<EitherBody<B>>;
     type Error = actix_web::Error;
     type Future = ActixFuture<S::Future>;
 
@@ -277,7 +328,35 @@ where
 
     fn call(&self, mut request: ServiceRequest) -> Self::Future {
         let settings = &self.settings;
+        if let Some(page) = &settings.error_page
+            && page.is_feedback_post(&http::Method::POST, request.path())
+            && request.method() == actix_web::http::Method::POST
+        {
+            let (page, reporter) = (page.clone(), settings.reporter.clone());
+            let future: OwnResponse = Box::pin(async move {
+                let form = request
+                    .extract::<actix_web::web::Bytes>()
+                    .await
+                    .unwrap_or_default();
+                let form = &form[..form.len().min(crate::error_page::MAX_FORM)];
+                let answer = to_actix(page.receive(&reporter, form));
+                request.into_response(answer)
+            });
+            return ActixFuture {
+                state: ActixState::Own { future },
+                settings: settings.clone(),
+                html: None,
+            };
+        }
+        let wants_html = settings.error_page.as_ref().filter(|_| {
+            request
+                .headers()
+                .get(actix_web::http::header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|accept| accept.contains("text/html"))
+        });
         if !settings.reporter.is_enabled() {
+            let html = wants_html.map(|page| Arc::new((page.clone(), Prefill::of(None))));
             // Not reporting, but a panic still answers 500, as it would in production.
             let called = {
                 let _unreported = UnreportedGuard::enter();
@@ -290,6 +369,7 @@ where
             return ActixFuture {
                 state,
                 settings: settings.clone(),
+                html,
             };
         }
         let mut snapshot = snapshot(&request, settings.reporter.send_ip());
@@ -297,6 +377,7 @@ where
             snapshot.body = tee_payload(&mut request, settings.body);
         }
         let user = settings.user.as_ref().and_then(|resolve| resolve(&request));
+        let html = wants_html.map(|page| Arc::new((page.clone(), Prefill::of(user.as_ref()))));
         let scope = LazyScope::new(settings.reporter.clone(), snapshot, None, user);
         let called = {
             let _polling = PollGuard::enter(&scope);
@@ -311,6 +392,7 @@ where
         ActixFuture {
             state,
             settings: settings.clone(),
+            html,
         }
     }
 }
@@ -318,10 +400,17 @@ where
 /// The answer to a panic: an error that actix-web renders as `500 Internal Server
 /// Error`, with the event id header. (A response would need the request, which the
 /// panicked service consumed.)
-fn panic_error(settings: &ActixSettings, event_id: Option<EventId>) -> actix_web::Error {
-    let mut response = HttpResponse::InternalServerError()
-        .content_type("text/plain; charset=utf-8")
-        .body("Internal Server Error");
+fn panic_error(
+    settings: &ActixSettings,
+    event_id: Option<EventId>,
+    html: Option<&ErrorHtml>,
+) -> actix_web::Error {
+    let mut response = match html {
+        Some(html) => to_actix(html.0.page(event_id, &html.1)),
+        None => HttpResponse::InternalServerError()
+            .content_type("text/plain; charset=utf-8")
+            .body("Internal Server Error"),
+    };
     if let Some(event_id) = event_id {
         settings.mark(&mut response, event_id);
     }
@@ -334,6 +423,7 @@ pin_project! {
         #[pin]
         state: ActixState<F>,
         settings: Arc<ActixSettings>,
+        html: Option<ErrorHtml>,
     }
 }
 
@@ -347,6 +437,7 @@ pin_project! {
             scope: LazyScope,
         },
         Panicked { event_id: Option<EventId> },
+        Own { future: OwnResponse },
         Done,
     }
 }
@@ -356,11 +447,12 @@ where
     F: Future<Output = Result<ServiceResponse<B>, actix_web::Error>>,
     B: MessageBody,
 {
-    type Output = Result<ServiceResponse<B>, actix_web::Error>;
+    type Output = Result<ServiceResponse<EitherBody<B>>, actix_web::Error>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let settings: &ActixSettings = this.settings;
+        let html = this.html.as_ref();
         let mut state = this.state;
         let (polled, scope) = match state.as_mut().project() {
             ActixStateProj::Unreported { future } => {
@@ -376,9 +468,15 @@ where
                 (polled, Some(scope))
             }
             ActixStateProj::Panicked { event_id } => {
-                let error = panic_error(settings, *event_id);
+                let error = panic_error(settings, *event_id, html);
                 state.set(ActixState::Done);
                 return Poll::Ready(Err(error));
+            }
+            ActixStateProj::Own { future } => {
+                return future
+                    .as_mut()
+                    .poll(cx)
+                    .map(|response| Ok(response.map_into_right_body()));
             }
             ActixStateProj::Done => panic!("ActixFuture polled after completion"),
         };
@@ -388,7 +486,18 @@ where
                 if let Some(scope) = scope {
                     report_response(scope, settings, &mut response);
                 }
-                Poll::Ready(Ok(response))
+                if let Some(html) = html
+                    && response.status().is_server_error()
+                    && !is_html(response.response())
+                {
+                    let event_id = response.response().extensions().get::<EventId>().copied();
+                    let mut page = to_actix(html.0.page(event_id, &html.1));
+                    if let Some(event_id) = event_id {
+                        settings.mark(&mut page, event_id);
+                    }
+                    return Poll::Ready(Ok(response.into_response(page).map_into_right_body()));
+                }
+                Poll::Ready(Ok(response.map_into_left_body()))
             }
             Ok(Poll::Ready(Err(error))) => {
                 // The error becomes a response further out; report it as one.
@@ -401,14 +510,26 @@ where
                             Some(panic) => Failure::Panic(panic),
                             None => status_failure(status, None, Some(&error)),
                         };
-                        scope.capture(failure);
+                        let event_id = scope.capture(failure);
+                        if let Some(html) = html
+                            && status >= 500
+                        {
+                            let mut page = to_actix(html.0.page(event_id, &html.1));
+                            if let Some(event_id) = event_id {
+                                settings.mark(&mut page, event_id);
+                            }
+                            let cause = error.to_string();
+                            return Poll::Ready(Err(
+                                actix_web::error::InternalError::from_response(cause, page).into(),
+                            ));
+                        }
                     }
                 }
                 Poll::Ready(Err(error))
             }
             Err(payload) => {
                 let event_id = scope.and_then(|scope| scope.report_panic(payload.as_ref()));
-                let error = panic_error(settings, event_id);
+                let error = panic_error(settings, event_id, html);
                 // The inner future is poisoned; never poll it again.
                 state.set(ActixState::Done);
                 Poll::Ready(Err(error))

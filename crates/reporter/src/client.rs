@@ -93,6 +93,38 @@ impl Reporter {
         )
     }
 
+    /// Sends what a person wrote about a failure (`user_report`): `event_id` is the
+    /// event it is about (the id the error page showed them). Returns whether it was
+    /// queued (false when reporting is off or the queue is full); never waits.
+    ///
+    /// ```
+    /// use mayday_reporter::{Feedback, Reporter};
+    ///
+    /// let reporter = Reporter::disabled();
+    /// let sent = reporter.capture_feedback(Feedback {
+    ///     event_id: None,
+    ///     name: Some("Jane Doe".into()),
+    ///     email: Some("jane@example.com".into()),
+    ///     message: "I was applying a coupon".into(),
+    /// });
+    /// assert!(!sent, "a disabled reporter sends nothing");
+    /// ```
+    pub fn capture_feedback(&self, feedback: Feedback) -> bool {
+        let Some(inner) = &self.inner else {
+            return false;
+        };
+        let payload = serde_json::json!({
+            "event_id": feedback.event_id.map(|id| id.to_string()),
+            "name": feedback.name,
+            "email": feedback.email,
+            "comments": feedback.message,
+        });
+        match serde_json::to_vec(&payload) {
+            Ok(payload) => inner.transport.try_send_feedback(payload),
+            Err(_) => false,
+        }
+    }
+
     /// Waits until everything queued so far is delivered (or given up), or `timeout`
     /// passes. Returns whether everything was done in time.
     ///
@@ -186,6 +218,19 @@ impl Reporter {
             })
             .then_some(event_id)
     }
+}
+
+/// What a person a failure hit wrote about it: [`Reporter::capture_feedback`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Feedback {
+    /// The event it is about.
+    pub event_id: Option<EventId>,
+    /// Their name, as they gave it.
+    pub name: Option<String>,
+    /// Their email, as they gave it (so the team can write back).
+    pub email: Option<String>,
+    /// What they wrote.
+    pub message: String,
 }
 
 /// Flushes its reporter when dropped; made by [`Reporter::guard`].

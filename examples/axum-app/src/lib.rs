@@ -21,7 +21,7 @@ use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::get;
-use mayday_reporter::{EVENT_ID_HEADER, Reported, Reporter, Scope, User};
+use mayday_reporter::{EVENT_ID_HEADER, ErrorPage, Reported, Reporter, Scope, User};
 
 /// The signed-in user, as the auth middleware leaves it in the request's extensions.
 #[derive(Debug, Clone)]
@@ -49,23 +49,35 @@ pub fn app(reporter: &Reporter) -> Router {
         .route("/orders/{id}", get(orders::show))
         // The reporter's user resolver reads what the auth middleware set; layers added
         // later run earlier, so auth (below) runs before the reporter (here).
-        .layer(reporter.layer().user(|extensions, _headers| {
-            extensions.get::<CurrentUser>().map(|user| User {
-                id: Some(user.id.clone()),
-                email: Some(user.email.clone()),
-                name: Some(user.name.clone()),
-                ..Default::default()
-            })
-        }))
+        // A browser gets the reporter's error page, with the event id and a form
+        // asking what the person was doing (posted to /_mayday/feedback).
+        .layer(
+            reporter
+                .layer()
+                .user(|extensions, _headers| {
+                    extensions.get::<CurrentUser>().map(|user| User {
+                        id: Some(user.id.clone()),
+                        email: Some(user.email.clone()),
+                        name: Some(user.name.clone()),
+                        ..Default::default()
+                    })
+                })
+                .error_page(ErrorPage::default()),
+        )
         .layer(middleware::from_fn(demo_auth))
         // Outermost: the page users see when something failed.
         .layer(middleware::map_response(error_page))
 }
 
 /// Replaces the body of failed responses with a page that names the event: the
-/// reporter sets `X-Mayday-Event-Id` on every response it reported.
+/// reporter sets `X-Mayday-Event-Id` on every response it reported. Browsers already
+/// got the reporter's HTML error page, kept as it is.
 async fn error_page(mut response: Response) -> Response {
-    if !response.status().is_server_error() {
+    let html = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+    if !response.status().is_server_error() || html {
         return response;
     }
     let reference = response

@@ -15,7 +15,7 @@ use serde_json::json;
 /// A chromedriver process on a free port, in a process group of its own with the
 /// Chromium it starts; the whole group is killed when dropped, so no browser outlives
 /// the test, even one that fails before closing its session.
-struct Driver {
+pub(crate) struct Driver {
     child: tokio::process::Child,
     _profile: tempfile::TempDir,
 }
@@ -31,7 +31,7 @@ impl Drop for Driver {
     }
 }
 
-async fn browser() -> (Driver, Client) {
+pub(crate) async fn browser() -> (Driver, Client) {
     let port = common::smtp::SmtpServer::free_port();
     let child = tokio::process::Command::new("chromedriver")
         .arg(format!("--port={port}"))
@@ -74,7 +74,7 @@ async fn browser() -> (Driver, Client) {
     )
 }
 
-async fn screenshot(client: &Client, name: &str) {
+pub(crate) async fn screenshot(client: &Client, name: &str) {
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
         .parent()
         .expect("the target directory")
@@ -87,7 +87,7 @@ async fn screenshot(client: &Client, name: &str) {
 
 /// axe-core's script, from the npm registry, installed under the target directory on
 /// first use (tests of this binary take turns installing).
-async fn axe_script() -> String {
+pub(crate) async fn axe_script() -> String {
     static INSTALLING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
     let _turn = INSTALLING.lock().await;
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("node-axe");
@@ -107,7 +107,7 @@ async fn axe_script() -> String {
 
 /// The serious and critical accessibility violations axe-core finds on the current
 /// page, each as "rule: how many elements (the first few)".
-async fn axe_violations(client: &Client, axe: &str) -> Vec<String> {
+pub(crate) async fn axe_violations(client: &Client, axe: &str) -> Vec<String> {
     client
         .execute(&format!("{axe}\nreturn true;"), vec![])
         .await
@@ -146,7 +146,7 @@ async fn bottom_of(client: &Client, css: &str) -> Option<f64> {
         .as_f64()
 }
 
-async fn fill(client: &Client, name: &str, value: &str) {
+pub(crate) async fn fill(client: &Client, name: &str, value: &str) {
     client
         .find(Locator::Css(&format!("input[name={name}]")))
         .await
@@ -159,7 +159,7 @@ async fn fill(client: &Client, name: &str, value: &str) {
 /// Clicks the button labelled `label` and waits until the page the form leads to has
 /// loaded (a `goto` right after the click could otherwise be overtaken by the form's
 /// own navigation).
-async fn submit(client: &Client, label: &str) {
+pub(crate) async fn submit(client: &Client, label: &str) {
     client
         .execute("window.__maydayBeforeSubmit = true", vec![])
         .await

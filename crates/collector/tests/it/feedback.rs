@@ -330,3 +330,84 @@ async fn the_report_dialog_serves_its_script_and_stores_the_form() {
     .await;
     assert_eq!(items.len(), 9);
 }
+
+/// The demo app's error page in Chromium: the crash, the form, the words on the issue
+/// page; the page checked with axe-core at a phone's width and a laptop's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_visitor_writes_from_the_demo_apps_error_page() {
+    use crate::browser::{axe_script, axe_violations, browser, screenshot, submit};
+    use fantoccini::Locator;
+
+    let db = common::sqlite();
+    let server = TestServer::start(&db, &[]).await;
+    let token = server.token("dev@example.com", true).await;
+    let (reporter, app_url) = common::demo_app(&server, "production").await;
+    let (_driver, client) = browser().await;
+    let axe = axe_script().await;
+    for width in [390, 1280] {
+        client.set_window_size(width, 900).await.unwrap();
+        client.goto(&format!("{app_url}/panic")).await.unwrap();
+        let source = client.source().await.unwrap();
+        assert!(source.contains("Something went wrong"), "{source}");
+        assert!(source.contains("What were you doing?"));
+        let violations = axe_violations(&client, &axe).await;
+        assert!(
+            violations.is_empty(),
+            "error page at {width} px: {violations:?}"
+        );
+        let wide: bool = client
+            .execute(
+                "return document.documentElement.scrollWidth > window.innerWidth",
+                vec![],
+            )
+            .await
+            .unwrap()
+            .as_bool()
+            .unwrap();
+        assert!(!wide, "the error page fits {width} px");
+        screenshot(&client, &format!("demo-error-page-{width}")).await;
+    }
+    let reference = client
+        .find(Locator::Css("input[name=event_id]"))
+        .await
+        .unwrap()
+        .attr("value")
+        .await
+        .unwrap()
+        .expect("the event id in the form");
+    client
+        .find(Locator::Css("textarea[name=message]"))
+        .await
+        .unwrap()
+        .send_keys(&format!("I was applying a coupon {HOSTILE}"))
+        .await
+        .unwrap();
+    crate::browser::fill(&client, "name", "Jane Doe").await;
+    crate::browser::fill(&client, "email", "jane@example.com").await;
+    submit(&client, "Send").await;
+    let thanks = client.source().await.unwrap();
+    assert!(thanks.contains("your words reached the team"), "{thanks}");
+    screenshot(&client, "demo-error-page-sent").await;
+    assert!(reporter.flush(Duration::from_secs(10)).await);
+
+    let items = feedback_of(
+        &server,
+        &token,
+        &format!("/api/v1/projects/{}/feedback", server.project_id),
+        1,
+    )
+    .await;
+    assert_eq!(items[0]["event_id"], reference.as_str());
+    assert_eq!(items[0]["name"], "Jane Doe");
+    assert_eq!(items[0]["source"], "user_report");
+    let issue = items[0]["issue_id"].as_i64().expect("the crash's issue");
+    let cookie = common::sign_in(&server, "dev@example.com", "correct horse battery").await;
+    let (_, page) = common::page(
+        &server,
+        &cookie,
+        &format!("/projects/{}/issues/{issue}", server.project_id),
+    )
+    .await;
+    assert!(page.contains("What they said"));
+    assert!(page.contains("I was applying a coupon &lt;script&gt;"));
+}

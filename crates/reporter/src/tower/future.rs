@@ -16,14 +16,22 @@ use pin_project_lite::pin_project;
 use super::route::Route;
 use super::settings::Settings;
 use crate::error::ErrorReport;
+use crate::error_page::{ErrorPage, Prefill};
 use crate::failure::{CapturedError, ErrorLink, Failure};
 use crate::scope::{CurrentRequest, LazyScope, PollGuard, UnreportedGuard};
+
+/// A failure's HTML page for this request: the page and who to fill the form in for.
+pub(crate) type ErrorHtml = Arc<(Arc<ErrorPage>, Prefill)>;
+
+/// A response the layer makes itself (the error page's form post).
+pub(crate) type OwnResponse = Pin<Box<dyn Future<Output = Response<Bytes>> + Send>>;
 
 pin_project! {
     /// The future of [`ReporterService`](crate::ReporterService).
     pub struct ResponseFuture<F> {
         #[pin]
         state: State<F>,
+        html: Option<ErrorHtml>,
     }
 }
 
@@ -45,38 +53,67 @@ pin_project! {
         },
         // A panic was answered; the response is ready (taken once).
         Panicked { response: Option<Response<Bytes>> },
+        // The layer answers the request itself.
+        Own { future: OwnResponse },
     }
 }
 
 impl<F> ResponseFuture<F> {
-    pub(crate) fn unreported(future: F, settings: Arc<Settings>) -> Self {
+    pub(crate) fn unreported(future: F, settings: Arc<Settings>, html: Option<ErrorHtml>) -> Self {
         ResponseFuture {
             state: State::Unreported { future, settings },
+            html,
         }
     }
 
-    pub(crate) fn watching(future: F, scope: LazyScope<Route>, settings: Arc<Settings>) -> Self {
+    pub(crate) fn watching(
+        future: F,
+        scope: LazyScope<Route>,
+        settings: Arc<Settings>,
+        html: Option<ErrorHtml>,
+    ) -> Self {
         ResponseFuture {
             state: State::Watching {
                 future,
                 scope,
                 settings,
             },
+            html,
         }
     }
 
     /// `call` panicked: the panic response, marked with `event_id` if it was reported.
-    pub(crate) fn panicked(settings: &Settings, event_id: Option<EventId>) -> Self {
+    pub(crate) fn panicked(
+        settings: &Settings,
+        event_id: Option<EventId>,
+        html: Option<&ErrorHtml>,
+    ) -> Self {
         ResponseFuture {
             state: State::Panicked {
-                response: Some(panic_response(settings, event_id)),
+                response: Some(panic_response(settings, event_id, html)),
             },
+            html: None,
+        }
+    }
+
+    /// A response the layer makes itself.
+    pub(crate) fn own(future: OwnResponse) -> Self {
+        ResponseFuture {
+            state: State::Own { future },
+            html: None,
         }
     }
 }
 
-fn panic_response(settings: &Settings, event_id: Option<EventId>) -> Response<Bytes> {
-    let mut response = (settings.panic_response)();
+fn panic_response(
+    settings: &Settings,
+    event_id: Option<EventId>,
+    html: Option<&ErrorHtml>,
+) -> Response<Bytes> {
+    let mut response = match html {
+        Some(html) => html.0.page(event_id, &html.1),
+        None => (settings.panic_response)(),
+    };
     if let Some(event_id) = event_id {
         settings.mark(&mut response, event_id);
     }
@@ -92,7 +129,9 @@ where
     type Output = Result<Response<B>, E>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut state = self.project().state;
+        let this = self.project();
+        let html = this.html.as_ref();
+        let mut state = this.state;
         let (polled, settings, scope) = match state.as_mut().project() {
             StateProj::Unreported { future, settings } => {
                 let polled = {
@@ -119,12 +158,26 @@ where
                     None => panic!("ResponseFuture polled after completion"),
                 };
             }
+            StateProj::Own { future } => {
+                return future.as_mut().poll(cx).map(|r| Ok(with_body(r)));
+            }
         };
         match polled {
             Ok(Poll::Pending) => Poll::Pending,
             Ok(Poll::Ready(Ok(mut response))) => {
                 if let Some(scope) = scope {
                     report_response(scope, settings, &mut response);
+                }
+                if let Some(html) = html
+                    && response.status().is_server_error()
+                    && !is_html(response.headers())
+                {
+                    let event_id = response.extensions().get::<EventId>().copied();
+                    return Poll::Ready(Ok(with_body(panic_response(
+                        settings,
+                        event_id,
+                        Some(html),
+                    ))));
                 }
                 Poll::Ready(Ok(response))
             }
@@ -136,13 +189,21 @@ where
             }
             Err(payload) => {
                 let event_id = scope.and_then(|scope| scope.report_panic(payload.as_ref()));
-                let response = panic_response(settings, event_id);
+                let response = panic_response(settings, event_id, html);
                 // The inner future is poisoned; never poll it again.
                 state.set(State::Panicked { response: None });
                 Poll::Ready(Ok(with_body(response)))
             }
         }
     }
+}
+
+/// Whether a response is already an HTML page.
+fn is_html(headers: &http::HeaderMap) -> bool {
+    headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"))
 }
 
 /// Reports a response the layer's predicate picks (5xx by default): as the panic that

@@ -58,6 +58,7 @@ impl ReporterLayer {
                 panic_response: Arc::new(default_panic_response),
                 event_id_header: Some(HeaderName::from_static(EVENT_ID_HEADER)),
                 body: crate::body::BodyCapture::Off,
+                error_page: None,
             }),
         }
     }
@@ -122,6 +123,27 @@ impl ReporterLayer {
     /// ```
     pub fn capture_body(mut self, capture: crate::body::BodyCapture) -> Self {
         Arc::make_mut(&mut self.settings).body = capture;
+        self
+    }
+
+    /// For requests that accept HTML (a browser loading a page), answers a failure with
+    /// a small page showing the event id and a form asking what the person was doing;
+    /// the layer answers the form's post itself (at [`ErrorPage::path`],
+    /// `/_mayday/feedback` by default) and forwards the words to the collector as
+    /// feedback on that event, with the signed-in user's name and email filled in.
+    /// Other requests keep their answers. A handler's 5xx that is already HTML is left
+    /// as it is.
+    ///
+    /// ```
+    /// use mayday_reporter::{ErrorPage, Reporter};
+    ///
+    /// let layer = Reporter::disabled().layer().error_page(ErrorPage::default());
+    /// # let _ = layer;
+    /// ```
+    ///
+    /// [`ErrorPage::path`]: crate::ErrorPage::path
+    pub fn error_page(mut self, page: crate::ErrorPage) -> Self {
+        Arc::make_mut(&mut self.settings).error_page = Some(Arc::new(page));
         self
     }
 

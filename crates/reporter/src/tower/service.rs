@@ -7,9 +7,10 @@ use std::task::{Context, Poll};
 use http::{Request, Response};
 use tower_service::Service;
 
-use super::future::ResponseFuture;
+use super::future::{OwnResponse, ResponseFuture};
 use super::route::route;
 use super::settings::Settings;
+use crate::error_page::{ErrorPage, Prefill};
 use crate::request::{Headers, RequestSnapshot};
 use crate::scope::{LazyScope, PollGuard, UnreportedGuard};
 
@@ -85,6 +86,30 @@ fn tee_body<B: 'static>(
     }
 }
 
+/// The error page's form post, read (axum's `Body`, at most
+/// [`MAX_FORM`](crate::error_page::MAX_FORM) bytes) and forwarded as feedback.
+fn receive_feedback<B: 'static>(
+    page: Arc<ErrorPage>,
+    reporter: crate::client::Reporter,
+    mut request: Request<B>,
+) -> OwnResponse {
+    #[cfg(feature = "axum")]
+    if let Some(body) =
+        (request.body_mut() as &mut dyn std::any::Any).downcast_mut::<axum::body::Body>()
+    {
+        let body = std::mem::take(body);
+        return Box::pin(async move {
+            match axum::body::to_bytes(body, crate::error_page::MAX_FORM).await {
+                Ok(form) => page.receive(&reporter, &form),
+                Err(_) => page.receive(&reporter, b""),
+            }
+        });
+    }
+    let _ = (&mut request, &reporter);
+    let response = page.unreadable();
+    Box::pin(async move { response })
+}
+
 /// The client's address: the first `X-Forwarded-For` entry, else the peer's address.
 fn client_ip<B>(request: &Request<B>) -> Option<String> {
     let forwarded = request
@@ -119,15 +144,26 @@ where
 
     fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
         let reporter = &self.settings.reporter;
+        if let Some(page) = &self.settings.error_page
+            && page.is_feedback_post(request.method(), request.uri().path())
+        {
+            return ResponseFuture::own(receive_feedback(page.clone(), reporter.clone(), request));
+        }
+        let wants_html = self
+            .settings
+            .error_page
+            .as_ref()
+            .filter(|_| ErrorPage::wanted_by(request.headers()));
         if !reporter.is_enabled() {
+            let html = wants_html.map(|page| Arc::new((page.clone(), Prefill::of(None))));
             // Not reporting, but a panic still answers 500, as it would in production.
             let called = {
                 let _unreported = UnreportedGuard::enter();
                 catch_unwind(AssertUnwindSafe(|| self.inner.call(request)))
             };
             return match called {
-                Ok(future) => ResponseFuture::unreported(future, self.settings.clone()),
-                Err(_) => ResponseFuture::panicked(&self.settings, None),
+                Ok(future) => ResponseFuture::unreported(future, self.settings.clone(), html),
+                Err(_) => ResponseFuture::panicked(&self.settings, None, html.as_ref()),
             };
         }
         let mut snapshot = snapshot(&request, reporter.send_ip());
@@ -137,16 +173,17 @@ where
             .user
             .as_ref()
             .and_then(|resolve| resolve(request.extensions(), request.headers()));
+        let html = wants_html.map(|page| Arc::new((page.clone(), Prefill::of(user.as_ref()))));
         let scope = LazyScope::new(reporter.clone(), snapshot, route(&request), user);
         let called = {
             let _polling = PollGuard::enter(&scope);
             catch_unwind(AssertUnwindSafe(|| self.inner.call(request)))
         };
         match called {
-            Ok(future) => ResponseFuture::watching(future, scope, self.settings.clone()),
+            Ok(future) => ResponseFuture::watching(future, scope, self.settings.clone(), html),
             Err(payload) => {
                 let event_id = scope.report_panic(payload.as_ref());
-                ResponseFuture::panicked(&self.settings, event_id)
+                ResponseFuture::panicked(&self.settings, event_id, html.as_ref())
             }
         }
     }

@@ -23,6 +23,8 @@ pub(crate) struct Settings {
     pub(crate) panic_response: PanicResponder,
     pub(crate) event_id_header: Option<HeaderName>,
     pub(crate) body: crate::body::BodyCapture,
+    /// The HTML error page and its feedback route, when the app asked for them.
+    pub(crate) error_page: Option<Arc<crate::error_page::ErrorPage>>,
 }
 
 impl Settings {

@@ -31,6 +31,8 @@ enum Job {
     Report(Capture),
     /// A cron check-in: sent as it is, no event to build.
     CheckIn(mayday_protocol::CheckIn),
+    /// Feedback, as its `user_report` item's JSON.
+    Feedback(Vec<u8>),
     /// Send the storm summaries now, then tell how many reports are queued in all.
     Flush(Box<dyn FnOnce(u64) + Send>),
 }
@@ -206,6 +208,18 @@ impl Transport {
         true
     }
 
+    /// Queues feedback (a `user_report` item's JSON) without waiting; counted like a
+    /// report.
+    pub(crate) fn try_send_feedback(&self, payload: Vec<u8>) -> bool {
+        self.counters.queued.fetch_add(1, Ordering::Relaxed);
+        if self.sender.capacity() <= 1 || self.sender.try_send(Job::Feedback(payload)).is_err() {
+            self.counters.queued.fetch_sub(1, Ordering::Relaxed);
+            Counters::add(&self.counters.dropped);
+            return false;
+        }
+        true
+    }
+
     /// Asks the worker to send storm summaries now; `reply` gets how many reports are
     /// queued once they are. Returns false (and drops `reply`) when the queue is full.
     fn request_flush(&self, reply: Box<dyn FnOnce(u64) + Send>) -> bool {
@@ -295,7 +309,7 @@ impl Worker {
                 tracing::error!(%error, "mayday: cannot build an HTTP client; reports are dropped");
                 while let Some(job) = receiver.recv().await {
                     match job {
-                        Job::Report(_) | Job::CheckIn(_) => {
+                        Job::Report(_) | Job::CheckIn(_) | Job::Feedback(_) => {
                             Counters::add(&self.counters.failed);
                             self.progress.finish_one();
                         }
@@ -361,8 +375,21 @@ impl Worker {
                         }
                     }
                 }
-                Job::CheckIn(check_in) => {
-                    self.deliver_check_in(&check_in, &client, &targets, &permits, &mut lanes)
+                Job::CheckIn(check_in) => match serde_json::to_vec(&check_in) {
+                    Ok(payload) => {
+                        let item = (ItemType::CheckIn, payload, "monitor");
+                        self.deliver_item(item, &client, &targets, &permits, &mut lanes)
+                            .await;
+                    }
+                    Err(error) => {
+                        tracing::warn!(%error, "mayday: could not serialize a check-in");
+                        Counters::add(&self.counters.failed);
+                        self.progress.finish_one();
+                    }
+                },
+                Job::Feedback(payload) => {
+                    let item = (ItemType::UserReport, payload, "user_report");
+                    self.deliver_item(item, &client, &targets, &permits, &mut lanes)
                         .await;
                 }
                 Job::Flush(reply) => {
@@ -472,11 +499,11 @@ impl Worker {
 }
 
 impl Worker {
-    /// Sends a check-in to each destination (its rate-limit category is `monitor`), in
-    /// order with the check-ins before it (`lanes`).
-    async fn deliver_check_in(
+    /// Sends one item (a check-in, feedback) to each destination, counted under its
+    /// rate-limit `category`, in order with the items before it (`lanes`).
+    async fn deliver_item(
         &self,
-        check_in: &mayday_protocol::CheckIn,
+        (ty, payload, category): (ItemType, Vec<u8>, &'static str),
         client: &reqwest::Client,
         targets: &[Arc<Target>],
         permits: &Arc<Semaphore>,
@@ -484,10 +511,10 @@ impl Worker {
     ) {
         let remaining = Arc::new(AtomicUsize::new(targets.len()));
         for (target, lane) in targets.iter().zip(lanes.iter_mut()) {
-            let body = match encode_check_in(check_in, &target.dsn) {
+            let body = match encode_item(ty.clone(), payload.clone(), &target.dsn) {
                 Ok(body) => body,
                 Err(error) => {
-                    tracing::warn!(%error, "mayday: could not serialize a check-in");
+                    tracing::warn!(%error, "mayday: could not compress an envelope");
                     Counters::add(&self.counters.failed);
                     finish_one(&remaining, &self.progress);
                     continue;
@@ -501,7 +528,7 @@ impl Worker {
                 target: target.clone(),
                 counters: self.counters.clone(),
                 retry_for: self.config.retry_for,
-                category: "monitor",
+                category,
             };
             let remaining = remaining.clone();
             let progress = self.progress.clone();
@@ -518,19 +545,15 @@ impl Worker {
     }
 }
 
-/// The envelope of one `check_in` item addressed to `dsn`, gzip-compressed.
-fn encode_check_in(
-    check_in: &mayday_protocol::CheckIn,
-    dsn: &Dsn,
-) -> Result<Bytes, std::io::Error> {
-    let payload = serde_json::to_vec(check_in)?;
+/// The envelope of one item (a check-in, feedback) addressed to `dsn`, gzip-compressed.
+fn encode_item(ty: ItemType, payload: Vec<u8>, dsn: &Dsn) -> Result<Bytes, std::io::Error> {
     let envelope = Envelope {
         header: mayday_protocol::EnvelopeHeader {
             dsn: Some(dsn.to_string()),
             sent_at: Some(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
             ..Default::default()
         },
-        items: vec![Item::new(ItemType::CheckIn, payload)],
+        items: vec![Item::new(ty, payload)],
     };
     gzip(&envelope)
 }
