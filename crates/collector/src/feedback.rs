@@ -77,7 +77,8 @@ pub fn check(sent: &Sent<'_>) -> Result<NewFeedback, FeedbackError> {
     })
 }
 
-/// Checks and stores `sent` for `project_id`.
+/// Checks and stores `sent` for `project_id`, and tells the team when its event is
+/// stored (feedback that arrives before its event is shown, not announced).
 pub async fn record(
     store: &Store,
     project_id: i64,
@@ -88,7 +89,9 @@ pub async fn record(
         Ok(new) => new,
         Err(refused) => return Ok(Err(refused)),
     };
-    Ok(Ok(store.add_feedback(project_id, source, new).await?))
+    let row = store.add_feedback(project_id, source, new).await?;
+    store.notify_feedback(&row).await?;
+    Ok(Ok(row))
 }
 
 #[cfg(test)]

@@ -198,6 +198,11 @@ fn headline(facts: &Facts) -> &'static str {
         NotificationKind::Regression => "A resolved issue is back",
         NotificationKind::Spike => "An issue is spiking",
         NotificationKind::Test => "A test notification",
+        NotificationKind::Reappeared => "An ignored issue is back",
+        NotificationKind::UserFrequency => "An issue hits many users",
+        NotificationKind::Resolved => "An issue was resolved",
+        NotificationKind::Assigned => "An issue was assigned to you",
+        NotificationKind::Feedback => "Someone wrote about an issue",
         // Monitors' notifications are written by `notify::monitor`.
         _ => "A monitor changed",
     }
@@ -226,7 +231,15 @@ pub fn plain_text(facts: &Facts) -> String {
     line("Server", facts.server_name.as_deref());
     line("When", Some(&facts.time_utc));
     line("Where", facts.culprit.as_deref());
-    let mut text = format!("{}: {}\n\n{out}", headline(facts), facts.title);
+    let mut text = format!("{}: {}\n\n", headline(facts), facts.title);
+    if let Some(said) = &facts.said {
+        text.push_str(&format!("{} wrote:\n", facts.user.short()));
+        for line in said.lines() {
+            text.push_str(&format!("> {line}\n"));
+        }
+        text.push('\n');
+    }
+    text.push_str(&out);
     if !facts.frames.is_empty() {
         text.push_str("\nStack (innermost first):\n");
         for frame in &facts.frames {
@@ -273,6 +286,10 @@ pub fn html_body(facts: &Facts) -> String {
             body style="font-family: sans-serif; color: #1f2328;" {
                 p style="color: #b42318; font-weight: bold;" { (headline(facts)) }
                 h2 style="font-family: monospace;" { (facts.title) }
+                @if let Some(said) = &facts.said {
+                    p { (facts.user.short()) " wrote:" }
+                    blockquote style="border-left: 4px solid #d0d7de; margin: 0 0 1em; padding: 4px 12px; white-space: pre-wrap;" { (said) }
+                }
                 table cellpadding="4" {
                     @for (label, value) in &rows {
                         @if let Some(value) = value {

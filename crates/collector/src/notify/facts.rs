@@ -104,6 +104,8 @@ pub struct Facts {
     pub link: String,
     /// The issue's level (`fatal`, `error`, `warning`, `info`, `debug`).
     pub level: String,
+    /// What the person wrote (feedback notifications).
+    pub said: Option<String>,
 }
 
 impl Facts {
@@ -115,7 +117,7 @@ impl Facts {
         event: &Event,
         base_url: &str,
     ) -> Facts {
-        let user = event
+        let mut user = event
             .user
             .as_ref()
             .map(|u| Person {
@@ -126,6 +128,26 @@ impl Facts {
                 ip_address: u.ip_address.clone(),
             })
             .unwrap_or_default();
+        // Feedback: the writer's words, and the name and email they gave.
+        let said = match context.row.kind {
+            NotificationKind::Feedback => {
+                let detail: serde_json::Value = context
+                    .row
+                    .detail
+                    .as_deref()
+                    .and_then(|d| serde_json::from_str(d).ok())
+                    .unwrap_or_default();
+                let text = |key: &str| detail[key].as_str().map(str::to_owned);
+                if let Some(name) = text("name") {
+                    user.name = Some(name);
+                }
+                if let Some(email) = text("email") {
+                    user.email = Some(email);
+                }
+                text("message")
+            }
+            _ => None,
+        };
         let request = event.request.as_ref();
         let url = request.and_then(|r| r.url.clone()).map(|url| {
             match request
@@ -175,6 +197,7 @@ impl Facts {
             event_id,
             link,
             level: issue.level.to_string(),
+            said,
         }
     }
 
@@ -211,6 +234,7 @@ impl Facts {
             event_id: None,
             link: format!("{base_url}/projects/{}/settings", project.id),
             level: "error".into(),
+            said: None,
         }
     }
 
@@ -228,6 +252,7 @@ impl Facts {
             NotificationKind::Reappeared => "hit an ignored issue again:",
             NotificationKind::Resolved => "hit an issue now resolved:",
             NotificationKind::Assigned => "hit an issue now assigned to you:",
+            NotificationKind::Feedback => "wrote about",
             NotificationKind::Test => "(a test) hit",
             // Monitors' notifications are written by `notify::monitor`.
             _ => "hit",
@@ -257,6 +282,16 @@ impl Facts {
             NotificationKind::UserFrequency => "is among many users who hit",
             NotificationKind::Reappeared => "hit an ignored issue again:",
             NotificationKind::Test => "(a test) hit",
+            NotificationKind::Feedback => {
+                let said: String = self
+                    .said
+                    .as_deref()
+                    .unwrap_or_default()
+                    .chars()
+                    .take(300)
+                    .collect();
+                return format!("{} wrote about '{}': {said}", self.who(), self.title);
+            }
             _ => "hit",
         };
         format!("{} {what} {}", self.who(), self.title)

@@ -33,6 +33,7 @@ pub fn payload(facts: &Facts) -> serde_json::Value {
             "frames": facts.frames,
         },
         "user": facts.user,
+        "feedback": facts.said,
         "request": {"method": facts.method, "url": facts.url, "route": facts.route, "browser": facts.browser},
         "url": facts.link,
     })

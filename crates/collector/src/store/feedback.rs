@@ -10,6 +10,7 @@ use sea_orm::{
 };
 
 use super::entities::{FeedbackSource, event, feedback};
+use super::outbox::Target;
 use super::{Store, StoreError, now_ms};
 
 /// Feedback to store (already checked and capped).
@@ -110,6 +111,49 @@ impl Store {
                 (f, issue)
             })
             .collect())
+    }
+
+    /// Tells the team that someone wrote `said`, when its event is stored: to the
+    /// destinations of the project's alert rules (each once), else to its recipients
+    /// and webhooks. Returns the deliveries queued.
+    pub async fn notify_feedback(&self, said: &feedback::Model) -> Result<usize, StoreError> {
+        let Some(event_id) = &said.event_id else {
+            return Ok(0);
+        };
+        let found = event::Entity::find()
+            .select_only()
+            .column(event::Column::Id)
+            .column(event::Column::IssueId)
+            .filter(event::Column::ProjectId.eq(said.project_id))
+            .filter(event::Column::EventId.eq(event_id.as_str()))
+            .into_tuple::<(i64, i64)>()
+            .one(self.db())
+            .await?;
+        let Some((event_row_id, issue_id)) = found else {
+            return Ok(0);
+        };
+        let mut targets: Vec<Target> = Vec::new();
+        for row in self.alert_rules(said.project_id).await? {
+            let Ok(spec) = crate::alerts::rule::RuleSpec::from_row(&row) else {
+                continue;
+            };
+            for target in super::ingest::rule_targets(&spec.actions) {
+                if !targets.contains(&target) {
+                    targets.push(target);
+                }
+            }
+        }
+        if targets.is_empty() {
+            targets = vec![Target::Recipients, Target::Webhooks];
+        }
+        let detail = serde_json::json!({
+            "name": said.name,
+            "email": said.email,
+            "message": said.message,
+        })
+        .to_string();
+        self.queue_feedback_notice(said.project_id, issue_id, event_row_id, &detail, &targets)
+            .await
     }
 
     /// Which of `issue_ids` (of `project_id`) have feedback.

@@ -485,6 +485,50 @@ pub(crate) async fn queue_monitor(
     Ok(())
 }
 
+impl Store {
+    /// Queues the notification that someone wrote about issue `issue_id` (their event
+    /// row `event_row_id`), their words as `detail` (JSON), to `targets`. Unlike an
+    /// alert it leaves the issue's last-notified time alone.
+    pub(crate) async fn queue_feedback_notice(
+        &self,
+        project_id: i64,
+        issue_id: i64,
+        event_row_id: i64,
+        detail: &str,
+        targets: &[Target],
+    ) -> Result<usize, StoreError> {
+        self.write(async |txn| {
+            let (with_recipients, webhooks) = destinations(txn, vec![project_id]).await?;
+            let now = super::now_ms();
+            let mut rows: Vec<(Channel, Option<i64>, Option<&str>)> = Vec::new();
+            for target in targets {
+                match target {
+                    Target::Recipients | Target::Webhooks => rows.extend(
+                        channels_of(project_id, &with_recipients, &webhooks)
+                            .into_iter()
+                            .filter(|(channel, _)| {
+                                (*channel == Channel::Email) == (*target == Target::Recipients)
+                            })
+                            .map(|(channel, hook)| (channel, hook, None)),
+                    ),
+                    Target::Action(channel, json) => rows.push((*channel, None, Some(json))),
+                }
+            }
+            for (channel, webhook_id, action) in &rows {
+                let mut row = pending(project_id, NotificationKind::Feedback, *channel, now);
+                row.issue_id = Set(Some(issue_id));
+                row.event_row_id = Set(Some(event_row_id));
+                row.detail = Set(Some(detail.to_owned()));
+                row.webhook_id = Set(*webhook_id);
+                row.action = Set(action.map(str::to_owned));
+                row.insert(txn).await?;
+            }
+            Ok(rows.len())
+        })
+        .await
+    }
+}
+
 /// A new outbox row of `kind` for `channel`, due at `now`, about nothing yet (the
 /// caller sets the issue, monitor or message it carries).
 pub(crate) fn pending(

@@ -411,3 +411,39 @@ async fn a_visitor_writes_from_the_demo_apps_error_page() {
     assert!(page.contains("What they said"));
     assert!(page.contains("I was applying a coupon &lt;script&gt;"));
 }
+
+/// The team hears of it: an email naming the writer, quoting their words (escaped in
+/// the HTML part, the subject one header line), about the issue of their event.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_team_is_told_what_they_wrote() {
+    let mail = common::with_mail(&[]).await;
+    let server = &mail.server;
+    let event = common::panic_event("shop::checkout::apply_coupon", Some("jane"));
+    let event_id = event["event_id"].as_str().unwrap().to_owned();
+    common::ingest(server, &event).await;
+    let first = mail.smtp.wait_for(1, Duration::from_secs(20)).await;
+    assert_eq!(first.len(), 1, "the new issue's mail");
+    let answer = common::client()
+        .post(server.envelope_url())
+        .header("x-sentry-auth", server.auth())
+        .body(envelope_of(
+            "user_report",
+            &json!({"event_id": event_id, "name": "Jane\r\nBcc: evil@example.com",
+                    "email": "jane@example.com", "comments": format!("It broke {HOSTILE}")}),
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    let mails = mail.smtp.wait_for(2, Duration::from_secs(20)).await;
+    let told = &mails[1];
+    assert_eq!(told.recipients, ["team@shop.example"]);
+    let subject = told.subject();
+    assert!(subject.contains("Jane"), "names the writer: {subject}");
+    assert!(subject.contains("wrote about"), "{subject}");
+    assert!(!subject.contains('\n') && !subject.contains('\r'), "{subject:?}");
+    let (text, html) = told.parts();
+    assert!(text.contains(&format!("> It broke {HOSTILE}")), "{text}");
+    assert!(html.contains("It broke &lt;script&gt;"), "{html}");
+    assert!(!html.contains("<script>"));
+}

@@ -106,6 +106,7 @@ pub(crate) mod tests {
             event_id: None,
             link: "https://mayday.example.com/projects/1/issues/7".into(),
             level: "fatal".into(),
+            said: None,
         }
     }
 

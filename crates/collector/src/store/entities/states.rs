@@ -115,6 +115,9 @@ pub enum NotificationKind {
     /// The "it's fixed" follow-up to a user an issue affected.
     #[sea_orm(string_value = "outreach_fixed")]
     OutreachFixed,
+    /// Someone an issue hit wrote about it (the row's `detail` holds their words).
+    #[sea_orm(string_value = "feedback")]
+    Feedback,
 }
 
 impl NotificationKind {

@@ -184,7 +184,7 @@ impl crate::store::Store {
 }
 
 /// Where a rule's actions go, as outbox targets.
-fn targets(actions: &[Action]) -> Vec<Target> {
+pub(crate) fn targets(actions: &[Action]) -> Vec<Target> {
     actions
         .iter()
         .map(|action| match action {

@@ -33,6 +33,7 @@ mod statements;
 
 use sea_orm::{ConnectionTrait, DbErr};
 
+pub(crate) use alerts::targets as rule_targets;
 pub(crate) use statements::unsnooze;
 
 use super::{Store, StoreError};
