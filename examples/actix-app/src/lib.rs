@@ -20,7 +20,7 @@ use actix_web::error::InternalError;
 use actix_web::http::header::{HeaderMap, HeaderName};
 use actix_web::middleware::{self, Next};
 use actix_web::{App, Error, HttpMessage, HttpResponse, HttpServer, web};
-use mayday_reporter::{EVENT_ID_HEADER, Reported, Reporter, Scope, User};
+use mayday_reporter::{EVENT_ID_HEADER, ErrorPage, Reported, Reporter, Scope, User};
 
 /// The signed-in user, as the auth middleware leaves it in the request's extensions.
 #[derive(Debug, Clone)]
@@ -52,14 +52,21 @@ pub fn server(listener: std::net::TcpListener, reporter: Reporter) -> std::io::R
             .route("/orders/{id}", web::get().to(orders::show))
             // The reporter's user resolver reads what the auth middleware set; in
             // actix-web the last `wrap` runs first, so auth (below) runs before it.
-            .wrap(reporter.actix().user(|request| {
-                request.extensions().get::<CurrentUser>().map(|user| User {
-                    id: Some(user.id.clone()),
-                    email: Some(user.email.clone()),
-                    name: Some(user.name.clone()),
-                    ..Default::default()
-                })
-            }))
+            // A browser gets the reporter's error page, with the event id and a form
+            // asking what the person was doing (posted to /_mayday/feedback).
+            .wrap(
+                reporter
+                    .actix()
+                    .user(|request| {
+                        request.extensions().get::<CurrentUser>().map(|user| User {
+                            id: Some(user.id.clone()),
+                            email: Some(user.email.clone()),
+                            name: Some(user.name.clone()),
+                            ..Default::default()
+                        })
+                    })
+                    .error_page(ErrorPage::default()),
+            )
             .wrap(middleware::from_fn(demo_auth))
             // Outermost (the last `wrap`): the page users see when something failed.
             .wrap(middleware::from_fn(error_page))
@@ -71,11 +78,22 @@ pub fn server(listener: std::net::TcpListener, reporter: Reporter) -> std::io::R
 
 /// Replaces the body of failed responses with a page that names the event: the
 /// reporter sets `X-Mayday-Event-Id` on every response it reported. A panic arrives
-/// as an error (actix-web renders it later), so both are handled.
+/// as an error (actix-web renders it later), so both are handled. Browsers already
+/// got the reporter's HTML error page, kept as it is.
 async fn error_page(
     request: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let browser = request
+        .headers()
+        .get(actix_web::http::header::ACCEPT)
+        .is_some_and(|v| v.to_str().is_ok_and(|v| v.contains("text/html")));
+    if browser {
+        return next
+            .call(request)
+            .await
+            .map(|response| response.map_body(|_, body| body.boxed()));
+    }
     match next.call(request).await {
         Ok(response) if response.status().is_server_error() => {
             let page = page_for(response.response().headers());

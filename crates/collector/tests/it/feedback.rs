@@ -441,7 +441,10 @@ async fn the_team_is_told_what_they_wrote() {
     let subject = told.subject();
     assert!(subject.contains("Jane"), "names the writer: {subject}");
     assert!(subject.contains("wrote about"), "{subject}");
-    assert!(!subject.contains('\n') && !subject.contains('\r'), "{subject:?}");
+    assert!(
+        !subject.contains('\n') && !subject.contains('\r'),
+        "{subject:?}"
+    );
     let (text, html) = told.parts();
     assert!(text.contains(&format!("> It broke {HOSTILE}")), "{text}");
     assert!(html.contains("It broke &lt;script&gt;"), "{html}");

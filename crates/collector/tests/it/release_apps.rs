@@ -334,6 +334,62 @@ async fn release_build_reports_right_culprits_frames_and_groups(package: &str, k
     for id in &event_ids {
         assert!(stored.contains(&id.as_str()), "{id} in {stored:?}");
     }
+
+    // A browser gets the reporter's error page, the signed-in user filled in, and its
+    // form's words reach the collector as feedback on the event.
+    let client = reqwest::Client::new();
+    for route in ["/panic", "/error"] {
+        let response = client
+            .get(format!("{}{route}", app.base))
+            .header("x-demo-user", USERS[0])
+            .header("accept", "text/html,application/xhtml+xml")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 500, "{route}");
+        let id = response.headers()["x-mayday-event-id"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let page = response.text().await.unwrap();
+        assert!(page.contains("What were you doing?"), "{route}: {page}");
+        assert!(page.contains(&format!("value=\"{id}\"")), "{page}");
+        assert!(page.contains("value=\"Jane Doe\""), "prefilled: {page}");
+        let sent = client
+            .post(format!("{}/_mayday/feedback", app.base))
+            .form(&[
+                ("event_id", id.as_str()),
+                ("name", "Jane Doe"),
+                ("email", "jane@example.com"),
+                ("message", &format!("I was on {route}")),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(sent.status(), 200, "{route}");
+        assert!(
+            sent.text()
+                .await
+                .unwrap()
+                .contains("your words reached the team")
+        );
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let said = api(
+            &server,
+            &token,
+            &format!("/api/v1/projects/{}/feedback", server.project_id),
+        )
+        .await;
+        let said = said["feedback"].as_array().cloned().unwrap_or_default();
+        // Each with its event's issue (the event may land just after its feedback).
+        if said.len() == 2 && said.iter().all(|f| f["issue_id"].is_i64()) {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "feedback: {said:#?}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
