@@ -51,6 +51,8 @@ pub struct Candidate {
     pub page: Option<String>,
     /// Their browser and OS: `Firefox 86 on Windows 10`.
     pub browser: Option<String>,
+    /// What they wrote about this issue themselves (their latest feedback), if they did.
+    pub said: Option<String>,
     /// When they were written to about this issue.
     pub contacted_at: Option<i64>,
     /// Why they cannot be written to now, if so.
@@ -130,6 +132,8 @@ pub async fn candidates_of(
         .map(|(message, _)| message)
         .collect();
     let blocked_addresses = store.do_not_contact(project.id).await?;
+    // Newest first: the first match is their latest word.
+    let feedback = store.issue_feedback(project.id, issue.id, 500).await?;
     let this_week = store.messages_since(project.id, now - WEEK_MS).await?;
     // Checked when saved; a list that no longer parses names no route.
     let route_names = words::parse_route_names(project.route_names.as_deref().unwrap_or_default())
@@ -176,12 +180,25 @@ pub async fn candidates_of(
                 .and_then(|e| e.request.as_ref())
                 .and_then(|r| r.headers.get("user-agent"))
                 .and_then(describe_user_agent);
+            let said = address.as_deref().and_then(|address| {
+                feedback
+                    .iter()
+                    .find(|f| {
+                        f.email
+                            .as_deref()
+                            .and_then(crate::address::normalize)
+                            .as_deref()
+                            == Some(address)
+                    })
+                    .map(|f| f.message.clone())
+            });
             Candidate {
                 user,
                 what,
                 doing,
                 page,
                 browser,
+                said,
                 contacted_at,
                 blocked,
             }
@@ -270,6 +287,13 @@ impl Draft {
             page: one_line(candidate.page.clone().unwrap_or_else(|| "/".into())),
             issue: one_line(issue.title.clone()),
             project: one_line(sender_name(project).to_owned()),
+            said: candidate.said.as_ref().map_or_else(String::new, |said| {
+                let quoted: String = one_line(said.clone()).chars().take(500).collect();
+                format!(
+                    "You wrote: \u{201c}{}\u{201d} Thank you for telling us.\n\n",
+                    quoted.trim()
+                )
+            }),
         };
         (
             template::render(&self.subject, &values),

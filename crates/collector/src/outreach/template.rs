@@ -1,5 +1,5 @@
-//! Message templates: `{name}`, `{when}`, `{doing}`, `{page}`, `{issue}` and `{project}`
-//! filled in per recipient, in one pass (a value is never read as a template: a user
+//! Message templates: `{name}`, `{when}`, `{doing}`, `{page}`, `{issue}`, `{project}`
+//! and `{said}` filled in per recipient, in one pass (a value is never read as a template: a user
 //! named `{doing}` stays `{doing}`). A placeholder the collector does not know is refused
 //! when the template is saved or used, so no message goes out with `{nmae}` in it.
 //! `{what}`, the name of `{page}` before, is still understood.
@@ -7,13 +7,14 @@
 use chrono::{DateTime, Utc};
 
 /// The placeholders, for pages and errors.
-pub const PLACEHOLDERS: [&str; 6] = [
+pub const PLACEHOLDERS: [&str; 7] = [
     "{name}",
     "{when}",
     "{doing}",
     "{page}",
     "{issue}",
     "{project}",
+    "{said}",
 ];
 
 /// Understood too: what `{page}` was called before.
@@ -23,7 +24,7 @@ const OLD_PLACEHOLDERS: [&str; 1] = ["{what}"];
 pub const DEFAULT_SUBJECT: &str = "Sorry about the error while you were {doing}";
 /// The personal message's text, when the project set none.
 pub const DEFAULT_TEXT: &str = "Hi {name},\n\n\
-I'm so sorry: {when}, something went wrong on our side while you were {doing}. \
+{said}I'm so sorry: {when}, something went wrong on our side while you were {doing}. \
 I saw it in our error reports and we are on it. You don't need to do anything; if you \
 want to tell me more, just reply to this email.\n\n\
 Sorry again,\nThe {project} team";
@@ -51,6 +52,9 @@ pub struct Values {
     pub issue: String,
     /// `{project}`: the name customers know the app by.
     pub project: String,
+    /// `{said}`: their own words when they wrote about it ("You wrote: “…” Thank you
+    /// for telling us." and a blank line), else nothing.
+    pub said: String,
 }
 
 impl Values {
@@ -62,6 +66,7 @@ impl Values {
             "{page}" | "{what}" => &self.page,
             "{issue}" => &self.issue,
             "{project}" => &self.project,
+            "{said}" => &self.said,
             _ => return None,
         })
     }
@@ -162,6 +167,7 @@ mod tests {
         let values = Values {
             name: "Jane".into(),
             when: "earlier today at 14:05 UTC".into(),
+            said: String::new(),
             doing: "checking out".into(),
             page: "/checkout".into(),
             issue: "PaymentError".into(),

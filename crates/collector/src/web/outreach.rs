@@ -111,7 +111,10 @@ async fn render(
                         td.wrap { (c.user.name.clone().or_else(|| c.user.username.clone()).unwrap_or_default()) }
                         td.wrap { (c.user.email.clone().unwrap_or_default()) }
                         td { (format::when(c.user.last_seen)) }
-                        td.wrap { @if let Some(what) = &c.what { code { (what) } } }
+                        td.wrap {
+                            @if let Some(what) = &c.what { code { (what) } }
+                            @if let Some(said) = &c.said { blockquote.said { "They wrote: " q { (said) } } }
+                        }
                         td { (c.browser.clone().unwrap_or_default()) }
                         td { @match (c.contacted_at, c.blocked) {
                             (Some(at), _) => { "written to " (format::when(at)) }
@@ -123,7 +126,7 @@ async fn render(
             }
             @if may_send && project.outreach_enabled {
                 h2 { "Message" }
-                p.muted { "Placeholders: " @for p in template::PLACEHOLDERS { code { (p) } " " } "(name, when in their words, the page they were on, the issue's title)." }
+                p.muted { "Placeholders: " @for p in template::PLACEHOLDERS { code { (p) } " " } "(name, when in their words, the page they were on, the issue's title, their own words when they wrote)." }
                 div.stack {
                     label { span.label { "Subject" } input name="subject" value=(draft.subject) maxlength="200" required; }
                     label { span.label { "Text" } textarea name="text" rows="10" maxlength="10000" required { (draft.text) } }

@@ -449,4 +449,34 @@ async fn the_team_is_told_what_they_wrote() {
     assert!(text.contains(&format!("> It broke {HOSTILE}")), "{text}");
     assert!(html.contains("It broke &lt;script&gt;"), "{html}");
     assert!(!html.contains("<script>"));
+
+    // Writing back: the compose page shows their words, and the default message
+    // quotes them.
+    let token = server.token("dev@example.com", true).await;
+    let issue = common::latest_issue_id(server, &token).await;
+    let cookie = common::sign_in(server, "dev@example.com", "correct horse battery").await;
+    let (_, compose) = common::page(
+        server,
+        &cookie,
+        &format!("/projects/{}/issues/{issue}/outreach", server.project_id),
+    )
+    .await;
+    assert!(
+        compose.contains("They wrote: <q>It broke &lt;script&gt;"),
+        "the compose page quotes them"
+    );
+    let sent = common::client()
+        .post(format!("{}/api/v1/issues/{issue}/outreach", server.base))
+        .bearer_auth(&token)
+        .json(&json!({"users": "all"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.status(), 200);
+    let sent: Value = sent.json().await.unwrap();
+    let letter = sent["queued"][0]["text"].as_str().unwrap_or_default();
+    assert!(
+        letter.contains(&format!("You wrote: \u{201c}It broke {HOSTILE}\u{201d}")),
+        "{sent:#}"
+    );
 }
