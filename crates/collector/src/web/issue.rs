@@ -449,10 +449,11 @@ fn markup(view: &IssueView<'_>) -> Markup {
             @if let Some(StoredEvent { event, .. }) = event {
                 (super::event::highlights(event, "#users"))
             }
-            @if !view.feedback.is_empty() {
-                section #feedback {
-                    h2 { "What they said" }
-                    (feedback_list(view.feedback, Some(&base)))
+            @if let Some(latest) = view.feedback.first() {
+                p.said-line {
+                    a href="#feedback" { (latest.name.clone().unwrap_or_else(|| "Someone".into())) " wrote" }
+                    ": " q { (latest.message.chars().take(160).collect::<String>()) }
+                    @if view.feedback.len() > 1 { " " span.muted { "(+" (view.feedback.len() - 1) " more)" } }
                 }
             }
             @if let Some(StoredEvent { row, event }) = event {
@@ -468,6 +469,12 @@ fn markup(view: &IssueView<'_>) -> Markup {
                     " " a href={ (base) "/events" } { "All events" }
                 }
                 (super::event::event_view(row, event, &super::event::SourceLinks::of(project, event)))
+            }
+            @if !view.feedback.is_empty() {
+                section #feedback {
+                    h2 { "What they said" }
+                    (feedback_list(view.feedback, Some(&base)))
+                }
             }
             section #owner.noprint {
                 h2 { "Owner and ticket" }

@@ -435,6 +435,26 @@ async fn pages_fit_from_a_phone_to_a_wide_screen() {
     event["extra"] = json!({"sql": "SELECT * FROM coupons WHERE code = ? ".repeat(100)});
     event["request"] = json!({"method": "GET", "url": format!("https://shop.example/checkout?{}", "bundle=team&".repeat(60))});
     ingest(&server, &event).await;
+    // Long feedback about it, for the issue page and the Feedback page.
+    server
+        .state
+        .store
+        .add_feedback(
+            server.project_id,
+            mayday_collector::store::entities::FeedbackSource::UserReport,
+            mayday_collector::store::NewFeedback {
+                event_id: event["event_id"].as_str().map(str::to_owned),
+                name: Some("Jane Doe-Longname ".repeat(5)),
+                email: Some(format!("{}@example.com", "jane.doe.".repeat(8))),
+                message: format!(
+                    "I was applying a coupon {}",
+                    "and nothing happened ".repeat(40)
+                ),
+                url: None,
+            },
+        )
+        .await
+        .unwrap();
     for n in 0..5 {
         ingest(
             &server,
@@ -597,6 +617,7 @@ async fn pages_fit_from_a_phone_to_a_wide_screen() {
         ("audit", format!("{project}/audit")),
         ("alerts", format!("{project}/alerts")),
         ("debug-files", format!("{project}/debug-files")),
+        ("feedback", format!("{project}/feedback")),
         ("users", format!("{}/admin/users", server.base)),
         ("account", format!("{}/account", server.base)),
         ("two-factor", format!("{}/account/two-factor", server.base)),

@@ -250,6 +250,7 @@ async fn every_route_answers_each_role_as_the_rules_say() {
                 Rule::ManagesProject,
             ),
             web(Method::GET, format!("/projects/{p}/monitors"), Rule::Sees),
+            web(Method::GET, format!("/projects/{p}/feedback"), Rule::Sees),
             web(
                 Method::GET,
                 format!("/projects/{p}/monitors/{m}"),
@@ -488,6 +489,18 @@ async fn every_route_answers_each_role_as_the_rules_say() {
             api(
                 Method::GET,
                 format!("/api/v1/issues/{issue_id}/users"),
+                None,
+                Rule::Sees,
+            ),
+            api(
+                Method::GET,
+                format!("/api/v1/issues/{issue_id}/feedback"),
+                None,
+                Rule::Sees,
+            ),
+            api(
+                Method::GET,
+                format!("/api/v1/projects/{p}/feedback"),
                 None,
                 Rule::Sees,
             ),
