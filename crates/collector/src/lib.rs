@@ -50,6 +50,7 @@ pub mod ownership;
 pub mod pipeline;
 pub mod projects;
 pub mod release;
+pub mod release_health;
 pub mod request;
 pub mod router;
 pub mod scheduler;

@@ -20,6 +20,7 @@ mod owners;
 mod people;
 mod projects;
 mod recipients;
+mod releases;
 mod sentry_dif;
 mod tokens;
 pub mod views;
@@ -67,6 +68,22 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/api/v1/projects/{project_id}/feedback",
             get(feedback::project_feedback),
+        )
+        .route(
+            "/api/v1/projects/{project_id}/releases",
+            get(releases::list),
+        )
+        .route(
+            "/api/v1/projects/{project_id}/releases/{version}",
+            get(releases::detail),
+        )
+        .route(
+            "/api/v1/projects/{project_id}/releases/{version}/deploys",
+            post(releases::deploy),
+        )
+        .route(
+            "/api/v1/projects/{project_id}/releases/{version}/check",
+            get(releases::check),
         )
         .route(
             "/api/v1/issues/{issue_id}/events",

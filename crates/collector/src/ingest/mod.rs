@@ -13,6 +13,7 @@ mod check_in;
 mod client_report;
 pub mod decode;
 mod feedback;
+mod sessions;
 
 use std::net::IpAddr;
 use std::time::Instant;
@@ -255,6 +256,8 @@ async fn ingest_envelope(
     let mut events = Vec::new();
     let mut check_ins = Vec::new();
     let mut said = Vec::new();
+    let mut health = Vec::new();
+    let now = now_ms();
     for (index, item) in envelope.items.iter().enumerate() {
         let feedback_item = matches!(&item.ty, ItemType::Unknown(name) if name == "feedback");
         match &item.ty {
@@ -289,8 +292,10 @@ async fn ingest_envelope(
             }
             ItemType::CheckIn => check_ins.push(check_in::parse_item(state, index, &item.payload)?),
             ItemType::ClientReport => client_report::count(&state.metrics, &item.payload),
-            // Transactions, sessions, attachments, logs and types we do not know are
-            // accepted and not stored.
+            ItemType::Sessions => health.extend(sessions::aggregates(&item.payload, now)),
+            ItemType::Session => health.extend(sessions::session(&item.payload, now)),
+            // Transactions, attachments, logs and types we do not know are accepted
+            // and not stored.
             _ => {}
         }
     }
@@ -304,6 +309,16 @@ async fn ingest_envelope(
     let first_id = store_events(request, &key, events, envelope.header.event_id).await?;
     check_in::record_all(state, &key, check_ins).await?;
     feedback::record_all(state, &key, said).await?;
+    if !health.is_empty() {
+        state
+            .store
+            .add_health(key.project.id, &health)
+            .await
+            .map_err(|error| {
+                tracing::error!(%error, "storing request counts failed");
+                ApiError::storage_unavailable()
+            })?;
+    }
     Ok(first_id.or(envelope.header.event_id))
 }
 

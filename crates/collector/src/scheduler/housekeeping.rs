@@ -88,6 +88,13 @@ pub fn spawn_retention(state: AppState, every: Duration) {
                 Ok(pruned) => tracing::info!(pruned, "retention removed old monitor results"),
                 Err(error) => tracing::warn!(%error, "removing old monitor results failed"),
             }
+            // Request counts: minutes older than a day become hours; kept as events are.
+            let now = store::now_ms();
+            match state.store.roll_up_health(now - 86_400_000).await {
+                Ok(0) => {}
+                Ok(folded) => tracing::info!(folded, "request counts rolled up to hours"),
+                Err(error) => tracing::warn!(%error, "rolling up request counts failed"),
+            }
             match state
                 .store
                 .apply_retention(state.config.retention_events_per_issue, max_age)

@@ -3,7 +3,7 @@
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
-use super::entities::{event, feedback, issue, issue_tag, project};
+use super::entities::{event, feedback, issue, issue_tag, project, release_health};
 use super::{Store, StoreError, now_ms};
 
 impl Store {
@@ -46,6 +46,13 @@ async fn prune(
     let mut deleted = event::Entity::delete_many()
         .filter(event::Column::ProjectId.eq(project_id))
         .filter(event::Column::ReceivedAt.lt(cutoff))
+        .exec(txn)
+        .await?
+        .rows_affected;
+    // Request counts too.
+    deleted += release_health::Entity::delete_many()
+        .filter(release_health::Column::ProjectId.eq(project_id))
+        .filter(release_health::Column::BucketStart.lt(cutoff))
         .exec(txn)
         .await?
         .rows_affected;

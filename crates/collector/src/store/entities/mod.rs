@@ -12,6 +12,7 @@ pub mod api_token;
 pub mod audit_entry;
 pub mod debug_file;
 pub mod debug_file_chunk;
+pub mod deploy;
 pub mod do_not_contact;
 pub mod event;
 pub mod feedback;
@@ -30,12 +31,13 @@ pub mod project;
 pub mod project_key;
 pub mod recipient;
 pub mod recovery_code;
+pub mod release_health;
 pub mod upload_chunk;
 pub mod web_session;
 pub mod webhook;
 
 pub use states::{
-    AuditAction, Channel, CheckOutcome, DebugFileKind, DeliveryStatus, EventLevel, FeedbackSource,
-    FilterKind, IssueStatus, MonitorKind, MonitorStatus, NotificationKind, OutreachKind,
-    ProjectRole, UnknownName,
+    AuditAction, BucketSpan, Channel, CheckOutcome, DebugFileKind, DeliveryStatus, EventLevel,
+    FeedbackSource, FilterKind, IssueStatus, MonitorKind, MonitorStatus, NotificationKind,
+    OutreachKind, ProjectRole, UnknownName,
 };

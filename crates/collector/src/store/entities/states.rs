@@ -302,6 +302,21 @@ pub enum DebugFileKind {
     Sources,
 }
 
+/// How long a release-health bucket is.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+#[serde(rename_all = "lowercase")]
+pub enum BucketSpan {
+    /// A minute: the last day.
+    #[sea_orm(string_value = "minute")]
+    Minute,
+    /// An hour: older buckets, rolled up.
+    #[sea_orm(string_value = "hour")]
+    Hour,
+}
+
 /// How feedback came.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
@@ -356,7 +371,8 @@ stored_names!(
     CheckOutcome,
     OutreachKind,
     DebugFileKind,
-    FeedbackSource
+    FeedbackSource,
+    BucketSpan
 );
 
 /// A name that is none of a state's names.

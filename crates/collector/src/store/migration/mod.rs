@@ -29,6 +29,7 @@ mod m0021_debug_files;
 mod m0022_source_links;
 mod m0023_source_bundles;
 mod m0024_feedback;
+mod m0025_release_health;
 
 use sea_orm_migration::prelude::*;
 
@@ -63,6 +64,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0022_source_links::Migration),
             Box::new(m0023_source_bundles::Migration),
             Box::new(m0024_feedback::Migration),
+            Box::new(m0025_release_health::Migration),
         ]
     }
 }
