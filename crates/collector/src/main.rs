@@ -64,6 +64,10 @@ async fn run(command: Option<Command>, config: Config) -> anyhow::Result<()> {
         println!("start the collector: an older backup is upgraded as it starts");
         return Ok(());
     }
+    if let Some(Command::Deploy(deploy)) = command {
+        let code = mayday_collector::cli::deploy::run(&config, deploy).await?;
+        std::process::exit(code);
+    }
     if let Some(Command::DebugFiles(upload)) = &command
         && mayday_collector::cli::debug_files::run_remote(upload).await?
     {

@@ -36,6 +36,7 @@ use crate::error_page::{ErrorPage, Prefill};
 use crate::event_id::EVENT_ID_HEADER;
 use crate::failure::{CapturedError, ErrorLink, Failure};
 use crate::request::{HeaderList, Headers, RequestSnapshot};
+use crate::request_counts::Outcome;
 use crate::scope::{CurrentRequest, LazyScope, PollGuard, Scope, UnreportedGuard};
 
 type UserResolver = Arc<dyn Fn(&ServiceRequest) -> Option<User> + Send + Sync>;
@@ -346,6 +347,7 @@ where
                 state: ActixState::Own { future },
                 settings: settings.clone(),
                 html: None,
+                counting: None,
             };
         }
         let wants_html = settings.error_page.as_ref().filter(|_| {
@@ -370,12 +372,14 @@ where
                 state,
                 settings: settings.clone(),
                 html,
+                counting: None,
             };
         }
         let mut snapshot = snapshot(&request, settings.reporter.send_ip());
         if settings.body != crate::body::BodyCapture::Off {
             snapshot.body = tee_payload(&mut request, settings.body);
         }
+        let counting = Some(request.method().clone());
         let user = settings.user.as_ref().and_then(|resolve| resolve(&request));
         let html = wants_html.map(|page| Arc::new((page.clone(), Prefill::of(user.as_ref()))));
         let scope = LazyScope::new(settings.reporter.clone(), snapshot, None, user);
@@ -393,7 +397,24 @@ where
             state,
             settings: settings.clone(),
             html,
+            counting,
         }
+    }
+}
+
+/// Counts a request that ended as `outcome` on route `path`.
+fn count(
+    settings: &ActixSettings,
+    method: Option<actix_web::http::Method>,
+    path: Option<&str>,
+    outcome: crate::request_counts::Outcome,
+) {
+    if let Some(method) = method
+        && let Some(counter) = settings
+            .reporter
+            .request_counter(method.as_str(), path.unwrap_or(""))
+    {
+        counter.add(outcome);
     }
 }
 
@@ -424,6 +445,8 @@ pin_project! {
         state: ActixState<F>,
         settings: Arc<ActixSettings>,
         html: Option<ErrorHtml>,
+        // The request's method while its outcome is to be counted (taken when counted).
+        counting: Option<actix_web::http::Method>,
     }
 }
 
@@ -453,6 +476,7 @@ where
         let this = self.project();
         let settings: &ActixSettings = this.settings;
         let html = this.html.as_ref();
+        let counting = this.counting;
         let mut state = this.state;
         let (polled, scope) = match state.as_mut().project() {
             ActixStateProj::Unreported { future } => {
@@ -468,6 +492,7 @@ where
                 (polled, Some(scope))
             }
             ActixStateProj::Panicked { event_id } => {
+                count(settings, counting.take(), None, Outcome::Crashed);
                 let error = panic_error(settings, *event_id, html);
                 state.set(ActixState::Done);
                 return Poll::Ready(Err(error));
@@ -483,6 +508,13 @@ where
         match polled {
             Ok(Poll::Pending) => Poll::Pending,
             Ok(Poll::Ready(Ok(mut response))) => {
+                let outcome = if response.status().is_server_error() {
+                    Outcome::Errored
+                } else {
+                    Outcome::Ok
+                };
+                let path = response.request().match_pattern();
+                count(settings, counting.take(), path.as_deref(), outcome);
                 if let Some(scope) = scope {
                     report_response(scope, settings, &mut response);
                 }
@@ -500,6 +532,13 @@ where
                 Poll::Ready(Ok(response.map_into_left_body()))
             }
             Ok(Poll::Ready(Err(error))) => {
+                let status = error.as_response_error().status_code();
+                let outcome = if status.is_server_error() {
+                    Outcome::Errored
+                } else {
+                    Outcome::Ok
+                };
+                count(settings, counting.take(), None, outcome);
                 // The error becomes a response further out; report it as one.
                 if let Some(scope) = scope {
                     let status = error.as_response_error().status_code().as_u16();
@@ -528,6 +567,7 @@ where
                 Poll::Ready(Err(error))
             }
             Err(payload) => {
+                count(settings, counting.take(), None, Outcome::Crashed);
                 let event_id = scope.and_then(|scope| scope.report_panic(payload.as_ref()));
                 let error = panic_error(settings, event_id, html);
                 // The inner future is poisoned; never poll it again.

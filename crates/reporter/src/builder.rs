@@ -94,6 +94,9 @@ impl Reporter {
         if let Some(send_ip) = var("MAYDAY_SEND_IP") {
             builder = builder.send_ip(yes_or_no("MAYDAY_SEND_IP", &send_ip)?);
         }
+        if let Some(counts) = var("MAYDAY_REQUEST_COUNTS") {
+            builder = builder.request_counts(yes_or_no("MAYDAY_REQUEST_COUNTS", &counts)?);
+        }
         builder.build()
     }
 }
@@ -108,6 +111,7 @@ pub struct ReporterBuilder {
     scrub_extra: Vec<String>,
     in_app: InAppRules,
     send_ip: bool,
+    request_counts: bool,
     max_breadcrumbs: usize,
     queue_capacity: usize,
     max_in_flight: usize,
@@ -146,6 +150,7 @@ impl ReporterBuilder {
             scrub_extra: Vec::new(),
             in_app: InAppRules::default(),
             send_ip: false,
+            request_counts: true,
             max_breadcrumbs: DEFAULT_MAX_BREADCRUMBS,
             queue_capacity: 1024,
             max_in_flight: 4,
@@ -211,6 +216,14 @@ impl ReporterBuilder {
     /// default: an IP address is personal data.
     pub fn send_ip(mut self, yes: bool) -> Self {
         self.send_ip = yes;
+        self
+    }
+
+    /// Count every request per route and outcome (ok, 5xx, panic) and send the counts
+    /// each minute, for the collector's release health and deploy check. On by default;
+    /// `false` (or `MAYDAY_REQUEST_COUNTS=0`) sends failures only.
+    pub fn request_counts(mut self, yes: bool) -> Self {
+        self.request_counts = yes;
         self
     }
 
@@ -350,6 +363,7 @@ impl ReporterBuilder {
             scrubber: Scrubber::default().with_extra(self.scrub_extra),
             in_app: self.in_app,
             send_ip: self.send_ip,
+            request_counts: self.request_counts,
             max_breadcrumbs: self.max_breadcrumbs,
             queue_capacity: self.queue_capacity,
             max_in_flight: self.max_in_flight,

@@ -192,6 +192,16 @@ impl Reporter {
             .map_or(DEFAULT_MAX_BREADCRUMBS, |i| i.config.max_breadcrumbs)
     }
 
+    /// The counter of `method` on route `path`, when requests are counted.
+    pub(crate) fn request_counter(
+        &self,
+        method: &str,
+        path: &str,
+    ) -> Option<Arc<crate::request_counts::RouteCounter>> {
+        let counts = self.inner.as_ref()?.transport.requests.as_ref()?;
+        Some(counts.counter(method, path))
+    }
+
     pub(crate) fn send_ip(&self) -> bool {
         self.inner.as_ref().is_some_and(|i| i.config.send_ip)
     }

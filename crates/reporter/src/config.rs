@@ -28,6 +28,8 @@ pub(crate) struct Config {
     pub(crate) scrubber: Scrubber,
     pub(crate) in_app: InAppRules,
     pub(crate) send_ip: bool,
+    /// Whether requests are counted for release health.
+    pub(crate) request_counts: bool,
     pub(crate) max_breadcrumbs: usize,
     pub(crate) queue_capacity: usize,
     pub(crate) max_in_flight: usize,

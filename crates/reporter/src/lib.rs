@@ -46,6 +46,7 @@ pub mod frames;
 mod hook;
 mod report;
 mod request;
+mod request_counts;
 mod scope;
 pub mod scrub;
 mod spawn;

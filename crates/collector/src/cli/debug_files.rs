@@ -58,24 +58,7 @@ pub async fn run_remote(command: &DebugFilesCommand) -> anyhow::Result<bool> {
     };
     let client = reqwest::Client::new();
     let base = url.trim_end_matches('/');
-    let projects: serde_json::Value = client
-        .get(format!("{base}/api/v1/projects"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .with_context(|| format!("cannot reach {base}"))?
-        .error_for_status()
-        .context("the collector refused the token (a project admin's API token is needed)")?
-        .bytes()
-        .await
-        .map(|b| serde_json::from_slice(&b).unwrap_or_default())?;
-    let id = projects["projects"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|p| p["name"] == project.as_str())
-        .and_then(|p| p["id"].as_i64())
-        .with_context(|| format!("{base} has no project {project:?} this token can see"))?;
+    let id = super::remote::project_id(&client, base, token, project).await?;
     for (path, name, bytes) in read_files(files, *include_sources)? {
         let answer = client
             .post(format!("{base}/api/v1/projects/{id}/debug-files"))

@@ -2,7 +2,9 @@
 //! [`monitors`]), `backup`, `restore`.
 
 pub mod debug_files;
+pub mod deploy;
 mod monitors;
+mod remote;
 
 pub use debug_files::DebugFilesCommand;
 pub use monitors::MonitorCommand;
@@ -65,6 +67,9 @@ pub enum Command {
     /// by their check-ins).
     #[command(subcommand)]
     Monitor(MonitorCommand),
+    /// Record a deploy, and check whether the release made things worse (for CI).
+    #[command(subcommand)]
+    Deploy(deploy::DeployCommand),
     /// Upload and list debug files, for the frames of stripped release binaries.
     #[command(subcommand, name = "debug-files")]
     DebugFiles(DebugFilesCommand),
@@ -536,6 +541,8 @@ pub async fn run(config: &Config, store: &Store, command: Command) -> anyhow::Re
         }
         Command::Monitor(command) => monitors::run(config, store, command).await?,
         Command::DebugFiles(command) => debug_files::run(config, store, command).await?,
+        // Run before a database is opened (main.rs).
+        Command::Deploy(_) => {}
     }
     Ok(())
 }

@@ -9,7 +9,7 @@
 //! it is easy to state in a CI log and hard to trip by noise at 200+ requests (1% to 2%
 //! at 200 requests is 2 vs 4 failures, which also needs the +1 point).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Requests needed, in the release and in the one compared with.
 pub const MIN_REQUESTS: i64 = 200;
@@ -46,7 +46,7 @@ pub fn worse(current: Rates, previous: Rates) -> bool {
 }
 
 /// The verdict.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     /// Nothing worse: exit 0.

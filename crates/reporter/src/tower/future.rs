@@ -18,6 +18,7 @@ use super::settings::Settings;
 use crate::error::ErrorReport;
 use crate::error_page::{ErrorPage, Prefill};
 use crate::failure::{CapturedError, ErrorLink, Failure};
+use crate::request_counts::{Outcome, RouteCounter};
 use crate::scope::{CurrentRequest, LazyScope, PollGuard, UnreportedGuard};
 
 /// A failure's HTML page for this request: the page and who to fill the form in for.
@@ -32,6 +33,9 @@ pin_project! {
         #[pin]
         state: State<F>,
         html: Option<ErrorHtml>,
+        // The request's route counter, taken when the request ends (a future dropped
+        // before, its client gone, counts as neither).
+        counter: Option<Arc<RouteCounter>>,
     }
 }
 
@@ -63,6 +67,7 @@ impl<F> ResponseFuture<F> {
         ResponseFuture {
             state: State::Unreported { future, settings },
             html,
+            counter: None,
         }
     }
 
@@ -71,6 +76,7 @@ impl<F> ResponseFuture<F> {
         scope: LazyScope<Route>,
         settings: Arc<Settings>,
         html: Option<ErrorHtml>,
+        counter: Option<Arc<RouteCounter>>,
     ) -> Self {
         ResponseFuture {
             state: State::Watching {
@@ -79,6 +85,7 @@ impl<F> ResponseFuture<F> {
                 settings,
             },
             html,
+            counter,
         }
     }
 
@@ -93,6 +100,7 @@ impl<F> ResponseFuture<F> {
                 response: Some(panic_response(settings, event_id, html)),
             },
             html: None,
+            counter: None,
         }
     }
 
@@ -101,6 +109,7 @@ impl<F> ResponseFuture<F> {
         ResponseFuture {
             state: State::Own { future },
             html: None,
+            counter: None,
         }
     }
 }
@@ -131,6 +140,7 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let html = this.html.as_ref();
+        let counter = this.counter;
         let mut state = this.state;
         let (polled, settings, scope) = match state.as_mut().project() {
             StateProj::Unreported { future, settings } => {
@@ -165,6 +175,13 @@ where
         match polled {
             Ok(Poll::Pending) => Poll::Pending,
             Ok(Poll::Ready(Ok(mut response))) => {
+                if let Some(counter) = counter.take() {
+                    counter.add(if response.status().is_server_error() {
+                        Outcome::Errored
+                    } else {
+                        Outcome::Ok
+                    });
+                }
                 if let Some(scope) = scope {
                     report_response(scope, settings, &mut response);
                 }
@@ -182,12 +199,18 @@ where
                 Poll::Ready(Ok(response))
             }
             Ok(Poll::Ready(Err(error))) => {
+                if let Some(counter) = counter.take() {
+                    counter.add(Outcome::Errored);
+                }
                 if let Some(scope) = scope {
                     report_service_error(scope, settings, &error);
                 }
                 Poll::Ready(Err(error))
             }
             Err(payload) => {
+                if let Some(counter) = counter.take() {
+                    counter.add(Outcome::Crashed);
+                }
                 let event_id = scope.and_then(|scope| scope.report_panic(payload.as_ref()));
                 let response = panic_response(settings, event_id, html);
                 // The inner future is poisoned; never poll it again.

@@ -174,14 +174,24 @@ where
             .as_ref()
             .and_then(|resolve| resolve(request.extensions(), request.headers()));
         let html = wants_html.map(|page| Arc::new((page.clone(), Prefill::of(user.as_ref()))));
-        let scope = LazyScope::new(reporter.clone(), snapshot, route(&request), user);
+        let route = route(&request);
+        let counter = reporter.request_counter(
+            request.method().as_str(),
+            route.as_ref().map_or("", |r| r.as_str()),
+        );
+        let scope = LazyScope::new(reporter.clone(), snapshot, route, user);
         let called = {
             let _polling = PollGuard::enter(&scope);
             catch_unwind(AssertUnwindSafe(|| self.inner.call(request)))
         };
         match called {
-            Ok(future) => ResponseFuture::watching(future, scope, self.settings.clone(), html),
+            Ok(future) => {
+                ResponseFuture::watching(future, scope, self.settings.clone(), html, counter)
+            }
             Err(payload) => {
+                if let Some(counter) = counter {
+                    counter.add(crate::request_counts::Outcome::Crashed);
+                }
                 let event_id = scope.report_panic(payload.as_ref());
                 ResponseFuture::panicked(&self.settings, event_id, html.as_ref())
             }

@@ -25,6 +25,8 @@ use crate::report::{SDK_NAME, build_event};
 use rate_limits::RateLimits;
 use storm::{Storms, Verdict};
 
+use crate::request_counts::RequestCounts;
+
 /// What the worker is asked to do.
 #[allow(clippy::large_enum_variant)] // Reports are nearly all the jobs; flushes are rare.
 enum Job {
@@ -137,6 +139,8 @@ pub(crate) struct Transport {
     sender: mpsc::Sender<Job>,
     counters: Arc<Counters>,
     progress: Arc<Progress>,
+    /// Requests per route and outcome, when the app counts them.
+    pub(crate) requests: Option<Arc<RequestCounts>>,
 }
 
 impl std::fmt::Debug for Transport {
@@ -153,6 +157,9 @@ impl Transport {
         let (sender, receiver) = mpsc::channel(config.queue_capacity + 1);
         let counters = Arc::new(Counters::default());
         let progress = Arc::new(Progress::new());
+        let requests = config
+            .request_counts
+            .then(|| Arc::new(RequestCounts::default()));
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .on_thread_start(mark_worker_thread)
@@ -162,6 +169,7 @@ impl Transport {
             config,
             counters: counters.clone(),
             progress: progress.clone(),
+            requests: requests.clone(),
         };
         std::thread::Builder::new()
             .name("mayday-transport".into())
@@ -173,6 +181,7 @@ impl Transport {
             sender,
             counters,
             progress,
+            requests,
         })
     }
 
@@ -292,7 +301,11 @@ struct Worker {
     config: Arc<Config>,
     counters: Arc<Counters>,
     progress: Arc<Progress>,
+    requests: Option<Arc<RequestCounts>>,
 }
+
+/// How often request counts are sent.
+const REQUEST_COUNTS_EVERY: Duration = Duration::from_secs(60);
 
 /// How often storm windows are checked for summaries that are due.
 const STORM_TICK: Duration = Duration::from_secs(1);
@@ -345,12 +358,20 @@ impl Worker {
             targets.iter().map(|_| None).collect();
         let mut tick = tokio::time::interval(STORM_TICK);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut counts_tick = tokio::time::interval(REQUEST_COUNTS_EVERY);
+        counts_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // The counts' minute starts now; each send starts the next.
+        let mut counting_since = chrono::Utc::now();
         loop {
             let job = tokio::select! {
                 job = receiver.recv() => match job {
                     Some(job) => job,
                     None => break,
                 },
+                _ = counts_tick.tick() => {
+                    self.send_request_counts(&mut counting_since, &client, &targets, &permits, &mut lanes).await;
+                    continue;
+                }
                 _ = tick.tick() => {
                     for summary in storms.due(Instant::now(), false) {
                         self.counters.queued.fetch_add(1, Ordering::Relaxed);
@@ -393,6 +414,14 @@ impl Worker {
                         .await;
                 }
                 Job::Flush(reply) => {
+                    self.send_request_counts(
+                        &mut counting_since,
+                        &client,
+                        &targets,
+                        &permits,
+                        &mut lanes,
+                    )
+                    .await;
                     for summary in storms.due(Instant::now(), true) {
                         self.counters.queued.fetch_add(1, Ordering::Relaxed);
                         self.deliver(summary, &client, &targets, &permits).await;
@@ -499,6 +528,45 @@ impl Worker {
 }
 
 impl Worker {
+    /// Sends the request counts since `since` (then starts a new period) as one
+    /// `sessions` item, counted like a report so that a flush waits for it.
+    async fn send_request_counts(
+        &self,
+        since: &mut chrono::DateTime<chrono::Utc>,
+        client: &reqwest::Client,
+        targets: &[Arc<Target>],
+        permits: &Arc<Semaphore>,
+        lanes: &mut [Option<tokio::task::JoinHandle<()>>],
+    ) {
+        let Some(requests) = &self.requests else {
+            return;
+        };
+        let started = *since;
+        *since = chrono::Utc::now();
+        let taken = requests.take();
+        if taken.is_empty() {
+            return;
+        }
+        let item = crate::request_counts::sessions_item(
+            &taken,
+            &self.config.release,
+            &self.config.environment,
+            &started.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        );
+        let Ok(payload) = serde_json::to_vec(&item) else {
+            return;
+        };
+        self.counters.queued.fetch_add(1, Ordering::Relaxed);
+        self.deliver_item(
+            (ItemType::Sessions, payload, "session"),
+            client,
+            targets,
+            permits,
+            lanes,
+        )
+        .await;
+    }
+
     /// Sends one item (a check-in, feedback) to each destination, counted under its
     /// rate-limit `category`, in order with the items before it (`lanes`).
     async fn deliver_item(
