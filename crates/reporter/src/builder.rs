@@ -150,7 +150,7 @@ impl ReporterBuilder {
             scrub_extra: Vec::new(),
             in_app: InAppRules::default(),
             send_ip: false,
-            request_counts: true,
+            request_counts: false,
             max_breadcrumbs: DEFAULT_MAX_BREADCRUMBS,
             queue_capacity: 1024,
             max_in_flight: 4,
@@ -220,8 +220,8 @@ impl ReporterBuilder {
     }
 
     /// Count every request per route and outcome (ok, 5xx, panic) and send the counts
-    /// each minute, for the collector's release health and deploy check. On by default;
-    /// `false` (or `MAYDAY_REQUEST_COUNTS=0`) sends failures only.
+    /// each minute, for the collector's release health and deploy check. Off by default
+    /// for now; `true` (or `MAYDAY_REQUEST_COUNTS=1`) turns it on.
     pub fn request_counts(mut self, yes: bool) -> Self {
         self.request_counts = yes;
         self
