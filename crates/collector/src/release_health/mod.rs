@@ -5,7 +5,7 @@
 
 pub mod check;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::store::entities::{MonitorStatus, deploy, project};
 use crate::store::{Store, StoreError, Totals, now_ms};
@@ -87,6 +87,52 @@ pub struct ReleaseSummary {
     pub new_issues: usize,
     /// The latest deploy's time, if one was recorded.
     pub deployed_at: Option<i64>,
+    /// The release before it (see [`detail`]) and its failure rate.
+    pub previous: Option<String>,
+    pub previous_failure_rate: Option<f64>,
+}
+
+/// The Releases page: the list, requests per hour of every release over the last
+/// [`CHART_DAYS`] and the deploys in that time, to mark on the chart.
+#[derive(Debug, Clone)]
+pub struct Overview {
+    pub releases: Vec<ReleaseSummary>,
+    /// (hour start, requests, failed), oldest first.
+    pub hours: Vec<(i64, i64, i64)>,
+    pub deploys: Vec<deploy::Model>,
+    /// Where the chart starts (ms).
+    pub chart_from: i64,
+}
+
+/// How many days the Releases page's chart shows.
+pub const CHART_DAYS: i64 = 7;
+
+/// `project`'s releases with the chart's figures (in `environment` when given).
+pub async fn overview(
+    store: &Store,
+    project: &project::Model,
+    environment: Option<&str>,
+) -> Result<Overview, StoreError> {
+    let hour = 3_600_000;
+    let now = now_ms();
+    let chart_from = now - now.rem_euclid(hour) - (CHART_DAYS * 24 - 1) * hour;
+    let releases = list(store, project, environment).await?;
+    let hours = store
+        .health_hours(project.id, None, environment, chart_from)
+        .await?;
+    let deploys = store
+        .deploys(project.id, None)
+        .await?
+        .into_iter()
+        .filter(|d| d.deployed_at >= chart_from)
+        .filter(|d| environment.is_none_or(|e| e == d.environment))
+        .collect();
+    Ok(Overview {
+        releases,
+        hours,
+        deploys,
+        chart_from,
+    })
 }
 
 /// A release in detail: its figures, the previous release's, per route (worst
@@ -141,6 +187,7 @@ pub async fn list(
             names.push(name);
         }
     }
+    let new_issues = store.new_issue_counts(project.id).await?;
     let mut out = Vec::with_capacity(names.len());
     for name in names {
         let figures = figures_of(&totals, &name).unwrap_or_else(|| {
@@ -149,8 +196,15 @@ pub async fn list(
                 ..Totals::default()
             })
         });
+        let previous = previous_of(&totals, &deploys, &name, environment);
         out.push(ReleaseSummary {
-            new_issues: store.issues_first_seen_in(project.id, &name).await?.len(),
+            previous_failure_rate: previous
+                .as_deref()
+                .and_then(|p| figures_of(&totals, p))
+                .filter(|f| f.requests > 0)
+                .map(|f| f.failure_rate),
+            previous,
+            new_issues: new_issues.get(&name).copied().unwrap_or(0),
             deployed_at: deploys
                 .iter()
                 .find(|d| d.release == name && environment.is_none_or(|e| e == d.environment))
@@ -177,9 +231,28 @@ fn window_start(
         .unwrap_or_else(now_ms)
 }
 
-/// The release before `version`: of the others, the one last seen most recently that
-/// was first seen before it.
-fn previous_of(totals: &[Totals], version: &str) -> Option<String> {
+/// The release before `version`: the one deployed (to `environment`, when given)
+/// before `version`'s latest deploy, when both were deployed; else, of the others, the
+/// one last seen most recently that was first seen before it.
+fn previous_of(
+    totals: &[Totals],
+    deploys: &[deploy::Model],
+    version: &str,
+    environment: Option<&str>,
+) -> Option<String> {
+    // Newest first.
+    let mut deploys = deploys
+        .iter()
+        .filter(|d| environment.is_none_or(|e| e == d.environment));
+    if deploys.clone().any(|d| d.release == version) {
+        let before = deploys
+            .by_ref()
+            .skip_while(|d| d.release != version)
+            .find(|d| d.release != version);
+        if let Some(before) = before {
+            return Some(before.release.clone());
+        }
+    }
     let first = totals.iter().find(|t| t.key == version).map(|t| t.first);
     totals
         .iter()
@@ -204,7 +277,9 @@ pub async fn detail(
             ..Totals::default()
         })
     });
-    let previous = previous_of(&totals, version).and_then(|p| figures_of(&totals, &p));
+    let all_deploys = store.deploys(project.id, None).await?;
+    let previous = previous_of(&totals, &all_deploys, version, environment)
+        .and_then(|p| figures_of(&totals, &p));
     let mut routes: Vec<Figures> = store
         .route_totals(project.id, version, environment, since)
         .await?
@@ -212,7 +287,10 @@ pub async fn detail(
         .map(Figures::from)
         .collect();
     worst_first(&mut routes);
-    let deploys = store.deploys(project.id, Some(version)).await?;
+    let deploys: Vec<deploy::Model> = all_deploys
+        .into_iter()
+        .filter(|d| d.release == version)
+        .collect();
     let start = window_start(&deploys, environment, Some(&figures));
     let issue_ref = |i: &crate::store::entities::issue::Model| IssueRef {
         id: i.id,
@@ -241,7 +319,9 @@ pub async fn detail(
                 deployed_at: d.deployed_at,
             })
             .collect(),
-        hours: store.release_hours(project.id, version, since).await?,
+        hours: store
+            .health_hours(project.id, Some(version), environment, since)
+            .await?,
         figures,
         previous,
         routes,
@@ -280,12 +360,28 @@ pub async fn record_deploy(
         .await?)
 }
 
+/// What a reason of a verdict is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReasonKind {
+    /// An issue first seen in the release.
+    NewIssue,
+    /// An issue resolved before the deploy, back in the release.
+    Regression,
+    /// The release's failure rate against the previous one's.
+    FailureRate,
+    /// A route's failure rate against its rate in the previous release.
+    RouteFailureRate,
+    /// An uptime or sitemap monitor down since the deploy.
+    MonitorDown,
+    /// Said, not failing (such as: nothing to compare with).
+    Note,
+}
+
 /// One reason of a verdict, with where to look.
 #[derive(Debug, Clone, Serialize)]
 pub struct Reason {
-    /// `new_issue`, `regression`, `failure_rate`, `route_failure_rate`,
-    /// `monitor_down`, or `note` (said, not failing).
-    pub kind: &'static str,
+    pub kind: ReasonKind,
     pub text: String,
     pub link: String,
 }
@@ -306,7 +402,8 @@ pub struct Check {
     pub rule: String,
 }
 
-fn percent(rate: f64) -> String {
+/// `2.50%`.
+pub fn percent(rate: f64) -> String {
     format!("{:.2}%", rate * 100.0)
 }
 
@@ -320,7 +417,12 @@ pub async fn check(
     base_url: &str,
 ) -> Result<Check, StoreError> {
     let releases = format!("{base_url}/projects/{}/releases", project.id);
-    let deploys = store.deploys(project.id, Some(version)).await?;
+    let all_deploys = store.deploys(project.id, None).await?;
+    let deploys: Vec<deploy::Model> = all_deploys
+        .iter()
+        .filter(|d| d.release == version)
+        .cloned()
+        .collect();
     let all = store
         .release_totals(project.id, environment, now_ms() - LOOKBACK_MS)
         .await?;
@@ -330,7 +432,7 @@ pub async fn check(
     let current = figures_of(&window, version).map_or_else(Rates::default, |f| f.rates());
     let previous = previous
         .map(str::to_owned)
-        .or_else(|| previous_of(&all, version));
+        .or_else(|| previous_of(&all, &all_deploys, version, environment));
     let previous_rates = previous
         .as_deref()
         .and_then(|p| figures_of(&all, p))
@@ -339,7 +441,7 @@ pub async fn check(
     let issue_link = |id: i64| format!("{base_url}/projects/{}/issues/{id}", project.id);
     for issue in store.issues_first_seen_in(project.id, version).await? {
         reasons.push(Reason {
-            kind: "new_issue",
+            kind: ReasonKind::NewIssue,
             text: format!("new issue first seen in {version}: {}", issue.title),
             link: issue_link(issue.id),
         });
@@ -349,7 +451,7 @@ pub async fn check(
         .await?
     {
         reasons.push(Reason {
-            kind: "regression",
+            kind: ReasonKind::Regression,
             text: format!("resolved issue came back in {version}: {}", issue.title),
             link: issue_link(issue.id),
         });
@@ -357,7 +459,7 @@ pub async fn check(
     if let Some(before) = previous_rates {
         if worse(current, before) {
             reasons.push(Reason {
-                kind: "failure_rate",
+                kind: ReasonKind::FailureRate,
                 text: format!(
                     "{} of {} requests failed since the deploy, against {} in {}",
                     percent(current.rate()),
@@ -388,7 +490,7 @@ pub async fn check(
                 .unwrap_or(before);
             if worse(route.rates(), against) {
                 reasons.push(Reason {
-                    kind: "route_failure_rate",
+                    kind: ReasonKind::RouteFailureRate,
                     text: format!(
                         "{} fails {} of {} requests, against {} before",
                         route.name,
@@ -411,7 +513,7 @@ pub async fn check(
         );
         if failing && !monitor.paused && monitor.state_since >= since {
             reasons.push(Reason {
-                kind: "monitor_down",
+                kind: ReasonKind::MonitorDown,
                 text: format!(
                     "monitor {} is {} since the deploy",
                     monitor.name, monitor.status
@@ -429,7 +531,7 @@ pub async fn check(
     };
     if previous_rates.is_none_or(|r| !r.enough()) && verdict != Verdict::Fail {
         reasons.push(Reason {
-            kind: "note",
+            kind: ReasonKind::Note,
             text: format!(
                 "no earlier release with {MIN_REQUESTS} requests to compare failure rates with"
             ),

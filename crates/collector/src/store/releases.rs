@@ -2,6 +2,7 @@
 //! (so two collectors adding at once keep exact counts), rolled up into hour buckets
 //! after a day; deploys recorded as they are told.
 
+use sea_orm::IdenStatic;
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, NotSet, QueryFilter, QueryOrder,
@@ -151,9 +152,9 @@ impl Store {
         let mut select = release_health::Entity::find()
             .select_only()
             .column(key)
-            .column_as(release_health::Column::Ok.sum(), "ok")
-            .column_as(release_health::Column::Errored.sum(), "errored")
-            .column_as(release_health::Column::Crashed.sum(), "crashed")
+            .column_as(sum(release_health::Column::Ok), "ok")
+            .column_as(sum(release_health::Column::Errored), "errored")
+            .column_as(sum(release_health::Column::Crashed), "crashed")
             .column_as(release_health::Column::BucketStart.min(), "first")
             .column_as(release_health::Column::BucketStart.max(), "last")
             .filter(release_health::Column::ProjectId.eq(project_id))
@@ -191,27 +192,44 @@ impl Store {
         Ok(totals)
     }
 
-    /// Requests per hour of `release` from `since` on: (hour start, requests, failed).
-    pub async fn release_hours(
+    /// Requests per hour from `since` on, of `release` when given (else of every
+    /// release), in `environment` when given: (hour start, requests, failed), oldest
+    /// first.
+    pub async fn health_hours(
         &self,
         project_id: i64,
-        release: &str,
+        release: Option<&str>,
+        environment: Option<&str>,
         since: i64,
     ) -> Result<Vec<(i64, i64, i64)>, StoreError> {
-        let rows = release_health::Entity::find()
+        let hour = format!("(bucket_start / {HOUR_MS}) * {HOUR_MS}");
+        let mut select = release_health::Entity::find()
+            .select_only()
+            .column_as(Expr::cust(&hour), "hour")
+            .column_as(sum(release_health::Column::Ok), "ok")
+            .column_as(sum(release_health::Column::Errored), "errored")
+            .column_as(sum(release_health::Column::Crashed), "crashed")
             .filter(release_health::Column::ProjectId.eq(project_id))
-            .filter(release_health::Column::Release.eq(release))
             .filter(release_health::Column::BucketStart.gte(since))
+            .group_by(Expr::cust(&hour))
+            .order_by_asc(Expr::cust(&hour));
+        if let Some(release) = release {
+            select = select.filter(release_health::Column::Release.eq(release));
+        }
+        if let Some(environment) = environment {
+            select = select.filter(release_health::Column::Environment.eq(environment));
+        }
+        let rows = select
+            .into_tuple::<(i64, Option<i64>, Option<i64>, Option<i64>)>()
             .all(self.db())
             .await?;
-        let mut hours: std::collections::BTreeMap<i64, (i64, i64)> = Default::default();
-        for row in rows {
-            let hour = row.bucket_start - row.bucket_start.rem_euclid(HOUR_MS);
-            let entry = hours.entry(hour).or_default();
-            entry.0 += row.ok + row.errored + row.crashed;
-            entry.1 += row.errored + row.crashed;
-        }
-        Ok(hours.into_iter().map(|(h, (n, f))| (h, n, f)).collect())
+        Ok(rows
+            .into_iter()
+            .map(|(hour, ok, errored, crashed)| {
+                let failed = errored.unwrap_or(0) + crashed.unwrap_or(0);
+                (hour, ok.unwrap_or(0) + failed, failed)
+            })
+            .collect())
     }
 
     /// Records that `release` went out to `environment` at `at`.
@@ -266,6 +284,28 @@ impl Store {
             .await?)
     }
 
+    /// How many issues of `project_id` each release was the first seen in.
+    pub async fn new_issue_counts(
+        &self,
+        project_id: i64,
+    ) -> Result<std::collections::HashMap<String, usize>, StoreError> {
+        let rows = issue::Entity::find()
+            .select_only()
+            .column(issue::Column::FirstRelease)
+            .column_as(issue::Column::Id.count(), "n")
+            .filter(issue::Column::ProjectId.eq(project_id))
+            .filter(issue::Column::FirstRelease.is_not_null())
+            .filter(issue::Column::MergedInto.is_null())
+            .group_by(issue::Column::FirstRelease)
+            .into_tuple::<(Option<String>, i64)>()
+            .all(self.db())
+            .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(release, n)| Some((release?, usize::try_from(n).unwrap_or(0))))
+            .collect())
+    }
+
     /// Issues of `project_id` that came back (regressed) in `release` since `since`.
     pub async fn issues_regressed_in(
         &self,
@@ -307,6 +347,12 @@ impl Store {
         }
         Ok(found)
     }
+}
+
+/// `SUM(column)` as a BIGINT: PostgreSQL sums BIGINTs into NUMERIC, which does not
+/// decode as an `i64`.
+fn sum(column: release_health::Column) -> sea_orm::sea_query::SimpleExpr {
+    Expr::cust(format!("CAST(SUM({}) AS BIGINT)", column.as_str()))
 }
 
 /// Adds the new counts to a bucket that exists.

@@ -210,6 +210,7 @@ fn markup(view: &ListView<'_>) -> Markup {
                 }
                 a href={ (base) "?status=all&query=assigned%3Ame" } { "Assigned to me" }
                 a href={ "/projects/" (project.id) "/feedback" } { "Feedback" }
+                a href={ "/projects/" (project.id) "/releases" } { "Releases" }
             }
             form.filters method="get" action=(base) role="search" {
                 input type="hidden" name="status" value=(tab.name());

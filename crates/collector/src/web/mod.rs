@@ -27,6 +27,7 @@ mod onboarding;
 mod outreach;
 pub mod preauth;
 mod projects;
+mod releases;
 pub mod session;
 mod settings;
 mod sign_in;
@@ -107,6 +108,11 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/projects/{project_id}/audit", get(audit::page))
         .route("/projects/{project_id}/feedback", get(feedback::page))
+        .route("/projects/{project_id}/releases", get(releases::list_page))
+        .route(
+            "/projects/{project_id}/releases/{version}",
+            get(releases::release_page),
+        )
         .route(
             "/projects/{project_id}/debug-files",
             get(debug_files::page).post(debug_files::change),

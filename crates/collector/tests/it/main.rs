@@ -19,6 +19,7 @@ mod operations;
 mod outreach;
 mod owners;
 mod release_apps;
+mod releases;
 mod reporter_warnings;
 mod roles;
 mod sdks;
