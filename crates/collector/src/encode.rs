@@ -23,6 +23,22 @@ pub fn mailto(address: &str) -> Option<String> {
     Some(uri)
 }
 
+/// `text` as one segment of a URL path: everything but RFC 3986's unreserved
+/// characters percent-encoded, so a release named `1.0 beta/2` or `a+b` stays one
+/// segment and reads back as it was (form encoding would turn a space into `+`, which a
+/// path keeps as a plus).
+pub fn path_segment(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
 /// `text` for Slack-style webhooks: `&`, `<` and `>` escaped, so event data cannot
 /// mention `<!channel>` or disguise a link as `<https://elsewhere|label>`.
 pub fn slack_text(text: &str) -> String {
@@ -99,6 +115,15 @@ pub fn header_line(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_path_segment_keeps_spaces_plus_and_slashes_inside_it() {
+        assert_eq!(
+            path_segment("shop@1.0 beta+2/x"),
+            "shop%401.0%20beta%2B2%2Fx"
+        );
+        assert_eq!(path_segment("2.4.0-rc.1_a~b"), "2.4.0-rc.1_a~b");
+    }
 
     #[test]
     fn mailto_links_only_valid_addresses_and_carries_no_parameters() {

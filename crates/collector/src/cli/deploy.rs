@@ -100,7 +100,7 @@ pub async fn run(config: &Config, command: DeployCommand) -> anyhow::Result<i32>
                 client
                     .post(format!(
                         "{base}/api/v1/projects/{id}/releases/{}/deploys",
-                        encode(&release)
+                        crate::encode::path_segment(&release)
                     ))
                     .bearer_auth(&token)
                     .header("content-type", "application/json")
@@ -169,7 +169,7 @@ pub async fn run(config: &Config, command: DeployCommand) -> anyhow::Result<i32>
                             client
                                 .get(format!(
                                     "{base}/api/v1/projects/{id}/releases/{}/check",
-                                    encode(&release)
+                                    crate::encode::path_segment(&release)
                                 ))
                                 .query(&query)
                                 .bearer_auth(token),
@@ -200,10 +200,6 @@ pub async fn run(config: &Config, command: DeployCommand) -> anyhow::Result<i32>
             }
         }
     }
-}
-
-fn encode(text: &str) -> String {
-    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }
 
 /// The verdict, its figures and each reason with its link.

@@ -467,7 +467,7 @@ pub async fn check(
                     percent(before.rate()),
                     previous.as_deref().unwrap_or_default()
                 ),
-                link: format!("{releases}/{}", urlencode(version)),
+                link: format!("{releases}/{}", crate::encode::path_segment(version)),
             });
         }
         let previous_routes = match &previous {
@@ -498,7 +498,7 @@ pub async fn check(
                         route.requests,
                         percent(against.rate())
                     ),
-                    link: format!("{releases}/{}", urlencode(version)),
+                    link: format!("{releases}/{}", crate::encode::path_segment(version)),
                 });
             }
         }
@@ -551,8 +551,4 @@ pub async fn check(
             "fails on an issue first seen in the release, a resolved issue back in it, a monitor down since the deploy, or a failure rate (overall or per route) with at least {MIN_REQUESTS} requests on both sides, above twice the previous release's and more than 1 percentage point above it; not enough data under {MIN_REQUESTS} requests"
         ),
     })
-}
-
-fn urlencode(text: &str) -> String {
-    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }

@@ -86,16 +86,16 @@ fn releases_path(project: &project::Model) -> String {
 }
 
 fn release_path(project: &project::Model, version: &str, environment: Option<&str>) -> String {
-    let mut path = format!("{}/{}", releases_path(project), encode(version));
+    let mut path = format!(
+        "{}/{}",
+        releases_path(project),
+        crate::encode::path_segment(version)
+    );
     if let Some(environment) = environment {
         path.push_str("?environment=");
-        path.push_str(&encode(environment));
+        path.push_str(&crate::encode::path_segment(environment));
     }
     path
-}
-
-fn encode(text: &str) -> String {
-    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }
 
 fn list_markup(

@@ -115,3 +115,231 @@ async fn counts_add_up_exactly_with_two_writers_and_roll_up_to_hours() {
         assert_eq!(deploys[0].release, "2.0.0");
     }
 }
+
+const BIN: &str = env!("CARGO_BIN_EXE_mayday-collector");
+
+/// Serves the demo shop as `release`, counting requests, reporting to `server`.
+async fn shop(server: &common::TestServer, release: &str) -> (mayday_reporter::Reporter, String) {
+    let reporter = mayday_reporter::Reporter::builder(axum_app::build_info())
+        .dsn(server.dsn.clone())
+        .release(release)
+        .environment("production")
+        .request_counts(true)
+        .build()
+        .expect("reporter");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let app = axum_app::app(&reporter);
+    tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
+    (reporter, url)
+}
+
+/// Asks the shop at `url` for `cart` cart lines (every `fail_every`th one past the
+/// cart's end: a panic) and `orders` orders, then flushes the reporter.
+async fn traffic(
+    reporter: &mayday_reporter::Reporter,
+    url: &str,
+    cart: usize,
+    fail_every: usize,
+    orders: usize,
+) -> usize {
+    let client = common::client();
+    let mut failed = 0;
+    for i in 0..cart {
+        let line = if i % fail_every == fail_every - 1 {
+            failed += 1;
+            7
+        } else {
+            i % 3
+        };
+        let status = client
+            .get(format!("{url}/cart/{line}"))
+            .send()
+            .await
+            .expect("shop answers")
+            .status();
+        assert_eq!(status.is_server_error(), line == 7);
+    }
+    for i in 0..orders {
+        let response = client.get(format!("{url}/orders/{i}")).send().await;
+        assert!(response.expect("shop answers").status().is_success());
+    }
+    assert!(reporter.flush(std::time::Duration::from_secs(10)).await);
+    failed
+}
+
+/// `mayday-collector deploy ...` against `server` over HTTP: (exit code, stdout).
+async fn deploy(server: &common::TestServer, token: &str, args: &[&str]) -> (i32, String) {
+    let output = tokio::process::Command::new(BIN)
+        .arg("deploy")
+        .args(args)
+        .args([
+            "--project",
+            "default",
+            "--url",
+            &server.base,
+            "--token",
+            token,
+        ])
+        .output()
+        .await
+        .expect("the binary runs");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned()
+            + &String::from_utf8_lossy(&output.stderr),
+    )
+}
+
+#[tokio::test]
+async fn the_deploy_check_fails_a_release_that_fails_a_route_ten_times_as_often() {
+    let db = common::sqlite();
+    let server = common::TestServer::start(&db, &[]).await;
+    let token = server.token("ci@example.com", true).await;
+    let record = |release: &'static str| {
+        let (server, token) = (&server, &token);
+        async move {
+            let (code, out) = deploy(server, token, &["record", "--release", release]).await;
+            assert_eq!(code, 0, "deploy record {release}: {out}");
+        }
+    };
+
+    // Release A: 1% of cart lines panic (3 of 300), orders all fine.
+    record("shop@1.0.0").await;
+    let (a, a_url) = shop(&server, "shop@1.0.0").await;
+    assert_eq!(traffic(&a, &a_url, 300, 100, 200).await, 3);
+    let (code, out) = deploy(&server, &token, &["check", "--release", "shop@1.0.0"]).await;
+    assert_eq!(code, 1, "the cart's crash is new in A: {out}");
+    assert!(
+        out.contains("new issue first seen in shop@1.0.0: panic: index out of bounds"),
+        "{out}"
+    );
+    assert!(out.contains("against no earlier release"), "{out}");
+
+    // Release B: 10% of cart lines panic (30 of 300).
+    record("shop@2.0.0").await;
+    let (b, b_url) = shop(&server, "shop@2.0.0").await;
+    assert_eq!(traffic(&b, &b_url, 300, 10, 200).await, 30);
+    let (code, out) = deploy(&server, &token, &["check", "--release", "shop@2.0.0"]).await;
+    assert_eq!(code, 1, "B fails: {out}");
+    assert!(
+        out.contains("GET /cart/{line} fails 10.00% of 300 requests, against 1.00% before"),
+        "the route named with its rates: {out}"
+    );
+    assert!(
+        out.contains("shop@1.0.0"),
+        "compared with A, deployed before it: {out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "{}/projects/{}/releases/shop%402.0.0",
+            server.state.config.base_url(),
+            server.project_id
+        )),
+        "a link to look at: {out}"
+    );
+
+    // The API says the same, counted exactly.
+    let release = common::api_json(
+        &server,
+        &token,
+        &format!("/api/v1/projects/{}/releases/shop@2.0.0", server.project_id),
+    )
+    .await;
+    assert_eq!(release["requests"], 500);
+    assert_eq!(release["crashed"], 30);
+    assert_eq!(release["previous"]["name"], "shop@1.0.0");
+    assert_eq!(
+        release["routes"][0]["name"], "GET /cart/{line}",
+        "worst first"
+    );
+    assert_eq!(release["routes"][0]["requests"], 300);
+
+    // Release C with A's rates passes against A, and, being better, against B.
+    record("shop@2.0.1").await;
+    let (c, c_url) = shop(&server, "shop@2.0.1").await;
+    assert_eq!(traffic(&c, &c_url, 300, 100, 200).await, 3);
+    let (code, out) = deploy(
+        &server,
+        &token,
+        &[
+            "check",
+            "--release",
+            "shop@2.0.1",
+            "--previous",
+            "shop@1.0.0",
+        ],
+    )
+    .await;
+    assert_eq!(code, 0, "A's rates pass against A: {out}");
+    let (code, out) = deploy(&server, &token, &["check", "--release", "shop@2.0.1"]).await;
+    assert_eq!(code, 0, "and against B, deployed before it: {out}");
+
+    // Release D with A's rates but a crash never seen before fails, naming the issue.
+    record("shop@2.0.2").await;
+    let (d, d_url) = shop(&server, "shop@2.0.2").await;
+    let client = common::client();
+    let status = client
+        .get(format!("{d_url}/panic"))
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, 500);
+    traffic(&d, &d_url, 300, 100, 200).await;
+    let (code, out) = deploy(&server, &token, &["check", "--release", "shop@2.0.2"]).await;
+    assert_eq!(code, 1, "a new issue fails: {out}");
+    assert!(out.contains("new issue first seen in shop@2.0.2"), "{out}");
+
+    // Too few requests yet: exit 2.
+    record("shop@3.0.0").await;
+    let (code, out) = deploy(&server, &token, &["check", "--release", "shop@3.0.0"]).await;
+    assert_eq!(code, 2, "no requests yet: {out}");
+    // A release name the collector refuses: said, exit not 0.
+    let (code, out) = deploy(&server, &token, &["record", "--release", " "]).await;
+    assert_ne!(code, 0);
+    assert!(out.contains("the release: 1 to 200 characters"), "{out}");
+}
+
+#[tokio::test]
+async fn the_python_sdk_sessions_are_counted() {
+    let db = common::sqlite();
+    let server = common::TestServer::start(&db, &[]).await;
+    let token = server.token("ci@example.com", true).await;
+    let script = r#"
+import sys, sentry_sdk
+sentry_sdk.init(dsn=sys.argv[1], release="py@1.0.0", environment="production")
+for i in range(40):
+    with sentry_sdk.isolation_scope() as scope:
+        scope.start_session(session_mode="request")
+        if i % 4 == 0:
+            sentry_sdk.capture_exception(ValueError("bad request %d" % i))
+        scope.end_session()
+sentry_sdk.flush()
+"#;
+    let output = tokio::process::Command::new("python3")
+        .args(["-c", script, &server.dsn])
+        .env(
+            "PYTHONPATH",
+            common::python_packages("python-sentry-sdk", "sentry-sdk>=2,<3", "sentry_sdk").await,
+        )
+        .output()
+        .await
+        .expect("python3 runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let release = common::api_json(
+        &server,
+        &token,
+        &format!("/api/v1/projects/{}/releases/py@1.0.0", server.project_id),
+    )
+    .await;
+    assert_eq!(release["requests"], 40, "{release:#}");
+    assert_eq!(release["errored"], 10, "{release:#}");
+    assert_eq!(release["crashed"], 0, "{release:#}");
+}
