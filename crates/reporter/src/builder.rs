@@ -150,7 +150,7 @@ impl ReporterBuilder {
             scrub_extra: Vec::new(),
             in_app: InAppRules::default(),
             send_ip: false,
-            request_counts: false,
+            request_counts: true,
             max_breadcrumbs: DEFAULT_MAX_BREADCRUMBS,
             queue_capacity: 1024,
             max_in_flight: 4,
@@ -220,8 +220,9 @@ impl ReporterBuilder {
     }
 
     /// Count every request per route and outcome (ok, 5xx, panic) and send the counts
-    /// each minute, for the collector's release health and deploy check. Off by default
-    /// for now; `true` (or `MAYDAY_REQUEST_COUNTS=1`) turns it on.
+    /// each minute and at a flush, for the collector's release health and deploy
+    /// check. On by default (a few atomic additions per request); `false` (or
+    /// `MAYDAY_REQUEST_COUNTS=0`) turns it off.
     pub fn request_counts(mut self, yes: bool) -> Self {
         self.request_counts = yes;
         self

@@ -184,14 +184,14 @@ fn after_deploying(project: &project::Model) -> Markup {
     }
 }
 
-/// `2.10% in 2.3.9 (3.1x)`, or why there is nothing to compare.
+/// `up from 0.66% in 2.3.9`, or why there is nothing to compare.
 fn comparison(figures: &Figures, previous: Option<&str>, previous_rate: Option<f64>) -> Markup {
     match (previous, previous_rate) {
         (Some(previous), Some(rate)) => {
             let worse = figures.failure_rate > rate;
             html! {
                 span class=[worse.then_some("error")] {
-                    @if worse { "▲ " } @else if figures.failure_rate < rate { "▼ " }
+                    @if worse { "up from " } @else if figures.failure_rate < rate { "down from " } @else { "as " }
                     (percent(rate)) " in " (previous)
                 }
             }
@@ -287,7 +287,7 @@ fn verdict(check: &Check) -> Markup {
             @if let Some(previous) = &check.previous { span.muted { " against " (previous) } }
             ul {
                 @for reason in &check.reasons {
-                    li { a href=(reason.link) { (reason.text) } }
+                    li.wrap { a href=(reason.link) { (reason.text) } }
                 }
             }
             details { summary { "The rule" } p.small { (check.rule) } }

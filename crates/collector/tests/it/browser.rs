@@ -604,6 +604,40 @@ async fn pages_fit_from_a_phone_to_a_wide_screen() {
             .await
             .unwrap();
     }
+    // Two releases with long names and routes, counted and deployed, for the Releases
+    // pages.
+    let long_release = format!("shop@2.4.0-{}", "build".repeat(20));
+    let now = mayday_collector::store::now_ms();
+    for (release, failing, hours_ago) in [("shop@2.3.9", 1, 2), (long_release.as_str(), 30, 1)] {
+        server
+            .state
+            .store
+            .record_deploy(
+                server.project_id,
+                release,
+                "production",
+                now - hours_ago * 3_600_000,
+            )
+            .await
+            .unwrap();
+        let counts: Vec<mayday_collector::store::HealthCount> = (0..3)
+            .map(|n| mayday_collector::store::HealthCount {
+                release: release.to_owned(),
+                environment: "production".into(),
+                route: format!("POST /checkout/{}/{n}", "very_long_segment".repeat(6)),
+                at: now - hours_ago * 3_600_000 + (i64::from(n) + 1) * 60_000,
+                ok: 300,
+                errored: failing,
+                crashed: 1,
+            })
+            .collect();
+        server
+            .state
+            .store
+            .add_health(server.project_id, &counts)
+            .await
+            .unwrap();
+    }
     let pages = [
         ("projects", format!("{}/", server.base)),
         ("list", list.clone()),
@@ -618,6 +652,11 @@ async fn pages_fit_from_a_phone_to_a_wide_screen() {
         ("alerts", format!("{project}/alerts")),
         ("debug-files", format!("{project}/debug-files")),
         ("feedback", format!("{project}/feedback")),
+        ("releases", format!("{project}/releases")),
+        (
+            "release",
+            format!("{project}/releases/{}", long_release.replace('@', "%40")),
+        ),
         ("users", format!("{}/admin/users", server.base)),
         ("account", format!("{}/account", server.base)),
         ("two-factor", format!("{}/account/two-factor", server.base)),
@@ -648,7 +687,7 @@ async fn pages_fit_from_a_phone_to_a_wide_screen() {
                 // Name the widest culprits, to say what to fix.
                 let wide = client
                     .execute(
-                        "return [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > window.innerWidth + 1).slice(0, 8).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().width))",
+                        "return [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > window.innerWidth + 1).slice(0, 8).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().width) + ' ' + (e.textContent || '').slice(0, 30))",
                         vec![],
                     )
                     .await
@@ -680,6 +719,38 @@ async fn pages_fit_from_a_phone_to_a_wide_screen() {
                 );
                 assert!(labels[1].as_str().unwrap().contains("ms"), "{labels}");
                 screenshot(&client, &format!("{name}-chart-{width}")).await;
+            }
+            if *name == "releases" || *name == "release" {
+                // The chart with a marker per deploy, and (on a release) the verdict
+                // first, naming the route that got worse.
+                let seen = client
+                    .execute(
+                        "const f = document.querySelector('figure.chart'); \
+                         const v = document.querySelector('section[aria-label=\"Deploy check\"]'); \
+                         return [f.querySelectorAll('line.deploy').length, f.querySelectorAll('rect.failed').length, \
+                                 f.getBoundingClientRect().width, v ? v.innerText : ''];",
+                        vec![],
+                    )
+                    .await
+                    .unwrap();
+                let deploys = if *name == "releases" { 2 } else { 1 };
+                assert_eq!(seen[0], json!(deploys), "{name} at {width} px: {seen}");
+                assert!(
+                    seen[1].as_u64().unwrap() >= 1,
+                    "failed hours in red: {seen}"
+                );
+                assert!(
+                    seen[2].as_f64().unwrap() > f64::from(width.min(640)) * 0.7,
+                    "the chart uses the width at {width} px: {seen}"
+                );
+                if *name == "release" {
+                    let verdict = seen[3].as_str().unwrap();
+                    assert!(
+                        verdict.contains("Deploy check: fail")
+                            && verdict.contains("POST /checkout/"),
+                        "{verdict}"
+                    );
+                }
             }
         }
         client.goto(&list).await.unwrap();

@@ -251,6 +251,36 @@ async fn every_route_answers_each_role_as_the_rules_say() {
             ),
             web(Method::GET, format!("/projects/{p}/monitors"), Rule::Sees),
             web(Method::GET, format!("/projects/{p}/feedback"), Rule::Sees),
+            web(Method::GET, format!("/projects/{p}/releases"), Rule::Sees),
+            web(
+                Method::GET,
+                format!("/projects/{p}/releases/shop%401.0.0"),
+                Rule::Sees,
+            ),
+            api(
+                Method::GET,
+                format!("/api/v1/projects/{p}/releases"),
+                None,
+                Rule::Sees,
+            ),
+            api(
+                Method::GET,
+                format!("/api/v1/projects/{p}/releases/shop%401.0.0"),
+                None,
+                Rule::Sees,
+            ),
+            api(
+                Method::GET,
+                format!("/api/v1/projects/{p}/releases/shop%401.0.0/check"),
+                None,
+                Rule::Sees,
+            ),
+            api(
+                Method::POST,
+                format!("/api/v1/projects/{p}/releases/shop%401.0.0/deploys"),
+                Some(json!({"environment": "production"})),
+                Rule::Sees,
+            ),
             web(
                 Method::GET,
                 format!("/projects/{p}/monitors/{m}"),

@@ -175,7 +175,8 @@ async fn the_demo_app_panic_reaches_the_collector_with_its_user() {
         .unwrap();
     assert_eq!(response.status(), 500);
     assert!(reporter.flush(Duration::from_secs(10)).await);
-    assert_eq!(reporter.stats().sent, 1);
+    // The event, and the request counts (one request, crashed).
+    assert_eq!(reporter.stats().sent, 2);
 
     let issues = issues(&server).await;
     assert_eq!(issues.len(), 1);
