@@ -379,7 +379,12 @@ where
         if settings.body != crate::body::BodyCapture::Off {
             snapshot.body = tee_payload(&mut request, settings.body);
         }
-        let counting = Some(request.method().clone());
+        // The route's pattern now, while the request is ours: a panic or an error
+        // later leaves no request to ask.
+        let counting = Some(Counting {
+            method: request.method().clone(),
+            pattern: request.match_pattern(),
+        });
         let user = settings.user.as_ref().and_then(|resolve| resolve(&request));
         let html = wants_html.map(|page| Arc::new((page.clone(), Prefill::of(user.as_ref()))));
         let scope = LazyScope::new(settings.reporter.clone(), snapshot, None, user);
@@ -402,17 +407,21 @@ where
     }
 }
 
-/// Counts a request that ended as `outcome` on route `path`.
-fn count(
-    settings: &ActixSettings,
-    method: Option<actix_web::http::Method>,
-    path: Option<&str>,
-    outcome: crate::request_counts::Outcome,
-) {
-    if let Some(method) = method
-        && let Some(counter) = settings
-            .reporter
-            .request_counter(method.as_str(), path.unwrap_or(""))
+/// What a request's outcome is counted under.
+#[derive(Debug)]
+struct Counting {
+    method: actix_web::http::Method,
+    /// The route's pattern (`/orders/{id}`), `None` when no route matched.
+    pattern: Option<String>,
+}
+
+/// Counts a request that ended as `outcome`.
+fn count(settings: &ActixSettings, counting: Option<Counting>, outcome: Outcome) {
+    if let Some(counting) = counting
+        && let Some(counter) = settings.reporter.request_counter(
+            counting.method.as_str(),
+            counting.pattern.as_deref().unwrap_or(""),
+        )
     {
         counter.add(outcome);
     }
@@ -445,8 +454,9 @@ pin_project! {
         state: ActixState<F>,
         settings: Arc<ActixSettings>,
         html: Option<ErrorHtml>,
-        // The request's method while its outcome is to be counted (taken when counted).
-        counting: Option<actix_web::http::Method>,
+        // The request's method and route while its outcome is to be counted (taken
+        // when counted).
+        counting: Option<Counting>,
     }
 }
 
@@ -492,7 +502,7 @@ where
                 (polled, Some(scope))
             }
             ActixStateProj::Panicked { event_id } => {
-                count(settings, counting.take(), None, Outcome::Crashed);
+                count(settings, counting.take(), Outcome::Crashed);
                 let error = panic_error(settings, *event_id, html);
                 state.set(ActixState::Done);
                 return Poll::Ready(Err(error));
@@ -513,8 +523,7 @@ where
                 } else {
                     Outcome::Ok
                 };
-                let path = response.request().match_pattern();
-                count(settings, counting.take(), path.as_deref(), outcome);
+                count(settings, counting.take(), outcome);
                 if let Some(scope) = scope {
                     report_response(scope, settings, &mut response);
                 }
@@ -538,7 +547,7 @@ where
                 } else {
                     Outcome::Ok
                 };
-                count(settings, counting.take(), None, outcome);
+                count(settings, counting.take(), outcome);
                 // The error becomes a response further out; report it as one.
                 if let Some(scope) = scope {
                     let status = error.as_response_error().status_code().as_u16();
@@ -567,7 +576,7 @@ where
                 Poll::Ready(Err(error))
             }
             Err(payload) => {
-                count(settings, counting.take(), None, Outcome::Crashed);
+                count(settings, counting.take(), Outcome::Crashed);
                 let event_id = scope.and_then(|scope| scope.report_panic(payload.as_ref()));
                 let error = panic_error(settings, event_id, html);
                 // The inner future is poisoned; never poll it again.

@@ -202,6 +202,17 @@ impl Reporter {
         Some(counts.counter(method, path))
     }
 
+    /// Each route's counts since the last take, reset (tests read what the layer
+    /// counted without a collector).
+    #[cfg(test)]
+    pub(crate) fn take_request_counts(&self) -> Vec<crate::request_counts::Taken> {
+        self.inner
+            .as_ref()
+            .and_then(|i| i.transport.requests.as_ref())
+            .map(|c| c.take())
+            .unwrap_or_default()
+    }
+
     pub(crate) fn send_ip(&self) -> bool {
         self.inner.as_ref().is_some_and(|i| i.config.send_ip)
     }

@@ -28,6 +28,8 @@
 
 #[cfg(feature = "actix")]
 pub mod actix;
+#[cfg(all(test, feature = "actix"))]
+mod actix_counting_tests;
 #[cfg(feature = "axum")]
 mod axum_parts;
 mod body;

@@ -2,6 +2,8 @@
 //! [`ReporterService`] it builds, and the [`ResponseFuture`] that catches panics and
 //! looks at the response on the way out.
 
+#[cfg(test)]
+mod counting_tests;
 mod future;
 mod layer;
 mod route;

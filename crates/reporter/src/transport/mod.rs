@@ -358,7 +358,12 @@ impl Worker {
             targets.iter().map(|_| None).collect();
         let mut tick = tokio::time::interval(STORM_TICK);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut counts_tick = tokio::time::interval(REQUEST_COUNTS_EVERY);
+        // The first send a minute from now (`interval` would tick at once, sending the
+        // few requests counted before the worker first ran as a minute of their own).
+        let mut counts_tick = tokio::time::interval_at(
+            tokio::time::Instant::now() + REQUEST_COUNTS_EVERY,
+            REQUEST_COUNTS_EVERY,
+        );
         counts_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         // The counts' minute starts now; each send starts the next.
         let mut counting_since = chrono::Utc::now();
