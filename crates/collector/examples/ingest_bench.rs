@@ -17,6 +17,12 @@
 //! machine); SQLite; PostgreSQL; two collectors on one PostgreSQL; then the SQLite
 //! collector's peak memory under a flood of 1 MiB bodies with a key that does not exist.
 //! After each run, the stored events are counted against the issues' counts.
+//!
+//! The headline figure is CPU per event: the collector process's user + system time
+//! over the run (`/proc/<pid>/stat`) divided by the events it acknowledged; on two
+//! shared cores with the generator on one of them, CPU is what bounds events/s. For
+//! PostgreSQL, the server's own processes are measured apart (every process named
+//! `postgres` on the machine).
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -147,6 +153,11 @@ impl Server {
         })
     }
 
+    /// CPU ticks (10 ms) the process has used so far.
+    fn cpu(&self) -> u64 {
+        cpu_ticks(self.child.id())
+    }
+
     /// Peak resident memory so far, in MiB.
     fn peak_mib(&self) -> f64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
@@ -157,6 +168,44 @@ impl Server {
             .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
             .map_or(0.0, |kb| kb / 1024.0)
     }
+}
+
+/// CPU time (user + system) a process has used, in clock ticks of 10 ms: the kernel
+/// reports `/proc/<pid>/stat` times in USER_HZ, which is 100 on Linux whatever the
+/// kernel's own tick rate.
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which may hold spaces), from field 3 on: utime is
+    // field 14, stime field 15.
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let field = |n: usize| fields.get(n - 3).and_then(|v| v.parse::<u64>().ok());
+    field(14).unwrap_or(0) + field(15).unwrap_or(0)
+}
+
+/// CPU ticks of every process named `postgres` (the server and its backends): what
+/// PostgreSQL itself spent, apart from the collector.
+fn postgres_ticks() -> u64 {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return 0;
+    };
+    entries
+        .filter_map(Result::ok)
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                .is_ok_and(|comm| comm.trim() == "postgres")
+        })
+        .map(cpu_ticks)
+        .sum()
+}
+
+/// Microseconds of CPU per event: `ticks` of 10 ms over `events`.
+fn us_per_event(ticks: u64, events: i64) -> f64 {
+    if events <= 0 {
+        return 0.0;
+    }
+    ticks as f64 * 10_000.0 / events as f64
 }
 
 impl Drop for Server {
@@ -318,9 +367,9 @@ async fn counts(database_url: &str) -> anyhow::Result<(i64, i64)> {
     Ok((events, counted))
 }
 
-fn row(name: &str, run: &Run, peak: f64, extra: &str) {
+fn row(name: &str, run: &Run, cpu: &str, peak: f64, extra: &str) {
     println!(
-        "| {name} | {:>8.0} | {:>6.1} | {:>6.1} | {:>5} | {:>6.0} | {extra} |",
+        "| {name} | {:>8.0} | {cpu} | {:>6.1} | {:>6.1} | {:>5} | {:>6.0} | {extra} |",
         run.per_second(),
         run.percentile(0.5),
         run.percentile(0.99),
@@ -342,22 +391,35 @@ async fn bench() -> anyhow::Result<()> {
         env("MAYDAY_BENCH_SECONDS", 10u64)
     );
     println!();
-    println!("| setup | events/s | p50 ms | p99 ms | failed | peak RSS MiB | stored = counted |");
-    println!("|---|---:|---:|---:|---:|---:|---|");
+    println!(
+        "| setup | events/s | collector CPU us/event | p50 ms | p99 ms | failed | peak RSS MiB | stored = counted |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---|");
 
     let null = Server::start(&["null"])?;
+    let before = null.cpu();
     let run = load(&[&null], &bodies).await;
-    row("null endpoint", &run, null.peak_mib(), "");
+    let cpu = us_per_event(null.cpu() - before, run.acknowledged as i64);
+    row(
+        "null endpoint",
+        &run,
+        &format!("{cpu:.0}"),
+        null.peak_mib(),
+        "",
+    );
     drop(null);
 
     let dir = tempfile::tempdir()?;
     let sqlite = format!("sqlite://{}/bench.db?mode=rwc", dir.path().display());
     let collector = Server::start(&["serve", &sqlite])?;
+    let before = collector.cpu();
     let run = load(&[&collector], &bodies).await;
+    let cpu = us_per_event(collector.cpu() - before, run.acknowledged as i64);
     let (events, counted) = counts(&sqlite).await?;
     row(
         "SQLite",
         &run,
+        &format!("{cpu:.0}"),
         collector.peak_mib(),
         &format!("{events} = {counted}"),
     );
@@ -380,11 +442,14 @@ async fn bench() -> anyhow::Result<()> {
     // replaced), for comparison.
     let sqlite = format!("sqlite://{}/bench-sqlx.db?mode=rwc", dir.path().display());
     let collector = Server::start(&["serve-sqlx", &sqlite])?;
+    let before = collector.cpu();
     let run = load(&[&collector], &bodies).await;
+    let cpu = us_per_event(collector.cpu() - before, run.acknowledged as i64);
     let (events, counted) = counts(&sqlite).await?;
     row(
         "SQLite, ingest through sqlx (comparison)",
         &run,
+        &format!("{cpu:.0}"),
         collector.peak_mib(),
         &format!("{events} = {counted}"),
     );
@@ -398,10 +463,21 @@ async fn bench() -> anyhow::Result<()> {
                 .map(|_| Server::start(&["serve", &url]))
                 .collect::<Result<_, _>>()?;
             let refs: Vec<&Server> = servers.iter().collect();
+            let cpu_of = |servers: &[Server]| servers.iter().map(Server::cpu).sum::<u64>();
+            let (before, pg_before) = (cpu_of(&servers), postgres_ticks());
             let run = load(&refs, &bodies).await;
+            let acked = run.acknowledged as i64;
+            let cpu = us_per_event(cpu_of(&servers) - before, acked);
+            let pg = us_per_event(postgres_ticks().saturating_sub(pg_before), acked);
             let (events, counted) = counts(&url).await?;
             let peak = servers.iter().map(Server::peak_mib).fold(0.0, f64::max);
-            row(name, &run, peak, &format!("{events} = {counted}"));
+            row(
+                name,
+                &run,
+                &format!("{cpu:.0} (+ PostgreSQL {pg:.0})"),
+                peak,
+                &format!("{events} = {counted}"),
+            );
         }
     }
     Ok(())

@@ -39,7 +39,7 @@ report() {
     shift
     echo "$title"
     local -n per_ref=$1
-    for variant in bare noop-layer mayday sentry-tower; do
+    for variant in bare noop-layer mayday-no-counts mayday sentry-tower; do
         [ -n "${per_ref[$variant]:-}" ] || continue
         printf '  %-13s %8d instructions/request  %+7d vs bare  %.3f x bare\n' "$variant" "${per_ref[$variant]}" \
             $(( per_ref[$variant] - per_ref[bare] )) "$(echo "${per_ref[$variant]} / ${per_ref[bare]}" | bc -l)"
@@ -47,7 +47,7 @@ report() {
 }
 
 declare -A inproc
-for variant in bare noop-layer mayday sentry-tower; do
+for variant in bare noop-layer mayday-no-counts mayday sentry-tower; do
     small=$(in_process "$variant" "$N")
     large=$(in_process "$variant" $((3 * N)))
     inproc[$variant]=$(( (large - small) / (2 * N) ))

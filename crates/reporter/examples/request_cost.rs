@@ -2,7 +2,8 @@
 //! `valgrind --tool=callgrind` (`benches/instructions.sh`): counts are repeatable where
 //! wall-clock throughput on a shared machine is not.
 //!
-//! `request_cost <bare|noop-layer|mayday|sentry-tower> <n>`
+//! `request_cost <bare|noop-layer|mayday|mayday-no-counts|sentry-tower> <n>`
+//! (`mayday` counts requests per route, the default; `mayday-no-counts` does not).
 //!
 //! Requests carry browser-like headers whose values are slices of one shared buffer, as
 //! hyper hands them to the app (cloning them is a reference count, not a copy).
@@ -56,6 +57,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let reporter = mayday_reporter::Reporter::builder(mayday_reporter::build_info!())
         .dsn("http://public@127.0.0.1:9/1")
+        .request_counts(variant != "mayday-no-counts")
         .build()?;
     let mut sentry_options = sentry::ClientOptions::default();
     sentry_options.dsn = "http://public@127.0.0.1:9/1".parse().ok();
@@ -66,7 +68,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let app = match variant.as_str() {
         "bare" => routes,
         "noop-layer" => routes.layer(tower::layer::layer_fn(|service| service)),
-        "mayday" => routes.layer(reporter.layer()),
+        "mayday" | "mayday-no-counts" => routes.layer(reporter.layer()),
         "sentry-tower" => routes.layer(
             ServiceBuilder::new()
                 .layer(sentry_tower::NewSentryLayer::<Request>::new_from_top())

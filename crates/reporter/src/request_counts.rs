@@ -50,7 +50,9 @@ impl RouteCounter {
 /// request allocates nothing once its route was seen).
 #[derive(Debug, Default)]
 pub(crate) struct RequestCounts {
-    routes: RwLock<HashMap<String, Methods>>,
+    // foldhash, not SipHash: the keys are the app's own route templates, not input an
+    // attacker picks (unmatched paths count under ""), and hashing is most of a lookup.
+    routes: RwLock<HashMap<String, Methods, foldhash::fast::RandomState>>,
 }
 
 /// A route's counters, by method.

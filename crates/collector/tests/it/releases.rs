@@ -343,3 +343,56 @@ sentry_sdk.flush()
     assert_eq!(release["errored"], 10, "{release:#}");
     assert_eq!(release["crashed"], 0, "{release:#}");
 }
+
+#[tokio::test]
+async fn two_collectors_on_one_database_count_sessions_exactly() {
+    for db in common::databases().await {
+        let first = common::TestServer::start(&db, &[]).await;
+        let second = common::TestServer::join(&db, &[], &first).await;
+        let token = first.token("ci@example.com", true).await;
+        let started = chrono::Utc::now().to_rfc3339();
+        let payload = serde_json::json!({
+            "attrs": {"release": "shop@5.0.0", "environment": "production"},
+            "aggregates": [
+                {"started": started, "route": "GET /checkout", "exited": 3, "errored": 1},
+                {"started": started, "route": "POST /pay", "exited": 2, "crashed": 1},
+            ],
+        })
+        .to_string();
+        let body = format!(
+            "{{}}\n{{\"type\":\"sessions\",\"length\":{}}}\n{payload}\n",
+            payload.len()
+        );
+        // 60 envelopes at once, half to each collector: every count lands once.
+        let client = reqwest::Client::new();
+        let mut sends = Vec::new();
+        for i in 0..60 {
+            let server = if i % 2 == 0 { &first } else { &second };
+            let request = client
+                .post(server.envelope_url())
+                .header("x-sentry-auth", server.auth())
+                .body(body.clone());
+            sends.push(async move { request.send().await.map(|r| r.status()) });
+        }
+        for status in futures_util::future::join_all(sends).await {
+            assert_eq!(status.expect("collector answers"), 200, "{}", db.kind);
+        }
+        let release = common::api_json(
+            &second,
+            &token,
+            &format!("/api/v1/projects/{}/releases/shop@5.0.0", first.project_id),
+        )
+        .await;
+        assert_eq!(release["requests"], 60 * 7, "{}: {release:#}", db.kind);
+        assert_eq!(release["errored"], 60, "{}", db.kind);
+        assert_eq!(release["crashed"], 60, "{}", db.kind);
+        let checkout = release["routes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == "GET /checkout")
+            .cloned()
+            .unwrap();
+        assert_eq!(checkout["requests"], 240, "{}", db.kind);
+    }
+}
