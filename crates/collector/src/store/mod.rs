@@ -27,6 +27,7 @@ mod reads;
 mod releases;
 mod retention;
 mod sessions;
+mod sqlite_checkpoint;
 mod sqlite_hot;
 mod two_factor;
 

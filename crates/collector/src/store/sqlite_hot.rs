@@ -49,6 +49,9 @@ pub(super) type StatementCounter = Arc<dyn Fn() + Send + Sync>;
 pub(super) struct HotWriter {
     jobs: mpsc::Sender<Job>,
     counter: Arc<Mutex<Option<StatementCounter>>>,
+    // Checkpoints the log in this writer's stead (see `sqlite_checkpoint`); stops with
+    // the last handle.
+    _checkpointer: Arc<super::sqlite_checkpoint::Checkpointer>,
 }
 
 impl std::fmt::Debug for HotWriter {
@@ -66,9 +69,12 @@ impl HotWriter {
         )
         .and_then(|c| {
             // As sqlx's connections are set up (see `store::options`).
+            // No checkpoints in this thread's commits: the checkpointer's thread does
+            // them (the sqlx connections keep SQLite's default for their few writes).
             c.execute_batch(
                 "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                 PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;",
+                 PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY; \
+                 PRAGMA wal_autocheckpoint = 0;",
             )?;
             c.busy_timeout(busy_timeout)?;
             c.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
@@ -88,6 +94,7 @@ impl HotWriter {
         Ok(HotWriter {
             jobs,
             counter: Arc::default(),
+            _checkpointer: Arc::new(super::sqlite_checkpoint::Checkpointer::start(path)?),
         })
     }
 
