@@ -2,7 +2,9 @@
 //! that need to see what a reporter sent.
 //!
 //! It answers 200 by default; tests can script other answers (429, 503) for the next
-//! requests to check rate limiting and retries.
+//! requests to check rate limiting and retries. Request counts (`sessions` envelopes,
+//! which a reporter sends at each flush when it served requests) are kept apart from
+//! the other envelopes ([`Receiver::sessions`]), so tests about events count events.
 
 use std::collections::VecDeque;
 use std::io::Read;
@@ -50,6 +52,7 @@ pub struct Scripted {
 #[derive(Default)]
 struct Shared {
     received: Mutex<Vec<Received>>,
+    sessions: Mutex<Vec<Received>>,
     hits: Mutex<u64>,
     script: Mutex<VecDeque<Scripted>>,
 }
@@ -97,6 +100,11 @@ impl Receiver {
     /// Everything accepted so far.
     pub fn received(&self) -> Vec<Received> {
         self.shared.received.lock().unwrap().clone()
+    }
+
+    /// The `sessions` envelopes (request counts) accepted so far.
+    pub fn sessions(&self) -> Vec<Received> {
+        self.shared.sessions.lock().unwrap().clone()
     }
 
     /// Requests that reached the receiver, accepted or not.
@@ -167,7 +175,17 @@ async fn receive(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: By
         .event_id
         .map(|id| id.to_string())
         .unwrap_or_default();
-    shared.received.lock().unwrap().push(Received {
+    let counts_only = !envelope.items.is_empty()
+        && envelope
+            .items
+            .iter()
+            .all(|item| item.ty == mayday_protocol::ItemType::Sessions);
+    let kept = if counts_only {
+        &shared.sessions
+    } else {
+        &shared.received
+    };
+    kept.lock().unwrap().push(Received {
         auth: header("x-sentry-auth"),
         content_encoding,
         envelope,

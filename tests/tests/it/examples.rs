@@ -324,6 +324,17 @@ async fn successful_requests_report_nothing(example: Example) {
     );
 
     assert!(reporter.flush(Duration::from_secs(5)).await);
-    assert_eq!(reporter.stats().queued, 0);
-    assert_eq!(receiver.hits(), 0);
+    // No event; the three requests counted, all answered (the 404 under no route).
+    assert!(receiver.received().is_empty(), "no event");
+    let sessions = receiver.sessions();
+    assert_eq!(sessions.len(), 1, "one send of request counts at the flush");
+    let counts: serde_json::Value =
+        serde_json::from_slice(&sessions[0].envelope.items[0].payload).unwrap();
+    let aggregates = counts["aggregates"].as_array().unwrap();
+    let sum = |field: &str| -> u64 { aggregates.iter().filter_map(|a| a[field].as_u64()).sum() };
+    assert_eq!(
+        (sum("exited"), sum("errored"), sum("crashed")),
+        (3, 0, 0),
+        "{counts}"
+    );
 }
