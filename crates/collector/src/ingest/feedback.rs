@@ -17,7 +17,7 @@ use mayday_protocol::{Dsn, Event};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{Request, reject};
+use super::reject;
 use crate::error::ApiError;
 use crate::feedback::{self, Sent};
 use crate::pipeline::rate_limit::Admission;
@@ -122,9 +122,14 @@ fn checked(state: &AppState, index: usize, received: Received) -> Result<Receive
     Ok(received)
 }
 
-/// Asks the per-key and per-client limits for `count` pieces of feedback.
-pub(super) fn admit(request: &Request<'_>, key: &KeyInfo, count: u64) -> Result<(), ApiError> {
-    let state = request.state;
+/// Asks the per-key and per-client limits for `count` pieces of feedback from
+/// `client`.
+pub(super) fn admit(
+    state: &AppState,
+    client: Option<std::net::IpAddr>,
+    key: &KeyInfo,
+    count: u64,
+) -> Result<(), ApiError> {
     let now = now_ms();
     let per_key = state.limiter.admit(
         &format!("{}/feedback", key.key.public_key),
@@ -132,7 +137,7 @@ pub(super) fn admit(request: &Request<'_>, key: &KeyInfo, count: u64) -> Result<
         feedback::PER_KEY_PER_MINUTE,
         now,
     );
-    let per_client = match (per_key, request.client) {
+    let per_client = match (per_key, client) {
         (Admission::Accept, Some(client)) => state.limiter.admit(
             &format!("feedback-from/{client}"),
             count,
@@ -292,13 +297,7 @@ pub(super) async fn dialog_post(
     Form(form): Form<DialogForm>,
 ) -> Result<Json<Value>, ApiError> {
     let key = dialog_key(&state, &query, client).await?;
-    let request = Request {
-        state: &state,
-        query: None,
-        headers: &axum::http::HeaderMap::new(),
-        client,
-    };
-    admit(&request, &key, 1)?;
+    admit(&state, client, &key, 1)?;
     let sent = Sent {
         event_id: query.event_id.as_deref(),
         name: form.name.as_deref(),

@@ -304,7 +304,7 @@ async fn ingest_envelope(
         admit(request, &key, Category::Monitor, check_ins.len() as u64)?;
     }
     if !said.is_empty() {
-        feedback::admit(request, &key, said.len() as u64)?;
+        feedback::admit(request.state, request.client, &key, said.len() as u64)?;
     }
     let first_id = store_events(request, &key, events, envelope.header.event_id).await?;
     check_in::record_all(state, &key, check_ins).await?;
