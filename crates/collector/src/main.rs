@@ -65,7 +65,11 @@ async fn run(command: Option<Command>, config: Config) -> anyhow::Result<()> {
         return Ok(());
     }
     if let Some(Command::Deploy(deploy)) = command {
-        let code = mayday_collector::cli::deploy::run(&config, deploy).await?;
+        use mayday_collector::cli::deploy;
+        let code = deploy::run(&config, deploy).await.unwrap_or_else(|error| {
+            eprintln!("error: {error:#}");
+            deploy::COULD_NOT_CHECK
+        });
         std::process::exit(code);
     }
     if let Some(Command::DebugFiles(upload)) = &command

@@ -381,7 +381,7 @@ where
         }
         // The route's pattern now, while the request is ours: a panic or an error
         // later leaves no request to ask.
-        let counting = Some(Counting {
+        let counting = settings.reporter.counts_requests().then(|| Counting {
             method: request.method().clone(),
             pattern: request.match_pattern(),
         });

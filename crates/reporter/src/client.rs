@@ -192,6 +192,14 @@ impl Reporter {
             .map_or(DEFAULT_MAX_BREADCRUMBS, |i| i.config.max_breadcrumbs)
     }
 
+    /// Whether requests are counted (release health).
+    #[cfg(feature = "actix")]
+    pub(crate) fn counts_requests(&self) -> bool {
+        self.inner
+            .as_ref()
+            .is_some_and(|i| i.transport.requests.is_some())
+    }
+
     /// The counter of `method` on route `path`, when requests are counted.
     pub(crate) fn request_counter(
         &self,

@@ -3,7 +3,7 @@
 //! `--url` and `--token`, to a running collector over its API (from CI), with
 //! `--include-sources` also each file's source bundle; list them.
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use clap::Subcommand;
 
 use crate::audit::Actor;
@@ -60,24 +60,15 @@ pub async fn run_remote(command: &DebugFilesCommand) -> anyhow::Result<bool> {
     let base = url.trim_end_matches('/');
     let id = super::remote::project_id(&client, base, token, project).await?;
     for (path, name, bytes) in read_files(files, *include_sources)? {
-        let answer = client
-            .post(format!("{base}/api/v1/projects/{id}/debug-files"))
-            .query(&[("name", name.as_str())])
-            .bearer_auth(token)
-            .body(bytes)
-            .send()
-            .await
-            .with_context(|| format!("uploading {}", path.display()))?;
-        let status = answer.status();
-        let body: serde_json::Value = answer
-            .bytes()
-            .await
-            .map(|b| serde_json::from_slice(&b).unwrap_or_default())
-            .unwrap_or_default();
-        if !status.is_success() {
-            let detail = body["detail"].as_str().unwrap_or("no reason given");
-            bail!("{}: HTTP {status}: {detail}", path.display());
-        }
+        let body = super::remote::json(
+            client
+                .post(format!("{base}/api/v1/projects/{id}/debug-files"))
+                .query(&[("name", name.as_str())])
+                .bearer_auth(token)
+                .body(bytes),
+            &format!("uploading {}", path.display()),
+        )
+        .await?;
         println!(
             "{}\t{}",
             body["debug_id"].as_str().unwrap_or_default(),

@@ -82,6 +82,10 @@ fn parse_wait(text: &str) -> Result<Duration, String> {
 /// Between two asks while waiting for data.
 const POLL: Duration = Duration::from_secs(10);
 
+/// The exit code when the check could not run (an unknown project, a collector that
+/// cannot be reached, a refused token): apart from 1, a failing release.
+pub const COULD_NOT_CHECK: i32 = 3;
+
 /// Runs `command`, against the collector at `--url` or the database `config` names
 /// (opened only then); returns the exit code.
 pub async fn run(config: &Config, command: DeployCommand) -> anyhow::Result<i32> {
@@ -121,7 +125,9 @@ pub async fn run(config: &Config, command: DeployCommand) -> anyhow::Result<i32>
             ..
         } => {
             let store = Store::connect(&config.database_url).await?;
-            let project = store.project_by_name(&project).await?;
+            let project = store.project_by_name(&project).await.with_context(|| {
+                format!("no project {project:?} in this database (`mayday-collector project list` names them)")
+            })?;
             release_health::record_deploy(&store, project.id, &release, &environment)
                 .await
                 .map_err(|e| anyhow::anyhow!(e.to_string()))?;
@@ -151,7 +157,9 @@ pub async fn run(config: &Config, command: DeployCommand) -> anyhow::Result<i32>
                 Some(_) => None,
                 None => {
                     let store = Store::connect(&config.database_url).await?;
-                    let project = store.project_by_name(&project).await?;
+                    let project = store.project_by_name(&project).await.with_context(|| {
+                format!("no project {project:?} in this database (`mayday-collector project list` names them)")
+            })?;
                     Some((store, project))
                 }
             };

@@ -99,7 +99,7 @@ pub struct Overview {
     pub releases: Vec<ReleaseSummary>,
     /// (hour start, requests, failed), oldest first.
     pub hours: Vec<(i64, i64, i64)>,
-    pub deploys: Vec<deploy::Model>,
+    pub deploys: Vec<DeployRef>,
     /// Where the chart starts (ms).
     pub chart_from: i64,
 }
@@ -126,6 +126,7 @@ pub async fn overview(
         .into_iter()
         .filter(|d| d.deployed_at >= chart_from)
         .filter(|d| environment.is_none_or(|e| e == d.environment))
+        .map(|d| DeployRef::from(&d))
         .collect();
     Ok(Overview {
         releases,
@@ -163,8 +164,19 @@ pub struct IssueRef {
 /// A deploy.
 #[derive(Debug, Clone, Serialize)]
 pub struct DeployRef {
+    pub release: String,
     pub environment: String,
     pub deployed_at: i64,
+}
+
+impl From<&deploy::Model> for DeployRef {
+    fn from(d: &deploy::Model) -> DeployRef {
+        DeployRef {
+            release: d.release.clone(),
+            environment: d.environment.clone(),
+            deployed_at: d.deployed_at,
+        }
+    }
 }
 
 fn figures_of(totals: &[Totals], name: &str) -> Option<Figures> {
@@ -312,13 +324,7 @@ pub async fn detail(
             .iter()
             .map(issue_ref)
             .collect(),
-        deploys: deploys
-            .iter()
-            .map(|d| DeployRef {
-                environment: d.environment.clone(),
-                deployed_at: d.deployed_at,
-            })
-            .collect(),
+        deploys: deploys.iter().map(DeployRef::from).collect(),
         hours: store
             .health_hours(project.id, Some(version), environment, since)
             .await?,

@@ -14,10 +14,10 @@ use super::layout::{self, html};
 use super::session::SignedIn;
 use crate::access::{self, Need};
 use crate::release_health::{
-    self, Check, Figures, Overview, ReleaseDetail, check::Verdict, percent,
+    self, Check, DeployRef, Figures, Overview, ReleaseDetail, check::Verdict, percent,
 };
 use crate::state::AppState;
-use crate::store::entities::{deploy, project};
+use crate::store::entities::project;
 
 /// `?environment=` (every environment when empty).
 #[derive(Debug, Deserialize)]
@@ -210,17 +210,6 @@ fn release_markup(
 ) -> Markup {
     let f = &detail.figures;
     let chart_from = detail.hours.first().map_or(0, |h| h.0);
-    let deploys: Vec<deploy::Model> = detail
-        .deploys
-        .iter()
-        .map(|d| deploy::Model {
-            id: 0,
-            project_id: project.id,
-            release: detail.version.clone(),
-            environment: d.environment.clone(),
-            deployed_at: d.deployed_at,
-        })
-        .collect();
     layout::page(
         &format!("{} {}", project.name, detail.version),
         signed_in,
@@ -247,7 +236,7 @@ fn release_markup(
             @if !detail.hours.is_empty() {
                 section aria-labelledby="chart-title" {
                     h2 #chart-title { "Requests per hour" }
-                    (chart(&detail.hours, &deploys, chart_from))
+                    (chart(&detail.hours, &detail.deploys, chart_from))
                 }
             }
             section aria-labelledby="routes-title" {
@@ -308,7 +297,7 @@ fn issue_list(title: &str, id: &str, issues: &[release_health::IssueRef]) -> Mar
 /// Requests per hour as bars (failed part in red), a line at each deploy, from
 /// `from` to now; the deploys named below it (the chart itself scales to the width,
 /// so it carries no text).
-fn chart(hours: &[(i64, i64, i64)], deploys: &[deploy::Model], from: i64) -> Markup {
+fn chart(hours: &[(i64, i64, i64)], deploys: &[DeployRef], from: i64) -> Markup {
     const HOUR: i64 = 3_600_000;
     let now = crate::store::now_ms();
     let slots = ((now - from) / HOUR + 1).clamp(1, 24 * 90);

@@ -301,6 +301,15 @@ async fn the_deploy_check_fails_a_release_that_fails_a_route_ten_times_as_often(
     let (code, out) = deploy(&server, &token, &["record", "--release", " "]).await;
     assert_ne!(code, 0);
     assert!(out.contains("the release: 1 to 200 characters"), "{out}");
+    // Could not check (a refused token): 3, apart from a failing release's 1.
+    let (code, out) = deploy(
+        &server,
+        "not-a-token",
+        &["check", "--release", "shop@2.0.0"],
+    )
+    .await;
+    assert_eq!(code, 3, "{out}");
+    assert!(out.contains("refused the token"), "{out}");
 }
 
 #[tokio::test]
