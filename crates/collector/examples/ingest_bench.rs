@@ -64,6 +64,12 @@ impl Template {
     }
 }
 
+/// As the collector's binary (`src/main.rs`): mimalloc rather than the system allocator: ingest allocates and frees many small
+/// buffers per event (the body, parsed fields, SQL parameters), and glibc's malloc was
+/// about a sixth of the collector's CPU under load (BENCHMARKS.md, ingest).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().collect();
     let runtime = tokio::runtime::Runtime::new()?;

@@ -13,6 +13,12 @@ use mayday_collector::scheduler::housekeeping::{
 use mayday_collector::store::Store;
 use mayday_collector::{AppInner, projects, router};
 
+/// mimalloc rather than the system allocator: ingest allocates and frees many small
+/// buffers per event (the body, parsed fields, SQL parameters), and glibc's malloc was
+/// about a sixth of the collector's CPU under load (BENCHMARKS.md, ingest).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = match cli::parse() {
         Ok(cli) => cli,

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::notify;
+use crate::pipeline::check_in_writer::CheckInWriter;
 use crate::pipeline::in_flight::InFlight;
 use crate::pipeline::rate_limit::RateLimiter;
 use crate::pipeline::rejections::Rejections;
@@ -22,6 +23,8 @@ pub struct AppInner {
     pub store: Store,
     /// The group-commit writer.
     pub writer: IngestWriter,
+    /// The group-commit writer of check-ins.
+    pub check_ins: CheckInWriter,
     /// Per-key rate limits.
     pub limiter: RateLimiter,
     /// Metrics.
@@ -63,9 +66,15 @@ impl AppInner {
             },
             notify_wake.clone(),
         );
+        let check_ins = CheckInWriter::start(
+            store.clone(),
+            config.max_monitors_per_project,
+            notify_wake.clone(),
+        );
         Ok(Arc::new(AppInner {
             store,
             writer,
+            check_ins,
             limiter: RateLimiter::default(),
             metrics,
             notify_wake,

@@ -158,20 +158,125 @@ impl<T: Serialize> Serialize for Values<T> {
 }
 
 impl<'de, T: Deserialize<'de>> Deserialize<'de> for Values<T> {
+    /// Reads the items straight from the input, in either shape: no intermediate
+    /// [`Value`] tree (an exception list is most of an event, frames and all, and
+    /// building it twice was a measurable part of ingest's CPU).
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let values = match Value::deserialize(deserializer)? {
-            Value::Null => Vec::new(),
-            value @ Value::Array(_) => Vec::<T>::deserialize(value).map_err(de::Error::custom)?,
-            Value::Object(mut map) => match map.remove("values") {
-                None | Some(Value::Null) => Vec::new(),
-                Some(inner) => Vec::<T>::deserialize(inner).map_err(de::Error::custom)?,
-            },
-            other => {
-                return Err(de::Error::custom(format!(
-                    "expected a list or {{\"values\": [...]}}, got {other}"
-                )));
-            }
-        };
+        deserializer.deserialize_any(ValuesVisitor(std::marker::PhantomData))
+    }
+}
+
+struct ValuesVisitor<T>(std::marker::PhantomData<T>);
+
+impl<'de, T: Deserialize<'de>> de::Visitor<'de> for ValuesVisitor<T> {
+    type Value = Values<T>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a list or {\"values\": [...]}")
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Values::default())
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Values::default())
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut values = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(64));
+        while let Some(item) = seq.next_element()? {
+            values.push(item);
+        }
         Ok(Values { values })
+    }
+
+    fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut values = None;
+        while let Some(key) = map.next_key::<WrapperKey>()? {
+            match key {
+                WrapperKey::Values if values.is_none() => {
+                    values = map.next_value::<Option<Vec<T>>>()?;
+                }
+                _ => {
+                    map.next_value::<de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(Values {
+            values: values.unwrap_or_default(),
+        })
+    }
+}
+
+/// A key of the wrapped shape: `values`, or one that is skipped.
+enum WrapperKey {
+    Values,
+    Other,
+}
+
+impl<'de> Deserialize<'de> for WrapperKey {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl de::Visitor<'_> for KeyVisitor {
+            type Value = WrapperKey;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a key")
+            }
+            fn visit_str<E: de::Error>(self, key: &str) -> Result<WrapperKey, E> {
+                Ok(if key == "values" {
+                    WrapperKey::Values
+                } else {
+                    WrapperKey::Other
+                })
+            }
+        }
+        deserializer.deserialize_identifier(KeyVisitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    struct Holder {
+        #[serde(default)]
+        list: Option<Values<u32>>,
+        // A flattened map makes serde buffer the struct first: `Values` must read
+        // from that buffer as well as from the text.
+        #[serde(flatten)]
+        _rest: serde_json::Map<String, Value>,
+    }
+
+    fn read(json: &str) -> Result<Vec<u32>, String> {
+        let holder: Holder = serde_json::from_str(json).map_err(|e| e.to_string())?;
+        Ok(holder.list.map(|l| l.values).unwrap_or_default())
+    }
+
+    #[test]
+    fn values_arrive_bare_or_wrapped() {
+        assert_eq!(read(r#"{"list": [1, 2]}"#).unwrap(), [1, 2]);
+        assert_eq!(read(r#"{"list": {"values": [3]}}"#).unwrap(), [3]);
+        assert_eq!(
+            read(r#"{"list": {"other": {"x": [1]}, "values": [4, 5], "more": 1}}"#).unwrap(),
+            [4, 5]
+        );
+        assert_eq!(
+            read(r#"{"list": {"values": null}}"#).unwrap(),
+            [] as [u32; 0]
+        );
+        assert_eq!(read(r#"{"list": {}}"#).unwrap(), [] as [u32; 0]);
+        assert_eq!(read(r#"{"list": null, "x": 1}"#).unwrap(), [] as [u32; 0]);
+        let direct: Values<u32> = serde_json::from_str("[7]").unwrap();
+        assert_eq!(direct.values, [7]);
+    }
+
+    #[test]
+    fn values_of_another_shape_are_refused_by_name() {
+        let error = read(r#"{"list": "three"}"#).unwrap_err();
+        assert!(error.contains(r#"a list or {"values": [...]}"#), "{error}");
+        let error = read(r#"{"list": ["a"]}"#).unwrap_err();
+        assert!(error.contains("u32"), "{error}");
     }
 }

@@ -68,15 +68,11 @@ async fn record_one(
     project_id: i64,
     check_in: CheckIn,
 ) -> Result<check_ins::Receipt, ApiError> {
-    let receipt = check_ins::record(
-        &state.store,
-        state.config.max_monitors_per_project,
-        project_id,
-        check_in,
-        now_ms(),
-    )
-    .await
-    .map_err(|error| match error {
+    let recorded = match check_ins::check(project_id, check_in, now_ms()) {
+        Ok(checked) => state.check_ins.record(checked).await,
+        Err(error) => Err(error),
+    };
+    recorded.map_err(|error| match error {
         MonitorError::Store(StoreError::AtLimit(what)) => reject(
             state,
             "too_many_monitors",
@@ -87,9 +83,7 @@ async fn record_one(
             ApiError::from(error)
         }
         other => reject(state, "invalid", ApiError::from(other)),
-    })?;
-    state.notify_wake.notify_one();
-    Ok(receipt)
+    })
 }
 
 /// The query (and JSON body) of the plain HTTP check-in.

@@ -47,6 +47,18 @@ struct SqliteWriter {
     turn: Arc<tokio::sync::Mutex<()>>,
 }
 
+/// A group commit's work, for [`Store::write_batch`]: one value that runs once, in a
+/// transaction on whichever connection the store writes with.
+pub trait BatchWork: Send + 'static {
+    /// What the work returns.
+    type Output: Send + 'static;
+    /// Runs the work in the write transaction `txn`.
+    fn run(
+        self,
+        txn: &impl ConnectionTrait,
+    ) -> impl std::future::Future<Output = Result<Self::Output, sea_orm::DbErr>> + Send;
+}
+
 /// How long an SQLite writer waits for another process's write to end.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -130,6 +142,18 @@ impl Store {
         let value = work(&txn).await?;
         txn.commit().await?;
         Ok(value)
+    }
+
+    /// Runs `work` in one write transaction, for group commits (batches of check-ins):
+    /// on SQLite's writer thread when there is one, in the write turn every writer
+    /// takes (the work's futures never wait there: every statement is synchronous
+    /// underneath), else through [`Store::write`].
+    pub async fn write_batch<W: BatchWork>(&self, work: W) -> Result<W::Output, StoreError> {
+        if let Some((hot, turn)) = self.sqlite_hot() {
+            let _turn = turn.lock().await;
+            return hot.transaction(async move |txn| work.run(txn).await).await;
+        }
+        self.write(async |txn| Ok(work.run(txn).await?)).await
     }
 
     /// Runs `read`, a list or search shaped by a person, for `project_id` on the

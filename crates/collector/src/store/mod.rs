@@ -18,14 +18,14 @@ mod issues;
 mod keys;
 mod merges;
 mod migration;
-mod monitors;
+pub(crate) mod monitors;
 mod open;
 mod outbox;
 mod outreach;
 mod projects;
 mod reads;
 mod releases;
-mod retention;
+pub mod retention;
 mod sessions;
 mod sqlite_checkpoint;
 mod sqlite_hot;
@@ -34,7 +34,7 @@ mod two_factor;
 pub use alert_rules::RuleRow;
 pub use backup::{BackupError, Restored, Serving, restore};
 pub(crate) use database::WriteTxn;
-pub use database::{Store, now_ms, random_hex};
+pub use database::{BatchWork, Store, now_ms, random_hex};
 pub use debug_files::NewDebugFile;
 pub use entities::{
     AuditAction, Channel, CheckOutcome, DeliveryStatus, EventLevel, IssueStatus, MonitorKind,

@@ -6,9 +6,9 @@
 
 use std::collections::HashMap;
 
-use sea_orm::sea_query::{Alias, Asterisk, Expr, LockBehavior, LockType, Order, Query};
+use sea_orm::sea_query::{Alias, Asterisk, Expr, LockBehavior, LockType, OnConflict, Order, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, IntoActiveModel,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, IntoActiveModel,
     NotSet, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
@@ -90,16 +90,11 @@ impl Store {
         project_id: i64,
         slug: &str,
     ) -> Result<Option<monitor::Model>, StoreError> {
-        Ok(monitor::Entity::find()
-            .filter(monitor::Column::ProjectId.eq(project_id))
-            .filter(monitor::Column::Slug.eq(slug))
-            .one(self.db())
-            .await?)
+        Ok(find_by_slug(self.db(), project_id, slug).await?)
     }
 
-    /// Creates `row` (its id ignored); a taken slug is a conflict.
-    /// Creates `row`, unless its project has `max_per_project` monitors already
-    /// ([`StoreError::AtLimit`]).
+    /// Creates `row` (its id ignored); a taken slug is a conflict, and so is a project
+    /// with `max_per_project` monitors already ([`StoreError::AtLimit`]).
     pub async fn create_monitor(
         &self,
         row: monitor::Model,
@@ -108,23 +103,9 @@ impl Store {
         let slug = row.slug.clone();
         let project_id = row.project_id;
         self.write(async |txn| {
-            // Counted and inserted in one turn per project (SQLite's write turn does this
-            // by itself), so that collectors creating at once stay under the most.
-            if txn.get_database_backend() == DbBackend::Postgres {
-                project::Entity::find_by_id(project_id)
-                    .lock_exclusive()
-                    .one(txn)
-                    .await?;
-            }
-            let count = monitor::Entity::find()
-                .filter(monitor::Column::ProjectId.eq(project_id))
-                .count(txn)
-                .await?;
+            let count = count_for_create(txn, project_id).await?;
             if count >= max_per_project {
-                return Err(StoreError::AtLimit(format!(
-                    "this project has {count} monitors, the most allowed \
-                     (MAYDAY_MAX_MONITORS_PER_PROJECT={max_per_project}); remove one or raise the setting"
-                )));
+                return Err(at_limit(count, max_per_project));
             }
             let mut active = row.into_active_model().reset_all();
             active.id = NotSet;
@@ -147,12 +128,12 @@ impl Store {
         if let Some(found) = self.monitor_by_slug(project_id, &slug).await? {
             return Ok(found);
         }
-        match self.create_monitor(row, max_per_project).await {
-            Err(StoreError::Conflict(_)) => self
-                .monitor_by_slug(project_id, &slug)
-                .await?
-                .ok_or_else(|| StoreError::NotFound(format!("monitor {slug}"))),
-            other => other,
+        match self
+            .write(async |txn| Ok(ensure_monitor_in(txn, row, max_per_project).await?))
+            .await?
+        {
+            Ensured::Found(monitor) => Ok(*monitor),
+            Ensured::AtLimit(count) => Err(at_limit(count, max_per_project)),
         }
     }
 
@@ -170,49 +151,7 @@ impl Store {
         + Send,
     ) -> Result<Option<monitor::Model>, StoreError> {
         self.write(async |txn| {
-            let mut select = monitor::Entity::find_by_id(id);
-            if txn.get_database_backend() == DbBackend::Postgres {
-                select = if skip_locked {
-                    select.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
-                } else {
-                    select.lock_exclusive()
-                };
-            }
-            let Some(current) = select.one(txn).await? else {
-                return Ok(None);
-            };
-            let existing = match &check_in_id {
-                Some(check_in_id) => {
-                    monitor_checkin::Entity::find()
-                        .filter(monitor_checkin::Column::MonitorId.eq(id))
-                        .filter(monitor_checkin::Column::CheckInId.eq(check_in_id.as_str()))
-                        .one(txn)
-                        .await?
-                }
-                None => None,
-            };
-            let Some(change) = decide(&current, existing.as_ref()) else {
-                return Ok(None);
-            };
-            let mut active = change.monitor.clone().into_active_model().reset_all();
-            active.id = Set(id);
-            let written = active.update(txn).await?;
-            match change.result {
-                Some(ResultWrite::Insert(row)) => {
-                    let mut active = row.into_active_model().reset_all();
-                    active.id = NotSet;
-                    active.monitor_id = Set(id);
-                    active.insert(txn).await?;
-                }
-                Some(ResultWrite::Update(row)) => {
-                    row.into_active_model().reset_all().update(txn).await?;
-                }
-                None => {}
-            }
-            for (kind, detail) in &change.notices {
-                super::outbox::queue_monitor(txn, &written, *kind, detail).await?;
-            }
-            Ok(Some(written))
+            Ok(change_monitor_in(txn, id, check_in_id, skip_locked, decide).await?)
         })
         .await
     }
@@ -287,16 +226,7 @@ impl Store {
 
     /// The `check_in_id` of a monitor's latest run still in progress.
     pub async fn latest_running(&self, monitor_id: i64) -> Result<Option<String>, StoreError> {
-        let found: Option<Option<String>> = monitor_checkin::Entity::find()
-            .select_only()
-            .column(monitor_checkin::Column::CheckInId)
-            .filter(monitor_checkin::Column::MonitorId.eq(monitor_id))
-            .filter(monitor_checkin::Column::Status.eq(CheckOutcome::InProgress))
-            .order_by_desc(monitor_checkin::Column::StartedAt)
-            .into_tuple()
-            .one(self.db())
-            .await?;
-        Ok(found.flatten())
+        Ok(latest_running_in(self.db(), monitor_id).await?)
     }
 
     /// Runs still in progress past their maximum runtime at `now`, at most `limit`.
@@ -451,4 +381,168 @@ impl Store {
         })
         .await
     }
+}
+
+/// What [`ensure_monitor_in`] found.
+#[derive(Debug)]
+pub(crate) enum Ensured {
+    /// The monitor, found or just created.
+    Found(Box<monitor::Model>),
+    /// Not there, and its project has this many monitors, the most allowed.
+    AtLimit(u64),
+}
+
+/// The error of a project with `count` monitors, the most allowed.
+pub(crate) fn at_limit(count: u64, max_per_project: u64) -> StoreError {
+    StoreError::AtLimit(format!(
+        "this project has {count} monitors, the most allowed \
+         (MAYDAY_MAX_MONITORS_PER_PROJECT={max_per_project}); remove one or raise the setting"
+    ))
+}
+
+/// A project's monitor by slug, on `db`.
+async fn find_by_slug(
+    db: &impl ConnectionTrait,
+    project_id: i64,
+    slug: &str,
+) -> Result<Option<monitor::Model>, DbErr> {
+    monitor::Entity::find()
+        .filter(monitor::Column::ProjectId.eq(project_id))
+        .filter(monitor::Column::Slug.eq(slug))
+        .one(db)
+        .await
+}
+
+/// How many monitors project `project_id` has, counted in `txn` so that collectors
+/// creating at once stay under the most (the project's row locked on PostgreSQL; SQLite's
+/// write turn does this by itself).
+async fn count_for_create(txn: &impl ConnectionTrait, project_id: i64) -> Result<u64, DbErr> {
+    if txn.get_database_backend() == DbBackend::Postgres {
+        project::Entity::find_by_id(project_id)
+            .lock_exclusive()
+            .one(txn)
+            .await?;
+    }
+    // A plain COUNT rather than the paginator's, which reads SQLite's count as an i32
+    // that the writer thread's rows (integers as i64) do not give.
+    let count: Option<i64> = monitor::Entity::find()
+        .select_only()
+        .column_as(Expr::col(monitor::Column::Id).count(), "monitors")
+        .filter(monitor::Column::ProjectId.eq(project_id))
+        .into_tuple()
+        .one(txn)
+        .await?;
+    Ok(count.map_or(0, |n| u64::try_from(n).unwrap_or(0)))
+}
+
+/// In a write transaction: the monitor with `row`'s slug in its project, created from
+/// `row` when there is none, unless the project has `max_per_project` already. A monitor
+/// another collector creates at the same moment is found, not refused (`ON CONFLICT DO
+/// NOTHING`, which leaves the transaction usable on PostgreSQL).
+pub(crate) async fn ensure_monitor_in(
+    txn: &impl ConnectionTrait,
+    row: monitor::Model,
+    max_per_project: u64,
+) -> Result<Ensured, DbErr> {
+    let (project_id, slug) = (row.project_id, row.slug.clone());
+    if let Some(found) = find_by_slug(txn, project_id, &slug).await? {
+        return Ok(Ensured::Found(Box::new(found)));
+    }
+    let count = count_for_create(txn, project_id).await?;
+    if count >= max_per_project {
+        return Ok(Ensured::AtLimit(count));
+    }
+    let mut active = row.into_active_model().reset_all();
+    active.id = NotSet;
+    monitor::Entity::insert(active)
+        .on_conflict(
+            OnConflict::columns([monitor::Column::ProjectId, monitor::Column::Slug])
+                .do_nothing()
+                .to_owned(),
+        )
+        .do_nothing()
+        .exec(txn)
+        .await?;
+    find_by_slug(txn, project_id, &slug)
+        .await?
+        .map(|found| Ensured::Found(Box::new(found)))
+        .ok_or_else(|| DbErr::RecordNotFound(format!("monitor {slug}")))
+}
+
+/// One monitor, on `db`.
+pub(crate) async fn monitor_in(
+    db: &impl ConnectionTrait,
+    id: i64,
+) -> Result<Option<monitor::Model>, DbErr> {
+    monitor::Entity::find_by_id(id).one(db).await
+}
+
+/// The check-in id of the monitor's latest run still in progress, on `db`.
+pub(crate) async fn latest_running_in(
+    db: &impl ConnectionTrait,
+    monitor_id: i64,
+) -> Result<Option<String>, DbErr> {
+    let found: Option<Option<String>> = monitor_checkin::Entity::find()
+        .select_only()
+        .column(monitor_checkin::Column::CheckInId)
+        .filter(monitor_checkin::Column::MonitorId.eq(monitor_id))
+        .filter(monitor_checkin::Column::Status.eq(CheckOutcome::InProgress))
+        .order_by_desc(monitor_checkin::Column::StartedAt)
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(found.flatten())
+}
+
+/// [`Store::change_monitor`]'s work, in a write transaction `txn` of the caller's.
+pub(crate) async fn change_monitor_in(
+    txn: &impl ConnectionTrait,
+    id: i64,
+    check_in_id: Option<String>,
+    skip_locked: bool,
+    decide: impl FnOnce(&monitor::Model, Option<&monitor_checkin::Model>) -> Option<MonitorChange>,
+) -> Result<Option<monitor::Model>, DbErr> {
+    let mut select = monitor::Entity::find_by_id(id);
+    if txn.get_database_backend() == DbBackend::Postgres {
+        select = if skip_locked {
+            select.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+        } else {
+            select.lock_exclusive()
+        };
+    }
+    let Some(current) = select.one(txn).await? else {
+        return Ok(None);
+    };
+    let existing = match &check_in_id {
+        Some(check_in_id) => {
+            monitor_checkin::Entity::find()
+                .filter(monitor_checkin::Column::MonitorId.eq(id))
+                .filter(monitor_checkin::Column::CheckInId.eq(check_in_id.as_str()))
+                .one(txn)
+                .await?
+        }
+        None => None,
+    };
+    let Some(change) = decide(&current, existing.as_ref()) else {
+        return Ok(None);
+    };
+    let mut active = change.monitor.clone().into_active_model().reset_all();
+    active.id = Set(id);
+    let written = active.update(txn).await?;
+    match change.result {
+        Some(ResultWrite::Insert(row)) => {
+            let mut active = row.into_active_model().reset_all();
+            active.id = NotSet;
+            active.monitor_id = Set(id);
+            active.insert(txn).await?;
+        }
+        Some(ResultWrite::Update(row)) => {
+            row.into_active_model().reset_all().update(txn).await?;
+        }
+        None => {}
+    }
+    for (kind, detail) in &change.notices {
+        super::outbox::queue_monitor(txn, &written, *kind, detail).await?;
+    }
+    Ok(Some(written))
 }

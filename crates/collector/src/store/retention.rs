@@ -1,10 +1,19 @@
 //! Retention: old events go, per project and per issue; issue counts stay.
+//!
+//! Deletes run in bounded batches, each its own short write: a project with a million
+//! events past its age loses them a few thousand at a time, and ingest batches take
+//! their turn between two deletes instead of waiting for all of them (docs/ingest.md
+//! has the measurement).
 
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Query, SelectStatement};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::entities::{event, feedback, issue, issue_tag, project, release_health};
 use super::{Store, StoreError, now_ms};
+
+/// Most events one delete removes: a write short enough (a few ms) that an ingest batch
+/// waiting for the write turn behind it is not held up past its target.
+pub const DELETE_BATCH: u64 = 2_000;
 
 impl Store {
     /// Deletes, per project, events older than its retention and, per issue, all but
@@ -17,7 +26,6 @@ impl Store {
     ) -> Result<u64, StoreError> {
         let projects = project::Entity::find().all(self.db()).await?;
         let mut deleted = 0;
-        // One write per project, so that ingest waits for one project's clean-up at most.
         for project in projects {
             let per_issue = u64::try_from(project.retention_events_per_issue)
                 .ok()
@@ -26,49 +34,127 @@ impl Store {
             let age_ms = Some(project.retention_days)
                 .filter(|d| *d > 0)
                 .map_or(default_age_ms, |d| d.saturating_mul(86_400_000));
+            let cutoff = now_ms() - age_ms;
+            deleted += self.delete_old_events(project.id, cutoff).await?;
             deleted += self
-                .write(async |txn| prune(txn, project.id, per_issue, age_ms).await)
+                .write(async |txn| prune_beside_events(txn, project.id, cutoff).await)
+                .await?;
+            deleted += self.trim_crowded_issues(project.id, per_issue).await?;
+        }
+        Ok(deleted)
+    }
+
+    /// Deletes project `project_id`'s events received before `cutoff`, oldest first.
+    async fn delete_old_events(&self, project_id: i64, cutoff: i64) -> Result<u64, StoreError> {
+        self.delete_events_in_batches(|| {
+            Query::select()
+                .column(event::Column::Id)
+                .from(event::Entity)
+                .and_where(event::Column::ProjectId.eq(project_id))
+                .and_where(event::Column::ReceivedAt.lt(cutoff))
+                .order_by(event::Column::ReceivedAt, sea_orm::Order::Asc)
+                .to_owned()
+        })
+        .await
+    }
+
+    /// Deletes all but the newest `per_issue` events of each of project `project_id`'s
+    /// issues. Only issues that counted more events than that are looked at (an issue's
+    /// count never drops below what it stores).
+    async fn trim_crowded_issues(
+        &self,
+        project_id: i64,
+        per_issue: u64,
+    ) -> Result<u64, StoreError> {
+        let crowded: Vec<i64> = issue::Entity::find()
+            .select_only()
+            .column(issue::Column::Id)
+            .filter(issue::Column::ProjectId.eq(project_id))
+            .filter(issue::Column::EventCount.gt(per_issue))
+            .into_tuple()
+            .all(self.db())
+            .await?;
+        let mut deleted = 0;
+        for issue_id in crowded {
+            // The id of the oldest event to keep; everything older goes.
+            let keep_from: Option<i64> = event::Entity::find()
+                .select_only()
+                .column(event::Column::Id)
+                .filter(event::Column::IssueId.eq(issue_id))
+                .order_by_desc(event::Column::Id)
+                .offset(per_issue.saturating_sub(1))
+                .limit(1)
+                .into_tuple()
+                .one(self.db())
+                .await?;
+            let Some(keep_from) = keep_from else {
+                continue;
+            };
+            deleted += self
+                .delete_events_in_batches(|| {
+                    Query::select()
+                        .column(event::Column::Id)
+                        .from(event::Entity)
+                        .and_where(event::Column::IssueId.eq(issue_id))
+                        .and_where(event::Column::Id.lt(keep_from))
+                        .to_owned()
+                })
                 .await?;
         }
         Ok(deleted)
     }
+
+    /// Deletes the events whose ids `chosen` selects, [`DELETE_BATCH`] of them per
+    /// write, until a write finds fewer. Returns how many went.
+    async fn delete_events_in_batches(
+        &self,
+        chosen: impl Fn() -> SelectStatement,
+    ) -> Result<u64, StoreError> {
+        let mut deleted = 0;
+        loop {
+            let batch = chosen().limit(DELETE_BATCH).to_owned();
+            let gone = self
+                .write(async |txn| {
+                    Ok(event::Entity::delete_many()
+                        .filter(event::Column::Id.in_subquery(batch))
+                        .exec(txn)
+                        .await?
+                        .rows_affected)
+                })
+                .await?;
+            deleted += gone;
+            if gone < DELETE_BATCH {
+                return Ok(deleted);
+            }
+        }
+    }
 }
 
-/// Deletes project `project_id`'s events older than `age_ms`, and all but the newest
-/// `per_issue` of each issue's; returns how many went.
-async fn prune(
+/// Deletes what goes with old events: request counts, feedback, search values no event
+/// within the retention carried any more. Returns the request counts and feedback rows
+/// deleted.
+async fn prune_beside_events(
     txn: &impl ConnectionTrait,
     project_id: i64,
-    per_issue: u64,
-    age_ms: i64,
+    cutoff: i64,
 ) -> Result<u64, StoreError> {
-    let cutoff = now_ms() - age_ms;
-    let mut deleted = event::Entity::delete_many()
-        .filter(event::Column::ProjectId.eq(project_id))
-        .filter(event::Column::ReceivedAt.lt(cutoff))
-        .exec(txn)
-        .await?
-        .rows_affected;
-    // Request counts too.
-    deleted += release_health::Entity::delete_many()
+    let mut deleted = release_health::Entity::delete_many()
         .filter(release_health::Column::ProjectId.eq(project_id))
         .filter(release_health::Column::BucketStart.lt(cutoff))
         .exec(txn)
         .await?
         .rows_affected;
-    // Feedback goes with the events of its time.
     deleted += feedback::Entity::delete_many()
         .filter(feedback::Column::ProjectId.eq(project_id))
         .filter(feedback::Column::CreatedAt.lt(cutoff))
         .exec(txn)
         .await?
         .rows_affected;
-    // Search values no event within the retention carried any more.
     issue_tag::Entity::delete_many()
         .filter(issue_tag::Column::LastSeen.lt(cutoff))
         .filter(
             issue_tag::Column::IssueId.in_subquery(
-                sea_orm::sea_query::Query::select()
+                Query::select()
                     .column(issue::Column::Id)
                     .from(issue::Entity)
                     .and_where(issue::Column::ProjectId.eq(project_id))
@@ -77,35 +163,5 @@ async fn prune(
         )
         .exec(txn)
         .await?;
-    let crowded: Vec<i64> = event::Entity::find()
-        .select_only()
-        .column(event::Column::IssueId)
-        .filter(event::Column::ProjectId.eq(project_id))
-        .group_by(event::Column::IssueId)
-        .having(Expr::expr(Expr::col(event::Column::Id).count()).gt(per_issue))
-        .into_tuple()
-        .all(txn)
-        .await?;
-    for issue_id in crowded {
-        // The id of the oldest event to keep; everything older goes.
-        let keep_from: Option<i64> = event::Entity::find()
-            .select_only()
-            .column(event::Column::Id)
-            .filter(event::Column::IssueId.eq(issue_id))
-            .order_by_desc(event::Column::Id)
-            .offset(per_issue.saturating_sub(1))
-            .limit(1)
-            .into_tuple()
-            .one(txn)
-            .await?;
-        if let Some(keep_from) = keep_from {
-            deleted += event::Entity::delete_many()
-                .filter(event::Column::IssueId.eq(issue_id))
-                .filter(event::Column::Id.lt(keep_from))
-                .exec(txn)
-                .await?
-                .rows_affected;
-        }
-    }
     Ok(deleted)
 }

@@ -207,10 +207,17 @@ impl HotConnection<'_> {
         let mut prepared = connection
             .prepare_cached(&statement.sql)
             .map_err(query_error)?;
-        let names: Vec<String> = prepared
-            .column_names()
+        // Names, and which columns are declared boolean: SQLite stores those as
+        // integers, and sea-orm reads a `bool` field only from a boolean value.
+        let columns: Vec<(String, bool)> = prepared
+            .columns()
             .into_iter()
-            .map(str::to_owned)
+            .map(|c| {
+                let boolean = c
+                    .decl_type()
+                    .is_some_and(|t| t.eq_ignore_ascii_case("boolean"));
+                (c.name().to_owned(), boolean)
+            })
             .collect();
         let mut rows = prepared
             .query(rusqlite::params_from_iter(params(statement)))
@@ -218,8 +225,8 @@ impl HotConnection<'_> {
         let mut results = Vec::new();
         while let Some(row) = rows.next().map_err(query_error)? {
             let mut values = BTreeMap::new();
-            for (index, name) in names.iter().enumerate() {
-                let value = from_sqlite(row.get_ref(index).map_err(query_error)?);
+            for (index, (name, boolean)) in columns.iter().enumerate() {
+                let value = from_sqlite(row.get_ref(index).map_err(query_error)?, *boolean);
                 // sea-orm reads a proxy row's columns by name, and by position (tuples)
                 // as the position in its sorted map: a key per position that sorts
                 // before any name keeps positions right.
@@ -310,9 +317,12 @@ impl ToSql for Param<'_> {
 }
 
 /// An SQLite value as sea-query's: integers as `BigInt` (the collector's integer
-/// columns are all `i64`), NULL as a typeless `None`.
-fn from_sqlite(value: ValueRef<'_>) -> Value {
+/// columns are all `i64`) or, in a column declared `boolean`, as `Bool`; NULL as a
+/// `None` of that type.
+fn from_sqlite(value: ValueRef<'_>, boolean: bool) -> Value {
     match value {
+        ValueRef::Null if boolean => Value::Bool(None),
+        ValueRef::Integer(i) if boolean => Value::Bool(Some(i != 0)),
         ValueRef::Null => Value::BigInt(None),
         ValueRef::Integer(i) => Value::BigInt(Some(i)),
         ValueRef::Real(f) => Value::Double(Some(f)),
@@ -367,6 +377,43 @@ mod tests {
             .await
             .expect("transaction");
         assert_eq!(rows, vec![(1, "b".into(), Some(2)), (2, "a".into(), None)]);
+    }
+
+    #[tokio::test]
+    async fn reads_boolean_columns_as_booleans() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("hot.db");
+        Connection::open(&path)
+            .and_then(|c| {
+                c.execute_batch(
+                    "CREATE TABLE t (id INTEGER PRIMARY KEY, paused boolean, gone boolean); \
+                     INSERT INTO t (paused, gone) VALUES (1, NULL), (0, 1)",
+                )
+            })
+            .expect("create");
+        let writer = HotWriter::open(&path, Duration::from_secs(1)).expect("open");
+        let rows: Vec<(bool, Option<bool>, i64)> = writer
+            .transaction(async |hot| {
+                let rows = hot
+                    .query_all(Statement::from_string(
+                        DbBackend::Sqlite,
+                        "SELECT paused, gone, count(*) OVER () AS n FROM t ORDER BY id",
+                    ))
+                    .await?;
+                rows.iter()
+                    .map(|row| {
+                        Ok((
+                            row.try_get::<bool>("", "paused")?,
+                            row.try_get::<Option<bool>>("", "gone")?,
+                            // An expression has no declared type: an integer.
+                            row.try_get::<i64>("", "n")?,
+                        ))
+                    })
+                    .collect()
+            })
+            .await
+            .expect("transaction");
+        assert_eq!(rows, vec![(true, None, 2), (false, Some(true), 2)]);
     }
 
     #[tokio::test]

@@ -1100,3 +1100,91 @@ async fn one_projects_slow_targets_do_not_starve_another_project() {
         "the slow project holds 4 slots, no more"
     );
 }
+
+/// Envelope check-ins sent at once are recorded in batches (one transaction for what
+/// arrives together), with every state change exact: two collectors on one database,
+/// 40 jobs each starting and finishing a run, in parallel, plus one slug that is not a
+/// cron monitor (refused alone, the others in its batch kept).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_ins_at_once_are_batched_with_exact_state_changes() {
+    const JOBS: usize = 40;
+    for db in common::databases().await {
+        // An uptime check on loopback (never run here) is the monitor of another kind.
+        let first = TestServer::start(&db, &["--allow-private-targets"]).await;
+        let second = TestServer::join(&db, &["--allow-private-targets"], &first).await;
+        let token = first.token("member@example.com", false).await;
+        first.add_member("member@example.com").await;
+        mayday_collector::monitors::create(
+            &first.state.store,
+            Actor::Cli,
+            mayday_collector::monitors::MonitorRules::of(&first.state.config),
+            first.project_id,
+            common::uptime_check("Shop", "http://127.0.0.1:9/", 60),
+        )
+        .await
+        .unwrap();
+        let send = |server: &TestServer, slug: String, id: String, status: &'static str| {
+            let url = format!("{}/api/{}/envelope/", server.base, server.project_id);
+            let auth = format!("Sentry sentry_version=7, sentry_key={}", server.key);
+            async move {
+                let item = json!({"check_in_id": id, "monitor_slug": slug, "status": status,
+                                  "duration": 1.5, "environment": "production"})
+                .to_string();
+                let body = format!(
+                    "{{}}\n{{\"type\":\"check_in\",\"length\":{}}}\n{item}\n",
+                    item.len()
+                );
+                let response = client()
+                    .post(url)
+                    .header("x-sentry-auth", auth)
+                    .body(body)
+                    .send()
+                    .await
+                    .unwrap();
+                (response.status(), response.text().await.unwrap())
+            }
+        };
+        let id = |job: usize| format!("{:032x}", job + 1);
+        // All the starts at once, half through each collector; then all the ends, each
+        // through the collector its start did not go through.
+        for (round, status) in ["in_progress", "ok"].into_iter().enumerate() {
+            let sends = (0..JOBS).map(|job| {
+                let server = if (job + round) % 2 == 0 {
+                    &first
+                } else {
+                    &second
+                };
+                send(server, format!("job-{job:02}"), id(job), status)
+            });
+            for (status, body) in futures_util::future::join_all(sends).await {
+                assert_eq!(status, StatusCode::OK, "{} {body}", db.kind);
+            }
+        }
+        let (refused, body) = send(&first, "shop".into(), id(99), "ok").await;
+        assert_eq!(refused, StatusCode::BAD_REQUEST, "{} {body}", db.kind);
+        assert!(body.contains("not a cron monitor"), "{body}");
+
+        for job in 0..JOBS {
+            let monitor = monitor_json(&first, &token, &format!("job-{job:02}")).await;
+            assert_eq!(monitor["status"], "ok", "{} job {job}: {monitor}", db.kind);
+            let rows = checkins(&first, &token, monitor["id"].as_i64().unwrap()).await;
+            assert_eq!(rows.len(), 1, "{} job {job}: one run, {rows:#?}", db.kind);
+            assert_eq!(rows[0]["status"], "ok");
+            assert_eq!(rows[0]["check_in_id"], id(job));
+            assert_eq!(rows[0]["duration_ms"], 1500);
+            assert_eq!(rows[0]["environment"], "production");
+        }
+        let list = api_json(
+            &first,
+            &token,
+            &format!("/api/v1/projects/{}/monitors", first.project_id),
+        )
+        .await;
+        assert_eq!(
+            list["monitors"].as_array().unwrap().len(),
+            JOBS + 1,
+            "{}: each job's monitor created once, whichever collector saw it first",
+            db.kind
+        );
+    }
+}

@@ -270,6 +270,74 @@ async fn retention_keeps_the_newest_events_and_the_counts() {
     }
 }
 
+/// Past one delete batch: 4,500 events past their age and an issue 3,000 events over
+/// its cap go in bounded deletes, each its own write, and everything else stays.
+#[tokio::test]
+async fn retention_deletes_in_bounded_batches() {
+    use sea_orm::ConnectionTrait;
+    const OLD: i64 = 4_500;
+    assert!(OLD as u64 > mayday_collector::store::retention::DELETE_BATCH * 2);
+    for db in common::databases().await {
+        let store = Store::connect(&db.url).await.unwrap();
+        let project = store.create_project("shop").await.unwrap().project;
+        let now = now_ms();
+        let batch = vec![
+            new_event(project.id, "crowded", None, now, "r"),
+            new_event(project.id, "recent", None, now, "r"),
+        ];
+        let stored: Vec<_> = store
+            .ingest_batch(&batch, Alerting::default())
+            .await
+            .into_iter()
+            .map(Result::unwrap)
+            .collect();
+        let (crowded, recent) = (stored[0].issue_id, stored[1].issue_id);
+        // Copies of the stored events: OLD of the recent issue's received 100 days ago,
+        // 3,000 more of the crowded issue's, received now.
+        let copy = |issue_id: i64, count: i64, received_at: i64, prefix: &str| {
+            format!(
+                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {count}) \
+                 INSERT INTO event (project_id, issue_id, event_id, received_at, timestamp, level, \
+                 environment, release, user_key, payload) \
+                 SELECT e.project_id, e.issue_id, '{prefix}' || n.i, {received_at}, e.timestamp, \
+                 e.level, e.environment, e.release, e.user_key, e.payload \
+                 FROM n, (SELECT * FROM event WHERE issue_id = {issue_id} LIMIT 1) AS e"
+            )
+        };
+        let db_conn = store.connection();
+        db_conn
+            .execute_unprepared(&copy(recent, OLD, now - 100 * 86_400_000, "old"))
+            .await
+            .unwrap();
+        db_conn
+            .execute_unprepared(&copy(crowded, 3_000, now, "many"))
+            .await
+            .unwrap();
+        db_conn
+            .execute_unprepared(&format!(
+                "UPDATE issue SET event_count = event_count + 3000 WHERE id = {crowded}"
+            ))
+            .await
+            .unwrap();
+
+        let deleted = store.apply_retention(1_000, 90 * 86_400_000).await.unwrap();
+        assert_eq!(deleted, OLD as u64 + 2_001, "{}", db.kind);
+        assert_eq!(store.stored_event_count(crowded).await.unwrap(), 1_000);
+        assert_eq!(
+            store.stored_event_count(recent).await.unwrap(),
+            1,
+            "{}",
+            db.kind
+        );
+        assert_eq!(
+            store.apply_retention(1_000, 90 * 86_400_000).await.unwrap(),
+            0,
+            "{}: nothing left to delete",
+            db.kind
+        );
+    }
+}
+
 #[tokio::test]
 async fn accounts_tokens_and_visibility() {
     for db in common::databases().await {
