@@ -141,8 +141,17 @@ async fn bench(name: &str, url: &str) -> anyhow::Result<()> {
         .first()
         .map(|k| k.public_key.clone())
         .ok_or_else(|| anyhow::anyhow!("the new project has no key"))?;
-    let config = clap::Parser::try_parse_from(["mayday-collector", "--database-url", url])
-        .map(|cli: Cli| cli.config())?;
+    // No rate limit, and room for the 256 monitors.
+    let config = clap::Parser::try_parse_from([
+        "mayday-collector",
+        "--database-url",
+        url,
+        "--rate-limit",
+        "0",
+        "--max-monitors-per-project",
+        "1000",
+    ])
+    .map(|cli: Cli| cli.config())?;
     let state = AppInner::new(config, store.clone())?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);

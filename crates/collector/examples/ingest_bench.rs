@@ -35,6 +35,9 @@ use mayday_collector::cli::Cli;
 use mayday_collector::store::Store;
 use mayday_collector::{AppInner, router};
 
+#[path = "shared/envelope.rs"]
+mod shared;
+
 const GROUPS: usize = 300;
 
 /// Where each request's own event id goes in a body (32 hex digits).
@@ -221,41 +224,6 @@ impl Drop for Server {
     }
 }
 
-/// One event as an SDK would send it: about 5 KiB, in one of `GROUPS` issues.
-fn envelope(i: usize) -> Vec<u8> {
-    let group = i % GROUPS;
-    let frames: Vec<serde_json::Value> = (0..40)
-        .map(|f| {
-            serde_json::json!({
-                "function": if f == 39 { format!("shop::module{group}::handler") } else { format!("tokio::runtime::task::poll_{f}") },
-                "module": if f == 39 { format!("shop::module{group}") } else { "tokio::runtime::task".to_owned() },
-                "filename": format!("src/module{f}.rs"),
-                "lineno": 10 + f,
-                "in_app": f == 39,
-            })
-        })
-        .collect();
-    let event = serde_json::json!({
-        "event_id": ID_PLACEHOLDER,
-        "level": "error",
-        "platform": "rust",
-        "release": "shop@1.4.2",
-        "environment": "production",
-        "user": {"id": (i % 1000).to_string(), "email": format!("user{}@example.com", i % 1000)},
-        "request": {"method": "POST", "url": "https://shop.example/checkout", "headers": {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0"}},
-        "exception": {"values": [{"type": "PaymentError", "value": format!("card declined for order {i}"), "stacktrace": {"frames": frames}}]},
-        "tags": {"region": "eu-west-1", "tenant": format!("tenant-{}", i % 17)},
-    });
-    let payload = serde_json::to_vec(&event).unwrap_or_default();
-    let mut out = b"{}\n".to_vec();
-    out.extend_from_slice(
-        format!("{{\"type\":\"event\",\"length\":{}}}\n", payload.len()).as_bytes(),
-    );
-    out.extend_from_slice(&payload);
-    out.push(b'\n');
-    out
-}
-
 /// What a load run measured.
 struct Run {
     acknowledged: usize,
@@ -387,7 +355,7 @@ fn row(name: &str, run: &Run, cpu: &str, peak: f64, extra: &str) {
 async fn bench() -> anyhow::Result<()> {
     let bodies = Arc::new(
         (0..1024)
-            .map(|i| Template::new(envelope(i)))
+            .map(|i| Template::new(shared::envelope(i, GROUPS, ID_PLACEHOLDER)))
             .collect::<Vec<_>>(),
     );
     let size = bodies.iter().map(|t| t.bytes.len()).sum::<usize>() / bodies.len();
