@@ -82,7 +82,7 @@ async fn sizes(db: &DatabaseConnection) -> anyhow::Result<(i64, Vec<(String, i64
     let total = number(db, "SELECT pg_database_size(current_database()) AS n").await?;
     let parts = db
         .query_all(statement(
-            "SELECT 'event (table and TOAST)' AS name, \
+            "SELECT 'event (table and TOAST)'::text AS name, \
                     pg_table_size('event'::regclass) AS n \
              UNION ALL \
              SELECT c.relname::text, pg_relation_size(c.oid) FROM pg_index i \
@@ -249,7 +249,10 @@ async fn bench(name: &str, url: &str, events: u64) -> anyhow::Result<()> {
         let body = shared::envelope(i, ISSUES, &format!("{:032x}", u64::MAX - i as u64));
         let response = client
             .post(format!("{base}/api/{project_id}/envelope/"))
-            .header("x-sentry-auth", format!("Sentry sentry_version=7, sentry_key={key}"))
+            .header(
+                "x-sentry-auth",
+                format!("Sentry sentry_version=7, sentry_key={key}"),
+            )
             .body(body)
             .send()
             .await?;
@@ -307,7 +310,9 @@ async fn bench(name: &str, url: &str, events: u64) -> anyhow::Result<()> {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let events: u64 = env("MAYDAY_BENCH_EVENTS", 1_000_000);
-    println!("| database | deleted | seconds | deleted/s | ingest before: events/s | p50 ms | p99 ms | during retention: events/s | p50 ms | p99 ms |");
+    println!(
+        "| database | deleted | seconds | deleted/s | ingest before: events/s | p50 ms | p99 ms | during retention: events/s | p50 ms | p99 ms |"
+    );
     println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     let dir = tempfile::tempdir()?;
     let sqlite = format!("sqlite://{}/bench.db?mode=rwc", dir.path().display());
