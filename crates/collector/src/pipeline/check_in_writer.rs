@@ -12,7 +12,7 @@ use tokio::sync::{Notify, mpsc, oneshot};
 
 use crate::monitors::MonitorError;
 use crate::monitors::check_ins::{self, Checked, Receipt};
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 
 /// Most check-ins in one transaction.
 const BATCH_MAX: usize = 256;
@@ -39,7 +39,12 @@ impl CheckInWriter {
     /// Records `check_in`; returns once it is committed.
     pub async fn record(&self, check_in: Checked) -> Result<Receipt, MonitorError> {
         let (reply, answer) = oneshot::channel();
-        let stopped = || MonitorError::Invalid("the collector is shutting down".into());
+        // Answered as the store being unavailable (503): the client may retry.
+        let stopped = || {
+            MonitorError::Store(StoreError::Db(sea_orm::DbErr::Custom(
+                "the check-in writer stopped".into(),
+            )))
+        };
         self.sender
             .send(Job { check_in, reply })
             .await

@@ -117,26 +117,6 @@ impl Store {
         .await
     }
 
-    /// Creates `row` unless its project has a monitor with its slug; returns the one
-    /// that exists then (check-ins from two collectors may create it at once).
-    pub async fn ensure_monitor(
-        &self,
-        row: monitor::Model,
-        max_per_project: u64,
-    ) -> Result<monitor::Model, StoreError> {
-        let (project_id, slug) = (row.project_id, row.slug.clone());
-        if let Some(found) = self.monitor_by_slug(project_id, &slug).await? {
-            return Ok(found);
-        }
-        match self
-            .write(async |txn| Ok(ensure_monitor_in(txn, row, max_per_project).await?))
-            .await?
-        {
-            Ensured::Found(monitor) => Ok(*monitor),
-            Ensured::AtLimit(count) => Err(at_limit(count, max_per_project)),
-        }
-    }
-
     /// Locks monitor `id` for one transaction, lets `decide` look at it (and at its
     /// result with `check_in_id`, if any) and writes what it decides: the monitor's row,
     /// a result, notifications. `decide` returning `None` writes nothing. With
