@@ -232,16 +232,28 @@ impl Store {
             return Ok(true);
         };
         let _turn = writer.turn.lock().await;
-        let row = writer
-            .connection
-            .query_one(sea_orm::Statement::from_string(
-                DbBackend::Sqlite,
-                "PRAGMA wal_checkpoint(TRUNCATE)",
-            ))
-            .await?;
-        // (busy, log pages, checkpointed pages): busy 0 when it completed.
-        let busy: i64 = row.map_or(Ok(1), |row| row.try_get_by_index(0))?;
-        Ok(busy == 0)
+        // The checkpointer thread may be in the middle of its own (it takes no turn):
+        // then this one is busy at once, so it tries again for up to a second.
+        let mut last = Ok(false);
+        for attempt in 0..20 {
+            if attempt > 0 {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            let row = writer
+                .connection
+                .query_one(sea_orm::Statement::from_string(
+                    DbBackend::Sqlite,
+                    "PRAGMA wal_checkpoint(TRUNCATE)",
+                ))
+                .await;
+            // (busy, log pages, checkpointed pages): busy 0 when it completed.
+            match row.and_then(|row| row.map_or(Ok(1), |row| row.try_get_by_index::<i64>(0))) {
+                Ok(0) => return Ok(true),
+                Ok(_) => last = Ok(false),
+                Err(error) => last = Err(error.into()),
+            }
+        }
+        last
     }
 
     /// Whether the database answers.
