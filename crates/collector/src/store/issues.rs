@@ -209,22 +209,26 @@ impl Store {
         if let Some(status) = filter.status {
             condition = condition.add(issue::Column::Status.eq(status));
         }
-        for (column, value) in [
-            (event::Column::Environment, &filter.environment),
-            (event::Column::Release, &filter.release),
+        for (key, value) in [
+            (issue_tag::ENVIRONMENT, &filter.environment),
+            (issue_tag::RELEASE, &filter.release),
         ] {
             if let Some(value) = value {
                 // Correlated EXISTS: walking issues in list order and probing each one's
-                // events (index on issue_id, environment/release) stops after a page.
+                // rows (index on issue_id, key, value) stops after a page.
                 condition = condition.add(Expr::exists(
                     Query::select()
                         .expr(Expr::val(1))
-                        .from(event::Entity)
+                        .from(issue_tag::Entity)
                         .and_where(
-                            Expr::col((event::Entity, event::Column::IssueId))
+                            Expr::col((issue_tag::Entity, issue_tag::Column::IssueId))
                                 .equals((issue::Entity, issue::Column::Id)),
                         )
-                        .and_where(Expr::col((event::Entity, column)).eq(value.as_str()))
+                        .and_where(Expr::col((issue_tag::Entity, issue_tag::Column::Key)).eq(key))
+                        .and_where(
+                            Expr::col((issue_tag::Entity, issue_tag::Column::Value))
+                                .eq(value.as_str()),
+                        )
                         .to_owned(),
                 ));
             }
@@ -246,7 +250,8 @@ impl Store {
                     .add(Expr::col(issue::Column::Culprit).like(like()))
                     // An affected user's name, email, id or username.
                     .add(affected_user_where(user_like))
-                    // A tag value or message of its events.
+                    // A tag value or message of its events (not the environments and
+                    // releases, which have their own filters).
                     .add(Expr::exists(
                         Query::select()
                             .expr(Expr::val(1))
@@ -254,6 +259,10 @@ impl Store {
                             .and_where(
                                 Expr::col((issue_tag::Entity, issue_tag::Column::IssueId))
                                     .equals((issue::Entity, issue::Column::Id)),
+                            )
+                            .and_where(
+                                Expr::col((issue_tag::Entity, issue_tag::Column::Key))
+                                    .is_not_in([issue_tag::ENVIRONMENT, issue_tag::RELEASE]),
                             )
                             .and_where(
                                 Expr::col((issue_tag::Entity, issue_tag::Column::Value))

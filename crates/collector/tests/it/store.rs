@@ -146,6 +146,10 @@ async fn issue_list_filters_sorts_and_pages() {
                     e.environment = Some("staging".into());
                     e.release = Some("shop@2.0.0".into());
                 }
+                if i == 2 {
+                    // A tag under the environment's key: the event's field decides.
+                    e.tags.push(("environment".into(), "staging".into()));
+                }
                 batch.push(e);
             }
         }
@@ -187,6 +191,17 @@ async fn issue_list_filters_sorts_and_pages() {
         })
         .await;
         assert_eq!(release.len(), 4);
+        for word in ["staging", "shop@2.0.0"] {
+            let searched = list(IssueFilter {
+                words: vec![word.into()],
+                ..Default::default()
+            })
+            .await;
+            assert!(
+                searched.is_empty(),
+                "environments and releases have their own filters, not the search box: {word}"
+            );
+        }
         let searched = list(IssueFilter {
             words: vec!["f3".into()],
             ..Default::default()

@@ -7,7 +7,7 @@ use sea_orm::{ConnectionTrait, Database};
 use serde_json::json;
 
 use crate::common::{self, TestDb, TestServer};
-use mayday_collector::store::{IssueStatus, MonitorKind, ProjectRole};
+use mayday_collector::store::{IssueFilter, IssueStatus, MonitorKind, ProjectRole, Store};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/upgrade");
 
@@ -113,6 +113,23 @@ async fn check_upgraded(db: &TestDb) {
     );
     assert!(emails.contains(&"bob@example.com".to_owned()), "{emails:?}");
     assert_eq!(store.issue_events(coupon_id, 0, 10).await.unwrap().len(), 2);
+    // The list's environment and release filters read rows the upgrade made from the
+    // stored events (m0026).
+    let cart_id = cart["id"].as_i64().unwrap();
+    let both = vec![coupon_id.min(cart_id), coupon_id.max(cart_id)];
+    assert_eq!(
+        filtered(store, default.id, Some("production"), None).await,
+        both
+    );
+    assert_eq!(
+        filtered(store, default.id, None, Some("shop@1.4.2")).await,
+        both
+    );
+    assert!(
+        filtered(store, default.id, Some("staging"), None)
+            .await
+            .is_empty()
+    );
 
     // Monitors: the uptime check and the cron monitor made by its check-in.
     let monitors = store.monitors(default.id).await.unwrap();
@@ -131,6 +148,10 @@ async fn check_upgraded(db: &TestDb) {
     common::ingest(&server, &coupon_event_again()).await;
     let after = store.issue(coupon_id).await.unwrap().unwrap();
     assert_eq!((after.event_count, after.user_count), (3, 3));
+    assert_eq!(
+        filtered(store, default.id, Some("production"), Some("shop@1.4.3")).await,
+        vec![coupon_id]
+    );
     assert_eq!(after.status, IssueStatus::Unresolved);
     let (status, page) = common::page(
         &server,
@@ -145,6 +166,31 @@ async fn check_upgraded(db: &TestDb) {
     );
     let listed = store.list_projects().await.unwrap();
     assert_eq!(listed.len(), 2);
+}
+
+/// The ids of `project_id`'s issues the list shows for an environment and a release,
+/// in id order.
+async fn filtered(
+    store: &Store,
+    project_id: i64,
+    environment: Option<&str>,
+    release: Option<&str>,
+) -> Vec<i64> {
+    let filter = IssueFilter {
+        environment: environment.map(str::to_owned),
+        release: release.map(str::to_owned),
+        limit: 50,
+        ..Default::default()
+    };
+    let mut ids: Vec<i64> = store
+        .list_issues(project_id, &filter)
+        .await
+        .unwrap()
+        .iter()
+        .map(|issue| issue.id)
+        .collect();
+    ids.sort_unstable();
+    ids
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

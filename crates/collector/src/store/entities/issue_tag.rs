@@ -1,6 +1,16 @@
-//! A tag value (or the message, under `message`) of an issue's events, for search.
+//! A tag value (or the message, under `message`) of an issue's events, for search; and
+//! the issue's environments and releases (the events' own fields, under [`ENVIRONMENT`]
+//! and [`RELEASE`]), for the issue list's filters.
 
 use sea_orm::entity::prelude::*;
+
+/// The key of the rows naming an environment the issue's events came from. A tag an
+/// SDK sends under this key is not kept: the event's field is the environment.
+pub const ENVIRONMENT: &str = "environment";
+
+/// The key of the rows naming a release the issue's events came from (as
+/// [`ENVIRONMENT`]).
+pub const RELEASE: &str = "release";
 
 /// A row of `issue_tag`.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]

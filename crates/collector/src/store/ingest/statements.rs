@@ -52,8 +52,9 @@ pub(super) async fn upsert_filter_values(
     .await
 }
 
-/// The tag values (and messages) of the batch's stored events per issue, for search:
-/// one upsert, newest time kept.
+/// The tag values (and messages) of the batch's stored events per issue, for search,
+/// and their environments and releases, for the list's filters: one upsert, newest
+/// time kept.
 pub(super) async fn upsert_tags(
     txn: &impl ConnectionTrait,
     batch: &[NewEvent],
@@ -64,9 +65,22 @@ pub(super) async fn upsert_tags(
     let mut seen: BTreeMap<(i64, &str, &str), i64> = BTreeMap::new();
     for &index in inserted {
         let event = &batch[index];
-        for (key, value) in &event.tags {
+        let fields = [
+            (issue_tag::ENVIRONMENT, event.environment.as_deref()),
+            (issue_tag::RELEASE, event.release.as_deref()),
+        ];
+        let fields = fields
+            .into_iter()
+            .filter_map(|(key, value)| Some((key, value?)));
+        // A tag sent under one of those keys is not kept: the event's field is the truth.
+        let tags = event
+            .tags
+            .iter()
+            .map(|(key, value)| (key.as_str(), value.as_str()))
+            .filter(|(key, _)| *key != issue_tag::ENVIRONMENT && *key != issue_tag::RELEASE);
+        for (key, value) in tags.chain(fields) {
             let at = seen
-                .entry((stored[index].issue_id, key.as_str(), value.as_str()))
+                .entry((stored[index].issue_id, key, value))
                 .or_insert(0);
             *at = (*at).max(event.received_at);
         }

@@ -30,6 +30,7 @@ mod m0022_source_links;
 mod m0023_source_bundles;
 mod m0024_feedback;
 mod m0025_release_health;
+mod m0026_issue_environments;
 
 use sea_orm_migration::prelude::*;
 
@@ -65,6 +66,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0023_source_bundles::Migration),
             Box::new(m0024_feedback::Migration),
             Box::new(m0025_release_health::Migration),
+            Box::new(m0026_issue_environments::Migration),
         ]
     }
 }
