@@ -3,7 +3,7 @@
 //! its new events join the target too, and every moved event remembers where it was
 //! grouped, so that unmerging moves exactly those back.
 
-use sea_orm::sea_query::{Expr, Query};
+use sea_orm::sea_query::{Expr, OnConflict, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, NotSet, PaginatorTrait,
     QueryFilter, QuerySelect, Set,
@@ -98,6 +98,7 @@ impl Store {
                 .and_where(event::Column::GroupedAs.eq(source_id))
                 .to_owned();
             txn.execute(txn.get_database_backend().build(&back)).await?;
+            restore_environments(txn, source_id).await?;
             // Its users, from its events: counted on it again, no longer on the target.
             let users: Vec<(Option<String>, i64, i64, i64)> = event::Entity::find()
                 .select_only()
@@ -302,4 +303,51 @@ async fn users_of(txn: &impl ConnectionTrait, issue_id: i64) -> Result<i64, DbEr
         .count(txn)
         .await?;
     Ok(i64::try_from(count).unwrap_or(i64::MAX))
+}
+
+/// The environments and releases of `issue_id`'s events, as its `issue_tag` rows (the
+/// list's filters read them): an unmerged issue's rows went to the target at the merge,
+/// and its events have just come back. The target keeps its copies: it may still have
+/// events there, and a value too many in a filter is better than one missing.
+async fn restore_environments(txn: &impl ConnectionTrait, issue_id: i64) -> Result<(), DbErr> {
+    for (key, column) in [
+        (issue_tag::ENVIRONMENT, event::Column::Environment),
+        (issue_tag::RELEASE, event::Column::Release),
+    ] {
+        let seen: Vec<(String, i64)> = event::Entity::find()
+            .select_only()
+            .column(column)
+            .column_as(event::Column::ReceivedAt.max(), "last_seen")
+            .filter(event::Column::IssueId.eq(issue_id))
+            .filter(column.is_not_null())
+            .group_by(column)
+            .into_tuple()
+            .all(txn)
+            .await?;
+        if seen.is_empty() {
+            continue;
+        }
+        let rows = seen
+            .into_iter()
+            .map(|(value, last_seen)| issue_tag::ActiveModel {
+                id: NotSet,
+                issue_id: Set(issue_id),
+                key: Set(key.to_owned()),
+                value: Set(value),
+                last_seen: Set(last_seen),
+            });
+        issue_tag::Entity::insert_many(rows)
+            .on_conflict(
+                OnConflict::columns([
+                    issue_tag::Column::IssueId,
+                    issue_tag::Column::Key,
+                    issue_tag::Column::Value,
+                ])
+                .do_nothing()
+                .to_owned(),
+            )
+            .exec_without_returning(txn)
+            .await?;
+    }
+    Ok(())
 }

@@ -867,6 +867,19 @@ async fn merge_and_unmerge_move_events_users_and_counts_exactly() {
         let mut ids = listed().await;
         ids.sort();
         assert_eq!(ids, vec![a, b]);
+        // The list's release filter finds the unmerged issue by its events again.
+        let in_r2 = store
+            .list_issues(
+                project.id,
+                &IssueFilter {
+                    release: Some("r2".into()),
+                    limit: 10,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert!(in_r2.iter().any(|i| i.id == b), "{}", db.url);
         let again = store
             .ingest_batch(
                 &[new_event(project.id, "b", None, now + 6, "r")],
