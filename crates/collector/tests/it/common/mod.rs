@@ -661,6 +661,12 @@ impl Process {
         Process { child, base, key }
     }
 
+    /// Sends SIGKILL and waits for the end: no drain, no checkpoint, as a crash.
+    pub fn kill(mut self) {
+        self.child.kill().expect("SIGKILL sent");
+        self.child.wait().expect("it ends");
+    }
+
     /// Sends SIGTERM and waits for the exit; whether it exited 0.
     pub async fn stop(mut self) -> bool {
         let pid = self.child.id().to_string();
