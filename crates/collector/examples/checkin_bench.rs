@@ -20,10 +20,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use mayday_collector::cli::Cli;
-use mayday_collector::store::Store;
-use mayday_collector::{AppInner, router};
-use sea_orm::{ConnectionTrait, Statement};
+#[path = "shared/served.rs"]
+mod served;
+
+use sea_orm::ConnectionTrait;
 
 /// Monitors per connection.
 const MONITORS_EACH: usize = 8;
@@ -125,38 +125,16 @@ async fn load(base: &str, project_id: i64, key: &str) -> (Tally, f64) {
     (all, started.elapsed().as_secs_f64())
 }
 
-async fn count(db: &impl ConnectionTrait, sql: &str) -> anyhow::Result<i64> {
-    let statement = Statement::from_string(db.get_database_backend(), sql.to_owned());
-    Ok(db
-        .query_one(statement)
-        .await?
-        .map_or(Ok(0), |row| row.try_get("", "n"))?)
-}
-
 async fn bench(name: &str, url: &str) -> anyhow::Result<()> {
-    let store = Store::connect(url).await?;
-    let created = store.create_project("crons").await?;
-    let key = created
-        .keys
-        .first()
-        .map(|k| k.public_key.clone())
-        .ok_or_else(|| anyhow::anyhow!("the new project has no key"))?;
-    // No rate limit, and room for the 256 monitors.
-    let config = clap::Parser::try_parse_from([
-        "mayday-collector",
-        "--database-url",
-        url,
-        "--rate-limit",
-        "0",
-        "--max-monitors-per-project",
-        "1000",
-    ])
-    .map(|cli: Cli| cli.config())?;
-    let state = AppInner::new(config, store.clone())?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let base = format!("http://{}", listener.local_addr()?);
-    let server = tokio::spawn(async move { axum::serve(listener, router(state)).await });
-    let (tally, seconds) = load(&base, created.project.id, &key).await;
+    // Room for the 256 monitors.
+    let served::Served {
+        store,
+        project_id,
+        key,
+        base,
+        server,
+    } = served::serve(url, "crons", &["--max-monitors-per-project", "1000"]).await?;
+    let (tally, seconds) = load(&base, project_id, &key).await;
     server.abort();
     let percentile = |p: f64| {
         let i = ((tally.latencies.len().max(1) - 1) as f64 * p).round() as usize;
@@ -166,13 +144,13 @@ async fn bench(name: &str, url: &str) -> anyhow::Result<()> {
             .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
     };
     let db = store.connection();
-    let rows = count(db, "SELECT COUNT(*) AS n FROM monitor_checkin").await?;
-    let ok = count(
+    let rows = served::number(db, "SELECT COUNT(*) AS n FROM monitor_checkin").await?;
+    let ok = served::number(
         db,
         "SELECT COUNT(*) AS n FROM monitor_checkin WHERE status = 'ok'",
     )
     .await?;
-    let monitors = count(db, "SELECT COUNT(*) AS n FROM monitor").await?;
+    let monitors = served::number(db, "SELECT COUNT(*) AS n FROM monitor").await?;
     let exact = rows == tally.starts as i64 && ok == tally.ends as i64;
     println!(
         "| {name} | {:>6.0} | {:>5.1} | {:>5.1} | {} | {} starts = {rows} rows, {} ends = {ok} ok, {monitors} monitors: {} |",

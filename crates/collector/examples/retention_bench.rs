@@ -20,11 +20,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use mayday_collector::cli::Cli;
-use mayday_collector::store::{Store, now_ms};
-use mayday_collector::{AppInner, router};
+use mayday_collector::store::now_ms;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
 
+#[path = "shared/served.rs"]
+mod served;
 #[path = "shared/envelope.rs"]
 mod shared;
 
@@ -45,20 +45,12 @@ async fn exec(db: &DatabaseConnection, sql: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn number(db: &DatabaseConnection, sql: &str) -> anyhow::Result<i64> {
-    let statement = Statement::from_string(db.get_database_backend(), sql.to_owned());
-    Ok(db
-        .query_one(statement)
-        .await?
-        .map_or(Ok(0), |row| row.try_get("", "n"))?)
-}
-
 /// Bytes the database takes on disk: in all, and per table or index of `event`.
 async fn sizes(db: &DatabaseConnection) -> anyhow::Result<(i64, Vec<(String, i64)>)> {
     let statement = |sql: &str| Statement::from_string(db.get_database_backend(), sql.to_owned());
     if db.get_database_backend() == DbBackend::Sqlite {
         exec(db, "PRAGMA wal_checkpoint(TRUNCATE)").await?;
-        let total = number(
+        let total = served::number(
             db,
             "SELECT (page_count - freelist_count) * page_size AS n \
              FROM pragma_page_count(), pragma_freelist_count(), pragma_page_size()",
@@ -79,7 +71,7 @@ async fn sizes(db: &DatabaseConnection) -> anyhow::Result<(i64, Vec<(String, i64
             .unwrap_or_default();
         return Ok((total, parts));
     }
-    let total = number(db, "SELECT pg_database_size(current_database()) AS n").await?;
+    let total = served::number(db, "SELECT pg_database_size(current_database()) AS n").await?;
     let parts = db
         .query_all(statement(
             "SELECT 'event (table and TOAST)'::text AS name, \
@@ -108,7 +100,7 @@ async fn seed(db: &DatabaseConnection, count: u64) -> anyhow::Result<()> {
          level, environment, release, user_key, payload FROM event",
     )
     .await?;
-    let templates = number(db, "SELECT COUNT(*) AS n FROM seed_template").await?;
+    let templates = served::number(db, "SELECT COUNT(*) AS n FROM seed_template").await?;
     anyhow::ensure!(templates > 0, "no events stored to copy");
     let mut from = 0;
     while from < count {
@@ -222,26 +214,13 @@ fn window(acks: &Acks, from: f64, to: f64) -> (f64, f64, f64) {
 }
 
 async fn bench(name: &str, url: &str, events: u64) -> anyhow::Result<()> {
-    let store = Store::connect(url).await?;
-    let created = store.create_project("shop").await?;
-    let key = created
-        .keys
-        .first()
-        .map(|k| k.public_key.clone())
-        .ok_or_else(|| anyhow::anyhow!("the new project has no key"))?;
-    let project_id = created.project.id;
-    let config = clap::Parser::try_parse_from([
-        "mayday-collector",
-        "--database-url",
-        url,
-        "--rate-limit",
-        "0",
-    ])
-    .map(|cli: Cli| cli.config())?;
-    let state = AppInner::new(config, store.clone())?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let base = format!("http://{}", listener.local_addr()?);
-    let server = tokio::spawn(async move { axum::serve(listener, router(state)).await });
+    let served::Served {
+        store,
+        project_id,
+        key,
+        base,
+        server,
+    } = served::serve(url, "shop", &[]).await?;
 
     // The real events, one per issue.
     let client = reqwest::Client::new();
@@ -295,7 +274,7 @@ async fn bench(name: &str, url: &str, events: u64) -> anyhow::Result<()> {
         (to - from) / 1000.0,
         deleted as f64 / ((to - from) / 1000.0),
     );
-    let left = number(
+    let left = served::number(
         db,
         &format!(
             "SELECT COUNT(*) AS n FROM event WHERE received_at < {}",
