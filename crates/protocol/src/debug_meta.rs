@@ -2,51 +2,65 @@
 //! instruction addresses belong to, so that a server can symbolicate frames a stripped
 //! binary could not name, from the image's debug file.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::event::Other;
+use crate::known_fields::deserialize_keeping_other;
 
 /// The images loaded in the process that sent the event.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct DebugMeta {
     /// The images.
-    #[serde(default)]
     pub images: Vec<DebugImage>,
     /// Fields this model does not know, kept verbatim.
     #[serde(flatten)]
     pub other: Other,
 }
 
+deserialize_keeping_other!(DebugMeta {
+    "images" => images,
+});
+
 /// One loaded image.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct DebugImage {
     /// `elf` (Linux), `macho`, `pe`.
-    #[serde(rename = "type", default)]
+    #[serde(rename = "type")]
     pub ty: String,
     /// The image's identifier: the hex GNU build id for ELF.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub code_id: Option<String>,
     /// The identifier of its debug file: for ELF, derived from the build id as Sentry
     /// does ([`debug_id_of_build_id`]).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub debug_id: Option<String>,
     /// Where it was loaded (its first loadable segment), as a hex string.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub image_addr: Option<String>,
     /// Its size in memory, in bytes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub image_size: Option<u64>,
     /// The address its first loadable segment asks for (0 for position-independent
     /// executables), as a hex string.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub image_vmaddr: Option<String>,
     /// Its path.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub code_file: Option<String>,
     /// Fields this model does not know, kept verbatim.
     #[serde(flatten)]
     pub other: Other,
 }
+
+deserialize_keeping_other!(DebugImage {
+    "type" => ty,
+    "code_id" => code_id,
+    "debug_id" => debug_id,
+    "image_addr" => image_addr,
+    "image_size" => image_size,
+    "image_vmaddr" => image_vmaddr,
+    "code_file" => code_file,
+});
 
 /// Sentry's debug id of an ELF image from its GNU build id: the first 16 bytes (padded
 /// with zeros) read as a little-endian GUID, so the first three fields are byte-swapped,

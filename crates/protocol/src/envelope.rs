@@ -6,11 +6,12 @@
 //! [`ItemType::Unknown`] and skipped by [`Envelope::events`], so a newer SDK never breaks
 //! ingestion.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::dsn::Dsn;
 use crate::event::{Event, EventId};
+use crate::known_fields::deserialize_keeping_other;
 
 /// Why an envelope could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -52,21 +53,27 @@ pub enum EnvelopeError {
 }
 
 /// The envelope's first line.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct EnvelopeHeader {
     /// The id of the event inside, when there is one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub event_id: Option<EventId>,
     /// The DSN the sender used; collectors may authenticate with it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub dsn: Option<String>,
     /// When the sender sent it, RFC 3339.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub sent_at: Option<String>,
     /// Other header fields, kept verbatim.
     #[serde(flatten)]
     pub other: Map<String, Value>,
 }
+
+deserialize_keeping_other!(EnvelopeHeader {
+    "event_id" => event_id,
+    "dsn" => dsn,
+    "sent_at" => sent_at,
+});
 
 /// The type of an envelope item.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize, Serializer};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
+use crate::known_fields::deserialize_keeping_other;
 pub use crate::lenient::{Pairs, Values};
 use crate::lenient::{opt_string_or_number, opt_u64_lenient};
 
@@ -241,79 +242,99 @@ impl<'de> Deserialize<'de> for Message {
 }
 
 /// An error event as Sentry models it: one event, one or more exceptions.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Event {
     /// Unique id, chosen by the sender.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub event_id: Option<EventId>,
     /// When the event happened.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<Timestamp>,
     /// The sender's platform, such as `rust`, `python`, `javascript`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub platform: Option<String>,
     /// Severity.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub level: Option<Level>,
     /// The logger that emitted it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub logger: Option<String>,
     /// The route or job this happened in, such as `GET /orders/{id}`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub transaction: Option<String>,
     /// A plain message (for events without an exception).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<Message>,
     /// A templated message.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub logentry: Option<Message>,
     /// The exceptions, innermost cause first and the outermost error last.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub exception: Option<Values<Exception>>,
     /// The HTTP request being handled.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub request: Option<Request>,
     /// The user affected.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub user: Option<User>,
     /// Structured context about the environment.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub contexts: Option<Contexts>,
     /// The release, such as `shop@1.4.2`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub release: Option<String>,
     /// The deployment environment, such as `production`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub environment: Option<String>,
     /// The host that produced the event.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub server_name: Option<String>,
     /// Searchable key/value tags.
-    #[serde(
-        default,
-        deserialize_with = "opt_tags",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Tags>,
     /// What happened before the event.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub breadcrumbs: Option<Values<Breadcrumb>>,
     /// Explicit grouping; `{{ default }}` stands for the default grouping.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub fingerprint: Option<Vec<String>>,
     /// The SDK that sent the event.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub sdk: Option<ClientSdk>,
     /// Arbitrary extra data.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub extra: Option<Map<String, Value>>,
     /// The loaded images, for symbolicating frames by address.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub debug_meta: Option<crate::DebugMeta>,
     /// Fields this model does not know, kept verbatim.
     #[serde(flatten)]
     pub other: Other,
 }
+
+deserialize_keeping_other!(Event {
+    "event_id" => event_id,
+    "timestamp" => timestamp,
+    "platform" => platform,
+    "level" => level,
+    "logger" => logger,
+    "transaction" => transaction,
+    "message" => message,
+    "logentry" => logentry,
+    "exception" => exception,
+    "request" => request,
+    "user" => user,
+    "contexts" => contexts,
+    "release" => release,
+    "environment" => environment,
+    "server_name" => server_name,
+    "tags" => tags via opt_tags: Option<Tags>,
+    "breadcrumbs" => breadcrumbs,
+    "fingerprint" => fingerprint,
+    "sdk" => sdk,
+    "extra" => extra,
+    "debug_meta" => debug_meta,
+});
 
 impl Event {
     /// A new event with a fresh id, the current time and platform `rust`.
@@ -355,138 +376,168 @@ fn opt_tags<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Tags>, 
 }
 
 /// One exception in a chain.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Exception {
     /// The error type, such as `PaymentError` or `panic`.
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub ty: Option<String>,
     /// The error's text.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
     /// The module that defines the type.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub module: Option<String>,
     /// How it was caught.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub mechanism: Option<Mechanism>,
     /// Where it was raised.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub stacktrace: Option<Stacktrace>,
     /// Fields this model does not know, kept verbatim.
     #[serde(flatten)]
     pub other: Other,
 }
 
+deserialize_keeping_other!(Exception {
+    "type" => ty,
+    "value" => value,
+    "module" => module,
+    "mechanism" => mechanism,
+    "stacktrace" => stacktrace,
+});
+
 /// How an exception was caught.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Mechanism {
     /// Such as `panic`, `http`, `generic`.
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub ty: Option<String>,
     /// `false` when the error was not handled by the application (a crash).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub handled: Option<bool>,
     /// Free text about the mechanism.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Extra data about the mechanism.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<Map<String, Value>>,
     /// Fields this model does not know, kept verbatim.
     #[serde(flatten)]
     pub other: Other,
 }
 
+deserialize_keeping_other!(Mechanism {
+    "type" => ty,
+    "handled" => handled,
+    "description" => description,
+    "data" => data,
+});
+
 /// A stack trace, oldest frame first and the frame that raised last.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Stacktrace {
     /// The frames, caller before callee.
-    #[serde(default)]
     pub frames: Vec<Frame>,
     /// Frames left out to keep the trace short: the start (inclusive) and end (exclusive)
     /// indices, oldest first, of the range cut from the full trace.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub frames_omitted: Option<[u64; 2]>,
     /// Fields this model does not know, kept verbatim.
     #[serde(flatten)]
     pub other: Other,
 }
 
+deserialize_keeping_other!(Stacktrace {
+    "frames" => frames,
+    "frames_omitted" => frames_omitted,
+});
+
 /// One stack frame.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Frame {
     /// The function, without symbol hashes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub function: Option<String>,
     /// The module path, such as `shop::checkout`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub module: Option<String>,
     /// The package (crate, library) the frame belongs to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub package: Option<String>,
     /// The file, relative when known.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub filename: Option<String>,
     /// The absolute path of the file.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub abs_path: Option<String>,
     /// Line number, from 1.
-    #[serde(
-        default,
-        deserialize_with = "opt_u64_lenient",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub lineno: Option<u64>,
     /// Column number, from 1.
-    #[serde(
-        default,
-        deserialize_with = "opt_u64_lenient",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub colno: Option<u64>,
     /// Whether the frame is the application's own code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub in_app: Option<bool>,
     /// The instruction address, as a hex string.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub instruction_addr: Option<String>,
     /// Where the image holding it was loaded, as a hex string.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub image_addr: Option<String>,
     /// Fields this model does not know, kept verbatim.
     #[serde(flatten)]
     pub other: Other,
 }
 
+deserialize_keeping_other!(Frame {
+    "function" => function,
+    "module" => module,
+    "package" => package,
+    "filename" => filename,
+    "abs_path" => abs_path,
+    "lineno" => lineno via opt_u64_lenient: Option<u64>,
+    "colno" => colno via opt_u64_lenient: Option<u64>,
+    "in_app" => in_app,
+    "instruction_addr" => instruction_addr,
+    "image_addr" => image_addr,
+});
+
 /// The HTTP request being handled when the event happened.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Request {
     /// Such as `GET`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub method: Option<String>,
     /// The URL without its query string.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// The query string, without the leading `?`.
-    #[serde(
-        default,
-        deserialize_with = "query_string",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub query_string: Option<String>,
     /// Request headers, in order.
-    #[serde(default, skip_serializing_if = "Pairs::is_empty")]
+    #[serde(skip_serializing_if = "Pairs::is_empty")]
     pub headers: Pairs,
     /// Server environment, such as `REMOTE_ADDR`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub env: Option<Map<String, Value>>,
     /// Fields this model does not know, kept verbatim.
     #[serde(flatten)]
     pub other: Other,
 }
 
+deserialize_keeping_other!(Request {
+    "method" => method,
+    "url" => url,
+    "query_string" => query_string via read_query_string: Option<String>,
+    "headers" => headers,
+    "env" => env,
+});
+
 /// Reads a query string sent as a string, an object or a list of pairs.
-fn query_string<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+fn read_query_string<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<String>, D::Error> {
     match Value::deserialize(deserializer)? {
         Value::Null => Ok(None),
         Value::String(s) => Ok(Some(s.strip_prefix('?').unwrap_or(&s).to_owned())),
@@ -502,188 +553,248 @@ fn query_string<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Str
 }
 
 /// The user affected by an event.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct User {
     /// The application's id for the user.
-    #[serde(
-        default,
-        deserialize_with = "opt_string_or_number",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Email address.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     /// Username or handle.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
     /// IP address; only sent when the application opts in.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ip_address: Option<String>,
     /// Full name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Fields this model does not know, kept verbatim.
     #[serde(flatten)]
     pub other: Other,
 }
 
+deserialize_keeping_other!(User {
+    "id" => id via opt_string_or_number: Option<String>,
+    "email" => email,
+    "username" => username,
+    "ip_address" => ip_address,
+    "name" => name,
+});
+
 /// Structured context about the environment. Each known context is typed; others are kept.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Contexts {
     /// Operating system.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub os: Option<OsContext>,
     /// Language runtime (compiler, for Rust).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub runtime: Option<RuntimeContext>,
     /// Machine.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub device: Option<DeviceContext>,
     /// Application build.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub app: Option<AppContext>,
     /// Distributed trace.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub trace: Option<TraceContext>,
     /// Other contexts, by key.
     #[serde(flatten)]
     pub other: Other,
 }
 
+deserialize_keeping_other!(Contexts {
+    "os" => os,
+    "runtime" => runtime,
+    "device" => device,
+    "app" => app,
+    "trace" => trace,
+});
+
 /// The `os` context.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct OsContext {
     /// Always `os` when set.
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub ty: Option<String>,
     /// Such as `Linux`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// OS version.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
     /// Kernel version.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub kernel_version: Option<String>,
     /// Fields this model does not know, kept verbatim.
     #[serde(flatten)]
     pub other: Other,
 }
 
+deserialize_keeping_other!(OsContext {
+    "type" => ty,
+    "name" => name,
+    "version" => version,
+    "kernel_version" => kernel_version,
+});
+
 /// The `runtime` context.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct RuntimeContext {
     /// Always `runtime` when set.
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub ty: Option<String>,
     /// Such as `rustc`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Such as `1.85.0`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
     /// Fields this model does not know, kept verbatim.
     #[serde(flatten)]
     pub other: Other,
 }
 
+deserialize_keeping_other!(RuntimeContext {
+    "type" => ty,
+    "name" => name,
+    "version" => version,
+});
+
 /// The `device` context.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct DeviceContext {
     /// Always `device` when set.
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub ty: Option<String>,
     /// The device's name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// CPU architecture.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub arch: Option<String>,
     /// Fields this model does not know, kept verbatim.
     #[serde(flatten)]
     pub other: Other,
 }
 
+deserialize_keeping_other!(DeviceContext {
+    "type" => ty,
+    "name" => name,
+    "arch" => arch,
+});
+
 /// The `app` context.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct AppContext {
     /// Always `app` when set.
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub ty: Option<String>,
     /// The application's name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub app_name: Option<String>,
     /// The application's version.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub app_version: Option<String>,
     /// Build identifier, such as a git commit.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub app_build: Option<String>,
     /// Fields this model does not know, kept verbatim.
     #[serde(flatten)]
     pub other: Other,
 }
 
+deserialize_keeping_other!(AppContext {
+    "type" => ty,
+    "app_name" => app_name,
+    "app_version" => app_version,
+    "app_build" => app_build,
+});
+
 /// The `trace` context.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct TraceContext {
     /// Always `trace` when set.
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub ty: Option<String>,
     /// The trace id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub trace_id: Option<String>,
     /// The span id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub span_id: Option<String>,
     /// The operation, such as `http.server`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub op: Option<String>,
     /// Fields this model does not know, kept verbatim.
     #[serde(flatten)]
     pub other: Other,
 }
 
+deserialize_keeping_other!(TraceContext {
+    "type" => ty,
+    "trace_id" => trace_id,
+    "span_id" => span_id,
+    "op" => op,
+});
+
 /// Something that happened before the event.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Breadcrumb {
     /// When it happened.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<Timestamp>,
     /// Such as `default`, `http`, `navigation`.
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub ty: Option<String>,
     /// Such as `auth` or `sql.query`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub category: Option<String>,
     /// What happened.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// Severity.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub level: Option<Level>,
     /// Structured data.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<Map<String, Value>>,
     /// Fields this model does not know, kept verbatim.
     #[serde(flatten)]
     pub other: Other,
 }
 
+deserialize_keeping_other!(Breadcrumb {
+    "timestamp" => timestamp,
+    "type" => ty,
+    "category" => category,
+    "message" => message,
+    "level" => level,
+    "data" => data,
+});
+
 /// The SDK that sent an event.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ClientSdk {
     /// Such as `mayday.rust` or `sentry.python`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// The SDK's version.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
     /// Enabled integrations.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub integrations: Option<Vec<String>>,
     /// Fields this model does not know, kept verbatim.
     #[serde(flatten)]
     pub other: Other,
 }
+
+deserialize_keeping_other!(ClientSdk {
+    "name" => name,
+    "version" => version,
+    "integrations" => integrations,
+});

@@ -31,6 +31,7 @@ pub mod debug_meta;
 pub mod dsn;
 pub mod envelope;
 pub mod event;
+mod known_fields;
 mod lenient;
 
 pub use auth::{AuthError, SentryAuth};
