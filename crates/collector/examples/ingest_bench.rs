@@ -167,6 +167,17 @@ impl Server {
         cpu_ticks(self.child.id())
     }
 
+    /// Bytes the process has handed to write system calls so far (`wchar` of
+    /// `/proc/<pid>/io`): for SQLite, the log's pages, each batch's and the checkpoints'.
+    fn written(&self) -> u64 {
+        let io =
+            std::fs::read_to_string(format!("/proc/{}/io", self.child.id())).unwrap_or_default();
+        io.lines()
+            .find_map(|l| l.strip_prefix("wchar:"))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0)
+    }
+
     /// Peak resident memory so far, in MiB.
     fn peak_mib(&self) -> f64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
@@ -370,25 +381,19 @@ async fn bench() -> anyhow::Result<()> {
     );
     println!("|---|---:|---:|---:|---:|---:|---:|---|");
 
-    let null = Server::start(&["null"])?;
-    let before = null.cpu();
-    let run = load(&[&null], &bodies).await;
-    let cpu = us_per_event(null.cpu() - before, run.acknowledged as i64);
-    row(
-        "null endpoint",
-        &run,
-        &format!("{cpu:.0}"),
-        null.peak_mib(),
-        "",
-    );
-    drop(null);
+    // `MAYDAY_BENCH_ONLY=sqlite`: the SQLite row alone, for comparing two binaries.
+    let only_sqlite = std::env::var("MAYDAY_BENCH_ONLY").is_ok_and(|v| v == "sqlite");
+    if !only_sqlite {
+        null_row(&bodies).await?;
+    }
 
     let dir = tempfile::tempdir()?;
     let sqlite = format!("sqlite://{}/bench.db?mode=rwc", dir.path().display());
     let collector = Server::start(&["serve", &sqlite])?;
-    let before = collector.cpu();
+    let (before, written_before) = (collector.cpu(), collector.written());
     let run = load(&[&collector], &bodies).await;
     let cpu = us_per_event(collector.cpu() - before, run.acknowledged as i64);
+    let written = (collector.written() - written_before) as f64 / run.acknowledged.max(1) as f64;
     let (events, counted) = counts(&sqlite).await?;
     row(
         "SQLite",
@@ -397,6 +402,13 @@ async fn bench() -> anyhow::Result<()> {
         collector.peak_mib(),
         &format!("{events} = {counted}"),
     );
+    println!(
+        "SQLite collector wrote {:.1} KiB per event (write system calls: the log and its checkpoints)",
+        written / 1024.0
+    );
+    if only_sqlite {
+        return Ok(());
+    }
 
     // A flood of 1 MiB bodies with a key that does not exist, at the SQLite collector.
     let flood = flood(&collector).await;
@@ -454,6 +466,24 @@ async fn bench() -> anyhow::Result<()> {
             );
         }
     }
+    Ok(())
+}
+
+/// The null endpoint's row: the ceiling of HTTP on this machine.
+async fn null_row(bodies: &Arc<Vec<Template>>) -> anyhow::Result<()> {
+    let null = Server::start(&["null"])?;
+    let before = null.cpu();
+    let run = load(&[&null], bodies).await;
+    let cpu = us_per_event(null.cpu() - before, run.acknowledged as i64);
+    row(
+        "null endpoint",
+        &run,
+        &format!("{cpu:.0}"),
+        null.peak_mib(),
+        "",
+    );
+    drop(null);
+
     Ok(())
 }
 

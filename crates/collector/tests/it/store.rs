@@ -285,6 +285,75 @@ async fn retention_keeps_the_newest_events_and_the_counts() {
     }
 }
 
+/// A tag row's time moves forward only when an event is more than an hour newer than
+/// it: a batch does not rewrite (and send to the log) a row that is already there.
+#[tokio::test]
+async fn tag_times_move_forward_by_the_hour() {
+    use sea_orm::ConnectionTrait;
+    for db in common::databases().await {
+        let store = Store::connect(&db.url).await.unwrap();
+        let project = store.create_project("shop").await.unwrap().project;
+        let start = now_ms() - 3 * 3_600_000;
+        let tagged = |at: i64| {
+            let mut event = new_event(project.id, "a", None, at, "r");
+            event.tags = vec![("region".into(), "eu".into())];
+            event
+        };
+        let conn = store.connection();
+        let backend = conn.get_database_backend();
+        let issue = std::cell::Cell::new(0);
+        let times = async |at: i64| -> (i64, i64) {
+            let stored = store.ingest_batch(&[tagged(at)], Alerting::default()).await;
+            let issue_id = stored[0].as_ref().unwrap().issue_id;
+            issue.set(issue_id);
+            let read = |key: &str| {
+                sea_orm::Statement::from_string(
+                    backend,
+                    format!(
+                        "SELECT last_seen FROM issue_tag WHERE issue_id = {issue_id} AND key = '{key}'"
+                    ),
+                )
+            };
+            let tag: i64 = conn
+                .query_one(read("region"))
+                .await
+                .unwrap()
+                .unwrap()
+                .try_get("", "last_seen")
+                .unwrap();
+            let environment: i64 = conn
+                .query_one(read("environment"))
+                .await
+                .unwrap()
+                .unwrap()
+                .try_get("", "last_seen")
+                .unwrap();
+            (tag, environment)
+        };
+        assert_eq!(times(start).await, (start, start), "{}", db.kind);
+        // Ten minutes later: within the hour, the rows stay as they were.
+        assert_eq!(times(start + 600_000).await, (start, start), "{}", db.kind);
+        // An older event never moves them back.
+        assert_eq!(
+            times(start - 7_200_000).await,
+            (start, start),
+            "{}",
+            db.kind
+        );
+        // Past the hour, they move to the newer time.
+        let later = start + 3_600_001;
+        assert_eq!(times(later).await, (later, later), "{}", db.kind);
+        // The issue itself is exact whatever its tags did.
+        let issue = store.issue(issue.get()).await.unwrap().unwrap();
+        assert_eq!(
+            (issue.event_count, issue.last_seen),
+            (4, later),
+            "{}",
+            db.kind
+        );
+    }
+}
+
 /// Past one delete batch: 4,500 events past their age and an issue 3,000 events over
 /// its cap go in bounded deletes, each its own write, and everything else stays.
 #[tokio::test]

@@ -13,7 +13,7 @@ use crate::store::entities::{
 };
 
 /// The environments and releases of the batch's stored events, for the issue list's
-/// selects: one upsert, newest time kept.
+/// selects: one upsert, newest time kept (exactly: "releases seen since" reads it).
 pub(super) async fn upsert_filter_values(
     txn: &impl ConnectionTrait,
     batch: &[NewEvent],
@@ -47,6 +47,7 @@ pub(super) async fn upsert_filter_values(
         filter_value::Entity,
         [C::ProjectId, C::Kind, C::Value],
         C::LastSeen,
+        0,
         rows,
     )
     .await
@@ -54,7 +55,7 @@ pub(super) async fn upsert_filter_values(
 
 /// The tag values (and messages) of the batch's stored events per issue, for search,
 /// and their environments and releases, for the list's filters: one upsert, newest
-/// time kept.
+/// time kept to within [`TAG_TIME_SLACK_MS`].
 pub(super) async fn upsert_tags(
     txn: &impl ConnectionTrait,
     batch: &[NewEvent],
@@ -99,18 +100,29 @@ pub(super) async fn upsert_tags(
         issue_tag::Entity,
         [C::IssueId, C::Key, C::Value],
         C::LastSeen,
+        TAG_TIME_SLACK_MS,
         rows,
     )
     .await
 }
 
+/// How stale an issue's tag row's time may get before a batch writes it again. Those
+/// times only age rows out at retention (days), so an hour late costs nothing there; and
+/// not writing a row that is already there keeps its page out of the batch's commit. Most
+/// events bring tags their issue already has, each on its own page, and every page a
+/// batch dirties is copied to the log at commit and again at the checkpoint.
+pub(super) const TAG_TIME_SLACK_MS: i64 = 3_600_000;
+
 /// Rows of `entity` identified by their three `keys` values, each with the time it was
-/// seen: one multi-row insert that, for a row already there, keeps the newer time.
+/// seen: one multi-row insert that, for a row already there, moves its time forward when
+/// the new one is more than `slack` ms later, and otherwise leaves the row (and its page)
+/// untouched.
 pub(super) async fn upsert_last_seen<E: EntityTrait>(
     txn: &impl ConnectionTrait,
     entity: E,
     keys: [E::Column; 3],
     last_seen: E::Column,
+    slack: i64,
     rows: Vec<([sea_orm::Value; 3], i64)>,
 ) -> Result<(), DbErr> {
     let mut insert = Query::insert();
@@ -126,10 +138,8 @@ pub(super) async fn upsert_last_seen<E: EntityTrait>(
     let excluded = Expr::col((Alias::new("excluded"), last_seen));
     insert.on_conflict(
         OnConflict::columns(keys)
-            .value(
-                last_seen,
-                Expr::case(excluded.clone().gt(existing.clone()), excluded).finally(existing),
-            )
+            .value(last_seen, excluded.clone())
+            .action_and_where(excluded.gt(existing.add(slack)))
             .to_owned(),
     );
     txn.execute(txn.get_database_backend().build(&insert))
