@@ -11,9 +11,10 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder
 use super::entities::{event, feedback, issue, issue_tag, project, release_health};
 use super::{Store, StoreError, now_ms};
 
-/// Most events one delete removes: a write short enough (measured: about 40 ms on a slow
-/// 2-core machine) that an ingest batch waiting for the write turn behind it stays
-/// within its latency target.
+/// Most events one delete removes: a write short enough that an ingest batch waiting for
+/// the write turn behind it stays within its latency target (measured when `event` had
+/// five indexes: about 40 ms on a slow 2-core machine; with three, ingest's p99 while a
+/// million events are deleted is 63.5 ms on SQLite, BENCHMARKS.md).
 pub const DELETE_BATCH: u64 = 500;
 
 /// After each delete, retention waits this many times as long as the delete took, so
