@@ -394,6 +394,8 @@ async fn bench() -> anyhow::Result<()> {
     let run = load(&[&collector], &bodies).await;
     let cpu = us_per_event(collector.cpu() - before, run.acknowledged as i64);
     let written = (collector.written() - written_before) as f64 / run.acknowledged.max(1) as f64;
+    // The log's length after the load: bounded, however long the load lasts.
+    let log = std::fs::metadata(dir.path().join("bench.db-wal")).map_or(0, |m| m.len());
     let (events, counted) = counts(&sqlite).await?;
     row(
         "SQLite",
@@ -403,8 +405,10 @@ async fn bench() -> anyhow::Result<()> {
         &format!("{events} = {counted}"),
     );
     println!(
-        "SQLite collector wrote {:.1} KiB per event (write system calls: the log and its checkpoints)",
-        written / 1024.0
+        "SQLite collector wrote {:.1} KiB per event (write system calls: the log and its checkpoints); \
+         its log file held {:.0} MiB at the end of the load",
+        written / 1024.0,
+        log as f64 / 1_048_576.0
     );
     if only_sqlite {
         return Ok(());

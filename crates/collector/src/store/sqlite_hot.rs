@@ -63,6 +63,16 @@ impl std::fmt::Debug for HotWriter {
 impl HotWriter {
     /// Opens `path` (already created and migrated) on a new thread.
     pub(super) fn open(path: &Path, busy_timeout: Duration) -> Result<Self, StoreError> {
+        Self::open_restarting_after(path, busy_timeout, super::sqlite_checkpoint::RESTART_AFTER)
+    }
+
+    /// [`HotWriter::open`], with the log started over once past `restart_after` frames
+    /// (see `sqlite_checkpoint`).
+    pub(super) fn open_restarting_after(
+        path: &Path,
+        busy_timeout: Duration,
+        restart_after: i64,
+    ) -> Result<Self, StoreError> {
         let connection = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -82,6 +92,22 @@ impl HotWriter {
         })
         .map_err(|e| StoreError::Db(DbErr::Conn(RuntimeErr::Internal(e.to_string()))))?;
         let (jobs, receiver) = mpsc::channel::<Job>();
+        // The checkpointer's request to finish a checkpoint: a job like any other, so it
+        // runs between two transactions, when no frame is being written.
+        let finish_jobs = jobs.clone();
+        let finish: super::sqlite_checkpoint::Finish = Box::new(move || {
+            let _ = finish_jobs.send(Box::new(|connection| {
+                let connection = connection.lock().unwrap_or_else(|p| p.into_inner());
+                // PASSIVE never waits; a busy round is retried at the next.
+                if let Err(error) =
+                    connection.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+                {
+                    tracing::debug!(%error, "the writer's checkpoint did not run");
+                }
+            }));
+        });
+        let checkpointer =
+            super::sqlite_checkpoint::Checkpointer::start(path, restart_after, finish)?;
         std::thread::Builder::new()
             .name("mayday-sqlite-writer".into())
             .spawn(move || {
@@ -94,7 +120,7 @@ impl HotWriter {
         Ok(HotWriter {
             jobs,
             counter: Arc::default(),
-            _checkpointer: Arc::new(super::sqlite_checkpoint::Checkpointer::start(path)?),
+            _checkpointer: Arc::new(checkpointer),
         })
     }
 

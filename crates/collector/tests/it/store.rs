@@ -306,28 +306,19 @@ async fn tag_times_move_forward_by_the_hour() {
             let stored = store.ingest_batch(&[tagged(at)], Alerting::default()).await;
             let issue_id = stored[0].as_ref().unwrap().issue_id;
             issue.set(issue_id);
-            let read = |key: &str| {
-                sea_orm::Statement::from_string(
-                    backend,
-                    format!(
-                        "SELECT last_seen FROM issue_tag WHERE issue_id = {issue_id} AND key = '{key}'"
-                    ),
-                )
+            let last_seen = async |key: &str| -> i64 {
+                let sql = format!(
+                    "SELECT last_seen FROM issue_tag WHERE issue_id = {issue_id} AND key = '{key}'"
+                );
+                conn.query_one(sea_orm::Statement::from_string(backend, sql))
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .try_get("", "last_seen")
+                    .unwrap()
             };
-            let tag: i64 = conn
-                .query_one(read("region"))
-                .await
-                .unwrap()
-                .unwrap()
-                .try_get("", "last_seen")
-                .unwrap();
-            let environment: i64 = conn
-                .query_one(read("environment"))
-                .await
-                .unwrap()
-                .unwrap()
-                .try_get("", "last_seen")
-                .unwrap();
+            let tag = last_seen("region").await;
+            let environment = last_seen("environment").await;
             (tag, environment)
         };
         assert_eq!(times(start).await, (start, start), "{}", db.kind);
