@@ -20,6 +20,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+#[path = "shared/latency.rs"]
+mod latency;
 #[path = "shared/served.rs"]
 mod served;
 
@@ -136,13 +138,7 @@ async fn bench(name: &str, url: &str) -> anyhow::Result<()> {
     } = served::serve(url, "crons", &["--max-monitors-per-project", "1000"]).await?;
     let (tally, seconds) = load(&base, project_id, &key).await;
     server.abort();
-    let percentile = |p: f64| {
-        let i = ((tally.latencies.len().max(1) - 1) as f64 * p).round() as usize;
-        tally
-            .latencies
-            .get(i)
-            .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
-    };
+    let percentile = |p: f64| latency::percentile_ms(&tally.latencies, p);
     let db = store.connection();
     let rows = served::number(db, "SELECT COUNT(*) AS n FROM monitor_checkin").await?;
     let ok = served::number(

@@ -35,6 +35,8 @@ use mayday_collector::cli::Cli;
 use mayday_collector::store::Store;
 use mayday_collector::{AppInner, router};
 
+#[path = "shared/latency.rs"]
+mod latency;
 #[path = "shared/envelope.rs"]
 mod shared;
 
@@ -249,11 +251,7 @@ impl Run {
     }
 
     fn percentile(&self, p: f64) -> f64 {
-        if self.latencies.is_empty() {
-            return 0.0;
-        }
-        let index = ((self.latencies.len() - 1) as f64 * p).round() as usize;
-        self.latencies[index].as_secs_f64() * 1000.0
+        latency::percentile_ms(&self.latencies, p)
     }
 }
 

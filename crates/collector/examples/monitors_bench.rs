@@ -5,11 +5,14 @@
 //! 50 results over the last day, and 20 in project 2 (the baseline); serves the
 //! collector on loopback and times each project's monitors page over real HTTP.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use mayday_collector::cli::Cli;
 use mayday_collector::store::{Store, now_ms};
 use mayday_collector::{AppInner, router};
+
+#[path = "shared/latency.rs"]
+mod latency;
 use sea_orm::{ConnectionTrait, TransactionTrait};
 
 const REQUESTS: usize = 50;
@@ -71,11 +74,6 @@ async fn seed(store: &Store, project_id: i64, first: usize, count: usize) {
     txn.commit().await.expect("commit");
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[index.min(sorted.len() - 1)]
-}
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let count: usize = std::env::args().nth(1).map_or(Ok(2_000), |a| a.parse())?;
@@ -132,8 +130,8 @@ async fn main() -> anyhow::Result<()> {
         times.sort();
         println!(
             "| project {project}'s monitors | {monitors} | {:.1} ms | {:.1} ms | {:.1} ms | {bytes} |",
-            percentile(&times, 0.5).as_secs_f64() * 1e3,
-            percentile(&times, 0.95).as_secs_f64() * 1e3,
+            latency::percentile_ms(&times, 0.5),
+            latency::percentile_ms(&times, 0.95),
             times.last().map_or(0.0, |t| t.as_secs_f64() * 1e3),
         );
     }

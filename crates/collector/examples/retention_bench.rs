@@ -23,6 +23,8 @@ use std::time::{Duration, Instant};
 use mayday_collector::store::now_ms;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
 
+#[path = "shared/latency.rs"]
+mod latency;
 #[path = "shared/served.rs"]
 mod served;
 #[path = "shared/envelope.rs"]
@@ -201,10 +203,7 @@ fn window(acks: &Acks, from: f64, to: f64) -> (f64, f64, f64) {
         .map(|(_, latency)| *latency)
         .collect();
     latencies.sort();
-    let percentile = |p: f64| {
-        let i = ((latencies.len().max(1) - 1) as f64 * p).round() as usize;
-        latencies.get(i).map_or(0.0, |d| d.as_secs_f64() * 1000.0)
-    };
+    let percentile = |p: f64| latency::percentile_ms(&latencies, p);
     let seconds = ((to - from) / 1000.0).max(0.001);
     (
         latencies.len() as f64 / seconds,
