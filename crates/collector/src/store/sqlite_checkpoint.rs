@@ -80,9 +80,23 @@ fn open_error(error: impl ToString) -> StoreError {
     StoreError::Db(DbErr::Conn(RuntimeErr::Internal(error.to_string())))
 }
 
+/// How a checkpoint treats the writer and the readers (SQLite's modes).
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Mode {
+    /// Copies what it can without waiting for anyone.
+    Passive,
+    /// Waits (up to the busy timeout) for the writer and readers, copies everything
+    /// and empties the log file.
+    Truncate,
+}
+
 /// `PRAGMA wal_checkpoint(mode)`: (log frames, frames checkpointed), or `None` when it
 /// failed (busy, say; the next round tries again).
-fn checkpoint(connection: &Connection, mode: &str) -> Option<(i64, i64)> {
+pub(super) fn checkpoint(connection: &Connection, mode: Mode) -> Option<(i64, i64)> {
+    let mode = match mode {
+        Mode::Passive => "PASSIVE",
+        Mode::Truncate => "TRUNCATE",
+    };
     connection
         .query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |row| {
             Ok((row.get::<_, i64>(1)?, row.get::<_, i64>(2)?))
@@ -97,16 +111,16 @@ fn run(connection: &Connection, stopped: &mpsc::Receiver<()>, restart_after: i64
             Err(RecvTimeoutError::Timeout) => {}
             // The store is gone (or asked to stop): a last one, so the file is whole.
             _ => {
-                checkpoint(connection, "TRUNCATE");
+                checkpoint(connection, Mode::Truncate);
                 return;
             }
         }
-        let Some((log, _)) = checkpoint(connection, "PASSIVE") else {
+        let Some((log, _)) = checkpoint(connection, Mode::Passive) else {
             continue;
         };
         if log > 0 && log == last_log {
             // Nothing written since the last look: empty the log.
-            checkpoint(connection, "TRUNCATE");
+            checkpoint(connection, Mode::Truncate);
             last_log = -1;
         } else {
             if log > restart_after {
@@ -121,10 +135,15 @@ fn run(connection: &Connection, stopped: &mpsc::Receiver<()>, restart_after: i64
 mod tests {
     use super::*;
 
-    fn wal_bytes(path: &Path) -> u64 {
+    /// The database's log file, beside it.
+    fn wal(path: &Path) -> std::path::PathBuf {
         let mut wal = path.as_os_str().to_owned();
         wal.push("-wal");
-        std::fs::metadata(wal).map_or(0, |m| m.len())
+        wal.into()
+    }
+
+    fn wal_bytes(path: &Path) -> u64 {
+        std::fs::metadata(wal(path)).map_or(0, |m| m.len())
     }
 
     #[test]
@@ -168,9 +187,7 @@ mod tests {
     /// The log's checkpoint sequence number (bytes 12 to 16 of its header), which SQLite
     /// counts up each time the log starts over.
     fn log_restarts(path: &Path) -> u32 {
-        let mut wal = path.as_os_str().to_owned();
-        wal.push("-wal");
-        let header = std::fs::read(wal).unwrap_or_default();
+        let header = std::fs::read(wal(path)).unwrap_or_default();
         header
             .get(12..16)
             .and_then(|b| b.try_into().ok())
@@ -213,7 +230,7 @@ mod tests {
             inserted += ROW as u64;
             longest = longest.max(wal_bytes(&path));
         }
-        let restarts = log_restarts(&path) - restarts_before;
+        let restarts = log_restarts(&path).saturating_sub(restarts_before);
         assert!(restarts >= 4, "the log started over {restarts} times");
         // Without restarts the log holds at least a page per transaction: more than the
         // rows inserted.

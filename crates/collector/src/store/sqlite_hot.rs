@@ -33,6 +33,7 @@ use sea_orm::{
 };
 
 use super::StoreError;
+use super::sqlite_checkpoint::{Mode, checkpoint};
 
 /// Prepared statements kept per connection: multi-row statements differ by their row
 /// count, so a batch of up to 256 events uses up to a few hundred texts.
@@ -98,12 +99,8 @@ impl HotWriter {
         let finish: super::sqlite_checkpoint::Finish = Box::new(move || {
             let _ = finish_jobs.send(Box::new(|connection| {
                 let connection = connection.lock().unwrap_or_else(|p| p.into_inner());
-                // PASSIVE never waits; a busy round is retried at the next.
-                if let Err(error) =
-                    connection.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
-                {
-                    tracing::debug!(%error, "the writer's checkpoint did not run");
-                }
+                // Never waits; when busy, the checkpointer asks again next round.
+                let _ = checkpoint(&connection, Mode::Passive);
             }));
         });
         let checkpointer =
