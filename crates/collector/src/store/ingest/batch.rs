@@ -2,17 +2,19 @@
 //! learned (duplicates, issues before and after, stored rows), kept on [`Batch`] so
 //! that the steps read as the numbered list of the module's documentation.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-use sea_orm::sea_query::{Expr, Query};
+use sea_orm::sea_query::{Expr, Query, Value};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait,
 };
 
 use super::alerts::{self, Alerting, Touched};
 use super::groups::{Before, Group, IssueKey};
 use super::model::{NewEvent, Stored};
 use super::owners;
+use super::shapes;
 use super::statements;
 use crate::alerts::rule::decide::Seen;
 use crate::ownership::rules::Subject;
@@ -84,22 +86,34 @@ impl<'a> Batch<'a> {
         &mut self,
         txn: &impl ConnectionTrait,
     ) -> Result<(), DbErr> {
-        let ids: Vec<&str> = self.events.iter().map(|e| e.event_id.as_str()).collect();
-        let projects: HashSet<i64> = self.events.iter().map(|e| e.project_id).collect();
-        let known: HashMap<(i64, String), i64> = event::Entity::find()
-            .select_only()
-            .column(event::Column::ProjectId)
-            .column(event::Column::EventId)
-            .column(event::Column::IssueId)
-            // Both columns of the (project, event id) index, so that it is used.
-            .filter(event::Column::ProjectId.is_in(projects))
-            .filter(event::Column::EventId.is_in(ids))
-            .into_tuple::<(i64, String, i64)>()
-            .all(txn)
-            .await?
-            .into_iter()
-            .map(|(project, id, issue)| ((project, id), issue))
+        let projects: BTreeSet<i64> = self.events.iter().map(|e| e.project_id).collect();
+        let counts = [projects.len(), self.events.len()];
+        let values: Vec<Value> = (projects.into_iter().map(Value::from))
+            .chain(self.events.iter().map(|e| e.event_id.as_str().into()))
             .collect();
+        let statement = shapes::statement(
+            txn.get_database_backend(),
+            "known event ids",
+            counts,
+            values,
+            |values| {
+                let (projects, ids) = values.split_at(counts[0]);
+                Ok(event::Entity::find()
+                    .select_only()
+                    .column(event::Column::ProjectId)
+                    .column(event::Column::EventId)
+                    .column(event::Column::IssueId)
+                    // Both columns of the (project, event id) index, so that it is used.
+                    .filter(event::Column::ProjectId.is_in(projects.iter().cloned()))
+                    .filter(event::Column::EventId.is_in(ids.iter().cloned()))
+                    .into_query())
+            },
+        )?;
+        let mut known: HashMap<(i64, String), i64> = HashMap::new();
+        for row in txn.query_all(statement).await? {
+            let (project, id, issue) = row.try_get_many_by_index::<(i64, String, i64)>()?;
+            known.insert((project, id), issue);
+        }
         for (index, event) in self.events.iter().enumerate() {
             let key = (event.project_id, event.event_id.as_str());
             if let Some(issue_id) = known.get(&(event.project_id, event.event_id.clone())) {
@@ -153,24 +167,32 @@ impl<'a> Batch<'a> {
         if self.groups.is_empty() {
             return Ok(());
         }
-        let fingerprints: Vec<&str> = self.groups.keys().map(|(_, f)| f.as_str()).collect();
-        let projects: HashSet<i64> = self.groups.keys().map(|(p, _)| *p).collect();
-        let mut select = issue::Entity::find()
-            .select_only()
-            .column(issue::Column::Id)
-            .column(issue::Column::ProjectId)
-            .column(issue::Column::Fingerprint)
-            .column(issue::Column::Status)
-            .column(issue::Column::SnoozeUntil)
-            .column(issue::Column::SnoozeEvents)
-            .column(issue::Column::SnoozeUsers)
-            .column(issue::Column::ResolvedInRelease)
-            .filter(issue::Column::Fingerprint.is_in(fingerprints))
-            .filter(issue::Column::ProjectId.is_in(projects))
-            .order_by_asc(issue::Column::Id);
-        if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
-            select = select.lock_exclusive();
-        }
+        let projects: BTreeSet<i64> = self.groups.keys().map(|(p, _)| *p).collect();
+        let counts = [self.groups.len(), projects.len()];
+        let values: Vec<Value> = (self.groups.keys().map(|(_, f)| f.as_str().into()))
+            .chain(projects.into_iter().map(Value::from))
+            .collect();
+        let backend = txn.get_database_backend();
+        let statement = shapes::statement(backend, "lock issues", counts, values, |values| {
+            let (fingerprints, projects) = values.split_at(counts[0]);
+            let mut select = issue::Entity::find()
+                .select_only()
+                .column(issue::Column::Id)
+                .column(issue::Column::ProjectId)
+                .column(issue::Column::Fingerprint)
+                .column(issue::Column::Status)
+                .column(issue::Column::SnoozeUntil)
+                .column(issue::Column::SnoozeEvents)
+                .column(issue::Column::SnoozeUsers)
+                .column(issue::Column::ResolvedInRelease)
+                .filter(issue::Column::Fingerprint.is_in(fingerprints.iter().cloned()))
+                .filter(issue::Column::ProjectId.is_in(projects.iter().cloned()))
+                .order_by_asc(issue::Column::Id);
+            if backend == sea_orm::DbBackend::Postgres {
+                select = select.lock_exclusive();
+            }
+            Ok(select.into_query())
+        })?;
         type Row = (
             i64,
             i64,
@@ -181,18 +203,18 @@ impl<'a> Batch<'a> {
             Option<i64>,
             Option<String>,
         );
-        let rows: Vec<Row> = select.into_tuple().all(txn).await?;
-        for (
-            id,
-            project_id,
-            fingerprint,
-            status,
-            snooze_until,
-            snooze_events,
-            snooze_users,
-            resolved_in_release,
-        ) in rows
-        {
+        let rows = txn.query_all(statement).await?;
+        for row in rows {
+            let (
+                id,
+                project_id,
+                fingerprint,
+                status,
+                snooze_until,
+                snooze_events,
+                snooze_users,
+                resolved_in_release,
+            ) = row.try_get_many_by_index::<Row>()?;
             let key = (project_id, fingerprint);
             if self.groups.contains_key(&key) {
                 self.issue_ids.insert(key.clone(), id);

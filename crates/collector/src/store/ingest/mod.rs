@@ -29,6 +29,7 @@ mod batch;
 mod groups;
 mod model;
 mod owners;
+mod shapes;
 mod statements;
 
 use sea_orm::{ConnectionTrait, DbErr};

@@ -3,11 +3,12 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use sea_orm::sea_query::{Alias, Expr, OnConflict, Query, SimpleExpr};
+use sea_orm::sea_query::{Alias, Expr, InsertStatement, OnConflict, Query, SimpleExpr, Value};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect};
 
 use super::groups::{Before, Group};
 use super::model::{EventUser, NewEvent, Stored};
+use super::shapes;
 use crate::store::entities::{
     FilterKind, IssueStatus, affected_user, event, filter_value, issue, issue_alias, issue_tag,
 };
@@ -116,34 +117,38 @@ pub(super) const TAG_TIME_SLACK_MS: i64 = 3_600_000;
 /// Rows of `entity` identified by their three `keys` values, each with the time it was
 /// seen: one multi-row insert that, for a row already there, moves its time forward when
 /// the new one is more than `slack` ms later, and otherwise leaves the row (and its page)
-/// untouched.
+/// untouched. One `slack` per entity: the statement's text is kept per entity.
 pub(super) async fn upsert_last_seen<E: EntityTrait>(
     txn: &impl ConnectionTrait,
     entity: E,
     keys: [E::Column; 3],
     last_seen: E::Column,
     slack: i64,
-    rows: Vec<([sea_orm::Value; 3], i64)>,
+    rows: Vec<([Value; 3], i64)>,
 ) -> Result<(), DbErr> {
-    let mut insert = Query::insert();
-    insert
-        .into_table(entity)
-        .columns(keys.into_iter().chain([last_seen]));
-    for ([a, b, c], at) in rows {
-        insert
-            .values([a.into(), b.into(), c.into(), at.into()])
-            .map_err(|e| DbErr::Custom(e.to_string()))?;
-    }
-    let existing = Expr::col((entity, last_seen));
-    let excluded = Expr::col((Alias::new("excluded"), last_seen));
-    insert.on_conflict(
-        OnConflict::columns(keys)
-            .value(last_seen, excluded.clone())
-            .action_and_where(excluded.gt(existing.add(slack)))
-            .to_owned(),
-    );
-    txn.execute(txn.get_database_backend().build(&insert))
-        .await?;
+    let values: Vec<Value> = rows
+        .into_iter()
+        .flat_map(|([a, b, c], at)| [a, b, c, at.into()])
+        .collect();
+    let [a, b, c] = keys;
+    let statement = shapes::insert(
+        txn.get_database_backend(),
+        std::any::type_name::<E>(),
+        entity,
+        [a, b, c, last_seen],
+        values,
+        |insert| {
+            let existing = Expr::col((entity, last_seen));
+            let excluded = Expr::col((Alias::new("excluded"), last_seen));
+            insert.on_conflict(
+                OnConflict::columns(keys)
+                    .value(last_seen, excluded.clone())
+                    .action_and_where(excluded.gt(existing.add(slack)))
+                    .to_owned(),
+            );
+        },
+    )?;
+    txn.execute(statement).await?;
     Ok(())
 }
 
@@ -280,8 +285,7 @@ pub(super) async fn upsert_issues(
     groups: &BTreeMap<(i64, String), Group>,
 ) -> Result<Vec<(i64, String, i64, i64)>, DbErr> {
     use issue::Column as C;
-    let mut insert = Query::insert();
-    insert.into_table(issue::Entity).columns([
+    const COLUMNS: [C; 14] = [
         C::ProjectId,
         C::Fingerprint,
         C::Title,
@@ -296,29 +300,52 @@ pub(super) async fn upsert_issues(
         C::LastRelease,
         C::LastEnvironment,
         C::RegressionCount,
-    ]);
+    ];
+    let mut values = Vec::with_capacity(groups.len() * COLUMNS.len());
     for group in groups.values() {
         let newest = &batch[group.newest];
         let oldest = &batch[group.oldest];
-        insert
-            .values([
-                group.project_id.into(),
-                group.fingerprint.clone().into(),
-                newest.title.clone().into(),
-                newest.culprit.clone().into(),
-                newest.level.into(),
-                IssueStatus::Unresolved.into(),
-                group.first_seen.into(),
-                group.last_seen.into(),
-                (group.events.len() as i64).into(),
-                0i64.into(),
-                oldest.release.clone().into(),
-                newest.release.clone().into(),
-                newest.environment.clone().into(),
-                0i64.into(),
-            ])
-            .map_err(|e| DbErr::Custom(e.to_string()))?;
+        values.extend([
+            group.project_id.into(),
+            group.fingerprint.clone().into(),
+            newest.title.clone().into(),
+            newest.culprit.clone().into(),
+            newest.level.into(),
+            IssueStatus::Unresolved.into(),
+            group.first_seen.into(),
+            group.last_seen.into(),
+            (group.events.len() as i64).into(),
+            0i64.into(),
+            oldest.release.clone().into(),
+            newest.release.clone().into(),
+            newest.environment.clone().into(),
+            0i64.into(),
+        ]);
     }
+    let statement = shapes::insert(
+        txn.get_database_backend(),
+        "upsert issues",
+        issue::Entity,
+        COLUMNS,
+        values,
+        upsert_issues_on_conflict,
+    )?;
+    let rows = txn.query_all(statement).await?;
+    rows.into_iter()
+        .map(|row| {
+            Ok((
+                row.try_get("", "project_id")?,
+                row.try_get("", "fingerprint")?,
+                row.try_get("", "id")?,
+                row.try_get("", "event_count")?,
+            ))
+        })
+        .collect()
+}
+
+/// The issues' upsert's conflict clause, and what it returns.
+fn upsert_issues_on_conflict(insert: &mut InsertStatement) {
+    use issue::Column as C;
     let existing = |column: C| Expr::col((issue::Entity, column));
     let excluded = |column: C| Expr::col((Alias::new("excluded"), column));
     // The newer of the stored issue and this batch decides title, level and the like.
@@ -372,19 +399,6 @@ pub(super) async fn upsert_issues(
         C::Id,
         C::EventCount,
     ]));
-    let rows = txn
-        .query_all(txn.get_database_backend().build(&insert))
-        .await?;
-    rows.into_iter()
-        .map(|row| {
-            Ok((
-                row.try_get("", "project_id")?,
-                row.try_get("", "fingerprint")?,
-                row.try_get("", "id")?,
-                row.try_get("", "event_count")?,
-            ))
-        })
-        .collect()
 }
 
 /// The events' insert, skipping ids stored already; returns the stored rows' ids by
@@ -400,8 +414,7 @@ pub(super) async fn insert_events(
     if fresh.is_empty() {
         return Ok(HashMap::new());
     }
-    let mut insert = Query::insert();
-    insert.into_table(event::Entity).columns([
+    const COLUMNS: [C; 11] = [
         C::ProjectId,
         C::IssueId,
         C::EventId,
@@ -413,35 +426,41 @@ pub(super) async fn insert_events(
         C::UserKey,
         C::Payload,
         C::GroupedAs,
-    ]);
+    ];
+    let mut values = Vec::with_capacity(fresh.len() * COLUMNS.len());
     for &index in fresh {
         let event = &batch[index];
-        insert
-            .values([
-                event.project_id.into(),
-                stored[index].issue_id.into(),
-                event.event_id.clone().into(),
-                event.received_at.into(),
-                event.timestamp.into(),
-                event.level.into(),
-                event.environment.clone().into(),
-                event.release.clone().into(),
-                event.user.as_ref().map(|u| u.key.clone()).into(),
-                event.payload.clone().into(),
-                grouped_as[index].into(),
-            ])
-            .map_err(|e| DbErr::Custom(e.to_string()))?;
+        values.extend([
+            event.project_id.into(),
+            stored[index].issue_id.into(),
+            event.event_id.clone().into(),
+            event.received_at.into(),
+            event.timestamp.into(),
+            event.level.into(),
+            event.environment.clone().into(),
+            event.release.clone().into(),
+            event.user.as_ref().map(|u| u.key.clone()).into(),
+            event.payload.clone().into(),
+            grouped_as[index].into(),
+        ]);
     }
-    insert
-        .on_conflict(
-            OnConflict::columns([C::ProjectId, C::EventId])
-                .do_nothing()
-                .to_owned(),
-        )
-        .returning(Query::returning().columns([C::ProjectId, C::EventId, C::Id]));
-    let rows = txn
-        .query_all(txn.get_database_backend().build(&insert))
-        .await?;
+    let statement = shapes::insert(
+        txn.get_database_backend(),
+        "insert events",
+        event::Entity,
+        COLUMNS,
+        values,
+        |insert| {
+            insert
+                .on_conflict(
+                    OnConflict::columns([C::ProjectId, C::EventId])
+                        .do_nothing()
+                        .to_owned(),
+                )
+                .returning(Query::returning().columns([C::ProjectId, C::EventId, C::Id]));
+        },
+    )?;
+    let rows = txn.query_all(statement).await?;
     rows.into_iter()
         .map(|row| {
             Ok((
@@ -489,8 +508,7 @@ pub(super) async fn upsert_users(
     if users.is_empty() {
         return Ok(());
     }
-    let mut insert = Query::insert();
-    insert.into_table(affected_user::Entity).columns([
+    const COLUMNS: [C; 10] = [
         C::IssueId,
         C::UserKey,
         C::UserId,
@@ -501,23 +519,51 @@ pub(super) async fn upsert_users(
         C::EventCount,
         C::FirstSeen,
         C::LastSeen,
-    ]);
+    ];
+    let mut values = Vec::with_capacity(users.len() * COLUMNS.len());
     for ((issue_id, key), seen) in &users {
-        insert
-            .values([
-                (*issue_id).into(),
-                (*key).to_owned().into(),
-                seen.user.id.clone().into(),
-                seen.user.email.clone().into(),
-                seen.user.username.clone().into(),
-                seen.user.name.clone().into(),
-                seen.user.ip_address.clone().into(),
-                seen.count.into(),
-                seen.first.into(),
-                seen.last.into(),
-            ])
-            .map_err(|e| DbErr::Custom(e.to_string()))?;
+        values.extend([
+            (*issue_id).into(),
+            (*key).to_owned().into(),
+            seen.user.id.clone().into(),
+            seen.user.email.clone().into(),
+            seen.user.username.clone().into(),
+            seen.user.name.clone().into(),
+            seen.user.ip_address.clone().into(),
+            seen.count.into(),
+            seen.first.into(),
+            seen.last.into(),
+        ]);
     }
+    let statement = shapes::insert(
+        txn.get_database_backend(),
+        "upsert affected users",
+        affected_user::Entity,
+        COLUMNS,
+        values,
+        upsert_users_on_conflict,
+    )?;
+    let rows = txn.query_all(statement).await?;
+    // A user is new to its issue when its count is this batch's alone. Exact: the issue's
+    // row is locked by its upsert, so no other writer adds users to it meanwhile.
+    let mut new_users: BTreeMap<i64, i64> = BTreeMap::new();
+    for row in rows {
+        let issue_id: i64 = row.try_get("", "issue_id")?;
+        let key: String = row.try_get("", "user_key")?;
+        let count: i64 = row.try_get("", "event_count")?;
+        if users
+            .get(&(issue_id, key.as_str()))
+            .is_some_and(|seen| seen.count == count)
+        {
+            *new_users.entry(issue_id).or_default() += 1;
+        }
+    }
+    add_user_counts(txn, &new_users).await
+}
+
+/// The affected users' upsert's conflict clause, and what it returns.
+fn upsert_users_on_conflict(insert: &mut InsertStatement) {
+    use affected_user::Column as C;
     let existing = |column: C| Expr::col((affected_user::Entity, column));
     let excluded = |column: C| Expr::col((Alias::new("excluded"), column));
     // What the latest event says, without losing what older ones said.
@@ -563,23 +609,14 @@ pub(super) async fn upsert_users(
             .to_owned(),
     );
     insert.returning(Query::returning().columns([C::IssueId, C::UserKey, C::EventCount]));
-    let rows = txn
-        .query_all(txn.get_database_backend().build(&insert))
-        .await?;
-    // A user is new to its issue when its count is this batch's alone. Exact: the issue's
-    // row is locked by its upsert, so no other writer adds users to it meanwhile.
-    let mut new_users: BTreeMap<i64, i64> = BTreeMap::new();
-    for row in rows {
-        let issue_id: i64 = row.try_get("", "issue_id")?;
-        let key: String = row.try_get("", "user_key")?;
-        let count: i64 = row.try_get("", "event_count")?;
-        if users
-            .get(&(issue_id, key.as_str()))
-            .is_some_and(|seen| seen.count == count)
-        {
-            *new_users.entry(issue_id).or_default() += 1;
-        }
-    }
+}
+
+/// The issues' user counts raised by the users new to them (`new_users`: how many, by
+/// issue).
+async fn add_user_counts(
+    txn: &impl ConnectionTrait,
+    new_users: &BTreeMap<i64, i64>,
+) -> Result<(), DbErr> {
     if new_users.is_empty() {
         return Ok(());
     }
