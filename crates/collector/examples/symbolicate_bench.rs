@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use mayday_collector::cli::Cli;
 use mayday_collector::pipeline::symbolicate::Symbolicator;
 use mayday_collector::store::entities::event;
-use mayday_collector::store::{Store, decode_payload};
+use mayday_collector::store::{Store, decode_event};
 use mayday_collector::{AppInner, router};
 use mayday_protocol::Event;
 use sea_orm::EntityTrait;
@@ -136,7 +136,7 @@ async fn main() -> anyhow::Result<()> {
     let input: Event = loop {
         let row = event::Entity::find().one(store.connection()).await?;
         if let Some(row) = row {
-            break decode_payload(&row.payload)?;
+            break decode_event(&row)?;
         }
         anyhow::ensure!(Instant::now() < deadline, "the event arrives");
         tokio::time::sleep(Duration::from_millis(50)).await;

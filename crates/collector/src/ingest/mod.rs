@@ -287,7 +287,7 @@ async fn ingest_envelope(
                 if feedback_item || feedback::is_feedback(&event) {
                     said.push(feedback::feedback_event(state, index, &event)?);
                 } else {
-                    events.push(event);
+                    events.push((event, &item.payload[..]));
                 }
             }
             ItemType::CheckIn => check_ins.push(check_in::parse_item(state, index, &item.payload)?),
@@ -347,7 +347,7 @@ async fn ingest_store(
             ApiError::bad_request(format!("event is invalid: {e}")),
         )
     })?;
-    store_events(request, &key, vec![event], None).await
+    store_events(request, &key, vec![(event, &bytes[..])], None).await
 }
 
 /// What a rate limit counts: events and check-ins each have the key's limit per minute
@@ -435,11 +435,12 @@ fn admit(
     Err(error)
 }
 
-/// Rate-limits, groups and stores `events`; returns the first event's id.
+/// Rate-limits, groups and stores `events`, each with the text it was read from;
+/// returns the first event's id.
 async fn store_events(
     request: &Request<'_>,
     key: &KeyInfo,
-    events: Vec<Event>,
+    events: Vec<(Event, &[u8])>,
     header_id: Option<EventId>,
 ) -> Result<Option<EventId>, ApiError> {
     let state = request.state;
@@ -452,7 +453,10 @@ async fn store_events(
     let mut first = None;
     let single = events.len() == 1;
     let mut pending = Vec::with_capacity(events.len());
-    for mut event in events {
+    for (mut event, text) in events {
+        // The text is stored as sent unless symbolication changes the event (the id
+        // assigned here is kept in the row, and read back from there).
+        let mut text = Some(text);
         let id = match event.event_id {
             Some(id) => id,
             None if single => header_id.unwrap_or_default(),
@@ -462,6 +466,7 @@ async fn store_events(
         first.get_or_insert(id);
         if event.debug_meta.is_some() {
             // Frames a stripped binary could not name, named before grouping.
+            text = None;
             match state
                 .symbolicator
                 .symbolicate(&state.store, key.project.id, &mut event)
@@ -477,7 +482,7 @@ async fn store_events(
                 Err(error) => tracing::warn!(%error, "symbolicating an event failed"),
             }
         }
-        pending.push(prepare(state, &key.project, event, now)?);
+        pending.push(prepare(state, &key.project, event, text, now)?);
     }
     for new in pending {
         state.writer.write(new).await.map_err(|error| {

@@ -12,27 +12,38 @@ use crate::store::entities::project;
 use crate::store::{EventUser, NewEvent, encode_payload};
 
 /// Normalizes, groups and compresses one event.
+///
+/// `sent` is the JSON the event was read from, when nothing has changed the event since:
+/// it is stored as it is. What normalization adds (the event's id, time and level when
+/// the sender left them out) goes into the row, and readers fill it back in
+/// (`store::decode_event`). An event the collector changed, or made, is written anew.
 pub fn prepare(
     state: &AppState,
     project: &project::Model,
     mut event: Event,
+    sent: Option<&[u8]>,
     now: i64,
 ) -> Result<NewEvent, ApiError> {
     let project_id = project.id;
-    let received = Timestamp::from_datetime(chrono::Utc::now());
-    let timestamp = event.timestamp.unwrap_or(received);
+    let timestamp = event
+        .timestamp
+        .unwrap_or_else(|| Timestamp::from_datetime(chrono::Utc::now()));
     event.timestamp = Some(timestamp);
     event.level = Some(event.level.unwrap_or(Level::Error));
-    event
-        .other
-        .insert("received".into(), serde_json::json!(received.0));
     let grouping = grouping::group(&event);
     let subject = crate::ownership::rules::Subject::of(&event);
-    let json = serde_json::to_vec(&event).map_err(|e| {
-        state.metrics.reject("invalid");
-        ApiError::bad_request(format!("event cannot be stored: {e}"))
-    })?;
-    let payload = encode_payload(&json).map_err(|e| {
+    let written;
+    let json = match sent {
+        Some(sent) => sent,
+        None => {
+            written = serde_json::to_vec(&event).map_err(|e| {
+                state.metrics.reject("invalid");
+                ApiError::bad_request(format!("event cannot be stored: {e}"))
+            })?;
+            &written[..]
+        }
+    };
+    let payload = encode_payload(json).map_err(|e| {
         tracing::error!(error = %e, "compressing an event failed");
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,

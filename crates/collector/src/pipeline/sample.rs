@@ -56,7 +56,7 @@ pub async fn record_internal(
     project: &project::Model,
     event: Event,
 ) -> Result<Stored, ApiError> {
-    let new = prepare(state, project, event, now_ms())?;
+    let new = prepare(state, project, event, None, now_ms())?;
     state.writer.write(new).await.map_err(|error| {
         tracing::error!(%error, "storing an event failed");
         ApiError::storage_unavailable()

@@ -41,7 +41,7 @@ pub use entities::{
     MonitorStatus, NotificationKind, OutreachKind, ProjectRole, UnknownName,
 };
 pub use error::StoreError;
-pub use events::{EventFilter, EventLinks, EventRow, StoredEvent, decode_payload, encode_payload};
+pub use events::{EventFilter, EventLinks, EventRow, StoredEvent, decode_event, encode_payload};
 pub use feedback::NewFeedback;
 pub use ingest::{Alerting, EventUser, NewEvent, Stored};
 pub use issues::{Breakdown, IssueFilter, IssueSort, STATUS_COUNT_CAP, Snooze};

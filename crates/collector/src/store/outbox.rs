@@ -12,7 +12,7 @@ use super::entities::{
     Channel, DeliveryStatus, NotificationKind, account, alert_fire, alert_rule, event, issue,
     monitor, outbox, outreach_message, project, recipient, webhook,
 };
-use super::events::decode_payload;
+use super::events::decode_event;
 use super::{Store, StoreError, now_ms};
 
 /// Everything needed to write one notification.
@@ -265,7 +265,7 @@ impl Store {
                     None => None,
                 };
                 let event = match event {
-                    Some(event) => decode_payload(&event.payload)?,
+                    Some(event) => decode_event(&event)?,
                     None => Event::default(),
                 };
                 About::Issue {

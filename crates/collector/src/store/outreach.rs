@@ -14,7 +14,7 @@ use super::entities::{
     Channel, FilterKind, NotificationKind, OutreachKind, affected_user, do_not_contact, event,
     filter_value, outbox, outreach_fix, outreach_message, project,
 };
-use super::events::decode_payload;
+use super::events::decode_event;
 use super::{Store, StoreError, now_ms, random_hex};
 use crate::address::normal_or_lower;
 
@@ -116,7 +116,7 @@ impl Store {
                 .one(self.db())
                 .await?;
             let event = match latest {
-                Some(row) => decode_payload(&row.payload).ok(),
+                Some(row) => decode_event(&row).ok(),
                 None => None,
             };
             found.push((user, event));

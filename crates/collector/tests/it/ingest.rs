@@ -43,18 +43,7 @@ async fn an_event_is_committed_before_the_answer() {
         assert_eq!(status, 200, "{}: {body}", db.kind);
         assert_eq!(body["id"], id);
         // Answered 200: already on disk, no waiting.
-        let issues = server
-            .state
-            .store
-            .list_issues(
-                server.project_id,
-                &mayday_collector::store::IssueFilter {
-                    limit: 10,
-                    ..Default::default()
-                },
-            )
-            .await
-            .unwrap();
+        let issues = server.issues().await;
         assert_eq!(issues.len(), 1);
         assert_eq!(
             issues[0].title,
@@ -262,18 +251,7 @@ async fn other_item_types_are_accepted_check_ins_stored_and_client_reports_count
     )
     .await;
     assert_eq!(status, 200, "{response}");
-    let issues = server
-        .state
-        .store
-        .list_issues(
-            server.project_id,
-            &mayday_collector::store::IssueFilter {
-                limit: 10,
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    let issues = server.issues().await;
     assert!(issues.is_empty(), "no issue");
     let monitor = server
         .state
@@ -392,6 +370,49 @@ async fn cors_preflight_health_and_metrics() {
         "mayday_database_errors_total 0",
     ] {
         assert!(metrics.contains(expected), "{expected} in {metrics}");
+    }
+}
+
+#[tokio::test]
+async fn the_sender_s_text_is_stored_and_what_it_left_out_read_back_from_the_row() {
+    for db in common::databases().await {
+        let server = TestServer::start(&db, &[]).await;
+        // No event id (the envelope header names it), no time, no level; laid out as a
+        // person would, with a field no model knows.
+        let sent = "{\n  \"message\": \"spaced out\",\n  \"custom\": {\"n\": 1}\n}";
+        let id = "5e0d0a4c1f2b4c3d9e8f7a6b5c4d3e2f";
+        let body = format!(
+            "{{\"event_id\":\"{id}\"}}\n{{\"type\":\"event\",\"length\":{}}}\n{sent}\n",
+            sent.len()
+        );
+        let before = chrono::Utc::now().timestamp_millis() as f64 / 1000.0;
+        let (status, answer, _) = post(
+            &server,
+            body.into_bytes(),
+            &[("x-sentry-auth", server.auth())],
+        )
+        .await;
+        let after = chrono::Utc::now().timestamp_millis() as f64 / 1000.0;
+        assert_eq!(status, 200, "{}: {answer}", db.kind);
+        let issues = server.issues().await;
+        let events = server
+            .state
+            .store
+            .issue_events(issues[0].id, 0, 10)
+            .await
+            .unwrap();
+        let stored = &events[0];
+        // Stored as sent, not written again.
+        let payload = zstd::stream::decode_all(&stored.row.payload[..]).unwrap();
+        assert_eq!(String::from_utf8(payload).unwrap(), sent, "{}", db.kind);
+        // Read back with the id, time and level ingest gave it.
+        let event = &stored.event;
+        assert_eq!(event.event_id.map(|e| e.to_string()).as_deref(), Some(id));
+        assert_eq!(event.level, Some(mayday_protocol::Level::Error));
+        let time = event.timestamp.expect("a time").0;
+        assert!(before - 0.001 <= time && time <= after + 0.001, "{time}");
+        assert_eq!(event.message_text(), Some("spaced out"));
+        assert_eq!(event.other["custom"], json!({"n": 1}));
     }
 }
 

@@ -1200,18 +1200,7 @@ async fn issues_merge_from_the_list_and_unmerge_from_the_issue() {
     let (_, html) = page(&server, &cookie, &list).await;
     assert!(html.contains("name=\"merge\""));
     // Ids as the store gave them (an upsert may use up sequence numbers).
-    let issues = server
-        .state
-        .store
-        .list_issues(
-            server.project_id,
-            &mayday_collector::store::IssueFilter {
-                limit: 10,
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    let issues = server.issues().await;
     let big = issues
         .iter()
         .find(|i| i.event_count == 3)

@@ -59,6 +59,18 @@ impl From<mayday_protocol::Level> for EventLevel {
     }
 }
 
+impl From<EventLevel> for mayday_protocol::Level {
+    fn from(level: EventLevel) -> Self {
+        match level {
+            EventLevel::Fatal => mayday_protocol::Level::Fatal,
+            EventLevel::Error => mayday_protocol::Level::Error,
+            EventLevel::Warning => mayday_protocol::Level::Warning,
+            EventLevel::Info => mayday_protocol::Level::Info,
+            EventLevel::Debug => mayday_protocol::Level::Debug,
+        }
+    }
+}
+
 /// Why a notification was queued.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,

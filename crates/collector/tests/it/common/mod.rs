@@ -191,6 +191,21 @@ impl TestServer {
         }
     }
 
+    /// The default project's issues (the first ten, as the issue list orders them).
+    pub async fn issues(&self) -> Vec<mayday_collector::store::entities::issue::Model> {
+        self.state
+            .store
+            .list_issues(
+                self.project_id,
+                &mayday_collector::store::IssueFilter {
+                    limit: 10,
+                    ..Default::default()
+                },
+            )
+            .await
+            .expect("the issues read")
+    }
+
     /// The envelope endpoint of the default project.
     pub fn envelope_url(&self) -> String {
         format!("{}/api/{}/envelope/", self.base, self.project_id)
