@@ -244,8 +244,12 @@ impl Store {
     }
 }
 
-/// Compresses an event's JSON for storage (zstd level 3), with a compression context
-/// kept per thread: making one costs more than compressing a small event.
+/// zstd's level for stored events: on the ingest benchmark's 5.8 KiB event, level 1
+/// takes 2.5% fewer of ingest's instructions than level 3 and stores 1.5% fewer bytes.
+const PAYLOAD_LEVEL: i32 = 1;
+
+/// Compresses an event's JSON for storage, with a compression context kept per thread:
+/// making one costs more than compressing a small event.
 pub fn encode_payload(json: &[u8]) -> Result<Vec<u8>, std::io::Error> {
     thread_local! {
         static COMPRESSOR: std::cell::RefCell<Option<zstd::bulk::Compressor<'static>>> =
@@ -254,11 +258,11 @@ pub fn encode_payload(json: &[u8]) -> Result<Vec<u8>, std::io::Error> {
     COMPRESSOR.with(|slot| {
         let mut slot = slot.borrow_mut();
         if slot.is_none() {
-            *slot = Some(zstd::bulk::Compressor::new(3)?);
+            *slot = Some(zstd::bulk::Compressor::new(PAYLOAD_LEVEL)?);
         }
         match slot.as_mut() {
             Some(compressor) => compressor.compress(json),
-            None => zstd::stream::encode_all(json, 3),
+            None => zstd::stream::encode_all(json, PAYLOAD_LEVEL),
         }
     })
 }
