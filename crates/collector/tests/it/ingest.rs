@@ -50,12 +50,7 @@ async fn an_event_is_committed_before_the_answer() {
             "panic: boom in shop::checkout::apply_coupon"
         );
         assert_eq!(issues[0].user_count, 1);
-        let events = server
-            .state
-            .store
-            .issue_events(issues[0].id, 0, 10)
-            .await
-            .unwrap();
+        let events = server.issue_events(issues[0].id).await;
         assert_eq!(events[0].row.event_id, id);
         assert_eq!(
             events[0].event.exceptions()[0].ty.as_deref(),
@@ -395,12 +390,7 @@ async fn the_sender_s_text_is_stored_and_what_it_left_out_read_back_from_the_row
         let after = chrono::Utc::now().timestamp_millis() as f64 / 1000.0;
         assert_eq!(status, 200, "{}: {answer}", db.kind);
         let issues = server.issues().await;
-        let events = server
-            .state
-            .store
-            .issue_events(issues[0].id, 0, 10)
-            .await
-            .unwrap();
+        let events = server.issue_events(issues[0].id).await;
         let stored = &events[0];
         // Stored as sent, not written again.
         let payload = zstd::stream::decode_all(&stored.row.payload[..]).unwrap();

@@ -206,6 +206,15 @@ impl TestServer {
             .expect("the issues read")
     }
 
+    /// An issue's stored events (the newest ten).
+    pub async fn issue_events(&self, issue_id: i64) -> Vec<mayday_collector::store::StoredEvent> {
+        self.state
+            .store
+            .issue_events(issue_id, 0, 10)
+            .await
+            .expect("the events read")
+    }
+
     /// The envelope endpoint of the default project.
     pub fn envelope_url(&self) -> String {
         format!("{}/api/{}/envelope/", self.base, self.project_id)
