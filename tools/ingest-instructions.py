@@ -10,11 +10,13 @@ under `valgrind --tool=callgrind`, sends 300 events to warm it up, zeroes the co
 sends `events` more (2,000 by default) from 8 connections, each the ingest benchmark's
 event (about 5.8 KiB, 40 frames, 300 issues, 1,000 users), and prints the user-space
 instructions counted per event. Kernel work (the log's writes) is not counted.
+With MAYDAY_CALLGRIND_KEEP=<file>, the dump is copied there for `callgrind_annotate`.
 """
 import glob
 import http.client
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -105,6 +107,8 @@ def main():
                 sys.exit("callgrind wrote no dump")
             with open(dumps[-1]) as dump:
                 total = next(int(l.split()[1]) for l in dump if l.startswith("summary:"))
+            if os.environ.get("MAYDAY_CALLGRIND_KEEP"):
+                shutil.copy(dumps[-1], os.environ["MAYDAY_CALLGRIND_KEEP"])
         finally:
             os.killpg(collector.pid, signal.SIGTERM)
             collector.wait()

@@ -348,8 +348,16 @@ impl Event {
     }
 
     /// Parses an event from JSON.
+    ///
+    /// The text is checked to be UTF-8 once, as a whole, and read as `str`: read from
+    /// bytes, serde_json checks every string on its own, and for an event of a few
+    /// hundred short strings those checks cost more than the one pass (BENCHMARKS.md).
+    /// The events refused are the same: JSON text outside strings is ASCII.
     pub fn from_json(bytes: &[u8]) -> Result<Self, serde_json::Error> {
-        serde_json::from_slice(bytes)
+        let text = std::str::from_utf8(bytes).map_err(|e| {
+            <serde_json::Error as de::Error>::custom(format_args!("the event is not UTF-8: {e}"))
+        })?;
+        serde_json::from_str(text)
     }
 
     /// The exceptions, innermost cause first; empty when there are none.

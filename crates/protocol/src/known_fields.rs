@@ -198,5 +198,12 @@ mod tests {
         );
         let error = Event::from_json(br#"{"user": "jane"}"#).unwrap_err();
         assert!(error.to_string().contains("an object (User)"), "{error}");
+
+        // Text that is not UTF-8 is refused where it is, whether or not a field reads it.
+        let error = Event::from_json(b"{\"future\": \"caf\xe9\"}").unwrap_err();
+        assert!(
+            error.to_string().contains("not UTF-8") && error.to_string().contains("index 15"),
+            "{error}"
+        );
     }
 }

@@ -29,24 +29,53 @@ where
 }
 
 /// Deserializes an optional unsigned number that may also arrive as a numeric string.
+///
+/// Read straight from the parser (every frame has a line number or two), not through a
+/// `Value`.
 pub(crate) fn opt_u64_lenient<'de, D>(deserializer: D) -> Result<Option<u64>, D::Error>
 where
     D: Deserializer<'de>,
 {
-    match Option::<Value>::deserialize(deserializer)? {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Number(n)) => n
-            .as_u64()
-            .or_else(|| n.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64))
-            .map(Some)
-            .ok_or_else(|| de::Error::custom(format!("expected a non-negative number, got {n}"))),
-        Some(Value::String(s)) => s
-            .trim()
-            .parse::<u64>()
-            .map(Some)
-            .map_err(|_| de::Error::custom(format!("expected a number, got {s:?}"))),
-        Some(other) => Err(de::Error::custom(format!("expected a number, got {other}"))),
+    struct Lenient;
+    impl<'de> de::Visitor<'de> for Lenient {
+        type Value = Option<u64>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a non-negative number, or one as a string")
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Option<u64>, E> {
+            Ok(None)
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Option<u64>, E> {
+            Ok(None)
+        }
+        fn visit_some<D: Deserializer<'de>>(self, inner: D) -> Result<Option<u64>, D::Error> {
+            inner.deserialize_any(self)
+        }
+        fn visit_u64<E: de::Error>(self, n: u64) -> Result<Option<u64>, E> {
+            Ok(Some(n))
+        }
+        fn visit_i64<E: de::Error>(self, n: i64) -> Result<Option<u64>, E> {
+            u64::try_from(n)
+                .map(Some)
+                .map_err(|_| E::custom(format!("expected a non-negative number, got {n}")))
+        }
+        fn visit_f64<E: de::Error>(self, n: f64) -> Result<Option<u64>, E> {
+            if n >= 0.0 {
+                Ok(Some(n as u64))
+            } else {
+                Err(E::custom(format!(
+                    "expected a non-negative number, got {n}"
+                )))
+            }
+        }
+        fn visit_str<E: de::Error>(self, s: &str) -> Result<Option<u64>, E> {
+            s.trim()
+                .parse::<u64>()
+                .map(Some)
+                .map_err(|_| E::custom(format!("expected a number, got {s:?}")))
+        }
     }
+    deserializer.deserialize_option(Lenient)
 }
 
 /// Key/value pairs that arrive either as a JSON object or as a list of `[key, value]` pairs.
@@ -278,5 +307,44 @@ mod tests {
         assert!(error.contains(r#"a list or {"values": [...]}"#), "{error}");
         let error = read(r#"{"list": ["a"]}"#).unwrap_err();
         assert!(error.contains("u32"), "{error}");
+    }
+
+    #[test]
+    fn line_numbers_arrive_as_numbers_or_strings() {
+        let line = |json: &str| -> Result<Option<u64>, String> {
+            let frame: crate::Frame = serde_json::from_str(json).map_err(|e| e.to_string())?;
+            // The same from a tree as from text.
+            let value: Value = serde_json::from_str(json).map_err(|e| e.to_string())?;
+            let from_tree: crate::Frame =
+                serde_json::from_value(value).map_err(|e| e.to_string())?;
+            assert_eq!(frame.lineno, from_tree.lineno, "{json}");
+            Ok(frame.lineno)
+        };
+        assert_eq!(line(r#"{"lineno": 12}"#), Ok(Some(12)));
+        assert_eq!(line(r#"{"lineno": 12.0}"#), Ok(Some(12)));
+        assert_eq!(line(r#"{"lineno": " 12 "}"#), Ok(Some(12)));
+        assert_eq!(line(r#"{"lineno": null}"#), Ok(None));
+        assert_eq!(line(r#"{}"#), Ok(None));
+        let refused = |json: &str, says: &str| {
+            let error = line(json).unwrap_err();
+            assert!(error.contains(says), "{json}: {error}");
+        };
+        refused(
+            r#"{"lineno": -3}"#,
+            "expected a non-negative number, got -3",
+        );
+        refused(r#"{"lineno": -0.5}"#, "expected a non-negative number");
+        refused(
+            r#"{"lineno": "twelve"}"#,
+            r#"expected a number, got "twelve""#,
+        );
+        refused(
+            r#"{"lineno": true}"#,
+            "a non-negative number, or one as a string",
+        );
+        refused(
+            r#"{"lineno": [1]}"#,
+            "a non-negative number, or one as a string",
+        );
     }
 }
