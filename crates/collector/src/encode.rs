@@ -98,9 +98,23 @@ pub fn capped(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
         return text.to_owned();
     }
-    let mut cut: String = text.chars().take(max.saturating_sub(1)).collect();
+    let mut cut = first_chars(text, max.saturating_sub(1)).to_owned();
     cut.push('…');
     cut
+}
+
+/// The first `max` characters of `text` (all of it when shorter), borrowed: ingest cuts
+/// every column it stores from an event this way, and nearly all are short, so the
+/// common case is one length check, not a walk over the characters.
+pub fn first_chars(text: &str, max: usize) -> &str {
+    // A character is at least one byte: text of at most `max` bytes is kept whole.
+    if text.len() <= max {
+        return text;
+    }
+    match text.char_indices().nth(max) {
+        Some((end, _)) => &text[..end],
+        None => text,
+    }
 }
 
 /// `text` as one email header line of at most 250 characters: control characters
@@ -115,6 +129,16 @@ pub fn header_line(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn first_chars_counts_characters_not_bytes() {
+        assert_eq!(first_chars("héllo wörld", 5), "héllo");
+        assert_eq!(first_chars("héllo", 5), "héllo");
+        assert_eq!(first_chars("hé", 5), "hé");
+        assert_eq!(first_chars("日本語テキスト", 3), "日本語");
+        assert_eq!(first_chars("abc", 0), "");
+        assert_eq!(capped("日本語テキスト", 4), "日本語…");
+    }
 
     #[test]
     fn a_path_segment_keeps_spaces_plus_and_slashes_inside_it() {

@@ -236,10 +236,10 @@ pub fn normalize_text(text: &str) -> String {
 
 fn truncate(text: &str, max: usize) -> String {
     let first_line = text.lines().next().unwrap_or("");
-    if first_line.chars().count() <= max {
+    let cut = crate::encode::first_chars(first_line, max);
+    if cut.len() == first_line.len() {
         first_line.to_owned()
     } else {
-        let cut: String = first_line.chars().take(max).collect();
         format!("{cut}…")
     }
 }

@@ -67,7 +67,7 @@ impl Subject {
 }
 
 fn capped(text: &str) -> String {
-    text.chars().take(500).collect()
+    crate::encode::first_chars(text, 500).to_owned()
 }
 
 /// What a rule matches.

@@ -5,6 +5,7 @@
 use axum::http::StatusCode;
 use mayday_protocol::{Event, Level, Timestamp};
 
+use crate::encode::first_chars;
 use crate::error::ApiError;
 use crate::grouping;
 use crate::state::AppState;
@@ -95,7 +96,11 @@ fn searchable(event: &Event) -> Vec<(String, String)> {
 /// Text for a column: at most `max` characters, without NUL (PostgreSQL refuses it in
 /// text, and nothing shows it anyway). The payload keeps the original.
 fn text(value: &str, max: usize) -> String {
-    value.chars().filter(|c| *c != '\0').take(max).collect()
+    if value.contains('\0') {
+        value.chars().filter(|c| *c != '\0').take(max).collect()
+    } else {
+        first_chars(value, max).to_owned()
+    }
 }
 
 /// How far an event's own time may be from when it was received, for ordering (a wrong
@@ -157,6 +162,8 @@ mod tests {
     fn column_text_has_no_nul_and_a_length() {
         assert_eq!(text("a\0b\0c", 10), "abc");
         assert_eq!(text("héllo wörld", 5), "héllo");
+        assert_eq!(text("a\0é\0çd", 3), "aéç");
+        assert_eq!(text("short", 1000), "short");
     }
 
     #[test]
