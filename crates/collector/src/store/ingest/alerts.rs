@@ -11,11 +11,13 @@
 use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 
-use sea_orm::sea_query::{OnConflict, Query};
+use sea_orm::sea_query::{OnConflict, Query, Value};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    QuerySelect, QueryTrait,
 };
+
+use super::shapes;
 
 use crate::alerts::rule::decide::{Compiled, First, Seen};
 use crate::alerts::rule::{Action, Ask, EmailGroup, EmailTo};
@@ -60,10 +62,25 @@ pub(super) async fn decide(
     if touched.is_empty() {
         return Ok(Vec::new());
     }
-    let projects: BTreeSet<i64> = touched.iter().map(|t| t.project_id).collect();
+    let projects: Vec<Value> = (touched.iter().map(|t| t.project_id))
+        .collect::<BTreeSet<i64>>()
+        .into_iter()
+        .map(Value::from)
+        .collect();
+    let statement = shapes::statement(
+        txn.get_database_backend(),
+        "alert rules",
+        [projects.len(), 0],
+        projects,
+        |projects| {
+            Ok(alert_rule::Entity::find()
+                .filter(alert_rule::Column::ProjectId.is_in(projects.iter().cloned()))
+                .order_by_asc(alert_rule::Column::Id)
+                .into_query())
+        },
+    )?;
     let rules: Vec<Compiled> = alert_rule::Entity::find()
-        .filter(alert_rule::Column::ProjectId.is_in(projects.iter().copied()))
-        .order_by_asc(alert_rule::Column::Id)
+        .from_raw_sql(statement)
         .all(txn)
         .await?
         .iter()
@@ -214,22 +231,36 @@ async fn fire_times(
     if kept.is_empty() {
         return Ok(HashMap::new());
     }
-    let rows: Vec<(i64, i64, i64)> = alert_fire::Entity::find()
-        .select_only()
-        .columns([
-            alert_fire::Column::RuleId,
-            alert_fire::Column::IssueId,
-            alert_fire::Column::FiredAt,
-        ])
-        .filter(alert_fire::Column::RuleId.is_in(kept))
-        .filter(alert_fire::Column::IssueId.is_in(touched.iter().map(|t| t.issue_id)))
-        .into_tuple()
-        .all(txn)
-        .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(rule, issue, at)| ((rule, issue), at))
-        .collect())
+    let issues: BTreeSet<i64> = touched.iter().map(|t| t.issue_id).collect();
+    let counts = [kept.len(), issues.len()];
+    let values: Vec<Value> = (kept.into_iter().map(Value::from))
+        .chain(issues.into_iter().map(Value::from))
+        .collect();
+    let statement = shapes::statement(
+        txn.get_database_backend(),
+        "alert fire times",
+        counts,
+        values,
+        |values| {
+            let (rules, issues) = values.split_at_checked(counts[0]).unwrap_or((values, &[]));
+            Ok(alert_fire::Entity::find()
+                .select_only()
+                .columns([
+                    alert_fire::Column::RuleId,
+                    alert_fire::Column::IssueId,
+                    alert_fire::Column::FiredAt,
+                ])
+                .filter(alert_fire::Column::RuleId.is_in(rules.iter().cloned()))
+                .filter(alert_fire::Column::IssueId.is_in(issues.iter().cloned()))
+                .into_query())
+        },
+    )?;
+    let mut fired = HashMap::new();
+    for row in txn.query_all(statement).await? {
+        let (rule, issue, at) = row.try_get_many_by_index::<(i64, i64, i64)>()?;
+        fired.insert((rule, issue), at);
+    }
+    Ok(fired)
 }
 
 /// The latest release of each project a rule asks about (`"release": "latest"`): the

@@ -1,10 +1,12 @@
 //! The statements of a batch's write, each one statement (or a fixed few) for the whole
 //! batch, built with sea-query for SQLite and PostgreSQL alike.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use sea_orm::sea_query::{Alias, Expr, InsertStatement, OnConflict, Query, SimpleExpr, Value};
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect, QueryTrait,
+};
 
 use super::groups::{Before, Group};
 use super::model::{EventUser, NewEvent, Stored};
@@ -228,14 +230,30 @@ pub(super) async fn aliases_of(
     if fresh.is_empty() {
         return Ok(HashMap::new());
     }
-    let projects: HashSet<i64> = fresh.iter().map(|&i| batch[i].project_id).collect();
-    let fingerprints: HashSet<&str> = fresh
+    let projects: BTreeSet<i64> = fresh.iter().map(|&i| batch[i].project_id).collect();
+    let fingerprints: BTreeSet<&str> = fresh
         .iter()
         .map(|&i| batch[i].fingerprint.as_str())
         .collect();
+    let counts = [projects.len(), fingerprints.len()];
+    let values: Vec<Value> = (projects.into_iter().map(Value::from))
+        .chain(fingerprints.into_iter().map(Value::from))
+        .collect();
+    let statement = shapes::statement(
+        txn.get_database_backend(),
+        "aliases",
+        counts,
+        values,
+        |values| {
+            let (projects, fingerprints) = values.split_at(counts[0]);
+            Ok(issue_alias::Entity::find()
+                .filter(issue_alias::Column::ProjectId.is_in(projects.iter().cloned()))
+                .filter(issue_alias::Column::Fingerprint.is_in(fingerprints.iter().cloned()))
+                .into_query())
+        },
+    )?;
     Ok(issue_alias::Entity::find()
-        .filter(issue_alias::Column::ProjectId.is_in(projects))
-        .filter(issue_alias::Column::Fingerprint.is_in(fingerprints))
+        .from_raw_sql(statement)
         .all(txn)
         .await?
         .into_iter()
@@ -620,25 +638,51 @@ async fn add_user_counts(
     if new_users.is_empty() {
         return Ok(());
     }
-    // One statement for all: `user_count + CASE WHEN id = .. THEN n .. END`.
-    let mut cases = new_users.iter();
-    let Some((first_issue, first_count)) = cases.next() else {
-        return Ok(());
-    };
-    let mut added = Expr::case(issue::Column::Id.eq(*first_issue), Expr::val(*first_count));
-    for (issue_id, count) in cases {
-        added = added.case(issue::Column::Id.eq(*issue_id), Expr::val(*count));
-    }
-    let update = Query::update()
-        .table(issue::Entity)
-        .value(
-            issue::Column::UserCount,
-            Expr::col(issue::Column::UserCount)
-                .add(Into::<SimpleExpr>::into(added.finally(Expr::val(0i64)))),
-        )
-        .and_where(issue::Column::Id.is_in(new_users.keys().copied()))
-        .to_owned();
-    txn.execute(txn.get_database_backend().build(&update))
-        .await?;
+    // One statement for all: `user_count + CASE WHEN id = .. THEN n .. END`, its
+    // values each issue and its count, the `ELSE 0`, then the issues again (`IN`).
+    let values: Vec<Value> = (new_users.iter())
+        .flat_map(|(&id, &count)| [Value::from(id), Value::from(count)])
+        .chain([Value::from(0i64)])
+        .chain(new_users.keys().map(|&id| Value::from(id)))
+        .collect();
+    let n = new_users.len();
+    let statement = shapes::statement(
+        txn.get_database_backend(),
+        "add user counts",
+        [n, 0],
+        values,
+        |values| {
+            let (cases, rest) = values.split_at_checked(2 * n).unwrap_or((values, &[]));
+            let mut pairs = cases.chunks(2);
+            let (Some([first_issue, first_count]), Some((otherwise, ids))) =
+                (pairs.next(), rest.split_first())
+            else {
+                return Err(DbErr::Custom("no issue to add users to".into()));
+            };
+            let mut added = Expr::case(
+                issue::Column::Id.eq(first_issue.clone()),
+                Expr::val(first_count.clone()),
+            );
+            for pair in pairs {
+                if let [issue_id, count] = pair {
+                    added = added.case(
+                        issue::Column::Id.eq(issue_id.clone()),
+                        Expr::val(count.clone()),
+                    );
+                }
+            }
+            Ok(Query::update()
+                .table(issue::Entity)
+                .value(
+                    issue::Column::UserCount,
+                    Expr::col(issue::Column::UserCount).add(Into::<SimpleExpr>::into(
+                        added.finally(Expr::val(otherwise.clone())),
+                    )),
+                )
+                .and_where(issue::Column::Id.is_in(ids.iter().cloned()))
+                .to_owned())
+        },
+    )?;
+    txn.execute(statement).await?;
     Ok(())
 }
