@@ -3,13 +3,19 @@ that does not move with the machine's speed, so that two builds compare in one r
 (CPU time on these shared cores moves by 25% from one hour to the next).
 
     cargo build --release -p mayday-collector --example ingest_bench
-    python3 tools/ingest-instructions.py target/release/examples/ingest_bench [events]
+    python3 tools/ingest-instructions.py target/release/examples/ingest_bench \
+        [events] [connections]
 
 Starts `<bench> serve` (the ingest benchmark's collector, SQLite in a temporary folder)
 under `valgrind --tool=callgrind`, sends 300 events to warm it up, zeroes the counters,
-sends `events` more (2,000 by default) from 8 connections, each the ingest benchmark's
-event (about 5.8 KiB, 40 frames, 300 issues, 1,000 users), and prints the user-space
-instructions counted per event. Kernel work (the log's writes) is not counted.
+sends `events` more (2,000 by default) from `connections` connections (8 by default),
+each the ingest benchmark's event (about 5.8 KiB, 40 frames, 300 issues, 1,000 users),
+and prints the user-space instructions counted per event. Kernel work (the log's
+writes) is not counted.
+
+Connections decide the batch sizes, and with them what a batch's fixed work costs per
+event: under callgrind 8 connections give batches of about 3.5 events, 32 give about
+10, near the 11 to 13 of the ingest benchmark's 32 connections at full speed.
 With MAYDAY_CALLGRIND_KEEP=<file>, the dump is copied there for `callgrind_annotate`.
 """
 import glob
@@ -25,7 +31,7 @@ import threading
 import time
 import uuid
 
-THREADS = 8
+THREADS = 8  # connections, unless given
 
 
 def envelope(i):
@@ -53,14 +59,14 @@ def envelope(i):
     return b"{}\n" + header + b"\n" + payload + b"\n"
 
 
-def send(address, key, start, count):
+def send(address, key, start, count, connections=THREADS):
     host, port = address.split(":")
     auth = f"Sentry sentry_version=7, sentry_key={key}"
     failures = []
 
     def worker(first):
         connection = http.client.HTTPConnection(host, int(port), timeout=600)
-        for i in range(start + first, start + count, THREADS):
+        for i in range(start + first, start + count, connections):
             connection.request("POST", "/api/1/envelope/", body=envelope(i),
                                headers={"x-sentry-auth": auth})
             response = connection.getresponse()
@@ -68,7 +74,7 @@ def send(address, key, start, count):
             if response.status != 200:
                 failures.append(response.status)
 
-    threads = [threading.Thread(target=worker, args=(t,)) for t in range(THREADS)]
+    threads = [threading.Thread(target=worker, args=(t,)) for t in range(connections)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -79,9 +85,11 @@ def send(address, key, start, count):
 
 def main():
     if len(sys.argv) < 2:
-        sys.exit("usage: ingest-instructions.py <path of the ingest_bench example> [events]")
+        sys.exit("usage: ingest-instructions.py <path of the ingest_bench example> [events] "
+                 "[connections]")
     bench = os.path.abspath(sys.argv[1])
     events = int(sys.argv[2]) if len(sys.argv) > 2 else 2000
+    connections = int(sys.argv[3]) if len(sys.argv) > 3 else THREADS
     with tempfile.TemporaryDirectory() as folder:
         out = os.path.join(folder, "callgrind.out")
         collector = subprocess.Popen(
@@ -98,7 +106,7 @@ def main():
             subprocess.run(["callgrind_control", "--zero", str(collector.pid)], check=True,
                            capture_output=True)
             started = time.time()
-            send(address, key, 300, events)
+            send(address, key, 300, events, connections)
             seconds = time.time() - started
             subprocess.run(["callgrind_control", "--dump", str(collector.pid)], check=True,
                            capture_output=True)
@@ -112,7 +120,7 @@ def main():
         finally:
             os.killpg(collector.pid, signal.SIGTERM)
             collector.wait()
-    print(f"{events} events in {seconds:.1f} s under callgrind: "
+    print(f"{events} events from {connections} connections in {seconds:.1f} s under callgrind: "
           f"{total / events / 1000:,.0f} k instructions per event ({total:,} in all)")
 
 
