@@ -232,17 +232,12 @@ async fn fire_times(
         return Ok(HashMap::new());
     }
     let issues: BTreeSet<i64> = touched.iter().map(|t| t.issue_id).collect();
-    let counts = [kept.len(), issues.len()];
-    let values: Vec<Value> = (kept.into_iter().map(Value::from))
-        .chain(issues.into_iter().map(Value::from))
-        .collect();
-    let statement = shapes::statement(
+    let statement = shapes::two_lists(
         txn.get_database_backend(),
         "alert fire times",
-        counts,
-        values,
-        |values| {
-            let (rules, issues) = values.split_at_checked(counts[0]).unwrap_or((values, &[]));
+        kept.into_iter().map(Value::from).collect(),
+        issues.into_iter().map(Value::from),
+        |rules, issues| {
             Ok(alert_fire::Entity::find()
                 .select_only()
                 .columns([

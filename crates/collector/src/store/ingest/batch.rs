@@ -87,17 +87,12 @@ impl<'a> Batch<'a> {
         txn: &impl ConnectionTrait,
     ) -> Result<(), DbErr> {
         let projects: BTreeSet<i64> = self.events.iter().map(|e| e.project_id).collect();
-        let counts = [projects.len(), self.events.len()];
-        let values: Vec<Value> = (projects.into_iter().map(Value::from))
-            .chain(self.events.iter().map(|e| e.event_id.as_str().into()))
-            .collect();
-        let statement = shapes::statement(
+        let statement = shapes::two_lists(
             txn.get_database_backend(),
             "known event ids",
-            counts,
-            values,
-            |values| {
-                let (projects, ids) = values.split_at(counts[0]);
+            projects.into_iter().map(Value::from).collect(),
+            self.events.iter().map(|e| e.event_id.as_str().into()),
+            |projects, ids| {
                 Ok(event::Entity::find()
                     .select_only()
                     .column(event::Column::ProjectId)
@@ -168,31 +163,34 @@ impl<'a> Batch<'a> {
             return Ok(());
         }
         let projects: BTreeSet<i64> = self.groups.keys().map(|(p, _)| *p).collect();
-        let counts = [self.groups.len(), projects.len()];
-        let values: Vec<Value> = (self.groups.keys().map(|(_, f)| f.as_str().into()))
-            .chain(projects.into_iter().map(Value::from))
-            .collect();
+        let fingerprints = self.groups.keys().map(|(_, f)| f.as_str().into()).collect();
         let backend = txn.get_database_backend();
-        let statement = shapes::statement(backend, "lock issues", counts, values, |values| {
-            let (fingerprints, projects) = values.split_at(counts[0]);
-            let mut select = issue::Entity::find()
-                .select_only()
-                .column(issue::Column::Id)
-                .column(issue::Column::ProjectId)
-                .column(issue::Column::Fingerprint)
-                .column(issue::Column::Status)
-                .column(issue::Column::SnoozeUntil)
-                .column(issue::Column::SnoozeEvents)
-                .column(issue::Column::SnoozeUsers)
-                .column(issue::Column::ResolvedInRelease)
-                .filter(issue::Column::Fingerprint.is_in(fingerprints.iter().cloned()))
-                .filter(issue::Column::ProjectId.is_in(projects.iter().cloned()))
-                .order_by_asc(issue::Column::Id);
-            if backend == sea_orm::DbBackend::Postgres {
-                select = select.lock_exclusive();
-            }
-            Ok(select.into_query())
-        })?;
+        let projects = projects.into_iter().map(Value::from);
+        let statement = shapes::two_lists(
+            backend,
+            "lock issues",
+            fingerprints,
+            projects,
+            |fingerprints, projects| {
+                let mut select = issue::Entity::find()
+                    .select_only()
+                    .column(issue::Column::Id)
+                    .column(issue::Column::ProjectId)
+                    .column(issue::Column::Fingerprint)
+                    .column(issue::Column::Status)
+                    .column(issue::Column::SnoozeUntil)
+                    .column(issue::Column::SnoozeEvents)
+                    .column(issue::Column::SnoozeUsers)
+                    .column(issue::Column::ResolvedInRelease)
+                    .filter(issue::Column::Fingerprint.is_in(fingerprints.iter().cloned()))
+                    .filter(issue::Column::ProjectId.is_in(projects.iter().cloned()))
+                    .order_by_asc(issue::Column::Id);
+                if backend == sea_orm::DbBackend::Postgres {
+                    select = select.lock_exclusive();
+                }
+                Ok(select.into_query())
+            },
+        )?;
         type Row = (
             i64,
             i64,

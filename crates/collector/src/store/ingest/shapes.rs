@@ -92,6 +92,26 @@ pub(super) fn statement<S: StatementBuilder>(
     Ok(built)
 }
 
+/// A statement of two lists of values (two `IN` lists, most often), `first` used before
+/// `second` in its text: [`statement`], with the lists' lengths as its shape, and `build`
+/// given the two lists apart.
+pub(super) fn two_lists<S: StatementBuilder>(
+    backend: DbBackend,
+    statement_name: &'static str,
+    first: Vec<Value>,
+    second: impl IntoIterator<Item = Value>,
+    build: impl FnOnce(&[Value], &[Value]) -> Result<S, DbErr>,
+) -> Result<Statement, DbErr> {
+    let split = first.len();
+    let mut values = first;
+    values.extend(second);
+    let counts = [split, values.len() - split];
+    statement(backend, statement_name, counts, values, |values| {
+        let (first, second) = values.split_at_checked(split).unwrap_or((values, &[]));
+        build(first, second)
+    })
+}
+
 /// A multi-row insert into `entity`'s `columns`, `values` a row after another, then
 /// what `finish` adds (a conflict clause, what it returns): [`statement`] for the
 /// batch's inserts, whose shape is their row count.
@@ -167,6 +187,39 @@ mod tests {
                     // The conflict clause's constant comes after the rows' values.
                     assert_eq!(values_of(&kept).last(), Some(&Value::from(7i32)));
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn two_lists_keep_a_text_per_pair_of_lengths() {
+        use sea_orm::sea_query::{Cond, SelectStatement};
+        let select = |a: &[Value], b: &[Value]| -> Result<SelectStatement, DbErr> {
+            Ok(Query::select()
+                .column(Alias::new("x"))
+                .from(Alias::new("t"))
+                .cond_where(
+                    Cond::all()
+                        .add(Expr::col(Alias::new("a")).is_in(a.iter().cloned()))
+                        .add(Expr::col(Alias::new("b")).is_in(b.iter().cloned())),
+                )
+                .to_owned())
+        };
+        for backend in [DbBackend::Sqlite, DbBackend::Postgres] {
+            for (a, b) in [(1i64, 2i64), (2, 1), (2, 2), (1, 2)] {
+                let first: Vec<Value> = (0..a).map(Value::from).collect();
+                let second: Vec<Value> = (10..10 + b).map(Value::from).collect();
+                let kept = two_lists(
+                    backend,
+                    "two lists test",
+                    first.clone(),
+                    second.clone(),
+                    select,
+                )
+                .expect("built");
+                let fresh = backend.build(&select(&first, &second).expect("built"));
+                assert_eq!(kept.sql, fresh.sql, "{a} and {b} values");
+                assert_eq!(values_of(&kept), values_of(&fresh));
             }
         }
     }

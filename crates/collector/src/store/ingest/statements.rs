@@ -235,17 +235,12 @@ pub(super) async fn aliases_of(
         .iter()
         .map(|&i| batch[i].fingerprint.as_str())
         .collect();
-    let counts = [projects.len(), fingerprints.len()];
-    let values: Vec<Value> = (projects.into_iter().map(Value::from))
-        .chain(fingerprints.into_iter().map(Value::from))
-        .collect();
-    let statement = shapes::statement(
+    let statement = shapes::two_lists(
         txn.get_database_backend(),
         "aliases",
-        counts,
-        values,
-        |values| {
-            let (projects, fingerprints) = values.split_at(counts[0]);
+        projects.into_iter().map(Value::from).collect(),
+        fingerprints.into_iter().map(Value::from),
+        |projects, fingerprints| {
             Ok(issue_alias::Entity::find()
                 .filter(issue_alias::Column::ProjectId.is_in(projects.iter().cloned()))
                 .filter(issue_alias::Column::Fingerprint.is_in(fingerprints.iter().cloned()))
