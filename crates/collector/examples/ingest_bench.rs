@@ -17,6 +17,8 @@
 //! machine); SQLite; PostgreSQL; two collectors on one PostgreSQL; then the SQLite
 //! collector's peak memory under a flood of 1 MiB bodies with a key that does not exist.
 //! After each run, the stored events are counted against the issues' counts.
+//! `MAYDAY_BENCH_ONLY=sqlite` runs the SQLite row alone, `MAYDAY_BENCH_ONLY=postgres` the
+//! two PostgreSQL rows alone: for comparing two binaries run one after the other.
 //!
 //! The headline figure is CPU per event: the collector process's user + system time
 //! over the run (`/proc/<pid>/stat`) divided by the events it acknowledged; on two
@@ -379,12 +381,25 @@ async fn bench() -> anyhow::Result<()> {
     );
     println!("|---|---:|---:|---:|---:|---:|---:|---|");
 
-    // `MAYDAY_BENCH_ONLY=sqlite`: the SQLite row alone, for comparing two binaries.
-    let only_sqlite = std::env::var("MAYDAY_BENCH_ONLY").is_ok_and(|v| v == "sqlite");
-    if !only_sqlite {
+    // `MAYDAY_BENCH_ONLY=sqlite` (the SQLite row alone) or `postgres` (the PostgreSQL
+    // rows alone), for comparing two binaries.
+    let only = std::env::var("MAYDAY_BENCH_ONLY").unwrap_or_default();
+    let only_sqlite = only == "sqlite";
+    if only.is_empty() {
         null_row(&bodies).await?;
     }
+    if only != "postgres" {
+        sqlite_rows(&bodies, only_sqlite).await?;
+        if only_sqlite {
+            return Ok(());
+        }
+    }
+    postgres_rows(&bodies).await
+}
 
+/// The SQLite rows: the writer thread, the flood (unless `only_sqlite`), and ingest
+/// through sqlx for comparison.
+async fn sqlite_rows(bodies: &Arc<Vec<Template>>, only_sqlite: bool) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let sqlite = format!("sqlite://{}/bench.db?mode=rwc", dir.path().display());
     let collector = Server::start(&["serve", &sqlite])?;
@@ -442,7 +457,12 @@ async fn bench() -> anyhow::Result<()> {
         &format!("{events} = {counted}"),
     );
     drop(collector);
+    Ok(())
+}
 
+/// The PostgreSQL rows (one collector, then two on one database), when
+/// `MAYDAY_BENCH_POSTGRES_URL` names a server.
+async fn postgres_rows(bodies: &Arc<Vec<Template>>) -> anyhow::Result<()> {
     if let Ok(admin) = std::env::var("MAYDAY_BENCH_POSTGRES_URL") {
         println!();
         for (name, instances) in [("PostgreSQL", 1), ("two collectors, one PostgreSQL", 2)] {
