@@ -404,7 +404,7 @@ async fn sqlite_rows(bodies: &Arc<Vec<Template>>, only_sqlite: bool) -> anyhow::
     let sqlite = format!("sqlite://{}/bench.db?mode=rwc", dir.path().display());
     let collector = Server::start(&["serve", &sqlite])?;
     let (before, written_before) = (collector.cpu(), collector.written());
-    let run = load(&[&collector], &bodies).await;
+    let run = load(&[&collector], bodies).await;
     let cpu = us_per_event(collector.cpu() - before, run.acknowledged as i64);
     let written = (collector.written() - written_before) as f64 / run.acknowledged.max(1) as f64;
     // The log's length after the load: bounded, however long the load lasts.
@@ -446,7 +446,7 @@ async fn sqlite_rows(bodies: &Arc<Vec<Template>>, only_sqlite: bool) -> anyhow::
     let sqlite = format!("sqlite://{}/bench-sqlx.db?mode=rwc", dir.path().display());
     let collector = Server::start(&["serve-sqlx", &sqlite])?;
     let before = collector.cpu();
-    let run = load(&[&collector], &bodies).await;
+    let run = load(&[&collector], bodies).await;
     let cpu = us_per_event(collector.cpu() - before, run.acknowledged as i64);
     let (events, counted) = counts(&sqlite).await?;
     row(
@@ -473,7 +473,7 @@ async fn postgres_rows(bodies: &Arc<Vec<Template>>) -> anyhow::Result<()> {
             let refs: Vec<&Server> = servers.iter().collect();
             let cpu_of = |servers: &[Server]| servers.iter().map(Server::cpu).sum::<u64>();
             let (before, pg_before) = (cpu_of(&servers), postgres_ticks());
-            let run = load(&refs, &bodies).await;
+            let run = load(&refs, bodies).await;
             let acked = run.acknowledged as i64;
             let cpu = us_per_event(cpu_of(&servers) - before, acked);
             let pg = us_per_event(postgres_ticks().saturating_sub(pg_before), acked);
