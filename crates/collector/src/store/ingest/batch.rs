@@ -16,6 +16,7 @@ use super::model::{NewEvent, Stored};
 use super::owners;
 use super::shapes;
 use super::statements;
+use super::users;
 use crate::alerts::rule::decide::Seen;
 use crate::ownership::rules::Subject;
 use crate::store::entities::{IssueStatus, event, issue, issue_alias};
@@ -382,7 +383,7 @@ impl<'a> Batch<'a> {
         &self,
         txn: &impl ConnectionTrait,
     ) -> Result<(), DbErr> {
-        statements::upsert_users(txn, self.events, &self.inserted, &self.stored).await?;
+        users::upsert_users(txn, self.events, &self.inserted, &self.stored).await?;
         statements::upsert_filter_values(txn, self.events, &self.inserted).await?;
         statements::upsert_tags(txn, self.events, &self.inserted, &self.stored).await
     }

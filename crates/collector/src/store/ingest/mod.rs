@@ -13,8 +13,8 @@
 //! 5. one multi-row insert of the events (`ON CONFLICT DO NOTHING`: an event another
 //!    collector stored meanwhile is not counted twice);
 //! 6. one multi-row upsert of the affected users and one update of their issues' user
-//!    counts; one upsert each of the environments and releases seen and of the tag
-//!    values for search;
+//!    counts (`users.rs`); one upsert each of the environments and releases seen and of
+//!    the tag values for search;
 //! 7. ignored issues whose snooze ran out, back (only when the batch touches one); new
 //!    issues assigned by their project's ownership rules (`owners.rs`; only when there
 //!    are rules);
@@ -31,6 +31,7 @@ mod model;
 mod owners;
 mod shapes;
 mod statements;
+mod users;
 
 use sea_orm::{ConnectionTrait, DbErr};
 
