@@ -15,7 +15,9 @@ use mayday_collector::{AppInner, projects, router};
 
 /// mimalloc rather than the system allocator: ingest allocates and frees many small
 /// buffers per event (the body, parsed fields, SQL parameters), and glibc's malloc was
-/// about a sixth of the collector's CPU under load (BENCHMARKS.md, ingest).
+/// about a sixth of the collector's CPU under load (BENCHMARKS.md, ingest). The crate's
+/// `override` feature (Cargo.toml) sends the C libraries' `malloc` and `free` (SQLite's
+/// page buffers and statements) to mimalloc as well.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

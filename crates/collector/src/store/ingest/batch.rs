@@ -52,18 +52,21 @@ pub(super) struct Batch<'a> {
 
 impl<'a> Batch<'a> {
     pub(super) fn new(events: &'a [NewEvent]) -> Self {
+        // Sized for the batch up front: grown from empty, the maps rehashed about seven
+        // times per event.
+        let n = events.len();
         Batch {
             events,
-            stored: vec![Stored::default(); events.len()],
-            fresh: Vec::with_capacity(events.len()),
-            first_of: HashMap::new(),
+            stored: vec![Stored::default(); n],
+            fresh: Vec::with_capacity(n),
+            first_of: HashMap::with_capacity(n),
             aliases: HashMap::new(),
             groups: BTreeMap::new(),
-            issue_ids: HashMap::new(),
-            before: HashMap::new(),
-            counts_after: HashMap::new(),
-            rows: HashMap::new(),
-            inserted: Vec::new(),
+            issue_ids: HashMap::with_capacity(n),
+            before: HashMap::with_capacity(n),
+            counts_after: HashMap::with_capacity(n),
+            rows: HashMap::with_capacity(n),
+            inserted: Vec::with_capacity(n),
             woken: HashSet::new(),
         }
     }
@@ -105,7 +108,7 @@ impl<'a> Batch<'a> {
                     .into_query())
             },
         )?;
-        let mut known: HashMap<(i64, String), i64> = HashMap::new();
+        let mut known: HashMap<(i64, String), i64> = HashMap::with_capacity(self.events.len());
         for row in txn.query_all(statement).await? {
             let (project, id, issue) = row.try_get_many_by_index::<(i64, String, i64)>()?;
             known.insert((project, id), issue);
