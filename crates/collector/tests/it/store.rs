@@ -566,6 +566,46 @@ async fn a_project_can_keep_fewer_events_than_the_default() {
     }
 }
 
+/// An issue's first seen is its earliest event's time, whatever order events arrive in;
+/// later events leave it alone.
+#[tokio::test]
+async fn first_seen_moves_back_only_for_an_earlier_event() {
+    for db in common::databases().await {
+        let store = Store::connect(&db.url).await.unwrap();
+        let project = store.create_project("shop").await.unwrap().project;
+        let now = now_ms();
+        let ingest = |times: &[i64]| {
+            let batch: Vec<NewEvent> = times
+                .iter()
+                .map(|&at| new_event(project.id, "a", None, at, "shop@1.0.0"))
+                .collect();
+            let store = store.clone();
+            async move {
+                let stored = store.ingest_batch(&batch, Alerting::default()).await;
+                let id = stored[0].as_ref().unwrap().issue_id;
+                store.issue(id).await.unwrap().unwrap()
+            }
+        };
+        let seen = |issue: &mayday_collector::store::entities::issue::Model| {
+            (issue.first_seen, issue.last_seen, issue.event_count)
+        };
+        let issue = ingest(&[now]).await;
+        assert_eq!(seen(&issue), (now, now, 1), "{}", db.kind);
+        let issue = ingest(&[now + 10]).await;
+        assert_eq!(seen(&issue), (now, now + 10, 2), "{}: later", db.kind);
+        let issue = ingest(&[now - 50]).await;
+        assert_eq!(seen(&issue), (now - 50, now + 10, 3), "{}: earlier", db.kind);
+        let issue = ingest(&[now + 20, now - 100, now + 5]).await;
+        assert_eq!(
+            seen(&issue),
+            (now - 100, now + 20, 6),
+            "{}: both in one batch",
+            db.kind
+        );
+        assert_eq!(issue.title, "Error: a");
+    }
+}
+
 /// A batch costs a handful of statements, the same for 10 events as for 200.
 #[tokio::test]
 async fn a_batch_is_a_handful_of_statements_whatever_its_size() {
@@ -704,6 +744,11 @@ async fn concurrent_writers_keep_exact_counts() {
             stored += events;
             let users = first.issue_users(issue.id).await.unwrap();
             assert_eq!(issue.user_count as usize, users.len());
+            // The earliest event of `f{k}` is round 0's `i = k`, whichever writer's
+            // batch came last.
+            let k: i64 = issue.fingerprint.trim_start_matches('f').parse().unwrap();
+            assert_eq!(issue.first_seen, now + k, "{}: {}", db.kind, issue.title);
+            assert_eq!(issue.last_seen, now + 19 * 100 + 24 - (24 - k) % 6);
         }
         // 2 writers x 20 rounds x 25 events, of which the shared ids count once.
         assert_eq!(stored, 2 * 20 * 25 - 20 * 5, "{}", db.kind);
