@@ -594,7 +594,12 @@ async fn first_seen_moves_back_only_for_an_earlier_event() {
         let issue = ingest(&[now + 10]).await;
         assert_eq!(seen(&issue), (now, now + 10, 2), "{}: later", db.kind);
         let issue = ingest(&[now - 50]).await;
-        assert_eq!(seen(&issue), (now - 50, now + 10, 3), "{}: earlier", db.kind);
+        assert_eq!(
+            seen(&issue),
+            (now - 50, now + 10, 3),
+            "{}: earlier",
+            db.kind
+        );
         let issue = ingest(&[now + 20, now - 100, now + 5]).await;
         assert_eq!(
             seen(&issue),
