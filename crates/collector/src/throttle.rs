@@ -119,6 +119,20 @@ impl SignInThrottle {
         Ok(Attempt { keys })
     }
 
+    /// The attempt failed: it is counted already, and the wait runs from now, when the
+    /// answer is known. Run from the attempt's start, a password check slowed by load
+    /// (Argon2 on busy cores) used up the first second's wait before the failure was
+    /// even answered, and the next guess went straight through.
+    pub fn failed(&self, attempt: Attempt) {
+        let now = now_ms();
+        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        for key in attempt.keys {
+            if let Some(bucket) = buckets.get_mut(&key) {
+                bucket.last_ms = bucket.last_ms.max(now);
+            }
+        }
+    }
+
     /// The attempt signed in: the account's failures are forgotten, and this attempt
     /// no longer counts against its client.
     pub fn succeeded(&self, attempt: Attempt) {
@@ -172,6 +186,29 @@ mod tests {
         // Another account from a fresh client is not slowed; from the guessing one it is.
         assert!(throttle.attempt("someone@example.com", other).is_ok());
         assert!(throttle.attempt("someone@example.com", client).is_err());
+        // A failure's wait runs from when it was answered: the fifth check took ten
+        // seconds, so a wait counted from its start would be over already.
+        let key = Key::Account("slow@example.com".into());
+        let mut fifth = None;
+        for _ in 0..FREE_FAILURES {
+            fifth = throttle.attempt("slow@example.com", None).ok();
+        }
+        let slow = |throttle: &SignInThrottle| throttle.buckets.lock().unwrap()[&key];
+        throttle
+            .buckets
+            .lock()
+            .unwrap()
+            .get_mut(&key)
+            .unwrap()
+            .last_ms -= 10_000;
+        assert!(slow(&throttle).next_allowed_ms(ACCOUNT_MAX_WAIT_MS) < now_ms());
+        throttle.failed(fifth.unwrap());
+        assert!(throttle.attempt("slow@example.com", None).is_err());
+        assert_eq!(
+            slow(&throttle).failures,
+            FREE_FAILURES,
+            "refusals do not count"
+        );
         // Failures are remembered per account and per client, whatever the case.
         let attempt = throttle.attempt("fresh@example.com", None).unwrap();
         throttle.succeeded(attempt);

@@ -127,7 +127,10 @@ pub(super) async fn login(
             let to = next.unwrap_or_else(|| "/".to_owned());
             Ok(([(header::SET_COOKIE, cookie)], Redirect::to(&to)).into_response())
         }
-        None => Ok(again(StatusCode::UNAUTHORIZED, "Wrong email or password.")),
+        None => {
+            state.sign_in_throttle.failed(attempt);
+            Ok(again(StatusCode::UNAUTHORIZED, "Wrong email or password."))
+        }
     }
 }
 

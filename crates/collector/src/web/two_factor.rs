@@ -299,6 +299,7 @@ pub(super) async fn code(
             }
         })?;
     if !right {
+        state.sign_in_throttle.failed(attempt);
         return Ok(html_with_status(
             StatusCode::UNAUTHORIZED,
             code_page(
