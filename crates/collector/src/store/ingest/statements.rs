@@ -3,7 +3,9 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use sea_orm::sea_query::{Alias, Expr, InsertStatement, OnConflict, Query, SimpleExpr, Value};
+use sea_orm::sea_query::{
+    Alias, Expr, InsertStatement, IntoIden, OnConflict, Query, SimpleExpr, Value,
+};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect, QueryTrait,
 };
@@ -379,19 +381,8 @@ fn upsert_issues_on_conflict(insert: &mut InsertStatement) {
     insert.on_conflict(
         OnConflict::columns([C::ProjectId, C::Fingerprint])
             .values([
-                (
-                    C::EventCount,
-                    existing(C::EventCount).add(excluded(C::EventCount)),
-                ),
-                (
-                    C::FirstSeen,
-                    Expr::case(
-                        excluded(C::FirstSeen).lt(existing(C::FirstSeen)),
-                        excluded(C::FirstSeen),
-                    )
-                    .finally(existing(C::FirstSeen))
-                    .into(),
-                ),
+                (C::EventCount, sum_of(issue::Entity, C::EventCount)),
+                (C::FirstSeen, earlier_of(issue::Entity, C::FirstSeen)),
                 (
                     C::LastSeen,
                     Expr::case(newer(), excluded(C::LastSeen))
@@ -482,4 +473,45 @@ pub(super) async fn insert_events(
             ))
         })
         .collect()
+}
+
+/// In an upsert's conflict clause, the incoming value of `column` (`excluded`) when
+/// `incoming_wins` says so of the two, else the stored one in `table`.
+fn keep<T, C>(table: T, column: C, incoming_wins: fn(Expr, Expr) -> SimpleExpr) -> SimpleExpr
+where
+    T: IntoIden + Copy + 'static,
+    C: IntoIden + Copy + 'static,
+{
+    let existing = || Expr::col((table, column));
+    let excluded = || Expr::col((Alias::new("excluded"), column));
+    Expr::case(incoming_wins(excluded(), existing()), excluded())
+        .finally(existing())
+        .into()
+}
+
+/// The earlier of the stored and the incoming time of `column` (a first seen).
+pub(super) fn earlier_of<T, C>(table: T, column: C) -> SimpleExpr
+where
+    T: IntoIden + Copy + 'static,
+    C: IntoIden + Copy + 'static,
+{
+    keep(table, column, |incoming, stored| incoming.lt(stored))
+}
+
+/// The later of the stored and the incoming time of `column` (a last seen).
+pub(super) fn later_of<T, C>(table: T, column: C) -> SimpleExpr
+where
+    T: IntoIden + Copy + 'static,
+    C: IntoIden + Copy + 'static,
+{
+    keep(table, column, |incoming, stored| incoming.gt(stored))
+}
+
+/// The stored count of `column` plus the incoming one.
+pub(super) fn sum_of<T, C>(table: T, column: C) -> SimpleExpr
+where
+    T: IntoIden + Copy + 'static,
+    C: IntoIden + Copy + 'static,
+{
+    Expr::col((table, column)).add(Expr::col((Alias::new("excluded"), column)))
 }

@@ -10,6 +10,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, DbErr};
 
 use super::model::{EventUser, NewEvent, Stored};
 use super::shapes;
+use super::statements::{earlier_of, later_of, sum_of};
 use crate::store::entities::{affected_user, issue};
 
 /// The affected users' upsert, and their issues' user counts raised by the users new to
@@ -119,28 +120,12 @@ fn upsert_users_on_conflict(insert: &mut InsertStatement) {
     insert.on_conflict(
         OnConflict::columns([C::IssueId, C::UserKey])
             .values([
-                (
-                    C::EventCount,
-                    existing(C::EventCount).add(excluded(C::EventCount)),
-                ),
+                (C::EventCount, sum_of(affected_user::Entity, C::EventCount)),
                 (
                     C::FirstSeen,
-                    Expr::case(
-                        excluded(C::FirstSeen).lt(existing(C::FirstSeen)),
-                        excluded(C::FirstSeen),
-                    )
-                    .finally(existing(C::FirstSeen))
-                    .into(),
+                    earlier_of(affected_user::Entity, C::FirstSeen),
                 ),
-                (
-                    C::LastSeen,
-                    Expr::case(
-                        excluded(C::LastSeen).gt(existing(C::LastSeen)),
-                        excluded(C::LastSeen),
-                    )
-                    .finally(existing(C::LastSeen))
-                    .into(),
-                ),
+                (C::LastSeen, later_of(affected_user::Entity, C::LastSeen)),
                 latest(C::UserId),
                 latest(C::Email),
                 latest(C::Username),
