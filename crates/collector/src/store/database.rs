@@ -2,13 +2,16 @@
 //! door every writer takes ([`Store::write`]), and the helpers every query shares.
 
 use std::path::Path;
+use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use sea_orm::sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::sqlx::{ConnectOptions as _, Connection as _};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
-    TransactionTrait,
+    DbErr, RuntimeErr, SqlxPostgresConnector, TransactionTrait,
 };
 use sea_orm_migration::MigratorTrait;
 
@@ -84,7 +87,12 @@ impl Store {
             })?;
         }
         let sqlite = url.starts_with("sqlite");
-        let db = match Database::connect(options(url, if sqlite { 4 } else { 16 })).await {
+        let connected = if sqlite {
+            Database::connect(options(url, 4)).await
+        } else {
+            postgres_pool(url).await
+        };
+        let db = match connected {
             Ok(db) => db,
             Err(error) => return Err(open::explain(url, &target, error).await),
         };
@@ -272,36 +280,64 @@ impl Store {
     }
 }
 
-/// Connection options for `url`: on SQLite, WAL (readers run while the writer commits),
+/// SQLite connection options for `url`: WAL (readers run while the writer commits),
 /// `synchronous=NORMAL` and a busy timeout on every connection, and no ping before each
 /// use (a round trip to the connection's thread per statement, for a file that cannot go
-/// away); on PostgreSQL, statement and lock timeouts, so that nothing waits forever.
+/// away).
 fn options(url: &str, connections: u32) -> ConnectOptions {
     let mut options = ConnectOptions::new(url.to_owned());
     options
         .max_connections(connections)
-        .test_before_acquire(!url.starts_with("sqlite:"))
+        .test_before_acquire(false)
         .connect_timeout(Duration::from_secs(10))
-        // PostgreSQL away: a request waits this long for a connection, then is answered
-        // 503 with Retry-After, instead of hanging for as long as the outage lasts.
-        .acquire_timeout(if url.starts_with("sqlite:") {
-            Duration::from_secs(30)
-        } else {
-            POSTGRES_ACQUIRE_TIMEOUT
-        })
+        .acquire_timeout(Duration::from_secs(30))
         .sqlx_logging(false)
         .map_sqlx_sqlite_opts(|opts| {
             opts.journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(SQLITE_BUSY_TIMEOUT)
-        })
-        .map_sqlx_postgres_opts(|opts| {
-            opts.options([
-                ("statement_timeout", POSTGRES_STATEMENT_TIMEOUT),
-                ("lock_timeout", POSTGRES_LOCK_TIMEOUT),
-            ])
         });
     options
+}
+
+/// How many connections a collector opens to PostgreSQL.
+const POSTGRES_CONNECTIONS: u32 = 16;
+
+/// A connection idle this long is pinged before it is lent: it may have died meanwhile
+/// (the server restarted, a proxy dropped it). One busy within this time is lent as it
+/// is, without the round trip sqlx's `test_before_acquire` makes on every loan (sqlx
+/// pings again when a connection comes back, and drops one that does not answer).
+const POSTGRES_PING_AFTER_IDLE: Duration = Duration::from_secs(1);
+
+/// The PostgreSQL pool: statement and lock timeouts, so that nothing waits forever; a
+/// request waits [`POSTGRES_ACQUIRE_TIMEOUT`] for a connection and is then answered 503
+/// with Retry-After, instead of hanging for as long as an outage lasts; connections
+/// pinged before a loan only after they sat idle ([`POSTGRES_PING_AFTER_IDLE`]).
+async fn postgres_pool(url: &str) -> Result<DatabaseConnection, DbErr> {
+    let conn_err = |e| DbErr::Conn(RuntimeErr::SqlxError(e));
+    let options = PgConnectOptions::from_str(url)
+        .map_err(conn_err)?
+        .disable_statement_logging()
+        .options([
+            ("statement_timeout", POSTGRES_STATEMENT_TIMEOUT),
+            ("lock_timeout", POSTGRES_LOCK_TIMEOUT),
+        ]);
+    let pool = PgPoolOptions::new()
+        .max_connections(POSTGRES_CONNECTIONS)
+        .acquire_timeout(POSTGRES_ACQUIRE_TIMEOUT)
+        .test_before_acquire(false)
+        .before_acquire(|connection, meta| {
+            Box::pin(async move {
+                if meta.idle_for >= POSTGRES_PING_AFTER_IDLE {
+                    connection.ping().await?;
+                }
+                Ok(true)
+            })
+        })
+        .connect_with(options)
+        .await
+        .map_err(conn_err)?;
+    Ok(SqlxPostgresConnector::from_sqlx_postgres_pool(pool))
 }
 
 /// A write transaction (see [`Store::write`]).

@@ -339,6 +339,71 @@ async fn a_postgres_outage_under_load_loses_nothing_acknowledged() {
     );
 }
 
+/// PostgreSQL's connections cut while the collector is idle (the server restarted, a
+/// proxy dropped them): its next requests are answered as usual. A connection idle for
+/// a second is pinged before it is lent, and one found dead is replaced, not handed to a
+/// request that would then fail with 503.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_connections_cut_while_idle_are_not_lent() {
+    let Some(db) = common::postgres().await else {
+        return;
+    };
+    let target = {
+        let url = url::Url::parse(&db.url).unwrap();
+        tokio::net::lookup_host((url.host_str().unwrap(), url.port().unwrap_or(5432)))
+            .await
+            .unwrap()
+            .next()
+            .unwrap()
+    };
+    let proxy = common::Proxy::start(target).await;
+    let server = common::TestServer::start(&db.through(proxy.address), &[]).await;
+    let client = reqwest::Client::new();
+    let send = |n: usize| {
+        let event = common::panic_event(&format!("shop::idle{n}::run"), Some("7"));
+        client
+            .post(server.envelope_url())
+            .header("x-sentry-auth", server.auth())
+            .body(common::envelope(&event))
+            .send()
+    };
+    // Several connections open: requests in parallel.
+    let answers = futures_util::future::join_all((0..8).map(send)).await;
+    assert!(answers.iter().all(|a| a.as_ref().unwrap().status() == 200));
+
+    proxy.cut().await;
+    // Longer than a connection may sit idle before it is pinged (one second): this
+    // waits on sqlx's own clock, which a test cannot move.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+
+    let answers = futures_util::future::join_all((8..24).map(send)).await;
+    let statuses: Vec<u16> = answers
+        .iter()
+        .map(|a| a.as_ref().unwrap().status().as_u16())
+        .collect();
+    assert!(
+        statuses.iter().all(|s| *s == 200),
+        "every request after the cut answered: {statuses:?}"
+    );
+    let issues = server
+        .state
+        .store
+        .list_issues(
+            server.project_id,
+            &IssueFilter {
+                limit: 100,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        issues.len(),
+        24,
+        "every event stored, before and after the cut"
+    );
+}
+
 /// A tmpfs of `megabytes` at a new folder, unmounted when dropped; `None` where this
 /// machine does not let the test mount one.
 struct SmallDisk {

@@ -804,6 +804,17 @@ impl Proxy {
             task.abort();
         }
     }
+
+    /// Cuts every connection and accepts new ones at once (a server restart).
+    pub async fn cut(&self) {
+        let running = self.running.lock().expect("lock").take();
+        if let Some(task) = running {
+            task.abort();
+            // Its listener is closed once the aborted task is dropped.
+            let _ = task.await;
+        }
+        self.up();
+    }
 }
 
 impl TestDb {
