@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use sea_orm::DbErr;
+use sea_orm::{DbErr, RuntimeErr, sqlx};
 
 use super::error::StoreError;
 
@@ -89,6 +89,26 @@ pub(super) fn target(url: &str) -> Result<Target, StoreError> {
 /// The driver's error `error`, met while opening or migrating `url`, in words that say
 /// what to do.
 pub(super) async fn explain(url: &str, target: &Target, error: DbErr) -> StoreError {
+    if let DbErr::Conn(RuntimeErr::SqlxError(sqlx::Error::Configuration(cause))) = &error {
+        let fix = match target {
+            Target::Postgres => {
+                "write it as postgres://USER[:PASSWORD]@HOST[:PORT]/DB, with options \
+                 PostgreSQL knows (such as ?sslmode=disable, prefer or require)"
+            }
+            Target::SqliteFile { .. } | Target::SqliteMemory => {
+                "write it as sqlite://PATH?mode=rwc, with options SQLite's driver knows \
+                 (mode, cache, immutable, vfs)"
+            }
+        };
+        return refused(
+            url,
+            format!(
+                "the database driver refuses its settings: {}",
+                last_line(&cause.to_string())
+            ),
+            fix,
+        );
+    }
     let text = error.to_string();
     match target {
         Target::SqliteFile { path, .. } => {
@@ -132,6 +152,14 @@ pub(super) async fn explain(url: &str, target: &Target, error: DbErr) -> StoreEr
                     url,
                     "PostgreSQL refused the user name or password",
                     "put the right ones in the URL: postgres://USER:PASSWORD@HOST:PORT/DB",
+                );
+            }
+            if text.contains("role \"") && text.contains("does not exist") {
+                return refused(
+                    url,
+                    format!("PostgreSQL says: {}", last_line(&text)),
+                    "put a user that exists in the URL (postgres://USER@HOST:PORT/DB), or \
+                     create this one first (createuser NAME)",
                 );
             }
             if text.contains("does not exist") {

@@ -338,6 +338,10 @@ fn database_mistakes_are_said_in_one_line_with_the_fix() {
     let dir = tempfile::tempdir().unwrap();
     let missing = format!("sqlite:{}/nope.db", dir.path().display());
     let bare = format!("{}/mayday.db", dir.path().display());
+    let unknown_option = format!(
+        "sqlite://{}/x.db?mode=rwc&journal=wal",
+        dir.path().display()
+    );
     let cases = [
         (missing.as_str(), "?mode=rwc"),
         (bare.as_str(), "sqlite://"),
@@ -345,6 +349,11 @@ fn database_mistakes_are_said_in_one_line_with_the_fix() {
             "postgres://me:secret@127.0.0.1:1/mayday",
             "is PostgreSQL running?",
         ),
+        (
+            "postgres://me:secret@127.0.0.1:1/mayday?sslmode=bogus",
+            "?sslmode=disable, prefer or require",
+        ),
+        (&unknown_option, "unknown query parameter `journal`"),
     ];
     for (url, fix) in cases {
         let (ok, _, err) = run_with(
@@ -355,6 +364,23 @@ fn database_mistakes_are_said_in_one_line_with_the_fix() {
         assert_eq!(err.lines().count(), 1, "one line for {url}: {err}");
         assert!(err.contains(fix), "{fix} for {url}: {err}");
         assert!(!err.contains("secret"), "the password is hidden: {err}");
+    }
+    // A user PostgreSQL does not know (where a server runs): a role, not a database, to
+    // create.
+    if let Ok(admin) = std::env::var("MAYDAY_TEST_POSTGRES_URL") {
+        let mut url = url::Url::parse(&admin).unwrap();
+        url.set_username("mayday_no_such_role").unwrap();
+        let (ok, _, err) = run_with(
+            &["project", "list"],
+            &[("MAYDAY_DATABASE_URL", url.as_str())],
+        );
+        assert!(!ok);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(
+            err.contains("role \"mayday_no_such_role\" does not exist")
+                && err.contains("createuser"),
+            "{err}"
+        );
     }
     // A read-only database file: named, with what to do.
     let url = format!("sqlite://{}/ro.db?mode=rwc", dir.path().display());
