@@ -16,7 +16,7 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use mayday_collector::audit::Actor;
 use mayday_collector::scheduler::Scheduler;
-use mayday_collector::store::{IssueFilter, MonitorStatus, NotificationKind, now_ms};
+use mayday_collector::store::{MonitorStatus, NotificationKind, now_ms};
 use serde_json::{Value, json};
 
 const MINUTE: i64 = 60_000;
@@ -608,18 +608,7 @@ async fn a_failing_page_of_the_sitemap_becomes_one_issue() {
             .all(|a| a.starts_with("Mayday-Smoke/")),
         "{agents:?}"
     );
-    let issues = server
-        .state
-        .store
-        .list_issues(
-            server.project_id,
-            &IssueFilter {
-                limit: 100,
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    let issues = server.issues_up_to(100).await;
     assert_eq!(issues.len(), 1, "{issues:#?}");
     assert_eq!(issues[0].title, "HTTP 500 on GET /checkout");
     assert_eq!(issues[0].event_count, 2);

@@ -192,6 +192,21 @@ async fn postgres_backups_point_to_pg_dump() {
     assert!(!std::path::Path::new("/tmp/never-written.db").exists());
 }
 
+/// A fresh PostgreSQL database (when a server runs), a proxy in front of it, and a
+/// collector that reaches the database through the proxy.
+async fn behind_a_proxy() -> Option<(common::TestDb, common::Proxy, common::TestServer)> {
+    let db = common::postgres().await?;
+    let url = url::Url::parse(&db.url).unwrap();
+    let target = tokio::net::lookup_host((url.host_str().unwrap(), url.port().unwrap_or(5432)))
+        .await
+        .unwrap()
+        .next()
+        .unwrap();
+    let proxy = common::Proxy::start(target).await;
+    let server = common::TestServer::start(&db.through(proxy.address), &[]).await;
+    Some((db, proxy, server))
+}
+
 /// What one ingest request got.
 #[derive(Debug, Clone)]
 struct Answer {
@@ -206,19 +221,9 @@ struct Answer {
 /// recovers by itself, and every acknowledged event is stored.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_postgres_outage_under_load_loses_nothing_acknowledged() {
-    let Some(db) = common::postgres().await else {
+    let Some((db, proxy, server)) = behind_a_proxy().await else {
         return;
     };
-    let target = {
-        let url = url::Url::parse(&db.url).unwrap();
-        tokio::net::lookup_host((url.host_str().unwrap(), url.port().unwrap_or(5432)))
-            .await
-            .unwrap()
-            .next()
-            .unwrap()
-    };
-    let proxy = common::Proxy::start(target).await;
-    let server = common::TestServer::start(&db.through(proxy.address), &[]).await;
     let answers = Arc::new(std::sync::Mutex::new(Vec::<Answer>::new()));
     let stop = Arc::new(AtomicBool::new(false));
     let senders: Vec<_> = (0..4)
@@ -345,19 +350,9 @@ async fn a_postgres_outage_under_load_loses_nothing_acknowledged() {
 /// request that would then fail with 503.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_connections_cut_while_idle_are_not_lent() {
-    let Some(db) = common::postgres().await else {
+    let Some((_db, proxy, server)) = behind_a_proxy().await else {
         return;
     };
-    let target = {
-        let url = url::Url::parse(&db.url).unwrap();
-        tokio::net::lookup_host((url.host_str().unwrap(), url.port().unwrap_or(5432)))
-            .await
-            .unwrap()
-            .next()
-            .unwrap()
-    };
-    let proxy = common::Proxy::start(target).await;
-    let server = common::TestServer::start(&db.through(proxy.address), &[]).await;
     let client = reqwest::Client::new();
     let send = |n: usize| {
         let event = common::panic_event(&format!("shop::idle{n}::run"), Some("7"));
@@ -385,18 +380,7 @@ async fn postgres_connections_cut_while_idle_are_not_lent() {
         statuses.iter().all(|s| *s == 200),
         "every request after the cut answered: {statuses:?}"
     );
-    let issues = server
-        .state
-        .store
-        .list_issues(
-            server.project_id,
-            &IssueFilter {
-                limit: 100,
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    let issues = server.issues_up_to(100).await;
     assert_eq!(
         issues.len(),
         24,

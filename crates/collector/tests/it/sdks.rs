@@ -6,21 +6,9 @@ use crate::common;
 use std::time::Duration;
 
 use crate::common::TestServer;
-use mayday_collector::store::IssueFilter;
 
 async fn issues(server: &TestServer) -> Vec<mayday_collector::store::entities::issue::Model> {
-    server
-        .state
-        .store
-        .list_issues(
-            server.project_id,
-            &IssueFilter {
-                limit: 100,
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap()
+    server.issues_up_to(100).await
 }
 
 /// Ten distinct exceptions, each raised twice from different lines with different

@@ -193,12 +193,20 @@ impl TestServer {
 
     /// The default project's issues (the first ten, as the issue list orders them).
     pub async fn issues(&self) -> Vec<mayday_collector::store::entities::issue::Model> {
+        self.issues_up_to(10).await
+    }
+
+    /// The default project's first `limit` issues, as the issue list orders them.
+    pub async fn issues_up_to(
+        &self,
+        limit: u64,
+    ) -> Vec<mayday_collector::store::entities::issue::Model> {
         self.state
             .store
             .list_issues(
                 self.project_id,
                 &mayday_collector::store::IssueFilter {
-                    limit: 10,
+                    limit,
                     ..Default::default()
                 },
             )
